@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,6 @@ int l4m_log_internal(int level, int error, const char *const *fields,
         if (level > log_max_level)
                 goto out;
 
-        /* %m in format strings refers to the error passed in. */
-        errno = error;
         va_start(ap, format);
         (void) vsnprintf(message, sizeof message, format, ap);
         va_end(ap);

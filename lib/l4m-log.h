@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 /* Logging in systemd's manner: log_*() return the negative errno they were
@@ -34,5 +35,9 @@ int l4m_log_internal(int level, int error, const char *const *fields,
 #define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+
+/* Thread-safe error text for an errno value of either sign, for use as a
+ * "%s" argument (glibc's "%m" is not ISO C, and the tree builds -Wpedantic). */
+#define STRERROR(e) strerror_r(abs(e), (char[128]) { 0 }, 128)
 
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs-util.h"
+#include "l4m-util.h"
+
+typedef struct RmFrame {
+        DIR *dir;       /* owns the fd of this directory */
+        char *name;     /* its name inside the parent frame's directory */
+} RmFrame;
+
+static int open_dir_nofollow(int dir_fd, const char *name) {
+        int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static int push_frame(GArray *stack, int dir_fd, const char *name, dev_t dev) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        RmFrame f;
+
+        if (stack->len >= RM_RF_MAX_DEPTH)
+                return -ELOOP;
+
+        fd = open_dir_nofollow(dir_fd, name);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_dev != dev)
+                return -EXDEV;
+
+        f.dir = fdopendir(fd);
+        if (!f.dir)
+                return -errno;
+        l4m_take_fd(&fd);
+        f.name = g_strdup(name);
+        g_array_append_val(stack, f);
+        return 0;
+}
+
+static void pop_frame(GArray *stack) {
+        RmFrame *f = &g_array_index(stack, RmFrame, stack->len - 1);
+
+        closedir(f->dir);
+        g_free(f->name);
+        g_array_set_size(stack, stack->len - 1);
+}
+
+static void rm_stack_free(GArray *stack) {
+        while (stack->len > 0)
+                pop_frame(stack);
+        g_array_free(stack, TRUE);
+}
+
+int rm_rf_at(int dir_fd, const char *name) {
+        GArray *stack = g_array_new(FALSE, FALSE, sizeof(RmFrame));
+        struct stat st;
+        int r = 0, result = 0;
+
+        assert(dir_fd >= 0);
+        assert(name && !strchr(name, '/'));
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                r = unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
+                goto out;
+        }
+
+        {
+                struct stat parent;
+                if (fstat(dir_fd, &parent) < 0) {
+                        r = -errno;
+                        goto out;
+                }
+                if (parent.st_dev != st.st_dev) {
+                        r = -EXDEV;
+                        goto out;
+                }
+                r = push_frame(stack, dir_fd, name, st.st_dev);
+                if (r < 0)
+                        goto out;
+        }
+
+        while (stack->len > 0) {
+                RmFrame *top = &g_array_index(stack, RmFrame, stack->len - 1);
+                int top_fd = dirfd(top->dir);
+                struct dirent *de;
+
+                errno = 0;
+                de = readdir(top->dir);
+                if (!de) {
+                        g_autofree char *done = NULL;
+
+                        if (errno != 0 && result == 0)
+                                result = -errno;
+                        done = g_strdup(top->name);
+                        pop_frame(stack);
+                        int parent_fd = stack->len > 0
+                                ? dirfd(g_array_index(stack, RmFrame, stack->len - 1).dir)
+                                : dir_fd;
+                        if (unlinkat(parent_fd, done, AT_REMOVEDIR) < 0 && result == 0)
+                                result = -errno;
+                        continue;
+                }
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+
+                if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+                        struct stat cst;
+                        if (fstatat(top_fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+                                if (errno != ENOENT && result == 0)
+                                        result = -errno;
+                                continue;
+                        }
+                        if (S_ISDIR(cst.st_mode)) {
+                                r = push_frame(stack, top_fd, de->d_name, st.st_dev);
+                                if (r < 0 && result == 0)
+                                        result = r;
+                                continue;
+                        }
+                }
+                if (unlinkat(top_fd, de->d_name, 0) < 0 && errno != ENOENT && result == 0)
+                        result = -errno;
+        }
+        r = result;
+out:
+        rm_stack_free(stack);
+        return r;
+}
+
+int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode) {
+        int fd;
+
+        fd = open_dir_nofollow(dir_fd, name);
+        if (fd != -ENOENT)
+                return fd;
+        if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return open_dir_nofollow(dir_fd, name);
+}
+
+int parse_id(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || s[0] < '1' || s[0] > '9')
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t) (*p - '0');
+        }
+        *ret = v;
+        return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/* Removes the entry name below dir_fd and, if it is a directory, everything
+ * in it. Never follows a symlink (links are removed, not their targets) and
+ * never descends into another file system (a mount point is left in place
+ * and reported as -EXDEV after everything else has been removed). The walk
+ * keeps its own stack instead of recursing, so an adversarial tree cannot
+ * exhaust ours; trees deeper than RM_RF_MAX_DEPTH give -ELOOP. */
+#define RM_RF_MAX_DEPTH 4096
+int rm_rf_at(int dir_fd, const char *name);
+
+/* Opens (creating it with mode if missing) the directory name below dir_fd,
+ * refusing symlinks. Returns the fd or a negative errno. */
+int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode);
+
+/* Parses a canonical decimal id ("0" excluded, no sign, no leading zeros,
+ * no trailing characters). */
+int parse_id(const char *s, uint64_t *ret);

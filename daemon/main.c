@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "manager.h"
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, shutting down.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        /* Nothing is configurable yet; accept the signal so that a reload
+         * never kills the daemon. */
+        log_info("Received SIGHUP; nothing to reload.");
+        return 0;
+}
+
+static int run(int argc, char **argv) {
+        g_autoptr(Manager) m = NULL;
+        sigset_t mask;
+        int r;
+
+        l4m_log_open("left4med");
+
+        if (argc > 1) {
+                if (strcmp(argv[1], "--version") == 0) {
+                        puts("left4med " L4M_VERSION);
+                        return 0;
+                }
+                return log_error_errno(EINVAL, "This program takes no arguments; it is started by systemd as left4me.service.");
+        }
+
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %s", STRERROR(errno));
+
+        r = manager_new(L4M_STATE_DIR, &m);
+        if (r < 0)
+                return r;
+
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up signal handling: %s", STRERROR(r));
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable the watchdog: %s", STRERROR(r));
+
+        r = manager_load(m);
+        if (r < 0)
+                return r;
+
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %s", STRERROR(r));
+        return r;
+}
+
+int main(int argc, char **argv) {
+        int r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

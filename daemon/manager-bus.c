@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "bus-util.h"
+#include "caller.h"
+#include "config.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-names.h"
+#include "l4m-util.h"
+#include "manager.h"
+#include "overlay.h"
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", L4M_VERSION);
+}
+
+static gint overlay_compare_by_name(gconstpointer a, gconstpointer b) {
+        return strcmp((*(Overlay *const *) a)->name, (*(Overlay *const *) b)->name);
+}
+
+static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GPtrArray) sorted = NULL;
+        Manager *m = userdata;
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        sorted = g_ptr_array_sized_new(g_hash_table_size(m->overlays_by_id));
+        g_hash_table_iter_init(&it, m->overlays_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(sorted, value);
+        g_ptr_array_sort(sorted, overlay_compare_by_name);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(osssst)");
+        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
+                const Overlay *o = sorted->pdata[i];
+                r = sd_bus_message_append(reply, "(osssst)", o->path, o->name,
+                                          l4m_overlay_type_to_string(o->type), o->owner, o->state, o->created);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* No creation options are defined yet: any key is an error, which keeps the
+ * door open for adding some without changing what old calls mean. */
+static int read_create_options(sd_bus_message *msg, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\".", key);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *owner = NULL;
+        Manager *m = userdata;
+        const char *name, *type_str;
+        L4mOverlayType type;
+        Overlay *o;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &name, &type_str);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Invalid overlay name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                         name, L4M_NAME_MAX);
+        type = l4m_overlay_type_from_string(type_str);
+        if (type < 0)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Invalid overlay type \"%.32s\": expected workshop, script or archive.", type_str);
+        r = read_create_options(msg, error);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_OVERLAY_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = caller_principal(msg, &owner);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+
+        if (g_hash_table_contains(m->overlays_by_name, name))
+                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Overlay \"%s\" already exists.", name);
+        if (manager_count_overlays_of(m, owner) >= MANAGER_OVERLAYS_PER_OWNER_MAX)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "%s already owns %u overlays, the most one may own.",
+                                         owner, MANAGER_OVERLAYS_PER_OWNER_MAX);
+
+        r = overlay_create(m, name, type, owner, &o);
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Overlay \"%s\" already exists.", name);
+        if (r < 0)
+                return bus_error_internal(error, r, "Creating the overlay");
+
+        r = sd_bus_emit_object_added(m->bus, o->path);
+        if (r < 0)
+                log_warning_errno(r, "Cannot announce %s: %s", o->path, STRERROR(r));
+
+        return sd_bus_reply_method_return(msg, "o", o->path);
+}
+
+static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        Overlay *o;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid overlay name \"%.64s\".", name);
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        o = g_hash_table_lookup(m->overlays_by_name, name);
+        if (!o)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No overlay \"%s\".", name);
+
+        return sd_bus_reply_method_return(msg, "o", o->path);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_NAMES("ListOverlays", "", SD_BUS_PARAM(), "a(osssst)", SD_BUS_PARAM(overlays),
+                                 method_list_overlays, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateOverlay", "ssa{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(type) SD_BUS_PARAM(options),
+                                 "o", SD_BUS_PARAM(overlay),
+                                 method_create_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetOverlay", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(overlay),
+                                 method_get_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+static int name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        double ms;
+
+        if (e) {
+                log_error("Cannot acquire bus name " L4M_BUS_NAME ": %s: %s", e->name, e->message);
+                return sd_event_exit(m->event, -EADDRINUSE);
+        }
+
+        ms = (double) (g_get_monotonic_time() - m->start_usec) / 1000.0;
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=name-acquired", NULL }),
+                         "Acquired name " L4M_BUS_NAME " %.1f ms after start.", ms);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u overlay(s).",
+                          g_hash_table_size(m->overlays_by_id));
+        return 1;
+}
+
+int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system_with_description(&m->bus, "left4med");
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %s", STRERROR(r));
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager object: %s", STRERROR(r));
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE,
+                                       overlay_vtable, overlay_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register overlay objects: %s", STRERROR(r));
+        r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, overlay_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the overlay enumerator: %s", STRERROR(r));
+        r = sd_bus_add_object_manager(m->bus, NULL, L4M_MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the object manager: %s", STRERROR(r));
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %s", STRERROR(r));
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set exit-on-disconnect: %s", STRERROR(r));
+
+        /* Objects first, name last: once callers can find us, we answer. */
+        r = sd_bus_request_name_async(m->bus, NULL, L4M_BUS_NAME, 0, name_acquired, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot request bus name " L4M_BUS_NAME ": %s", STRERROR(r));
+        return 0;
+}

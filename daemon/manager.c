@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "fs-util.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "manager.h"
+#include "overlay.h"
+#include "store.h"
+
+/* The subdirectories the daemon needs, with the modes tmpfiles.d gives
+ * them; created here too so that a missed tmpfiles run does not stop us. */
+#define DB_DIR_MODE       0700
+#define OVERLAYS_DIR_MODE 0711
+
+static guint id_hash(gconstpointer p) {
+        return g_int64_hash(p);
+}
+
+static gboolean id_equal(gconstpointer a, gconstpointer b) {
+        return *(const uint64_t *) a == *(const uint64_t *) b;
+}
+
+int manager_new(const char *state_dir, Manager **ret) {
+        g_autoptr(Manager) m = g_new0(Manager, 1);
+        int r;
+
+        m->state_fd = -1;
+        m->overlays_fd = -1;
+        m->state_dir = g_strdup(state_dir);
+        m->start_usec = g_get_monotonic_time();
+        m->polkit = polkit_registry_new();
+        m->overlays_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) overlay_free);
+        m->overlays_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate event loop: %s", STRERROR(r));
+
+        *ret = g_steal_pointer(&m);
+        return 0;
+}
+
+void manager_free(Manager *m) {
+        if (!m)
+                return;
+
+        sd_bus_flush_close_unref(m->bus);
+        polkit_registry_free(m->polkit);
+        g_hash_table_destroy(m->overlays_by_name);
+        g_hash_table_destroy(m->overlays_by_id);
+        store_close(m->db);
+        l4m_close_fdp(&m->overlays_fd);
+        l4m_close_fdp(&m->state_fd);
+        sd_event_unref(m->event);
+        g_free(m->state_dir);
+        g_free(m);
+}
+
+static int load_overlay_row(const StoreOverlay *row, void *userdata) {
+        int r = overlay_add(userdata, row, NULL);
+
+        if (r < 0)
+                log_error_errno(r, "Skipping overlay row %" G_GUINT64_FORMAT " (%s): %s", row->id, row->name, STRERROR(r));
+        return 0;
+}
+
+int manager_load(Manager *m) {
+        _cleanup_close_ int db_fd = -1;
+        g_autofree char *db_path = NULL;
+        int r;
+
+        m->state_fd = open(m->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (m->state_fd < 0)
+                return log_error_errno(errno, "Cannot open state directory %s: %s", m->state_dir, STRERROR(errno));
+
+        db_fd = open_or_create_dir_at(m->state_fd, "db", DB_DIR_MODE);
+        if (db_fd < 0)
+                return log_error_errno(db_fd, "Cannot open %s/db: %s", m->state_dir, STRERROR(db_fd));
+        m->overlays_fd = open_or_create_dir_at(m->state_fd, "overlays", OVERLAYS_DIR_MODE);
+        if (m->overlays_fd < 0)
+                return log_error_errno(m->overlays_fd, "Cannot open %s/overlays: %s", m->state_dir, STRERROR(m->overlays_fd));
+
+        /* SQLite opens by path; db/ was just checked to be a real directory
+         * and only root can change it. */
+        db_path = g_build_filename(m->state_dir, "db", "left4me.db", NULL);
+        r = store_open(db_path, &m->db);
+        if (r < 0)
+                return r;
+
+        r = store_overlay_foreach(m->db, load_overlay_row, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load overlays: %s", STRERROR(r));
+
+        (void) manager_sweep_overlay_dirs(m);
+
+        log_info("Loaded %u overlay(s) from %s.", g_hash_table_size(m->overlays_by_id), db_path);
+        return 0;
+}
+
+unsigned manager_count_overlays_of(Manager *m, const char *owner) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->overlays_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (strcmp(((Overlay *) value)->owner, owner) == 0)
+                        n++;
+        return n;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <glib.h>
+#include <sqlite3.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "polkit.h"
+
+typedef struct Overlay Overlay;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        sqlite3 *db;
+        PolkitRegistry *polkit;
+
+        char *state_dir;
+        int state_fd;
+        int overlays_fd;
+
+        GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
+        GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */
+
+        int64_t start_usec;             /* CLOCK_MONOTONIC at process start */
+} Manager;
+
+/* Overlays one principal may own; bounds what a caller can make us keep. */
+#define MANAGER_OVERLAYS_PER_OWNER_MAX 1000u
+
+int manager_new(const char *state_dir, Manager **ret);
+void manager_free(Manager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
+
+/* Opens the state directory and the store, loads every overlay and removes
+ * overlay directories that have no row. */
+int manager_load(Manager *m);
+
+unsigned manager_count_overlays_of(Manager *m, const char *owner);
+
+/* manager-bus.c */
+int manager_connect_bus(Manager *m);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "l4m-names.h"
+#include "manager.h"
+#include "store.h"
+
+/* An overlay record: a row in the store, a directory overlays/<id>/ and,
+ * while the daemon runs, an object /org/left4me/Manager/overlay/<id>. */
+struct Overlay {
+        Manager *manager;
+        uint64_t id;
+        char *name;
+        L4mOverlayType type;
+        char *owner;
+        char *state;
+        uint64_t created;
+        char *path;
+};
+
+#define OVERLAY_STATE_EMPTY "empty"
+
+/* Adds an overlay loaded from the store to the manager's tables. */
+int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret);
+void overlay_free(Overlay *o);
+
+/* Creates row and directory together: the directory is made (and synced)
+ * inside the row's transaction, so a crash leaves at worst a directory
+ * without a row, which the start-up sweep removes. -EEXIST if the name is
+ * taken. */
+int overlay_create(Manager *m, const char *name, L4mOverlayType type, const char *owner, Overlay **ret);
+
+/* Deletes the row, then the directory; the caller must have announced the
+ * object's removal on the bus already. o is freed. */
+int overlay_delete(Overlay *o);
+
+Overlay *manager_find_overlay_by_path(Manager *m, const char *path);
+
+/* Removes every entry of overlays/ that is not the directory of a row. */
+int manager_sweep_overlay_dirs(Manager *m);
+
+/* overlay-bus.c */
+extern const sd_bus_vtable overlay_vtable[];
+int overlay_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                        void **ret_found, sd_bus_error *error);
+int overlay_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
+                            sd_bus_error *error);

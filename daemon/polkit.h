@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include <glib.h>
+
+/* Asynchronous polkit checks for incoming method calls.
+ *
+ * A method handler calls polkit_verify() with the action it needs:
+ *   > 0  the caller is authorised: go on;
+ *   = 0  a check is now in flight: return 1 without replying. When polkitd
+ *        answers, the very same message is queued again for dispatch, so
+ *        the handler runs from the top, finds the stored answer and gets
+ *        > 0 or < 0;
+ *   < 0  refused (error set: AccessDenied, InteractiveAuthorizationRequired,
+ *        or Busy when too many checks are in flight): return it.
+ *
+ * The subject is the caller's unique bus name (system-bus-name), never a
+ * pid; the caller's allow-interactive-authorization flag is passed on. The
+ * event loop never blocks on polkitd. */
+
+typedef struct PolkitRegistry PolkitRegistry;
+
+/* Checks in flight at once; beyond that calls are refused with Busy. */
+#define POLKIT_MAX_PENDING 256
+
+PolkitRegistry *polkit_registry_new(void);
+void polkit_registry_free(PolkitRegistry *reg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PolkitRegistry, polkit_registry_free)
+
+int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error);

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "store.h"
+
+/* Numbered migrations: entry i takes the schema from version i to i+1.
+ * Never edit an entry that has shipped; append a new one. */
+static const char *const migrations[] = {
+        /* 1: overlay records */
+        "CREATE TABLE overlays ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  type TEXT NOT NULL CHECK (type IN ('workshop', 'script', 'archive')),"
+        "  owner TEXT NOT NULL,"
+        "  state TEXT NOT NULL,"
+        "  created INTEGER NOT NULL"
+        ");",
+};
+
+static int sqlite_to_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        default:
+                return -EIO;
+        }
+}
+
+/* For a result code that is known to be a failure. */
+static int sqlite_failure(int rc) {
+        int r = sqlite_to_errno(rc);
+        return r < 0 ? r : -EIO;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql) {
+        char *err = NULL;
+        int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+
+        if (rc != SQLITE_OK) {
+                int r = sqlite_to_errno(rc);
+                log_error_errno(r, "SQL \"%.40s…\" failed: %s", sql, err ? err : sqlite3_errstr(rc));
+                sqlite3_free(err);
+                return r;
+        }
+        return 0;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *ret) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sqlite_to_errno(rc);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENODATA : sqlite_to_errno(rc);
+        *ret = sqlite3_column_int(st, 0);
+        return 0;
+}
+
+int store_schema_version(sqlite3 *db) {
+        int v = 0, r;
+
+        r = pragma_int(db, "PRAGMA user_version", &v);
+        return r < 0 ? r : v;
+}
+
+int store_schema_latest(void) {
+        return (int) L4M_ELEMENTSOF(migrations);
+}
+
+static int migrate(sqlite3 *db) {
+        int version, r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+
+        version = store_schema_version(db);
+        if (version < 0) {
+                r = version;
+                goto fail;
+        }
+        if (version > store_schema_latest()) {
+                r = log_error_errno(EPROTO, "Database schema version %i is newer than this daemon knows (%i); refusing to touch it.",
+                                    version, store_schema_latest());
+                goto fail;
+        }
+
+        for (int v = version; v < store_schema_latest(); v++) {
+                r = exec_sql(db, migrations[v]);
+                if (r < 0)
+                        goto fail;
+        }
+        if (version < store_schema_latest()) {
+                g_autofree char *set = g_strdup_printf("PRAGMA user_version = %i", store_schema_latest());
+                r = exec_sql(db, set);
+                if (r < 0)
+                        goto fail;
+        }
+
+        r = store_commit(db);
+        if (r < 0)
+                return r;
+        if (version < store_schema_latest())
+                log_info("Database schema migrated from version %i to %i.", version, store_schema_latest());
+        return 0;
+fail:
+        store_rollback(db);
+        return r;
+}
+
+int store_open(const char *path, sqlite3 **ret) {
+        sqlite3 *db = NULL;
+        int rc, r;
+
+        assert(path);
+        assert(ret);
+
+        rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                             SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
+                             NULL);
+        if (rc != SQLITE_OK) {
+                r = log_error_errno(sqlite_to_errno(rc), "Cannot open database %s: %s",
+                                    path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                sqlite3_close_v2(db);
+                return r;
+        }
+        (void) sqlite3_extended_result_codes(db, 1);
+        (void) sqlite3_busy_timeout(db, 5000);
+
+        r = exec_sql(db,
+                     "PRAGMA journal_mode = WAL;"
+                     "PRAGMA synchronous = FULL;"
+                     "PRAGMA foreign_keys = ON;"
+                     "PRAGMA trusted_schema = OFF;");
+        if (r >= 0)
+                r = migrate(db);
+        if (r < 0) {
+                sqlite3_close_v2(db);
+                return r;
+        }
+
+        *ret = db;
+        return 0;
+}
+
+void store_close(sqlite3 *db) {
+        if (db)
+                sqlite3_close_v2(db);
+}
+
+int store_begin(sqlite3 *db) {
+        return exec_sql(db, "BEGIN IMMEDIATE");
+}
+
+int store_commit(sqlite3 *db) {
+        return exec_sql(db, "COMMIT");
+}
+
+void store_rollback(sqlite3 *db) {
+        if (!sqlite3_get_autocommit(db))
+                (void) exec_sql(db, "ROLLBACK");
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
+        int rc = sqlite3_prepare_v2(db, sql, -1, ret, NULL);
+        if (rc != SQLITE_OK)
+                return log_error_errno(sqlite_to_errno(rc), "Cannot prepare \"%s\": %s", sql, sqlite3_errmsg(db));
+        return 0;
+}
+
+int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = prepare(db, "INSERT INTO overlays (name, type, owner, state, created) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, o->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, o->state, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64) o->created);
+
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT_UNIQUE)
+                return -EEXIST;
+        if (rc != SQLITE_DONE)
+                return log_error_errno(sqlite_failure(rc), "Cannot insert overlay %s: %s", o->name, sqlite3_errmsg(db));
+
+        *ret_id = (uint64_t) sqlite3_last_insert_rowid(db);
+        return 0;
+}
+
+int store_overlay_delete(sqlite3 *db, uint64_t id) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = prepare(db, "DELETE FROM overlays WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+                return log_error_errno(sqlite_failure(rc), "Cannot delete overlay %" G_GUINT64_FORMAT ": %s", id, sqlite3_errmsg(db));
+        return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
+}
+
+int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = prepare(db, "SELECT id, name, type, owner, state, created FROM overlays ORDER BY id", &st);
+        if (r < 0)
+                return r;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreOverlay o = {
+                        .id = (uint64_t) sqlite3_column_int64(st, 0),
+                        .name = (const char *) sqlite3_column_text(st, 1),
+                        .type = (const char *) sqlite3_column_text(st, 2),
+                        .owner = (const char *) sqlite3_column_text(st, 3),
+                        .state = (const char *) sqlite3_column_text(st, 4),
+                        .created = (uint64_t) sqlite3_column_int64(st, 5),
+                };
+                if (!o.name || !o.type || !o.owner || !o.state)
+                        return log_error_errno(ENOMEM, "Cannot read overlay row %" G_GUINT64_FORMAT ".", o.id);
+                r = cb(&o, userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(sqlite_failure(rc), "Cannot list overlays: %s", sqlite3_errmsg(db));
+        return 0;
+}

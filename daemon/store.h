@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <glib.h>
+#include <sqlite3.h>
+
+/* The SQLite store: the daemon is its only user. WAL, synchronous=FULL,
+ * foreign keys on; every write runs inside store_begin()/store_commit()
+ * (BEGIN IMMEDIATE). Schema migrations are applied in one transaction at
+ * open and recorded in PRAGMA user_version. */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+typedef struct StoreOverlay {
+        uint64_t id;
+        const char *name;
+        const char *type;
+        const char *owner;
+        const char *state;
+        uint64_t created;       /* µs since the epoch */
+} StoreOverlay;
+
+int store_open(const char *path, sqlite3 **ret);
+void store_close(sqlite3 *db);
+int store_schema_version(sqlite3 *db);
+int store_schema_latest(void);
+
+int store_begin(sqlite3 *db);
+int store_commit(sqlite3 *db);
+void store_rollback(sqlite3 *db);
+
+/* -EEXIST if the name is taken. */
+int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int store_overlay_delete(sqlite3 *db, uint64_t id);
+/* Calls cb for every overlay row, in id order; a negative return stops. */
+typedef int (*StoreOverlayFunc)(const StoreOverlay *o, void *userdata);
+int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "store.h"
+
+typedef struct {
+        char *dir;
+        char *path;
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+
+        f->dir = g_dir_make_tmp("l4m-store-XXXXXX", &error);
+        g_assert_no_error(error);
+        f->path = g_build_filename(f->dir, "left4me.db", NULL);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
+        const char *name;
+
+        while (d && (name = g_dir_read_name(d))) {
+                g_autofree char *p = g_build_filename(f->dir, name, NULL);
+                g_unlink(p);
+        }
+        g_rmdir(f->dir);
+        g_free(f->path);
+        g_free(f->dir);
+}
+
+static int collect(const StoreOverlay *o, void *userdata) {
+        g_ptr_array_add(userdata, g_strdup_printf("%" G_GUINT64_FORMAT ":%s:%s:%s:%s", o->id, o->name, o->type, o->owner, o->state));
+        return 0;
+}
+
+static GPtrArray *list_rows(sqlite3 *db) {
+        GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+        g_assert_cmpint(store_overlay_foreach(db, collect, rows), ==, 0);
+        return rows;
+}
+
+static int insert(sqlite3 *db, const char *name, const char *type, uint64_t *id) {
+        StoreOverlay o = { .name = name, .type = type, .owner = "alice", .state = "empty", .created = 1 };
+        int r = store_begin(db);
+        g_assert_cmpint(r, ==, 0);
+        r = store_overlay_insert(db, &o, id);
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        g_assert_cmpint(store_commit(db), ==, 0);
+        return 0;
+}
+
+static void test_migrate_and_pragmas(Fixture *f, gconstpointer data) {
+        sqlite3 *db = NULL;
+        g_autoptr(sqlite3_stmt) st = NULL;
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(store_schema_version(db), ==, store_schema_latest());
+        g_assert_cmpint(store_schema_latest(), >=, 1);
+
+        g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        g_assert_cmpstr((const char *) sqlite3_column_text(st, 0), ==, "wal");
+        g_clear_pointer(&st, sqlite3_finalize);
+
+        g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        g_assert_cmpint(sqlite3_column_int(st, 0), ==, 2);     /* FULL */
+        g_clear_pointer(&st, sqlite3_finalize);
+
+        g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &st, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        g_assert_cmpint(sqlite3_column_int(st, 0), ==, 1);
+        g_clear_pointer(&st, sqlite3_finalize);
+        store_close(db);
+
+        /* Opening again applies nothing and keeps the version. */
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(store_schema_version(db), ==, store_schema_latest());
+        store_close(db);
+}
+
+static void test_newer_schema_refused(Fixture *f, gconstpointer data) {
+        sqlite3 *db = NULL;
+        g_autofree char *sql = g_strdup_printf("PRAGMA user_version = %d", store_schema_latest() + 1);
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+        store_close(db);
+
+        db = NULL;
+        g_assert_cmpint(store_open(f->path, &db), ==, -EPROTO);
+        g_assert_null(db);
+}
+
+static void test_insert_list_delete(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) rows = NULL;
+        sqlite3 *db = NULL;
+        uint64_t a = 0, b = 0, c = 0, dup = 0;
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(insert(db, "maps1", "workshop", &a), ==, 0);
+        g_assert_cmpint(insert(db, "maps2", "script", &b), ==, 0);
+        g_assert_cmpuint(b, >, a);
+
+        g_assert_cmpint(insert(db, "maps1", "archive", &dup), ==, -EEXIST);
+        g_assert_cmpint(insert(db, "bad", "nonsense", &dup), <, 0);      /* CHECK constraint */
+
+        rows = list_rows(db);
+        g_assert_cmpuint(rows->len, ==, 2);
+        g_assert_true(g_str_has_suffix(rows->pdata[0], ":maps1:workshop:alice:empty"));
+        g_assert_true(g_str_has_suffix(rows->pdata[1], ":maps2:script:alice:empty"));
+
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_delete(db, a), ==, 0);
+        g_assert_cmpint(store_commit(db), ==, 0);
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_delete(db, a), ==, -ENOENT);
+        store_rollback(db);
+
+        /* Ids of deleted rows are never handed out again. */
+        g_assert_cmpint(insert(db, "maps3", "archive", &c), ==, 0);
+        g_assert_cmpuint(c, >, b);
+        store_close(db);
+
+        /* Everything survives a reopen. */
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_clear_pointer(&rows, g_ptr_array_unref);
+        rows = list_rows(db);
+        g_assert_cmpuint(rows->len, ==, 2);
+        g_assert_true(g_str_has_suffix(rows->pdata[0], ":maps2:script:alice:empty"));
+        g_assert_true(g_str_has_suffix(rows->pdata[1], ":maps3:archive:alice:empty"));
+        store_close(db);
+}
+
+static void test_rollback_discards(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) rows = NULL;
+        sqlite3 *db = NULL;
+        StoreOverlay o = { .name = "gone", .type = "script", .owner = "bob", .state = "empty", .created = 2 };
+        uint64_t id;
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_insert(db, &o, &id), ==, 0);
+        store_rollback(db);
+        rows = list_rows(db);
+        g_assert_cmpuint(rows->len, ==, 0);
+        store_close(db);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add("/store/migrate", Fixture, NULL, fixture_setup, test_migrate_and_pragmas, fixture_teardown);
+        g_test_add("/store/newer-schema", Fixture, NULL, fixture_setup, test_newer_schema_refused, fixture_teardown);
+        g_test_add("/store/insert-list-delete", Fixture, NULL, fixture_setup, test_insert_list_delete, fixture_teardown);
+        g_test_add("/store/rollback", Fixture, NULL, fixture_setup, test_rollback_discards, fixture_teardown);
+        return g_test_run();
+}
