@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "l4m-util.h"
+#include "overlay-info.h"
+
+int overlay_id_from_path(const char *path, uint64_t *ret) {
+        g_autofree char *prefix = NULL;
+        char *label = NULL; /* malloc()ed by sd-bus */
+        const char *slash;
+        guint64 id;
+        gboolean ok;
+        int r;
+
+        assert(path);
+        assert(ret);
+
+        slash = strrchr(path, '/');
+        if (!slash || slash == path || !slash[1])
+                return -EINVAL;
+
+        /* Ids are plain decimals today; decoding also copes with a daemon
+         * that escapes them as bus labels ("_31_32" for "12"). */
+        prefix = g_strndup(path, (gsize) (slash - path));
+        r = sd_bus_path_decode(path, prefix, &label);
+        if (r < 0)
+                return r;
+        if (r == 0 || !label)
+                return -EINVAL;
+
+        ok = g_ascii_string_to_unsigned(label, 10, 0, G_MAXUINT64, &id, NULL);
+        free(label);
+        if (!ok)
+                return -EINVAL;
+
+        *ret = id;
+        return 0;
+}
+
+int overlay_list_from_reply(sd_bus_message *reply, GArray **ret) {
+        g_autoptr(GArray) infos = NULL;
+        OverlayInfo info = { NULL };
+        int r;
+
+        assert(reply);
+        assert(ret);
+
+        infos = g_array_new(FALSE, TRUE, sizeof(OverlayInfo));
+
+        r = sd_bus_message_enter_container(reply, 'a', "(osssst)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(osssst)", &info.path, &info.name, &info.type,
+                                        &info.owner, &info.state, &info.created)) > 0)
+                g_array_append_val(infos, info);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        *ret = g_steal_pointer(&infos);
+        return 0;
+}
+
+int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info) {
+        const struct {
+                const char *name;
+                char type;
+                void *dest;
+        } map[] = {
+                { "Name", 's', &info->name },
+                { "Type", 's', &info->type },
+                { "Owner", 's', &info->owner },
+                { "State", 's', &info->state },
+                { "Created", 't', &info->created },
+        };
+        int r;
+
+        assert(reply);
+        assert(info);
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *contents;
+                size_t i;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return r;
+
+                for (i = 0; i < L4M_ELEMENTSOF(map); i++)
+                        if (strcmp(name, map[i].name) == 0)
+                                break;
+
+                if (i >= L4M_ELEMENTSOF(map)) {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                } else {
+                        const char sig[2] = { map[i].type, 0 };
+
+                        r = sd_bus_message_peek_type(reply, NULL, &contents);
+                        if (r < 0)
+                                return r;
+                        if (!contents || strcmp(contents, sig) != 0)
+                                return -EBADMSG;
+
+                        r = sd_bus_message_enter_container(reply, 'v', sig);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_read_basic(reply, map[i].type, map[i].dest);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                }
+
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(reply);
+}

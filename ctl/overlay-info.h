@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+/* One overlay as the daemon describes it. The strings are borrowed from the
+ * bus message they were read from and live as long as it does; a property
+ * the daemon did not send stays NULL. */
+typedef struct OverlayInfo {
+        const char *path;
+        const char *name;
+        const char *type;
+        const char *owner;
+        const char *state;
+        uint64_t created; /* µs since the epoch; 0 if unknown */
+} OverlayInfo;
+
+/* The overlay id: the last component of its object path (bus-label
+ * decoded), a decimal number. -EINVAL if it is not one. */
+int overlay_id_from_path(const char *path, uint64_t *ret);
+
+/* Read the reply of org.left4me.Manager.ListOverlays (a(osssst)) into an
+ * array of OverlayInfo, in the daemon's order. */
+int overlay_list_from_reply(sd_bus_message *reply, GArray **ret);
+
+/* Read the reply of org.freedesktop.DBus.Properties.GetAll for the
+ * org.left4me.Overlay interface; unknown properties are skipped, a known
+ * one with a wrong type is an error (-EBADMSG). info->path is left alone. */
+int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info);

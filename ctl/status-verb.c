@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <stdio.h>
+
+#include "bus-error.h"
+#include "json-output.h"
+#include "l4m-bus-names.h"
+#include "l4m-util.h"
+#include "overlay-info.h"
+#include "verbs.h"
+
+/* l4mctl status: the daemon's version and how many overlays it has. */
+int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) version_reply = NULL, list_reply = NULL;
+        g_autoptr(GArray) overlays = NULL;
+        const char *version;
+        int r;
+
+        assert(bus);
+        assert(args);
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH,
+                               "org.freedesktop.DBus.Properties", "Get",
+                               &error, &version_reply, "ss", L4M_MANAGER_INTERFACE, "Version");
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot read the daemon's version");
+        r = sd_bus_message_read(version_reply, "v", "s", &version);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "ListOverlays", &error, &list_reply, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list overlays");
+        r = overlay_list_from_reply(list_reply, &overlays);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        if (args->json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "version");
+                json_builder_add_string_value(b, version);
+                json_builder_set_member_name(b, "overlays");
+                json_builder_add_int_value(b, overlays->len);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+
+        printf("Version: %s\n", version);
+        printf("Overlays: %u\n", overlays->len);
+        return 0;
+}
