@@ -120,6 +120,18 @@ static int polkit_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 1;
 }
 
+static unsigned count_queries_of(PolkitRegistry *reg, const char *sender) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, reg->queries);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (g_strcmp0(sd_bus_message_get_sender(((PolkitQuery *) value)->request), sender) == 0)
+                        n++;
+        return n;
+}
+
 static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
         g_autoptr(sd_bus_message) pk = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
@@ -132,7 +144,8 @@ static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const c
                 return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "Caller has no bus name.");
 
         registry_expire(reg);
-        if (g_hash_table_size(reg->queries) >= POLKIT_MAX_PENDING)
+        if (g_hash_table_size(reg->queries) >= POLKIT_MAX_PENDING ||
+            count_queries_of(reg, sender) >= POLKIT_MAX_PENDING_PER_SENDER)
                 return sd_bus_error_set(ret_error, L4M_ERROR_BUSY, "Too many authorisation checks in flight; try again.");
 
         bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;

@@ -22,8 +22,10 @@
 
 typedef struct PolkitRegistry PolkitRegistry;
 
-/* Checks in flight at once; beyond that calls are refused with Busy. */
+/* Checks in flight at once, in all and per caller; beyond that calls are
+ * refused with Busy, so one caller cannot starve the others. */
 #define POLKIT_MAX_PENDING 256
+#define POLKIT_MAX_PENDING_PER_SENDER 16
 
 PolkitRegistry *polkit_registry_new(void);
 void polkit_registry_free(PolkitRegistry *reg);
