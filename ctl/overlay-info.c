@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-error.h"
+#include "l4m-bus-names.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
 
@@ -131,4 +133,25 @@ int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info) {
                 return r;
 
         return sd_bus_message_exit_container(reply);
+}
+
+int overlay_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
+
+        assert(bus);
+        assert(ret_reply);
+        assert(ret);
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "ListOverlays", &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list overlays");
+        r = overlay_list_from_reply(reply, ret);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        *ret_reply = g_steal_pointer(&reply);
+        return 0;
 }

@@ -27,6 +27,11 @@ int overlay_id_from_path(const char *path, uint64_t *ret);
  * array of OverlayInfo, in the daemon's order. */
 int overlay_list_from_reply(sd_bus_message *reply, GArray **ret);
 
+/* Call ListOverlays and read its reply; errors are logged (prefixed "cannot
+ * list overlays") and returned as the exit code to use. The strings in
+ * *ret borrow from *ret_reply. */
+int overlay_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret);
+
 /* Read the reply of org.freedesktop.DBus.Properties.GetAll for the
  * org.left4me.Overlay interface; unknown properties are skipped, a known
  * one with a wrong type is an error (-EBADMSG). info->path is left alone. */

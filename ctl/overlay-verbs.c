@@ -76,13 +76,9 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         assert(bus);
         assert(args);
 
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
-                               "ListOverlays", &error, &reply, NULL);
-        if (r < 0)
-                return log_bus_error(&error, r, "cannot list overlays");
-        r = overlay_list_from_reply(reply, &overlays);
-        if (r < 0)
-                return bus_log_parse_error(r);
+        r = overlay_list_fetch(bus, &reply, &overlays);
+        if (r != 0)
+                return r;
 
         if (args->json) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
