@@ -32,8 +32,12 @@ static const struct {
         { SD_BUS_ERROR_DISCONNECTED, L4M_EXIT_UNREACHABLE },
 };
 
-/* dbus-daemon could not start the service (bus activation failed). */
+/* dbus-daemon could not start the service (bus activation failed), or
+ * systemd refused to start left4me.service for it (masked, failed to load,
+ * start rate limit): dbus-daemon passes systemd's own error on. The daemon
+ * itself never answers with either. */
 #define SPAWN_ERROR_PREFIX "org.freedesktop.DBus.Error.Spawn."
+#define SYSTEMD_ERROR_PREFIX "org.freedesktop.systemd1."
 
 /* sd-bus names errors that happen locally (the connection broke under us)
  * "System.Error.E…" after the errno. */
@@ -64,7 +68,8 @@ L4mExitCode bus_error_exit_code(const sd_bus_error *error, int r) {
                 for (size_t i = 0; i < G_N_ELEMENTS(error_table); i++)
                         if (strcmp(name, error_table[i].name) == 0)
                                 return error_table[i].code;
-                if (g_str_has_prefix(name, SPAWN_ERROR_PREFIX))
+                if (g_str_has_prefix(name, SPAWN_ERROR_PREFIX) ||
+                    g_str_has_prefix(name, SYSTEMD_ERROR_PREFIX))
                         return L4M_EXIT_UNREACHABLE;
                 if (!g_str_has_prefix(name, LOCAL_ERROR_PREFIX))
                         return L4M_EXIT_FAILURE;

@@ -155,13 +155,18 @@ static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD_WITH_NAMES("ListOverlays", "", SD_BUS_PARAM(), "a(osssst)", SD_BUS_PARAM(overlays),
-                                 method_list_overlays, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("CreateOverlay", "ssa{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(type) SD_BUS_PARAM(options),
-                                 "o", SD_BUS_PARAM(overlay),
-                                 method_create_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetOverlay", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(overlay),
-                                 method_get_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListOverlays",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(osssst)", overlays),
+                                method_list_overlays, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateOverlay",
+                                SD_BUS_ARGS("s", name, "s", type, "a{sv}", options),
+                                SD_BUS_RESULT("o", overlay),
+                                method_create_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetOverlay",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", overlay),
+                                method_get_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
