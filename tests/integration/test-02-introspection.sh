@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The daemon's vtables match the introspection XML shipped in dbus/.
+
+# check_object XML-FILE OBJECT-PATH: compares the live introspection; prints
+# the differences on stdout, returns non-zero if there are any.
+check_object() {
+        local xml=$1 path=$2 live
+        live=$L4M_WORK/$(basename "$xml" .xml).live.xml
+        step "live introspection of $path against dbus/$(basename "$xml")"
+        in_container busctl --timeout="$L4M_CALL_TIMEOUT" introspect --xml-interface \
+                "$L4M_BUS" "$path" >"$live"
+        python3 "$L4M_SRCDIR/tests/integration/check-introspection.py" "$L4M_SRCDIR/dbus/$(basename "$xml")" "$live"
+}
+
+test_introspection() {
+        local path out diffs=''
+        daemon_up
+        if ! out=$(check_object org.left4me.Manager.xml "$L4M_MANAGER"); then
+                diffs+=$out$'\n'
+        fi
+        printf '%s\n' "$out" >&2
+        if ! grep -q 'interface name="org.freedesktop.DBus.ObjectManager"' "$L4M_WORK/org.left4me.Manager.live.xml"; then
+                diffs+="$L4M_MANAGER lacks org.freedesktop.DBus.ObjectManager"$'\n'
+        fi
+
+        path=$(ensure_overlay root introspect workshop)
+        if ! out=$(check_object org.left4me.Overlay.xml "$path"); then
+                diffs+=$out$'\n'
+        fi
+        printf '%s\n' "$out" >&2
+        delete_overlay root "$path"
+
+        if [[ -n $diffs ]]; then
+                fail "the live introspection differs from dbus/*.xml: $(grep -v '^introspection differs' <<<"$diffs" |
+                        sed 's/^ *//' | grep -v '^$' | paste -sd ' ')"
+        fi
+}
+l4m_test introspection test_introspection

@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# CreateOverlay validates names, types and options before anything touches
+# disk or the database.
+
+# snapshot: the rows and the directory listing, to compare before/after.
+snapshot() {
+        printf 'rows:\n%s\ndirs:\n%s\n' "$(rows)" "$(overlay_dirs)"
+}
+
+test_bad_names() {
+        local before name bad=0
+        local -a names=("" "../x" "a/b" "A" "$(printf 'a%.0s' {1..49})" "é" "x:y" "x,y"
+                        "-x" "_x" "x y" "." ".." "x." "maps\\n" "ab*")
+        daemon_up
+        before=$(snapshot)
+        for name in "${names[@]}"; do
+                gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "$(gv_str "$name")" "'workshop'" '{}'
+                if ((RC == 0)); then
+                        echo "reason: name '$name' was accepted: $OUT"
+                        bad=1
+                elif [[ "$OUT$ERR" != *"GDBus.Error:org.left4me.Error.InvalidArgument:"* ]]; then
+                        echo "reason: name '$name': expected org.left4me.Error.InvalidArgument, got: $ERR"
+                        bad=1
+                fi
+        done
+        assert_eq "$before" "$(snapshot)" "rows and directories after the bad names"
+        ((bad == 0)) || fail "some bad names were not refused with InvalidArgument (see above)"
+}
+l4m_test bad-names test_bad_names
+
+test_longest_name() {
+        local name path id
+        name=$(printf 'a%.0s' {1..47})9
+        daemon_up
+        path=$(create_overlay root "$name" workshop)
+        id=$(id_of_path "$path")
+        assert_eq "$id" "$(row_id "$name")" "row of the 48-character name"
+        dir_exists "$id" || fail "no directory for the 48-character name"
+        delete_overlay root "$path"
+}
+l4m_test longest-name test_longest_name
+
+test_unknown_type() {
+        local before t bad=0
+        daemon_up
+        before=$(snapshot)
+        for t in bogus "" Workshop "workshop " scripts; do
+                gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'typetest'" "$(gv_str "$t")" '{}'
+                if ((RC == 0)); then
+                        echo "reason: type '$t' was accepted"
+                        bad=1
+                        in_container busctl call "$L4M_BUS" "$(path_from_output)" org.left4me.Overlay Delete || true
+                elif [[ "$OUT$ERR" != *"GDBus.Error:org.left4me.Error.InvalidArgument:"* ]]; then
+                        echo "reason: type '$t': expected org.left4me.Error.InvalidArgument, got: $ERR"
+                        bad=1
+                fi
+        done
+        assert_eq "$before" "$(snapshot)" "rows and directories after the unknown types"
+        ((bad == 0)) || fail "some unknown types were not refused with InvalidArgument (see above)"
+}
+l4m_test unknown-type test_unknown_type
+
+test_duplicate_name() {
+        local path before
+        daemon_up
+        path=$(create_overlay root dup1 workshop)
+        before=$(snapshot)
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'dup1'" "'workshop'" '{}'
+        expect_dbus_error org.left4me.Error.Exists "CreateOverlay(dup1) again"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'dup1'" "'script'" '{}'
+        expect_dbus_error org.left4me.Error.Exists "CreateOverlay(dup1) again with another type"
+        gcall alice "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'dup1'" "'workshop'" '{}'
+        expect_dbus_error org.left4me.Error.Exists "alice: CreateOverlay(dup1) (root's name)"
+        capture in_container l4mctl overlay create dup1 --type workshop
+        expect_exit 6 "l4mctl overlay create dup1 (exists)"
+        assert_eq "$before" "$(snapshot)" "rows and directories after the duplicates"
+        delete_overlay root "$path"
+}
+l4m_test duplicate-name test_duplicate_name
+
+test_unknown_option() {
+        local before
+        daemon_up
+        before=$(snapshot)
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'opttest'" "'workshop'" "{'foo': <'bar'>}"
+        expect_dbus_error org.left4me.Error.InvalidArgument "CreateOverlay with option foo"
+        capture in_container busctl --timeout="$L4M_CALL_TIMEOUT" call "$L4M_BUS" "$L4M_MANAGER" \
+                org.left4me.Manager CreateOverlay 'ssa{sv}' opttest workshop 1 items as 1 123
+        ((RC != 0)) || fail "CreateOverlay with option 'items' succeeded"
+        assert_eq "$before" "$(snapshot)" "rows and directories after the unknown options"
+}
+l4m_test unknown-option test_unknown_option
+
+# l4mctl(1): names and types are passed on unchanged and refused by the
+# daemon with InvalidArgument, exit status 3.
+test_l4mctl_invalid_argument() {
+        local before
+        daemon_up
+        before=$(snapshot)
+        capture in_container l4mctl overlay create ../x --type workshop
+        expect_exit 3 "l4mctl overlay create ../x --type workshop"
+        [[ $ERR == *org.left4me.Error.InvalidArgument* ]] || fail "l4mctl's error does not name InvalidArgument: $ERR"
+        capture in_container l4mctl overlay create okname --type bogus
+        expect_exit 3 "l4mctl overlay create okname --type bogus"
+        assert_eq "$before" "$(snapshot)" "rows and directories after the invalid arguments"
+}
+l4m_test l4mctl-invalid-argument test_l4mctl_invalid_argument
