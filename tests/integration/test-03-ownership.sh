@@ -33,7 +33,7 @@ test_root_creates_overlay() {
 
         capture in_container systemctl restart left4me.service
         expect_ok "systemctl restart left4me"
-        in_container systemctl reset-failed left4me.service
+        reset_start_limit
         wait_until 10 unit_is_active || fail "left4me.service is not active after the restart"
 
         obj=$(l4mctl_json_overlay root maps1)

@@ -85,7 +85,7 @@ test_crash_consistency() {
         done
         wait "$CRASH_LOOP_PID" || true
         CRASH_LOOP_PID=
-        in_container systemctl reset-failed left4me.service
+        reset_start_limit
 
         daemon_up
         pid2=$(unit_prop MainPID)

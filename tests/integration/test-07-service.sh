@@ -33,6 +33,36 @@ test_service_properties() {
 }
 l4m_test service-properties test_service_properties
 
+remove_watchdog_dropin() {
+        in_container rm -f /run/systemd/system/left4me.service.d/50-test-watchdog.conf
+        in_container systemctl daemon-reload || true
+}
+
+# The daemon really pings the watchdog: with WatchdogSec=1s, a daemon that
+# did not would be killed with SIGABRT after a second and restarted.
+test_watchdog_pings() {
+        local pid restarts
+        daemon_stop
+        trap remove_watchdog_dropin EXIT
+        in_container mkdir -p /run/systemd/system/left4me.service.d
+        in_container sh -c 'printf "[Service]\nWatchdogSec=1s\n" >/run/systemd/system/left4me.service.d/50-test-watchdog.conf'
+        in_container systemctl daemon-reload
+        daemon_up
+        assert_eq 1s "$(unit_prop WatchdogUSec)" "WatchdogUSec with the test drop-in"
+        pid=$(unit_prop MainPID)
+        restarts=$(unit_prop NRestarts)
+        sleep 4
+        step "MainPID $pid -> $(unit_prop MainPID), NRestarts $restarts -> $(unit_prop NRestarts)"
+        assert_eq active "$(in_container systemctl is-active left4me.service || true)" "state after 4 watchdog periods"
+        assert_eq "$pid" "$(unit_prop MainPID)" "MainPID after 4 watchdog periods"
+        assert_eq "$restarts" "$(unit_prop NRestarts)" "NRestarts after 4 watchdog periods"
+        [[ -n $(unit_prop WatchdogTimestamp) ]] || fail "no WatchdogTimestamp: no ping was ever received"
+        daemon_stop
+        remove_watchdog_dropin
+        daemon_up
+}
+l4m_test watchdog-pings test_watchdog_pings
+
 unmask_left4me() {
         in_container systemctl unmask --runtime left4me.service >/dev/null 2>&1 || true
 }
@@ -51,20 +81,35 @@ test_unreachable() {
 }
 l4m_test l4mctl-unreachable test_unreachable
 
+# systemd logs this MESSAGE_ID (SD_MESSAGE_UNIT_SUCCESS) when a unit's
+# processes all exited cleanly; a main process that failed or was killed
+# gets "Failed with result" instead.
+SD_MESSAGE_UNIT_SUCCESS=7ad2d189f7e94e70a38c781354912448
+
 test_sigterm_clean_stop() {
-        local result status code
+        local invocation result entries
         daemon_up
+        invocation=$(unit_prop InvocationID)
+        [[ -n $invocation ]] || fail "left4me.service has no InvocationID"
         capture in_container systemctl stop left4me.service
         expect_ok "systemctl stop left4me"
         wait_until 20 unit_is_inactive || fail "left4me.service is not inactive after stop"
+        # An inactive unit may be unloaded at once, taking ExecMainStatus
+        # with it; the journal entries of this invocation remain.
         result=$(unit_prop Result)
-        status=$(unit_prop ExecMainStatus)
-        code=$(unit_prop ExecMainCode)
-        step "Result=$result ExecMainStatus=$status ExecMainCode=$code"
-        assert_eq success "$result" "Result after systemctl stop"
-        assert_eq 0 "$status" "ExecMainStatus after SIGTERM (exit status of left4med)"
-        assert_eq 1 "$code" "ExecMainCode (1 = exited, 2 = killed by a signal)"
-        in_container systemctl reset-failed left4me.service
+        step "Result=$result"
+        [[ $result == success ]] || fail "Result after systemctl stop: $result"
+        entries=$(in_container journalctl -q --no-pager -o cat \
+                INVOCATION_ID="$invocation" MESSAGE_ID="$SD_MESSAGE_UNIT_SUCCESS")
+        step "systemd: $entries"
+        [[ -n $entries ]] || fail "systemd logged no clean deactivation for invocation $invocation"
+        entries=$(in_container journalctl -q --no-pager -o cat \
+                _SYSTEMD_INVOCATION_ID="$invocation" --grep "Received Terminated, shutting down")
+        [[ -n $entries ]] || fail "left4med did not log that it shut down on SIGTERM"
+        entries=$(in_container journalctl -q --no-pager -o cat \
+                INVOCATION_ID="$invocation" --grep "Failed with result|Main process exited") || true
+        [[ -z $entries ]] || fail "systemd reports a failure: $entries"
+        reset_start_limit
         daemon_up
 }
 l4m_test sigterm-clean-stop test_sigterm_clean_stop
