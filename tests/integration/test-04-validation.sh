@@ -8,24 +8,37 @@ snapshot() {
         printf 'rows:\n%s\ndirs:\n%s\n' "$(rows)" "$(overlay_dirs)"
 }
 
-test_bad_names() {
-        local before name bad=0
-        local -a names=("" "../x" "a/b" "A" "$(printf 'a%.0s' {1..49})" "é" "x:y" "x,y"
-                        "-x" "_x" "x y" "." ".." "x." "maps\\n" "ab*")
-        daemon_up
+# refuse_each ARG-KIND VALUE...: CreateOverlay with each VALUE as the name
+# (ARG-KIND name) or the type (ARG-KIND type) must fail with
+# org.left4me.Error.InvalidArgument and change no row and no directory.
+refuse_each() {
+        local kind=$1 before value args bad=0
+        shift
         before=$(snapshot)
-        for name in "${names[@]}"; do
-                gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "$(gv_str "$name")" "'workshop'" '{}'
+        for value in "$@"; do
+                if [[ $kind == name ]]; then
+                        args=("$(gv_str "$value")" "'workshop'")
+                else
+                        args=("'typetest'" "$(gv_str "$value")")
+                fi
+                gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "${args[@]}" '{}'
                 if ((RC == 0)); then
-                        echo "reason: name '$name' was accepted: $OUT"
+                        echo "reason: $kind '$value' was accepted: $OUT"
                         bad=1
+                        in_container busctl call "$L4M_BUS" "$(path_from_output)" org.left4me.Overlay Delete || true
                 elif [[ "$OUT$ERR" != *"GDBus.Error:org.left4me.Error.InvalidArgument:"* ]]; then
-                        echo "reason: name '$name': expected org.left4me.Error.InvalidArgument, got: $ERR"
+                        echo "reason: $kind '$value': expected org.left4me.Error.InvalidArgument, got: $ERR"
                         bad=1
                 fi
         done
-        assert_eq "$before" "$(snapshot)" "rows and directories after the bad names"
-        ((bad == 0)) || fail "some bad names were not refused with InvalidArgument (see above)"
+        assert_eq "$before" "$(snapshot)" "rows and directories after the bad ${kind}s"
+        ((bad == 0)) || fail "some ${kind}s were not refused with InvalidArgument (see above)"
+}
+
+test_bad_names() {
+        daemon_up
+        refuse_each name "" "../x" "a/b" "A" "$(printf 'a%.0s' {1..49})" "é" "x:y" "x,y" \
+                "-x" "_x" "x y" "." ".." "x." "maps\\n" "ab*"
 }
 l4m_test bad-names test_bad_names
 
@@ -42,22 +55,8 @@ test_longest_name() {
 l4m_test longest-name test_longest_name
 
 test_unknown_type() {
-        local before t bad=0
         daemon_up
-        before=$(snapshot)
-        for t in bogus "" Workshop "workshop " scripts; do
-                gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'typetest'" "$(gv_str "$t")" '{}'
-                if ((RC == 0)); then
-                        echo "reason: type '$t' was accepted"
-                        bad=1
-                        in_container busctl call "$L4M_BUS" "$(path_from_output)" org.left4me.Overlay Delete || true
-                elif [[ "$OUT$ERR" != *"GDBus.Error:org.left4me.Error.InvalidArgument:"* ]]; then
-                        echo "reason: type '$t': expected org.left4me.Error.InvalidArgument, got: $ERR"
-                        bad=1
-                fi
-        done
-        assert_eq "$before" "$(snapshot)" "rows and directories after the unknown types"
-        ((bad == 0)) || fail "some unknown types were not refused with InvalidArgument (see above)"
+        refuse_each type bogus "" Workshop "workshop " scripts
 }
 l4m_test unknown-type test_unknown_type
 
