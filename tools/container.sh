@@ -30,7 +30,8 @@ export L4M_SRCDIR
 
 # The packages the build, the container and the tests need on the host.
 L4M_DEPS=(meson ninja-build pkg-config gcc libsystemd-dev libglib2.0-dev
-          libglib2.0-bin libsqlite3-dev libjson-glib-dev systemd-container
+          libglib2.0-bin libsqlite3-dev libjson-glib-dev libarchive-dev
+          libcurl4-openssl-dev libarchive-tools curl systemd-container
           polkitd pkexec dbus sqlite3 python3 iproute2 util-linux procps)
 
 CTR_NAME=${CTR_NAME:-left4me-test}
