@@ -20,9 +20,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 }
 
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        /* Nothing is configurable yet; accept the signal so that a reload
-         * never kills the daemon. */
-        log_info("Received SIGHUP; nothing to reload.");
+        manager_reload_config(userdata);
         return 0;
 }
 
@@ -49,7 +47,7 @@ static int run(int argc, char **argv) {
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Cannot block signals: %s", STRERROR(errno));
 
-        r = manager_new(L4M_STATE_DIR, &m);
+        r = manager_new(L4M_STATE_DIR, L4M_CONF_DIR, &m);
         if (r < 0)
                 return r;
 

@@ -24,13 +24,15 @@ static gboolean id_equal(gconstpointer a, gconstpointer b) {
         return *(const uint64_t *) a == *(const uint64_t *) b;
 }
 
-int manager_new(const char *state_dir, Manager **ret) {
+int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         g_autoptr(Manager) m = g_new0(Manager, 1);
         int r;
 
         m->state_fd = -1;
         m->overlays_fd = -1;
         m->state_dir = g_strdup(state_dir);
+        m->conf_dir = g_strdup(conf_dir);
+        m->config = config_load(conf_dir);
         m->start_usec = g_get_monotonic_time();
         m->polkit = polkit_registry_new();
         m->overlays_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) overlay_free);
@@ -56,6 +58,8 @@ void manager_free(Manager *m) {
         l4m_close_fdp(&m->overlays_fd);
         l4m_close_fdp(&m->state_fd);
         sd_event_unref(m->event);
+        config_free(m->config);
+        g_free(m->conf_dir);
         g_free(m->state_dir);
         g_free(m);
 }
@@ -99,6 +103,12 @@ int manager_load(Manager *m) {
 
         log_info("Loaded %u overlay(s) from %s.", g_hash_table_size(m->overlays_by_id), db_path);
         return 0;
+}
+
+void manager_reload_config(Manager *m) {
+        config_free(m->config);
+        m->config = config_load(m->conf_dir);
+        log_info("Configuration reloaded from %s.", m->conf_dir);
 }
 
 unsigned manager_count_overlays_of(Manager *m, const char *owner) {

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "config-file.h"
 #include "polkit.h"
 
 typedef struct Overlay Overlay;
@@ -17,6 +18,8 @@ typedef struct Manager {
         sd_bus *bus;
         sqlite3 *db;
         PolkitRegistry *polkit;
+        Config *config;
+        char *conf_dir;
 
         char *state_dir;
         int state_fd;
@@ -31,13 +34,16 @@ typedef struct Manager {
 /* Overlays one principal may own; bounds what a caller can make us keep. */
 #define MANAGER_OVERLAYS_PER_OWNER_MAX 1000u
 
-int manager_new(const char *state_dir, Manager **ret);
+int manager_new(const char *state_dir, const char *conf_dir, Manager **ret);
 void manager_free(Manager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 
 /* Opens the state directory and the store, loads every overlay and removes
  * overlay directories that have no row. */
 int manager_load(Manager *m);
+
+/* Re-reads the configuration (SIGHUP). */
+void manager_reload_config(Manager *m);
 
 unsigned manager_count_overlays_of(Manager *m, const char *owner);
 

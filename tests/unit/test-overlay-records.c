@@ -43,7 +43,7 @@ static void test_create_delete(void) {
         struct stat st;
         g_autofree char *a_dir = NULL;
 
-        g_assert_cmpint(manager_new(state, &m), ==, 0);
+        g_assert_cmpint(manager_new(state, state, &m), ==, 0);
         g_assert_cmpint(manager_load(m), ==, 0);
 
         g_assert_cmpint(overlay_create(m, "maps1", L4M_OVERLAY_WORKSHOP, "root", &a), ==, 0);
@@ -82,7 +82,7 @@ static void test_reload_and_sweep(void) {
         Overlay *o = NULL;
         uint64_t id;
 
-        g_assert_cmpint(manager_new(state, &m), ==, 0);
+        g_assert_cmpint(manager_new(state, state, &m), ==, 0);
         g_assert_cmpint(manager_load(m), ==, 0);
         g_assert_cmpint(overlay_create(m, "kept", L4M_OVERLAY_ARCHIVE, "bob", &o), ==, 0);
         id = o->id;
@@ -98,7 +98,7 @@ static void test_reload_and_sweep(void) {
         named = g_strdup_printf("%s/overlays/not-an-id", state);
         g_assert_true(g_file_set_contents(named, "", -1, NULL));
 
-        g_assert_cmpint(manager_new(state, &m), ==, 0);
+        g_assert_cmpint(manager_new(state, state, &m), ==, 0);
         g_assert_cmpint(manager_load(m), ==, 0);
         g_assert_cmpuint(g_hash_table_size(m->overlays_by_id), ==, 1);
         o = g_hash_table_lookup(m->overlays_by_name, "kept");

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <glib.h>
+
+/* The daemon's settings: /etc/left4me/left4me.conf, then every *.conf in
+ * /etc/left4me/left4me.conf.d/ in name order (later files win). Every key
+ * is optional with a compiled-in default; unknown groups and keys, and
+ * values that do not parse, are warned about and leave the default. */
+typedef struct Config {
+        char *steam_api_url;            /* [Steam] ApiUrl= */
+        char *steam_cmd;                /* [Steam] SteamCmd= */
+        unsigned jobs_max_running;      /* [Jobs] MaxRunning= */
+        unsigned jobs_retain_days;      /* [Jobs] RetainDays= */
+        unsigned downloads_max_parallel;/* [Downloads] MaxParallel= */
+        uint64_t archive_max_bytes;     /* [Archive] MaxBytes= */
+        uint64_t archive_max_entries;   /* [Archive] MaxEntries= */
+        uint64_t archive_max_entry_bytes; /* [Archive] MaxEntryBytes= */
+} Config;
+
+void config_free(Config *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)
+
+/* A Config holding only the defaults. */
+Config *config_new_default(void);
+
+/* Reads dir/left4me.conf and dir/left4me.conf.d/ *.conf. A missing file or
+ * directory is not an error; an unreadable or syntactically broken file is
+ * skipped with a warning. Never fails. */
+Config *config_load(const char *dir);
