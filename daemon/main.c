@@ -46,6 +46,9 @@ static int run(int argc, char **argv) {
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Cannot block signals: %s", STRERROR(errno));
+        /* Job log readers write to pipes whose readers may vanish: EPIPE
+         * is handled where it happens. */
+        (void) signal(SIGPIPE, SIG_IGN);
 
         r = manager_new(L4M_STATE_DIR, L4M_CONF_DIR, &m);
         if (r < 0)

@@ -12,6 +12,7 @@
 #include "l4m-names.h"
 #include "l4m-util.h"
 #include "manager.h"
+#include "job.h"
 #include "overlay.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
@@ -152,6 +153,64 @@ static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(msg, "o", o->path);
 }
 
+static gint job_compare_by_id(gconstpointer a, gconstpointer b) {
+        uint64_t x = (*(Job *const *) a)->id, y = (*(Job *const *) b)->id;
+        return (x > y) - (x < y);
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GPtrArray) sorted = NULL;
+        Manager *m = userdata;
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        sorted = g_ptr_array_sized_new(g_hash_table_size(m->jobs_by_id));
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(sorted, value);
+        g_ptr_array_sort(sorted, job_compare_by_id);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tssssdo)");
+        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
+                const Job *j = sorted->pdata[i];
+                r = sd_bus_message_append(reply, "(tssssdo)", j->id, j->kind_name, j->target, j->owner,
+                                          job_state_to_string(j->state), j->progress, j->path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t id;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        if (!j)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No job %" G_GUINT64_FORMAT ".", id);
+        return sd_bus_reply_method_return(msg, "o", j->path);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -167,6 +226,16 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("o", overlay),
                                 method_get_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(tssssdo)", jobs),
+                                method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJob",
+                                SD_BUS_ARGS("t", id),
+                                SD_BUS_RESULT("o", job),
+                                method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("t", id, "o", job), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("t", id, "o", job, "s", result), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -206,6 +275,13 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, overlay_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the overlay enumerator: %s", STRERROR(r));
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_JOB_PATH_PREFIX, L4M_JOB_INTERFACE,
+                                       job_vtable, job_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register job objects: %s", STRERROR(r));
+        r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_JOB_PATH_PREFIX, job_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the job enumerator: %s", STRERROR(r));
         r = sd_bus_add_object_manager(m->bus, NULL, L4M_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the object manager: %s", STRERROR(r));

@@ -8,6 +8,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "manager.h"
+#include "job.h"
 #include "overlay.h"
 #include "store.h"
 
@@ -15,6 +16,7 @@
  * them; created here too so that a missed tmpfiles run does not stop us. */
 #define DB_DIR_MODE       0700
 #define OVERLAYS_DIR_MODE 0711
+#define JOBS_DIR_MODE     0700
 
 static guint id_hash(gconstpointer p) {
         return g_int64_hash(p);
@@ -37,6 +39,9 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->polkit = polkit_registry_new();
         m->overlays_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) overlay_free);
         m->overlays_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
+        m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
+        m->jobs_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -50,12 +55,17 @@ void manager_free(Manager *m) {
         if (!m)
                 return;
 
+        sd_event_source_disable_unref(m->job_dispatch);
+        sd_event_source_disable_unref(m->job_prune_timer);
+        g_hash_table_destroy(m->jobs_by_id);
+        g_hash_table_destroy(m->job_kinds);
         sd_bus_flush_close_unref(m->bus);
         polkit_registry_free(m->polkit);
         g_hash_table_destroy(m->overlays_by_name);
         g_hash_table_destroy(m->overlays_by_id);
         store_close(m->db);
         l4m_close_fdp(&m->overlays_fd);
+        l4m_close_fdp(&m->jobs_fd);
         l4m_close_fdp(&m->state_fd);
         sd_event_unref(m->event);
         config_free(m->config);
@@ -88,6 +98,10 @@ int manager_load(Manager *m) {
         if (m->overlays_fd < 0)
                 return log_error_errno(m->overlays_fd, "Cannot open %s/overlays: %s", m->state_dir, STRERROR(m->overlays_fd));
 
+        m->jobs_fd = open_or_create_dir_at(m->state_fd, "jobs", JOBS_DIR_MODE);
+        if (m->jobs_fd < 0)
+                return log_error_errno(m->jobs_fd, "Cannot open %s/jobs: %s", m->state_dir, STRERROR(m->jobs_fd));
+
         /* SQLite opens by path; db/ was just checked to be a real directory
          * and only root can change it. */
         db_path = g_build_filename(m->state_dir, "db", "left4me.db", NULL);
@@ -100,6 +114,10 @@ int manager_load(Manager *m) {
                 return log_error_errno(r, "Cannot load overlays: %s", STRERROR(r));
 
         (void) manager_sweep_overlay_dirs(m);
+
+        r = manager_load_jobs(m);
+        if (r < 0)
+                return r;
 
         log_info("Loaded %u overlay(s) from %s.", g_hash_table_size(m->overlays_by_id), db_path);
         return 0;

@@ -12,6 +12,7 @@
 #include "polkit.h"
 
 typedef struct Overlay Overlay;
+typedef struct Job Job;
 
 typedef struct Manager {
         sd_event *event;
@@ -24,9 +25,14 @@ typedef struct Manager {
         char *state_dir;
         int state_fd;
         int overlays_fd;
+        int jobs_fd;
 
         GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
         GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */
+        GHashTable *jobs_by_id;         /* &Job.id → Job* (owned) */
+        GHashTable *job_kinds;          /* name → const JobKind* */
+        sd_event_source *job_dispatch;  /* deferred: start queued jobs */
+        sd_event_source *job_prune_timer;
 
         int64_t start_usec;             /* CLOCK_MONOTONIC at process start */
 } Manager;

@@ -5,6 +5,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "store.h"
+#include "store-private.h"
 
 /* Numbered migrations: entry i takes the schema from version i to i+1.
  * Never edit an entry that has shipped; append a new one. */
@@ -18,9 +19,24 @@ static const char *const migrations[] = {
         "  state TEXT NOT NULL,"
         "  created INTEGER NOT NULL"
         ");",
+        /* 2: jobs; target names what a job works on ("overlay:<id>") and is
+         * no foreign key: finished jobs outlive their targets as history. */
+        "CREATE TABLE jobs ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  kind TEXT NOT NULL,"
+        "  target TEXT NOT NULL,"
+        "  owner TEXT NOT NULL,"
+        "  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),"
+        "  message TEXT NOT NULL DEFAULT '',"
+        "  attempts INTEGER NOT NULL DEFAULT 0,"
+        "  created INTEGER NOT NULL,"
+        "  started INTEGER NOT NULL DEFAULT 0,"
+        "  finished INTEGER NOT NULL DEFAULT 0"
+        ");"
+        "CREATE INDEX jobs_by_state ON jobs (state);",
 };
 
-static int sqlite_to_errno(int rc) {
+int store_errno(int rc) {
         switch (rc & 0xff) {
         case SQLITE_OK:
         case SQLITE_DONE:
@@ -47,17 +63,17 @@ static int sqlite_to_errno(int rc) {
 }
 
 /* For a result code that is known to be a failure. */
-static int sqlite_failure(int rc) {
-        int r = sqlite_to_errno(rc);
+int store_failure(int rc) {
+        int r = store_errno(rc);
         return r < 0 ? r : -EIO;
 }
 
-static int exec_sql(sqlite3 *db, const char *sql) {
+int store_exec(sqlite3 *db, const char *sql) {
         char *err = NULL;
         int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
 
         if (rc != SQLITE_OK) {
-                int r = sqlite_to_errno(rc);
+                int r = store_errno(rc);
                 log_error_errno(r, "SQL \"%.40s…\" failed: %s", sql, err ? err : sqlite3_errstr(rc));
                 sqlite3_free(err);
                 return r;
@@ -71,10 +87,10 @@ static int pragma_int(sqlite3 *db, const char *sql, int *ret) {
 
         rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (rc != SQLITE_OK)
-                return sqlite_to_errno(rc);
+                return store_errno(rc);
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENODATA : sqlite_to_errno(rc);
+                return rc == SQLITE_DONE ? -ENODATA : store_errno(rc);
         *ret = sqlite3_column_int(st, 0);
         return 0;
 }
@@ -109,13 +125,13 @@ static int migrate(sqlite3 *db) {
         }
 
         for (int v = version; v < store_schema_latest(); v++) {
-                r = exec_sql(db, migrations[v]);
+                r = store_exec(db, migrations[v]);
                 if (r < 0)
                         goto fail;
         }
         if (version < store_schema_latest()) {
                 g_autofree char *set = g_strdup_printf("PRAGMA user_version = %i", store_schema_latest());
-                r = exec_sql(db, set);
+                r = store_exec(db, set);
                 if (r < 0)
                         goto fail;
         }
@@ -143,7 +159,7 @@ int store_open(const char *path, sqlite3 **ret) {
                              SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
                              NULL);
         if (rc != SQLITE_OK) {
-                r = log_error_errno(sqlite_to_errno(rc), "Cannot open database %s: %s",
+                r = log_error_errno(store_errno(rc), "Cannot open database %s: %s",
                                     path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
                 sqlite3_close_v2(db);
                 return r;
@@ -151,7 +167,7 @@ int store_open(const char *path, sqlite3 **ret) {
         (void) sqlite3_extended_result_codes(db, 1);
         (void) sqlite3_busy_timeout(db, 5000);
 
-        r = exec_sql(db,
+        r = store_exec(db,
                      "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = FULL;"
                      "PRAGMA foreign_keys = ON;"
@@ -173,22 +189,22 @@ void store_close(sqlite3 *db) {
 }
 
 int store_begin(sqlite3 *db) {
-        return exec_sql(db, "BEGIN IMMEDIATE");
+        return store_exec(db, "BEGIN IMMEDIATE");
 }
 
 int store_commit(sqlite3 *db) {
-        return exec_sql(db, "COMMIT");
+        return store_exec(db, "COMMIT");
 }
 
 void store_rollback(sqlite3 *db) {
         if (!sqlite3_get_autocommit(db))
-                (void) exec_sql(db, "ROLLBACK");
+                (void) store_exec(db, "ROLLBACK");
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
+int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
         int rc = sqlite3_prepare_v2(db, sql, -1, ret, NULL);
         if (rc != SQLITE_OK)
-                return log_error_errno(sqlite_to_errno(rc), "Cannot prepare \"%s\": %s", sql, sqlite3_errmsg(db));
+                return log_error_errno(store_errno(rc), "Cannot prepare \"%s\": %s", sql, sqlite3_errmsg(db));
         return 0;
 }
 
@@ -196,7 +212,7 @@ int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = prepare(db, "INSERT INTO overlays (name, type, owner, state, created) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+        r = store_prepare(db, "INSERT INTO overlays (name, type, owner, state, created) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
@@ -209,7 +225,7 @@ int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id) {
         if (rc == SQLITE_CONSTRAINT_UNIQUE)
                 return -EEXIST;
         if (rc != SQLITE_DONE)
-                return log_error_errno(sqlite_failure(rc), "Cannot insert overlay %s: %s", o->name, sqlite3_errmsg(db));
+                return log_error_errno(store_failure(rc), "Cannot insert overlay %s: %s", o->name, sqlite3_errmsg(db));
 
         *ret_id = (uint64_t) sqlite3_last_insert_rowid(db);
         return 0;
@@ -219,14 +235,14 @@ int store_overlay_delete(sqlite3 *db, uint64_t id) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = prepare(db, "DELETE FROM overlays WHERE id = ?1", &st);
+        r = store_prepare(db, "DELETE FROM overlays WHERE id = ?1", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
 
         rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
-                return log_error_errno(sqlite_failure(rc), "Cannot delete overlay %" G_GUINT64_FORMAT ": %s", id, sqlite3_errmsg(db));
+                return log_error_errno(store_failure(rc), "Cannot delete overlay %" G_GUINT64_FORMAT ": %s", id, sqlite3_errmsg(db));
         return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
 }
 
@@ -234,7 +250,7 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = prepare(db, "SELECT id, name, type, owner, state, created FROM overlays ORDER BY id", &st);
+        r = store_prepare(db, "SELECT id, name, type, owner, state, created FROM overlays ORDER BY id", &st);
         if (r < 0)
                 return r;
 
@@ -254,6 +270,6 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
                         return r;
         }
         if (rc != SQLITE_DONE)
-                return log_error_errno(sqlite_failure(rc), "Cannot list overlays: %s", sqlite3_errmsg(db));
+                return log_error_errno(store_failure(rc), "Cannot list overlays: %s", sqlite3_errmsg(db));
         return 0;
 }

@@ -38,3 +38,21 @@ int store_overlay_delete(sqlite3 *db, uint64_t id);
 /* Calls cb for every overlay row, in id order; a negative return stops. */
 typedef int (*StoreOverlayFunc)(const StoreOverlay *o, void *userdata);
 int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata);
+
+typedef struct StoreJob {
+        uint64_t id;
+        const char *kind;
+        const char *target;
+        const char *owner;
+        const char *state;
+        const char *message;
+        unsigned attempts;
+        uint64_t created, started, finished;    /* µs since the epoch, 0 = not yet */
+} StoreJob;
+
+int store_job_insert(sqlite3 *db, const StoreJob *j, uint64_t *ret_id);
+/* Writes state, message, attempts, started and finished of row j->id. */
+int store_job_update(sqlite3 *db, const StoreJob *j);
+int store_job_delete(sqlite3 *db, uint64_t id);
+typedef int (*StoreJobFunc)(const StoreJob *j, void *userdata);
+int store_job_foreach(sqlite3 *db, StoreJobFunc cb, void *userdata);

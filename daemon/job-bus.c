@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "caller.h"
+#include "job.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+}
+
+/* The owner acts with the action of the job's kind (reads with
+ * org.left4me.read); acting on anyone else's job is administration. */
+static int verify_job_access(Job *j, sd_bus_message *msg, const char *owner_action, sd_bus_error *error) {
+        g_autofree char *caller = NULL;
+        int r;
+
+        r = caller_principal(msg, &caller);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+        return polkit_verify(j->manager->polkit, msg,
+                             strcmp(caller, j->owner) == 0 ? owner_action : L4M_ACTION_ADMIN, error);
+}
+
+static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = verify_job_access(j, msg, j->kind ? j->kind->action : L4M_ACTION_ADMIN, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        if (!job_state_is_active(j->state))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Job %" G_GUINT64_FORMAT " has already %s.",
+                                         j->id, job_state_to_string(j->state));
+        job_cancel(j);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_close_ int fd = -1;
+        Job *j = userdata;
+        int follow, r;
+
+        r = sd_bus_message_read(msg, "b", &follow);
+        if (r < 0)
+                return r;
+
+        r = verify_job_access(j, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = job_log_reader_new(j, follow, &fd);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Job %" G_GUINT64_FORMAT " has %u log readers already.",
+                                         j->id, JOB_LOG_READERS_MAX);
+        if (r < 0)
+                return bus_error_internal(error, r, "Opening the job log");
+
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", NULL, offsetof(Job, kind_name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Target", "s", NULL, offsetof(Job, target), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", NULL, offsetof(Job, owner), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "d", NULL, offsetof(Job, progress), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Message", "s", NULL, offsetof(Job, message), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Created", "t", NULL, offsetof(Job, created), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Started", "t", NULL, offsetof(Job, started), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Finished", "t", NULL, offsetof(Job, finished), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenLog",
+                                SD_BUS_ARGS("b", follow),
+                                SD_BUS_RESULT("h", log),
+                                method_open_log, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                    void **ret_found, sd_bus_error *error) {
+        Job *j = manager_find_job_by_path(userdata, path);
+
+        if (!j)
+                return 0;
+        *ret_found = j;
+        return 1;
+}
+
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
+                        sd_bus_error *error) {
+        Manager *m = userdata;
+        GHashTableIter it;
+        gpointer value;
+        char **nodes;
+        size_t n = 0;
+
+        nodes = calloc(g_hash_table_size(m->jobs_by_id) + 1, sizeof(char *));
+        if (!nodes)
+                return -ENOMEM;
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                nodes[n] = strdup(((Job *) value)->path);
+                if (!nodes[n]) {
+                        while (n > 0)
+                                free(nodes[--n]);
+                        free(nodes);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret_nodes = nodes;
+        return 1;
+}
+
+void job_emit_changed(Job *j, const char *property, ...) {
+        const char *names[16];
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        if (!j->manager->bus)
+                return;
+        va_start(ap, property);
+        for (const char *p = property; p && n < G_N_ELEMENTS(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = p;
+        va_end(ap);
+        names[n] = NULL;
+
+        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->path, L4M_JOB_INTERFACE, (char **) names);
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce changes of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+}
+
+void job_emit_new(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_added(bus, j->path);
+        (void) sd_bus_emit_signal(bus, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, "JobNew", "to", j->id, j->path);
+}
+
+void job_emit_removed(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_signal(bus, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, "JobRemoved", "tos",
+                                  j->id, j->path, job_state_to_string(j->state));
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+
+/* A job's output is a byte stream kept in jobs/<id>.log. When the file
+ * grows past JOB_LOG_MAX, it is replaced by a marker line and its last
+ * JOB_LOG_KEEP bytes (from a line start). Readers (OpenLog) follow the
+ * stream, not the file: each has a position in the stream, and one that
+ * fell behind a cut is told how much it missed. */
+
+#define READER_CHUNK 16384
+
+struct JobLogReader {
+        Job *job;
+        int file_fd;
+        unsigned generation;
+        uint64_t pos;           /* stream bytes already handed over */
+        bool follow;
+        int pipe_fd;
+        sd_event_source *io;
+        char buf[READER_CHUNK];
+        size_t buf_len, buf_off;
+};
+
+static char *log_file_name(const Job *j) {
+        return g_strdup_printf("%" G_GUINT64_FORMAT ".log", j->id);
+}
+
+static uint64_t stream_end(const Job *j) {
+        return j->log_dropped + (j->log_size - j->log_marker_len);
+}
+
+int job_log_open(Job *j) {
+        g_autofree char *name = log_file_name(j);
+        struct stat st;
+        int fd;
+
+        if (j->log_fd >= 0)
+                return 0;
+        fd = openat(j->manager->jobs_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open jobs/%s: %s", name, STRERROR(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                int r = errno > 0 ? -errno : -EBADF;
+                close(fd);
+                return log_error_errno(r, "jobs/%s is not a regular file.", name);
+        }
+        j->log_fd = fd;
+        /* A log reopened after a restart: what is in it counts as output. */
+        if (j->log_size == 0)
+                j->log_size = (uint64_t) st.st_size;
+        return 0;
+}
+
+void job_log_close(Job *j) {
+        l4m_close_fdp(&j->log_fd);
+        j->log_fd = -1;
+        job_log_readers_wake(j);
+}
+
+static int write_all(int fd, const char *data, size_t size) {
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Replaces the file by a marker and its tail, atomically (rename). */
+static int job_log_cut(Job *j) {
+        g_autofree char *name = log_file_name(j);
+        g_autofree char *tmp = g_strconcat(name, ".new", NULL);
+        g_autofree char *tail = g_malloc(JOB_LOG_KEEP);
+        g_autofree char *marker = NULL;
+        _cleanup_close_ int rfd = -1, wfd = -1;
+        uint64_t end = stream_end(j), new_dropped;
+        ssize_t n;
+        char *start;
+        size_t tail_len;
+        int r;
+
+        rfd = openat(j->manager->jobs_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (rfd < 0)
+                return -errno;
+        n = pread(rfd, tail, JOB_LOG_KEEP, (off_t) (j->log_size - JOB_LOG_KEEP));
+        if (n < 0)
+                return -errno;
+        start = memchr(tail, '\n', (size_t) n);
+        start = start ? start + 1 : tail;
+        tail_len = (size_t) n - (size_t) (start - tail);
+        new_dropped = end - tail_len;
+
+        marker = g_strdup_printf("[… %" G_GUINT64_FORMAT " bytes of earlier output dropped …]\n", new_dropped);
+        (void) unlinkat(j->manager->jobs_fd, tmp, 0);
+        wfd = openat(j->manager->jobs_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (wfd < 0)
+                return -errno;
+        r = write_all(wfd, marker, strlen(marker));
+        if (r >= 0)
+                r = write_all(wfd, start, tail_len);
+        if (r >= 0 && renameat(j->manager->jobs_fd, tmp, j->manager->jobs_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(j->manager->jobs_fd, tmp, 0);
+                return r;
+        }
+
+        /* From now on append to the new file. */
+        if (fcntl(wfd, F_SETFL, O_APPEND) < 0)
+                return -errno;
+        l4m_close_fdp(&j->log_fd);
+        j->log_fd = l4m_take_fd(&wfd);
+        j->log_dropped = new_dropped;
+        j->log_marker_len = strlen(marker);
+        j->log_size = j->log_marker_len + tail_len;
+        j->log_generation++;
+        return 0;
+}
+
+void job_log_append(Job *j, const char *data, size_t size) {
+        int r;
+
+        if (j->log_fd < 0)
+                return;
+        r = write_all(j->log_fd, data, size);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot write the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+                return;
+        }
+        j->log_size += size;
+        if (j->log_size > JOB_LOG_MAX) {
+                r = job_log_cut(j);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot shorten the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+        }
+        job_log_readers_wake(j);
+}
+
+static void reader_free(JobLogReader *rd) {
+        if (!rd)
+                return;
+        if (rd->job)
+                g_ptr_array_remove(rd->job->log_readers, rd);
+        sd_event_source_disable_unref(rd->io);
+        l4m_close_fdp(&rd->file_fd);
+        l4m_close_fdp(&rd->pipe_fd);
+        g_free(rd);
+}
+
+/* Fills the buffer from the stream; 0 at the end of what exists now. */
+static int reader_fill(JobLogReader *rd) {
+        Job *j = rd->job;
+        ssize_t n;
+
+        rd->buf_off = rd->buf_len = 0;
+
+        if (rd->file_fd < 0 || rd->generation != j->log_generation) {
+                g_autofree char *name = log_file_name(j);
+
+                l4m_close_fdp(&rd->file_fd);
+                rd->file_fd = openat(j->manager->jobs_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (rd->file_fd < 0)
+                        return -errno;
+                rd->generation = j->log_generation;
+        }
+
+        if (rd->pos < j->log_dropped) {
+                int len = g_snprintf(rd->buf, sizeof rd->buf, "[… %" G_GUINT64_FORMAT " bytes of output dropped …]\n",
+                                     j->log_dropped - rd->pos);
+                rd->buf_len = (size_t) len;
+                rd->pos = j->log_dropped;
+                return 1;
+        }
+
+        n = pread(rd->file_fd, rd->buf, sizeof rd->buf, (off_t) (j->log_marker_len + (rd->pos - j->log_dropped)));
+        if (n < 0)
+                return -errno;
+        rd->buf_len = (size_t) n;
+        rd->pos += (uint64_t) n;
+        return n > 0;
+}
+
+static int on_reader_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        JobLogReader *rd = userdata;
+
+        if (revents & (EPOLLERR | EPOLLHUP)) {
+                reader_free(rd);
+                return 0;
+        }
+
+        for (;;) {
+                ssize_t n;
+
+                if (rd->buf_off == rd->buf_len) {
+                        int r = reader_fill(rd);
+                        if (r < 0) {
+                                log_warning_errno(r, "Cannot read the log of job %" G_GUINT64_FORMAT ": %s",
+                                                  rd->job->id, STRERROR(r));
+                                reader_free(rd);
+                                return 0;
+                        }
+                        if (r == 0) {
+                                /* All there is: wait for more, or end. */
+                                if (!rd->follow || rd->job->log_fd < 0)
+                                        reader_free(rd);
+                                else
+                                        (void) sd_event_source_set_enabled(rd->io, SD_EVENT_OFF);
+                                return 0;
+                        }
+                }
+
+                n = write(rd->pipe_fd, rd->buf + rd->buf_off, rd->buf_len - rd->buf_off);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return 0;       /* the reader is slower: wait */
+                        reader_free(rd);        /* EPIPE: it went away */
+                        return 0;
+                }
+                rd->buf_off += (size_t) n;
+        }
+}
+
+int job_log_reader_new(Job *j, bool follow, int *ret_fd) {
+        _cleanup_close_ int read_end = -1;
+        int fds[2], r;
+        JobLogReader *rd;
+
+        if (j->log_readers->len >= JOB_LOG_READERS_MAX)
+                return -EBUSY;
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        read_end = fds[0];
+        /* The client reads at its own pace: blocking on its side is fine. */
+        if (fcntl(read_end, F_SETFL, 0) < 0) {
+                close(fds[1]);
+                return -errno;
+        }
+
+        rd = g_new0(JobLogReader, 1);
+        rd->job = j;
+        rd->file_fd = -1;
+        rd->pipe_fd = fds[1];
+        rd->follow = follow;
+        r = sd_event_add_io(j->manager->event, &rd->io, rd->pipe_fd, EPOLLOUT, on_reader_writable, rd);
+        if (r < 0) {
+                reader_free(rd);
+                return r;
+        }
+        g_ptr_array_add(j->log_readers, rd);
+
+        *ret_fd = l4m_take_fd(&read_end);
+        return 0;
+}
+
+void job_log_readers_wake(Job *j) {
+        for (guint i = 0; j->log_readers && i < j->log_readers->len; i++) {
+                JobLogReader *rd = j->log_readers->pdata[i];
+                (void) sd_event_source_set_enabled(rd->io, SD_EVENT_ON);
+        }
+}
+
+void job_log_readers_detach(Job *j) {
+        while (j->log_readers && j->log_readers->len > 0)
+                reader_free(j->log_readers->pdata[0]);
+}

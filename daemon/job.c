@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "job.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "store.h"
+
+#define USEC_PER_DAY (UINT64_C(86400) * G_USEC_PER_SEC)
+#define JOB_PRUNE_INTERVAL_USEC (UINT64_C(3600) * G_USEC_PER_SEC)
+#define JOB_MESSAGE_MAX 1024
+
+static const char *const job_state_table[_JOB_STATE_MAX] = {
+        [JOB_QUEUED] = "queued",
+        [JOB_RUNNING] = "running",
+        [JOB_SUCCEEDED] = "succeeded",
+        [JOB_FAILED] = "failed",
+        [JOB_CANCELLED] = "cancelled",
+};
+
+const char *job_state_to_string(JobState s) {
+        return s >= 0 && s < _JOB_STATE_MAX ? job_state_table[s] : NULL;
+}
+
+JobState job_state_from_string(const char *s) {
+        for (int i = 0; s && i < _JOB_STATE_MAX; i++)
+                if (strcmp(s, job_state_table[i]) == 0)
+                        return i;
+        return _JOB_STATE_INVALID;
+}
+
+void manager_register_job_kind(Manager *m, const JobKind *kind) {
+        assert(kind->name && kind->action && kind->start);
+        assert(!kind->restartable || kind->restore);
+        g_hash_table_insert(m->job_kinds, (gpointer) kind->name, (gpointer) kind);
+}
+
+const JobKind *manager_find_job_kind(Manager *m, const char *name) {
+        return g_hash_table_lookup(m->job_kinds, name);
+}
+
+void job_free(Job *j) {
+        if (!j)
+                return;
+        job_log_readers_detach(j);
+        job_log_close(j);
+        sd_event_source_disable_unref(j->progress_timer);
+        if (j->data && j->kind && j->kind->free_data)
+                j->kind->free_data(j->data);
+        g_ptr_array_unref(j->log_readers);
+        g_free(j->kind_name);
+        g_free(j->target);
+        g_free(j->owner);
+        g_free(j->path);
+        g_free(j->message);
+        g_free(j);
+}
+
+static Job *job_alloc(Manager *m, const StoreJob *row) {
+        Job *j = g_new0(Job, 1);
+
+        j->manager = m;
+        j->id = row->id;
+        j->kind = manager_find_job_kind(m, row->kind);
+        j->kind_name = g_strdup(row->kind);
+        j->target = g_strdup(row->target);
+        j->owner = g_strdup(row->owner);
+        j->state = job_state_from_string(row->state);
+        j->message = g_strdup(row->message ? row->message : "");
+        j->attempts = row->attempts;
+        j->created = row->created;
+        j->started = row->started;
+        j->finished = row->finished;
+        j->progress = j->state == JOB_SUCCEEDED ? 1.0 : 0.0;
+        j->path = g_strdup_printf(L4M_JOB_PATH_PREFIX "/%" G_GUINT64_FORMAT, row->id);
+        j->log_fd = -1;
+        j->log_readers = g_ptr_array_new();
+        return j;
+}
+
+static int job_persist(Job *j) {
+        StoreJob row = {
+                .id = j->id,
+                .state = job_state_to_string(j->state),
+                .message = j->message,
+                .attempts = j->attempts,
+                .started = j->started,
+                .finished = j->finished,
+        };
+        int r = store_job_update(j->manager->db, &row);
+
+        if (r < 0)
+                log_error_errno(r, "Cannot record the state of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+        return r;
+}
+
+static void job_schedule_dispatch(Manager *m) {
+        if (m->job_dispatch)
+                (void) sd_event_source_set_enabled(m->job_dispatch, SD_EVENT_ONESHOT);
+}
+
+Job *manager_find_active_job_for(Manager *m, const char *target) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (job_state_is_active(j->state) && strcmp(j->target, target) == 0)
+                        return j;
+        }
+        return NULL;
+}
+
+int job_submit(Manager *m, const JobKind *kind, const char *target, const char *owner,
+               void *data, Job **ret) {
+        StoreJob row = {
+                .kind = kind->name,
+                .target = target,
+                .owner = owner,
+                .state = job_state_to_string(JOB_QUEUED),
+                .created = (uint64_t) g_get_real_time(),
+        };
+        Job *j;
+        int r;
+
+        assert(m);
+        assert(kind);
+
+        if (manager_find_active_job_for(m, target)) {
+                r = -EBUSY;
+                goto fail;
+        }
+
+        r = store_job_insert(m->db, &row, &row.id);
+        if (r < 0)
+                goto fail;
+
+        j = job_alloc(m, &row);
+        j->data = data;
+        r = job_log_open(j);
+        if (r < 0) {
+                (void) store_job_delete(m->db, j->id);
+                job_free(j);
+                return r;
+        }
+        g_hash_table_insert(m->jobs_by_id, &j->id, j);
+
+        job_emit_new(j);
+        log_struct_errno(LOG_INFO, 0, ((const char *[]) { "L4M_EVENT=job-queued", NULL }),
+                         "Job %" G_GUINT64_FORMAT " (%s on %s) queued for %s.", j->id, kind->name, target, owner);
+        job_schedule_dispatch(m);
+        if (ret)
+                *ret = j;
+        return 0;
+
+fail:
+        if (data && kind->free_data)
+                kind->free_data(data);
+        return r;
+}
+
+static void job_start(Job *j) {
+        int r;
+
+        j->state = JOB_RUNNING;
+        j->started = (uint64_t) g_get_real_time();
+        j->attempts++;
+        (void) job_persist(j);
+        job_emit_changed(j, "State", "Started", NULL);
+        job_log(j, "Started (attempt %u).", j->attempts);
+
+        r = j->kind->start(j);
+        if (r < 0 && j->state == JOB_RUNNING)
+                job_finish(j, r, "Could not start: %s", STRERROR(r));
+}
+
+static unsigned count_running(Manager *m) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((Job *) value)->state == JOB_RUNNING)
+                        n++;
+        return n;
+}
+
+static Job *oldest_queued(Manager *m) {
+        GHashTableIter it;
+        gpointer value;
+        Job *best = NULL;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->state == JOB_QUEUED && (!best || j->id < best->id))
+                        best = j;
+        }
+        return best;
+}
+
+static int on_job_dispatch(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        Job *j;
+
+        while (count_running(m) < m->config->jobs_max_running && (j = oldest_queued(m)))
+                job_start(j);
+        return 0;
+}
+
+static void job_flush_progress(Job *j) {
+        (void) sd_event_source_set_enabled(j->progress_timer, SD_EVENT_OFF);
+        j->progress_sent_usec = g_get_monotonic_time();
+        job_emit_changed(j, "Progress", NULL);
+}
+
+static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        job_flush_progress(userdata);
+        return 0;
+}
+
+void job_set_progress(Job *j, double fraction) {
+        int64_t now, due;
+        int r;
+
+        fraction = CLAMP(fraction, 0.0, 1.0);
+        if (j->state != JOB_RUNNING || fraction == j->progress)
+                return;
+        j->progress = fraction;
+
+        now = g_get_monotonic_time();
+        due = j->progress_sent_usec + JOB_PROGRESS_INTERVAL_USEC;
+        if (now >= due) {
+                job_flush_progress(j);
+                return;
+        }
+
+        /* Coalesce: one PropertiesChanged when the interval is over. */
+        if (!j->progress_timer) {
+                r = sd_event_add_time(j->manager->event, &j->progress_timer, CLOCK_MONOTONIC,
+                                      (uint64_t) due, 10 * 1000, on_progress_timer, j);
+                if (r < 0) {
+                        job_flush_progress(j);
+                        return;
+                }
+        } else
+                (void) sd_event_source_set_time(j->progress_timer, (uint64_t) due);
+        (void) sd_event_source_set_enabled(j->progress_timer, SD_EVENT_ONESHOT);
+}
+
+void job_log(Job *j, const char *format, ...) {
+        g_autofree char *line = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        line = g_strdup_vprintf(format, ap);
+        va_end(ap);
+
+        g_autofree char *text = g_strconcat(line, "\n", NULL);
+        job_log_append(j, text, strlen(text));
+}
+
+void job_finish(Job *j, int r, const char *format, ...) {
+        g_autofree char *message = NULL;
+        va_list ap;
+
+        assert(j->state == JOB_RUNNING || j->state == JOB_QUEUED);
+
+        if (format) {
+                va_start(ap, format);
+                message = g_strdup_vprintf(format, ap);
+                va_end(ap);
+        } else
+                message = g_strdup(r == 0 ? "Done." : r == -ECANCELED ? "Cancelled." : STRERROR(r));
+        if (strlen(message) > JOB_MESSAGE_MAX)
+                message[JOB_MESSAGE_MAX] = '\0';
+
+        j->state = r == 0 ? JOB_SUCCEEDED : r == -ECANCELED ? JOB_CANCELLED : JOB_FAILED;
+        j->finished = (uint64_t) g_get_real_time();
+        g_free(j->message);
+        j->message = g_steal_pointer(&message);
+        if (j->state == JOB_SUCCEEDED)
+                j->progress = 1.0;
+        if (j->data && j->kind && j->kind->free_data)
+                j->kind->free_data(j->data);
+        j->data = NULL;
+
+        (void) job_persist(j);
+        job_log(j, "Finished: %s: %s", job_state_to_string(j->state), j->message);
+        job_log_close(j);
+
+        job_flush_progress(j);
+        job_emit_changed(j, "State", "Message", "Finished", NULL);
+        job_emit_removed(j);
+        log_struct_errno(j->state == JOB_FAILED ? LOG_WARNING : LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=job-finished", NULL }),
+                         "Job %" G_GUINT64_FORMAT " (%s on %s) %s: %s", j->id, j->kind_name, j->target,
+                         job_state_to_string(j->state), j->message);
+        job_schedule_dispatch(j->manager);
+}
+
+void job_cancel(Job *j) {
+        if (j->state == JOB_QUEUED) {
+                job_finish(j, -ECANCELED, "Cancelled before it started.");
+                return;
+        }
+        if (j->state != JOB_RUNNING || j->cancel_requested)
+                return;
+        j->cancel_requested = true;
+        job_log(j, "Cancellation requested.");
+        if (j->kind->cancel)
+                j->kind->cancel(j);
+}
+
+Job *manager_find_job_by_path(Manager *m, const char *path) {
+        const char *p;
+        uint64_t id;
+
+        p = g_str_has_prefix(path, L4M_JOB_PATH_PREFIX "/") ? path + strlen(L4M_JOB_PATH_PREFIX "/") : NULL;
+        if (!p || !g_ascii_string_to_unsigned(p, 10, 1, G_MAXUINT64, &id, NULL) || p[0] == '0')
+                return NULL;
+        return g_hash_table_lookup(m->jobs_by_id, &id);
+}
+
+static void job_set_message(Job *j, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void job_set_message(Job *j, const char *format, ...) {
+        va_list ap;
+
+        g_free(j->message);
+        va_start(ap, format);
+        j->message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+}
+
+/* A job that was queued or running when the daemon stopped. */
+static void job_recover(Job *j) {
+        int r;
+
+        if (!j->kind)
+                job_set_message(j, "Unknown job kind \"%s\".", j->kind_name);
+        else if (!j->kind->restartable)
+                job_set_message(j, "Interrupted by a restart of the daemon.");
+        else if (j->attempts >= JOB_ATTEMPTS_MAX)
+                job_set_message(j, "Interrupted by a restart of the daemon %u times; not trying again.", j->attempts);
+        else if ((r = j->kind->restore(j)) < 0)
+                job_set_message(j, "Cannot resume after a restart: %s", STRERROR(r));
+        else {
+                j->state = JOB_QUEUED;
+                (void) job_persist(j);
+                (void) job_log_open(j);
+                job_log(j, "The daemon restarted; queued again.");
+                log_info("Job %" G_GUINT64_FORMAT " (%s on %s) queued again after a restart.",
+                         j->id, j->kind_name, j->target);
+                return;
+        }
+
+        j->state = JOB_FAILED;
+        j->finished = (uint64_t) g_get_real_time();
+        (void) job_persist(j);
+        if (job_log_open(j) >= 0) {
+                job_log(j, "Finished: failed: %s", j->message);
+                job_log_close(j);
+        }
+        log_warning("Job %" G_GUINT64_FORMAT " (%s on %s) failed: %s", j->id, j->kind_name, j->target, j->message);
+}
+
+static int load_job_row(const StoreJob *row, void *userdata) {
+        Manager *m = userdata;
+        Job *j = job_alloc(m, row);
+
+        if (j->state == _JOB_STATE_INVALID) {
+                log_error("Skipping job row %" G_GUINT64_FORMAT ": unknown state \"%s\".", row->id, row->state);
+                job_free(j);
+                return 0;
+        }
+        g_hash_table_insert(m->jobs_by_id, &j->id, j);
+        if (job_state_is_active(j->state))
+                job_recover(j);
+        return 0;
+}
+
+static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        manager_prune_jobs(m);
+        (void) sd_event_source_set_time_relative(s, JOB_PRUNE_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+void manager_prune_jobs(Manager *m) {
+        uint64_t now = (uint64_t) g_get_real_time();
+        uint64_t keep = (uint64_t) m->config->jobs_retain_days * USEC_PER_DAY;
+        g_autoptr(GPtrArray) old = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (!job_state_is_active(j->state) && j->finished + keep <= now)
+                        g_ptr_array_add(old, j);
+        }
+
+        for (guint i = 0; i < old->len; i++) {
+                Job *j = old->pdata[i];
+                g_autofree char *log_name = g_strdup_printf("%" G_GUINT64_FORMAT ".log", j->id);
+
+                if (store_job_delete(m->db, j->id) < 0)
+                        continue;
+                if (unlinkat(m->jobs_fd, log_name, 0) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "Cannot remove jobs/%s: %s", log_name, STRERROR(errno));
+                if (m->bus)
+                        (void) sd_bus_emit_object_removed(m->bus, j->path);
+                g_hash_table_remove(m->jobs_by_id, &j->id);
+        }
+        if (old->len > 0)
+                log_info("Pruned %u finished job(s) older than %u day(s).", old->len, m->config->jobs_retain_days);
+}
+
+int manager_load_jobs(Manager *m) {
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->job_dispatch, on_job_dispatch, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the job dispatcher: %s", STRERROR(r));
+        (void) sd_event_source_set_enabled(m->job_dispatch, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->job_dispatch, "job-dispatch");
+
+        r = store_job_foreach(m->db, load_job_row, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load jobs: %s", STRERROR(r));
+
+        manager_prune_jobs(m);
+        r = sd_event_add_time_relative(m->event, &m->job_prune_timer, CLOCK_MONOTONIC,
+                                       JOB_PRUNE_INTERVAL_USEC, 60 * G_USEC_PER_SEC, on_prune_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the job pruning timer: %s", STRERROR(r));
+
+        job_schedule_dispatch(m);
+        return 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "manager.h"
+
+/* Jobs: every long operation. A job is a row (state transitions only), an
+ * object /org/left4me/Manager/job/<id> and a log file jobs/<id>.log.
+ *
+ * The engine runs at most [Jobs] MaxRunning jobs at once, in submission
+ * order, and at most one active (queued or running) job per target: a
+ * second submission for the same target is refused with -EBUSY.
+ *
+ * A job kind does the work. start() begins it on the event loop; the work
+ * then reports with job_set_progress() and job_log() and ends with exactly
+ * one job_finish(). cancel() asks running work to stop; it still ends with
+ * job_finish(j, -ECANCELED, ...), at once or later.
+ *
+ * After a daemon restart, jobs that were queued or running are queued again
+ * if their kind is restartable and they have been started fewer than
+ * JOB_ATTEMPTS_MAX times (the kind's restore() rebuilds their data from
+ * the target); all others fail with a message saying why. */
+
+typedef enum JobState {
+        JOB_QUEUED,
+        JOB_RUNNING,
+        JOB_SUCCEEDED,
+        JOB_FAILED,
+        JOB_CANCELLED,
+        _JOB_STATE_MAX,
+        _JOB_STATE_INVALID = -1,
+} JobState;
+
+#define JOB_ATTEMPTS_MAX 2u
+/* Log files are cut back to JOB_LOG_KEEP bytes (oldest lines dropped, a
+ * marker put in their place) whenever they grow past JOB_LOG_MAX. */
+#define JOB_LOG_MAX (1024u * 1024u)
+#define JOB_LOG_KEEP (512u * 1024u)
+/* Readers of one job's log at once (OpenLog). */
+#define JOB_LOG_READERS_MAX 64u
+/* Progress reaches the bus at most this often per job. */
+#define JOB_PROGRESS_INTERVAL_USEC (100 * 1000)
+
+typedef struct Job Job;
+typedef struct JobLogReader JobLogReader;
+
+typedef struct JobKind {
+        const char *name;
+        /* The polkit action with which the owner may cancel it. */
+        const char *action;
+        bool restartable;
+        int (*start)(Job *j);
+        void (*cancel)(Job *j);
+        /* For restartable kinds: set up j->data again from j->target. */
+        int (*restore)(Job *j);
+        void (*free_data)(void *data);
+} JobKind;
+
+struct Job {
+        Manager *manager;
+        uint64_t id;
+        const JobKind *kind;    /* NULL for history rows of a kind this daemon does not know */
+        char *kind_name;
+        char *target;
+        char *owner;
+        char *path;
+        JobState state;
+        double progress;
+        char *message;
+        unsigned attempts;
+        uint64_t created, started, finished;
+        void *data;
+
+        int log_fd;                     /* append-only, -1 once finished */
+        uint64_t log_size;              /* bytes in the file */
+        uint64_t log_dropped;           /* bytes of output cut from the front so far */
+        size_t log_marker_len;          /* the file starts with a marker this long */
+        unsigned log_generation;        /* bumped when the file is replaced */
+        GPtrArray *log_readers;         /* JobLogReader* */
+
+        sd_event_source *progress_timer;
+        int64_t progress_sent_usec;
+        bool cancel_requested;
+};
+
+const char *job_state_to_string(JobState s);
+JobState job_state_from_string(const char *s);
+static inline bool job_state_is_active(JobState s) {
+        return s == JOB_QUEUED || s == JOB_RUNNING;
+}
+
+/* Kinds are registered by the modules that implement them, before
+ * manager_load_jobs() (which needs them to resume interrupted jobs). */
+void manager_register_job_kind(Manager *m, const JobKind *kind);
+const JobKind *manager_find_job_kind(Manager *m, const char *name);
+
+/* Queues a new job; takes ownership of data (freed with kind->free_data on
+ * every path). -EBUSY if target has an active job already. */
+int job_submit(Manager *m, const JobKind *kind, const char *target, const char *owner,
+               void *data, Job **ret);
+
+void job_set_progress(Job *j, double fraction);
+void job_log(Job *j, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* r == 0: succeeded; -ECANCELED: cancelled; else failed. message may be NULL. */
+void job_finish(Job *j, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+/* Cancels a queued job at once, asks a running one to stop. */
+void job_cancel(Job *j);
+
+Job *manager_find_job_by_path(Manager *m, const char *path);
+Job *manager_find_active_job_for(Manager *m, const char *target);
+
+/* At start: loads job rows, recovers interrupted jobs, prunes old ones. */
+int manager_load_jobs(Manager *m);
+/* Removes finished jobs older than [Jobs] RetainDays (rows, logs, objects). */
+void manager_prune_jobs(Manager *m);
+void job_free(Job *j);
+
+/* job-log.c: the log file and OpenLog readers. */
+int job_log_open(Job *j);
+void job_log_append(Job *j, const char *data, size_t size);
+void job_log_close(Job *j);
+/* Returns the read end of a pipe that gets the log from the start and, with
+ * follow, everything appended until the job ends. */
+int job_log_reader_new(Job *j, bool follow, int *ret_fd);
+void job_log_readers_wake(Job *j);
+void job_log_readers_detach(Job *j);
+
+/* job-bus.c */
+extern const sd_bus_vtable job_vtable[];
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                    void **ret_found, sd_bus_error *error);
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
+                        sd_bus_error *error);
+void job_emit_changed(Job *j, const char *property, ...) G_GNUC_NULL_TERMINATED;
+void job_emit_new(Job *j);
+void job_emit_removed(Job *j);

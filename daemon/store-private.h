@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <sqlite3.h>
+
+/* Shared by the store's files; not for the rest of the daemon. */
+
+/* Maps an SQLite result code to a negative errno (0 for OK/ROW/DONE). */
+int store_errno(int rc);
+/* The same for a result code known to be a failure: never 0. */
+int store_failure(int rc);
+int store_exec(sqlite3 *db, const char *sql);
+int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
