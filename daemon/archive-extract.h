@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/* Safe extraction of untrusted archives (zip, 7z, rar, tar optionally
+ * compressed with gzip, bzip2, xz, lzma or zstd) for archive overlays.
+ *
+ * libarchive only parses; every file system operation is done here,
+ * relative to the destination directory, one path component at a time and
+ * without ever following a symlink, so nothing an archive contains (or
+ * plants with an earlier entry) can make us write outside the destination.
+ *
+ * Policy, each violation failing the whole extraction:
+ *  - entry paths must be relative, without "..", no longer than PATH_MAX
+ *    with components no longer than NAME_MAX; "." and empty components are
+ *    ignored. A directory entry whose name is empty (the root itself, or
+ *    consumed by strip_components) is skipped; any other entry left without
+ *    a name after stripping is refused.
+ *  - device nodes, fifos, sockets and encrypted entries are refused.
+ *  - a path may not pass through a symlink or a non-directory; an existing
+ *    file or symlink at the final component is replaced (later entries win),
+ *    an existing directory is only replaced by a directory.
+ *  - symlinks: the target must be relative, and may only start with "..",
+ *    never have ".." after a name, and its leading ".." may not climb above
+ *    the destination root from the link's directory. Since every directory
+ *    a link can sit in is a real directory, this bounds resolution to the
+ *    tree however links are chained.
+ *  - hardlinks are allowed only to a regular file extracted earlier in the
+ *    same run (their target path is stripped like entry paths); anything
+ *    else is refused.
+ *  - modes: directories 0755, files (mode & 0755) | 0644: no setuid,
+ *    setgid, sticky or group/world write. Ownership, ACLs and xattrs are
+ *    ignored; regular files keep their mtime.
+ *  - caps count the bytes actually written (holes of sparse files are
+ *    written out as zeros and counted), never header claims.
+ */
+
+typedef struct ArchiveLimits {
+        uint64_t max_bytes;        /* total bytes written; 0: L4M_ARCHIVE_DEFAULT_MAX_BYTES */
+        uint64_t max_entries;      /* entries processed; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRIES */
+        uint64_t max_entry_bytes;  /* bytes written for one entry; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES */
+} ArchiveLimits;
+
+#define L4M_ARCHIVE_DEFAULT_MAX_BYTES       (UINT64_C(8) << 30)
+#define L4M_ARCHIVE_DEFAULT_MAX_ENTRIES     UINT64_C(100000)
+#define L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES (UINT64_C(4) << 30)
+
+typedef struct ArchiveExtractOptions {
+        const char *subdir;         /* NULL, or a relative path below the destination to extract into */
+        unsigned strip_components;  /* leading components removed from entry (and hardlink target) paths */
+        ArchiveLimits limits;
+} ArchiveExtractOptions;
+
+/* Called from the extracting thread after each entry and in between at most
+ * about every 64 KiB read or written. bytes_in counts bytes read from the
+ * archive fd, bytes_written what was written (including zero-filled holes). */
+typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, uint64_t entries, void *userdata);
+
+/* Extracts the archive readable from archive_fd, starting at its current
+ * position, into the directory dest_fd (which must be empty or a fresh
+ * staging directory the caller owns; on failure it holds a partial tree the
+ * caller throws away). opts may be NULL for the defaults. zip and 7z need a
+ * seekable archive_fd (a regular file); tar formats also stream from a pipe
+ * or socket, O_NONBLOCK or not.
+ *
+ * Returns 0, or a negative errno with *ret_error (if not NULL) set to a
+ * g_free()able, valid UTF-8 message naming the entry and the reason, e.g.
+ * "entry '../../etc/x': path contains '..' and would leave the overlay":
+ *   -EPERM          an entry refused by the policy above
+ *   -ENAMETOOLONG   a path over PATH_MAX or a component over NAME_MAX
+ *   -ENOTDIR        a path through a file; -EISDIR: a file over a directory
+ *   -EFBIG          max_bytes or max_entry_bytes reached
+ *   -E2BIG          more than max_entries entries
+ *   -EBADMSG        empty input, not a supported archive, corrupt or truncated
+ *   -EOPNOTSUPP     encrypted entries
+ *   -ESPIPE         a format that needs seeking (7z) read from a pipe
+ *   -EINVAL         invalid opts->subdir
+ *   -EISDIR         archive_fd is a directory
+ *   -ECANCELED      *cancel became non-zero (polled between blocks)
+ *   other           I/O errors, reading the archive or writing the tree
+ * Runs synchronously; the caller runs it in a thread. */
+int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *opts,
+                    ArchiveProgressFunc progress, void *userdata,
+                    const volatile int *cancel, char **ret_error);
