@@ -143,9 +143,19 @@ int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode) {
         fd = open_dir_nofollow(dir_fd, name);
         if (fd != -ENOENT)
                 return fd;
-        if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return open_dir_nofollow(dir_fd, name);
+        if (mkdirat(dir_fd, name, mode) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+                return open_dir_nofollow(dir_fd, name);
+        }
+        fd = open_dir_nofollow(dir_fd, name);
+        /* We made it: its mode must not depend on the umask. */
+        if (fd >= 0 && fchmod(fd, mode) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
 }
 
 int parse_id(const char *s, uint64_t *ret) {

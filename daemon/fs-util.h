@@ -12,8 +12,9 @@
 #define RM_RF_MAX_DEPTH 4096
 int rm_rf_at(int dir_fd, const char *name);
 
-/* Opens (creating it with mode if missing) the directory name below dir_fd,
- * refusing symlinks. Returns the fd or a negative errno. */
+/* Opens (creating it with exactly mode if missing, whatever the umask) the
+ * directory name below dir_fd, refusing symlinks. Returns the fd or a
+ * negative errno. */
 int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode);
 
 /* Parses a canonical decimal id ("0" excluded, no sign, no leading zeros,

@@ -6,10 +6,12 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "archive-import.h"
 #include "config.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "manager.h"
+#include "workshop-build.h"
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
@@ -65,6 +67,9 @@ static int run(int argc, char **argv) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot enable the watchdog: %s", STRERROR(r));
+
+        manager_register_job_kind(m, &workshop_build_kind);
+        manager_register_job_kind(m, &archive_import_kind);
 
         r = manager_load(m);
         if (r < 0)

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "job.h"
 #include "overlay.h"
+#include "workshop-cache.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
                                 const char *property, sd_bus_message *reply, void *userdata,
@@ -234,6 +235,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_RESULT("o", job),
                                 method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListCache",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(tstu)", entries),
+                                method_list_cache, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneCache",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("t", files, "t", bytes),
+                                method_prune_cache, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("t", id, "o", job), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("t", id, "o", job, "s", result), 0),
         SD_BUS_VTABLE_END

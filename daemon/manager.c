@@ -17,6 +17,7 @@
 #define DB_DIR_MODE       0700
 #define OVERLAYS_DIR_MODE 0711
 #define JOBS_DIR_MODE     0700
+#define CACHE_DIR_MODE    0755
 
 static guint id_hash(gconstpointer p) {
         return g_int64_hash(p);
@@ -42,6 +43,7 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
         m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_fd = -1;
+        m->cache_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -66,6 +68,7 @@ void manager_free(Manager *m) {
         store_close(m->db);
         l4m_close_fdp(&m->overlays_fd);
         l4m_close_fdp(&m->jobs_fd);
+        l4m_close_fdp(&m->cache_fd);
         l4m_close_fdp(&m->state_fd);
         sd_event_unref(m->event);
         config_free(m->config);
@@ -102,6 +105,10 @@ int manager_load(Manager *m) {
         if (m->jobs_fd < 0)
                 return log_error_errno(m->jobs_fd, "Cannot open %s/jobs: %s", m->state_dir, STRERROR(m->jobs_fd));
 
+        m->cache_fd = open_or_create_dir_at(m->state_fd, "workshop_cache", CACHE_DIR_MODE);
+        if (m->cache_fd < 0)
+                return log_error_errno(m->cache_fd, "Cannot open %s/workshop_cache: %s", m->state_dir, STRERROR(m->cache_fd));
+
         /* SQLite opens by path; db/ was just checked to be a real directory
          * and only root can change it. */
         db_path = g_build_filename(m->state_dir, "db", "left4me.db", NULL);
@@ -113,11 +120,16 @@ int manager_load(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot load overlays: %s", STRERROR(r));
 
+        r = manager_load_overlay_items(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load overlay items: %s", STRERROR(r));
+
         (void) manager_sweep_overlay_dirs(m);
 
         r = manager_load_jobs(m);
         if (r < 0)
                 return r;
+        manager_settle_overlay_states(m);
 
         log_info("Loaded %u overlay(s) from %s.", g_hash_table_size(m->overlays_by_id), db_path);
         return 0;
@@ -127,6 +139,21 @@ void manager_reload_config(Manager *m) {
         config_free(m->config);
         m->config = config_load(m->conf_dir);
         log_info("Configuration reloaded from %s.", m->conf_dir);
+}
+
+/* An overlay left "building" by a crash whose job did not resume. */
+void manager_settle_overlay_states(Manager *m) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->overlays_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Overlay *o = value;
+                g_autofree char *target = overlay_job_target(o);
+
+                if (strcmp(o->state, OVERLAY_STATE_BUILDING) == 0 && !manager_find_active_job_for(m, target))
+                        overlay_set_state(o, OVERLAY_STATE_FAILED, o->last_build, o->size);
+        }
 }
 
 unsigned manager_count_overlays_of(Manager *m, const char *owner) {

@@ -26,6 +26,7 @@ typedef struct Manager {
         int state_fd;
         int overlays_fd;
         int jobs_fd;
+        int cache_fd;                   /* workshop_cache/ */
 
         GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
         GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */
@@ -47,6 +48,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 /* Opens the state directory and the store, loads every overlay and removes
  * overlay directories that have no row. */
 int manager_load(Manager *m);
+
+void manager_settle_overlay_states(Manager *m);
 
 /* Re-reads the configuration (SIGHUP). */
 void manager_reload_config(Manager *m);

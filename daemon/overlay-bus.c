@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "archive-import.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "job.h"
 #include "overlay.h"
+#include "steam-api.h"
+#include "workshop-build.h"
 
 static int property_get_type(sd_bus *bus, const char *path, const char *interface,
                              const char *property, sd_bus_message *reply, void *userdata,
@@ -17,25 +23,40 @@ static int property_get_type(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "s", l4m_overlay_type_to_string(o->type));
 }
 
-static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Overlay *o = userdata;
-        Manager *m = o->manager;
+/* Owners manage their own overlays; anything else is administration. */
+static int verify_overlay_access(Overlay *o, sd_bus_message *msg, sd_bus_error *error) {
         g_autofree char *caller = NULL;
-        g_autofree char *path = NULL;
-        const char *action;
         int r;
 
         r = caller_principal(msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
+        return polkit_verify(o->manager->polkit, msg,
+                             strcmp(caller, o->owner) == 0 ? L4M_ACTION_OVERLAY_MANAGE : L4M_ACTION_ADMIN, error);
+}
 
-        /* Owners manage their own overlays; anything else is administration. */
-        action = strcmp(caller, o->owner) == 0 ? L4M_ACTION_OVERLAY_MANAGE : L4M_ACTION_ADMIN;
-        r = polkit_verify(m->polkit, msg, action, error);
+static int refuse_if_busy(Overlay *o, sd_bus_error *error) {
+        g_autofree char *target = overlay_job_target(o);
+        Job *j = manager_find_active_job_for(o->manager, target);
+
+        if (!j)
+                return 0;
+        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
+                                 o->name, j->id, j->kind_name, job_state_to_string(j->state));
+}
+
+static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Overlay *o = userdata;
+        Manager *m = o->manager;
+        g_autofree char *path = NULL;
+        int r;
+
+        r = verify_overlay_access(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = refuse_if_busy(o, error);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return 1;
 
         /* Announce while the object still resolves, then drop it. */
         path = g_strdup(o->path);
@@ -52,6 +73,263 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int property_get_items(sd_bus *bus, const char *path, const char *interface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error) {
+        Overlay *o = userdata;
+        return sd_bus_message_append_array(reply, 't', o->items->data, o->items->len * sizeof(uint64_t));
+}
+
+static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        Overlay *o = userdata;
+        const char *ref;
+        unsigned index = 0;
+        int r;
+
+        if (o->type != L4M_OVERLAY_WORKSHOP)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a %s overlay; only Workshop overlays have items.",
+                                         o->name, l4m_overlay_type_to_string(o->type));
+
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "s", &ref)) > 0) {
+                uint64_t id;
+
+                if (index >= OVERLAY_ITEMS_MAX)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
+                if (workshop_ref_parse(ref, &id) < 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Item %u \"%.80s\" is neither a Workshop id nor a Steam Workshop URL.",
+                                                 index + 1, ref);
+                index++;
+                /* Duplicates add nothing; the first place counts. */
+                if (g_hash_table_contains(seen, &id))
+                        continue;
+                g_array_append_val(ids, id);
+                g_hash_table_add(seen, g_memdup2(&id, sizeof id));
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        r = verify_overlay_access(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = refuse_if_busy(o, error);
+        if (r < 0)
+                return r;
+
+        r = overlay_set_items(o, (const uint64_t *) ids->data, ids->len);
+        if (r < 0)
+                return bus_error_internal(error, r, "Storing the items");
+        (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE, "Items", NULL);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* No build options are defined yet: any key is an error. */
+static int refuse_options(sd_bus_message *msg, const char *const *known, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!known || !g_strv_contains(known, key))
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+                r = sd_bus_message_skip(msg, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void *data, sd_bus_error *error) {
+        g_autofree char *target = overlay_job_target(o);
+        g_autofree char *caller = NULL;
+        Job *j;
+        int r;
+
+        r = caller_principal(msg, &caller);
+        if (r < 0) {
+                kind->free_data(data);
+                return bus_error_internal(error, r, "Identifying the caller");
+        }
+        r = job_submit(o->manager, kind, target, caller, data, &j);
+        if (r == -EBUSY)
+                return refuse_if_busy(o, error);
+        if (r < 0)
+                return bus_error_internal(error, r, "Queuing the job");
+        return sd_bus_reply_method_return(msg, "o", j->path);
+}
+
+static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Overlay *o = userdata;
+        int r;
+
+        r = refuse_options(msg, NULL, error);
+        if (r < 0)
+                return r;
+        if (o->type != L4M_OVERLAY_WORKSHOP)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Building %s overlays is not supported yet; archive overlays are filled with ImportArchive.",
+                                         l4m_overlay_type_to_string(o->type));
+        if (o->items->len == 0)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" has no items: set some with SetWorkshopItems first.", o->name);
+
+        r = verify_overlay_access(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = refuse_if_busy(o, error);
+        if (r < 0)
+                return r;
+
+        return reply_job(msg, o, &workshop_build_kind, workshop_build_new(o), error);
+}
+
+/* A relative path of plain components, for the subdir option. */
+static bool subdir_is_valid(const char *s) {
+        g_auto(GStrv) parts = NULL;
+
+        if (!s || !*s || s[0] == '/' || strlen(s) > 1024 || !g_utf8_validate(s, -1, NULL))
+                return false;
+        parts = g_strsplit(s, "/", -1);
+        for (size_t i = 0; parts[i]; i++)
+                if (!*parts[i] || strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0 ||
+                    strlen(parts[i]) > 255)
+                        return false;
+        return true;
+}
+
+static int read_import_options(sd_bus_message *msg, char **ret_subdir, unsigned *ret_strip, bool *ret_merge,
+                               sd_bus_error *error) {
+        g_autofree char *subdir = NULL;
+        unsigned strip = 0;
+        bool merge = false;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *s;
+                uint32_t u;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "subdir") == 0) {
+                        r = sd_bus_message_read(msg, "v", "s", &s);
+                        if (r < 0)
+                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
+                        if (!subdir_is_valid(s))
+                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
+                        g_free(subdir);
+                        subdir = g_strdup(s);
+                } else if (strcmp(key, "strip_components") == 0) {
+                        r = sd_bus_message_read(msg, "v", "u", &u);
+                        if (r < 0)
+                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option strip_components takes a uint32.");
+                        if (u > ARCHIVE_IMPORT_STRIP_MAX)
+                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                         "strip_components is at most %u.", ARCHIVE_IMPORT_STRIP_MAX);
+                        strip = u;
+                } else if (strcmp(key, "mode") == 0) {
+                        r = sd_bus_message_read(msg, "v", "s", &s);
+                        if (r < 0)
+                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option mode takes a string.");
+                        if (strcmp(s, "replace") == 0)
+                                merge = false;
+                        else if (strcmp(s, "merge") == 0)
+                                merge = true;
+                        else
+                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid mode \"%.32s\": replace or merge.", s);
+                } else
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        *ret_subdir = g_steal_pointer(&subdir);
+        *ret_strip = strip;
+        *ret_merge = merge;
+        return 0;
+}
+
+static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *subdir = NULL;
+        _cleanup_close_ int fd = -1;
+        Overlay *o = userdata;
+        unsigned strip = 0;
+        bool merge = false;
+        struct stat st;
+        int passed, flags, r;
+
+        r = sd_bus_message_read(msg, "h", &passed);
+        if (r < 0)
+                return r;
+        r = read_import_options(msg, &subdir, &strip, &merge, error);
+        if (r < 0)
+                return r;
+        if (o->type != L4M_OVERLAY_ARCHIVE)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a %s overlay; archives go into archive overlays.",
+                                         o->name, l4m_overlay_type_to_string(o->type));
+
+        /* A readable regular file or a pipe; nothing else is an archive. */
+        if (fstat(passed, &st) < 0)
+                return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
+        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "The passed file descriptor is a %s, not a file or a pipe.",
+                                         S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" :
+                                         S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device" : "special file");
+        flags = fcntl(passed, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
+                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
+
+        r = verify_overlay_access(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = refuse_if_busy(o, error);
+        if (r < 0)
+                return r;
+
+        /* The message owns the passed descriptor; the job keeps a copy. */
+        fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return bus_error_internal(error, -errno, "Keeping the passed file descriptor");
+
+        return reply_job(msg, o, &archive_import_kind,
+                         archive_import_new(o, l4m_take_fd(&fd), subdir, strip, merge), error);
+}
+
 const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Overlay, name), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -59,7 +337,22 @@ const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_PROPERTY("Owner", "s", NULL, offsetof(Overlay, owner), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", NULL, offsetof(Overlay, state), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Created", "t", NULL, offsetof(Overlay, created), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Items", "at", property_get_items, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Overlay, size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastBuild", "t", NULL, offsetof(Overlay, last_build), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetWorkshopItems",
+                                SD_BUS_ARGS("as", items),
+                                SD_BUS_NO_RESULT,
+                                method_set_workshop_items, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Build",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                method_build, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportArchive",
+                                SD_BUS_ARGS("h", archive, "a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                method_import_archive, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

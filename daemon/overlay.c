@@ -25,6 +25,8 @@ void overlay_free(Overlay *o) {
         g_free(o->owner);
         g_free(o->state);
         g_free(o->path);
+        if (o->items)
+                g_array_unref(o->items);
         g_free(o);
 }
 
@@ -46,6 +48,9 @@ int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret) {
         o->owner = g_strdup(row->owner);
         o->state = g_strdup(row->state);
         o->created = row->created;
+        o->last_build = row->last_build;
+        o->size = row->size;
+        o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
         o->path = g_strdup_printf(L4M_OVERLAY_PATH_PREFIX "/%" G_GUINT64_FORMAT, row->id);
 
         g_hash_table_insert(m->overlays_by_id, &o->id, o);
@@ -202,4 +207,56 @@ int manager_sweep_overlay_dirs(Manager *m) {
                                          "Removed overlays/%s: no overlay row refers to it.", name);
         }
         return r;
+}
+
+char *overlay_job_target(const Overlay *o) {
+        return g_strdup_printf("overlay:%" G_GUINT64_FORMAT, o->id);
+}
+
+Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target) {
+        uint64_t id;
+
+        if (!g_str_has_prefix(target, "overlay:") || parse_id(target + strlen("overlay:"), &id) < 0)
+                return NULL;
+        return g_hash_table_lookup(m->overlays_by_id, &id);
+}
+
+int overlay_set_items(Overlay *o, const uint64_t *items, size_t n) {
+        int r;
+
+        assert(n <= OVERLAY_ITEMS_MAX);
+        r = store_overlay_set_items(o->manager->db, o->id, items, n);
+        if (r < 0)
+                return r;
+        g_array_set_size(o->items, 0);
+        g_array_append_vals(o->items, items, (guint) n);
+        return 0;
+}
+
+void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size) {
+        Manager *m = o->manager;
+        int r;
+
+        r = store_overlay_set_state(m->db, o->id, state, last_build, size);
+        if (r < 0)
+                log_error_errno(r, "Cannot record the state of overlay %s: %s", o->name, STRERROR(r));
+        g_free(o->state);
+        o->state = g_strdup(state);
+        o->last_build = last_build;
+        o->size = size;
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, o->path, L4M_OVERLAY_INTERFACE,
+                                                      "State", "LastBuild", "Size", NULL);
+}
+
+static int load_item(uint64_t overlay_id, uint64_t published_id, void *userdata) {
+        Overlay *o = g_hash_table_lookup(((Manager *) userdata)->overlays_by_id, &overlay_id);
+
+        if (o && o->items->len < OVERLAY_ITEMS_MAX)
+                g_array_append_val(o->items, published_id);
+        return 0;
+}
+
+int manager_load_overlay_items(Manager *m) {
+        return store_overlay_items_foreach(m->db, load_item, m);
 }

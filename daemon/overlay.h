@@ -19,10 +19,29 @@ struct Overlay {
         char *owner;
         char *state;
         uint64_t created;
+        uint64_t last_build;    /* µs since the epoch, 0 = never built */
+        uint64_t size;          /* bytes the last build made */
+        GArray *items;          /* uint64_t Workshop ids (items or collections), in order */
         char *path;
 };
 
 #define OVERLAY_STATE_EMPTY "empty"
+#define OVERLAY_STATE_BUILDING "building"
+#define OVERLAY_STATE_READY "ready"
+#define OVERLAY_STATE_FAILED "failed"
+
+/* Workshop references one overlay may hold. */
+#define OVERLAY_ITEMS_MAX 4096u
+
+/* "overlay:<id>": the target name of jobs working on it. */
+char *overlay_job_target(const Overlay *o);
+Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target);
+
+int overlay_set_items(Overlay *o, const uint64_t *items, size_t n);
+/* Records a state change (and, with a build, its time and size). */
+void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
+/* Loads the item lists of all overlays (at start). */
+int manager_load_overlay_items(Manager *m);
 
 /* Adds an overlay loaded from the store to the manager's tables. */
 int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret);

@@ -34,6 +34,21 @@ static const char *const migrations[] = {
         "  finished INTEGER NOT NULL DEFAULT 0"
         ");"
         "CREATE INDEX jobs_by_state ON jobs (state);",
+        /* 3: what overlays are built from, and what their last build made */
+        "ALTER TABLE overlays ADD COLUMN last_build INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE overlays ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE overlay_items ("
+        "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE CASCADE,"
+        "  position INTEGER NOT NULL,"
+        "  published_id INTEGER NOT NULL,"
+        "  PRIMARY KEY (overlay_id, position)"
+        ");"
+        "CREATE TABLE workshop_links ("
+        "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE CASCADE,"
+        "  published_id INTEGER NOT NULL,"
+        "  time_updated INTEGER NOT NULL,"
+        "  PRIMARY KEY (overlay_id, published_id)"
+        ");",
 };
 
 int store_errno(int rc) {
@@ -250,7 +265,7 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = store_prepare(db, "SELECT id, name, type, owner, state, created FROM overlays ORDER BY id", &st);
+        r = store_prepare(db, "SELECT id, name, type, owner, state, created, last_build, size FROM overlays ORDER BY id", &st);
         if (r < 0)
                 return r;
 
@@ -262,6 +277,8 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
                         .owner = (const char *) sqlite3_column_text(st, 3),
                         .state = (const char *) sqlite3_column_text(st, 4),
                         .created = (uint64_t) sqlite3_column_int64(st, 5),
+                        .last_build = (uint64_t) sqlite3_column_int64(st, 6),
+                        .size = (uint64_t) sqlite3_column_int64(st, 7),
                 };
                 if (!o.name || !o.type || !o.owner || !o.state)
                         return log_error_errno(ENOMEM, "Cannot read overlay row %" G_GUINT64_FORMAT ".", o.id);

@@ -20,6 +20,8 @@ typedef struct StoreOverlay {
         const char *owner;
         const char *state;
         uint64_t created;       /* µs since the epoch */
+        uint64_t last_build;    /* µs since the epoch of the last successful build, 0 = never */
+        uint64_t size;          /* bytes its last build made */
 } StoreOverlay;
 
 int store_open(const char *path, sqlite3 **ret);
@@ -56,3 +58,18 @@ int store_job_update(sqlite3 *db, const StoreJob *j);
 int store_job_delete(sqlite3 *db, uint64_t id);
 typedef int (*StoreJobFunc)(const StoreJob *j, void *userdata);
 int store_job_foreach(sqlite3 *db, StoreJobFunc cb, void *userdata);
+
+/* store-overlay.c: what overlays are built from and what builds made. */
+int store_overlay_set_state(sqlite3 *db, uint64_t id, const char *state, uint64_t last_build, uint64_t size);
+int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
+typedef int (*StoreItemFunc)(uint64_t overlay_id, uint64_t published_id, void *userdata);
+int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata);
+
+typedef struct StoreWorkshopLink {
+        uint64_t published_id;
+        uint64_t time_updated;
+} StoreWorkshopLink;
+/* Replaces the overlay's links with the n given. */
+int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorkshopLink *links, size_t n);
+typedef int (*StoreLinkFunc)(uint64_t overlay_id, const StoreWorkshopLink *link, void *userdata);
+int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata);

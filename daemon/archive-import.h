@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "job.h"
+#include "overlay.h"
+
+/* The "archive-import" job: extracts an archive the caller passed as a file
+ * descriptor into a staging directory next to the overlay's (a thread runs
+ * libarchive; the event loop only waits for it), then swaps the two
+ * directories in one renameat2(RENAME_EXCHANGE). On any failure the
+ * overlay's content stays exactly as it was. With merge, the staging
+ * directory starts as a hard-linked copy of the current content (the
+ * extractor replaces files, never writes into them). Not restartable: the
+ * descriptor does not survive the daemon. */
+
+typedef struct ArchiveImport ArchiveImport;
+
+extern const JobKind archive_import_kind;
+
+#define ARCHIVE_IMPORT_STRIP_MAX 32u
+
+/* Takes ownership of archive_fd. subdir may be NULL. */
+ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir,
+                                  unsigned strip_components, bool merge);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "l4m-log.h"
+#include "store-private.h"
+#include "store.h"
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what) {
+        int rc = sqlite3_step(st);
+
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot %s: %s", what, sqlite3_errmsg(db));
+        return 0;
+}
+
+int store_overlay_set_state(sqlite3 *db, uint64_t id, const char *state, uint64_t last_build, uint64_t size) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE overlays SET state = ?2, last_build = ?3, size = ?4 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) last_build);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) size);
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        r = step_done(db, st, "record an overlay's state");
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
+int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
+        g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
+        int r;
+
+        r = store_prepare(db, "DELETE FROM overlay_items WHERE overlay_id = ?1", &del);
+        if (r >= 0)
+                r = store_prepare(db, "INSERT INTO overlay_items (overlay_id, position, published_id) VALUES (?1, ?2, ?3)", &ins);
+        if (r < 0)
+                return r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, (sqlite3_int64) id);
+        r = step_done(db, del, "clear an overlay's items");
+        for (size_t i = 0; r >= 0 && i < n_items; i++) {
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, (sqlite3_int64) id);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64) i);
+                sqlite3_bind_int64(ins, 3, (sqlite3_int64) items[i]);
+                r = step_done(db, ins, "store an overlay item");
+        }
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
+int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = store_prepare(db, "SELECT overlay_id, published_id FROM overlay_items ORDER BY overlay_id, position", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((uint64_t) sqlite3_column_int64(st, 0), (uint64_t) sqlite3_column_int64(st, 1), userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot list overlay items: %s", sqlite3_errmsg(db));
+        return 0;
+}
+
+int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorkshopLink *links, size_t n) {
+        g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
+        int r;
+
+        r = store_prepare(db, "DELETE FROM workshop_links WHERE overlay_id = ?1", &del);
+        if (r >= 0)
+                r = store_prepare(db, "INSERT OR REPLACE INTO workshop_links (overlay_id, published_id, time_updated) "
+                                      "VALUES (?1, ?2, ?3)", &ins);
+        if (r < 0)
+                return r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, (sqlite3_int64) overlay_id);
+        r = step_done(db, del, "clear an overlay's Workshop links");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, (sqlite3_int64) overlay_id);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64) links[i].published_id);
+                sqlite3_bind_int64(ins, 3, (sqlite3_int64) links[i].time_updated);
+                r = step_done(db, ins, "store a Workshop link");
+        }
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
+int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = store_prepare(db, "SELECT overlay_id, published_id, time_updated FROM workshop_links ORDER BY overlay_id", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreWorkshopLink l = {
+                        .published_id = (uint64_t) sqlite3_column_int64(st, 1),
+                        .time_updated = (uint64_t) sqlite3_column_int64(st, 2),
+                };
+                r = cb((uint64_t) sqlite3_column_int64(st, 0), &l, userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot list Workshop links: %s", sqlite3_errmsg(db));
+        return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Replicates the tree below src_fd into the (empty) directory dst_fd:
+ * directories are made anew (0755), regular files hard-linked, symlinks
+ * re-created with the same target; anything else is skipped. Never
+ * follows a symlink; both must be on one file system. Trees deeper than
+ * TREE_COPY_MAX_DEPTH give -ELOOP. */
+#define TREE_COPY_MAX_DEPTH 256
+int tree_link_copy(int src_fd, int dst_fd);

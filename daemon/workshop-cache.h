@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+typedef struct WorkshopCacheEntry {
+        uint64_t published_id;
+        char *name;             /* "<time_updated>.vpk" or "<time_updated>.vpk.part" */
+        uint64_t size;
+        unsigned links;         /* overlays whose last build links to it */
+} WorkshopCacheEntry;
+
+/* Every file in workshop_cache/, by id then name; entries are freed with
+ * the array. */
+int workshop_cache_list(Manager *m, GArray **ret);
+
+/* Removes every cache file no overlay links to (partial downloads too) and
+ * directories left empty. The caller makes sure no Workshop build runs. */
+int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes);
+
+/* manager-bus.c methods */
+int method_list_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_prune_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error);
