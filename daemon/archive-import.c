@@ -10,6 +10,7 @@
 
 #include "archive-extract.h"
 #include "archive-import.h"
+#include "curl-event.h"
 #include "fs-util.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -33,6 +34,17 @@ struct ArchiveImport {
         char *staging_name;
         int staging_fd;
 
+        /* fetching from the overlay's source URL first (archive-fetch) */
+        char *url;
+        char *checksum;                 /* "", "md5:<hex>" or "sha256:<hex>" */
+        char *download_name;            /* overlays/.download-<id>-<job> */
+        CurlEvent *curl;
+        CURL *easy;
+        CurlFileSink sink;
+        sd_event_source *fetched_source; /* leaves curl's callback before going on */
+        int fetch_result;
+        char *fetch_error;
+
         GThread *thread;
         int done_fd;                    /* eventfd the thread signals */
         sd_event_source *done_source;
@@ -50,6 +62,18 @@ static void archive_import_free(void *data) {
 
         if (!a)
                 return;
+        if (a->easy) {
+                curl_event_remove(a->curl, a->easy);
+                curl_easy_cleanup(a->easy);
+        }
+        curl_event_free(a->curl);
+        sd_event_source_disable_unref(a->fetched_source);
+        if (a->download_name)
+                (void) unlinkat(a->manager->overlays_fd, a->download_name, 0);
+        g_free(a->download_name);
+        g_free(a->url);
+        g_free(a->checksum);
+        g_free(a->fetch_error);
         if (a->thread) {
                 /* The daemon is going away mid-extraction: stop it. */
                 a->cancel = 1;
@@ -92,6 +116,14 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir
         return a;
 }
 
+ArchiveImport *archive_fetch_new(Overlay *o) {
+        ArchiveImport *a = archive_import_new(o, -1, NULL, 0, false);
+
+        a->url = g_strdup(o->source_url);
+        a->checksum = g_strdup(o->source_checksum);
+        return a;
+}
+
 static void on_extract_progress(uint64_t bytes_in, uint64_t bytes_written, uint64_t entries, void *userdata) {
         ArchiveImport *a = userdata;
 
@@ -119,8 +151,13 @@ static gpointer extract_thread(gpointer userdata) {
 static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         ArchiveImport *a = userdata;
 
-        if (a->archive_size > 0)
-                job_set_progress(a->job, 0.95 * (double) __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED) /
+        double base = a->url ? 0.5 : 0.0;
+
+        if (a->easy && a->sink.max > 0)
+                job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) /
+                                         (double) a->limits.max_bytes);
+        else if (a->thread && a->archive_size > 0)
+                job_set_progress(a->job, base + (0.95 - base) * (double) __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED) /
                                          (double) a->archive_size);
         (void) sd_event_source_set_time_relative(s, PROGRESS_TICK_USEC);
         return 0;
@@ -130,9 +167,7 @@ static void finish(ArchiveImport *a, int r, const char *message) {
         Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
 
         if (o && r < 0)
-                overlay_set_state(o, o->last_build ? OVERLAY_STATE_READY : r == -ECANCELED ? OVERLAY_STATE_EMPTY
-                                                                                         : OVERLAY_STATE_FAILED,
-                                  o->last_build, o->size);
+                overlay_build_failed(o, r);
         job_finish(a->job, r, "%s", message);   /* frees a */
 }
 
@@ -189,15 +224,18 @@ static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
-static int archive_import_start(Job *j) {
-        ArchiveImport *a = j->data;
+/* Stages and starts the extraction of a->archive_fd. */
+static int extract_start(ArchiveImport *a) {
+        Job *j = a->job;
         Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
         g_autoptr(GError) error = NULL;
+        struct stat st;
         int r;
 
-        a->job = j;
         if (!o)
                 return -ENOENT;
+        if (fstat(a->archive_fd, &st) == 0 && S_ISREG(st.st_mode))
+                a->archive_size = (uint64_t) st.st_size;
 
         a->staging_name = g_strdup_printf(".staging-%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, o->id, j->id);
         (void) rm_rf_at(a->manager->overlays_fd, a->staging_name);
@@ -228,13 +266,7 @@ static int archive_import_start(Job *j) {
         r = sd_event_add_io(a->manager->event, &a->done_source, a->done_fd, EPOLLIN, on_extract_done, a);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(a->manager->event, &a->progress_timer, CLOCK_MONOTONIC,
-                                       PROGRESS_TICK_USEC, 0, on_progress_tick, a);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(a->progress_timer, SD_EVENT_ON);
 
-        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
         job_log(j, "Importing into overlay %s (%s%s%s, strip %u).", o->name, a->merge ? "merge" : "replace",
                 a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components);
 
@@ -244,14 +276,150 @@ static int archive_import_start(Job *j) {
         return 0;
 }
 
+/* Checks the downloaded file against the configured checksum. */
+static int verify_checksum(ArchiveImport *a, char **ret_error) {
+        g_autoptr(GChecksum) sum = NULL;
+        const char *want;
+        char buf[65536];
+        ssize_t n;
+        off_t off = 0;
+
+        if (!a->checksum || !*a->checksum)
+                return 0;
+        if (g_str_has_prefix(a->checksum, "md5:")) {
+                sum = g_checksum_new(G_CHECKSUM_MD5);
+                want = a->checksum + strlen("md5:");
+        } else {
+                sum = g_checksum_new(G_CHECKSUM_SHA256);
+                want = a->checksum + strlen("sha256:");
+        }
+        while ((n = pread(a->archive_fd, buf, sizeof buf, off)) > 0) {
+                g_checksum_update(sum, (const guchar *) buf, n);
+                off += n;
+        }
+        if (n < 0)
+                return -errno;
+        if (g_ascii_strcasecmp(g_checksum_get_string(sum), want) != 0) {
+                *ret_error = g_strdup_printf("checksum mismatch: expected %s, the download has %s",
+                                             want, g_checksum_get_string(sum));
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int on_fetched(sd_event_source *s, void *userdata) {
+        ArchiveImport *a = userdata;
+        g_autofree char *message = NULL;
+        g_autofree char *verify_error = NULL;
+        int r = a->fetch_result;
+
+        curl_easy_cleanup(a->easy);
+        a->easy = NULL;
+
+        if (r >= 0)
+                r = verify_checksum(a, &verify_error);
+        if (r < 0) {
+                message = g_strdup_printf("Cannot fetch %s: %s; the overlay is as it was.", a->url,
+                                          verify_error ? verify_error : a->fetch_error ? a->fetch_error : STRERROR(r));
+                job_log(a->job, "%s", message);
+                finish(a, r, message);
+                return 0;
+        }
+        job_log(a->job, "Fetched %" G_GUINT64_FORMAT " bytes%s.", a->sink.offset + a->sink.written,
+                a->checksum && *a->checksum ? ", checksum verified" : "");
+
+        if (lseek(a->archive_fd, 0, SEEK_SET) < 0)
+                r = -errno;
+        else
+                r = extract_start(a);
+        if (r < 0) {
+                message = g_strdup_printf("Cannot start the import: %s", STRERROR(r));
+                finish(a, r, message);
+        }
+        return 0;
+}
+
+static void on_fetch_done(CurlEvent *c, CURL *easy, CURLcode result, const char *error, void *userdata) {
+        ArchiveImport *a = userdata;
+        long status = 0;
+
+        a->fetch_result = curl_event_file_sink_finish(&a->sink, easy, result, &status);
+        if (a->fetch_result < 0)
+                a->fetch_error = g_strdup_printf("%s (HTTP %ld)", error ? error : STRERROR(a->fetch_result), status);
+        (void) sd_event_source_set_enabled(a->fetched_source, SD_EVENT_ONESHOT);
+}
+
+static int fetch_start(ArchiveImport *a) {
+        Job *j = a->job;
+        int r;
+
+        a->download_name = g_strdup_printf(".download-%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, a->overlay_id, j->id);
+        (void) unlinkat(a->manager->overlays_fd, a->download_name, 0);
+        a->archive_fd = openat(a->manager->overlays_fd, a->download_name,
+                               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (a->archive_fd < 0)
+                return -errno;
+
+        r = curl_event_new(a->manager->event, &a->curl);
+        if (r < 0)
+                return r;
+        r = sd_event_add_defer(a->manager->event, &a->fetched_source, on_fetched, a);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(a->fetched_source, SD_EVENT_OFF);
+
+        r = curl_event_easy_new(a->url, &a->easy);
+        if (r >= 0)
+                r = curl_event_easy_set_download(a->easy, &a->sink, a->archive_fd, 0, a->limits.max_bytes);
+        if (r >= 0)
+                r = curl_event_add(a->curl, a->easy, on_fetch_done, a);
+        if (r < 0)
+                return r;
+        job_log(j, "Fetching %s.", a->url);
+        return 0;
+}
+
+static int archive_import_start(Job *j) {
+        ArchiveImport *a = j->data;
+        Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+        int r;
+
+        a->job = j;
+        if (!o)
+                return -ENOENT;
+
+        r = sd_event_add_time_relative(a->manager->event, &a->progress_timer, CLOCK_MONOTONIC,
+                                       PROGRESS_TICK_USEC, 0, on_progress_tick, a);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(a->progress_timer, SD_EVENT_ON);
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
+
+        return a->url ? fetch_start(a) : extract_start(a);
+}
+
 static void archive_import_cancel(Job *j) {
         ArchiveImport *a = j->data;
 
         /* Polled by the extractor between blocks; the thread then ends
          * with -ECANCELED and on_extract_done() finishes the job. */
         a->cancel = 1;
-        if (!a->thread)
-                job_finish(j, -ECANCELED, "Cancelled; the overlay is as it was.");
+        if (a->easy) {
+                /* Still fetching: stop the transfer, finish from the loop. */
+                curl_event_remove(a->curl, a->easy);
+                a->fetch_result = -ECANCELED;
+                (void) sd_event_source_set_enabled(a->fetched_source, SD_EVENT_ONESHOT);
+        } else if (!a->thread)
+                finish(a, -ECANCELED, "Cancelled; the overlay is as it was.");
+}
+
+static int archive_fetch_restore(Job *j) {
+        Overlay *o = manager_find_overlay_by_job_target(j->manager, j->target);
+
+        if (!o || !o->source_url)
+                return -ENOENT;
+        j->data = archive_fetch_new(o);
+        return 0;
 }
 
 const JobKind archive_import_kind = {
@@ -260,5 +428,15 @@ const JobKind archive_import_kind = {
         .restartable = false,
         .start = archive_import_start,
         .cancel = archive_import_cancel,
+        .free_data = archive_import_free,
+};
+
+const JobKind archive_fetch_kind = {
+        .name = "archive-fetch",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .restartable = true,
+        .start = archive_import_start,
+        .cancel = archive_import_cancel,
+        .restore = archive_fetch_restore,
         .free_data = archive_import_free,
 };

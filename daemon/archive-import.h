@@ -18,9 +18,14 @@
 typedef struct ArchiveImport ArchiveImport;
 
 extern const JobKind archive_import_kind;
+/* "archive-fetch": the same, for an archive downloaded first from the
+ * overlay's source URL (into overlays/.download-<id>-<job>, capped at
+ * [Archive] MaxBytes) and checked against its checksum. Restartable. */
+extern const JobKind archive_fetch_kind;
 
 #define ARCHIVE_IMPORT_STRIP_MAX 32u
 
 /* Takes ownership of archive_fd. subdir may be NULL. */
 ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir,
                                   unsigned strip_components, bool merge);
+ArchiveImport *archive_fetch_new(Overlay *o);

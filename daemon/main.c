@@ -70,6 +70,7 @@ static int run(int argc, char **argv) {
 
         manager_register_job_kind(m, &workshop_build_kind);
         manager_register_job_kind(m, &archive_import_kind);
+        manager_register_job_kind(m, &archive_fetch_kind);
 
         r = manager_load(m);
         if (r < 0)

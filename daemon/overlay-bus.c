@@ -186,13 +186,22 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = refuse_options(msg, NULL, error);
         if (r < 0)
                 return r;
-        if (o->type != L4M_OVERLAY_WORKSHOP)
+        switch (o->type) {
+        case L4M_OVERLAY_WORKSHOP:
+                if (o->items->len == 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Overlay \"%s\" has no items: set some with SetWorkshopItems first.", o->name);
+                break;
+        case L4M_OVERLAY_ARCHIVE:
+                if (!*o->source_url)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Overlay \"%s\" has no source URL: set one with SetArchiveSource, or use ImportArchive.",
+                                                 o->name);
+                break;
+        default:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Building %s overlays is not supported yet; archive overlays are filled with ImportArchive.",
-                                         l4m_overlay_type_to_string(o->type));
-        if (o->items->len == 0)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Overlay \"%s\" has no items: set some with SetWorkshopItems first.", o->name);
+                                         "Building %s overlays is not supported yet.", l4m_overlay_type_to_string(o->type));
+        }
 
         r = verify_overlay_access(o, msg, error);
         if (r <= 0)
@@ -201,7 +210,69 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
 
+        if (o->type == L4M_OVERLAY_ARCHIVE)
+                return reply_job(msg, o, &archive_fetch_kind, archive_fetch_new(o), error);
         return reply_job(msg, o, &workshop_build_kind, workshop_build_new(o), error);
+}
+
+static bool is_hex(const char *s, size_t len) {
+        if (strlen(s) != len)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!g_ascii_isxdigit(s[i]))
+                        return false;
+        return true;
+}
+
+static bool checksum_is_valid(const char *s) {
+        return !*s ||
+               (g_str_has_prefix(s, "md5:") && is_hex(s + 4, 32)) ||
+               (g_str_has_prefix(s, "sha256:") && is_hex(s + 7, 64));
+}
+
+static bool source_url_is_valid(const char *s) {
+        if (!g_str_has_prefix(s, "http://") && !g_str_has_prefix(s, "https://"))
+                return false;
+        if (strlen(s) > 2048)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
+                        return false;
+        return true;
+}
+
+static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Overlay *o = userdata;
+        const char *url, *checksum;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &url, &checksum);
+        if (r < 0)
+                return r;
+        if (o->type != L4M_OVERLAY_ARCHIVE)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a %s overlay; only archive overlays have a source URL.",
+                                         o->name, l4m_overlay_type_to_string(o->type));
+        if (*url && !source_url_is_valid(url))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Invalid source URL \"%.80s\": an http or https URL of printable ASCII.", url);
+        if (!checksum_is_valid(checksum))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.", checksum);
+
+        r = verify_overlay_access(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = refuse_if_busy(o, error);
+        if (r < 0)
+                return r;
+
+        r = overlay_set_source(o, url, checksum);
+        if (r < 0)
+                return bus_error_internal(error, r, "Storing the source");
+        (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE,
+                                              "SourceUrl", "SourceChecksum", NULL);
+        return sd_bus_reply_method_return(msg, NULL);
 }
 
 /* A relative path of plain components, for the subdir option. */
@@ -340,11 +411,17 @@ const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_PROPERTY("Items", "at", property_get_items, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Overlay, size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastBuild", "t", NULL, offsetof(Overlay, last_build), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SourceUrl", "s", NULL, offsetof(Overlay, source_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SourceChecksum", "s", NULL, offsetof(Overlay, source_checksum), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetWorkshopItems",
                                 SD_BUS_ARGS("as", items),
                                 SD_BUS_NO_RESULT,
                                 method_set_workshop_items, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetArchiveSource",
+                                SD_BUS_ARGS("s", url, "s", checksum),
+                                SD_BUS_NO_RESULT,
+                                method_set_archive_source, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Build",
                                 SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("o", job),

@@ -27,6 +27,8 @@ void overlay_free(Overlay *o) {
         g_free(o->path);
         if (o->items)
                 g_array_unref(o->items);
+        g_free(o->source_url);
+        g_free(o->source_checksum);
         g_free(o);
 }
 
@@ -51,6 +53,8 @@ int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret) {
         o->last_build = row->last_build;
         o->size = row->size;
         o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        o->source_url = g_strdup(row->source_url ? row->source_url : "");
+        o->source_checksum = g_strdup(row->source_checksum ? row->source_checksum : "");
         o->path = g_strdup_printf(L4M_OVERLAY_PATH_PREFIX "/%" G_GUINT64_FORMAT, row->id);
 
         g_hash_table_insert(m->overlays_by_id, &o->id, o);
@@ -233,6 +237,18 @@ int overlay_set_items(Overlay *o, const uint64_t *items, size_t n) {
         return 0;
 }
 
+int overlay_set_source(Overlay *o, const char *url, const char *checksum) {
+        int r = store_overlay_set_source(o->manager->db, o->id, url, checksum);
+
+        if (r < 0)
+                return r;
+        g_free(o->source_url);
+        o->source_url = g_strdup(url);
+        g_free(o->source_checksum);
+        o->source_checksum = g_strdup(checksum);
+        return 0;
+}
+
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size) {
         Manager *m = o->manager;
         int r;
@@ -247,6 +263,18 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, o->path, L4M_OVERLAY_INTERFACE,
                                                       "State", "LastBuild", "Size", NULL);
+}
+
+void overlay_build_failed(Overlay *o, int r) {
+        const char *state;
+
+        assert(r < 0);
+        /* A cancelled build changed nothing: back to what it was. */
+        if (r == -ECANCELED)
+                state = o->last_build ? OVERLAY_STATE_READY : OVERLAY_STATE_EMPTY;
+        else
+                state = OVERLAY_STATE_FAILED;
+        overlay_set_state(o, state, o->last_build, o->size);
 }
 
 static int load_item(uint64_t overlay_id, uint64_t published_id, void *userdata) {

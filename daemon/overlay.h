@@ -22,6 +22,8 @@ struct Overlay {
         uint64_t last_build;    /* µs since the epoch, 0 = never built */
         uint64_t size;          /* bytes the last build made */
         GArray *items;          /* uint64_t Workshop ids (items or collections), in order */
+        char *source_url;       /* archive overlays: where Build fetches from ("" = none) */
+        char *source_checksum;  /* "", "md5:<hex>" or "sha256:<hex>" */
         char *path;
 };
 
@@ -38,8 +40,12 @@ char *overlay_job_target(const Overlay *o);
 Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target);
 
 int overlay_set_items(Overlay *o, const uint64_t *items, size_t n);
+int overlay_set_source(Overlay *o, const char *url, const char *checksum);
 /* Records a state change (and, with a build, its time and size). */
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
+/* A build or import that ended without success: failed (LastBuild still
+ * tells whether earlier content is there), or as before if cancelled. */
+void overlay_build_failed(Overlay *o, int r);
 /* Loads the item lists of all overlays (at start). */
 int manager_load_overlay_items(Manager *m);
 

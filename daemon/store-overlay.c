@@ -36,6 +36,28 @@ int store_overlay_set_state(sqlite3 *db, uint64_t id, const char *state, uint64_
         return store_commit(db);
 }
 
+int store_overlay_set_source(sqlite3 *db, uint64_t id, const char *url, const char *checksum) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE overlays SET source_url = ?2, source_checksum = ?3 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, checksum, -1, SQLITE_STATIC);
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        r = step_done(db, st, "record an overlay's source");
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
         g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
         int r;

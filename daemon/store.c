@@ -49,6 +49,9 @@ static const char *const migrations[] = {
         "  time_updated INTEGER NOT NULL,"
         "  PRIMARY KEY (overlay_id, published_id)"
         ");",
+        /* 4: where an archive overlay's Build fetches its archive from */
+        "ALTER TABLE overlays ADD COLUMN source_url TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE overlays ADD COLUMN source_checksum TEXT NOT NULL DEFAULT '';",
 };
 
 int store_errno(int rc) {
@@ -265,7 +268,8 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = store_prepare(db, "SELECT id, name, type, owner, state, created, last_build, size FROM overlays ORDER BY id", &st);
+        r = store_prepare(db, "SELECT id, name, type, owner, state, created, last_build, size, source_url, source_checksum "
+                              "FROM overlays ORDER BY id", &st);
         if (r < 0)
                 return r;
 
@@ -279,6 +283,8 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
                         .created = (uint64_t) sqlite3_column_int64(st, 5),
                         .last_build = (uint64_t) sqlite3_column_int64(st, 6),
                         .size = (uint64_t) sqlite3_column_int64(st, 7),
+                        .source_url = (const char *) sqlite3_column_text(st, 8),
+                        .source_checksum = (const char *) sqlite3_column_text(st, 9),
                 };
                 if (!o.name || !o.type || !o.owner || !o.state)
                         return log_error_errno(ENOMEM, "Cannot read overlay row %" G_GUINT64_FORMAT ".", o.id);

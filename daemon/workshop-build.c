@@ -93,9 +93,7 @@ static int on_finish(sd_event_source *s, void *userdata) {
         g_autofree char *message = g_steal_pointer(&b->finish_message);
 
         if (o && r != 0)
-                overlay_set_state(o, r == -ECANCELED && o->last_build ? OVERLAY_STATE_READY :
-                                     r == -ECANCELED ? OVERLAY_STATE_EMPTY : OVERLAY_STATE_FAILED,
-                                  o->last_build, o->size);
+                overlay_build_failed(o, r);
         job_finish(j, r, "%s", message);        /* frees b */
         return 0;
 }
