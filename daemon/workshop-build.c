@@ -198,7 +198,10 @@ static bool requests_pending(WorkshopBuild *b) {
 }
 
 static int on_api_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        api_request_start(userdata);
+        ApiRequest *q = userdata;
+
+        if (!q->build->finish_message)  /* not when the build is ending */
+                api_request_start(q);
         return 0;
 }
 
@@ -398,6 +401,8 @@ static void download_complete(Download *d) {
 static int on_download_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Download *d = userdata;
 
+        if (d->build->finish_message)   /* not when the build is ending */
+                return 0;
         if (download_start(d)) {
                 download_complete(d);
                 downloads_pump(d->build);
@@ -661,8 +666,11 @@ static void workshop_build_cancel(Job *j) {
         /* Stop every transfer now; partial files stay in the cache to be
          * resumed, nothing in the overlay has changed. */
         g_ptr_array_set_size(b->requests, 0);
-        for (guint i = 0; i < b->downloads->len; i++)
-                download_stop(b->downloads->pdata[i]);
+        for (guint i = 0; i < b->downloads->len; i++) {
+                Download *d = b->downloads->pdata[i];
+                download_stop(d);
+                d->retry_timer = sd_event_source_disable_unref(d->retry_timer);
+        }
         build_finish_later(b, -ECANCELED, g_strdup("Cancelled; the overlay is as it was."));
 }
 
