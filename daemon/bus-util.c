@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-util.h"
@@ -11,4 +12,60 @@ int bus_error_internal(sd_bus_error *error, int r, const char *what) {
         log_error_errno(r, "%s failed: %s", what, STRERROR(r));
         sd_bus_error_setf(error, L4M_ERROR_FAILED, "%s failed: %s", what, strerror(-r));
         return r;
+}
+
+int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes) {
+        GHashTableIter it;
+        gpointer value;
+        char **nodes;
+        size_t n = 0;
+
+        nodes = calloc(g_hash_table_size(table) + 1, sizeof(char *));
+        if (!nodes)
+                return -ENOMEM;
+        g_hash_table_iter_init(&it, table);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                nodes[n] = strdup(*(char **) ((char *) value + path_offset));
+                if (!nodes[n]) {
+                        while (n > 0)
+                                free(nodes[--n]);
+                        free(nodes);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret_nodes = nodes;
+        return 1;
+}
+
+GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare) {
+        GPtrArray *sorted = g_ptr_array_sized_new(g_hash_table_size(table));
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, table);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(sorted, value);
+        g_ptr_array_sort(sorted, compare);
+        return sorted;
+}
+
+int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'e', "sv");
+        if (r > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
 }

@@ -6,3 +6,17 @@
 /* Sets a D-Bus error for a failure the caller did not cause, keeping the
  * details in the journal, and returns the negative errno. */
 int bus_error_internal(sd_bus_error *error, int r, const char *what);
+
+#include <glib.h>
+
+/* For node enumerators: the object paths of the values of table, each
+ * found at path_offset inside its value (a char* member). The array is
+ * allocated with malloc(), as sd-bus frees it. */
+int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes);
+
+/* The values of table, sorted. */
+GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare);
+
+/* Reads an a{sv} of options none of which is defined yet: any key is an
+ * InvalidArgument naming it. */
+int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error);

@@ -100,28 +100,7 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
 
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                         sd_bus_error *error) {
-        Manager *m = userdata;
-        GHashTableIter it;
-        gpointer value;
-        char **nodes;
-        size_t n = 0;
-
-        nodes = calloc(g_hash_table_size(m->jobs_by_id) + 1, sizeof(char *));
-        if (!nodes)
-                return -ENOMEM;
-        g_hash_table_iter_init(&it, m->jobs_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                nodes[n] = strdup(((Job *) value)->path);
-                if (!nodes[n]) {
-                        while (n > 0)
-                                free(nodes[--n]);
-                        free(nodes);
-                        return -ENOMEM;
-                }
-                n++;
-        }
-        *ret_nodes = nodes;
-        return 1;
+        return bus_enumerate_paths(((Manager *) userdata)->jobs_by_id, offsetof(Job, path), ret_nodes);
 }
 
 void job_emit_changed(Job *j, const char *property, ...) {

@@ -30,19 +30,13 @@ static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_erro
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GPtrArray) sorted = NULL;
         Manager *m = userdata;
-        GHashTableIter it;
-        gpointer value;
         int r;
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        sorted = g_ptr_array_sized_new(g_hash_table_size(m->overlays_by_id));
-        g_hash_table_iter_init(&it, m->overlays_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                g_ptr_array_add(sorted, value);
-        g_ptr_array_sort(sorted, overlay_compare_by_name);
+        sorted = hash_table_sorted_values(m->overlays_by_id, overlay_compare_by_name);
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
@@ -58,27 +52,6 @@ static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
 
         return sd_bus_send(NULL, reply, NULL);
-}
-
-/* No creation options are defined yet: any key is an error, which keeps the
- * door open for adding some without changing what old calls mean. */
-static int read_create_options(sd_bus_message *msg, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\".", key);
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
 }
 
 static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -100,7 +73,10 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (type < 0)
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "Invalid overlay type \"%.32s\": expected workshop, script or archive.", type_str);
-        r = read_create_options(msg, error);
+        /* No creation options are defined yet: any key is refused, which
+         * keeps the door open for adding some without changing what old
+         * calls mean. */
+        r = bus_message_refuse_options(msg, error);
         if (r < 0)
                 return r;
 
@@ -163,19 +139,13 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GPtrArray) sorted = NULL;
         Manager *m = userdata;
-        GHashTableIter it;
-        gpointer value;
         int r;
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        sorted = g_ptr_array_sized_new(g_hash_table_size(m->jobs_by_id));
-        g_hash_table_iter_init(&it, m->jobs_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                g_ptr_array_add(sorted, value);
-        g_ptr_array_sort(sorted, job_compare_by_id);
+        sorted = hash_table_sorted_values(m->jobs_by_id, job_compare_by_id);
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)

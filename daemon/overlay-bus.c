@@ -45,18 +45,27 @@ static int refuse_if_busy(Overlay *o, sd_bus_error *error) {
                                  o->name, j->id, j->kind_name, job_state_to_string(j->state));
 }
 
+/* For every method that changes an overlay: authorised (> 0), pending
+ * polkit (0, return 1), or refused (< 0), including Busy while a job works
+ * on it. */
+static int authorize_change(Overlay *o, sd_bus_message *msg, sd_bus_error *error) {
+        int r = verify_overlay_access(o, msg, error);
+
+        if (r <= 0)
+                return r;
+        r = refuse_if_busy(o, error);
+        return r < 0 ? r : 1;
+}
+
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Overlay *o = userdata;
         Manager *m = o->manager;
         g_autofree char *path = NULL;
         int r;
 
-        r = verify_overlay_access(o, msg, error);
+        r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = refuse_if_busy(o, error);
-        if (r < 0)
-                return r;
 
         /* Announce while the object still resolves, then drop it. */
         path = g_strdup(o->path);
@@ -119,45 +128,15 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        r = verify_overlay_access(o, msg, error);
+        r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = refuse_if_busy(o, error);
-        if (r < 0)
-                return r;
 
         r = overlay_set_items(o, (const uint64_t *) ids->data, ids->len);
         if (r < 0)
                 return bus_error_internal(error, r, "Storing the items");
         (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE, "Items", NULL);
         return sd_bus_reply_method_return(msg, NULL);
-}
-
-/* No build options are defined yet: any key is an error. */
-static int refuse_options(sd_bus_message *msg, const char *const *known, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!known || !g_strv_contains(known, key))
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
-                r = sd_bus_message_skip(msg, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
 }
 
 static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void *data, sd_bus_error *error) {
@@ -183,7 +162,7 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Overlay *o = userdata;
         int r;
 
-        r = refuse_options(msg, NULL, error);
+        r = bus_message_refuse_options(msg, error);
         if (r < 0)
                 return r;
         switch (o->type) {
@@ -203,12 +182,9 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
                                          "Building %s overlays is not supported yet.", l4m_overlay_type_to_string(o->type));
         }
 
-        r = verify_overlay_access(o, msg, error);
+        r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = refuse_if_busy(o, error);
-        if (r < 0)
-                return r;
 
         if (o->type == L4M_OVERLAY_ARCHIVE)
                 return reply_job(msg, o, &archive_fetch_kind, archive_fetch_new(o), error);
@@ -260,12 +236,9 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.", checksum);
 
-        r = verify_overlay_access(o, msg, error);
+        r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = refuse_if_busy(o, error);
-        if (r < 0)
-                return r;
 
         r = overlay_set_source(o, url, checksum);
         if (r < 0)
@@ -385,12 +358,9 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
         if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
 
-        r = verify_overlay_access(o, msg, error);
+        r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = refuse_if_busy(o, error);
-        if (r < 0)
-                return r;
 
         /* The message owns the passed descriptor; the job keeps a copy. */
         fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
@@ -445,31 +415,5 @@ int overlay_object_find(sd_bus *bus, const char *path, const char *interface, vo
 
 int overlay_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                             sd_bus_error *error) {
-        Manager *m = userdata;
-        GHashTableIter it;
-        gpointer value;
-        char **nodes;
-        size_t n = 0;
-
-        /* sd-bus frees the array with free(). */
-        nodes = calloc(g_hash_table_size(m->overlays_by_id) + 1, sizeof(char *));
-        if (!nodes)
-                return -ENOMEM;
-
-        g_hash_table_iter_init(&it, m->overlays_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                const Overlay *o = value;
-
-                nodes[n] = strdup(o->path);
-                if (!nodes[n]) {
-                        while (n > 0)
-                                free(nodes[--n]);
-                        free(nodes);
-                        return -ENOMEM;
-                }
-                n++;
-        }
-
-        *ret_nodes = nodes;
-        return 1;
+        return bus_enumerate_paths(((Manager *) userdata)->overlays_by_id, offsetof(Overlay, path), ret_nodes);
 }

@@ -8,21 +8,6 @@
 /* Each runs in its own BEGIN IMMEDIATE transaction: job rows change one at
  * a time, on state transitions only (progress lives in memory). */
 
-static int step_in_transaction(sqlite3 *db, sqlite3_stmt *st, const char *what) {
-        int rc, r;
-
-        r = store_begin(db);
-        if (r < 0)
-                return r;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE) {
-                r = log_error_errno(store_failure(rc), "Cannot %s: %s", what, sqlite3_errmsg(db));
-                store_rollback(db);
-                return r;
-        }
-        return store_commit(db);
-}
-
 int store_job_insert(sqlite3 *db, const StoreJob *j, uint64_t *ret_id) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int r;
@@ -41,7 +26,7 @@ int store_job_insert(sqlite3 *db, const StoreJob *j, uint64_t *ret_id) {
         sqlite3_bind_int64(st, 8, (sqlite3_int64) j->started);
         sqlite3_bind_int64(st, 9, (sqlite3_int64) j->finished);
 
-        r = step_in_transaction(db, st, "insert a job");
+        r = store_step_in_transaction(db, st, "insert a job");
         if (r < 0)
                 return r;
         *ret_id = (uint64_t) sqlite3_last_insert_rowid(db);
@@ -62,7 +47,7 @@ int store_job_update(sqlite3 *db, const StoreJob *j) {
         sqlite3_bind_int(st, 4, (int) j->attempts);
         sqlite3_bind_int64(st, 5, (sqlite3_int64) j->started);
         sqlite3_bind_int64(st, 6, (sqlite3_int64) j->finished);
-        return step_in_transaction(db, st, "update a job");
+        return store_step_in_transaction(db, st, "update a job");
 }
 
 int store_job_delete(sqlite3 *db, uint64_t id) {
@@ -73,7 +58,7 @@ int store_job_delete(sqlite3 *db, uint64_t id) {
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
-        return step_in_transaction(db, st, "delete a job");
+        return store_step_in_transaction(db, st, "delete a job");
 }
 
 int store_job_foreach(sqlite3 *db, StoreJobFunc cb, void *userdata) {

@@ -24,16 +24,7 @@ int store_overlay_set_state(sqlite3 *db, uint64_t id, const char *state, uint64_
         sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64) last_build);
         sqlite3_bind_int64(st, 4, (sqlite3_int64) size);
-
-        r = store_begin(db);
-        if (r < 0)
-                return r;
-        r = step_done(db, st, "record an overlay's state");
-        if (r < 0) {
-                store_rollback(db);
-                return r;
-        }
-        return store_commit(db);
+        return store_step_in_transaction(db, st, "record an overlay's state");
 }
 
 int store_overlay_set_source(sqlite3 *db, uint64_t id, const char *url, const char *checksum) {
@@ -46,16 +37,7 @@ int store_overlay_set_source(sqlite3 *db, uint64_t id, const char *url, const ch
         sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
         sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, checksum, -1, SQLITE_STATIC);
-
-        r = store_begin(db);
-        if (r < 0)
-                return r;
-        r = step_done(db, st, "record an overlay's source");
-        if (r < 0) {
-                store_rollback(db);
-                return r;
-        }
-        return store_commit(db);
+        return store_step_in_transaction(db, st, "record an overlay's source");
 }
 
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {

@@ -11,3 +11,6 @@ int store_errno(int rc);
 int store_failure(int rc);
 int store_exec(sqlite3 *db, const char *sql);
 int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
+/* Steps st (which must finish with SQLITE_DONE) in its own BEGIN
+ * IMMEDIATE transaction; what names it in the error message. */
+int store_step_in_transaction(sqlite3 *db, sqlite3_stmt *st, const char *what);

@@ -296,3 +296,18 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
                 return log_error_errno(store_failure(rc), "Cannot list overlays: %s", sqlite3_errmsg(db));
         return 0;
 }
+
+int store_step_in_transaction(sqlite3 *db, sqlite3_stmt *st, const char *what) {
+        int rc, r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+                r = log_error_errno(store_failure(rc), "Cannot %s: %s", what, sqlite3_errmsg(db));
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
