@@ -11,17 +11,17 @@
  * Never edit an entry that has shipped; append a new one. */
 static const char *const migrations[] = {
         /* 1: overlay records */
-        "CREATE TABLE overlays ("
+        ("CREATE TABLE overlays ("
         "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
         "  name TEXT NOT NULL UNIQUE,"
         "  type TEXT NOT NULL CHECK (type IN ('workshop', 'script', 'archive')),"
         "  owner TEXT NOT NULL,"
         "  state TEXT NOT NULL,"
         "  created INTEGER NOT NULL"
-        ");",
+        ");"),
         /* 2: jobs; target names what a job works on ("overlay:<id>") and is
          * no foreign key: finished jobs outlive their targets as history. */
-        "CREATE TABLE jobs ("
+        ("CREATE TABLE jobs ("
         "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
         "  kind TEXT NOT NULL,"
         "  target TEXT NOT NULL,"
@@ -33,9 +33,9 @@ static const char *const migrations[] = {
         "  started INTEGER NOT NULL DEFAULT 0,"
         "  finished INTEGER NOT NULL DEFAULT 0"
         ");"
-        "CREATE INDEX jobs_by_state ON jobs (state);",
+        "CREATE INDEX jobs_by_state ON jobs (state);"),
         /* 3: what overlays are built from, and what their last build made */
-        "ALTER TABLE overlays ADD COLUMN last_build INTEGER NOT NULL DEFAULT 0;"
+        ("ALTER TABLE overlays ADD COLUMN last_build INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE overlays ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
         "CREATE TABLE overlay_items ("
         "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE CASCADE,"
@@ -48,10 +48,10 @@ static const char *const migrations[] = {
         "  published_id INTEGER NOT NULL,"
         "  time_updated INTEGER NOT NULL,"
         "  PRIMARY KEY (overlay_id, published_id)"
-        ");",
+        ");"),
         /* 4: where an archive overlay's Build fetches its archive from */
-        "ALTER TABLE overlays ADD COLUMN source_url TEXT NOT NULL DEFAULT '';"
-        "ALTER TABLE overlays ADD COLUMN source_checksum TEXT NOT NULL DEFAULT '';",
+        ("ALTER TABLE overlays ADD COLUMN source_url TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE overlays ADD COLUMN source_checksum TEXT NOT NULL DEFAULT '';"),
 };
 
 int store_errno(int rc) {
