@@ -13,4 +13,6 @@ typedef enum L4mExitCode {
         L4M_EXIT_EXISTS           = 6, /* org.left4me.Error.Exists */
         L4M_EXIT_BUSY             = 7, /* org.left4me.Error.Busy */
         L4M_EXIT_UNREACHABLE      = 8, /* no system bus, or the daemon does not answer */
+        L4M_EXIT_CANCELLED        = 9, /* --wait: the job was cancelled (a failed job is 1) */
+        L4M_EXIT_INTERRUPTED      = 130, /* --wait: stopped following on SIGINT (128 + 2); the job goes on */
 } L4mExitCode;

@@ -4,6 +4,8 @@
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "config.h"
 #include "exit-codes.h"
+#include "job-info.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "polkit-agent.h"
@@ -24,21 +27,96 @@
  * sd-bus' default of 25 s would turn a slow typist into "unreachable". */
 #define INTERACTIVE_CALL_TIMEOUT_USEC (300 * USEC_PER_SEC)
 
+/* The options that only some verbs take. */
+typedef enum VerbOption {
+        OPT_TYPE             = 1u << 0,
+        OPT_JSON             = 1u << 1,
+        OPT_WAIT             = 1u << 2,
+        OPT_FOLLOW           = 1u << 3,
+        OPT_SUBDIR           = 1u << 4,
+        OPT_STRIP_COMPONENTS = 1u << 5,
+        OPT_MERGE            = 1u << 6,
+        _OPT_MAX             = 1u << 7,
+} VerbOption;
+
+/* Indexed by the bit number of the VerbOption. */
+static const char *const option_names[] = {
+        "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
+};
+G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
+
+#define ARGS_UNLIMITED UINT_MAX
+
 typedef struct Verb {
-        const char *group;   /* "overlay", or NULL for a top-level verb */
+        const char *group;   /* "overlay", "job", "cache", or NULL for a top-level verb */
         const char *name;
-        unsigned n_args;     /* exact number of positional arguments */
-        bool takes_type;     /* --type is required (and only allowed) here */
+        unsigned min_args, max_args; /* number of positional arguments */
+        unsigned options;    /* the VerbOptions it accepts */
+        unsigned required;   /* ... and those it needs */
+        /* Checks the positional arguments further before anything is sent;
+         * returns 0 or a negative errno (usage error, logged). */
+        int (*check)(char *const *argv);
         const char *usage;   /* shown with usage errors */
         VerbFunction function;
 } Verb;
 
+static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static int check_job_id(char *const *argv) {
+        uint64_t id;
+
+        if (job_id_parse(argv[0], &id) < 0)
+                return usage_error("invalid job id '%s': expected a number from 1 to %" PRIu64,
+                                   argv[0], UINT64_MAX);
+        return 0;
+}
+
+static int check_set_items(char *const *argv) {
+        for (size_t i = 1; argv[i]; i++)
+                if (strcmp(argv[i], "-") == 0 && (i > 1 || argv[i + 1]))
+                        return usage_error("'-' (read references from standard input) must be the only reference");
+        return 0;
+}
+
+static int check_import(char *const *argv) {
+        if (strcmp(argv[1], "-") == 0 && isatty(STDIN_FILENO))
+                return usage_error("standard input is a terminal; pipe the archive in, or name a file");
+        return 0;
+}
+
 static const Verb verbs[] = {
-        { NULL,      "status", 0, false, "status",                      verb_status },
-        { "overlay", "list",   0, false, "overlay list",                verb_overlay_list },
-        { "overlay", "create", 1, true,  "overlay create NAME --type TYPE", verb_overlay_create },
-        { "overlay", "show",   1, false, "overlay show NAME",           verb_overlay_show },
-        { "overlay", "delete", 1, false, "overlay delete NAME",         verb_overlay_delete },
+        { NULL,      "status",    0, 0, OPT_JSON, 0, NULL,
+          "status",                                 verb_status },
+        { "overlay", "list",      0, 0, OPT_JSON, 0, NULL,
+          "overlay list",                           verb_overlay_list },
+        { "overlay", "create",    1, 1, OPT_JSON | OPT_TYPE, OPT_TYPE, NULL,
+          "overlay create NAME --type TYPE",        verb_overlay_create },
+        { "overlay", "show",      1, 1, OPT_JSON, 0, NULL,
+          "overlay show NAME",                      verb_overlay_show },
+        { "overlay", "delete",    1, 1, OPT_JSON, 0, NULL,
+          "overlay delete NAME",                    verb_overlay_delete },
+        { "overlay", "set-items", 2, ARGS_UNLIMITED, OPT_JSON, 0, check_set_items,
+          "overlay set-items NAME REF...|-",        verb_overlay_set_items },
+        { "overlay", "set-source", 2, 3, 0, 0, NULL,
+          "overlay set-source NAME URL [md5:HEX|sha256:HEX]", verb_overlay_set_source },
+        { "overlay", "build",     1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
+          "overlay build NAME [--wait]",            verb_overlay_build },
+        { "overlay", "import",    2, 2,
+          OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE, 0, check_import,
+          "overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge] [--wait]",
+          verb_overlay_import },
+        { "job",     "list",      0, 0, OPT_JSON, 0, NULL,
+          "job list",                               verb_job_list },
+        { "job",     "show",      1, 1, OPT_JSON, 0, check_job_id,
+          "job show ID",                            verb_job_show },
+        { "job",     "cancel",    1, 1, OPT_JSON, 0, check_job_id,
+          "job cancel ID",                          verb_job_cancel },
+        { "job",     "log",       1, 1, OPT_FOLLOW, 0, check_job_id,
+          "job log ID [-f|--follow]",               verb_job_log },
+        { "cache",   "list",      0, 0, OPT_JSON, 0, NULL,
+          "cache list",                             verb_cache_list },
+        { "cache",   "prune",     0, 0, OPT_JSON, 0, NULL,
+          "cache prune",                            verb_cache_prune },
 };
 
 static void help(void) {
@@ -54,26 +132,50 @@ static void help(void) {
                "                              archive; prints the new object path\n"
                "  overlay show NAME           Show an overlay's properties\n"
                "  overlay delete NAME         Delete an overlay\n"
+               "  overlay set-items NAME REF...\n"
+               "                              Set a Workshop overlay's items and collections\n"
+               "                              (ids or Steam URLs); REF '-' reads them from\n"
+               "                              standard input, one per line\n"
+               "  overlay set-source NAME URL [md5:HEX|sha256:HEX]\n"
+               "                              Where an archive overlay's build fetches its\n"
+               "                              archive from ('' removes it)\n"
+               "  overlay build NAME [--wait] Queue a job that builds the overlay\n"
+               "  overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge]\n"
+               "                 [--wait]     Queue a job that imports an archive ('-': from\n"
+               "                              standard input) into an archive overlay\n"
+               "  job list                    List jobs\n"
+               "  job show ID                 Show a job's properties\n"
+               "  job cancel ID               Cancel a job\n"
+               "  job log ID [-f]             Print a job's log\n"
+               "  cache list                  List the files of the shared Workshop cache\n"
+               "  cache prune                 Remove cache files no overlay uses\n"
                "\n"
                "Options:\n"
                "  -h --help                   Show this help and exit\n"
                "     --version                Show the version and exit\n"
                "  -t --type=TYPE              Overlay type for 'overlay create'\n"
+               "     --wait                   Follow the job to its end: print its log, show\n"
+               "                              progress, exit with its result\n"
+               "     --subdir=DIR             'overlay import': extract below DIR\n"
+               "     --strip-components=N     'overlay import': drop N leading path components\n"
+               "     --merge                  'overlay import': merge with the content instead\n"
+               "                              of replacing it\n"
+               "  -f --follow                 'job log': keep printing until the job ends\n"
                "     --json                   Print JSON instead of text\n"
                "     --no-legend              Do not print the table header\n"
                "     --no-ask-password        Do not ask for a password when polkit wants one\n"
                "\n"
                "Exit status:\n"
-               "  0 success                   5 access denied (polkit or bus policy)\n"
-               "  1 other failure             6 already exists\n"
-               "  2 usage error               7 busy\n"
-               "  3 invalid argument          8 daemon or system bus unreachable\n"
-               "  4 not found\n"
+               "    0 success                     5 access denied (polkit or bus policy)\n"
+               "    1 other failure, job failed   6 already exists\n"
+               "    2 usage error                 7 busy\n"
+               "    3 invalid argument            8 daemon or system bus unreachable\n"
+               "    4 not found                   9 job cancelled (--wait)\n"
+               "  130 stopped following a job on Ctrl-C (--wait); the job goes on\n"
                "\n"
                "See the " PROGRAM "(1) man page for details.\n");
 }
 
-static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *format, ...) {
         g_autofree char *msg = NULL;
         va_list ap;
@@ -86,36 +188,60 @@ static int usage_error(const char *format, ...) {
         return -EINVAL;
 }
 
+static int parse_strip_components(const char *s, uint32_t *ret) {
+        guint64 n;
+
+        /* Digits only: no sign, no blanks, no hex. */
+        if (!s[0] || strspn(s, "0123456789") != strlen(s) ||
+            !g_ascii_string_to_unsigned(s, 10, 0, UINT32_MAX, &n, NULL))
+                return usage_error("invalid --strip-components '%s': expected a number from 0 to %" PRIu32,
+                                   s, UINT32_MAX);
+        *ret = (uint32_t) n;
+        return 0;
+}
+
 /* Returns 1 to go on, 0 if there is nothing more to do (--help,
  * --version), or a negative errno for a usage error (already logged). The
  * positional arguments are collected in order into *positional (borrowed
- * from argv, NULL-terminated). */
-static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *positional) {
+ * from argv, NULL-terminated); *ret_given has the VerbOptions seen. */
+static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *positional,
+                      unsigned *ret_given) {
         enum {
                 ARG_VERSION = 0x100,
                 ARG_JSON,
                 ARG_NO_LEGEND,
                 ARG_NO_ASK_PASSWORD,
+                ARG_WAIT,
+                ARG_SUBDIR,
+                ARG_STRIP_COMPONENTS,
+                ARG_MERGE,
         };
         static const struct option options[] = {
-                { "help",            no_argument,       NULL, 'h'                 },
-                { "version",         no_argument,       NULL, ARG_VERSION         },
-                { "type",            required_argument, NULL, 't'                 },
-                { "json",            no_argument,       NULL, ARG_JSON            },
-                { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND       },
-                { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD },
+                { "help",             no_argument,       NULL, 'h'                  },
+                { "version",          no_argument,       NULL, ARG_VERSION          },
+                { "type",             required_argument, NULL, 't'                  },
+                { "json",             no_argument,       NULL, ARG_JSON             },
+                { "no-legend",        no_argument,       NULL, ARG_NO_LEGEND        },
+                { "no-ask-password",  no_argument,       NULL, ARG_NO_ASK_PASSWORD  },
+                { "wait",             no_argument,       NULL, ARG_WAIT             },
+                { "follow",           no_argument,       NULL, 'f'                  },
+                { "subdir",           required_argument, NULL, ARG_SUBDIR           },
+                { "strip-components", required_argument, NULL, ARG_STRIP_COMPONENTS },
+                { "merge",            no_argument,       NULL, ARG_MERGE            },
                 { NULL, 0, NULL, 0 }
         };
-        int c;
+        unsigned given = 0;
+        int c, r;
 
         assert(argc >= 0);
         assert(argv);
+        assert(ret_given);
 
         /* "-": options are accepted anywhere, and the other arguments come
          * back as 1 in order, even with POSIXLY_CORRECT set. ":": we report
          * errors ourselves. */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "-:ht:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "-:ht:f", options, NULL)) >= 0) {
                 switch (c) {
                 case 1:
                         g_ptr_array_add(positional, optarg);
@@ -128,15 +254,40 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                         return 0;
                 case 't':
                         args->type = optarg;
+                        given |= OPT_TYPE;
                         break;
                 case ARG_JSON:
                         args->json = true;
+                        given |= OPT_JSON;
                         break;
                 case ARG_NO_LEGEND:
                         args->legend = false;
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         args->ask_password = false;
+                        break;
+                case ARG_WAIT:
+                        args->wait = true;
+                        given |= OPT_WAIT;
+                        break;
+                case 'f':
+                        args->follow = true;
+                        given |= OPT_FOLLOW;
+                        break;
+                case ARG_SUBDIR:
+                        args->subdir = optarg;
+                        given |= OPT_SUBDIR;
+                        break;
+                case ARG_STRIP_COMPONENTS:
+                        r = parse_strip_components(optarg, &args->strip_components);
+                        if (r < 0)
+                                return r;
+                        args->have_strip_components = true;
+                        given |= OPT_STRIP_COMPONENTS;
+                        break;
+                case ARG_MERGE:
+                        args->merge = true;
+                        given |= OPT_MERGE;
                         break;
                 case ':':
                         return usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -155,14 +306,63 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 g_ptr_array_add(positional, argv[i]);
         g_ptr_array_add(positional, NULL);
 
+        *ret_given = given;
         return 1;
 }
 
+static const char *option_name(unsigned option) {
+        for (size_t i = 0; i < G_N_ELEMENTS(option_names); i++)
+                if (option == 1u << i)
+                        return option_names[i];
+        assert(!"unknown option bit");
+        return "?";
+}
+
+static char *verb_title(const Verb *verb) {
+        return verb->group ? g_strdup_printf("%s %s", verb->group, verb->name) : g_strdup(verb->name);
+}
+
+/* "--wait is only valid with 'overlay build', 'overlay import'", or for
+ * an option most verbs take, "--json is not valid with 'job log'". */
+static int option_not_allowed(unsigned option, const Verb *verb) {
+        g_autoptr(GString) list = g_string_new(NULL);
+        g_autofree char *title = verb_title(verb);
+        const char *name = option_name(option);
+        size_t n = 0;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+                g_autofree char *t = NULL;
+
+                if (!(verbs[i].options & option))
+                        continue;
+                t = verb_title(&verbs[i]);
+                g_string_append_printf(list, "%s'%s'", n > 0 ? ", " : "", t);
+                n++;
+        }
+
+        if (n * 2 > G_N_ELEMENTS(verbs))
+                return usage_error("%s is not valid with '%s'", name, title);
+        return usage_error("%s is only valid with %s", name, list->str);
+}
+
+/* "list, create, show, ..." for a group. */
+static char *group_verbs(const char *group) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+                if (verbs[i].group && strcmp(verbs[i].group, group) == 0)
+                        g_string_append_printf(s, "%s%s", s->len > 0 ? ", " : "", verbs[i].name);
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
 /* Find the verb that the positional arguments name and check its
- * arguments. *ret_words is how many of them named the verb. */
-static int find_verb(char *const *words, const CtlArgs *args, const Verb **ret, size_t *ret_words) {
+ * arguments and options. *ret_words is how many of them named the verb. */
+static int find_verb(char *const *words, const CtlArgs *args, unsigned given,
+                     const Verb **ret, size_t *ret_words) {
         const Verb *verb = NULL;
+        const char *group = NULL;
         size_t n_words, n_args = 0;
+        unsigned missing, surplus;
 
         if (!words[0])
                 return usage_error("missing command");
@@ -170,15 +370,19 @@ static int find_verb(char *const *words, const CtlArgs *args, const Verb **ret, 
         for (size_t i = 0; i < G_N_ELEMENTS(verbs) && !verb; i++) {
                 if (!verbs[i].group && strcmp(words[0], verbs[i].name) == 0)
                         verb = &verbs[i];
-                else if (verbs[i].group && strcmp(words[0], verbs[i].group) == 0 &&
-                         words[1] && strcmp(words[1], verbs[i].name) == 0)
-                        verb = &verbs[i];
+                else if (verbs[i].group && strcmp(words[0], verbs[i].group) == 0) {
+                        group = verbs[i].group;
+                        if (words[1] && strcmp(words[1], verbs[i].name) == 0)
+                                verb = &verbs[i];
+                }
         }
         if (!verb) {
-                if (strcmp(words[0], "overlay") == 0) {
+                if (group) {
+                        g_autofree char *list = group_verbs(group);
+
                         if (!words[1])
-                                return usage_error("missing overlay command (list, create, show, delete)");
-                        return usage_error("unknown overlay command '%s'", words[1]);
+                                return usage_error("missing %s command (%s)", group, list);
+                        return usage_error("unknown %s command '%s' (%s)", group, words[1], list);
                 }
                 return usage_error("unknown command '%s'", words[0]);
         }
@@ -187,14 +391,38 @@ static int find_verb(char *const *words, const CtlArgs *args, const Verb **ret, 
         while (words[n_words + n_args])
                 n_args++;
 
-        if (n_args < verb->n_args)
+        if (n_args < verb->min_args)
                 return usage_error("missing argument; usage: %s %s", PROGRAM, verb->usage);
-        if (n_args > verb->n_args)
+        if (n_args > verb->max_args)
                 return usage_error("too many arguments; usage: %s %s", PROGRAM, verb->usage);
-        if (verb->takes_type && !args->type)
-                return usage_error("missing --type; usage: %s %s", PROGRAM, verb->usage);
-        if (!verb->takes_type && args->type)
-                return usage_error("--type is only valid with 'overlay create'");
+
+        missing = verb->required & ~given;
+        surplus = given & ~verb->options;
+        for (unsigned o = 1; o < _OPT_MAX; o <<= 1) {
+                if (missing & o)
+                        return usage_error("missing %s; usage: %s %s",
+                                           option_name(o), PROGRAM, verb->usage);
+                if (surplus & o)
+                        return option_not_allowed(o, verb);
+        }
+
+        /* D-Bus strings are UTF-8; sd-bus would refuse anything else with
+         * a bare EINVAL. */
+        for (size_t i = n_words; words[i]; i++)
+                if (!g_utf8_validate(words[i], -1, NULL)) {
+                        g_autofree char *shown = g_utf8_make_valid(words[i], -1);
+                        return usage_error("argument '%s' is not valid UTF-8", shown);
+                }
+        if (args->type && !g_utf8_validate(args->type, -1, NULL))
+                return usage_error("--type is not valid UTF-8");
+        if (args->subdir && !g_utf8_validate(args->subdir, -1, NULL))
+                return usage_error("--subdir is not valid UTF-8");
+
+        if (verb->check) {
+                int r = verb->check(words + n_words);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = verb;
         *ret_words = n_words;
@@ -232,13 +460,14 @@ static int run(int argc, char *argv[]) {
         CtlArgs args = { .legend = true, .ask_password = true };
         const Verb *verb = NULL;
         size_t n_words = 0;
+        unsigned given = 0;
         int r;
 
-        r = parse_argv(argc, argv, &args, positional);
+        r = parse_argv(argc, argv, &args, positional, &given);
         if (r <= 0)
                 return r < 0 ? L4M_EXIT_USAGE : L4M_EXIT_SUCCESS;
 
-        r = find_verb((char *const *) positional->pdata, &args, &verb, &n_words);
+        r = find_verb((char *const *) positional->pdata, &args, given, &verb, &n_words);
         if (r < 0)
                 return L4M_EXIT_USAGE;
 

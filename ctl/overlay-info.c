@@ -9,7 +9,7 @@
 #include "l4m-util.h"
 #include "overlay-info.h"
 
-int overlay_id_from_path(const char *path, uint64_t *ret) {
+int object_id_from_path(const char *path, uint64_t *ret) {
         g_autofree char *prefix = NULL;
         char *label = NULL; /* malloc()ed by sd-bus */
         const char *slash;
@@ -69,70 +69,31 @@ int overlay_list_from_reply(sd_bus_message *reply, GArray **ret) {
 }
 
 int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info) {
-        const struct {
-                const char *name;
-                char type;
-                void *dest;
-        } map[] = {
-                { "Name", 's', &info->name },
-                { "Type", 's', &info->type },
-                { "Owner", 's', &info->owner },
-                { "State", 's', &info->state },
-                { "Created", 't', &info->created },
+        const BusProperty map[] = {
+                { "Name", "s", &info->name },
+                { "Type", "s", &info->type },
+                { "Owner", "s", &info->owner },
+                { "State", "s", &info->state },
+                { "Created", "t", &info->created },
+                { "Items", "at", &info->items },
+                { "Size", "t", &info->size },
+                { "LastBuild", "t", &info->last_build },
         };
+        uint64_t found;
         int r;
 
         assert(reply);
         assert(info);
 
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        r = bus_read_properties(reply, map, L4M_ELEMENTSOF(map), &found);
         if (r < 0)
                 return r;
 
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name, *contents;
-                size_t i;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return r;
-
-                for (i = 0; i < L4M_ELEMENTSOF(map); i++)
-                        if (strcmp(name, map[i].name) == 0)
-                                break;
-
-                if (i >= L4M_ELEMENTSOF(map)) {
-                        r = sd_bus_message_skip(reply, "v");
-                        if (r < 0)
-                                return r;
-                } else {
-                        const char sig[2] = { map[i].type, 0 };
-
-                        r = sd_bus_message_peek_type(reply, NULL, &contents);
-                        if (r < 0)
-                                return r;
-                        if (!contents || strcmp(contents, sig) != 0)
-                                return -EBADMSG;
-
-                        r = sd_bus_message_enter_container(reply, 'v', sig);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_read_basic(reply, map[i].type, map[i].dest);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                return r;
-                }
-
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-
-        return sd_bus_message_exit_container(reply);
+        info->details = true;
+        info->have_items = found & (UINT64_C(1) << 5);
+        info->have_size = found & (UINT64_C(1) << 6);
+        info->have_last_build = found & (UINT64_C(1) << 7);
+        return 0;
 }
 
 int overlay_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret) {

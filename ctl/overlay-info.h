@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-properties.h"
+
 /* One overlay as the daemon describes it. The strings are borrowed from the
  * bus message they were read from and live as long as it does; a property
  * the daemon did not send stays NULL. */
@@ -17,11 +19,23 @@ typedef struct OverlayInfo {
         const char *owner;
         const char *state;
         uint64_t created; /* µs since the epoch; 0 if unknown */
+
+        /* Only from Properties.GetAll (ListOverlays does not carry them):
+         * details is true then, and have_* tell what the daemon sent. */
+        bool details;
+        bool have_items, have_size, have_last_build;
+        BusU64Array items;   /* Workshop references, in order */
+        uint64_t size;       /* bytes of the last successful build or import */
+        uint64_t last_build; /* µs since the epoch; 0 for never */
 } OverlayInfo;
 
-/* The overlay id: the last component of its object path (bus-label
- * decoded), a decimal number. -EINVAL if it is not one. */
-int overlay_id_from_path(const char *path, uint64_t *ret);
+/* The id at the end of an object path such as /org/left4me/Manager/job/12:
+ * its last component (bus-label decoded), a decimal number. -EINVAL if it
+ * is not one. */
+int object_id_from_path(const char *path, uint64_t *ret);
+static inline int overlay_id_from_path(const char *path, uint64_t *ret) {
+        return object_id_from_path(path, ret);
+}
 
 /* Read the reply of org.left4me.Manager.ListOverlays (a(osssst)) into an
  * array of OverlayInfo, in the daemon's order. */
@@ -34,5 +48,6 @@ int overlay_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret);
 
 /* Read the reply of org.freedesktop.DBus.Properties.GetAll for the
  * org.left4me.Overlay interface; unknown properties are skipped, a known
- * one with a wrong type is an error (-EBADMSG). info->path is left alone. */
+ * one with a wrong type is an error (-EBADMSG). info->path is left alone;
+ * info->details is set. */
 int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info);

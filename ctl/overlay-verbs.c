@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bus-error.h"
+#include "bus-properties.h"
+#include "exit-codes.h"
+#include "format-util.h"
+#include "job-follow.h"
 #include "json-output.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -13,21 +21,22 @@
 #include "time-util.h"
 #include "verbs.h"
 
-#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+/* 'overlay set-items NAME -': what standard input may hold. The daemon
+ * takes at most 4096 entries; a line is a reference or a URL. */
+#define STDIN_REFS_MAX 4096
+#define STDIN_LINE_MAX 4096
 
 /* Properties.GetAll(org.left4me.Overlay) on path; the reply owns the
  * strings in *info. Returns 0, a negative errno (logged) or an exit code
  * (logged, with what as the context). */
 static int get_overlay_info(sd_bus *bus, const char *path, const char *what,
                             sd_bus_message **ret_reply, OverlayInfo *info) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, PROPERTIES_INTERFACE, "GetAll",
-                               &error, &reply, "s", L4M_OVERLAY_INTERFACE);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
+        r = bus_get_all_properties(bus, path, L4M_OVERLAY_INTERFACE, what, &reply);
+        if (r != 0)
+                return r;
 
         *info = (OverlayInfo) { .path = path };
         r = overlay_info_from_properties(reply, info);
@@ -67,7 +76,6 @@ static int print_overlay_json(const OverlayInfo *info) {
 /* l4mctl overlay list */
 int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         static const char *const headers[] = { "NAME", "TYPE", "OWNER", "STATE", "CREATED" };
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GArray) overlays = NULL;
         g_autoptr(Table) table = NULL;
@@ -150,7 +158,7 @@ int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autoptr(sd_bus_message) path_reply = NULL, props = NULL;
         g_autofree char *what = NULL;
         const char *name = argv[0], *path;
-        char created[TIMESTAMP_MAX];
+        char created[TIMESTAMP_MAX], last_build[TIMESTAMP_MAX], size[FORMAT_BYTES_MAX];
         OverlayInfo info;
         uint64_t id;
         int r;
@@ -180,6 +188,17 @@ int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         printf("Owner: %s\n", FIELD(info.owner));
         printf("State: %s\n", FIELD(info.state));
         printf("Created: %s\n", format_timestamp(created, sizeof created, info.created));
+        printf("LastBuild: %s\n", info.have_last_build ?
+               format_timestamp(last_build, sizeof last_build, info.last_build) : "-");
+        if (info.have_size)
+                printf("Size: %" PRIu64 " (%s)\n", info.size,
+                       format_bytes(size, sizeof size, info.size));
+        else
+                printf("Size: -\n");
+        printf("Items:");
+        for (size_t i = 0; i < info.items.n; i++)
+                printf(" %" PRIu64, info.items.values[i]);
+        printf("%s\n", info.items.n > 0 ? "" : " -");
         printf("Path: %s\n", path);
 #undef FIELD
         return 0;
@@ -207,4 +226,266 @@ int verb_overlay_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r < 0)
                 return log_bus_error(&error, r, "%s", what);
         return 0;
+}
+
+/* Read references from standard input: one a line, surrounding blanks
+ * ignored, blank lines and lines starting with '#' skipped. Returns 0, or
+ * L4M_EXIT_USAGE (logged) if the input is over the limits or not text. */
+static int read_refs_from_stdin(GPtrArray *refs) {
+        g_autoptr(GString) line = g_string_new(NULL);
+        unsigned long line_no = 0;
+        bool eof = false;
+
+        while (!eof) {
+                int c;
+
+                g_string_truncate(line, 0);
+                line_no++;
+                for (;;) {
+                        c = getc_unlocked(stdin);
+                        if (c == EOF) {
+                                if (ferror(stdin)) {
+                                        int r = errno > 0 ? -errno : -EIO;
+                                        log_error_errno(r, "cannot read standard input: %s", STRERROR(r));
+                                        return L4M_EXIT_FAILURE;
+                                }
+                                eof = true;
+                                break;
+                        }
+                        if (c == '\n')
+                                break;
+                        if (c == '\0') {
+                                log_error("standard input, line %lu: contains a NUL byte", line_no);
+                                return L4M_EXIT_USAGE;
+                        }
+                        if (line->len >= STDIN_LINE_MAX) {
+                                log_error("standard input, line %lu: longer than %u bytes",
+                                          line_no, STDIN_LINE_MAX);
+                                return L4M_EXIT_USAGE;
+                        }
+                        g_string_append_c(line, (char) c);
+                }
+
+                g_strstrip(line->str);
+                if (line->str[0] == '\0' || line->str[0] == '#')
+                        continue;
+                if (!g_utf8_validate(line->str, -1, NULL)) {
+                        log_error("standard input, line %lu: not valid UTF-8", line_no);
+                        return L4M_EXIT_USAGE;
+                }
+                if (refs->len >= STDIN_REFS_MAX) {
+                        log_error("standard input holds more than %u references", STDIN_REFS_MAX);
+                        return L4M_EXIT_USAGE;
+                }
+                g_ptr_array_add(refs, g_strdup(line->str));
+        }
+
+        return 0;
+}
+
+/* l4mctl overlay set-items NAME REF... | NAME -. The references go to
+ * the daemon as given: it validates them and names a bad one. */
+int verb_overlay_set_items(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, m = NULL;
+        g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *what = NULL;
+        const char *name = argv[0], *path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(name);
+        assert(argv[1]);
+
+        if (strcmp(argv[1], "-") == 0) {
+                r = read_refs_from_stdin(refs);
+                if (r != 0)
+                        return r;
+        } else
+                for (size_t i = 1; argv[i]; i++)
+                        g_ptr_array_add(refs, g_strdup(argv[i]));
+        g_ptr_array_add(refs, NULL);
+
+        what = g_strdup_printf("cannot set the items of overlay \"%s\"", name);
+        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE,
+                                           "SetWorkshopItems");
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = sd_bus_message_append_strv(m, (char **) refs->pdata);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, m, 0, &error, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        return 0;
+}
+
+/* l4mctl overlay set-source NAME URL [CHECKSUM]: where an archive overlay's
+ * Build fetches from; an empty URL removes it. The daemon validates both. */
+int verb_overlay_set_source(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL;
+        g_autofree char *what = NULL;
+        const char *name = argv[0], *url = argv[1], *checksum = argv[2] ? argv[2] : "", *path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(name && url);
+
+        what = g_strdup_printf("cannot set the source of overlay \"%s\"", name);
+        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "SetArchiveSource",
+                               &error, NULL, "ss", url, checksum);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        return 0;
+}
+
+/* A job was queued: say so, or follow it with --wait. */
+static int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
+        uint64_t id;
+        int r;
+
+        r = object_id_from_path(job_path, &id);
+        if (r < 0)
+                return log_error_errno(r, "the daemon answered with a job path without an id: %s", job_path);
+
+        if (args->wait) {
+                fprintf(stderr, "Job %" PRIu64 " queued.\n", id);
+                return job_wait(bus, id, job_path, args);
+        }
+
+        if (args->json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+
+                json_builder_begin_object(b);
+                json_add_uint(b, "job", id);
+                json_add_string_or_null(b, "path", job_path);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+
+        printf("Job %" PRIu64 " queued.\n", id);
+        return 0;
+}
+
+/* l4mctl overlay build NAME [--wait] */
+int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, reply = NULL;
+        g_autofree char *what = NULL;
+        const char *name = argv[0], *path, *job_path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(name);
+
+        what = g_strdup_printf("cannot build overlay \"%s\"", name);
+        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "Build",
+                               &error, &reply, "a{sv}", 0);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        return job_queued(bus, args, job_path);
+}
+
+static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        if (args->subdir) {
+                r = sd_bus_message_append(m, "{sv}", "subdir", "s", args->subdir);
+                if (r < 0)
+                        return r;
+        }
+        if (args->have_strip_components) {
+                r = sd_bus_message_append(m, "{sv}", "strip_components", "u", args->strip_components);
+                if (r < 0)
+                        return r;
+        }
+        if (args->merge) {
+                r = sd_bus_message_append(m, "{sv}", "mode", "s", "merge");
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+/* l4mctl overlay import NAME FILE|- [--subdir DIR] [--strip-components N]
+ * [--merge] [--wait]. The daemon reads the archive from the descriptor we
+ * pass, at its own pace; the file need not be readable by it. */
+int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, m = NULL, reply = NULL;
+        _cleanup_close_ int file_fd = -1;
+        g_autofree char *what = NULL;
+        const char *name = argv[0], *file = argv[1], *path, *job_path;
+        int fd, r;
+
+        assert(bus);
+        assert(args);
+        assert(name);
+        assert(file);
+
+        what = g_strdup_printf("cannot import into overlay \"%s\"", name);
+
+        if (strcmp(file, "-") == 0)
+                fd = STDIN_FILENO;
+        else {
+                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (file_fd < 0) {
+                        r = -errno;
+                        return log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
+                }
+                fd = file_fd;
+        }
+
+        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE,
+                                           "ImportArchive");
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = sd_bus_message_append(m, "h", fd);
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = append_import_options(m, args);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        /* The daemon has its own copy now; ours must not keep a pipe open. */
+        m = sd_bus_message_unref(m);
+        l4m_close_fdp(&file_fd);
+        file_fd = -1;
+
+        return job_queued(bus, args, job_path);
 }

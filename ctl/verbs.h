@@ -2,21 +2,30 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <systemd/sd-bus.h>
 
-/* What the command line asked for, beyond the verb and its arguments. */
+/* What the command line asked for, beyond the verb and its arguments.
+ * main() lets each verb see only the options it accepts. */
 typedef struct CtlArgs {
         bool json;        /* --json */
         bool legend;      /* not --no-legend */
         const char *type; /* --type, NULL if not given */
         bool ask_password; /* not --no-ask-password */
+        bool wait;        /* --wait */
+        bool follow;      /* -f, --follow */
+        const char *subdir; /* --subdir, NULL if not given */
+        bool have_strip_components;
+        uint32_t strip_components; /* --strip-components */
+        bool merge;       /* --merge */
 } CtlArgs;
 
 /* A verb gets the connected bus and its positional arguments (argv, after
- * the verb's own words; main() has checked their number). It returns 0 on
- * success, a negative errno for a local failure, or a positive L4mExitCode
- * for a failed bus call; failures are logged already. */
+ * the verb's own words, NULL-terminated; main() has checked their number).
+ * It returns 0 on success, a negative errno for a local failure, or a
+ * positive L4mExitCode (for a failed bus call, a usage error found late,
+ * or a job's result); failures are logged already. */
 typedef int (*VerbFunction)(sd_bus *bus, const CtlArgs *args, char *const *argv);
 
 int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv);
@@ -24,3 +33,13 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_set_items(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_set_source(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_job_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_job_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_job_cancel(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_job_log(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_cache_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_cache_prune(sd_bus *bus, const CtlArgs *args, char *const *argv);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+
+/* An array of uint64 ("at") borrowed from the message it was read from. */
+typedef struct BusU64Array {
+        const uint64_t *values;
+        size_t n;
+} BusU64Array;
+
+/* One property to pick out of an a{sv}: its name, the signature its value
+ * must have ("s", "t", "d", "u" or "at") and where to store it (const char
+ * **, uint64_t *, double *, uint32_t *, BusU64Array *). Strings and arrays
+ * borrow from the message. */
+typedef struct BusProperty {
+        const char *name;
+        const char *signature;
+        void *dest;
+} BusProperty;
+
+/* Read an a{sv} (the reply of Properties.GetAll, or the second argument of
+ * PropertiesChanged) into the places map names. Properties not in map are
+ * skipped; a known one with another signature is -EBADMSG. If ret_found is
+ * not NULL, bit i of it is set when map[i] was present (n ≤ 64). */
+int bus_read_properties(sd_bus_message *m, const BusProperty *map, size_t n, uint64_t *ret_found);
+
+/* Properties.GetAll(interface) on path; the reply goes to *ret_reply.
+ * Returns 0, or the exit code for the failure (logged as "<what>: …"). */
+int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,
+                           const char *what, sd_bus_message **ret_reply);
