@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -63,6 +64,32 @@ static int get_overlay_path(sd_bus *bus, const char *name, const char *what,
                 return bus_log_parse_error(r);
 
         *ret_reply = g_steal_pointer(&reply);
+        return 0;
+}
+
+/* Looks the overlay up and calls member on it with the given arguments;
+ * errors are logged with what as the context. The reply (if asked for)
+ * goes to *ret_reply. Returns 0 or the exit code to use. */
+static int call_on_overlay(sd_bus *bus, const char *name, const char *what, const char *member,
+                           sd_bus_message **ret_reply, const char *types, ...) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, reply = NULL;
+        const char *path;
+        va_list ap;
+        int r;
+
+        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        if (r != 0)
+                return r;
+
+        va_start(ap, types);
+        r = sd_bus_call_methodv(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, member,
+                                &error, &reply, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        if (ret_reply)
+                *ret_reply = g_steal_pointer(&reply);
         return 0;
 }
 
@@ -206,26 +233,14 @@ int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
 /* l4mctl overlay delete NAME */
 int verb_overlay_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) path_reply = NULL;
         g_autofree char *what = NULL;
-        const char *name = argv[0], *path;
-        int r;
 
         assert(bus);
         assert(args);
-        assert(name);
+        assert(argv[0]);
 
-        what = g_strdup_printf("cannot delete overlay \"%s\"", name);
-        r = get_overlay_path(bus, name, what, &path_reply, &path);
-        if (r != 0)
-                return r;
-
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "Delete",
-                               &error, NULL, NULL);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        return 0;
+        what = g_strdup_printf("cannot delete overlay \"%s\"", argv[0]);
+        return call_on_overlay(bus, argv[0], what, "Delete", NULL, NULL);
 }
 
 /* Read references from standard input: one a line, surrounding blanks
@@ -329,26 +344,15 @@ int verb_overlay_set_items(sd_bus *bus, const CtlArgs *args, char *const *argv) 
 /* l4mctl overlay set-source NAME URL [CHECKSUM]: where an archive overlay's
  * Build fetches from; an empty URL removes it. The daemon validates both. */
 int verb_overlay_set_source(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) path_reply = NULL;
         g_autofree char *what = NULL;
-        const char *name = argv[0], *url = argv[1], *checksum = argv[2] ? argv[2] : "", *path;
-        int r;
 
         assert(bus);
         assert(args);
-        assert(name && url);
+        assert(argv[0] && argv[1]);
 
-        what = g_strdup_printf("cannot set the source of overlay \"%s\"", name);
-        r = get_overlay_path(bus, name, what, &path_reply, &path);
-        if (r != 0)
-                return r;
-
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "SetArchiveSource",
-                               &error, NULL, "ss", url, checksum);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        return 0;
+        what = g_strdup_printf("cannot set the source of overlay \"%s\"", argv[0]);
+        return call_on_overlay(bus, argv[0], what, "SetArchiveSource", NULL,
+                               "ss", argv[1], argv[2] ? argv[2] : "");
 }
 
 /* A job was queued: say so, or follow it with --wait. */
@@ -381,25 +385,19 @@ static int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
 
 /* l4mctl overlay build NAME [--wait] */
 int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) path_reply = NULL, reply = NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
         g_autofree char *what = NULL;
-        const char *name = argv[0], *path, *job_path;
+        const char *job_path;
         int r;
 
         assert(bus);
         assert(args);
-        assert(name);
+        assert(argv[0]);
 
-        what = g_strdup_printf("cannot build overlay \"%s\"", name);
-        r = get_overlay_path(bus, name, what, &path_reply, &path);
+        what = g_strdup_printf("cannot build overlay \"%s\"", argv[0]);
+        r = call_on_overlay(bus, argv[0], what, "Build", &reply, "a{sv}", 0);
         if (r != 0)
                 return r;
-
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "Build",
-                               &error, &reply, "a{sv}", 0);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
         r = sd_bus_message_read(reply, "o", &job_path);
         if (r < 0)
                 return bus_log_parse_error(r);
