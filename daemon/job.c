@@ -280,6 +280,13 @@ void job_finish(Job *j, int r, const char *format, ...) {
                 message = g_strdup(r == 0 ? "Done." : r == -ECANCELED ? "Cancelled." : STRERROR(r));
         if (strlen(message) > JOB_MESSAGE_MAX)
                 message[JOB_MESSAGE_MAX] = '\0';
+        /* It becomes a D-Bus string: whatever the work reported (and the
+         * cut above), it must be UTF-8. */
+        if (!g_utf8_validate(message, -1, NULL)) {
+                char *valid = g_utf8_make_valid(message, -1);
+                g_free(message);
+                message = valid;
+        }
 
         j->state = r == 0 ? JOB_SUCCEEDED : r == -ECANCELED ? JOB_CANCELLED : JOB_FAILED;
         j->finished = (uint64_t) g_get_real_time();

@@ -150,10 +150,15 @@ static int fail_with(char **ret_error, int r, const char *format, ...) {
         va_list ap;
 
         if (ret_error) {
+                g_autofree char *message = NULL;
+
                 va_start(ap, format);
-                g_free(*ret_error);
-                *ret_error = g_strdup_vprintf(format, ap);
+                message = g_strdup_vprintf(format, ap);
                 va_end(ap);
+                /* json-glib quotes the offending input in its messages, and
+                 * these end up in job logs and D-Bus strings: keep them UTF-8. */
+                g_free(*ret_error);
+                *ret_error = g_utf8_make_valid(message, -1);
         }
         return r;
 }
