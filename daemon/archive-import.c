@@ -150,13 +150,14 @@ static gpointer extract_thread(gpointer userdata) {
 
 static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         ArchiveImport *a = userdata;
-
         double base = a->url ? 0.5 : 0.0;
+        curl_off_t length = -1;
 
-        if (a->easy && a->sink.max > 0)
-                job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) /
-                                         (double) a->limits.max_bytes);
-        else if (a->thread && a->archive_size > 0)
+        if (a->easy) {
+                /* Fetching: against the announced length, when there is one. */
+                if (curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
+                        job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) / (double) length);
+        } else if (a->thread && a->archive_size > 0)
                 job_set_progress(a->job, base + (0.95 - base) * (double) __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED) /
                                          (double) a->archive_size);
         (void) sd_event_source_set_time_relative(s, PROGRESS_TICK_USEC);

@@ -179,7 +179,7 @@ static int reader_fill(JobLogReader *rd) {
         }
 
         if (rd->pos < j->log_dropped) {
-                int len = g_snprintf(rd->buf, sizeof rd->buf, "[… %" G_GUINT64_FORMAT " bytes of output dropped …]\n",
+                int len = g_snprintf(rd->buf, sizeof rd->buf, "[… %" G_GUINT64_FORMAT " bytes of earlier output dropped …]\n",
                                      j->log_dropped - rd->pos);
                 rd->buf_len = (size_t) len;
                 rd->pos = j->log_dropped;
@@ -218,7 +218,10 @@ static int on_reader_writable(sd_event_source *s, int fd, uint32_t revents, void
                                 if (!rd->follow || rd->job->log_fd < 0)
                                         reader_free(rd);
                                 else
-                                        (void) sd_event_source_set_enabled(rd->io, SD_EVENT_OFF);
+                                        /* Wait for more, but still hear (ERR/HUP,
+                                         * which epoll always reports) when the
+                                         * reader goes away meanwhile. */
+                                        (void) sd_event_source_set_io_events(rd->io, 0);
                                 return 0;
                         }
                 }
@@ -269,7 +272,7 @@ int job_log_reader_new(Job *j, bool follow, int *ret_fd) {
 void job_log_readers_wake(Job *j) {
         for (guint i = 0; j->log_readers && i < j->log_readers->len; i++) {
                 JobLogReader *rd = j->log_readers->pdata[i];
-                (void) sd_event_source_set_enabled(rd->io, SD_EVENT_ON);
+                (void) sd_event_source_set_io_events(rd->io, EPOLLOUT);
         }
 }
 
