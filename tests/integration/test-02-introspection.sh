@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The daemon's vtables match the introspection XML shipped in dbus/.
+# The daemon's vtables match the introspection XML shipped in dbus/: the
+# Manager, an overlay and a job.
 
 # check_object XML-FILE OBJECT-PATH: compares the live introspection; prints
 # the differences on stdout, returns non-zero if there are any.
@@ -26,6 +27,21 @@ test_introspection() {
 
         path=$(ensure_overlay root introspect workshop)
         if ! out=$(check_object org.left4me.Overlay.xml "$path"); then
+                diffs+=$out$'\n'
+        fi
+        printf '%s\n' "$out" >&2
+        delete_overlay root "$path"
+
+        # A job object: made by an archive import of a tiny tar.
+        local dir=/var/tmp/l4m-tests/introspection job
+        path=$(ensure_overlay root introspect-job archive)
+        in_container sh -c "mkdir -p $dir/t && echo x > $dir/t/x && tar -C $dir/t -cf $dir/x.tar ."
+        l4mbus root import "$path" "$dir/x.tar"
+        expect_ok "ImportArchive (to have a job object)"
+        job=$(job_path_from_output)
+        [[ -n $job ]] || fail "ImportArchive answered no job path: $OUT"
+        job_wait "$job"
+        if ! out=$(check_object org.left4me.Job.xml "$job"); then
                 diffs+=$out$'\n'
         fi
         printf '%s\n' "$out" >&2
