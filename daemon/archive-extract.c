@@ -282,6 +282,11 @@ static int split_path(Extract *x, const char *what, const char *path, char ***re
                 p = *end ? end + 1 : end;
         }
 
+        /* Deeper trees are useless to a game and costly for whoever walks
+         * them later (removal, copies for merge). */
+        if (parts->len > ARCHIVE_PATH_DEPTH_MAX)
+                return fail(x, -EPERM, "%s is more than %u directories deep", what, ARCHIVE_PATH_DEPTH_MAX);
+
         *ret_n = parts->len;
         g_ptr_array_add(parts, NULL);
         *ret = (char **) g_ptr_array_free(g_steal_pointer(&parts), FALSE);

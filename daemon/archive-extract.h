@@ -36,6 +36,10 @@
  *    written out as zeros and counted), never header claims.
  */
 
+/* Components in an entry's path, subdir not counted; deeper is refused
+ * (-EPERM) like any other entry the policy does not allow. */
+#define ARCHIVE_PATH_DEPTH_MAX 128u
+
 typedef struct ArchiveLimits {
         uint64_t max_bytes;        /* total bytes written; 0: L4M_ARCHIVE_DEFAULT_MAX_BYTES */
         uint64_t max_entries;      /* entries processed; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRIES */

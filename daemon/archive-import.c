@@ -34,6 +34,12 @@ struct ArchiveImport {
         char *staging_name;
         int staging_fd;
 
+        int current_fd;                 /* merge: the overlay's present content */
+        uint64_t last_bytes_in;         /* progress seen by the loop, for stall detection */
+        int64_t last_progress_usec;
+        bool stalled;
+        uint64_t tree_bytes;            /* size of the staged tree, by the thread */
+
         /* fetching from the overlay's source URL first (archive-fetch) */
         char *url;
         char *checksum;                 /* "", "md5:<hex>" or "sha256:<hex>" */
@@ -83,9 +89,10 @@ static void archive_import_free(void *data) {
         sd_event_source_disable_unref(a->progress_timer);
         l4m_close_fdp(&a->done_fd);
         l4m_close_fdp(&a->archive_fd);
+        l4m_close_fdp(&a->current_fd);
         if (a->staging_fd >= 0) {
                 l4m_close_fdp(&a->staging_fd);
-                (void) rm_rf_at(a->manager->overlays_fd, a->staging_name);
+                (void) rm_rf_in_background(a->manager->overlays_fd, a->staging_name);
         }
         g_free(a->staging_name);
         g_free(a->subdir);
@@ -105,6 +112,7 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir
         a->strip_components = strip_components;
         a->merge = merge;
         a->staging_fd = -1;
+        a->current_fd = -1;
         a->done_fd = -1;
         a->limits = (ArchiveLimits) {
                 .max_bytes = o->manager->config->archive_max_bytes,
@@ -130,151 +138,6 @@ static void on_extract_progress(uint64_t bytes_in, uint64_t bytes_written, uint6
         __atomic_store_n(&a->bytes_in, bytes_in, __ATOMIC_RELAXED);
         __atomic_store_n(&a->bytes_written, bytes_written, __ATOMIC_RELAXED);
         __atomic_store_n(&a->entries, entries, __ATOMIC_RELAXED);
-}
-
-static gpointer extract_thread(gpointer userdata) {
-        ArchiveImport *a = userdata;
-        ArchiveExtractOptions opts = {
-                .subdir = a->subdir,
-                .strip_components = a->strip_components,
-                .limits = a->limits,
-        };
-        uint64_t one = 1;
-
-        a->result = archive_extract(a->archive_fd, a->staging_fd, &opts, on_extract_progress, a,
-                                    &a->cancel, &a->error);
-        if (write(a->done_fd, &one, sizeof one) < 0)
-                abort();        /* an eventfd write cannot fail short of a bug */
-        return NULL;
-}
-
-static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
-        ArchiveImport *a = userdata;
-        double base = a->url ? 0.5 : 0.0;
-        curl_off_t length = -1;
-
-        if (a->easy) {
-                /* Fetching: against the announced length, when there is one. */
-                if (curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
-                        job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) / (double) length);
-        } else if (a->thread && a->archive_size > 0)
-                job_set_progress(a->job, base + (0.95 - base) * (double) __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED) /
-                                         (double) a->archive_size);
-        (void) sd_event_source_set_time_relative(s, PROGRESS_TICK_USEC);
-        return 0;
-}
-
-static void finish(ArchiveImport *a, int r, const char *message) {
-        Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
-
-        if (o && r < 0)
-                overlay_build_failed(o, r);
-        job_finish(a->job, r, "%s", message);   /* frees a */
-}
-
-/* The thread is done: swap the staging directory in, or throw it away. */
-static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ArchiveImport *a = userdata;
-        g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, a->overlay_id);
-        g_autofree char *message = NULL;
-        Overlay *o;
-        int r;
-
-        g_thread_join(a->thread);
-        a->thread = NULL;
-        (void) sd_event_source_set_enabled(a->done_source, SD_EVENT_OFF);
-
-        r = a->result;
-        if (r == -ECANCELED) {
-                finish(a, r, "Cancelled; the overlay is as it was.");
-                return 0;
-        }
-        if (r < 0) {
-                message = g_strdup_printf("Import refused: %s; the overlay is as it was.",
-                                          a->error ? a->error : STRERROR(r));
-                job_log(a->job, "%s", message);
-                finish(a, r, message);
-                return 0;
-        }
-
-        o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
-        if (!o) {
-                finish(a, -ENOENT, "The overlay is gone.");
-                return 0;
-        }
-        if (fsync(a->staging_fd) < 0 ||
-            renameat2(a->manager->overlays_fd, a->staging_name, a->manager->overlays_fd, dir, RENAME_EXCHANGE) < 0) {
-                r = -errno;
-                message = g_strdup_printf("Cannot put the new content in place: %s", STRERROR(r));
-                job_log(a->job, "%s", message);
-                finish(a, r, message);
-                return 0;
-        }
-        /* The staging name now holds the old content. */
-        l4m_close_fdp(&a->staging_fd);
-        a->staging_fd = -1;
-        r = rm_rf_at(a->manager->overlays_fd, a->staging_name);
-        if (r < 0)
-                log_warning_errno(r, "Cannot remove overlays/%s: %s", a->staging_name, STRERROR(r));
-
-        overlay_set_state(o, OVERLAY_STATE_READY, (uint64_t) g_get_real_time(), a->bytes_written);
-        message = g_strdup_printf("Imported %" G_GUINT64_FORMAT " entries, %" G_GUINT64_FORMAT " bytes%s.",
-                                  a->entries, a->bytes_written, a->merge ? ", merged with what was there" : "");
-        job_log(a->job, "%s", message);
-        finish(a, 0, message);
-        return 0;
-}
-
-/* Stages and starts the extraction of a->archive_fd. */
-static int extract_start(ArchiveImport *a) {
-        Job *j = a->job;
-        Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
-        g_autoptr(GError) error = NULL;
-        struct stat st;
-        int r;
-
-        if (!o)
-                return -ENOENT;
-        if (fstat(a->archive_fd, &st) == 0 && S_ISREG(st.st_mode))
-                a->archive_size = (uint64_t) st.st_size;
-
-        a->staging_name = g_strdup_printf(".staging-%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, o->id, j->id);
-        (void) rm_rf_at(a->manager->overlays_fd, a->staging_name);
-        if (mkdirat(a->manager->overlays_fd, a->staging_name, STAGING_DIR_MODE) < 0)
-                return -errno;
-        a->staging_fd = openat(a->manager->overlays_fd, a->staging_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (a->staging_fd < 0)
-                return -errno;
-        if (fchmod(a->staging_fd, STAGING_DIR_MODE) < 0)
-                return -errno;
-
-        if (a->merge) {
-                g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
-                _cleanup_close_ int current = openat(a->manager->overlays_fd, dir,
-                                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (current < 0)
-                        return -errno;
-                r = tree_link_copy(current, a->staging_fd);
-                if (r < 0) {
-                        job_log(j, "Cannot copy the current content for merging: %s", STRERROR(r));
-                        return r;
-                }
-        }
-
-        a->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (a->done_fd < 0)
-                return -errno;
-        r = sd_event_add_io(a->manager->event, &a->done_source, a->done_fd, EPOLLIN, on_extract_done, a);
-        if (r < 0)
-                return r;
-
-        job_log(j, "Importing into overlay %s (%s%s%s, strip %u).", o->name, a->merge ? "merge" : "replace",
-                a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components);
-
-        a->thread = g_thread_try_new("archive-import", extract_thread, a, &error);
-        if (!a->thread)
-                return log_error_errno(EAGAIN, "Cannot start the extraction thread: %s", error->message);
-        return 0;
 }
 
 /* Checks the downloaded file against the configured checksum. */
@@ -308,26 +171,194 @@ static int verify_checksum(ArchiveImport *a, char **ret_error) {
         return 0;
 }
 
+static gpointer extract_thread(gpointer userdata) {
+        ArchiveImport *a = userdata;
+        ArchiveExtractOptions opts = {
+                .subdir = a->subdir,
+                .strip_components = a->strip_components,
+                .limits = a->limits,
+        };
+        uint64_t one = 1;
+
+        /* Everything that reads or writes a whole tree or file happens here,
+         * off the event loop. */
+        a->result = verify_checksum(a, &a->error);
+        if (a->result >= 0 && a->merge) {
+                a->result = tree_link_copy(a->current_fd, a->staging_fd);
+                if (a->result < 0)
+                        a->error = g_strdup_printf("cannot copy the current content for merging: %s",
+                                                   STRERROR(a->result));
+        }
+        if (a->result >= 0)
+                a->result = archive_extract(a->archive_fd, a->staging_fd, &opts, on_extract_progress, a,
+                                            &a->cancel, &a->error);
+        if (a->result >= 0 && tree_size(a->staging_fd, &a->tree_bytes) < 0)
+                a->tree_bytes = a->bytes_written;
+        if (write(a->done_fd, &one, sizeof one) < 0)
+                abort();        /* an eventfd write cannot fail short of a bug */
+        return NULL;
+}
+
+static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        ArchiveImport *a = userdata;
+        double base = a->url ? 0.5 : 0.0;
+        curl_off_t length = -1;
+
+        if (a->easy) {
+                /* Fetching: against the announced length, when there is one. */
+                if (curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
+                        job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) / (double) length);
+        } else if (a->thread) {
+                uint64_t in = __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED);
+                int64_t now = g_get_monotonic_time();
+
+                if (a->archive_size > 0)
+                        job_set_progress(a->job, base + (0.95 - base) * (double) in / (double) a->archive_size);
+                /* A sender that stops sending would hold a job slot forever. */
+                if (in != a->last_bytes_in || a->last_progress_usec == 0) {
+                        a->last_bytes_in = in;
+                        a->last_progress_usec = now;
+                } else if (now - a->last_progress_usec > ARCHIVE_IMPORT_STALL_USEC && !a->stalled) {
+                        a->stalled = true;
+                        a->cancel = 1;
+                }
+        }
+        (void) sd_event_source_set_time_relative(s, PROGRESS_TICK_USEC);
+        return 0;
+}
+
+static void finish(ArchiveImport *a, int r, const char *message) {
+        Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+
+        if (o && r < 0)
+                overlay_build_failed(o, r);
+        job_finish(a->job, r, "%s", message);   /* frees a */
+}
+
+/* The thread is done: swap the staging directory in, or throw it away. */
+static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ArchiveImport *a = userdata;
+        g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, a->overlay_id);
+        g_autofree char *message = NULL;
+        Overlay *o;
+        int r;
+
+        g_thread_join(a->thread);
+        a->thread = NULL;
+        (void) sd_event_source_set_enabled(a->done_source, SD_EVENT_OFF);
+
+        r = a->result;
+        if (r == -ECANCELED && a->stalled) {
+                message = g_strdup_printf("No data arrived for %u minutes; gave up. The overlay is as it was.",
+                                          (unsigned) (ARCHIVE_IMPORT_STALL_USEC / (60 * G_USEC_PER_SEC)));
+                job_log(a->job, "%s", message);
+                finish(a, -ETIMEDOUT, message);
+                return 0;
+        }
+        if (r == -ECANCELED) {
+                finish(a, r, "Cancelled; the overlay is as it was.");
+                return 0;
+        }
+        if (r < 0) {
+                message = g_strdup_printf("Import refused: %s; the overlay is as it was.",
+                                          a->error ? a->error : STRERROR(r));
+                job_log(a->job, "%s", message);
+                finish(a, r, message);
+                return 0;
+        }
+
+        o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+        if (!o) {
+                finish(a, -ENOENT, "The overlay is gone.");
+                return 0;
+        }
+        if (fsync(a->staging_fd) < 0 ||
+            renameat2(a->manager->overlays_fd, a->staging_name, a->manager->overlays_fd, dir, RENAME_EXCHANGE) < 0) {
+                r = -errno;
+                message = g_strdup_printf("Cannot put the new content in place: %s", STRERROR(r));
+                job_log(a->job, "%s", message);
+                finish(a, r, message);
+                return 0;
+        }
+        /* The staging name now holds the old content. */
+        l4m_close_fdp(&a->staging_fd);
+        a->staging_fd = -1;
+        r = rm_rf_in_background(a->manager->overlays_fd, a->staging_name);
+        if (r < 0)
+                log_warning_errno(r, "Cannot remove overlays/%s: %s", a->staging_name, STRERROR(r));
+
+        overlay_set_state(o, OVERLAY_STATE_READY, (uint64_t) g_get_real_time(), a->tree_bytes);
+        message = g_strdup_printf("Imported %" G_GUINT64_FORMAT " entries, %" G_GUINT64_FORMAT " bytes%s%s.",
+                                  a->entries, a->bytes_written,
+                                  a->checksum && *a->checksum ? ", checksum verified" : "",
+                                  a->merge ? ", merged with what was there" : "");
+        job_log(a->job, "%s", message);
+        finish(a, 0, message);
+        return 0;
+}
+
+/* Stages and starts the extraction of a->archive_fd. */
+static int extract_start(ArchiveImport *a) {
+        Job *j = a->job;
+        Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+        g_autoptr(GError) error = NULL;
+        struct stat st;
+        int r;
+
+        if (!o)
+                return -ENOENT;
+        if (fstat(a->archive_fd, &st) == 0 && S_ISREG(st.st_mode))
+                a->archive_size = (uint64_t) st.st_size;
+
+        a->staging_name = g_strdup_printf(".staging-%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, o->id, j->id);
+        (void) rm_rf_at(a->manager->overlays_fd, a->staging_name);
+        if (mkdirat(a->manager->overlays_fd, a->staging_name, STAGING_DIR_MODE) < 0)
+                return -errno;
+        a->staging_fd = openat(a->manager->overlays_fd, a->staging_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (a->staging_fd < 0)
+                return -errno;
+        if (fchmod(a->staging_fd, STAGING_DIR_MODE) < 0)
+                return -errno;
+
+        if (a->merge) {
+                g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
+                a->current_fd = openat(a->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (a->current_fd < 0)
+                        return -errno;
+        }
+
+        a->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (a->done_fd < 0)
+                return -errno;
+        r = sd_event_add_io(a->manager->event, &a->done_source, a->done_fd, EPOLLIN, on_extract_done, a);
+        if (r < 0)
+                return r;
+
+        job_log(j, "Importing into overlay %s (%s%s%s, strip %u).", o->name, a->merge ? "merge" : "replace",
+                a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components);
+
+        a->thread = g_thread_try_new("archive-import", extract_thread, a, &error);
+        if (!a->thread)
+                return log_error_errno(EAGAIN, "Cannot start the extraction thread: %s", error->message);
+        return 0;
+}
+
 static int on_fetched(sd_event_source *s, void *userdata) {
         ArchiveImport *a = userdata;
         g_autofree char *message = NULL;
-        g_autofree char *verify_error = NULL;
         int r = a->fetch_result;
 
         curl_easy_cleanup(a->easy);
         a->easy = NULL;
 
-        if (r >= 0)
-                r = verify_checksum(a, &verify_error);
         if (r < 0) {
                 message = g_strdup_printf("Cannot fetch %s: %s; the overlay is as it was.", a->url,
-                                          verify_error ? verify_error : a->fetch_error ? a->fetch_error : STRERROR(r));
+                                          a->fetch_error ? a->fetch_error : STRERROR(r));
                 job_log(a->job, "%s", message);
                 finish(a, r, message);
                 return 0;
         }
-        job_log(a->job, "Fetched %" G_GUINT64_FORMAT " bytes%s.", a->sink.offset + a->sink.written,
-                a->checksum && *a->checksum ? ", checksum verified" : "");
+        job_log(a->job, "Fetched %" G_GUINT64_FORMAT " bytes.", a->sink.offset + a->sink.written);
 
         if (lseek(a->archive_fd, 0, SEEK_SET) < 0)
                 r = -errno;
@@ -394,9 +425,12 @@ static int archive_import_start(Job *j) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(a->progress_timer, SD_EVENT_ON);
-        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
 
-        return a->url ? fetch_start(a) : extract_start(a);
+        r = a->url ? fetch_start(a) : extract_start(a);
+        if (r < 0)
+                return r;       /* the overlay's state was not touched */
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
+        return 0;
 }
 
 static void archive_import_cancel(Job *j) {

@@ -24,6 +24,8 @@ extern const JobKind archive_import_kind;
 extern const JobKind archive_fetch_kind;
 
 #define ARCHIVE_IMPORT_STRIP_MAX 32u
+/* An import whose archive sends nothing for this long fails. */
+#define ARCHIVE_IMPORT_STALL_USEC (10 * 60 * G_USEC_PER_SEC)
 
 /* Takes ownership of archive_fd. subdir may be NULL. */
 ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir,

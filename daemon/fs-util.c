@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "fs-util.h"
+#include "l4m-log.h"
 #include "l4m-util.h"
 
 typedef struct RmFrame {
@@ -171,5 +172,48 @@ int parse_id(const char *s, uint64_t *ret) {
                 v = v * 10 + (uint64_t) (*p - '0');
         }
         *ret = v;
+        return 0;
+}
+
+typedef struct BackgroundRemoval {
+        int dir_fd;
+        char *name;
+} BackgroundRemoval;
+
+static gpointer background_removal_thread(gpointer userdata) {
+        BackgroundRemoval *b = userdata;
+        int r = rm_rf_at(b->dir_fd, b->name);
+
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Cannot remove %s: %s", b->name, STRERROR(r));
+        close(b->dir_fd);
+        g_free(b->name);
+        g_free(b);
+        return NULL;
+}
+
+int rm_rf_in_background(int dir_fd, const char *name) {
+        g_autofree char *trash = g_strdup_printf(".trash-%s-%08x", name, g_random_int());
+        g_autoptr(GError) error = NULL;
+        BackgroundRemoval *b;
+        GThread *t;
+        int fd;
+
+        if (renameat(dir_fd, name, dir_fd, trash) < 0)
+                return -errno;
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+
+        b = g_new0(BackgroundRemoval, 1);
+        b->dir_fd = fd;
+        b->name = g_steal_pointer(&trash);
+        t = g_thread_try_new("rm-rf", background_removal_thread, b, &error);
+        if (!t) {
+                /* No thread: do it here rather than not at all. */
+                background_removal_thread(b);
+                return 0;
+        }
+        g_thread_unref(t);
         return 0;
 }

@@ -20,3 +20,8 @@ int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode);
 /* Parses a canonical decimal id ("0" excluded, no sign, no leading zeros,
  * no trailing characters). */
 int parse_id(const char *s, uint64_t *ret);
+
+/* Moves name below dir_fd out of the way (to a hidden name that no row
+ * refers to, so a restart's sweep would finish the job) and removes it in
+ * a thread of its own: big trees never stall the event loop. */
+int rm_rf_in_background(int dir_fd, const char *name);

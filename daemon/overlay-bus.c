@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "archive-import.h"
 #include "bus-util.h"
@@ -206,15 +208,25 @@ static bool checksum_is_valid(const char *s) {
                (g_str_has_prefix(s, "sha256:") && is_hex(s + 7, 64));
 }
 
+/* An http(s) URL of printable ASCII, without user:password@: properties
+ * and job messages are readable by every local user, so no secret may
+ * ride along in it. */
 static bool source_url_is_valid(const char *s) {
-        if (!g_str_has_prefix(s, "http://") && !g_str_has_prefix(s, "https://"))
+        const char *authority, *end;
+
+        if (g_str_has_prefix(s, "http://"))
+                authority = s + strlen("http://");
+        else if (g_str_has_prefix(s, "https://"))
+                authority = s + strlen("https://");
+        else
                 return false;
         if (strlen(s) > 2048)
                 return false;
         for (const char *p = s; *p; p++)
                 if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
                         return false;
-        return true;
+        end = authority + strcspn(authority, "/?#");
+        return !memchr(authority, '@', (size_t) (end - authority));
 }
 
 static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -231,7 +243,7 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
                                          o->name, l4m_overlay_type_to_string(o->type));
         if (*url && !source_url_is_valid(url))
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid source URL \"%.80s\": an http or https URL of printable ASCII.", url);
+                                         "Invalid source URL \"%.80s\": an http or https URL of printable ASCII, without user:password@.", url);
         if (!checksum_is_valid(checksum))
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.", checksum);
@@ -248,13 +260,18 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* A relative path of plain components, for the subdir option. */
+#define SUBDIR_DEPTH_MAX 16u
+
+/* A relative path of at most SUBDIR_DEPTH_MAX plain components, for the
+ * subdir option. */
 static bool subdir_is_valid(const char *s) {
         g_auto(GStrv) parts = NULL;
 
         if (!s || !*s || s[0] == '/' || strlen(s) > 1024 || !g_utf8_validate(s, -1, NULL))
                 return false;
         parts = g_strsplit(s, "/", -1);
+        if (g_strv_length(parts) > SUBDIR_DEPTH_MAX)
+                return false;
         for (size_t i = 0; parts[i]; i++)
                 if (!*parts[i] || strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0 ||
                     strlen(parts[i]) > 255)
@@ -354,6 +371,16 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
                                          "The passed file descriptor is a %s, not a file or a pipe.",
                                          S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" :
                                          S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device" : "special file");
+        /* A file on a FUSE mount can block a read forever, beyond the reach
+         * of cancellation: its owner controls the server. */
+        if (S_ISREG(st.st_mode)) {
+                struct statfs sfs;
+                if (fstatfs(passed, &sfs) < 0)
+                        return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
+                if (sfs.f_type == FUSE_SUPER_MAGIC)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "The passed file is on a FUSE file system; pass it through a pipe instead.");
+        }
         flags = fcntl(passed, F_GETFL);
         if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");

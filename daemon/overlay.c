@@ -149,7 +149,7 @@ int overlay_delete(Overlay *o) {
 
         /* The row is gone; should this fail or we crash midway, the start-up
          * sweep removes what is left. */
-        r = rm_rf_at(m->overlays_fd, dir);
+        r = rm_rf_in_background(m->overlays_fd, dir);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Cannot remove overlays/%s of deleted overlay %s: %s", dir, name, STRERROR(r));
 

@@ -211,7 +211,13 @@ int store_begin(sqlite3 *db) {
 }
 
 int store_commit(sqlite3 *db) {
-        return store_exec(db, "COMMIT");
+        int r = store_exec(db, "COMMIT");
+
+        /* A failed COMMIT (disk full, I/O error) leaves the transaction
+         * open; end it, or every later BEGIN fails. */
+        if (r < 0)
+                store_rollback(db);
+        return r;
 }
 
 void store_rollback(sqlite3 *db) {

@@ -78,3 +78,50 @@ static int copy_level(int src_fd, int dst_fd, unsigned depth) {
 int tree_link_copy(int src_fd, int dst_fd) {
         return copy_level(src_fd, dst_fd, 0);
 }
+
+static int size_level(int dir_fd, unsigned depth, uint64_t *total) {
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        if (depth > TREE_COPY_MAX_DEPTH)
+                return -ELOOP;
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        rewinddir(d);
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (S_ISREG(st.st_mode))
+                        *total += (uint64_t) st.st_size;
+                else if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = openat(dir_fd, de->d_name,
+                                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = sub < 0 ? -errno : size_level(sub, depth + 1, total);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int tree_size(int dir_fd, uint64_t *ret) {
+        uint64_t total = 0;
+        int r = size_level(dir_fd, 0, &total);
+
+        if (r < 0)
+                return r;
+        *ret = total;
+        return 0;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdint.h>
+
 /* Replicates the tree below src_fd into the (empty) directory dst_fd:
  * directories are made anew (0755), regular files hard-linked, symlinks
  * re-created with the same target; anything else is skipped. Never
@@ -8,3 +10,7 @@
  * TREE_COPY_MAX_DEPTH give -ELOOP. */
 #define TREE_COPY_MAX_DEPTH 256
 int tree_link_copy(int src_fd, int dst_fd);
+
+/* Bytes in the regular files below dir_fd (each name counted), without
+ * following symlinks; -ELOOP past TREE_COPY_MAX_DEPTH. */
+int tree_size(int dir_fd, uint64_t *ret);
