@@ -98,6 +98,8 @@ static int job_persist(Job *j) {
         return r;
 }
 
+static void prune_owner_history(Manager *m, const char *owner);
+
 static void job_schedule_dispatch(Manager *m) {
         if (m->job_dispatch)
                 (void) sd_event_source_set_enabled(m->job_dispatch, SD_EVENT_ONESHOT);
@@ -135,6 +137,7 @@ int job_submit(Manager *m, const JobKind *kind, const char *target, const char *
                 r = -EBUSY;
                 goto fail;
         }
+        prune_owner_history(m, owner);
 
         r = store_job_insert(m->db, &row, &row.id);
         if (r < 0)
@@ -401,6 +404,45 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Removes a finished job for good: row, log and object. */
+static int job_forget(Job *j) {
+        Manager *m = j->manager;
+        g_autofree char *log_name = g_strdup_printf("%" G_GUINT64_FORMAT ".log", j->id);
+        int r;
+
+        assert(!job_state_is_active(j->state));
+        r = store_job_delete(m->db, j->id);
+        if (r < 0)
+                return r;
+        if (unlinkat(m->jobs_fd, log_name, 0) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove jobs/%s: %s", log_name, STRERROR(errno));
+        if (m->bus)
+                (void) sd_bus_emit_object_removed(m->bus, j->path);
+        g_hash_table_remove(m->jobs_by_id, &j->id);
+        return 0;
+}
+
+/* Keeps one owner's history bounded however fast it makes jobs: beyond
+ * JOB_RETAINED_PER_OWNER_MAX, its oldest finished jobs go early. */
+static void prune_owner_history(Manager *m, const char *owner) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+        Job *oldest = NULL;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (strcmp(j->owner, owner) != 0)
+                        continue;
+                n++;
+                if (!job_state_is_active(j->state) && (!oldest || j->id < oldest->id))
+                        oldest = j;
+        }
+        if (n >= JOB_RETAINED_PER_OWNER_MAX && oldest)
+                (void) job_forget(oldest);
+}
+
 void manager_prune_jobs(Manager *m) {
         uint64_t now = (uint64_t) g_get_real_time();
         uint64_t keep = (uint64_t) m->config->jobs_retain_days * USEC_PER_DAY;
@@ -415,18 +457,8 @@ void manager_prune_jobs(Manager *m) {
                         g_ptr_array_add(old, j);
         }
 
-        for (guint i = 0; i < old->len; i++) {
-                Job *j = old->pdata[i];
-                g_autofree char *log_name = g_strdup_printf("%" G_GUINT64_FORMAT ".log", j->id);
-
-                if (store_job_delete(m->db, j->id) < 0)
-                        continue;
-                if (unlinkat(m->jobs_fd, log_name, 0) < 0 && errno != ENOENT)
-                        log_warning_errno(errno, "Cannot remove jobs/%s: %s", log_name, STRERROR(errno));
-                if (m->bus)
-                        (void) sd_bus_emit_object_removed(m->bus, j->path);
-                g_hash_table_remove(m->jobs_by_id, &j->id);
-        }
+        for (guint i = 0; i < old->len; i++)
+                (void) job_forget(old->pdata[i]);
         if (old->len > 0)
                 log_info("Pruned %u finished job(s) older than %u day(s).", old->len, m->config->jobs_retain_days);
 }

@@ -43,6 +43,9 @@ typedef enum JobState {
 #define JOB_LOG_KEEP (512u * 1024u)
 /* Readers of one job's log at once (OpenLog). */
 #define JOB_LOG_READERS_MAX 64u
+/* Jobs one owner keeps (active and history); the oldest finished one goes
+ * when a new one would exceed it. */
+#define JOB_RETAINED_PER_OWNER_MAX 500u
 /* Progress reaches the bus at most this often per job. */
 #define JOB_PROGRESS_INTERVAL_USEC (100 * 1000)
 

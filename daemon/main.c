@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -51,6 +52,16 @@ static int run(int argc, char **argv) {
         /* Job log readers write to pipes whose readers may vanish: EPIPE
          * is handled where it happens. */
         (void) signal(SIGPIPE, SIG_IGN);
+
+        /* Downloads, job log readers and extractions each hold descriptors;
+         * systemd's soft limit of 1024 is for select() users, we are not. */
+        {
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                        rl.rlim_cur = rl.rlim_max;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
 
         r = manager_new(L4M_STATE_DIR, L4M_CONF_DIR, &m);
         if (r < 0)

@@ -566,7 +566,8 @@ static void details_done(WorkshopBuild *b) {
                 d->size = it->file_size;
                 d->start_offset = d->done ? d->size : 0;
                 d->url = g_strdup(it->file_url);
-                d->dir_fd = l4m_take_fd(&dir_fd);
+                /* Only downloads need their directory open. */
+                d->dir_fd = d->done ? -1 : l4m_take_fd(&dir_fd);
                 d->fd = -1;
                 /* Cached ones sit at the front: the pump starts at the rest. */
                 if (d->done) {
@@ -589,6 +590,44 @@ static void details_done(WorkshopBuild *b) {
         if (r >= 0)
                 (void) sd_event_source_set_enabled(b->progress_timer, SD_EVENT_ON);
         downloads_pump(b);
+}
+
+typedef struct LinkUnion {
+        uint64_t overlay_id;
+        GArray *links;          /* StoreWorkshopLink */
+} LinkUnion;
+
+static int collect_old_link(uint64_t overlay_id, const StoreWorkshopLink *l, void *userdata) {
+        LinkUnion *u = userdata;
+
+        if (overlay_id == u->overlay_id)
+                g_array_append_val(u->links, *l);
+        return 0;
+}
+
+static int record_links_union(WorkshopBuild *b, const StoreWorkshopLink *links, size_t n) {
+        g_autoptr(GArray) all = g_array_new(FALSE, FALSE, sizeof(StoreWorkshopLink));
+        LinkUnion u = { .overlay_id = b->overlay_id, .links = all };
+        int r;
+
+        g_array_append_vals(all, links, (guint) n);
+        r = store_workshop_links_foreach(b->manager->db, collect_old_link, &u);
+        if (r < 0)
+                return r;
+        /* The old link of an item whose version changed shares its key
+         * (overlay, item) with the new one: keep it out of the union and
+         * rely on the cache file still being there (nothing prunes while
+         * a build runs). */
+        for (guint i = n; i < all->len; ) {
+                bool dup = false;
+                for (size_t k = 0; k < n && !dup; k++)
+                        dup = links[k].published_id == g_array_index(all, StoreWorkshopLink, i).published_id;
+                if (dup)
+                        g_array_remove_index_fast(all, i);
+                else
+                        i++;
+        }
+        return store_workshop_links_set(b->manager->db, b->overlay_id, (const StoreWorkshopLink *) all->data, all->len);
 }
 
 static void link_and_finish(WorkshopBuild *b) {
@@ -614,10 +653,14 @@ static void link_and_finish(WorkshopBuild *b) {
                 build_fail(b, -errno, "Cannot open overlays/%s: %s", dir, STRERROR(errno));
                 return;
         }
-        /* Record first: the cache never loses what a link points to. */
-        r = store_workshop_links_set(b->manager->db, b->overlay_id, links, b->downloads->len);
+        /* While links change, the store lists the old and the new ones, so
+         * a cache prune never takes a file any link may point to; only the
+         * new set is kept once the links are in place. */
+        r = record_links_union(b, links, b->downloads->len);
         if (r >= 0)
                 r = workshop_links_reconcile(b->job, overlay_fd, b->manager->state_dir, links, b->downloads->len);
+        if (r >= 0)
+                r = store_workshop_links_set(b->manager->db, b->overlay_id, links, b->downloads->len);
         if (r < 0) {
                 build_fail(b, r, "Cannot link the items into the overlay: %s", STRERROR(r));
                 return;

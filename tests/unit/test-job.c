@@ -315,6 +315,30 @@ static void test_prune(void) {
         teardown();
 }
 
+static void test_owner_history_bounded(void) {
+        g_autoptr(Manager) m = NULL;
+        uint64_t first = 0;
+
+        setup();
+        m = manager_up(1);
+        /* Queue and cancel far more jobs than one owner may keep. */
+        for (unsigned i = 0; i < JOB_RETAINED_PER_OWNER_MAX + 20; i++) {
+                Job *j = submit(m, &test_kind, "overlay:1");
+                if (i == 0)
+                        first = j->id;
+                job_cancel(j);
+        }
+        g_assert_cmpuint(g_hash_table_size(m->jobs_by_id), ==, JOB_RETAINED_PER_OWNER_MAX);
+        g_assert_null(g_hash_table_lookup(m->jobs_by_id, &first));      /* the oldest went first */
+        g_clear_pointer(&m, manager_free);
+
+        /* and the store agrees */
+        m = manager_up(1);
+        g_assert_cmpuint(g_hash_table_size(m->jobs_by_id), ==, JOB_RETAINED_PER_OWNER_MAX);
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
 /* Reads a pipe until EOF while the loop runs. */
 typedef struct Sink {
         GString *data;
@@ -418,6 +442,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/job/restart-recovery", test_restart_recovery);
         g_test_add_func("/job/recovered-job-completes", test_recovered_job_completes);
         g_test_add_func("/job/prune", test_prune);
+        g_test_add_func("/job/owner-history-bounded", test_owner_history_bounded);
         g_test_add_func("/job/log-follow-and-cut", test_log_follow_and_cut);
         return g_test_run();
 }
