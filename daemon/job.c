@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -463,6 +465,37 @@ void manager_prune_jobs(Manager *m) {
                 log_info("Pruned %u finished job(s) older than %u day(s).", old->len, m->config->jobs_retain_days);
 }
 
+/* Logs of rows that are gone, and half-written cuts, left by a crash. */
+static void manager_sweep_job_logs(Manager *m) {
+        _cleanup_close_ int fd = fcntl(m->jobs_fd, F_DUPFD_CLOEXEC, 3);
+        g_autoptr(GPtrArray) stray = g_ptr_array_new_with_free_func(g_free);
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0 || !(d = fdopendir(fd)))
+                return;
+        l4m_take_fd(&fd);
+        while ((de = readdir(d))) {
+                g_autofree char *digits = NULL;
+                uint64_t id;
+
+                if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0))
+                        continue;
+                if (g_str_has_suffix(de->d_name, ".log")) {
+                        digits = g_strndup(de->d_name, strlen(de->d_name) - strlen(".log"));
+                        if (g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT64, &id, NULL) &&
+                            g_hash_table_contains(m->jobs_by_id, &id))
+                                continue;
+                }
+                g_ptr_array_add(stray, g_strdup(de->d_name));
+        }
+        closedir(d);
+
+        for (guint i = 0; i < stray->len; i++)
+                if (unlinkat(m->jobs_fd, stray->pdata[i], 0) >= 0)
+                        log_info("Removed jobs/%s: no job refers to it.", (char *) stray->pdata[i]);
+}
+
 int manager_load_jobs(Manager *m) {
         int r;
 
@@ -477,6 +510,7 @@ int manager_load_jobs(Manager *m) {
                 return log_error_errno(r, "Cannot load jobs: %s", STRERROR(r));
 
         manager_prune_jobs(m);
+        manager_sweep_job_logs(m);
         r = sd_event_add_time_relative(m->event, &m->job_prune_timer, CLOCK_MONOTONIC,
                                        JOB_PRUNE_INTERVAL_USEC, 60 * G_USEC_PER_SEC, on_prune_timer, m);
         if (r < 0)

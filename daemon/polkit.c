@@ -196,9 +196,12 @@ int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action,
         if (!q->done)
                 return 0;
 
-        /* A handler asks for exactly one action per call; asking for another
-         * one after the answer came is a programming error. */
-        assert(strcmp(q->action, action) == 0);
+        /* The handler ran again and now needs another action (what it
+         * acts on changed hands meanwhile): that answer does not apply. */
+        if (strcmp(q->action, action) != 0) {
+                g_hash_table_remove(reg->queries, call);
+                return polkit_query_start(reg, call, action, ret_error);
+        }
 
         r = q->result;
         if (r < 0)

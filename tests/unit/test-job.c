@@ -308,9 +308,18 @@ static void test_prune(void) {
         g_assert_false(g_file_test(log_path, G_FILE_TEST_EXISTS));
         g_clear_pointer(&m, manager_free);
 
-        /* and the row is gone too */
-        m = manager_up(1);
-        g_assert_cmpuint(g_hash_table_size(m->jobs_by_id), ==, 0);
+        /* and the row is gone too; stray logs a crash left are swept */
+        {
+                g_autofree char *stray = g_strdup_printf("%s/jobs/999.log", state_dir);
+                g_autofree char *half = g_strdup_printf("%s/jobs/7.log.new", state_dir);
+
+                g_assert_true(g_file_set_contents(stray, "x", -1, NULL));
+                g_assert_true(g_file_set_contents(half, "x", -1, NULL));
+                m = manager_up(1);
+                g_assert_cmpuint(g_hash_table_size(m->jobs_by_id), ==, 0);
+                g_assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
+                g_assert_false(g_file_test(half, G_FILE_TEST_EXISTS));
+        }
         g_clear_pointer(&m, manager_free);
         teardown();
 }
