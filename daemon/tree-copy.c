@@ -12,74 +12,11 @@
 
 #define DIR_MODE 0755
 
-static int copy_level(int src_fd, int dst_fd, unsigned depth) {
-        struct dirent *de;
-        DIR *d;
-        int fd, r = 0;
+/* Calls visit for each entry of dir_fd (lstat'ed, never followed) until
+ * one returns < 0. */
+typedef int (*EntryFunc)(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata);
 
-        if (depth > TREE_COPY_MAX_DEPTH)
-                return -ELOOP;
-
-        fd = fcntl(src_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        rewinddir(d);
-
-        while (r >= 0 && (de = readdir(d))) {
-                struct stat st;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (fstatat(src_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int s = -1, t = -1;
-
-                        s = openat(src_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (s < 0 || mkdirat(dst_fd, de->d_name, DIR_MODE) < 0) {
-                                r = -errno;
-                                break;
-                        }
-                        t = openat(dst_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (t < 0 || fchmod(t, DIR_MODE) < 0) {
-                                r = -errno;
-                                break;
-                        }
-                        r = copy_level(s, t, depth + 1);
-                } else if (S_ISREG(st.st_mode)) {
-                        if (linkat(src_fd, de->d_name, dst_fd, de->d_name, 0) < 0)
-                                r = -errno;
-                } else if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n = readlinkat(src_fd, de->d_name, target, sizeof target - 1);
-
-                        if (n < 0) {
-                                r = -errno;
-                                break;
-                        }
-                        target[n] = '\0';
-                        if (symlinkat(target, dst_fd, de->d_name) < 0)
-                                r = -errno;
-                }
-        }
-
-        closedir(d);
-        return r;
-}
-
-int tree_link_copy(int src_fd, int dst_fd) {
-        return copy_level(src_fd, dst_fd, 0);
-}
-
-static int size_level(int dir_fd, unsigned depth, uint64_t *total) {
+static int for_each_entry(int dir_fd, unsigned depth, EntryFunc visit, void *userdata) {
         struct dirent *de;
         DIR *d;
         int fd, r = 0;
@@ -95,30 +32,77 @@ static int size_level(int dir_fd, unsigned depth, uint64_t *total) {
                 return -errno;
         }
         rewinddir(d);
+
         while (r >= 0 && (de = readdir(d))) {
                 struct stat st;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         r = -errno;
-                        break;
-                }
-                if (S_ISREG(st.st_mode))
-                        *total += (uint64_t) st.st_size;
-                else if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(dir_fd, de->d_name,
-                                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = sub < 0 ? -errno : size_level(sub, depth + 1, total);
-                }
+                else
+                        r = visit(dir_fd, de->d_name, &st, depth, userdata);
         }
         closedir(d);
         return r;
 }
 
+static int open_subdir(int dir_fd, const char *name) {
+        int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static int copy_entry(int src_fd, const char *name, const struct stat *st, unsigned depth, void *userdata) {
+        int dst_fd = *(int *) userdata;
+
+        if (S_ISDIR(st->st_mode)) {
+                _cleanup_close_ int s = -1, t = -1;
+
+                s = open_subdir(src_fd, name);
+                if (s < 0)
+                        return s;
+                if (mkdirat(dst_fd, name, DIR_MODE) < 0)
+                        return -errno;
+                t = open_subdir(dst_fd, name);
+                if (t < 0)
+                        return t;
+                if (fchmod(t, DIR_MODE) < 0)
+                        return -errno;
+                return for_each_entry(s, depth + 1, copy_entry, &t);
+        }
+        if (S_ISREG(st->st_mode))
+                return linkat(src_fd, name, dst_fd, name, 0) < 0 ? -errno : 0;
+        if (S_ISLNK(st->st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(src_fd, name, target, sizeof target - 1);
+
+                if (n < 0)
+                        return -errno;
+                target[n] = '\0';
+                return symlinkat(target, dst_fd, name) < 0 ? -errno : 0;
+        }
+        return 0;
+}
+
+int tree_link_copy(int src_fd, int dst_fd) {
+        return for_each_entry(src_fd, 0, copy_entry, &dst_fd);
+}
+
+static int size_entry(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata) {
+        uint64_t *total = userdata;
+
+        if (S_ISREG(st->st_mode))
+                *total += (uint64_t) st->st_size;
+        else if (S_ISDIR(st->st_mode)) {
+                _cleanup_close_ int sub = open_subdir(dir_fd, name);
+                return sub < 0 ? sub : for_each_entry(sub, depth + 1, size_entry, total);
+        }
+        return 0;
+}
+
 int tree_size(int dir_fd, uint64_t *ret) {
         uint64_t total = 0;
-        int r = size_level(dir_fd, 0, &total);
+        int r = for_each_entry(dir_fd, 0, size_entry, &total);
 
         if (r < 0)
                 return r;

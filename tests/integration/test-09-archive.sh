@@ -321,6 +321,8 @@ test_arch_merge() {
         assert_eq "a.txt:A1 b.txt:B2 c.txt:C2 deep/d.txt:D2" \
                 "$(in_container sh -c "cd '$L4M_OVERLAYS/$ov' && for f in \$(find . -type f | sort); do printf '%s:%s ' \${f#./} \$(cat \$f); done" | sed 's/ $//')" \
                 "the overlay after merging b.tar over a.tar"
+        # Size is the whole merged tree: a.txt, b.txt, c.txt, deep/d.txt, 3 bytes each.
+        assert_eq 12 "$(ov_prop "$path" Size)" "Size after the merge (the whole tree)"
         arch_import_wait "$path" "$AR_DIR/c.tar" '{"mode": ["s", "replace"]}'
         expect_job succeeded "replace with c.tar"
         assert_eq "e.txt" "$(in_container sh -c "cd '$L4M_OVERLAYS/$ov' && find . -mindepth 1 -printf '%P\n'")" \
