@@ -291,6 +291,18 @@ L4M_CONF_D=/etc/left4me/left4me.conf.d
 L4M_TOOLS=/usr/local/libexec/left4me-tests
 L4M_PY=/usr/bin/python3
 
+# test_files_setup: left4me running and the test tools installed; sets
+# TF_DIR (a fresh directory in the container for this test's files) and
+# TF_HOST (the same directory seen from the host).
+test_files_setup() {
+        daemon_up
+        l4m_tools_install
+        TF_DIR=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)
+        TF_HOST=$CTR_DIR/root$TF_DIR
+        rm -rf "$TF_HOST"
+        mkdir -p "$TF_HOST"
+}
+
 # l4m_tools_install: puts the fake Steam API and the bus helper (l4m_bus.py,
 # below) into the container; cheap and idempotent.
 l4m_tools_install() {

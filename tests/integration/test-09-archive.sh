@@ -9,12 +9,9 @@
 # arch_setup: left4me running; sets AR_DIR (in the container) and AR_HOST
 # (the same directory from the host) for this test's files.
 arch_setup() {
-        daemon_up
-        l4m_tools_install
-        AR_DIR=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)
-        AR_HOST=$CTR_DIR/root$AR_DIR
-        rm -rf "$AR_HOST"
-        mkdir -p "$AR_HOST"
+        test_files_setup
+        AR_DIR=$TF_DIR
+        AR_HOST=$TF_HOST
 }
 
 # make_archive KIND FILE: writes an archive of KIND to FILE (a path in the

@@ -5,12 +5,9 @@
 
 # jobs_setup: left4me running; JB_DIR (container) / JB_HOST (host) for files.
 jobs_setup() {
-        daemon_up
-        l4m_tools_install
-        JB_DIR=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)
-        JB_HOST=$CTR_DIR/root$JB_DIR
-        rm -rf "$JB_HOST"
-        mkdir -p "$JB_HOST"
+        test_files_setup
+        JB_DIR=$TF_DIR
+        JB_HOST=$TF_HOST
 }
 
 # small_import NAME: imports a small tar into a new archive overlay NAME as

@@ -5,12 +5,9 @@
 # archive fetch killed mid-download, and OpenLog's reader limit.
 
 ir_setup() {
-        daemon_up
-        l4m_tools_install
-        IR_DIR=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)
-        IR_HOST=$CTR_DIR/root$IR_DIR
-        rm -rf "$IR_HOST"
-        mkdir -p "$IR_HOST"
+        test_files_setup
+        IR_DIR=$TF_DIR
+        IR_HOST=$TF_HOST
 }
 
 # An archive overlay NAME with some content (imported); prints its path.
