@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "fs-util.h"
 #include "l4m-log.h"
@@ -20,10 +21,24 @@ static int open_dir_nofollow(int dir_fd, const char *name) {
         return fd < 0 ? -errno : fd;
 }
 
+/* A directory on another file system, or the root of a mount of this one
+ * (a bind mount keeps st_dev, so the kernel's mount-root flag tells). */
+static int check_same_mount(int fd, dev_t dev) {
+        struct statx stx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0)
+                return -errno;
+        if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev)
+                return -EXDEV;
+        if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return -EXDEV;
+        return 0;
+}
+
 static int push_frame(GArray *stack, int dir_fd, const char *name, dev_t dev) {
         _cleanup_close_ int fd = -1;
-        struct stat st;
         RmFrame f;
+        int r;
 
         if (stack->len >= RM_RF_MAX_DEPTH)
                 return -ELOOP;
@@ -31,10 +46,9 @@ static int push_frame(GArray *stack, int dir_fd, const char *name, dev_t dev) {
         fd = open_dir_nofollow(dir_fd, name);
         if (fd < 0)
                 return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_dev != dev)
-                return -EXDEV;
+        r = check_same_mount(fd, dev);
+        if (r < 0)
+                return r;
 
         f.dir = fdopendir(fd);
         if (!f.dir)

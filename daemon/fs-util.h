@@ -5,7 +5,7 @@
 
 /* Removes the entry name below dir_fd and, if it is a directory, everything
  * in it. Never follows a symlink (links are removed, not their targets) and
- * never descends into another file system (a mount point is left in place
+ * never descends into another file system or mount (a mount point is left in place
  * and reported as -EXDEV after everything else has been removed). The walk
  * keeps its own stack instead of recursing, so an adversarial tree cannot
  * exhaust ours; trees deeper than RM_RF_MAX_DEPTH give -ELOOP. */
