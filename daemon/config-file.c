@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "config.h"
 #include "config-file.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -16,6 +17,9 @@ typedef enum {
         KEY_URL,
         KEY_UINT,
         KEY_UINT64,
+        KEY_BYTES,              /* a number with an optional K, M, G or T (1024-based), or infinity */
+        KEY_PERCENT,            /* N% */
+        KEY_UINT64_OR_INFINITY,
         KEY_ACCEPTED,           /* known, read by a later part of the daemon */
 } KeyType;
 
@@ -38,11 +42,11 @@ static const ConfigKey config_keys[] = {
         { "Archive", "MaxBytes", KEY_UINT64, offsetof(Config, archive_max_bytes), 1, 1024 * GIB },
         { "Archive", "MaxEntries", KEY_UINT64, offsetof(Config, archive_max_entries), 1, 10000000 },
         { "Archive", "MaxEntryBytes", KEY_UINT64, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
-        { "Script", "RuntimeMaxSec", KEY_ACCEPTED, 0, 0, 0 },
-        { "Script", "MemoryMax", KEY_ACCEPTED, 0, 0, 0 },
-        { "Script", "CPUQuota", KEY_ACCEPTED, 0, 0, 0 },
-        { "Script", "TasksMax", KEY_ACCEPTED, 0, 0, 0 },
-        { "Script", "ResolvConf", KEY_ACCEPTED, 0, 0, 0 },
+        { "Script", "RuntimeMaxSec", KEY_UINT64, offsetof(Config, script_runtime_max_sec), 1, 7 * 86400 },
+        { "Script", "MemoryMax", KEY_BYTES, offsetof(Config, script_memory_max), 1024 * 1024, 1024 * GIB },
+        { "Script", "CPUQuota", KEY_PERCENT, offsetof(Config, script_cpu_quota_percent), 1, 100000 },
+        { "Script", "TasksMax", KEY_UINT64_OR_INFINITY, offsetof(Config, script_tasks_max), 8, 1000000 },
+        { "Script", "ResolvConf", KEY_STRING, offsetof(Config, script_resolv_conf), 0, 0 },
         { "Instances", "PortMin", KEY_ACCEPTED, 0, 0, 0 },
         { "Instances", "PortMax", KEY_ACCEPTED, 0, 0, 0 },
         { "Web", "Listen", KEY_ACCEPTED, 0, 0, 0 },
@@ -56,6 +60,7 @@ void config_free(Config *c) {
                 return;
         g_free(c->steam_api_url);
         g_free(c->steam_cmd);
+        g_free(c->script_resolv_conf);
         g_free(c);
 }
 
@@ -70,6 +75,11 @@ Config *config_new_default(void) {
         c->archive_max_bytes = 8 * GIB;
         c->archive_max_entries = 100000;
         c->archive_max_entry_bytes = 4 * GIB;
+        c->script_runtime_max_sec = 3600;
+        c->script_memory_max = 1 * GIB;
+        c->script_cpu_quota_percent = 100;
+        c->script_tasks_max = 512;
+        c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
         return c;
 }
 
@@ -90,6 +100,36 @@ static bool group_is_known(const char *group) {
 static bool url_is_acceptable(const char *s) {
         return (g_str_has_prefix(s, "http://") || g_str_has_prefix(s, "https://")) &&
                strlen(s) < 2048 && !strpbrk(s, " \t\r\n");
+}
+
+/* "512", "64K", "1G" (1024-based) or "infinity" (UINT64_MAX). */
+static bool parse_bytes(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        static const char suffixes[] = "KMGT";
+        g_autofree char *digits = NULL;
+        const char *suffix;
+        guint64 n;
+        size_t len = strlen(s);
+        unsigned shift = 0;
+
+        if (strcmp(s, "infinity") == 0) {
+                *ret = UINT64_MAX;
+                return true;
+        }
+        if (len == 0)
+                return false;
+        suffix = strchr(suffixes, g_ascii_toupper(s[len - 1]));
+        if (suffix) {
+                shift = 10 * (unsigned) (suffix - suffixes + 1);
+                len--;
+        }
+        digits = g_strndup(s, len);
+        if (!g_ascii_string_to_unsigned(digits, 10, 0, UINT64_MAX >> shift, &n, NULL))
+                return false;
+        n <<= shift;
+        if (n < min || n > max)
+                return false;
+        *ret = n;
+        return true;
 }
 
 /* Applies one key's value; false if it does not parse (the default stays). */
@@ -120,6 +160,29 @@ static bool apply_key(Config *c, const ConfigKey *k, const char *value) {
                 else
                         *(uint64_t *) field = n;
                 return true;
+        case KEY_BYTES:
+                return parse_bytes(value, k->min, k->max, (uint64_t *) field);
+        case KEY_UINT64_OR_INFINITY:
+                if (strcmp(value, "infinity") == 0) {
+                        *(uint64_t *) field = UINT64_MAX;
+                        return true;
+                }
+                if (!g_ascii_string_to_unsigned(value, 10, k->min, k->max, &n, NULL))
+                        return false;
+                *(uint64_t *) field = n;
+                return true;
+        case KEY_PERCENT: {
+                g_autofree char *digits = NULL;
+                size_t len = strlen(value);
+
+                if (len < 2 || value[len - 1] != '%')
+                        return false;
+                digits = g_strndup(value, len - 1);
+                if (!g_ascii_string_to_unsigned(digits, 10, k->min, k->max, &n, NULL))
+                        return false;
+                *(unsigned *) field = (unsigned) n;
+                return true;
+        }
         case KEY_ACCEPTED:
                 return true;
         }

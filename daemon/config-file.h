@@ -18,6 +18,11 @@ typedef struct Config {
         uint64_t archive_max_bytes;     /* [Archive] MaxBytes= */
         uint64_t archive_max_entries;   /* [Archive] MaxEntries= */
         uint64_t archive_max_entry_bytes; /* [Archive] MaxEntryBytes= */
+        uint64_t script_runtime_max_sec;  /* [Script] RuntimeMaxSec= */
+        uint64_t script_memory_max;       /* [Script] MemoryMax=, bytes; UINT64_MAX = infinity */
+        unsigned script_cpu_quota_percent;/* [Script] CPUQuota=, percent of one CPU */
+        uint64_t script_tasks_max;        /* [Script] TasksMax=; UINT64_MAX = infinity */
+        char *script_resolv_conf;         /* [Script] ResolvConf= */
 } Config;
 
 void config_free(Config *c);
