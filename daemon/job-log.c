@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,15 @@
  * grows past JOB_LOG_MAX, it is replaced by a marker line and its last
  * JOB_LOG_KEEP bytes (from a line start). Readers (OpenLog) follow the
  * stream, not the file: each has a position in the stream, and one that
- * fell behind a cut is told how much it missed. */
+ * fell behind a cut is told how much it missed.
+ *
+ * While a unit appends to the file as well (a script's output), the file
+ * cannot be replaced under it: instead the daemon watches it grow (inotify)
+ * and punches the old output out as a hole, so the disk holds at most about
+ * JOB_LOG_MAX of it; file offsets then equal stream positions. When the
+ * job ends, a file with a hole is cut the usual way. */
+
+#define LOG_PUNCH_ALIGN 4096u
 
 #define READER_CHUNK 16384
 
@@ -35,7 +44,7 @@ static char *log_file_name(const Job *j) {
 }
 
 static uint64_t stream_end(const Job *j) {
-        return j->log_dropped + (j->log_size - j->log_marker_len);
+        return j->log_dropped + (j->log_size - j->log_data_start);
 }
 
 int job_log_open(Job *j) {
@@ -61,10 +70,13 @@ int job_log_open(Job *j) {
 }
 
 void job_log_close(Job *j) {
+        job_log_unshare(j);
         l4m_close_fdp(&j->log_fd);
         j->log_fd = -1;
         job_log_readers_wake(j);
 }
+
+static void job_log_sync(Job *j);
 
 static int write_all(int fd, const char *data, size_t size) {
         while (size > 0) {
@@ -125,8 +137,8 @@ static int job_log_cut(Job *j) {
         l4m_close_fdp(&j->log_fd);
         j->log_fd = l4m_take_fd(&wfd);
         j->log_dropped = new_dropped;
-        j->log_marker_len = strlen(marker);
-        j->log_size = j->log_marker_len + tail_len;
+        j->log_data_start = strlen(marker);
+        j->log_size = j->log_data_start + tail_len;
         j->log_generation++;
         return 0;
 }
@@ -141,6 +153,10 @@ void job_log_append(Job *j, const char *data, size_t size) {
                 log_warning_errno(r, "Cannot write the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
                 return;
         }
+        if (j->log_shared) {
+                job_log_sync(j);
+                return;
+        }
         j->log_size += size;
         if (j->log_size > JOB_LOG_MAX) {
                 r = job_log_cut(j);
@@ -148,6 +164,80 @@ void job_log_append(Job *j, const char *data, size_t size) {
                         log_warning_errno(r, "Cannot shorten the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
         }
         job_log_readers_wake(j);
+}
+
+/* Shared files: takes in what others appended, and keeps the disk use
+ * bounded by punching out all but the last JOB_LOG_KEEP bytes. */
+static void job_log_sync(Job *j) {
+        struct stat st;
+
+        if (j->log_fd < 0 || fstat(j->log_fd, &st) < 0)
+                return;
+        if ((uint64_t) st.st_size <= j->log_size)
+                return;
+        j->log_size = (uint64_t) st.st_size;
+
+        if (j->log_size - j->log_data_start > JOB_LOG_MAX) {
+                uint64_t start = (j->log_size - JOB_LOG_KEEP) / LOG_PUNCH_ALIGN * LOG_PUNCH_ALIGN;
+
+                if (fallocate(j->log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                              (off_t) j->log_data_start, (off_t) (start - j->log_data_start)) < 0) {
+                        if (!j->log_punch_failed)
+                                log_warning_errno(errno, "Cannot drop old output of job %" G_GUINT64_FORMAT ": %s",
+                                                  j->id, STRERROR(errno));
+                        j->log_punch_failed = true;
+                } else {
+                        j->log_dropped += start - j->log_data_start;
+                        j->log_data_start = start;
+                }
+        }
+        job_log_readers_wake(j);
+}
+
+static int on_log_modified(sd_event_source *s, const struct inotify_event *event, void *userdata) {
+        job_log_sync(userdata);
+        return 0;
+}
+
+int job_log_share(Job *j) {
+        off_t data;
+        int r;
+
+        assert(j->log_fd >= 0);
+        if (j->log_shared)
+                return 0;
+        r = sd_event_add_inotify_fd(j->manager->event, &j->log_watch, j->log_fd, IN_MODIFY, on_log_modified, j);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+        j->log_shared = true;
+
+        /* Picked up again after a restart: a hole at the front is output
+         * dropped before. */
+        if (j->log_dropped == 0 && j->log_data_start == 0) {
+                data = lseek(j->log_fd, 0, SEEK_DATA);
+                if (data > 0 && (uint64_t) data <= j->log_size) {
+                        j->log_dropped = (uint64_t) data;
+                        j->log_data_start = (uint64_t) data;
+                }
+        }
+        job_log_sync(j);
+        return 0;
+}
+
+void job_log_unshare(Job *j) {
+        int r;
+
+        if (!j->log_shared)
+                return;
+        job_log_sync(j);
+        j->log_watch = sd_event_source_disable_unref(j->log_watch);
+        j->log_shared = false;
+        /* Nobody else writes now: leave a plain file behind, as the cut does. */
+        if (j->log_data_start > 0 && j->log_size >= JOB_LOG_KEEP) {
+                r = job_log_cut(j);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot shorten the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));
+        }
 }
 
 static void reader_free(JobLogReader *rd) {
@@ -186,7 +276,7 @@ static int reader_fill(JobLogReader *rd) {
                 return 1;
         }
 
-        n = pread(rd->file_fd, rd->buf, sizeof rd->buf, (off_t) (j->log_marker_len + (rd->pos - j->log_dropped)));
+        n = pread(rd->file_fd, rd->buf, sizeof rd->buf, (off_t) (j->log_data_start + (rd->pos - j->log_dropped)));
         if (n < 0)
                 return -errno;
         rd->buf_len = (size_t) n;

@@ -38,6 +38,7 @@ JobState job_state_from_string(const char *s) {
 void manager_register_job_kind(Manager *m, const JobKind *kind) {
         assert(kind->name && kind->action && kind->start);
         assert(!kind->restartable || kind->restore);
+        assert(!kind->resume || kind->restore);
         g_hash_table_insert(m->job_kinds, (gpointer) kind->name, (gpointer) kind);
 }
 
@@ -51,6 +52,7 @@ void job_free(Job *j) {
         job_log_readers_detach(j);
         job_log_close(j);
         sd_event_source_disable_unref(j->progress_timer);
+        sd_event_source_disable_unref(j->log_watch);
         if (j->data && j->kind && j->kind->free_data)
                 j->kind->free_data(j->data);
         g_ptr_array_unref(j->log_readers);
@@ -184,19 +186,23 @@ static void job_start(Job *j) {
                 job_finish(j, r, "Could not start: %s", STRERROR(r));
 }
 
-static unsigned count_running(Manager *m) {
+/* Running jobs, all of them (kind NULL) or of one kind. */
+static unsigned count_running(Manager *m, const JobKind *kind) {
         GHashTableIter it;
         gpointer value;
         unsigned n = 0;
 
         g_hash_table_iter_init(&it, m->jobs_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                if (((Job *) value)->state == JOB_RUNNING)
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->state == JOB_RUNNING && (!kind || j->kind == kind))
                         n++;
+        }
         return n;
 }
 
-static Job *oldest_queued(Manager *m) {
+/* The oldest queued job whose kind has room for one more. */
+static Job *oldest_startable(Manager *m) {
         GHashTableIter it;
         gpointer value;
         Job *best = NULL;
@@ -204,8 +210,11 @@ static Job *oldest_queued(Manager *m) {
         g_hash_table_iter_init(&it, m->jobs_by_id);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 Job *j = value;
-                if (j->state == JOB_QUEUED && (!best || j->id < best->id))
-                        best = j;
+                if (j->state != JOB_QUEUED || (best && j->id > best->id))
+                        continue;
+                if (j->kind->max_running > 0 && count_running(m, j->kind) >= j->kind->max_running)
+                        continue;
+                best = j;
         }
         return best;
 }
@@ -214,7 +223,7 @@ static int on_job_dispatch(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         Job *j;
 
-        while (count_running(m) < m->config->jobs_max_running && (j = oldest_queued(m)))
+        while (count_running(m, NULL) < m->config->jobs_max_running && (j = oldest_startable(m)))
                 job_start(j);
         return 0;
 }
@@ -356,7 +365,11 @@ static void job_recover(Job *j) {
 
         if (!j->kind)
                 job_set_message(j, "Unknown job kind \"%s\".", j->kind_name);
-        else if (!j->kind->restartable)
+        else if (j->state == JOB_RUNNING && j->kind->resume) {
+                /* manager_resume_jobs() picks it up once the bus is there. */
+                (void) job_log_open(j);
+                return;
+        } else if (!j->kind->restartable)
                 job_set_message(j, "Interrupted by a restart of the daemon.");
         else if (j->attempts >= JOB_ATTEMPTS_MAX)
                 job_set_message(j, "Interrupted by a restart of the daemon %u times; not trying again.", j->attempts);
@@ -494,6 +507,31 @@ static void manager_sweep_job_logs(Manager *m) {
         for (guint i = 0; i < stray->len; i++)
                 if (unlinkat(m->jobs_fd, stray->pdata[i], 0) >= 0)
                         log_info("Removed jobs/%s: no job refers to it.", (char *) stray->pdata[i]);
+}
+
+void manager_resume_jobs(Manager *m) {
+        g_autoptr(GPtrArray) running = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->state == JOB_RUNNING && j->kind && j->kind->resume && !j->data)
+                        g_ptr_array_add(running, j);
+        }
+
+        for (guint i = 0; i < running->len; i++) {
+                Job *j = running->pdata[i];
+                int r;
+
+                job_log(j, "The daemon restarted; picking the job up again.");
+                log_info("Job %" G_GUINT64_FORMAT " (%s on %s) picked up again after a restart.",
+                         j->id, j->kind_name, j->target);
+                r = j->kind->resume(j);
+                if (r < 0 && j->state == JOB_RUNNING)
+                        job_finish(j, r, "Cannot pick the job up after a restart of the daemon: %s", STRERROR(r));
+        }
 }
 
 int manager_load_jobs(Manager *m) {

@@ -24,7 +24,10 @@
  * After a daemon restart, jobs that were queued or running are queued again
  * if their kind is restartable and they have been started fewer than
  * JOB_ATTEMPTS_MAX times (the kind's restore() rebuilds their data from
- * the target); all others fail with a message saying why. */
+ * the target); all others fail with a message saying why. Kinds whose work
+ * runs outside the daemon (a systemd unit) have resume() instead for jobs
+ * that were running: it finds the work again once the bus is connected,
+ * and the job goes on running. */
 
 typedef enum JobState {
         JOB_QUEUED,
@@ -61,7 +64,12 @@ typedef struct JobKind {
         void (*cancel)(Job *j);
         /* For restartable kinds: set up j->data again from j->target. */
         int (*restore)(Job *j);
+        /* For jobs that were running when the daemon stopped: set up j->data
+         * from j->target and pick up the work where it is. */
+        int (*resume)(Job *j);
         void (*free_data)(void *data);
+        /* Jobs of this kind that may run at once (0: only [Jobs] MaxRunning counts). */
+        unsigned max_running;
 } JobKind;
 
 struct Job {
@@ -82,7 +90,11 @@ struct Job {
         int log_fd;                     /* append-only, -1 once finished */
         uint64_t log_size;              /* bytes in the file */
         uint64_t log_dropped;           /* bytes of output cut from the front so far */
-        size_t log_marker_len;          /* the file starts with a marker this long */
+        uint64_t log_data_start;        /* file offset of stream position log_dropped: past
+                                         * the marker a cut left, or past punched holes */
+        bool log_shared;                /* a unit appends to the file too */
+        sd_event_source *log_watch;     /* inotify on the file while shared */
+        bool log_punch_failed;          /* warned once already */
         unsigned log_generation;        /* bumped when the file is replaced */
         GPtrArray *log_readers;         /* JobLogReader* */
 
@@ -119,6 +131,8 @@ Job *manager_find_active_job_for(Manager *m, const char *target);
 
 /* At start: loads job rows, recovers interrupted jobs, prunes old ones. */
 int manager_load_jobs(Manager *m);
+/* Once the bus is connected: resume() for the jobs that were running. */
+void manager_resume_jobs(Manager *m);
 /* Removes finished jobs older than [Jobs] RetainDays (rows, logs, objects). */
 void manager_prune_jobs(Manager *m);
 void job_free(Job *j);
@@ -127,6 +141,11 @@ void job_free(Job *j);
 int job_log_open(Job *j);
 void job_log_append(Job *j, const char *data, size_t size);
 void job_log_close(Job *j);
+/* The file is appended to by another process too (a unit's output): the
+ * daemon watches it grow, and bounds it by punching out old output instead
+ * of replacing the file. Unshared when the job closes its log. */
+int job_log_share(Job *j);
+void job_log_unshare(Job *j);
 /* Returns the read end of a pipe that gets the log from the start and, with
  * follow, everything appended until the job ends. */
 int job_log_reader_new(Job *j, bool follow, int *ret_fd);

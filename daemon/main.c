@@ -9,6 +9,8 @@
 
 #include "archive-import.h"
 #include "config.h"
+#include "overlay-wipe.h"
+#include "script-build.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "manager.h"
@@ -82,6 +84,8 @@ static int run(int argc, char **argv) {
         manager_register_job_kind(m, &workshop_build_kind);
         manager_register_job_kind(m, &archive_import_kind);
         manager_register_job_kind(m, &archive_fetch_kind);
+        manager_register_job_kind(m, &script_build_kind);
+        manager_register_job_kind(m, &overlay_wipe_kind);
 
         r = manager_load(m);
         if (r < 0)

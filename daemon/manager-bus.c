@@ -8,6 +8,7 @@
 #include "caller.h"
 #include "config.h"
 #include "l4m-bus-names.h"
+#include "systemd-unit.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
@@ -271,6 +272,12 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_set_exit_on_disconnect(m->bus, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set exit-on-disconnect: %s", STRERROR(r));
+
+        /* Units of jobs that were running when we stopped: follow them again. */
+        r = systemd_subscribe(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot subscribe to systemd's signals: %s", STRERROR(r));
+        manager_resume_jobs(m);
 
         /* Objects first, name last: once callers can find us, we answer. */
         r = sd_bus_request_name_async(m->bus, NULL, L4M_BUS_NAME, 0, name_acquired, m);

@@ -15,7 +15,10 @@
 #include "l4m-util.h"
 #include "job.h"
 #include "overlay.h"
+#include "overlay-wipe.h"
+#include "script-build.h"
 #include "steam-api.h"
+#include "store.h"
 #include "workshop-build.h"
 
 static int property_get_type(sd_bus *bus, const char *path, const char *interface,
@@ -25,8 +28,9 @@ static int property_get_type(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "s", l4m_overlay_type_to_string(o->type));
 }
 
-/* Owners manage their own overlays; anything else is administration. */
-static int verify_overlay_access(Overlay *o, sd_bus_message *msg, sd_bus_error *error) {
+/* Owners act on their own overlays with owner_action; anything else is
+ * administration. */
+static int verify_overlay_access(Overlay *o, sd_bus_message *msg, const char *owner_action, sd_bus_error *error) {
         g_autofree char *caller = NULL;
         int r;
 
@@ -34,7 +38,7 @@ static int verify_overlay_access(Overlay *o, sd_bus_message *msg, sd_bus_error *
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         return polkit_verify(o->manager->polkit, msg,
-                             strcmp(caller, o->owner) == 0 ? L4M_ACTION_OVERLAY_MANAGE : L4M_ACTION_ADMIN, error);
+                             strcmp(caller, o->owner) == 0 ? owner_action : L4M_ACTION_ADMIN, error);
 }
 
 static int refuse_if_busy(Overlay *o, sd_bus_error *error) {
@@ -50,13 +54,17 @@ static int refuse_if_busy(Overlay *o, sd_bus_error *error) {
 /* For every method that changes an overlay: authorised (> 0), pending
  * polkit (0, return 1), or refused (< 0), including Busy while a job works
  * on it. */
-static int authorize_change(Overlay *o, sd_bus_message *msg, sd_bus_error *error) {
-        int r = verify_overlay_access(o, msg, error);
+static int authorize_action(Overlay *o, sd_bus_message *msg, const char *owner_action, sd_bus_error *error) {
+        int r = verify_overlay_access(o, msg, owner_action, error);
 
         if (r <= 0)
                 return r;
         r = refuse_if_busy(o, error);
         return r < 0 ? r : 1;
+}
+
+static int authorize_change(Overlay *o, sd_bus_message *msg, sd_bus_error *error) {
+        return authorize_action(o, msg, L4M_ACTION_OVERLAY_MANAGE, error);
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -179,18 +187,88 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
                                                  "Overlay \"%s\" has no source URL: set one with SetArchiveSource, or use ImportArchive.",
                                                  o->name);
                 break;
+        case L4M_OVERLAY_SCRIPT:
+                if (o->script_size == 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Overlay \"%s\" has no script: set one with SetScript first.", o->name);
+                break;
         default:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Building %s overlays is not supported yet.", l4m_overlay_type_to_string(o->type));
+                                         "Building %s overlays is not supported.", l4m_overlay_type_to_string(o->type));
         }
+
+        /* Running a script is an action of its own: it is code, run on the host. */
+        r = authorize_action(o, msg, o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE,
+                             error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        switch (o->type) {
+        case L4M_OVERLAY_ARCHIVE:
+                return reply_job(msg, o, &archive_fetch_kind, archive_fetch_new(o), error);
+        case L4M_OVERLAY_SCRIPT:
+                return reply_job(msg, o, &script_build_kind, script_build_new(o), error);
+        default:
+                return reply_job(msg, o, &workshop_build_kind, workshop_build_new(o), error);
+        }
+}
+
+static int method_wipe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Overlay *o = userdata;
+        int r;
+
+        r = authorize_change(o, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return reply_job(msg, o, &overlay_wipe_kind, overlay_wipe_new(o), error);
+}
+
+static int method_set_script(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Overlay *o = userdata;
+        const char *script;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &script);
+        if (r < 0)
+                return r;
+        if (o->type != L4M_OVERLAY_SCRIPT)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a %s overlay; only script overlays have a script.",
+                                         o->name, l4m_overlay_type_to_string(o->type));
+        if (strlen(script) > OVERLAY_SCRIPT_MAX)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "The script has %zu bytes; at most %u are allowed.", strlen(script), OVERLAY_SCRIPT_MAX);
 
         r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        if (o->type == L4M_OVERLAY_ARCHIVE)
-                return reply_job(msg, o, &archive_fetch_kind, archive_fetch_new(o), error);
-        return reply_job(msg, o, &workshop_build_kind, workshop_build_new(o), error);
+        r = overlay_set_script(o, script);
+        if (r < 0)
+                return bus_error_internal(error, r, "Storing the script");
+        (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE, "ScriptSize", NULL);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* The script is for its owner's eyes (and administrators'): it may hold
+ * anything, a download token say. */
+static int method_get_script(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *script = NULL;
+        Overlay *o = userdata;
+        int r;
+
+        if (o->type != L4M_OVERLAY_SCRIPT)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a %s overlay; only script overlays have a script.",
+                                         o->name, l4m_overlay_type_to_string(o->type));
+        r = verify_overlay_access(o, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = store_overlay_get_script(o->manager->db, o->id, &script);
+        if (r < 0)
+                return bus_error_internal(error, r, "Reading the script");
+        return sd_bus_reply_method_return(msg, "s", script);
 }
 
 static bool is_hex(const char *s, size_t len) {
@@ -410,6 +488,7 @@ const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_PROPERTY("LastBuild", "t", NULL, offsetof(Overlay, last_build), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SourceUrl", "s", NULL, offsetof(Overlay, source_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SourceChecksum", "s", NULL, offsetof(Overlay, source_checksum), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ScriptSize", "t", NULL, offsetof(Overlay, script_size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetWorkshopItems",
                                 SD_BUS_ARGS("as", items),
@@ -423,6 +502,18 @@ const sd_bus_vtable overlay_vtable[] = {
                                 SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("o", job),
                                 method_build, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetScript",
+                                SD_BUS_ARGS("s", script),
+                                SD_BUS_NO_RESULT,
+                                method_set_script, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetScript",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", script),
+                                method_get_script, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wipe",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("o", job),
+                                method_wipe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ImportArchive",
                                 SD_BUS_ARGS("h", archive, "a{sv}", options),
                                 SD_BUS_RESULT("o", job),

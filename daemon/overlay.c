@@ -55,6 +55,7 @@ int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret) {
         o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
         o->source_url = g_strdup(row->source_url ? row->source_url : "");
         o->source_checksum = g_strdup(row->source_checksum ? row->source_checksum : "");
+        o->script_size = row->script_size;
         o->path = g_strdup_printf(L4M_OVERLAY_PATH_PREFIX "/%" G_GUINT64_FORMAT, row->id);
 
         g_hash_table_insert(m->overlays_by_id, &o->id, o);
@@ -246,6 +247,18 @@ int overlay_set_source(Overlay *o, const char *url, const char *checksum) {
         o->source_url = g_strdup(url);
         g_free(o->source_checksum);
         o->source_checksum = g_strdup(checksum);
+        return 0;
+}
+
+int overlay_set_script(Overlay *o, const char *script) {
+        size_t size = strlen(script);
+        int r;
+
+        assert(size <= OVERLAY_SCRIPT_MAX);
+        r = store_overlay_set_script(o->manager->db, o->id, script);
+        if (r < 0)
+                return r;
+        o->script_size = size;
         return 0;
 }
 

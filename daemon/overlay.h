@@ -24,6 +24,7 @@ struct Overlay {
         GArray *items;          /* uint64_t Workshop ids (items or collections), in order */
         char *source_url;       /* archive overlays: where Build fetches from ("" = none) */
         char *source_checksum;  /* "", "md5:<hex>" or "sha256:<hex>" */
+        uint64_t script_size;   /* script overlays: bytes of the script (the text stays in the store) */
         char *path;
 };
 
@@ -31,6 +32,9 @@ struct Overlay {
 #define OVERLAY_STATE_BUILDING "building"
 #define OVERLAY_STATE_READY "ready"
 #define OVERLAY_STATE_FAILED "failed"
+
+/* The largest script a script overlay may hold. */
+#define OVERLAY_SCRIPT_MAX (256u * 1024u)
 
 /* Workshop references one overlay may hold. */
 #define OVERLAY_ITEMS_MAX 4096u
@@ -41,6 +45,7 @@ Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target);
 
 int overlay_set_items(Overlay *o, const uint64_t *items, size_t n);
 int overlay_set_source(Overlay *o, const char *url, const char *checksum);
+int overlay_set_script(Overlay *o, const char *script);
 /* Records a state change (and, with a build, its time and size). */
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
 /* A build or import that ended without success: failed (LastBuild still

@@ -40,6 +40,37 @@ int store_overlay_set_source(sqlite3 *db, uint64_t id, const char *url, const ch
         return store_step_in_transaction(db, st, "record an overlay's source");
 }
 
+int store_overlay_set_script(sqlite3 *db, uint64_t id, const char *script) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE overlays SET script = ?2 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        sqlite3_bind_text(st, 2, script, -1, SQLITE_STATIC);
+        return store_step_in_transaction(db, st, "record an overlay's script");
+}
+
+int store_overlay_get_script(sqlite3 *db, uint64_t id, char **ret) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        const char *text;
+        int rc, r;
+
+        r = store_prepare(db, "SELECT script FROM overlays WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return log_error_errno(store_failure(rc), "Cannot read an overlay's script: %s", sqlite3_errmsg(db));
+        text = (const char *) sqlite3_column_text(st, 0);
+        *ret = g_strdup(text ? text : "");
+        return 0;
+}
+
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
         g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
         int r;

@@ -52,6 +52,8 @@ static const char *const migrations[] = {
         /* 4: where an archive overlay's Build fetches its archive from */
         ("ALTER TABLE overlays ADD COLUMN source_url TEXT NOT NULL DEFAULT '';"
         "ALTER TABLE overlays ADD COLUMN source_checksum TEXT NOT NULL DEFAULT '';"),
+        /* 5: a script overlay's script (read only when it runs or its owner asks) */
+        ("ALTER TABLE overlays ADD COLUMN script TEXT NOT NULL DEFAULT '';"),
 };
 
 int store_errno(int rc) {
@@ -274,8 +276,8 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = store_prepare(db, "SELECT id, name, type, owner, state, created, last_build, size, source_url, source_checksum "
-                              "FROM overlays ORDER BY id", &st);
+        r = store_prepare(db, "SELECT id, name, type, owner, state, created, last_build, size, source_url, source_checksum, "
+                              "length(CAST(script AS BLOB)) FROM overlays ORDER BY id", &st);
         if (r < 0)
                 return r;
 
@@ -291,6 +293,7 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
                         .size = (uint64_t) sqlite3_column_int64(st, 7),
                         .source_url = (const char *) sqlite3_column_text(st, 8),
                         .source_checksum = (const char *) sqlite3_column_text(st, 9),
+                        .script_size = (uint64_t) sqlite3_column_int64(st, 10),
                 };
                 if (!o.name || !o.type || !o.owner || !o.state)
                         return log_error_errno(ENOMEM, "Cannot read overlay row %" G_GUINT64_FORMAT ".", o.id);

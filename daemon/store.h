@@ -24,6 +24,7 @@ typedef struct StoreOverlay {
         uint64_t size;          /* bytes its last build made */
         const char *source_url;         /* archive overlays: "" or where Build fetches from */
         const char *source_checksum;    /* "", "md5:<hex>" or "sha256:<hex>" */
+        uint64_t script_size;           /* bytes of a script overlay's script (read-only here) */
 } StoreOverlay;
 
 int store_open(const char *path, sqlite3 **ret);
@@ -64,6 +65,9 @@ int store_job_foreach(sqlite3 *db, StoreJobFunc cb, void *userdata);
 /* store-overlay.c: what overlays are built from and what builds made. */
 int store_overlay_set_state(sqlite3 *db, uint64_t id, const char *state, uint64_t last_build, uint64_t size);
 int store_overlay_set_source(sqlite3 *db, uint64_t id, const char *url, const char *checksum);
+int store_overlay_set_script(sqlite3 *db, uint64_t id, const char *script);
+/* The script as a new string; -ENOENT if there is no such row. */
+int store_overlay_get_script(sqlite3 *db, uint64_t id, char **ret);
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
 typedef int (*StoreItemFunc)(uint64_t overlay_id, uint64_t published_id, void *userdata);
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata);

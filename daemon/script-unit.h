@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "config-file.h"
+
+/* The sandbox an overlay script runs in: the properties of its transient
+ * unit left4me-script-<job>.service (left4med(8), DESIGN.md §5). */
+
+#define SCRIPT_USER "l4d2-sandbox"
+/* Where the script and the overlay appear inside the sandbox. */
+#define SCRIPT_PATH_INSIDE "/run/left4me/script"
+#define SCRIPT_OVERLAY_INSIDE "/overlay"
+#define SCRIPT_GAME_DIR "left4dead2"
+
+typedef struct ScriptUnitSpec {
+        const Config *config;
+        const char *overlay_dir;        /* absolute: bound at /overlay */
+        const char *script_file;        /* absolute: bound read-only at SCRIPT_PATH_INSIDE */
+        const char *log_file;           /* absolute: stdout and stderr are appended to it */
+        const char *overlay_name;
+        uint64_t job_id;
+} ScriptUnitSpec;
+
+char *script_unit_name(uint64_t job_id);
+/* A UnitPropertiesFunc (systemd-unit.h); userdata is a ScriptUnitSpec. */
+int script_unit_properties(sd_bus_message *m, void *userdata);

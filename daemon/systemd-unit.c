@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "systemd-unit.h"
+
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER_INTERFACE "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_UNIT_INTERFACE "org.freedesktop.systemd1.Unit"
+#define SYSTEMD_SERVICE_INTERFACE "org.freedesktop.systemd1.Service"
+#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+#define SYSTEMD_CALL_TIMEOUT_USEC (30 * G_USEC_PER_SEC)
+
+static int on_logged_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        g_autofree char *what = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit"))
+                log_warning("systemd refused to %s: %s", what, e->message);
+        return 0;
+}
+
+static int call_logged(sd_bus *bus, const char *what, const char *method, const char *types, ...) {
+        g_autoptr(sd_bus_message) m = NULL;
+        char *what_copy;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        what_copy = g_strdup(what);
+        r = sd_bus_call_async(bus, NULL, m, on_logged_reply, what_copy, SYSTEMD_CALL_TIMEOUT_USEC);
+        if (r < 0) {
+                g_free(what_copy);
+                return log_warning_errno(r, "Cannot ask systemd to %s: %s", what, STRERROR(r));
+        }
+        return 0;
+}
+
+int systemd_subscribe(sd_bus *bus) {
+        return call_logged(bus, "send unit signals", "Subscribe", "");
+}
+
+int unit_stop(sd_bus *bus, const char *name) {
+        g_autofree char *what = g_strdup_printf("stop %s", name);
+        return call_logged(bus, what, "StopUnit", "ss", name, "replace");
+}
+
+int unit_reset_failed(sd_bus *bus, const char *name) {
+        g_autofree char *what = g_strdup_printf("forget the failure of %s", name);
+        return call_logged(bus, what, "ResetFailedUnit", "s", name);
+}
+
+int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
+                         sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE,
+                                           "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", name, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = fill(m, fill_userdata);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot describe unit %s: %s", name, STRERROR(r));
+        return sd_bus_call_async(bus, ret_slot, m, reply, userdata, SYSTEMD_CALL_TIMEOUT_USEC);
+}
+
+struct UnitWatch {
+        sd_bus *bus;
+        char *name;
+        char *path;
+        sd_bus_slot *match;
+        sd_bus_slot *query;             /* the GetAll in flight, if any */
+        bool again;                     /* a signal came while it was in flight */
+        bool done;
+        UnitDoneFunc callback;
+        void *userdata;
+
+        /* what the Unit interface said */
+        char *load_state, *active_state, *sub_state;
+        uint32_t pending_job;
+};
+
+static void unit_watch_query(UnitWatch *w, const char *interface);
+
+/* Reads the properties we care about from an a{sv}; calls field() for each. */
+typedef int (*PropertyFunc)(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata);
+
+static int read_properties(UnitWatch *w, sd_bus_message *m, PropertyFunc field, void *userdata) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = field(w, name, m, userdata);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_string_variant(sd_bus_message *m, char **field) {
+        const char *s;
+        int r = sd_bus_message_read(m, "v", "s", &s);
+
+        if (r < 0)
+                return r;
+        g_free(*field);
+        *field = g_strdup(s);
+        return 1;
+}
+
+static int unit_field(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata) {
+        if (strcmp(name, "LoadState") == 0)
+                return read_string_variant(m, &w->load_state);
+        if (strcmp(name, "ActiveState") == 0)
+                return read_string_variant(m, &w->active_state);
+        if (strcmp(name, "SubState") == 0)
+                return read_string_variant(m, &w->sub_state);
+        if (strcmp(name, "Job") == 0) {
+                const char *path;
+                int r = sd_bus_message_read(m, "v", "(uo)", &w->pending_job, &path);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+typedef struct ServiceFields {
+        char *result;
+        UnitOutcome *outcome;
+} ServiceFields;
+
+static int service_field(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata) {
+        ServiceFields *f = userdata;
+        int r;
+
+        if (strcmp(name, "Result") == 0)
+                return read_string_variant(m, &f->result);
+        if (strcmp(name, "ExecMainCode") == 0)
+                r = sd_bus_message_read(m, "v", "i", &f->outcome->exec_main_code);
+        else if (strcmp(name, "ExecMainStatus") == 0)
+                r = sd_bus_message_read(m, "v", "i", &f->outcome->exec_main_status);
+        else if (strcmp(name, "RuntimeMaxUSec") == 0)
+                r = sd_bus_message_read(m, "v", "t", &f->outcome->runtime_max_usec);
+        else if (strcmp(name, "MemoryMax") == 0)
+                r = sd_bus_message_read(m, "v", "t", &f->outcome->memory_max);
+        else if (strcmp(name, "TasksMax") == 0)
+                r = sd_bus_message_read(m, "v", "t", &f->outcome->tasks_max);
+        else
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+static void unit_watch_finish(UnitWatch *w, const UnitOutcome *o) {
+        w->done = true;
+        w->match = sd_bus_slot_unref(w->match);
+        w->callback(w, o, w->userdata);         /* may free w */
+}
+
+static bool unit_has_ended(const UnitWatch *w) {
+        if (w->pending_job != 0 || !w->active_state)
+                return false;
+        return strcmp(w->active_state, "failed") == 0 || strcmp(w->active_state, "inactive") == 0 ||
+               (strcmp(w->active_state, "active") == 0 && w->sub_state && strcmp(w->sub_state, "exited") == 0);
+}
+
+static int on_service_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitWatch *w = userdata;
+        UnitOutcome o = { .gone = false };
+        ServiceFields f = { .outcome = &o };
+        const sd_bus_error *e;
+        int r;
+
+        w->query = sd_bus_slot_unref(w->query);
+        e = sd_bus_message_get_error(reply);
+        if (e) {
+                /* Gone between the two questions. */
+                log_debug("Cannot read the service properties of %s: %s", w->name, e->message);
+                o.gone = true;
+                unit_watch_finish(w, &o);
+                return 0;
+        }
+        r = read_properties(w, reply, service_field, &f);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot parse the service properties of %s: %s", w->name, STRERROR(r));
+                g_free(f.result);
+                return 0;
+        }
+        o.active_state = w->active_state;
+        o.sub_state = w->sub_state;
+        o.result = f.result ? f.result : "";
+        unit_watch_finish(w, &o);
+        g_free(f.result);
+        return 0;
+}
+
+static int on_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitWatch *w = userdata;
+        const sd_bus_error *e;
+        int r;
+
+        w->query = sd_bus_slot_unref(w->query);
+        e = sd_bus_message_get_error(reply);
+        if (e) {
+                UnitOutcome o = { .gone = true };
+
+                if (!sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") &&
+                    !sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                        log_warning("Cannot read the state of %s: %s", w->name, e->message);
+                        return 0;       /* the next signal asks again */
+                }
+                unit_watch_finish(w, &o);
+                return 0;
+        }
+        w->pending_job = 0;
+        r = read_properties(w, reply, unit_field, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot parse the state of %s: %s", w->name, STRERROR(r));
+                return 0;
+        }
+        if (w->load_state && strcmp(w->load_state, "not-found") == 0) {
+                UnitOutcome o = { .gone = true };
+                unit_watch_finish(w, &o);
+                return 0;
+        }
+        if (w->again) {
+                w->again = false;
+                unit_watch_query(w, SYSTEMD_UNIT_INTERFACE);
+                return 0;
+        }
+        if (unit_has_ended(w))
+                unit_watch_query(w, SYSTEMD_SERVICE_INTERFACE);
+        return 0;
+}
+
+static void unit_watch_query(UnitWatch *w, const char *interface) {
+        int r;
+
+        assert(!w->query);
+        r = sd_bus_call_method_async(w->bus, &w->query, SYSTEMD_BUS_NAME, w->path, PROPERTIES_INTERFACE, "GetAll",
+                                     strcmp(interface, SYSTEMD_UNIT_INTERFACE) == 0 ? on_unit_properties
+                                                                                   : on_service_properties,
+                                     w, "s", interface);
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask systemd about %s: %s", w->name, STRERROR(r));
+}
+
+void unit_watch_check(UnitWatch *w) {
+        if (w->done)
+                return;
+        if (w->query) {
+                w->again = true;
+                return;
+        }
+        unit_watch_query(w, SYSTEMD_UNIT_INTERFACE);
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        unit_watch_check(userdata);
+        return 0;
+}
+
+int unit_watch_new(sd_bus *bus, const char *name, UnitDoneFunc done, void *userdata, UnitWatch **ret) {
+        UnitWatch *w;
+        int r;
+
+        w = g_new0(UnitWatch, 1);
+        w->bus = sd_bus_ref(bus);
+        w->name = g_strdup(name);
+        w->callback = done;
+        w->userdata = userdata;
+        r = sd_bus_path_encode(SYSTEMD_PATH "/unit", name, &w->path);
+        if (r < 0) {
+                unit_watch_free(w);
+                return r;
+        }
+        /* Asynchronous, but the bus applies it before anything we send
+         * after it (a StartTransientUnit, say). */
+        r = sd_bus_match_signal_async(bus, &w->match, SYSTEMD_BUS_NAME, w->path, PROPERTIES_INTERFACE,
+                                      "PropertiesChanged", on_properties_changed, NULL, w);
+        if (r < 0) {
+                unit_watch_free(w);
+                return log_error_errno(r, "Cannot watch unit %s: %s", name, STRERROR(r));
+        }
+        *ret = w;
+        return 0;
+}
+
+UnitWatch *unit_watch_free(UnitWatch *w) {
+        if (!w)
+                return NULL;
+        sd_bus_slot_unref(w->match);
+        sd_bus_slot_unref(w->query);
+        sd_bus_unref(w->bus);
+        g_free(w->name);
+        free(w->path);          /* from sd-bus: malloc() */
+        g_free(w->load_state);
+        g_free(w->active_state);
+        g_free(w->sub_state);
+        g_free(w);
+        return NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+/* Talking to systemd (org.freedesktop.systemd1) about the transient units
+ * the daemon starts: starting them, stopping them, and learning how they
+ * ended. Every call is asynchronous. */
+
+#define SYSTEMD_BUS_NAME "org.freedesktop.systemd1"
+
+/* Asks systemd to send unit signals (it sends none to a bus nobody
+ * subscribed on). */
+int systemd_subscribe(sd_bus *bus);
+
+/* StartTransientUnit(name, "fail", properties, {}): fill() appends the
+ * properties, each as an "(sv)"; reply() gets systemd's answer. */
+typedef int (*UnitPropertiesFunc)(sd_bus_message *m, void *userdata);
+int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
+                         sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot);
+
+/* StopUnit(name, "replace") and ResetFailedUnit(name), answers only logged. */
+int unit_stop(sd_bus *bus, const char *name);
+int unit_reset_failed(sd_bus *bus, const char *name);
+
+/* How a unit ended. A unit has ended when it has no job pending and is
+ * failed, inactive, or active but exited (RemainAfterExit=yes). */
+typedef struct UnitOutcome {
+        bool gone;                      /* systemd knows no such unit (any more) */
+        const char *active_state;       /* "failed", "inactive" or "active" */
+        const char *sub_state;
+        const char *result;             /* Service Result=: "success", "exit-code", "signal", "timeout", … */
+        int32_t exec_main_code;         /* CLD_EXITED, CLD_KILLED or CLD_DUMPED; 0 = did not run */
+        int32_t exec_main_status;       /* exit status or signal number */
+        uint64_t runtime_max_usec;
+        uint64_t memory_max;
+        uint64_t tasks_max;
+} UnitOutcome;
+
+/* Follows one unit until it has ended (looking at once, then on each of
+ * its PropertiesChanged signals) and calls done() once. The watch may be
+ * freed in done(). */
+typedef struct UnitWatch UnitWatch;
+typedef void (*UnitDoneFunc)(UnitWatch *w, const UnitOutcome *o, void *userdata);
+int unit_watch_new(sd_bus *bus, const char *name, UnitDoneFunc done, void *userdata, UnitWatch **ret);
+/* Looks again now (after starting the unit, say). */
+void unit_watch_check(UnitWatch *w);
+UnitWatch *unit_watch_free(UnitWatch *w);
