@@ -525,12 +525,17 @@ void manager_resume_jobs(Manager *m) {
                 Job *j = running->pdata[i];
                 int r;
 
-                job_log(j, "The daemon restarted; picking the job up again.");
+                /* resume() shares the log again first: written to before, it
+                 * could be cut while the kind's unit still appends to it. */
+                r = j->kind->resume(j);
+                if (r < 0) {
+                        if (j->state == JOB_RUNNING)
+                                job_finish(j, r, "Cannot pick the job up after a restart of the daemon: %s", STRERROR(r));
+                        continue;
+                }
+                job_log(j, "The daemon restarted; picked the job up again.");
                 log_info("Job %" G_GUINT64_FORMAT " (%s on %s) picked up again after a restart.",
                          j->id, j->kind_name, j->target);
-                r = j->kind->resume(j);
-                if (r < 0 && j->state == JOB_RUNNING)
-                        job_finish(j, r, "Cannot pick the job up after a restart of the daemon: %s", STRERROR(r));
         }
 }
 

@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "config.h"
 #include "config-file.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+#define TIB (UINT64_C(1) << 40)
 
 static char *make_dir(void) {
         g_autoptr(GError) error = NULL;
@@ -90,11 +100,290 @@ static void test_broken_file_skipped(void) {
         remove_dir(dir);
 }
 
+static void assert_script_defaults(const Config *c) {
+        g_assert_cmpuint(c->script_runtime_max_sec, ==, 3600);
+        g_assert_cmpuint(c->script_memory_max, ==, GIB);
+        g_assert_cmpuint(c->script_cpu_quota_percent, ==, 100);
+        g_assert_cmpuint(c->script_tasks_max, ==, 512);
+        g_assert_cmpstr(c->script_resolv_conf, ==, L4M_PKGDATADIR "/resolv.conf");
+}
+
+/* Loads a configuration whose only setting is one line in [Script]. */
+static Config *load_script_line(const char *dir, const char *line) {
+        g_autofree char *text = g_strdup_printf("[Script]\n%s\n", line);
+
+        put(dir, "left4me.conf", text);
+        return config_load(dir);
+}
+
+static void test_script_defaults(void) {
+        g_autofree char *dir = make_dir();
+        g_autoptr(Config) loaded = config_load(dir);
+        g_autoptr(Config) builtin = config_new_default();
+        g_autoptr(Config) empty = NULL;
+
+        assert_script_defaults(loaded);
+        assert_script_defaults(builtin);
+        /* An empty [Script] section changes nothing either. */
+        empty = load_script_line(dir, "");
+        assert_script_defaults(empty);
+        remove_dir(dir);
+}
+
+typedef enum {
+        F_RUNTIME,
+        F_MEMORY,
+        F_CPU,
+        F_TASKS,
+} ScriptField;
+
+static uint64_t script_field(const Config *c, ScriptField f) {
+        switch (f) {
+        case F_RUNTIME:
+                return c->script_runtime_max_sec;
+        case F_MEMORY:
+                return c->script_memory_max;
+        case F_CPU:
+                return c->script_cpu_quota_percent;
+        case F_TASKS:
+                return c->script_tasks_max;
+        }
+        g_assert_not_reached();
+}
+
+static void test_script_valid_values(void) {
+        static const struct {
+                const char *line;
+                ScriptField field;
+                uint64_t expected;
+        } cases[] = {
+                { "RuntimeMaxSec=1", F_RUNTIME, 1 },
+                { "RuntimeMaxSec=60", F_RUNTIME, 60 },
+                { "RuntimeMaxSec=604800", F_RUNTIME, 604800 },
+                { "MemoryMax=1048576", F_MEMORY, MIB },                 /* the minimum, in bytes */
+                { "MemoryMax=1024K", F_MEMORY, MIB },
+                { "MemoryMax=2048k", F_MEMORY, 2 * MIB },
+                { "MemoryMax=1M", F_MEMORY, MIB },
+                { "MemoryMax=512M", F_MEMORY, 512 * MIB },
+                { "MemoryMax=768m", F_MEMORY, 768 * MIB },
+                { "MemoryMax=2G", F_MEMORY, 2 * GIB },
+                { "MemoryMax=4g", F_MEMORY, 4 * GIB },
+                { "MemoryMax=1024G", F_MEMORY, TIB },
+                { "MemoryMax=1T", F_MEMORY, TIB },                      /* the maximum */
+                { "MemoryMax=1t", F_MEMORY, TIB },
+                { "MemoryMax=1099511627776", F_MEMORY, TIB },
+                { "MemoryMax=infinity", F_MEMORY, UINT64_MAX },
+                { "MemoryMax = 3G ", F_MEMORY, 3 * GIB },               /* blanks around are fine */
+                { "CPUQuota=1%", F_CPU, 1 },
+                { "CPUQuota=50%", F_CPU, 50 },
+                { "CPUQuota=250%", F_CPU, 250 },
+                { "CPUQuota=100000%", F_CPU, 100000 },
+                { "TasksMax=8", F_TASKS, 8 },
+                { "TasksMax=4096", F_TASKS, 4096 },
+                { "TasksMax=1000000", F_TASKS, 1000000 },
+                { "TasksMax=infinity", F_TASKS, UINT64_MAX },
+        };
+        g_autofree char *dir = make_dir();
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(Config) c = load_script_line(dir, cases[i].line);
+
+                g_test_message("%s", cases[i].line);
+                g_assert_cmpuint(script_field(c, cases[i].field), ==, cases[i].expected);
+                /* and nothing else moved */
+                if (cases[i].field != F_RUNTIME)
+                        g_assert_cmpuint(c->script_runtime_max_sec, ==, 3600);
+                if (cases[i].field != F_MEMORY)
+                        g_assert_cmpuint(c->script_memory_max, ==, GIB);
+                if (cases[i].field != F_CPU)
+                        g_assert_cmpuint(c->script_cpu_quota_percent, ==, 100);
+                if (cases[i].field != F_TASKS)
+                        g_assert_cmpuint(c->script_tasks_max, ==, 512);
+                g_assert_cmpstr(c->script_resolv_conf, ==, L4M_PKGDATADIR "/resolv.conf");
+        }
+
+        {
+                g_autoptr(Config) c = load_script_line(dir, "ResolvConf=/etc/left4me/resolv.conf");
+                g_assert_cmpstr(c->script_resolv_conf, ==, "/etc/left4me/resolv.conf");
+        }
+        {
+                /* All at once, and a drop-in overrides the main file. */
+                g_autoptr(Config) c = NULL;
+
+                put(dir, "left4me.conf",
+                    "[Script]\nRuntimeMaxSec=120\nMemoryMax=256M\nCPUQuota=200%\nTasksMax=64\n"
+                    "ResolvConf=/srv/resolv.conf\n");
+                put(dir, "left4me.conf.d/50-script.conf", "[Script]\nMemoryMax=infinity\nTasksMax=128\n");
+                c = config_load(dir);
+                g_assert_cmpuint(c->script_runtime_max_sec, ==, 120);
+                g_assert_cmpuint(c->script_memory_max, ==, UINT64_MAX);
+                g_assert_cmpuint(c->script_cpu_quota_percent, ==, 200);
+                g_assert_cmpuint(c->script_tasks_max, ==, 128);
+                g_assert_cmpstr(c->script_resolv_conf, ==, "/srv/resolv.conf");
+        }
+        remove_dir(dir);
+}
+
+static void test_script_invalid_values_keep_defaults(void) {
+        static const char *const lines[] = {
+                "RuntimeMaxSec=0",
+                "RuntimeMaxSec=-1",
+                "RuntimeMaxSec=604801",
+                "RuntimeMaxSec=1h",
+                "RuntimeMaxSec=infinity",
+                "RuntimeMaxSec=",
+                "MemoryMax=12Q",
+                "MemoryMax=-1",
+                "MemoryMax=-1G",
+                "MemoryMax=0",
+                "MemoryMax=0K",
+                "MemoryMax=1G5",
+                "MemoryMax=1.5G",
+                "MemoryMax=1 G",
+                "MemoryMax=1GB",
+                "MemoryMax=1GiB",
+                "MemoryMax=G",
+                "MemoryMax=K",
+                "MemoryMax=",
+                "MemoryMax=1048575",                    /* one byte under 1 MiB */
+                "MemoryMax=1023K",
+                "MemoryMax=1025G",                      /* over 1 TiB */
+                "MemoryMax=2T",
+                "MemoryMax=1099511627777",
+                "MemoryMax=99999999999T",               /* overflows when shifted */
+                "MemoryMax=16777216T",                  /* 2^64 exactly */
+                "MemoryMax=17592186044416M",
+                "MemoryMax=18446744073709551615",       /* UINT64_MAX spelled out: over the maximum */
+                "MemoryMax=99999999999999999999999",
+                "MemoryMax=Infinity",
+                "MemoryMax=infinityK",
+                "MemoryMax=0x100000",
+                "CPUQuota=50",
+                "CPUQuota=%",
+                "CPUQuota=0%",
+                "CPUQuota=-5%",
+                "CPUQuota=100001%",
+                "CPUQuota=4294967397%",                 /* 2^32 + 101: must not wrap to 101 */
+                "CPUQuota=150",
+                "CPUQuota=50%%",
+                "CPUQuota=1.5%",
+                "CPUQuota=5 0%",
+                "CPUQuota=infinity",
+                "CPUQuota=",
+                "TasksMax=0",
+                "TasksMax=7",
+                "TasksMax=-1",
+                "TasksMax=1000001",
+                "TasksMax=512K",
+                "TasksMax=Infinity",
+                "TasksMax=18446744073709551616",
+                "TasksMax=",
+                "ResolvConf=resolv.conf",
+                "ResolvConf=./resolv.conf",
+                "ResolvConf=~/resolv.conf",
+                "ResolvConf=",
+        };
+        g_autofree char *dir = make_dir();
+        g_autofree char *long_path = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+                g_autoptr(Config) c = load_script_line(dir, lines[i]);
+
+                g_test_message("%s", lines[i]);
+                assert_script_defaults(c);
+        }
+
+        {
+                g_autofree char *filler = g_strnfill(4100, 'a');
+                g_autofree char *line = NULL;
+                g_autoptr(Config) c = NULL;
+
+                long_path = g_strconcat("/", filler, NULL);
+                line = g_strconcat("ResolvConf=", long_path, NULL);
+                c = load_script_line(dir, line);
+                assert_script_defaults(c);
+        }
+
+        {
+                /* A bad drop-in keeps what the main file said, not the default. */
+                g_autoptr(Config) c = NULL;
+
+                put(dir, "left4me.conf",
+                    "[Script]\nRuntimeMaxSec=90\nMemoryMax=2G\nCPUQuota=300%\nTasksMax=infinity\n"
+                    "ResolvConf=/srv/resolv.conf\n");
+                put(dir, "left4me.conf.d/50-bad.conf",
+                    "[Script]\nRuntimeMaxSec=0\nMemoryMax=12Q\nCPUQuota=infinity\nTasksMax=1\n"
+                    "ResolvConf=relative\n");
+                c = config_load(dir);
+                g_assert_cmpuint(c->script_runtime_max_sec, ==, 90);
+                g_assert_cmpuint(c->script_memory_max, ==, 2 * GIB);
+                g_assert_cmpuint(c->script_cpu_quota_percent, ==, 300);
+                g_assert_cmpuint(c->script_tasks_max, ==, UINT64_MAX);
+                g_assert_cmpstr(c->script_resolv_conf, ==, "/srv/resolv.conf");
+        }
+        remove_dir(dir);
+}
+
+/* config_load() with stderr captured. */
+static Config *load_capturing_stderr(const char *dir, char **ret_stderr) {
+        g_autofree char *path = g_build_filename(dir, "stderr", NULL);
+        int saved, fd;
+        Config *c;
+
+        fflush(stderr);
+        saved = dup(STDERR_FILENO);
+        g_assert_cmpint(saved, >=, 0);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
+        close(fd);
+
+        c = config_load(dir);
+
+        fflush(stderr);
+        g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+        close(saved);
+        g_assert_true(g_file_get_contents(path, ret_stderr, NULL, NULL));
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        return c;
+}
+
+/* Each bad value is named in a warning. */
+static void test_script_invalid_values_warned(void) {
+        static const char *const keys[] = { "RuntimeMaxSec", "MemoryMax", "CPUQuota", "TasksMax", "ResolvConf" };
+        g_autofree char *dir = make_dir();
+        g_autofree char *err = NULL;
+        g_autoptr(Config) c = NULL;
+
+        put(dir, "left4me.conf",
+            "[Script]\nRuntimeMaxSec=0\nMemoryMax=1G5\nCPUQuota=150\nTasksMax=infinityx\n"
+            "ResolvConf=etc/resolv.conf\n");
+        c = load_capturing_stderr(dir, &err);
+        assert_script_defaults(c);
+        for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+                g_autofree char *warning = g_strdup_printf("invalid value for %s= in [Script], ignored.", keys[i]);
+                g_assert_nonnull(strstr(err, warning));
+        }
+        g_clear_pointer(&err, g_free);
+        g_clear_pointer(&c, config_free);
+
+        /* and good values are not */
+        put(dir, "left4me.conf", "[Script]\nRuntimeMaxSec=10\nMemoryMax=2G\nCPUQuota=150%\nTasksMax=infinity\n"
+            "ResolvConf=/etc/resolv.conf\n");
+        c = load_capturing_stderr(dir, &err);
+        g_assert_cmpstr(err, ==, "");
+        remove_dir(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/config/defaults", test_defaults);
         g_test_add_func("/config/file-and-dropins", test_file_and_dropins);
         g_test_add_func("/config/bad-values-keep-defaults", test_bad_values_keep_defaults);
         g_test_add_func("/config/broken-file-skipped", test_broken_file_skipped);
+        g_test_add_func("/config/script/defaults", test_script_defaults);
+        g_test_add_func("/config/script/valid-values", test_script_valid_values);
+        g_test_add_func("/config/script/invalid-values-keep-defaults", test_script_invalid_values_keep_defaults);
+        g_test_add_func("/config/script/invalid-values-warned", test_script_invalid_values_warned);
         return g_test_run();
 }

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -43,6 +49,14 @@ static void test_rm_rf_keeps_link_targets(void) {
         write_file(deepfile);
         g_assert_cmpint(symlink(outside, dirlink), ==, 0);
         g_assert_cmpint(symlink(secret, filelink), ==, 0);
+        {
+                /* dangling, and a link pointing at itself */
+                g_autofree char *dangling = g_build_filename(tree, "a", "dangling", NULL);
+                g_autofree char *loop = g_build_filename(tree, "a", "loop", NULL);
+
+                g_assert_cmpint(symlink("no-such-file", dangling), ==, 0);
+                g_assert_cmpint(symlink("loop", loop), ==, 0);
+        }
         g_assert_cmpint(g_mkdir_with_parents(ro, 0500), ==, 0);  /* not writable: still removed (we own it) */
 
         fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -51,6 +65,7 @@ static void test_rm_rf_keeps_link_targets(void) {
 
         g_assert_false(g_file_test(tree, G_FILE_TEST_EXISTS));
         g_assert_true(g_file_test(secret, G_FILE_TEST_IS_REGULAR));
+        g_assert_true(g_file_test(outside, G_FILE_TEST_IS_DIR));
 
         /* A symlink given as the top entry is removed itself, not followed. */
         g_assert_cmpint(symlink(outside, tree), ==, 0);
@@ -153,10 +168,182 @@ static void test_parse_id(void) {
         g_assert_cmpint(parse_id(NULL, &v), ==, -EINVAL);
 }
 
+/* The mount tests run in a child with a mount namespace of its own; it
+ * reports by exit status (a failed g_assert there would confuse TAP). */
+#define CHILD_SKIP 77
+
+#define CHILD_CHECK(cond)                                                               \
+        do {                                                                            \
+                if (!(cond)) {                                                          \
+                        fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n",         \
+                                __FILE__, __LINE__, #cond, errno);                      \
+                        _exit(1);                                                       \
+                }                                                                       \
+        } while (0)
+
+static bool exists_at(int dir_fd, const char *path) {
+        return faccessat(dir_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Entries in a directory besides . and .., or -1. */
+static int count_entries_at(int dir_fd, const char *path) {
+        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
+        if (fd < 0)
+                return -1;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -1;
+        }
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void write_file_at(int dir_fd, const char *path) {
+        _cleanup_close_ int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+        CHILD_CHECK(fd >= 0);
+        CHILD_CHECK(write(fd, "x", 1) == 1);
+}
+
+static bool kernel_reports_mount_root(int fd) {
+        struct statx stx;
+
+        return statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, &stx) == 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* In the child: a tree with a bind mount of a directory of the same file
+ * system inside it, one on top of it, and a tmpfs inside it. */
+static int rm_rf_mounts_child(const char *tmp) {
+        _cleanup_close_ int fd = -1;
+        g_autofree char *victim = g_build_filename(tmp, "victim", NULL);
+        g_autofree char *mnt = g_build_filename(tmp, "tree", "a", "mnt", NULL);
+        g_autofree char *top = g_build_filename(tmp, "top", NULL);
+        g_autofree char *tmpfs = g_build_filename(tmp, "other", "t", NULL);
+
+        if (unshare(CLONE_NEWNS) < 0)
+                return CHILD_SKIP;      /* e.g. no CAP_SYS_ADMIN in this container */
+        CHILD_CHECK(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0);
+
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHILD_CHECK(fd >= 0);
+        if (!kernel_reports_mount_root(fd))
+                return CHILD_SKIP;      /* before Linux 5.8 */
+
+        /* victim/ with a file, outside the tree */
+        CHILD_CHECK(mkdirat(fd, "victim", 0755) == 0);
+        write_file_at(fd, "victim/precious");
+        CHILD_CHECK(mkdirat(fd, "victim/sub", 0755) == 0);
+        write_file_at(fd, "victim/sub/also-precious");
+
+        /* tree/: files, directories, and the victim bound onto tree/a/mnt */
+        CHILD_CHECK(mkdirat(fd, "tree", 0755) == 0);
+        write_file_at(fd, "tree/file");
+        CHILD_CHECK(mkdirat(fd, "tree/sub", 0755) == 0);
+        CHILD_CHECK(mkdirat(fd, "tree/sub/deeper", 0755) == 0);
+        write_file_at(fd, "tree/sub/deeper/file");
+        CHILD_CHECK(mkdirat(fd, "tree/a", 0755) == 0);
+        write_file_at(fd, "tree/a/x");
+        CHILD_CHECK(mkdirat(fd, "tree/a/mnt", 0755) == 0);
+        CHILD_CHECK(mkdirat(fd, "tree/z", 0755) == 0);
+        write_file_at(fd, "tree/z/y");
+        CHILD_CHECK(mount(victim, mnt, "none", MS_BIND, NULL) == 0);
+        CHILD_CHECK(exists_at(fd, "tree/a/mnt/precious"));
+
+        CHILD_CHECK(rm_rf_at(fd, "tree") == -EXDEV);
+        /* The mount and what is in it are untouched... */
+        CHILD_CHECK(exists_at(fd, "victim/precious"));
+        CHILD_CHECK(exists_at(fd, "victim/sub/also-precious"));
+        CHILD_CHECK(exists_at(fd, "tree/a/mnt/precious"));
+        CHILD_CHECK(count_entries_at(fd, "victim") == 2);
+        /* ...everything else is gone; only the way to the mount point stays. */
+        CHILD_CHECK(count_entries_at(fd, "tree") == 1);
+        CHILD_CHECK(exists_at(fd, "tree/a"));
+        CHILD_CHECK(count_entries_at(fd, "tree/a") == 1);
+        CHILD_CHECK(exists_at(fd, "tree/a/mnt"));
+        CHILD_CHECK(!exists_at(fd, "tree/file"));
+        CHILD_CHECK(!exists_at(fd, "tree/sub"));
+        CHILD_CHECK(!exists_at(fd, "tree/z"));
+        CHILD_CHECK(!exists_at(fd, "tree/a/x"));
+
+        /* Once unmounted, the rest goes too; the victim stays. */
+        CHILD_CHECK(umount2(mnt, MNT_DETACH) == 0);
+        CHILD_CHECK(rm_rf_at(fd, "tree") == 0);
+        CHILD_CHECK(!exists_at(fd, "tree"));
+        CHILD_CHECK(exists_at(fd, "victim/precious"));
+
+        /* A bind mount as the top entry: nothing is removed. */
+        CHILD_CHECK(mkdirat(fd, "top", 0755) == 0);
+        CHILD_CHECK(mount(victim, top, "none", MS_BIND, NULL) == 0);
+        CHILD_CHECK(rm_rf_at(fd, "top") == -EXDEV);
+        CHILD_CHECK(exists_at(fd, "top/precious"));
+        CHILD_CHECK(exists_at(fd, "victim/sub/also-precious"));
+        CHILD_CHECK(umount2(top, MNT_DETACH) == 0);
+
+        /* Another file system inside the tree: left in place as well. */
+        CHILD_CHECK(mkdirat(fd, "other", 0755) == 0);
+        CHILD_CHECK(mkdirat(fd, "other/t", 0755) == 0);
+        write_file_at(fd, "other/file");
+        CHILD_CHECK(mount("tmpfs", tmpfs, "tmpfs", 0, "size=1m") == 0);
+        write_file_at(fd, "other/t/on-tmpfs");
+        CHILD_CHECK(rm_rf_at(fd, "other") == -EXDEV);
+        CHILD_CHECK(exists_at(fd, "other/t/on-tmpfs"));
+        CHILD_CHECK(!exists_at(fd, "other/file"));
+        CHILD_CHECK(umount2(tmpfs, MNT_DETACH) == 0);
+        return 0;
+}
+
+static void test_rm_rf_stops_at_mounts(void) {
+        g_autofree char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        int status;
+        pid_t pid;
+
+        if (geteuid() != 0) {
+                g_test_skip("needs root (a mount namespace and bind mounts)");
+                return;
+        }
+        tmp = make_tmp();
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                int r = rm_rf_mounts_child(tmp);
+
+                g_clear_pointer(&tmp, g_free);
+                _exit(r);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+
+        /* The namespace, and its mounts, went with the child. */
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
+                g_test_skip("no mount namespace, or no STATX_ATTR_MOUNT_ROOT");
+        else {
+                g_assert_true(WIFEXITED(status));
+                g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        }
+        g_assert_cmpint(rm_rf_at(fd, "victim"), ==, 0);
+        (void) rm_rf_at(fd, "top");
+        (void) rm_rf_at(fd, "tree");
+        (void) rm_rf_at(fd, "other");
+        g_assert_cmpint(count_entries_at(fd, "."), ==, 0);
+        g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/fs/rm-rf/keeps-link-targets", test_rm_rf_keeps_link_targets);
         g_test_add_func("/fs/rm-rf/deep-trees", test_rm_rf_deep_trees);
+        g_test_add_func("/fs/rm-rf/stops-at-mounts", test_rm_rf_stops_at_mounts);
         g_test_add_func("/fs/open-or-create-dir", test_open_or_create_dir);
         g_test_add_func("/fs/parse-id", test_parse_id);
         return g_test_run();

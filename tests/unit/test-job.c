@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -20,6 +23,10 @@
 
 static unsigned running_now, running_peak, started_total;
 static GArray *start_order;
+/* The most jobs of one kind seen running at once, by kind name. */
+static GHashTable *kind_peak;
+static unsigned resume_calls;
+static int resume_error;        /* what the test kinds' resume() returns */
 
 typedef struct Work {
         Job *job;
@@ -40,10 +47,25 @@ static int on_work_done(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static unsigned count_running_of(Manager *m, const JobKind *kind) {
+        GHashTableIter it;
+        gpointer v;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((Job *) v)->state == JOB_RUNNING && ((Job *) v)->kind == kind)
+                        n++;
+        return n;
+}
+
 static int work_start(Job *j) {
         Work *w = j->data;
+        unsigned of_kind = count_running_of(j->manager, j->kind);
         int r;
 
+        if (of_kind > GPOINTER_TO_UINT(g_hash_table_lookup(kind_peak, j->kind->name)))
+                g_hash_table_insert(kind_peak, (gpointer) j->kind->name, GUINT_TO_POINTER(of_kind));
         w->job = j;
         running_now++;
         started_total++;
@@ -88,6 +110,75 @@ static const JobKind oneshot_kind = {
         .free_data = work_free,
 };
 
+/* One at a time, whatever [Jobs] MaxRunning says. */
+static const JobKind serial_kind = {
+        .name = "test-serial",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .start = work_start,
+        .cancel = work_cancel,
+        .free_data = work_free,
+        .max_running = 1,
+};
+
+/* Work outside the daemon, found again after a restart: resume() sets the
+ * timer up anew (the work "was still going"). */
+static int timer_resume(Job *j) {
+        Work *w;
+        int r;
+
+        resume_calls++;
+        j->data = w = g_new0(Work, 1);  /* freed by the engine on every path */
+        if (resume_error < 0)
+                return resume_error;
+        w->job = j;
+        r = sd_event_add_time_relative(j->manager->event, &w->timer, CLOCK_MONOTONIC, WORK_USEC, 0, on_work_done, w);
+        if (r >= 0)
+                running_now++;
+        return r;
+}
+
+static const JobKind resume_kind = {
+        .name = "test-resume",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .start = work_start,
+        .cancel = work_cancel,
+        .restore = work_restore,
+        .resume = timer_resume,
+        .free_data = work_free,
+};
+
+/* Another process (the test, as a unit would) appends to the log; the job
+ * ends when the test calls job_finish(). */
+static int shared_start(Job *j) {
+        Work *w = j->data;
+
+        w->job = j;
+        running_now++;
+        return job_log_share(j);
+}
+
+static int shared_resume(Job *j) {
+        Work *w;
+
+        resume_calls++;
+        j->data = w = g_new0(Work, 1);
+        if (resume_error < 0)
+                return resume_error;
+        w->job = j;
+        running_now++;
+        return job_log_share(j);
+}
+
+static const JobKind shared_kind = {
+        .name = "test-shared",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .start = shared_start,
+        .cancel = work_cancel,
+        .restore = work_restore,
+        .resume = shared_resume,
+        .free_data = work_free,
+};
+
 static char *state_dir;
 
 static Manager *manager_up(unsigned max_running) {
@@ -97,6 +188,9 @@ static Manager *manager_up(unsigned max_running) {
         m->config->jobs_max_running = max_running;
         manager_register_job_kind(m, &test_kind);
         manager_register_job_kind(m, &oneshot_kind);
+        manager_register_job_kind(m, &serial_kind);
+        manager_register_job_kind(m, &resume_kind);
+        manager_register_job_kind(m, &shared_kind);
         g_assert_cmpint(manager_load(m), ==, 0);
         return m;
 }
@@ -106,8 +200,10 @@ static void setup(void) {
 
         state_dir = g_dir_make_tmp("l4m-job-XXXXXX", &error);
         g_assert_no_error(error);
-        running_now = running_peak = started_total = 0;
+        running_now = running_peak = started_total = resume_calls = 0;
+        resume_error = 0;
         start_order = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        kind_peak = g_hash_table_new(g_str_hash, g_str_equal);
 }
 
 static void teardown(void) {
@@ -117,6 +213,7 @@ static void teardown(void) {
         g_assert_cmpint(rm_rf_at(fd, base), ==, 0);
         g_clear_pointer(&state_dir, g_free);
         g_array_unref(start_order);
+        g_hash_table_unref(kind_peak);
 }
 
 static Job *submit(Manager *m, const JobKind *kind, const char *target) {
@@ -443,6 +540,605 @@ static void test_log_follow_and_cut(void) {
         teardown();
 }
 
+static unsigned peak_of(const JobKind *kind) {
+        return GPOINTER_TO_UINT(g_hash_table_lookup(kind_peak, kind->name));
+}
+
+/* A kind with max_running = 1 runs its jobs one after another, while jobs
+ * of other kinds submitted later still start beside it. */
+static void test_kind_cap(void) {
+        g_autoptr(Manager) m = NULL;
+        Job *s1, *s2, *s3, *o1, *o2;
+
+        setup();
+        m = manager_up(4);
+        s1 = submit(m, &serial_kind, "overlay:1");
+        s2 = submit(m, &serial_kind, "overlay:2");
+        o1 = submit(m, &test_kind, "overlay:3");
+        s3 = submit(m, &serial_kind, "overlay:4");
+        o2 = submit(m, &test_kind, "overlay:5");
+
+        run_until(m, first_running);
+        /* One dispatch: the first serial job and both others, not the rest. */
+        g_assert_cmpint(s1->state, ==, JOB_RUNNING);
+        g_assert_cmpint(s2->state, ==, JOB_QUEUED);
+        g_assert_cmpint(s3->state, ==, JOB_QUEUED);
+        g_assert_cmpint(o1->state, ==, JOB_RUNNING);
+        g_assert_cmpint(o2->state, ==, JOB_RUNNING);
+        g_assert_cmpuint(running_now, ==, 3);
+
+        run_until(m, all_finished);
+        g_assert_cmpuint(started_total, ==, 5);
+        g_assert_cmpuint(peak_of(&serial_kind), ==, 1);
+        g_assert_cmpuint(peak_of(&test_kind), ==, 2);
+        g_assert_cmpuint(running_peak, ==, 3);  /* never four: only one serial job fits */
+
+        /* Submission order within the kind; the others did not wait. */
+        g_assert_cmpuint(start_order->len, ==, 5);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 0), ==, s1->id);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 1), ==, o1->id);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 2), ==, o2->id);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 3), ==, s2->id);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 4), ==, s3->id);
+        g_assert_cmpuint(s2->started, >=, s1->finished);
+        g_assert_cmpuint(s3->started, >=, s2->finished);
+        g_assert_cmpint(s1->state, ==, JOB_SUCCEEDED);
+        g_assert_cmpint(s2->state, ==, JOB_SUCCEEDED);
+        g_assert_cmpint(s3->state, ==, JOB_SUCCEEDED);
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
+/* The per-kind cap counts within [Jobs] MaxRunning, not beside it. */
+static void test_kind_cap_within_global(void) {
+        g_autoptr(Manager) m = NULL;
+        Job *o1, *s1, *s2;
+
+        setup();
+        m = manager_up(1);
+        o1 = submit(m, &test_kind, "overlay:1");
+        s1 = submit(m, &serial_kind, "overlay:2");
+        s2 = submit(m, &serial_kind, "overlay:3");
+        run_until(m, first_running);
+        g_assert_cmpint(o1->state, ==, JOB_RUNNING);
+        g_assert_cmpint(s1->state, ==, JOB_QUEUED);
+        run_until(m, all_finished);
+        g_assert_cmpuint(running_peak, ==, 1);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 1), ==, s1->id);
+        g_assert_cmpuint(g_array_index(start_order, uint64_t, 2), ==, s2->id);
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
+static bool job_is_running(Manager *m) {
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((Job *) v)->state == JOB_RUNNING)
+                        return true;
+        return false;
+}
+
+/* A running job of a kind with resume() that the daemon lost; returns its id. */
+static uint64_t leave_running(const JobKind *kind, const char *target) {
+        Manager *m = manager_up(2);
+        uint64_t id = submit(m, kind, target)->id;
+
+        run_until(m, job_is_running);
+        manager_free(m);        /* no job_finish: as after SIGKILL */
+        running_now = 0;
+        return id;
+}
+
+static void test_resume(void) {
+        Manager *m;
+        Job *j, *other;
+        uint64_t id;
+
+        setup();
+        id = leave_running(&resume_kind, "overlay:1");
+
+        m = manager_up(1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_nonnull(j);
+        /* Still running, not queued again nor failed, and not touched
+         * before manager_resume_jobs(). */
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        g_assert_null(j->data);
+        g_assert_cmpuint(resume_calls, ==, 0);
+        g_assert_cmpint(j->log_fd, >=, 0);
+
+        /* It holds its slot: a new job waits for it. */
+        other = submit(m, &test_kind, "overlay:2");
+        for (unsigned i = 0; i < 5; i++)
+                g_assert_cmpint(sd_event_run(m->event, 0), >=, 0);
+        g_assert_cmpint(other->state, ==, JOB_QUEUED);
+        g_assert_cmpuint(resume_calls, ==, 0);
+
+        manager_resume_jobs(m);
+        g_assert_cmpuint(resume_calls, ==, 1);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        g_assert_nonnull(j->data);
+        manager_resume_jobs(m);                 /* only once */
+        g_assert_cmpuint(resume_calls, ==, 1);
+
+        run_until(m, all_finished);
+        g_assert_cmpint(j->state, ==, JOB_SUCCEEDED);
+        g_assert_cmpuint(j->attempts, ==, 1);   /* resumed, not started again */
+        g_assert_cmpstr(j->message, ==, "Done.");
+        g_assert_cmpint(other->state, ==, JOB_SUCCEEDED);
+        g_assert_cmpuint(other->started, >=, j->finished);
+        {
+                g_autofree char *log = read_log(id);
+                const char *started = strstr(log, "Started (attempt 1).");
+                const char *picked = strstr(log, "The daemon restarted; picked the job up again.");
+                const char *finished = strstr(log, "Finished: succeeded: Done.");
+
+                g_assert_nonnull(started);
+                g_assert_nonnull(picked);
+                g_assert_nonnull(finished);
+                g_assert_true(started < picked && picked < finished);
+                g_assert_null(strstr(log, "Started (attempt 2)"));
+        }
+        manager_free(m);
+
+        /* The outcome is in the store too. */
+        m = manager_up(1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_SUCCEEDED);
+        manager_resume_jobs(m);
+        g_assert_cmpuint(resume_calls, ==, 1);
+        manager_free(m);
+        teardown();
+}
+
+/* A RUNNING row put straight into the store, as a daemon that died left it. */
+static uint64_t insert_running_row(const JobKind *kind, const char *target) {
+        uint64_t now = (uint64_t) g_get_real_time(), id = 0;
+        StoreJob row = {
+                .kind = kind->name,
+                .target = target,
+                .owner = "alice",
+                .state = "running",
+                .attempts = 1,
+                .created = now,
+                .started = now,
+        };
+        Manager *m = manager_up(1);
+
+        g_assert_cmpint(store_job_insert(m->db, &row, &id), ==, 0);
+        manager_free(m);
+        return id;
+}
+
+static void test_resume_failure(void) {
+        g_autofree char *expected = NULL;
+        Manager *m;
+        Job *j;
+        uint64_t id;
+
+        setup();
+        id = insert_running_row(&resume_kind, "overlay:1");
+
+        m = manager_up(1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        resume_error = -EIO;
+        manager_resume_jobs(m);
+        g_assert_cmpuint(resume_calls, ==, 1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_FAILED);
+        expected = g_strdup_printf("Cannot pick the job up after a restart of the daemon: %s", g_strerror(EIO));
+        g_assert_cmpstr(j->message, ==, expected);
+        g_assert_null(j->data);                 /* what resume() had set up is freed */
+        g_assert_cmpint(j->log_fd, <, 0);
+        g_assert_cmpuint(j->finished, >=, j->started);
+        {
+                g_autofree char *log = read_log(id);
+                g_autofree char *line = g_strdup_printf("Finished: failed: %s\n", expected);
+                g_assert_true(g_str_has_suffix(log, line));
+        }
+        run_until(m, all_finished);
+        manager_free(m);
+
+        m = manager_up(1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_FAILED);
+        g_assert_cmpstr(j->message, ==, expected);
+        manager_free(m);
+        teardown();
+}
+
+/* A RUNNING row of a kind without resume() still fails at load, as before. */
+static void test_running_without_resume_fails(void) {
+        Manager *m;
+        Job *j;
+        uint64_t id;
+
+        setup();
+        id = leave_running(&oneshot_kind, "overlay:1");
+        m = manager_up(1);
+        manager_resume_jobs(m);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_FAILED);
+        g_assert_cmpstr(j->message, ==, "Interrupted by a restart of the daemon.");
+        g_assert_cmpuint(resume_calls, ==, 0);
+        manager_free(m);
+        teardown();
+}
+
+/* Shared logs. */
+
+#define EXT_LINE 100u                           /* bytes per line the "unit" writes */
+#define EXT_CHUNK (640u * EXT_LINE)             /* 64000 bytes per write burst */
+/* Disk use allowed beyond JOB_LOG_MAX: one burst not yet punched, block
+ * rounding at both ends, and a little for the file system. */
+#define ALLOC_SLACK (EXT_CHUNK + 64u * 1024u)
+
+static void write_all_fd(int fd, const char *data, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                g_assert_cmpint(n, >, 0);
+                data += n;
+                len -= (size_t) n;
+        }
+}
+
+static int open_log_appending(uint64_t id) {
+        g_autofree char *path = g_strdup_printf("%s/jobs/%" G_GUINT64_FORMAT ".log", state_dir, id);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        return fd;
+}
+
+static struct stat stat_log(uint64_t id) {
+        g_autofree char *path = g_strdup_printf("%s/jobs/%" G_GUINT64_FORMAT ".log", state_dir, id);
+        struct stat st;
+
+        g_assert_cmpint(stat(path, &st), ==, 0);
+        return st;
+}
+
+/* Runs the loop until the job has taken in everything the file holds and
+ * every sink has received the whole stream so far (or hit EOF). */
+static void pump(Manager *m, Job *j, Sink *const *sinks, size_t n_sinks, size_t stream_len) {
+        for (unsigned i = 0; i < 20000; i++) {
+                bool done = j->log_fd < 0 || j->log_size == (uint64_t) stat_log(j->id).st_size;
+
+                for (size_t k = 0; done && k < n_sinks; k++)
+                        if (!sinks[k]->eof && sinks[k]->data->len < stream_len)
+                                done = false;
+                if (done)
+                        return;
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+        }
+        g_assert_not_reached();
+}
+
+/* Appends n lines numbered from *line_no through fd and to expected. */
+static void write_lines(int fd, GString *expected, unsigned *line_no, unsigned n) {
+        g_autoptr(GString) burst = g_string_new(NULL);
+
+        for (unsigned i = 0; i < n; i++) {
+                size_t before = burst->len;
+
+                g_string_append_printf(burst, "unit line %08u ", (*line_no)++);
+                while (burst->len - before < EXT_LINE - 1)
+                        g_string_append_c(burst, '.');
+                g_string_append_c(burst, '\n');
+        }
+        write_all_fd(fd, burst->str, burst->len);
+        g_string_append_len(expected, burst->str, (gssize) burst->len);
+}
+
+/* Whether the file system under the state directory punches holes. */
+static bool can_punch_holes(void) {
+        g_autofree char *path = g_build_filename(state_dir, "punch-probe", NULL);
+        g_autofree char *block = g_malloc0(3 * 4096);
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        bool ok;
+
+        g_assert_cmpint(fd, >=, 0);
+        write_all_fd(fd, block, 3 * 4096);
+        ok = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        return ok;
+}
+
+static char *dropped_marker(uint64_t n) {
+        return g_strdup_printf("[… %" G_GUINT64_FORMAT " bytes of earlier output dropped …]\n", n);
+}
+
+static void test_shared_log(void) {
+        g_autoptr(Manager) m = NULL;
+        g_autoptr(GString) expected = g_string_new("Started (attempt 1).\n");
+        g_autoptr(GString) late_expected = NULL;
+        _cleanup_close_ int unit_fd = -1;
+        uint64_t max_alloc = 0, late_dropped, late_start;
+        unsigned line_no = 0;
+        Sink *early, *late;
+        Sink *sinks[2];
+        struct stat st = { .st_size = 0 };
+        int fd;
+        Job *j;
+
+        setup();
+        if (!can_punch_holes()) {
+                g_test_skip("the file system of the temporary directory does not punch holes");
+                teardown();
+                return;
+        }
+        m = manager_up(1);
+        j = submit(m, &shared_kind, "overlay:1");
+        run_until(m, first_running);
+        g_assert_true(j->log_shared);
+        g_assert_nonnull(j->log_watch);
+
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        early = sinks[0] = sink_new(m, fd);
+        unit_fd = open_log_appending(j->id);
+
+        /* Live: what the unit writes reaches a follower while the job runs. */
+        write_all_fd(unit_fd, "hello from the unit\n", strlen("hello from the unit\n"));
+        g_string_append(expected, "hello from the unit\n");
+        pump(m, j, sinks, 1, expected->len);
+        g_assert_cmpstr(early->data->str, ==, expected->str);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        g_assert_cmpuint(j->log_size, ==, expected->len);
+        g_assert_cmpuint(j->log_dropped, ==, 0);
+
+        /* 3 MB in bursts, the loop running in between: holes get punched
+         * and the disk use stays near JOB_LOG_MAX while the size grows. */
+        while (expected->len < 3u * 1024u * 1024u) {
+                write_lines(unit_fd, expected, &line_no, EXT_CHUNK / EXT_LINE);
+                pump(m, j, sinks, 1, expected->len);
+                st = stat_log(j->id);
+                g_assert_cmpuint((uint64_t) st.st_size, ==, expected->len);
+                g_assert_cmpuint(j->log_size, ==, expected->len);
+                max_alloc = MAX(max_alloc, (uint64_t) st.st_blocks * 512u);
+                g_assert_cmpuint((uint64_t) st.st_blocks * 512u, <=, JOB_LOG_MAX + ALLOC_SLACK);
+                g_assert_cmpuint(j->log_size - j->log_data_start, <=, JOB_LOG_MAX);
+        }
+        g_test_message("file size %" G_GUINT64_FORMAT ", at most %" G_GUINT64_FORMAT " bytes allocated",
+                       (uint64_t) st.st_size, max_alloc);
+        g_assert_cmpuint(j->log_dropped, >, 0);
+        /* In a shared file, stream positions are file offsets. */
+        g_assert_cmpuint(j->log_dropped, ==, j->log_data_start);
+        g_assert_cmpuint(j->log_data_start % 4096u, ==, 0);
+        g_assert_cmpuint(j->log_size - j->log_data_start, >=, JOB_LOG_KEEP);
+        g_assert_false(j->log_punch_failed);
+        {
+                _cleanup_close_ int rfd = open_log_appending(j->id);
+                off_t data = lseek(rfd, 0, SEEK_DATA);
+
+                g_assert_cmpint(data, >=, (off_t) j->log_data_start);  /* the front is a hole */
+        }
+        /* The follower kept up: it got the whole stream, no marker. */
+        g_assert_cmpuint(early->data->len, ==, expected->len);
+        g_assert_true(memcmp(early->data->str, expected->str, expected->len) == 0);
+
+        /* A follower that comes now is told what was dropped, then gets the
+         * tail the file still holds. */
+        late_dropped = j->log_dropped;
+        late_start = j->log_data_start;
+        {
+                g_autofree char *marker = dropped_marker(late_dropped);
+
+                late_expected = g_string_new(marker);
+                g_string_append_len(late_expected, expected->str + late_start, (gssize) (expected->len - late_start));
+        }
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        late = sinks[1] = sink_new(m, fd);
+        for (unsigned i = 0; i < 20000 && late->data->len < late_expected->len; i++)
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+        g_assert_true(memcmp(late->data->str, late_expected->str, late_expected->len) == 0);
+
+        /* Both follow what the unit writes next, still live. */
+        write_all_fd(unit_fd, "the last words\n", strlen("the last words\n"));
+        g_string_append(expected, "the last words\n");
+        g_string_append(late_expected, "the last words\n");
+        pump(m, j, sinks, 1, expected->len);
+        for (unsigned i = 0; i < 20000 && late->data->len < late_expected->len; i++)
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+        g_assert_true(g_str_has_suffix(early->data->str, "the last words\n"));
+        g_assert_true(g_str_has_suffix(late->data->str, "the last words\n"));
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+
+        /* The end: the file becomes marker + tail, without holes. */
+        running_now--;
+        job_finish(j, 0, NULL);
+        g_string_append(expected, "Finished: succeeded: Done.\n");
+        g_string_append(late_expected, "Finished: succeeded: Done.\n");
+        g_assert_false(j->log_shared);
+        g_assert_null(j->log_watch);
+        sink_under_test = early;
+        run_until(m, sink_done);
+        sink_under_test = late;
+        run_until(m, sink_done);
+        g_assert_cmpuint(early->data->len, ==, expected->len);
+        g_assert_true(memcmp(early->data->str, expected->str, expected->len) == 0);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+        g_assert_true(memcmp(late->data->str, late_expected->str, late_expected->len) == 0);
+        {
+                g_autofree char *text = read_log(j->id);
+                g_autofree char *marker = NULL;
+                const char *body;
+                size_t body_len;
+
+                g_assert_true(g_str_has_prefix(text, "[… "));
+                body = strchr(text, '\n') + 1;
+                body_len = strlen(body);
+                marker = dropped_marker(expected->len - body_len);
+                g_assert_cmpuint((size_t) (body - text), ==, strlen(marker));
+                g_assert_true(memcmp(text, marker, strlen(marker)) == 0);
+                g_assert_cmpuint(body_len, <=, JOB_LOG_KEEP);
+                g_assert_cmpuint(body_len, >=, JOB_LOG_KEEP - 2 * EXT_LINE);
+                /* the tail of the stream, from a line start */
+                g_assert_cmpstr(body, ==, expected->str + expected->len - body_len);
+                g_assert_cmpint(expected->str[expected->len - body_len - 1], ==, '\n');
+                g_assert_true(g_str_has_suffix(body, "the last words\nFinished: succeeded: Done.\n"));
+                g_assert_cmpuint(j->log_dropped, ==, expected->len - body_len);
+
+                st = stat_log(j->id);
+                g_assert_cmpuint((uint64_t) st.st_size, ==, strlen(text));
+                g_assert_cmpuint((uint64_t) st.st_size, <=, JOB_LOG_KEEP + strlen(marker));
+        }
+        {
+                /* A plain file again: data from the first byte. */
+                _cleanup_close_ int rfd = open_log_appending(j->id);
+                g_assert_cmpint(lseek(rfd, 0, SEEK_DATA), ==, 0);
+        }
+
+        sink_free(late);
+        sink_free(early);
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
+/* Runs a shared-log job until more than JOB_LOG_MAX went through it (holes
+ * punched); returns the manager with the job still running. */
+static Manager *shared_job_past_max(uint64_t *ret_id, int *ret_unit_fd) {
+        g_autoptr(GString) expected = g_string_new(NULL);
+        unsigned line_no = 0;
+        Manager *m = manager_up(1);
+        Job *j = submit(m, &shared_kind, "overlay:1");
+
+        run_until(m, first_running);
+        *ret_unit_fd = open_log_appending(j->id);
+        while (expected->len < 2u * 1024u * 1024u) {
+                write_lines(*ret_unit_fd, expected, &line_no, EXT_CHUNK / EXT_LINE);
+                pump(m, j, NULL, 0, 0);
+        }
+        g_assert_cmpuint(j->log_dropped, >, 0);
+        *ret_id = j->id;
+        return m;
+}
+
+/* The second half of a restart: the unit keeps appending through the fd it
+ * has, so the daemon must go on with the very same file. */
+static void resume_shared_job(uint64_t id, int unit_fd, const char *what) {
+        struct stat unit_st, st;
+        Sink *follower;
+        Manager *m;
+        int fd;
+        Job *j;
+
+        g_assert_cmpint(fstat(unit_fd, &unit_st), ==, 0);
+        write_all_fd(unit_fd, "while the daemon was away\n", strlen("while the daemon was away\n"));
+
+        m = manager_up(1);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        manager_resume_jobs(m);
+        g_assert_cmpuint(resume_calls, ==, 1);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+        g_assert_true(j->log_shared);
+        st = stat_log(id);
+        /* The unit's file is still the log: nothing was cut on resume. */
+        g_assert_cmpuint(st.st_ino, ==, unit_st.st_ino);
+        g_assert_cmpuint(st.st_nlink, >, 0);
+        /* Output dropped before the restart is still accounted for. */
+        g_assert_cmpuint(j->log_dropped, >, 0);
+
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        follower = sink_new(m, fd);
+        write_all_fd(unit_fd, "after the restart\n", strlen("after the restart\n"));
+        for (unsigned i = 0; i < 20000 && !strstr(follower->data->str, "after the restart\n"); i++)
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+        g_assert_true(g_str_has_prefix(follower->data->str, "[… "));
+        g_assert_nonnull(strstr(follower->data->str, "while the daemon was away\n"));
+        g_assert_nonnull(strstr(follower->data->str, "The daemon restarted; picked the job up again.\n"));
+        g_assert_true(g_str_has_suffix(follower->data->str, "after the restart\n"));
+
+        running_now--;
+        job_finish(j, 0, NULL);
+        sink_under_test = follower;
+        run_until(m, sink_done);
+        {
+                g_autofree char *text = read_log(id);
+                g_assert_nonnull(strstr(text, "while the daemon was away\n"));
+                g_assert_true(g_str_has_suffix(text, "after the restart\nFinished: succeeded: Done.\n"));
+        }
+        sink_free(follower);
+        manager_free(m);
+}
+
+/* The daemon stops (SIGTERM: the manager is freed) while the unit runs on. */
+static void test_shared_log_across_stop(void) {
+        _cleanup_close_ int unit_fd = -1;
+        struct stat unit_st, st;
+        Manager *m;
+        uint64_t id;
+
+        setup();
+        if (!can_punch_holes()) {
+                g_test_skip("the file system of the temporary directory does not punch holes");
+                teardown();
+                return;
+        }
+        m = shared_job_past_max(&id, &unit_fd);
+        g_assert_cmpint(fstat(unit_fd, &unit_st), ==, 0);
+        manager_free(m);
+        running_now = 0;
+        st = stat_log(id);
+        /* A stopping daemon leaves a running job's file alone. */
+        g_assert_cmpuint(st.st_ino, ==, unit_st.st_ino);
+        resume_shared_job(id, unit_fd, "stop");
+        teardown();
+}
+
+/* The daemon dies (no cleanup at all) while the unit runs on. */
+static void test_shared_log_across_crash(void) {
+        _cleanup_close_ int unit_fd = -1;
+        uint64_t id = 0;
+        int status;
+        pid_t pid;
+
+        setup();
+        if (!can_punch_holes()) {
+                g_test_skip("the file system of the temporary directory does not punch holes");
+                teardown();
+                return;
+        }
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                int child_fd;
+                uint64_t child_id;
+
+                (void) shared_job_past_max(&child_id, &child_fd);
+                /* The daemon is gone at once: no cleanup runs. (Not
+                 * _exit(): valgrind would count the manager as lost.) */
+                execl("/bin/true", "true", (char *) NULL);
+                _exit(1);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+
+        {
+                Manager *m = manager_up(1);
+                GHashTableIter it;
+                gpointer v;
+
+                /* Leave it to resume_shared_job(): just learn the id. */
+                g_hash_table_iter_init(&it, m->jobs_by_id);
+                while (g_hash_table_iter_next(&it, NULL, &v))
+                        id = ((Job *) v)->id;
+                manager_free(m);
+        }
+        g_assert_cmpuint(id, >, 0);
+        unit_fd = open_log_appending(id);
+        resume_shared_job(id, unit_fd, "crash");
+        teardown();
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/job/cap-and-order", test_cap_and_order);
@@ -453,5 +1149,13 @@ int main(int argc, char **argv) {
         g_test_add_func("/job/prune", test_prune);
         g_test_add_func("/job/owner-history-bounded", test_owner_history_bounded);
         g_test_add_func("/job/log-follow-and-cut", test_log_follow_and_cut);
+        g_test_add_func("/job/kind-cap", test_kind_cap);
+        g_test_add_func("/job/kind-cap-within-global", test_kind_cap_within_global);
+        g_test_add_func("/job/resume", test_resume);
+        g_test_add_func("/job/resume-failure", test_resume_failure);
+        g_test_add_func("/job/running-without-resume-fails", test_running_without_resume_fails);
+        g_test_add_func("/job/shared-log", test_shared_log);
+        g_test_add_func("/job/shared-log-across-stop", test_shared_log_across_stop);
+        g_test_add_func("/job/shared-log-across-crash", test_shared_log_across_crash);
         return g_test_run();
 }
