@@ -212,10 +212,14 @@ static int on_recheck(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Follows the unit from now on; it may exist already (a resumed job). */
-static int script_build_watch(ScriptBuild *s) {
+/* Follows the unit and its output from now on; the unit may exist
+ * already (a resumed job). */
+static int script_build_follow(ScriptBuild *s) {
         int r;
 
+        r = job_log_share(s->job);
+        if (r < 0)
+                return r;
         r = unit_watch_new(s->manager->bus, s->unit, on_unit_ended, s, &s->watch);
         if (r < 0)
                 return r;
@@ -330,10 +334,7 @@ static int script_build_start(Job *j) {
         r = write_script_file(s, script);
         if (r < 0)
                 return log_error_errno(r, "Cannot write jobs/%s: %s", s->script_file, STRERROR(r));
-        r = job_log_share(j);
-        if (r < 0)
-                return r;
-        r = script_build_watch(s);
+        r = script_build_follow(s);
         if (r < 0)
                 return r;
 
@@ -386,10 +387,7 @@ static int script_build_resume(Job *j) {
         s = j->data;
         script_build_bind(s, j);
         s->unit_started = true;
-        r = job_log_share(j);
-        if (r < 0)
-                return r;
-        r = script_build_watch(s);
+        r = script_build_follow(s);
         if (r < 0)
                 return r;
         unit_watch_check(s->watch);
