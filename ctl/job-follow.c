@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading a job's log, and following a job to its end with a progress bar
- * (the --wait of 'overlay build' and 'overlay import'). */
+ * (the --wait of 'overlay build', 'overlay import' and 'overlay wipe'). */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <systemd/sd-event.h>
@@ -102,12 +103,25 @@ static int write_all(int fd, const char *buf, size_t size) {
         return 0;
 }
 
+/* Job output is whatever a job's process printed, a script of somebody
+ * else's, say: on a terminal, control characters other than tab, newline
+ * and carriage return (progress lines) are shown as '?', so that escape
+ * sequences cannot retitle, recolour or rewrite the reader's terminal. */
+static void neutralize_controls(char *buf, size_t size) {
+        for (size_t i = 0; i < size; i++) {
+                unsigned char c = (unsigned char) buf[i];
+                if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+                        buf[i] = '?';
+        }
+}
+
 static int log_write_error(int r) {
         return log_error_errno(r, "cannot write output: %s", STRERROR(r));
 }
 
 int job_log_copy(int fd) {
         g_autofree char *buf = g_malloc(COPY_BUFFER_SIZE);
+        bool to_terminal;
         int r;
 
         assert(fd >= 0);
@@ -119,6 +133,7 @@ int job_log_copy(int fd) {
 
         if (fflush(stdout) != 0)
                 return log_write_error(errno > 0 ? -errno : -EIO);
+        to_terminal = isatty(STDOUT_FILENO);
 
         for (;;) {
                 ssize_t n = read(fd, buf, COPY_BUFFER_SIZE);
@@ -132,6 +147,8 @@ int job_log_copy(int fd) {
                 if (n == 0)
                         return 0;
 
+                if (to_terminal)
+                        neutralize_controls(buf, (size_t) n);
                 r = write_all(STDOUT_FILENO, buf, (size_t) n);
                 if (r < 0)
                         return log_write_error(r);

@@ -68,6 +68,11 @@ void json_add_overlay(JsonBuilder *b, const OverlayInfo *info) {
                         json_add_uint(b, "last_build", info->last_build);
                 else
                         json_add_string_or_null(b, "last_build", NULL);
+
+                if (info->have_script_size)
+                        json_add_uint(b, "script_size", info->script_size);
+                else
+                        json_add_string_or_null(b, "script_size", NULL);
         }
 
         json_add_string_or_null(b, "path", info->path);

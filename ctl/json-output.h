@@ -15,8 +15,9 @@ void json_add_uint(JsonBuilder *b, const char *key, uint64_t value);
  * path has no numeric id), name, type, owner, state (strings, or null if
  * the daemon did not send them), created (number, µs) and path. When the
  * info came from GetAll (info->details), also items (array of numbers),
- * size (number, bytes) and last_build (number, µs, 0 for never), each null
- * if the daemon did not send it. */
+ * size (number, bytes), last_build (number, µs, 0 for never) and
+ * script_size (number, bytes of a script overlay's script, 0 for none),
+ * each null if the daemon did not send it. */
 void json_add_overlay(JsonBuilder *b, const OverlayInfo *info);
 
 /* Add one job as an object with the keys id (number), kind, target, owner,

@@ -99,12 +99,18 @@ static const Verb verbs[] = {
           "overlay set-items NAME REF...|-",        verb_overlay_set_items },
         { "overlay", "set-source", 2, 3, 0, 0, NULL,
           "overlay set-source NAME URL [md5:HEX|sha256:HEX]", verb_overlay_set_source },
+        { "overlay", "set-script", 2, 2, OPT_JSON, 0, NULL,
+          "overlay set-script NAME FILE|-",         verb_overlay_set_script },
+        { "overlay", "script",    1, 1, 0, 0, NULL,
+          "overlay script NAME",                    verb_overlay_script },
         { "overlay", "build",     1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
           "overlay build NAME [--wait]",            verb_overlay_build },
         { "overlay", "import",    2, 2,
           OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE, 0, check_import,
           "overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge] [--wait]",
           verb_overlay_import },
+        { "overlay", "wipe",      1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
+          "overlay wipe NAME [--wait]",             verb_overlay_wipe },
         { "job",     "list",      0, 0, OPT_JSON, 0, NULL,
           "job list",                               verb_job_list },
         { "job",     "show",      1, 1, OPT_JSON, 0, check_job_id,
@@ -139,10 +145,16 @@ static void help(void) {
                "  overlay set-source NAME URL [md5:HEX|sha256:HEX]\n"
                "                              Where an archive overlay's build fetches its\n"
                "                              archive from ('' removes it)\n"
-               "  overlay build NAME [--wait] Queue a job that builds the overlay\n"
+               "  overlay set-script NAME FILE|-\n"
+               "                              Set a script overlay's bash script ('-': read\n"
+               "                              it from standard input)\n"
+               "  overlay script NAME         Print a script overlay's script\n"
+               "  overlay build NAME [--wait] Queue a job that builds the overlay (a script\n"
+               "                              overlay: runs its script in the sandbox)\n"
                "  overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge]\n"
                "                 [--wait]     Queue a job that imports an archive ('-': from\n"
                "                              standard input) into an archive overlay\n"
+               "  overlay wipe NAME [--wait]  Queue a job that empties the overlay\n"
                "  job list                    List jobs\n"
                "  job show ID                 Show a job's properties\n"
                "  job cancel ID               Cancel a job\n"

@@ -78,6 +78,7 @@ int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info) {
                 { "Items", "at", &info->items },
                 { "Size", "t", &info->size },
                 { "LastBuild", "t", &info->last_build },
+                { "ScriptSize", "t", &info->script_size },
         };
         uint64_t found;
         int r;
@@ -93,6 +94,7 @@ int overlay_info_from_properties(sd_bus_message *reply, OverlayInfo *info) {
         info->have_items = found & (UINT64_C(1) << 5);
         info->have_size = found & (UINT64_C(1) << 6);
         info->have_last_build = found & (UINT64_C(1) << 7);
+        info->have_script_size = found & (UINT64_C(1) << 8);
         return 0;
 }
 

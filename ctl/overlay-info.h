@@ -23,10 +23,11 @@ typedef struct OverlayInfo {
         /* Only from Properties.GetAll (ListOverlays does not carry them):
          * details is true then, and have_* tell what the daemon sent. */
         bool details;
-        bool have_items, have_size, have_last_build;
+        bool have_items, have_size, have_last_build, have_script_size;
         BusU64Array items;   /* Workshop references, in order */
         uint64_t size;       /* bytes of the last successful build or import */
         uint64_t last_build; /* µs since the epoch; 0 for never */
+        uint64_t script_size; /* bytes of a script overlay's script; 0 for none */
 } OverlayInfo;
 
 /* The id at the end of an object path such as /org/left4me/Manager/job/12:

@@ -18,6 +18,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "script-text.h"
 #include "table.h"
 #include "time-util.h"
 #include "verbs.h"
@@ -226,6 +227,12 @@ int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         for (size_t i = 0; i < info.items.n; i++)
                 printf(" %" PRIu64, info.items.values[i]);
         printf("%s\n", info.items.n > 0 ? "" : " -");
+        if (info.type && strcmp(info.type, "script") == 0) {
+                if (info.have_script_size && info.script_size > 0)
+                        printf("Script: %" PRIu64 " bytes\n", info.script_size);
+                else
+                        printf("Script: -\n");
+        }
         printf("Path: %s\n", path);
 #undef FIELD
         return 0;
@@ -484,6 +491,119 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         m = sd_bus_message_unref(m);
         l4m_close_fdp(&file_fd);
         file_fd = -1;
+
+        return job_queued(bus, args, job_path);
+}
+
+/* Read the script that 'overlay set-script' sends from file ("-":
+ * standard input) and check that it can go: at most SCRIPT_SIZE_MAX bytes,
+ * UTF-8 without NUL bytes. Returns 0, or the exit code (logged with what
+ * as the context): 1 if it cannot be read, L4M_EXIT_USAGE if it is not
+ * acceptable. */
+static int read_script(const char *file, const char *what, char **ret) {
+        _cleanup_close_ int file_fd = -1;
+        g_autofree char *text = NULL, *problem = NULL;
+        const char *shown = strcmp(file, "-") == 0 ? "standard input" : file;
+        size_t size = 0;
+        int fd, r;
+
+        if (strcmp(file, "-") == 0)
+                fd = STDIN_FILENO;
+        else {
+                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (file_fd < 0) {
+                        r = -errno;
+                        log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
+                        return L4M_EXIT_FAILURE;
+                }
+                fd = file_fd;
+        }
+
+        r = read_fd_limited(fd, SCRIPT_SIZE_MAX, &text, &size);
+        if (r == -EFBIG) {
+                log_error("%s: %s is larger than %zu bytes, the most a script may have",
+                          what, shown, SCRIPT_SIZE_MAX);
+                return L4M_EXIT_USAGE;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot read %s: %s", what, shown, STRERROR(r));
+                return L4M_EXIT_FAILURE;
+        }
+
+        r = script_text_check(text, size, &problem);
+        if (r < 0) {
+                log_error("%s: %s, %s (a script must be UTF-8 text)", what, shown, problem);
+                return L4M_EXIT_USAGE;
+        }
+
+        *ret = g_steal_pointer(&text);
+        return 0;
+}
+
+/* l4mctl overlay set-script NAME FILE|-: the script goes to the daemon
+ * exactly as read (the daemon checks the type and the size again). */
+int verb_overlay_set_script(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = NULL, *text = NULL;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0] && argv[1]);
+
+        what = g_strdup_printf("cannot set the script of overlay \"%s\"", argv[0]);
+        r = read_script(argv[1], what, &text);
+        if (r != 0)
+                return r;
+
+        return call_on_overlay(bus, argv[0], what, "SetScript", NULL, "s", text);
+}
+
+/* l4mctl overlay script NAME: the stored script, byte for byte. */
+int verb_overlay_script(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *what = NULL;
+        const char *text;
+        size_t size;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        what = g_strdup_printf("cannot read the script of overlay \"%s\"", argv[0]);
+        r = call_on_overlay(bus, argv[0], what, "GetScript", &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        size = strlen(text);
+        if (size > 0 && fwrite(text, 1, size, stdout) != size) {
+                r = errno > 0 ? -errno : -EIO;
+                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
+        }
+        return 0;
+}
+
+/* l4mctl overlay wipe NAME [--wait] */
+int verb_overlay_wipe(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *what = NULL;
+        const char *job_path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        what = g_strdup_printf("cannot wipe overlay \"%s\"", argv[0]);
+        r = call_on_overlay(bus, argv[0], what, "Wipe", &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
 
         return job_queued(bus, args, job_path);
 }
