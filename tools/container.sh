@@ -33,7 +33,8 @@ L4M_DEPS=(meson ninja-build pkg-config gcc libsystemd-dev libglib2.0-dev
           libglib2.0-bin libsqlite3-dev libjson-glib-dev libarchive-dev
           libcurl4-openssl-dev libarchive-tools curl systemd-container
           polkitd pkexec dbus sqlite3 python3 iproute2 util-linux procps
-          python3-dbus python3-gi zip unzip p7zip-full)
+          python3-dbus python3-gi zip unzip p7zip-full
+          bash coreutils tar xz-utils)
 
 CTR_NAME=${CTR_NAME:-left4me-test}
 CTR_BOOT_TIMEOUT=${CTR_BOOT_TIMEOUT:-90}
