@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -73,9 +75,33 @@ static void rm_stack_free(GArray *stack) {
         g_array_free(stack, TRUE);
 }
 
+/* Moves directory name below dir_fd up into top_fd (the tree's root) under
+ * a fresh name, so that the walk meets it again with a short stack: how
+ * trees of any depth go without an fd per level. */
+static int lift_dir(int dir_fd, const char *name, int top_fd, dev_t dev, unsigned *counter) {
+        struct statx stx;
+
+        if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0)
+                return -errno;
+        if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev ||
+            ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)))
+                return -EXDEV;
+        for (;;) {
+                char lifted[64];
+
+                snprintf(lifted, sizeof lifted, ".rm-lifted-%u", (*counter)++);
+                if (renameat2(dir_fd, name, top_fd, lifted, RENAME_NOREPLACE) >= 0)
+                        return 0;
+                if (errno != EEXIST)
+                        return -errno;
+        }
+}
+
 int rm_rf_at(int dir_fd, const char *name) {
         GArray *stack = g_array_new(FALSE, FALSE, sizeof(RmFrame));
         struct stat st;
+        unsigned n_lifted = 0;
+        bool lifted = false;
         int r = 0, result = 0;
 
         assert(dir_fd >= 0);
@@ -112,6 +138,12 @@ int rm_rf_at(int dir_fd, const char *name) {
 
                 errno = 0;
                 de = readdir(top->dir);
+                if (!de && stack->len == 1 && lifted) {
+                        /* Directories lifted here meanwhile: read it again. */
+                        lifted = false;
+                        rewinddir(top->dir);
+                        continue;
+                }
                 if (!de) {
                         g_autofree char *done = NULL;
 
@@ -137,7 +169,13 @@ int rm_rf_at(int dir_fd, const char *name) {
                                 continue;
                         }
                         if (S_ISDIR(cst.st_mode)) {
-                                r = push_frame(stack, top_fd, de->d_name, st.st_dev);
+                                if (stack->len >= RM_RF_MAX_DEPTH) {
+                                        r = lift_dir(top_fd, de->d_name, dirfd(g_array_index(stack, RmFrame, 0).dir),
+                                                     st.st_dev, &n_lifted);
+                                        if (r >= 0)
+                                                lifted = true;
+                                } else
+                                        r = push_frame(stack, top_fd, de->d_name, st.st_dev);
                                 if (r < 0 && result == 0)
                                         result = r;
                                 continue;

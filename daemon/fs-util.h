@@ -7,9 +7,11 @@
  * in it. Never follows a symlink (links are removed, not their targets) and
  * never descends into another file system or mount (a mount point is left in place
  * and reported as -EXDEV after everything else has been removed). The walk
- * keeps its own stack instead of recursing, so an adversarial tree cannot
- * exhaust ours; trees deeper than RM_RF_MAX_DEPTH give -ELOOP. */
-#define RM_RF_MAX_DEPTH 4096
+ * keeps its own stack instead of recursing, at most RM_RF_MAX_DEPTH
+ * directories deep: a directory deeper than that is moved up into the tree's
+ * top directory and removed from there, so trees of any depth go (one a
+ * sandboxed script made, say) with bounded descriptors and memory. */
+#define RM_RF_MAX_DEPTH 256
 int rm_rf_at(int dir_fd, const char *name);
 
 /* Opens (creating it with exactly mode if missing, whatever the umask) the

@@ -99,7 +99,13 @@ static void on_sized(Worker *w, int r, void *userdata) {
         ScriptBuild *s = userdata;
 
         s->sizer = worker_free(s->sizer);
-        if (r < 0)
+        if (r == -ELOOP && s->result == 0) {
+                /* Nothing of ours walks such a tree; no game needs one. */
+                s->result = -ELOOP;
+                g_free(s->message);
+                s->message = g_strdup_printf("Script left directories nested more than %u deep; "
+                                             "wipe the overlay and keep it flatter.", TREE_COPY_MAX_DEPTH);
+        } else if (r < 0)
                 job_log(s->job, "Cannot measure the overlay's size: %s", STRERROR(r));
         else
                 job_log(s->job, "The overlay holds %" G_GUINT64_FORMAT " bytes in files.", s->size);

@@ -299,10 +299,10 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = append_u64(m, "CPUQuotaPerSecUSec", (uint64_t) c->script_cpu_quota_percent * 10000u);
         if (r >= 0) r = append_u64(m, "TasksMax", c->script_tasks_max);
         if (r >= 0) r = append_u64(m, "LimitNPROC", c->script_tasks_max);
-        /* DATA counts private memory, AS every mapping (shared memory too):
-         * no one process can take more than MemoryMax. */
+        /* Private memory per process. Not LimitAS: it counts reserved address
+         * space (malloc arenas, thread stacks), which would stop threaded
+         * tools long before they use MemoryMax. */
         if (r >= 0) r = append_u64(m, "LimitDATA", c->script_memory_max);
-        if (r >= 0) r = append_u64(m, "LimitAS", c->script_memory_max);
         if (r >= 0) r = append_u64(m, "LimitCORE", 0);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "OOMScoreAdjust", "i", (int32_t) 500);
         if (r >= 0) r = append_u64(m, "TimeoutStopUSec", 10 * G_USEC_PER_SEC);

@@ -78,6 +78,16 @@ static void test_rm_rf_keeps_link_targets(void) {
         g_assert_cmpint(g_rmdir(tmp), ==, 0);
 }
 
+static unsigned count_fds(void) {
+        g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+        unsigned n = 0;
+
+        g_assert_nonnull(d);
+        while (g_dir_read_name(d))
+                n++;
+        return n;
+}
+
 static int make_chain(int top_fd, unsigned depth) {
         _cleanup_close_ int fd = dup(top_fd);
 
@@ -106,25 +116,32 @@ static void test_rm_rf_deep_trees(void) {
         g_assert_cmpint(rm_rf_at(fd, "ok"), ==, 0);
         g_assert_cmpint(faccessat(fd, "ok", F_OK, AT_SYMLINK_NOFOLLOW), ==, -1);
 
-        /* Deeper than the limit: refused with ELOOP, not a crash. */
+        /* Far deeper than the walk's own stack, with a file every level:
+         * lifted up in pieces, all removed, no descriptor left behind. */
         l4m_close_fdp(&deep_fd);
         g_assert_cmpint(mkdirat(fd, "deep", 0755), ==, 0);
-        deep_fd = openat(fd, "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        make_chain(deep_fd, RM_RF_MAX_DEPTH + 10);
-        g_assert_cmpint(rm_rf_at(fd, "deep"), ==, -ELOOP);
-
-        /* Clean up from the middle, then the rest. */
         {
-                _cleanup_close_ int mid = dup(deep_fd);
-                for (unsigned i = 0; i < 100; i++) {
-                        int next = openat(mid, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_close_ int cur = openat(fd, "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                unsigned fds_before;
+
+                for (unsigned i = 0; i < 20 * RM_RF_MAX_DEPTH; i++) {
+                        int next, f;
+
+                        f = openat(cur, "f", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                        g_assert_cmpint(f, >=, 0);
+                        close(f);
+                        g_assert_cmpint(mkdirat(cur, "d", 0755), ==, 0);
+                        next = openat(cur, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                         g_assert_cmpint(next, >=, 0);
-                        close(mid);
-                        mid = next;
+                        close(cur);
+                        cur = next;
                 }
-                g_assert_cmpint(rm_rf_at(mid, "d"), ==, 0);
+                l4m_close_fdp(&cur);
+                fds_before = count_fds();
+                g_assert_cmpint(rm_rf_at(fd, "deep"), ==, 0);
+                g_assert_cmpuint(count_fds(), ==, fds_before);
         }
-        g_assert_cmpint(rm_rf_at(fd, "deep"), ==, 0);
+        g_assert_cmpint(faccessat(fd, "deep", F_OK, AT_SYMLINK_NOFOLLOW), ==, -1);
         g_assert_cmpint(g_rmdir(tmp), ==, 0);
 }
 
