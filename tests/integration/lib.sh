@@ -817,3 +817,800 @@ state_snapshot() {
                 sha256sum /etc/passwd /etc/shadow && stat -c "%n %h %s %a" /etc/passwd /etc/shadow &&
                 ls -A / | paste -sd " " && ls -A /etc | paste -sd " "'
 }
+
+# --- script overlays: the test network, sandbox scripts and their jobs -----
+#
+# Script overlays run a bash script in a hardened transient unit
+# (left4me-script-<job>.service, user l4d2-sandbox). The container has no
+# network of its own (--private-network), so script_net_setup makes "the
+# public internet" inside it: a link l4m-pub with 198.51.100.1/24 and
+# 2001:db8::1/64, a web server on port 80 there and a fake DNS server
+# (tests/fixtures/fake-dns.py) on 198.51.100.1:53 that answers every name
+# under example.test with those addresses; and what must stay unreachable:
+# the same web server on loopback, on 0.0.0.0:8081 and [::]:8082, and on a
+# link l4m-priv with RFC 1918, link-local, CGNAT and ULA addresses. Both
+# servers run as transient units of the container's systemd
+# (l4m-test-www.service, l4m-test-dns.service), so they outlive the test that
+# started them; script_net_setup starts them again if they are gone. left4me
+# is pointed at a resolv.conf naming the fake DNS server by a drop-in.
+#
+# A script test calls sc_setup first, then sc_start/sc_run NAME <<'SH' (a
+# root-owned script overlay runs the script; JOB, SC_PATH, SC_ID, SC_UNIT,
+# SC_LOG), sc_set/sc_get/sc_build for other users. The probes a script can
+# run (net_probe_py, fs_probe_py, syscall_probe_py; wrapped into a script by
+# sc_python_script) print one "TAG {json}" line, read with sc_result and
+# json_into; each also runs outside the sandbox as the control.
+
+L4M_NET_DIR=/var/tmp/l4m-net
+L4M_NET_WWW=$L4M_NET_DIR/www
+L4M_NET_WWW_LOG=$L4M_NET_DIR/www-access.log
+L4M_NET_DNS_LOG=$L4M_NET_DIR/dns.log
+L4M_NET_DOMAIN=example.test
+L4M_NET_PUB4=198.51.100.1
+L4M_NET_PUB6=2001:db8::1
+L4M_NET_RESOLV=/etc/left4me/test-resolv.conf
+L4M_SANDBOX_USER=l4d2-sandbox
+# shellcheck disable=SC2034 # for the tests
+L4M_SCRIPT_MAX=262144
+
+# The addresses of l4m-priv (each also gets a web server on port 80).
+L4M_NET_PRIV4=(10.77.0.1/16 172.16.77.1/24 192.168.77.1/24 169.254.77.1/16 100.64.77.1/24)
+L4M_NET_PRIV6=(fc00::77/64 fd77::1/64 fe80::77/64)
+
+# net_link NAME: a link that carries local addresses: a dummy interface, or
+# where the kernel has no dummy driver, a veth pair (NAME and NAME-p).
+net_link() {
+        if in_container ip link show "$1" >/dev/null 2>&1; then
+                return 0
+        fi
+        if ! in_container ip link add "$1" type dummy 2>/dev/null; then
+                in_container ip link add "$1" type veth peer name "$1-p" ||
+                        fail "cannot create a link $1 in the container (neither dummy nor veth)"
+                in_container ip link set "$1-p" up
+        fi
+        in_container ip link set "$1" up
+}
+
+# net_unit NAME CMD...: runs CMD as transient unit NAME (Type=notify: it is
+# up once the command says READY=1) unless NAME is active already.
+net_unit() {
+        local unit=$1
+        shift
+        if [[ $(in_container systemctl is-active "$unit" 2>/dev/null) == active ]]; then
+                return 0
+        fi
+        in_container systemctl reset-failed "$unit" >/dev/null 2>&1 || true
+        capture in_container timeout 30 systemd-run --quiet --unit="$unit" -p Type=notify \
+                -p NotifyAccess=main --collect -- "$@"
+        ((RC == 0)) || fail "cannot start $unit: ${ERR:-$OUT} $(in_container journalctl -q -n 20 -u "$unit" 2>&1 || true)"
+}
+
+# net_tools_install: fake-dns.py and the web server into the container.
+net_tools_install() {
+        local dir=$CTR_DIR/root$L4M_TOOLS
+        l4m_tools_install
+        if [[ ! -f $dir/fake-dns.py || $L4M_SRCDIR/tests/fixtures/fake-dns.py -nt $dir/fake-dns.py ]]; then
+                install -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-dns.py" "$dir/fake-dns.py.tmp"
+                mv "$dir/fake-dns.py.tmp" "$dir/fake-dns.py"
+        fi
+        if [[ ! -f $dir/l4m-www.py ]]; then
+                l4m_www_py >"$dir/l4m-www.py.tmp"
+                chmod 0755 "$dir/l4m-www.py.tmp"
+                mv "$dir/l4m-www.py.tmp" "$dir/l4m-www.py"
+        fi
+}
+
+# script_net_setup: the test network, its servers and left4me's resolv.conf
+# drop-in; idempotent and cheap when all is in place. Also waits until
+# left4me runs. Sets NET_PRIV_IFINDEX (l4m-priv's interface index, for
+# fe80:: addresses).
+script_net_setup() {
+        local a listen=() want
+        daemon_up
+        net_tools_install
+        mkdir -p "$CTR_DIR/root$L4M_NET_WWW"
+        net_link l4m-pub
+        net_link l4m-priv
+        in_container ip addr replace "$L4M_NET_PUB4/24" dev l4m-pub
+        in_container ip -6 addr replace "$L4M_NET_PUB6/64" dev l4m-pub nodad
+        for a in "${L4M_NET_PRIV4[@]}"; do
+                in_container ip addr replace "$a" dev l4m-priv
+        done
+        for a in "${L4M_NET_PRIV6[@]}"; do
+                in_container ip -6 addr replace "$a" dev l4m-priv nodad
+        done
+        NET_PRIV_IFINDEX=$(in_container cat /sys/class/net/l4m-priv/ifindex)
+        [[ $NET_PRIV_IFINDEX =~ ^[0-9]+$ ]] || fail "no interface index of l4m-priv"
+
+        listen=(--listen "$L4M_NET_PUB4:80" --listen "[$L4M_NET_PUB6]:80"
+                --listen 127.0.0.1:80 --listen '[::1]:80' --listen 0.0.0.0:8081 --listen '[::]:8082')
+        for a in "${L4M_NET_PRIV4[@]}" "${L4M_NET_PRIV6[@]}"; do
+                if [[ $a == fe80:* ]]; then
+                        listen+=(--listen "[${a%/*}%l4m-priv]:80")
+                else
+                        listen+=(--listen "$(net_hostport "${a%/*}" 80)")
+                fi
+        done
+        net_unit l4m-test-www "$L4M_PY" "$L4M_TOOLS/l4m-www.py" --root "$L4M_NET_WWW" \
+                --log "$L4M_NET_WWW_LOG" "${listen[@]}"
+        net_unit l4m-test-dns "$L4M_PY" "$L4M_TOOLS/fake-dns.py" --listen "$L4M_NET_PUB4:53" \
+                --domain "$L4M_NET_DOMAIN" --address "$L4M_NET_PUB4" --address6 "$L4M_NET_PUB6" \
+                --log "$L4M_NET_DNS_LOG"
+
+        want="# left4me integration tests: the fake DNS server on the test network
+nameserver $L4M_NET_PUB4
+options timeout:2 attempts:2"
+        if [[ ! -f $CTR_DIR/root$L4M_NET_RESOLV || $(<"$CTR_DIR/root$L4M_NET_RESOLV") != "$want" ]]; then
+                mkdir -p "$CTR_DIR/root${L4M_NET_RESOLV%/*}"
+                printf '%s\n' "$want" >"$CTR_DIR/root$L4M_NET_RESOLV"
+        fi
+        want="[Script]
+ResolvConf=$L4M_NET_RESOLV"
+        if [[ ! -f $CTR_DIR/root$L4M_CONF_D/40-script-net.conf ||
+              $(<"$CTR_DIR/root$L4M_CONF_D/40-script-net.conf") != "$want" ]]; then
+                l4m_conf 40-script-net "$want"
+        fi
+}
+
+# net_hostport ADDRESS PORT: "a.b.c.d:PORT" or "[v6]:PORT".
+net_hostport() {
+        if [[ $1 == *:* ]]; then
+                printf '[%s]:%s\n' "$1" "$2"
+        else
+                printf '%s:%s\n' "$1" "$2"
+        fi
+}
+
+# www_put NAME < DATA: a file the web server serves as /NAME.
+www_put() {
+        local f=$CTR_DIR/root$L4M_NET_WWW/$1
+        mkdir -p "${f%/*}"
+        cat >"$f.tmp"
+        mv "$f.tmp" "$f"
+}
+
+# www_requests [PATTERN]: the web server's access log lines since the last
+# www_log_mark ("PEER METHOD PATH STATUS BYTES"), optionally only those
+# matching the extended regex PATTERN.
+www_log_mark() {
+        WWW_LOG_OFFSET=$(stat -c %s "$CTR_DIR/root$L4M_NET_WWW_LOG" 2>/dev/null || echo 0)
+}
+www_requests() {
+        local f=$CTR_DIR/root$L4M_NET_WWW_LOG
+        [[ -f $f ]] || return 0
+        tail -c +"$((${WWW_LOG_OFFSET:-0} + 1))" "$f" | cut -d' ' -f2- | grep -E -- "${1:-.}" || true
+}
+
+# dns_queries_for NAME: how often the fake DNS server was asked for NAME.
+dns_queries_for() {
+        grep -c -F " $1 " "$CTR_DIR/root$L4M_NET_DNS_LOG" 2>/dev/null || true
+}
+
+# l4m_www_py: the text of l4m-www.py, the test network's web server: serves
+# the files under --root (GET, HEAD), and /whoami ("l4m-net LOCAL PEER"),
+# on every --listen ADDRESS:PORT ("[fe80::1%ifname]:80" for link-local),
+# logs "TIME PEER METHOD PATH STATUS BYTES" to --log, and says READY=1 to
+# systemd once every socket listens.
+l4m_www_py() {
+        cat <<'PY'
+#!/usr/bin/python3
+"""left4me integration tests: the test network's web server (see lib.sh)."""
+import argparse, http.server, os, socket, socketserver, sys, threading, time, urllib.parse
+
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "l4m-www/1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _log(self, status, size):
+        with lock, open(self.server.logfile, "a") as f:
+            f.write("%.3f %s %s %s %d %d\n" % (time.time(), self.client_address[0], self.command,
+                                               self.path, status, size))
+
+    def _send(self, status, body, ctype="application/octet-stream"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self._log(status, len(body))
+
+    def do_GET(self):
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if path == "/whoami":
+            local = self.connection.getsockname()[0]
+            return self._send(200, ("l4m-net %s %s\n" % (local, self.client_address[0])).encode(), "text/plain")
+        rel = os.path.normpath(path).lstrip("/")
+        if rel.startswith("..") or not rel:
+            return self._send(404, b"not found\n", "text/plain")
+        try:
+            with open(os.path.join(self.server.root, rel), "rb") as f:
+                body = f.read()
+        except OSError:
+            return self._send(404, b"not found\n", "text/plain")
+        self._send(200, body)
+
+    do_HEAD = do_GET
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, family, sockaddr, root, logfile):
+        self.address_family = family
+        self.root, self.logfile = root, logfile
+        socketserver.TCPServer.__init__(self, sockaddr, Handler, bind_and_activate=False)
+        if family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            self.server_bind()
+            self.server_activate()
+        except BaseException:
+            self.server_close()
+            raise
+
+    def server_bind(self):
+        # No getfqdn(): the container has no resolver.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "l4m-www", self.server_address[1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--listen", action="append", required=True)
+    a = ap.parse_args()
+    servers = []
+    for spec in a.listen:
+        host, _, port = spec.rpartition(":")
+        host = host.strip("[]")
+        info = socket.getaddrinfo(host, int(port), 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)[0]
+        servers.append(Server(info[0], info[4], a.root, a.log))
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    ns = os.environ.get("NOTIFY_SOCKET")
+    if ns:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as u:
+            u.connect("\0" + ns[1:] if ns.startswith("@") else ns)
+            u.sendall(b"READY=1")
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
+PY
+}
+
+# net_targets: the probe targets of the test network as JSON: [label, host,
+# port, scope id] for TCP (each answers "GET /whoami"), [label, "unix",
+# path] for AF_UNIX. "public-*" must be reachable from a script, the rest
+# not. Needs NET_PRIV_IFINDEX (script_net_setup).
+net_targets() {
+        local ll=$NET_PRIV_IFINDEX
+        cat <<EOT | paste -sd ' '
+[["public-v4", "$L4M_NET_PUB4", 80, 0], ["public-v6", "$L4M_NET_PUB6", 80, 0],
+ ["loopback-127.0.0.1", "127.0.0.1", 80, 0], ["loopback-::1", "::1", 80, 0],
+ ["unspecified-0.0.0.0", "0.0.0.0", 8081, 0], ["unspecified-::", "::", 8082, 0],
+ ["rfc1918-10.77.0.1", "10.77.0.1", 80, 0], ["rfc1918-172.16.77.1", "172.16.77.1", 80, 0],
+ ["rfc1918-192.168.77.1", "192.168.77.1", 80, 0], ["link-local-169.254.77.1", "169.254.77.1", 80, 0],
+ ["cgnat-100.64.77.1", "100.64.77.1", 80, 0], ["ula-fc00::77", "fc00::77", 80, 0],
+ ["ula-fd77::1", "fd77::1", 80, 0], ["link-local-fe80::77", "fe80::77", 80, $ll],
+ ["v4mapped-::ffff:127.0.0.1", "::ffff:127.0.0.1", 80, 0],
+ ["v4mapped-::ffff:10.77.0.1", "::ffff:10.77.0.1", 80, 0],
+ ["unix-system-bus", "unix", "/run/dbus/system_bus_socket"]]
+EOT
+}
+
+# net_probe_py: a python program that tries every target of its first
+# argument (net_targets' JSON) at once (non-blocking sockets, one thread)
+# with a time-out of its second (s) and prints "PROBE-RESULT {label: "ok" |
+# "fail: reason"}" on one line ("fail: socket: reason" when not even the
+# socket could be made). A TCP target is "ok" once it answered GET /whoami.
+net_probe_py() {
+        cat <<'PY'
+import errno, json, selectors, socket, sys, time
+targets, limit = json.loads(sys.argv[1]), float(sys.argv[2])
+res, sel = {}, selectors.DefaultSelector()
+
+def name(e):
+    return errno.errorcode.get(e, str(e))
+
+for t in targets:
+    label = t[0]
+    if t[1] == "unix":
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        except OSError as e:
+            res[label] = "fail: socket: " + name(e.errno)
+            continue
+        try:
+            s.settimeout(limit)
+            s.connect(t[2])
+            res[label] = "ok"
+        except OSError as e:
+            res[label] = "fail: " + (name(e.errno) if e.errno else repr(e))
+        s.close()
+        continue
+    fam = socket.AF_INET6 if ":" in t[1] else socket.AF_INET
+    try:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+    except OSError as e:
+        res[label] = "fail: socket: " + name(e.errno)
+        continue
+    s.setblocking(False)
+    rc = s.connect_ex((t[1], t[2], 0, t[3]) if fam == socket.AF_INET6 else (t[1], t[2]))
+    if rc not in (0, errno.EINPROGRESS):
+        res[label] = "fail: " + name(rc)
+        s.close()
+        continue
+    sel.register(s, selectors.EVENT_WRITE, [label, "connecting", b""])
+
+deadline = time.monotonic() + limit
+while sel.get_map() and time.monotonic() < deadline:
+    for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+        s, st = key.fileobj, key.data
+        if st[1] == "connecting":
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                res[st[0]] = "fail: " + name(err)
+                sel.unregister(s)
+                s.close()
+                continue
+            s.sendall(b"GET /whoami HTTP/1.0\r\n\r\n")
+            st[1] = "reading"
+            sel.modify(s, selectors.EVENT_READ, st)
+            continue
+        try:
+            b = s.recv(4096)
+        except OSError as e:
+            res[st[0]] = "fail: " + name(e.errno)
+            b = None
+        if b:
+            st[2] += b
+            continue
+        if b is not None:
+            res[st[0]] = "ok" if b"l4m-net" in st[2] else "fail: unexpected answer %r" % st[2][:80]
+        sel.unregister(s)
+        s.close()
+for key in list(sel.get_map().values()):
+    res[key.data[0]] = "fail: timed out" + (" (connected, no answer)" if key.data[1] == "reading" else "")
+    key.fileobj.close()
+print("PROBE-RESULT " + json.dumps(res, sort_keys=True), flush=True)
+PY
+}
+
+# syscall_probe_py: a python program that tries what a script must not be
+# able to do, each in a child process (a seccomp filter may kill it), and
+# prints "SYSCALL-RESULT {label: "ok[: detail]" | "fail: reason"}". Its
+# argument is the path of a setuid-root copy of id(1) ("" for none).
+syscall_probe_py() {
+        cat <<'PY'
+import ctypes, errno, json, os, platform, shutil, signal, subprocess, sys, tempfile, time
+suid_id = sys.argv[1] if len(sys.argv) > 1 else ""
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+NR = {"x86_64": {"bpf": 321, "keyctl": 250, "add_key": 248},
+      "aarch64": {"bpf": 280, "keyctl": 219, "add_key": 217}}[platform.machine()]
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+
+def err(rc):
+    e = ctypes.get_errno()
+    return "fail: %s" % errno.errorcode.get(e, e) if rc == -1 else "ok: %d" % rc
+
+def in_child(fn):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            res = fn()
+        except BaseException as e:
+            res = "fail: %s" % (errno.errorcode.get(e.errno, e.errno) if isinstance(e, OSError) and e.errno else repr(e))
+        os.write(w, res.encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        b = os.read(r, 4096)
+        if not b:
+            break
+        data += b
+    os.close(r)
+    _, st = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(st):
+        return "fail: killed by %s" % signal.Signals(os.WTERMSIG(st)).name
+    return data.decode() or "fail: no answer (exit %d)" % os.waitstatus_to_exitcode(st)
+
+def unshare(flag):
+    return lambda: err(libc.unshare(flag))
+
+def mount():
+    d = tempfile.mkdtemp()
+    if libc.unshare(CLONE_NEWNS) == 0:
+        libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
+    return err(libc.mount(b"none", d.encode(), b"tmpfs", 0, None))
+
+def umount_resolv():
+    return err(libc.umount2(b"/etc/resolv.conf", 2))
+
+def bpf():
+    attr = (ctypes.c_uint32 * 32)(2, 4, 4, 1)   # BPF_MAP_TYPE_ARRAY, key 4, value 4, 1 entry
+    return err(libc.syscall(NR["bpf"], 0, ctypes.byref(attr), ctypes.sizeof(attr)))
+
+def ptrace_child():
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    try:
+        rc = libc.ptrace(16, pid, None, None)        # PTRACE_ATTACH
+        res = err(rc)
+        if rc == 0:
+            os.waitpid(pid, 0)
+            libc.ptrace(17, pid, None, None)          # PTRACE_DETACH
+        return res
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+def personality():
+    return err(libc.personality(0x0400000))           # READ_IMPLIES_EXEC
+
+def keyctl():
+    return err(libc.syscall(NR["keyctl"], 1, None))   # KEYCTL_JOIN_SESSION_KEYRING
+
+def add_key():
+    return err(libc.syscall(NR["add_key"], b"user", b"l4m", b"x", 1, -2))  # KEY_SPEC_PROCESS_KEYRING
+
+def mmap_wx():
+    p = libc.mmap(None, 4096, 7, 0x22, -1, 0)        # RWX, MAP_PRIVATE|MAP_ANONYMOUS
+    return "fail: %s" % errno.errorcode.get(ctypes.get_errno()) if p in (None, 2**64 - 1) else "ok"
+
+def chmod_suid():
+    fd, f = tempfile.mkstemp()
+    os.close(fd)
+    try:
+        os.chmod(f, 0o4755)
+        return "ok: mode %o" % os.stat(f).st_mode
+    finally:
+        os.unlink(f)
+
+def exec_tmp():
+    d = tempfile.mkdtemp()
+    f = os.path.join(d, "true")
+    shutil.copy("/bin/true", f)
+    os.chmod(f, 0o755)
+    subprocess.run([f], check=True)
+    return "ok"
+
+def exec_overlay():
+    d = os.environ.get("OVERLAY")
+    if not d:
+        return "fail: no $OVERLAY"
+    f = os.path.join(d, ".l4m-true")
+    shutil.copy("/bin/true", f)
+    os.chmod(f, 0o755)
+    try:
+        subprocess.run([f], check=True)
+        return "ok"
+    finally:
+        os.unlink(f)
+
+def chroot():
+    os.chroot("/tmp")
+    return "ok"
+
+def setuid0():
+    os.setuid(0)
+    return "ok"
+
+def unshare_cmd():
+    p = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True)
+    return "ok" if p.returncode == 0 else "fail: exit %d: %s" % (p.returncode, p.stderr.decode().strip()[:100])
+
+def suid():
+    if not suid_id:
+        return "fail: no binary"
+    p = subprocess.run([suid_id, "-u"], capture_output=True)
+    return "ok: euid %s" % p.stdout.decode().strip() if p.returncode == 0 else "fail: exit %d" % p.returncode
+
+probes = {"unshare-user": unshare(CLONE_NEWUSER), "unshare-mount": unshare(CLONE_NEWNS),
+          "unshare-net": unshare(CLONE_NEWNET), "unshare-command": unshare_cmd, "mount": mount,
+          "umount-resolv.conf": umount_resolv, "bpf": bpf, "ptrace-child": ptrace_child,
+          "personality": personality, "keyctl": keyctl, "add_key": add_key, "mmap-wx": mmap_wx,
+          "chmod-suid": chmod_suid, "exec-tmp": exec_tmp, "exec-overlay": exec_overlay,
+          "chroot": chroot, "setuid-0": setuid0, "suid-id": suid}
+res = {k: in_child(f) for k, f in probes.items()}
+st = {}
+for line in open("/proc/self/status"):
+    k, _, v = line.partition(":")
+    if k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
+        st[k] = v.strip()
+res["status"] = st
+res["uid"] = "%d %d" % (os.getuid(), os.geteuid())
+print("SYSCALL-RESULT " + json.dumps(res, sort_keys=True), flush=True)
+PY
+}
+
+# fs_probe_py: a python program that takes a JSON object {"read": [files],
+# "list": [directories], "write": [directories], "pids": [pids]} and prints
+# "FS-RESULT {"read": {file: "ok: N bytes" | "fail: E"}, "list": {dir:
+# [names] | "fail: E"}, "write": {dir: "file ok|fail: E, directory ok|fail:
+# E"}, "pids": {pid: "visible" | "hidden"}, "own_pid_visible": bool, "proc":
+# {...}}". Writes create a file, then a directory, called NAME (the second
+# argument) in each directory and remove them again.
+fs_probe_py() {
+        cat <<'PY'
+import errno, json, os, sys
+spec, name = json.loads(sys.argv[1]), sys.argv[2]
+out = {"read": {}, "list": {}, "write": {}, "pids": {}, "proc": {}}
+
+def why(e):
+    return "fail: %s" % (errno.errorcode.get(e.errno, e.errno) if isinstance(e, OSError) and e.errno else repr(e))
+
+for f in spec["read"]:
+    try:
+        with open(f, "rb") as fh:
+            out["read"][f] = "ok: %d bytes" % len(fh.read())
+    except Exception as e:
+        out["read"][f] = why(e)
+for d in spec["list"]:
+    try:
+        out["list"][d] = sorted(os.listdir(d))
+    except Exception as e:
+        out["list"][d] = why(e)
+for d in spec["write"]:
+    p = os.path.join(d, name)
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"x")
+        os.close(fd)
+        fr = "ok"
+        os.unlink(p)
+    except Exception as e:
+        fr = why(e)
+    try:
+        os.mkdir(p)
+        dr = "ok"
+        os.rmdir(p)
+    except Exception as e:
+        dr = why(e)
+    out["write"][d] = "file %s, directory %s" % (fr, dr)
+try:
+    listed = set(os.listdir("/proc"))
+except Exception as e:
+    listed = set()
+    out["proc"]["listdir"] = why(e)
+for pid in spec["pids"]:
+    pid = str(pid)
+    vis = pid in listed or os.path.exists("/proc/%s/status" % pid)
+    out["pids"][pid] = "visible" if vis else "hidden"
+out["own_pid_visible"] = str(os.getpid()) in listed
+out["proc"]["pids_listed"] = len([p for p in listed if p.isdigit()])
+for p in ("/proc/sys/kernel/hostname", "/proc/kallsyms", "/proc/net/tcp", "/proc/1/environ"):
+    try:
+        with open(p, "rb") as fh:
+            fh.read(16)
+        out["proc"][p] = "ok"
+    except Exception as e:
+        out["proc"][p] = why(e)
+print("FS-RESULT " + json.dumps(out, sort_keys=True), flush=True)
+PY
+}
+
+# sc_setup: for every script test: left4me running, the test tools, this
+# test's file directory (TF_DIR, TF_HOST: test_files_setup), the test
+# network (script_net_setup), no script job of an earlier test left
+# running, and an EXIT trap (sc_cleanup) that cancels this test's script
+# jobs and removes the limits drop-in (60-script-limits) if it set one.
+sc_setup() {
+        test_files_setup
+        script_net_setup
+        sc_cancel_script_jobs
+        trap sc_cleanup EXIT
+}
+
+sc_cleanup() {
+        set +e
+        sc_cancel_script_jobs
+        if [[ -f $CTR_DIR/root$L4M_CONF_D/60-script-limits.conf ]]; then
+                rm -f "$CTR_DIR/root$L4M_CONF_D/60-script-limits.conf"
+                daemon_reload_config >/dev/null 2>&1
+        fi
+        return 0
+}
+
+# sc_cancel_script_jobs: cancels every queued or running script build and
+# waits (up to 20 s) until no process of the sandbox user is left.
+sc_cancel_script_jobs() {
+        local j
+        for j in $(sql "SELECT id FROM jobs WHERE kind = 'script-build' AND state IN ('queued', 'running');" 2>/dev/null); do
+                gcall root "$L4M_JOB_PREFIX/$j" org.left4me.Job.Cancel >/dev/null 2>&1
+        done
+        wait_until 20 sc_no_sandbox_processes || true
+}
+
+# sc_no_sandbox_processes: no process of the sandbox user is running.
+sc_no_sandbox_processes() {
+        ! in_container pgrep -u "$L4M_SANDBOX_USER" >/dev/null
+}
+
+# sc_limits TEXT: the [Script] limits drop-in (60-script-limits.conf) for
+# this test; sc_cleanup removes it.
+sc_limits() {
+        l4m_conf 60-script-limits "[Script]
+$1"
+}
+
+# sc_overlay USER NAME: a script overlay NAME owned by USER (created unless
+# it exists); prints its path.
+sc_overlay() {
+        ensure_overlay "$1" "$2" script
+}
+
+# sc_file < TEXT: stores TEXT as a new file (mode 0644) in this test's
+# directory; prints its path in the container.
+sc_file() {
+        local f
+        f=$(mktemp "$TF_HOST/script.XXXXXX")
+        cat >"$f"
+        chmod 0644 "$f"
+        printf '%s\n' "$TF_DIR/${f##*/}"
+}
+
+# sc_set_file USER OVERLAY-PATH FILE: SetScript(FILE's text) as USER; sets
+# RC, OUT, ERR (D-Bus errors as "GDBus.Error:NAME: message").
+sc_set_file() {
+        capture pybus "$1" "$2" "$3" <<'PY'
+ov, f = sys.argv[1], sys.argv[2]
+try:
+    call(ov, OVERLAY_IF, "SetScript", dbus.String(open(f, encoding="utf-8").read()))
+except dbus.exceptions.DBusException as e:
+    dbus_error_exit(e)
+PY
+}
+
+# sc_set USER OVERLAY-PATH < SCRIPT: SetScript, which must succeed.
+sc_set() {
+        local f
+        f=$(sc_file)
+        sc_set_file "$1" "$2" "$f"
+        expect_ok "$1: SetScript on $2"
+}
+
+# sc_get USER OVERLAY-PATH: GetScript as USER; sets RC, OUT ("LENGTH SHA256"
+# of the UTF-8 text), ERR.
+sc_get() {
+        capture pybus "$1" "$2" <<'PY'
+import hashlib
+try:
+    s = str(call(sys.argv[1], OVERLAY_IF, "GetScript")).encode()
+except dbus.exceptions.DBusException as e:
+    dbus_error_exit(e)
+print(len(s), hashlib.sha256(s).hexdigest())
+PY
+}
+
+# sc_build USER OVERLAY-PATH: Build({}) as USER, which must succeed; sets JOB.
+sc_build() {
+        gcall "$1" "$2" org.left4me.Overlay.Build '{}'
+        expect_ok "$1: Build() on $2"
+        JOB=$(job_path_from_output)
+        [[ -n $JOB ]] || fail "Build() answered no job path: $OUT"
+}
+
+# sc_start NAME < SCRIPT: a root-owned script overlay NAME (created unless
+# it exists) gets SCRIPT and is built; sets SC_PATH, SC_ID, JOB, SC_UNIT.
+sc_start() {
+        local f
+        f=$(sc_file)
+        SC_PATH=$(sc_overlay root "$1")
+        SC_ID=$(id_of_path "$SC_PATH")
+        sc_set_file root "$SC_PATH" "$f"
+        expect_ok "SetScript on $1"
+        sc_build root "$SC_PATH"
+        SC_UNIT=$(sc_unit "$JOB")
+        step "script of $1 (overlay $SC_ID) runs as job $JOB in $SC_UNIT"
+}
+
+# sc_run NAME [TIMEOUT] < SCRIPT: sc_start and job_wait; also sets SC_LOG
+# (the job's log).
+sc_run() {
+        sc_start "$1"
+        job_wait "$JOB" "${2:-60}"
+        SC_LOG=$(job_log_text "$JOB")
+}
+
+# sc_unit JOB: the name of the job's unit.
+sc_unit() {
+        printf 'left4me-script-%s.service\n' "$(job_id_of "$1")"
+}
+
+# sc_job_state_is JOB STATE
+sc_job_state_is() {
+        [[ $(job_prop "$1" State 2>/dev/null) == "$2" ]]
+}
+
+# sc_unit_prop UNIT PROPERTY: a property of a unit ("" if not loaded).
+sc_unit_prop() {
+        in_container systemctl show -P "$2" "$1" 2>/dev/null || true
+}
+
+# sc_unit_gone UNIT: the unit is not running any more (unloaded, inactive or
+# failed) and no process of the sandbox user is left.
+sc_unit_gone() {
+        local s
+        s=$(sc_unit_prop "$1" ActiveState)
+        [[ -z $s || $s == inactive || $s == failed ]] && sc_no_sandbox_processes
+}
+
+# sc_log_has JOB TEXT: the job's log contains TEXT (a fixed string).
+sc_log_has() {
+        job_log_text "$1" 2>/dev/null | grep -qF -- "$2"
+}
+
+# sc_wait_log JOB TEXT [SECONDS]: waits until the job's log contains TEXT.
+sc_wait_log() {
+        wait_until "${3:-30}" sc_log_has "$1" "$2" ||
+                fail "the log of $1 did not show '$2' within ${3:-30}s (state $(job_prop "$1" State || true)): $(job_log_text "$1" 2>/dev/null | tail -n 5 | paste -sd '|')"
+}
+
+# sc_result TAG [LOG]: the JSON after the last "TAG " line of LOG (default
+# SC_LOG).
+sc_result() {
+        local line
+        line=$(grep -a "^$1 " <<<"${2-$SC_LOG}" | tail -n 1)
+        [[ -n $line ]] || fail "the script printed no '$1' line; its log ends: $(tail -n 5 <<<"${2-$SC_LOG}" | paste -sd '|')"
+        printf '%s\n' "${line#"$1 "}"
+}
+
+# sc_python_script PYTHON-PROGRAM ARG...: a bash script running the program
+# with python3 with these arguments (on stdout).
+sc_python_script() {
+        local prog=$1 a
+        shift
+        printf 'exec python3 -'
+        for a in "$@"; do
+                printf ' %q' "$a"
+        done
+        printf " <<'L4M_PY_END'\n%s\nL4M_PY_END\n" "$prog"
+}
+
+# json_flat: the JSON object on stdin as lines "KEY<tab>VALUE", nested
+# objects' keys joined with "|" ("write|/tmp"), strings bare, other values
+# as JSON. Read it into an associative array with json_into.
+json_flat() {
+        python3 -c '
+import json, sys
+def walk(prefix, v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            walk(prefix + [str(k)], x)
+    else:
+        s = v if isinstance(v, str) else json.dumps(v)
+        print("|".join(prefix) + "\t" + s.replace("\n", " "))
+walk([], json.load(sys.stdin))'
+}
+
+# json_into ARRAY-NAME JSON: fills the (declared) associative array with
+# json_flat's pairs.
+json_into() {
+        local -n _ji_arr=$1
+        local k v
+        while IFS=$'\t' read -r k v; do
+                _ji_arr["$k"]=$v
+        done < <(json_flat <<<"$2")
+}

@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A script's life: RuntimeMaxSec ends it, Cancel stops its unit, a restart
+# of left4me while it runs does not lose it (the job ends with the
+# script's real result, whether the script ends while the daemon runs
+# again or while it is stopped), and systemd-analyze security's exposure
+# figure of a running script unit.
+
+test_script_timeout() {
+        local started finished
+        sc_setup
+        sc_limits "RuntimeMaxSec=2"
+        sc_run sc-timeout 60 <<'SH'
+echo RUNNING
+sleep 60
+echo "not reached"
+SH
+        expect_job failed "a sleep 60 script with RuntimeMaxSec=2"
+        assert_eq "Script timed out after 2 s." "$JOB_MSG" "the job's message"
+        ! grep -q "not reached" <<<"$SC_LOG" || fail "the script ran to its end"
+        started=$(job_prop "$JOB" Started)
+        finished=$(job_prop "$JOB" Finished)
+        ((finished - started >= 2000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (< 2 s)"
+        ((finished - started < 15000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (RuntimeMaxSec=2)"
+        assert_eq failed "$(ov_prop "$SC_PATH" State)" "State after the time-out"
+        wait_until 15 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still active after the time-out"
+        note "RuntimeMaxSec=2: the job ran $(((finished - started) / 1000)) ms"
+}
+l4m_test script-timeout test_script_timeout
+
+test_script_cancel() {
+        local t0 t1
+        sc_setup
+        sc_start sc-cancel <<'SH'
+echo RUNNING
+sleep 60
+echo "not reached"
+SH
+        sc_wait_log "$JOB" RUNNING 30
+        assert_eq active "$(sc_unit_prop "$SC_UNIT" ActiveState)" "$SC_UNIT while the script runs"
+        assert_eq running "$(job_prop "$JOB" State)" "the job while the script runs"
+        t0=$(date +%s%N)
+        gcall root "$JOB" org.left4me.Job.Cancel
+        expect_ok "Cancel() of the running script"
+        job_wait "$JOB" 30
+        t1=$(date +%s%N)
+        expect_job cancelled "the cancelled script"
+        wait_until 15 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still there after Cancel: $(sc_unit_prop "$SC_UNIT" ActiveState)"
+        wait_until 10 sc_unit_unloaded "$SC_UNIT" ||
+                fail "$SC_UNIT is still loaded after Cancel: $(sc_unit_prop "$SC_UNIT" LoadState)/$(sc_unit_prop "$SC_UNIT" ActiveState)"
+        ! sc_log_has "$JOB" "not reached" || fail "the script ran to its end"
+        note "cancelled in $(((t1 - t0) / 1000000)) ms; $SC_UNIT is gone"
+        [[ $(ov_prop "$SC_PATH" State) != building ]] || fail "the overlay is still building after the cancel"
+}
+l4m_test script-cancel test_script_cancel
+
+# sc_unit_unloaded UNIT: systemd has forgotten the unit.
+sc_unit_unloaded() {
+        [[ $(sc_unit_prop "$1" LoadState) == not-found ]]
+}
+
+# rt_count JOB TEXT: how many lines of the job's log are TEXT.
+rt_count() {
+        job_log_text "$1" | grep -cxF -- "$2" || true
+}
+
+test_script_restart_while_running() {
+        local pid
+        sc_setup
+        sc_start sc-restart <<'SH'
+echo RUNNING
+sleep 6
+echo DONE
+exit 3
+SH
+        sc_wait_log "$JOB" RUNNING 30
+        pid=$(unit_prop MainPID)
+        capture in_container systemctl restart left4me.service
+        expect_ok "systemctl restart left4me while the script runs"
+        reset_start_limit
+        daemon_up
+        [[ $(unit_prop MainPID) != "$pid" ]] || fail "left4med was not restarted"
+        assert_eq "active/running" "$(sc_unit_prop "$SC_UNIT" ActiveState)/$(sc_unit_prop "$SC_UNIT" SubState)" \
+                "$SC_UNIT after the restart (the script must still run for this test)"
+        wait_until 5 sc_job_state_is "$JOB" running ||
+                fail "the restarted left4me does not show the job running: $(job_prop "$JOB" State)"
+        job_wait "$JOB" 40
+        expect_job failed "the script that exits 3 after a restart of left4me"
+        assert_eq "Script exited with status 3." "$JOB_MSG" "the job's message"
+        assert_eq 1 "$(rt_count "$JOB" RUNNING)" "times the script started (RUNNING lines in the log)"
+        assert_eq 1 "$(rt_count "$JOB" DONE)" "DONE lines in the log"
+        assert_eq failed "$(ov_prop "$SC_PATH" State)" "State"
+        wait_until 15 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still active after the job"
+}
+l4m_test script-restart-while-running test_script_restart_while_running 120
+
+test_script_ends_while_daemon_stopped() {
+        local sub
+        sc_setup
+        sc_start sc-stopped <<'SH'
+echo RUNNING
+sleep 4
+mkdir -p left4dead2 && head -c 777 /dev/zero > left4dead2/made-while-stopped.bin
+echo DONE
+SH
+        sc_wait_log "$JOB" RUNNING 30
+        daemon_stop
+        assert_eq active/running "$(sc_unit_prop "$SC_UNIT" ActiveState)/$(sc_unit_prop "$SC_UNIT" SubState)" \
+                "$SC_UNIT once left4me has stopped (the script must still run for this test)"
+        # The script ends while left4me is down.
+        wait_until 20 sc_main_exited "$SC_UNIT" ||
+                fail "the script did not end while left4me was stopped ($(sc_unit_prop "$SC_UNIT" ActiveState)/$(sc_unit_prop "$SC_UNIT" SubState))"
+        sub=$(sc_unit_prop "$SC_UNIT" ActiveState)/$(sc_unit_prop "$SC_UNIT" SubState)
+        unit_is_inactive || fail "left4me was started again meanwhile"
+        daemon_up
+        job_wait "$JOB" 30
+        expect_job succeeded "the script that ended while left4me was stopped"
+        assert_eq "Script finished successfully." "$JOB_MSG" "the job's message"
+        assert_eq 1 "$(rt_count "$JOB" RUNNING)" "times the script started (RUNNING lines in the log)"
+        assert_eq 1 "$(rt_count "$JOB" DONE)" "DONE lines in the log"
+        assert_eq ready "$(ov_prop "$SC_PATH" State)" "State"
+        assert_eq 777 "$(ov_prop "$SC_PATH" Size)" "Size"
+        wait_until 15 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still active after the job"
+        note "while left4me was stopped the script's unit was $sub"
+}
+l4m_test script-ends-while-daemon-stopped test_script_ends_while_daemon_stopped 120
+
+# sc_main_exited UNIT: the unit's main process has exited (the unit is
+# active/exited with RemainAfterExit, or no longer active at all).
+sc_main_exited() {
+        local a s
+        a=$(sc_unit_prop "$1" ActiveState)
+        s=$(sc_unit_prop "$1" SubState)
+        [[ $a/$s == active/exited || $a == inactive || $a == failed || -z $a ]]
+}
+
+test_script_security_exposure() {
+        local line fig report
+        sc_setup
+        sc_start sc-exposure <<'SH'
+echo RUNNING
+sleep 60
+SH
+        sc_wait_log "$JOB" RUNNING 30
+        capture in_container systemd-analyze security --no-pager "$SC_UNIT"
+        expect_ok "systemd-analyze security $SC_UNIT"
+        report=$OUT
+        line=$(grep -E "Overall exposure level for $SC_UNIT: [0-9]+(\.[0-9]+)?" <<<"$report" | head -n 1)
+        [[ -n $line ]] || fail "systemd-analyze security printed no overall exposure figure"
+        fig=$(grep -oE ': [0-9]+(\.[0-9]+)?' <<<"$line" | head -n 1)
+        fig=${fig#: }
+        note "${line#→ }"
+        grep '✗' <<<"$report" | sed 's/^/  /' >&2 || true
+        gcall root "$JOB" org.left4me.Job.Cancel
+        awk -v f="$fig" 'BEGIN { exit !(f <= 1.5) }' ||
+                fail "exposure $fig > 1.5; the open items: $(grep '✗' <<<"$report" | awk '{ print $2 }' | paste -sd ' ')"
+}
+l4m_test script-security-exposure test_script_security_exposure
