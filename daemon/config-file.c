@@ -43,7 +43,7 @@ static const ConfigKey config_keys[] = {
         { "Archive", "MaxEntries", KEY_UINT64, offsetof(Config, archive_max_entries), 1, 10000000 },
         { "Archive", "MaxEntryBytes", KEY_UINT64, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
         { "Script", "RuntimeMaxSec", KEY_UINT64, offsetof(Config, script_runtime_max_sec), 1, 7 * 86400 },
-        { "Script", "MemoryMax", KEY_BYTES, offsetof(Config, script_memory_max), 1024 * 1024, 1024 * GIB },
+        { "Script", "MemoryMax", KEY_BYTES, offsetof(Config, script_memory_max), 32 * 1024 * 1024, 1024 * GIB },
         { "Script", "CPUQuota", KEY_PERCENT, offsetof(Config, script_cpu_quota_percent), 1, 100000 },
         { "Script", "TasksMax", KEY_UINT64_OR_INFINITY, offsetof(Config, script_tasks_max), 8, 1000000 },
         { "Script", "ResolvConf", KEY_STRING, offsetof(Config, script_resolv_conf), 0, 0 },

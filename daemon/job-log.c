@@ -99,7 +99,7 @@ static int job_log_cut(Job *j) {
         g_autofree char *tail = g_malloc(JOB_LOG_KEEP);
         g_autofree char *marker = NULL;
         _cleanup_close_ int rfd = -1, wfd = -1;
-        uint64_t end = stream_end(j), new_dropped;
+        uint64_t end = stream_end(j), new_dropped, from;
         ssize_t n;
         char *start;
         size_t tail_len;
@@ -108,10 +108,16 @@ static int job_log_cut(Job *j) {
         rfd = openat(j->manager->jobs_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (rfd < 0)
                 return -errno;
-        n = pread(rfd, tail, JOB_LOG_KEEP, (off_t) (j->log_size - JOB_LOG_KEEP));
+        /* The last JOB_LOG_KEEP bytes, never reaching back before the kept
+         * data (a truncated shared file can be short). */
+        from = j->log_size > JOB_LOG_KEEP ? j->log_size - JOB_LOG_KEEP : 0;
+        if (from < j->log_data_start)
+                from = j->log_data_start;
+        n = pread(rfd, tail, JOB_LOG_KEEP, (off_t) from);
         if (n < 0)
                 return -errno;
-        start = memchr(tail, '\n', (size_t) n);
+        /* From a line start, unless it starts at a stream position anyway. */
+        start = from > j->log_data_start ? memchr(tail, '\n', (size_t) n) : NULL;
         start = start ? start + 1 : tail;
         tail_len = (size_t) n - (size_t) (start - tail);
         new_dropped = end - tail_len;
@@ -169,24 +175,31 @@ void job_log_append(Job *j, const char *data, size_t size) {
 /* Shared files: takes in what others appended, and keeps the disk use
  * bounded by punching out all but the last JOB_LOG_KEEP bytes. */
 static void job_log_sync(Job *j) {
+        uint64_t start;
         struct stat st;
 
         if (j->log_fd < 0 || fstat(j->log_fd, &st) < 0)
                 return;
-        if ((uint64_t) st.st_size <= j->log_size)
-                return;
+        if ((uint64_t) st.st_size < j->log_size) {
+                /* The other writer truncated the file (its descriptor is
+                 * its own to ftruncate): what was there counts as dropped,
+                 * the stream goes on from the new end. */
+                j->log_dropped = stream_end(j);
+                j->log_data_start = (uint64_t) st.st_size;
+        }
         j->log_size = (uint64_t) st.st_size;
 
-        if (j->log_size - j->log_data_start > JOB_LOG_MAX) {
-                uint64_t start = (j->log_size - JOB_LOG_KEEP) / LOG_PUNCH_ALIGN * LOG_PUNCH_ALIGN;
-
-                if (fallocate(j->log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                              (off_t) j->log_data_start, (off_t) (start - j->log_data_start)) < 0) {
-                        if (!j->log_punch_failed)
-                                log_warning_errno(errno, "Cannot drop old output of job %" G_GUINT64_FORMAT ": %s",
-                                                  j->id, STRERROR(errno));
+        start = j->log_data_start;
+        if (j->log_size - start > JOB_LOG_MAX)
+                start = (j->log_size - JOB_LOG_KEEP) / LOG_PUNCH_ALIGN * LOG_PUNCH_ALIGN;
+        /* Everything before the kept tail is a hole, punched again each time:
+         * a writer that dropped O_APPEND may have written into it. */
+        if (start > 0 && !j->log_punch_failed) {
+                if (fallocate(j->log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) start) < 0) {
+                        log_warning_errno(errno, "Cannot drop old output of job %" G_GUINT64_FORMAT ": %s",
+                                          j->id, STRERROR(errno));
                         j->log_punch_failed = true;
-                } else {
+                } else if (start > j->log_data_start) {
                         j->log_dropped += start - j->log_data_start;
                         j->log_data_start = start;
                 }
@@ -203,7 +216,8 @@ int job_log_share(Job *j) {
         off_t data;
         int r;
 
-        assert(j->log_fd >= 0);
+        if (j->log_fd < 0)
+                return -EBADF;
         if (j->log_shared)
                 return 0;
         r = sd_event_add_inotify_fd(j->manager->event, &j->log_watch, j->log_fd, IN_MODIFY, on_log_modified, j);
@@ -235,7 +249,7 @@ void job_log_unshare(Job *j) {
         /* A job that ended: nobody else writes now, so leave a plain file
          * behind, as the cut does. One still running (the daemon stops)
          * keeps its file: the unit goes on appending to it. */
-        if (!job_state_is_active(j->state) && j->log_data_start > 0 && j->log_size >= JOB_LOG_KEEP) {
+        if (!job_state_is_active(j->state) && j->log_data_start > 0) {
                 r = job_log_cut(j);
                 if (r < 0)
                         log_warning_errno(r, "Cannot shorten the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "fs-util.h"
@@ -15,7 +16,10 @@
 /* The subdirectories the daemon needs, with the modes tmpfiles.d gives
  * them; created here too so that a missed tmpfiles run does not stop us. */
 #define DB_DIR_MODE       0700
-#define OVERLAYS_DIR_MODE 0711
+/* Only root goes below overlays/: a script may open its own overlay's
+ * directory to everyone (chmod, ACLs); nobody else gets that far. The
+ * game reaches overlays through the overlayfs mounts, made by root. */
+#define OVERLAYS_DIR_MODE 0700
 #define JOBS_DIR_MODE     0700
 #define CACHE_DIR_MODE    0755
 
@@ -100,6 +104,9 @@ int manager_load(Manager *m) {
         m->overlays_fd = open_or_create_dir_at(m->state_fd, "overlays", OVERLAYS_DIR_MODE);
         if (m->overlays_fd < 0)
                 return log_error_errno(m->overlays_fd, "Cannot open %s/overlays: %s", m->state_dir, STRERROR(m->overlays_fd));
+        /* An existing one from an older version may be 0711. */
+        if (fchmod(m->overlays_fd, OVERLAYS_DIR_MODE) < 0)
+                return log_error_errno(errno, "Cannot set the mode of %s/overlays: %s", m->state_dir, STRERROR(errno));
 
         m->jobs_fd = open_or_create_dir_at(m->state_fd, "jobs", JOBS_DIR_MODE);
         if (m->jobs_fd < 0)

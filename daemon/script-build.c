@@ -34,6 +34,8 @@ struct ScriptBuild {
         sd_event_source *recheck;
 
         /* the outcome, once the unit ended */
+        bool concluded;
+        char *collect;                  /* "stop" or "reset": what the ended unit needs */
         int result;
         char *message;
         Worker *sizer;
@@ -56,6 +58,7 @@ static void script_build_free(void *data) {
         g_free(s->script_file);
         g_free(s->unit);
         g_free(s->message);
+        g_free(s->collect);
         g_free(s);
 }
 
@@ -87,7 +90,20 @@ static void script_build_end(ScriptBuild *s) {
                 else
                         overlay_set_state(o, OVERLAY_STATE_FAILED, o->last_build, s->size);
         }
-        job_finish(j, r, "%s", message);        /* frees s */
+
+        /* The unit goes only once the job's end is recorded: were the daemon
+         * to stop before, it finds the outcome again on its next start. */
+        {
+                g_autofree char *unit = g_strdup(s->unit);
+                g_autofree char *collect = g_steal_pointer(&s->collect);
+                Manager *m = s->manager;
+
+                job_finish(j, r, "%s", message);        /* frees s */
+                if (collect && strcmp(collect, "reset") == 0)
+                        (void) unit_reset_failed(m->bus, unit);
+                else if (collect)
+                        (void) unit_stop(m->bus, unit);
+        }
 }
 
 static int size_overlay(void *userdata) {
@@ -119,11 +135,17 @@ static void script_build_conclude(ScriptBuild *s, int result, const char *format
         va_list ap;
         int r;
 
+        /* Once: a late start reply and the watch may both report. */
+        if (s->concluded)
+                return;
+        s->concluded = true;
         s->result = result;
         va_start(ap, format);
         s->message = g_strdup_vprintf(format, ap);
         va_end(ap);
         s->recheck = sd_event_source_disable_unref(s->recheck);
+        s->watch = unit_watch_free(s->watch);
+        s->start_call = sd_bus_slot_unref(s->start_call);
 
         /* Sized by a thread, never following what the script planted. */
         s->sizer_fd = openat(s->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -154,13 +176,14 @@ static int describe_outcome(ScriptBuild *s, const UnitOutcome *o, char **ret_mes
                                                "(stopped from outside, or the machine restarted).", s->unit);
                 return -ESRCH;
         }
-        if (cancelled) {
-                *ret_message = g_strdup("Cancelled.");
-                return -ECANCELED;
-        }
+        /* A cancel that came after the script had finished changes nothing. */
         if (strcmp(o->active_state, "active") == 0 && strcmp(o->result, "success") == 0) {
                 *ret_message = g_strdup("Script finished successfully.");
                 return 0;
+        }
+        if (cancelled) {
+                *ret_message = g_strdup("Cancelled.");
+                return -ECANCELED;
         }
         if (strcmp(o->result, "timeout") == 0) {
                 *ret_message = g_strdup_printf("Script timed out after %" G_GUINT64_FORMAT " s.",
@@ -171,6 +194,13 @@ static int describe_outcome(ScriptBuild *s, const UnitOutcome *o, char **ret_mes
                 *ret_message = g_strdup_printf("Script ran out of memory (MemoryMax=%" G_GUINT64_FORMAT " bytes).",
                                                o->memory_max);
                 return -ENOMEM;
+        }
+        if (strcmp(o->result, "exit-code") == 0 && o->exec_main_code == CLD_EXITED &&
+            o->exec_main_status >= 200 && o->exec_main_status <= 243) {
+                /* Also systemd's codes for failing to set up the sandbox. */
+                *ret_message = g_strdup_printf("Script exited with status %d (or systemd failed to set up its "
+                                               "sandbox: journalctl -u %s tells).", (int) o->exec_main_status, s->unit);
+                return -EPROTO;
         }
         if (strcmp(o->result, "exit-code") == 0 && o->exec_main_code == CLD_EXITED) {
                 *ret_message = g_strdup_printf("Script exited with status %d.", (int) o->exec_main_status);
@@ -194,16 +224,15 @@ static void on_unit_ended(UnitWatch *w, const UnitOutcome *o, void *userdata) {
         g_autofree char *message = NULL;
         int r;
 
-        /* The watch is done (o points into it): freed with s. */
+        /* o points into the watch, which conclude frees: read it first. */
         if (!o->gone) {
                 job_log(s->job, "%s ended: %s/%s, result %s.", s->unit, o->active_state, o->sub_state, o->result);
-                /* Collect the unit: stopping an exited one also ends whatever
-                 * the script left running; a failed one stays listed until
-                 * reset. */
+                /* After the job: a failed unit stays listed until reset, an
+                 * exited one (RemainAfterExit) until stopped. */
                 if (strcmp(o->active_state, "failed") == 0)
-                        (void) unit_reset_failed(s->manager->bus, s->unit);
+                        s->collect = g_strdup("reset");
                 else if (strcmp(o->active_state, "active") == 0)
-                        (void) unit_stop(s->manager->bus, s->unit);
+                        s->collect = g_strdup("stop");
         }
         r = describe_outcome(s, o, &message);
         script_build_conclude(s, r, "%s", message);
@@ -241,6 +270,13 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         s->start_call = sd_bus_slot_unref(s->start_call);
+        if (e && (sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT) || sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))) {
+                /* systemd may have started it all the same: the watch knows. */
+                job_log(s->job, "systemd did not answer the start in time (%s); waiting for the unit.", e->message);
+                s->unit_started = true;
+                unit_watch_check(s->watch);
+                return 0;
+        }
         if (e) {
                 script_build_conclude(s, -EIO, "systemd did not start the script: %s", e->message);
                 return 0;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -10,7 +12,8 @@
 #include "script-unit.h"
 
 /* Everything but the public internet: no IPAddressAllow= goes with it,
- * since an allow match would win over these. */
+ * since an allow match would win over these. The host's own addresses are
+ * added to these when a script starts. */
 static const struct {
         int family;
         const char *address;
@@ -172,6 +175,41 @@ static int append_temporary_file_systems(sd_bus_message *m) {
         return r;
 }
 
+static int append_deny_entry(sd_bus_message *m, int family, const void *bytes, unsigned prefix) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', "iayu");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "i", family);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', bytes, family == AF_INET ? 4 : 16);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "u", prefix);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* The host's own addresses, public ones too: a service listening on
+ * 0.0.0.0 answers on each of them. */
+static int append_host_addresses(sd_bus_message *m) {
+        struct ifaddrs *list = NULL;
+        int r = 0;
+
+        if (getifaddrs(&list) < 0)
+                return -errno;
+        for (struct ifaddrs *a = list; r >= 0 && a; a = a->ifa_next) {
+                if (!a->ifa_addr)
+                        continue;
+                if (a->ifa_addr->sa_family == AF_INET)
+                        r = append_deny_entry(m, AF_INET, &((struct sockaddr_in *) a->ifa_addr)->sin_addr, 32);
+                else if (a->ifa_addr->sa_family == AF_INET6)
+                        r = append_deny_entry(m, AF_INET6, &((struct sockaddr_in6 *) a->ifa_addr)->sin6_addr, 128);
+        }
+        freeifaddrs(list);
+        return r;
+}
+
 static int append_ip_address_deny(sd_bus_message *m) {
         int r;
 
@@ -188,16 +226,10 @@ static int append_ip_address_deny(sd_bus_message *m) {
 
                 if (inet_pton(family, denied_networks[i].address, bytes) != 1)
                         return -EINVAL;
-                r = sd_bus_message_open_container(m, 'r', "iayu");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "i", family);
-                if (r >= 0)
-                        r = sd_bus_message_append_array(m, 'y', bytes, family == AF_INET ? 4 : 16);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "u", denied_networks[i].prefix);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
+                r = append_deny_entry(m, family, bytes, denied_networks[i].prefix);
         }
+        if (r >= 0)
+                r = append_host_addresses(m);
         for (int i = 0; r >= 0 && i < 3; i++)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -219,8 +251,10 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
         char *no_exec[] = { (char *) SCRIPT_OVERLAY_INSIDE, (char *) "/tmp", NULL };
         char *native[] = { (char *) "native", NULL };
         char *syscalls_allowed[] = { (char *) "@system-service", NULL };
+        /* memfd_create: code downloaded into memory could be run from there,
+         * past noexec. */
         char *syscalls_denied[] = { (char *) "@mount", (char *) "@privileged", (char *) "@resources",
-                                    (char *) "@keyring", NULL };
+                                    (char *) "@keyring", (char *) "memfd_create", NULL };
         char *families[] = { (char *) "AF_INET", (char *) "AF_INET6", NULL };
         Bind rw[] = { { spec->overlay_dir, SCRIPT_OVERLAY_INSIDE, false } };
         Bind ro[G_N_ELEMENTS(etc_files) + 2];
@@ -238,6 +272,11 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
          * or resets the unit. */
         if (r >= 0) r = append_string(m, "Type", "exec");
         if (r >= 0) r = append_bool(m, "RemainAfterExit", true);
+        /* Running until the last process of the script is gone, not just
+         * bash: what it left in the background is stopped by RuntimeMaxSec
+         * too, and cannot outlive the job (and meet the next script, as
+         * the same uid). */
+        if (r >= 0) r = append_string(m, "ExitType", "cgroup");
         if (r >= 0) r = append_exec_start(m);
         if (r >= 0) r = append_string(m, "User", SCRIPT_USER);
         if (r >= 0) r = append_string(m, "WorkingDirectory", SCRIPT_OVERLAY_INSIDE);
