@@ -160,10 +160,10 @@ static void test_script_valid_values(void) {
                 { "RuntimeMaxSec=1", F_RUNTIME, 1 },
                 { "RuntimeMaxSec=60", F_RUNTIME, 60 },
                 { "RuntimeMaxSec=604800", F_RUNTIME, 604800 },
-                { "MemoryMax=1048576", F_MEMORY, MIB },                 /* the minimum, in bytes */
-                { "MemoryMax=1024K", F_MEMORY, MIB },
-                { "MemoryMax=2048k", F_MEMORY, 2 * MIB },
-                { "MemoryMax=1M", F_MEMORY, MIB },
+                { "MemoryMax=33554432", F_MEMORY, 32 * MIB },           /* the minimum, in bytes */
+                { "MemoryMax=32768K", F_MEMORY, 32 * MIB },
+                { "MemoryMax=65536k", F_MEMORY, 64 * MIB },
+                { "MemoryMax=32M", F_MEMORY, 32 * MIB },
                 { "MemoryMax=512M", F_MEMORY, 512 * MIB },
                 { "MemoryMax=768m", F_MEMORY, 768 * MIB },
                 { "MemoryMax=2G", F_MEMORY, 2 * GIB },
@@ -245,8 +245,9 @@ static void test_script_invalid_values_keep_defaults(void) {
                 "MemoryMax=G",
                 "MemoryMax=K",
                 "MemoryMax=",
-                "MemoryMax=1048575",                    /* one byte under 1 MiB */
-                "MemoryMax=1023K",
+                "MemoryMax=33554431",                   /* one byte under 32 MiB */
+                "MemoryMax=32767K",
+                "MemoryMax=1M",
                 "MemoryMax=1025G",                      /* over 1 TiB */
                 "MemoryMax=2T",
                 "MemoryMax=1099511627777",
