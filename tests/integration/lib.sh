@@ -823,16 +823,25 @@ state_snapshot() {
 # Script overlays run a bash script in a hardened transient unit
 # (left4me-script-<job>.service, user l4d2-sandbox). The container has no
 # network of its own (--private-network), so script_net_setup makes "the
-# public internet" inside it: a link l4m-pub with 198.51.100.1/24 and
-# 2001:db8::1/64, a web server on port 80 there and a fake DNS server
-# (tests/fixtures/fake-dns.py) on 198.51.100.1:53 that answers every name
-# under example.test with those addresses; and what must stay unreachable:
-# the same web server on loopback, on 0.0.0.0:8081 and [::]:8082, and on a
-# link l4m-priv with RFC 1918, link-local, CGNAT and ULA addresses. Both
-# servers run as transient units of the container's systemd
-# (l4m-test-www.service, l4m-test-dns.service), so they outlive the test that
-# started them; script_net_setup starts them again if they are gone. left4me
-# is pointed at a resolv.conf naming the fake DNS server by a drop-in.
+# public internet" inside it: a separate host, the network namespace
+# l4m-inet, joined to the container by a veth pair (l4m-pub in the
+# container, 198.51.100.2/24 and 2001:db8::2/64; l4m-inet0 in the
+# namespace, 198.51.100.1/24 and 2001:db8::1/64). The namespace runs a web
+# server on port 80 and a fake DNS server (tests/fixtures/fake-dns.py) on
+# 198.51.100.1:53 that answers every name under example.test with its
+# addresses. The public servers must not run on an address of the container
+# itself: left4me denies a script every address of the host's own
+# interfaces. What must stay unreachable runs in the container's own
+# namespace: the same web server on loopback, on 0.0.0.0:8081 and [::]:8082
+# (so also on the container's own public addresses, 198.51.100.2 and
+# 2001:db8::2), and on a link l4m-priv with RFC 1918, link-local, CGNAT and
+# ULA addresses. The servers run as transient units of the container's
+# systemd (l4m-inet-www.service and l4m-inet-dns.service join the namespace
+# by NetworkNamespacePath=; l4m-test-www.service), so they outlive the test
+# that started them; script_net_setup starts them again if they are gone.
+# All web servers log to one access log, all in the container's file
+# system. left4me is pointed at a resolv.conf naming the fake DNS server by
+# a drop-in.
 #
 # A script test calls sc_setup first, then sc_start/sc_run NAME <<'SH' (a
 # root-owned script overlay runs the script; JOB, SC_PATH, SC_ID, SC_UNIT,
@@ -846,8 +855,13 @@ L4M_NET_WWW=$L4M_NET_DIR/www
 L4M_NET_WWW_LOG=$L4M_NET_DIR/www-access.log
 L4M_NET_DNS_LOG=$L4M_NET_DIR/dns.log
 L4M_NET_DOMAIN=example.test
+# The public internet: the namespace and its addresses; the container's own
+# addresses on the link to it.
+L4M_NET_NS=l4m-inet
 L4M_NET_PUB4=198.51.100.1
 L4M_NET_PUB6=2001:db8::1
+L4M_NET_HOST4=198.51.100.2
+L4M_NET_HOST6=2001:db8::2
 L4M_NET_RESOLV=/etc/left4me/test-resolv.conf
 L4M_SANDBOX_USER=l4d2-sandbox
 # shellcheck disable=SC2034 # for the tests
@@ -871,18 +885,55 @@ net_link() {
         in_container ip link set "$1" up
 }
 
-# net_unit NAME CMD...: runs CMD as transient unit NAME (Type=notify: it is
-# up once the command says READY=1) unless NAME is active already.
+# net_unit [--netns NS] NAME CMD...: runs CMD as transient unit NAME
+# (Type=notify: it is up once the command says READY=1), in the network
+# namespace NS (ip netns) if given, unless NAME is active already.
 net_unit() {
-        local unit=$1
+        local unit props=()
+        if [[ $1 == --netns ]]; then
+                props=(-p "NetworkNamespacePath=/run/netns/$2")
+                shift 2
+        fi
+        unit=$1
         shift
         if [[ $(in_container systemctl is-active "$unit" 2>/dev/null) == active ]]; then
                 return 0
         fi
         in_container systemctl reset-failed "$unit" >/dev/null 2>&1 || true
         capture in_container timeout 30 systemd-run --quiet --unit="$unit" -p Type=notify \
-                -p NotifyAccess=main --collect -- "$@"
+                -p NotifyAccess=main "${props[@]}" --collect -- "$@"
         ((RC == 0)) || fail "cannot start $unit: ${ERR:-$OUT} $(in_container journalctl -q -n 20 -u "$unit" 2>&1 || true)"
+}
+
+# net_inet: the network namespace L4M_NET_NS (the public internet) and the
+# veth pair joining it to the container (l4m-pub here, l4m-inet0 there),
+# with their addresses. Made again if the namespace or the pair is gone or
+# not as it should be; the public servers are stopped then (they would be
+# in the old namespace).
+net_inet() {
+        local ns=$L4M_NET_NS
+        if ! in_container ip -n "$ns" link show l4m-inet0 >/dev/null 2>&1 ||
+                [[ $(in_container ip -o link show l4m-pub 2>/dev/null) != *"l4m-pub@if"* ]]; then
+                in_container systemctl stop l4m-inet-www.service l4m-inet-dns.service >/dev/null 2>&1 || true
+                # l4m-pub may be a link of an earlier layout: deleting one
+                # end of a veth pair deletes both.
+                in_container ip link del l4m-pub >/dev/null 2>&1 || true
+                if ! in_container ip -n "$ns" link show lo >/dev/null 2>&1; then
+                        in_container ip netns del "$ns" >/dev/null 2>&1 || true
+                        in_container ip netns add "$ns" || fail "cannot create the network namespace $ns in the container"
+                fi
+                in_container ip -n "$ns" link del l4m-inet0 >/dev/null 2>&1 || true
+                in_container ip link add l4m-pub type veth peer name l4m-inet0 ||
+                        fail "cannot create the veth pair l4m-pub/l4m-inet0 in the container"
+                in_container ip link set l4m-inet0 netns "$ns"
+        fi
+        in_container ip -n "$ns" link set lo up
+        in_container ip -n "$ns" addr replace "$L4M_NET_PUB4/24" dev l4m-inet0
+        in_container ip -n "$ns" -6 addr replace "$L4M_NET_PUB6/64" dev l4m-inet0 nodad
+        in_container ip -n "$ns" link set l4m-inet0 up
+        in_container ip addr replace "$L4M_NET_HOST4/24" dev l4m-pub
+        in_container ip -6 addr replace "$L4M_NET_HOST6/64" dev l4m-pub nodad
+        in_container ip link set l4m-pub up
 }
 
 # net_tools_install: fake-dns.py and the web server into the container.
@@ -909,10 +960,8 @@ script_net_setup() {
         daemon_up
         net_tools_install
         mkdir -p "$CTR_DIR/root$L4M_NET_WWW"
-        net_link l4m-pub
+        net_inet
         net_link l4m-priv
-        in_container ip addr replace "$L4M_NET_PUB4/24" dev l4m-pub
-        in_container ip -6 addr replace "$L4M_NET_PUB6/64" dev l4m-pub nodad
         for a in "${L4M_NET_PRIV4[@]}"; do
                 in_container ip addr replace "$a" dev l4m-priv
         done
@@ -922,8 +971,14 @@ script_net_setup() {
         NET_PRIV_IFINDEX=$(in_container cat /sys/class/net/l4m-priv/ifindex)
         [[ $NET_PRIV_IFINDEX =~ ^[0-9]+$ ]] || fail "no interface index of l4m-priv"
 
-        listen=(--listen "$L4M_NET_PUB4:80" --listen "[$L4M_NET_PUB6]:80"
-                --listen 127.0.0.1:80 --listen '[::1]:80' --listen 0.0.0.0:8081 --listen '[::]:8082')
+        # The public internet's servers, in its namespace.
+        net_unit --netns "$L4M_NET_NS" l4m-inet-www "$L4M_PY" "$L4M_TOOLS/l4m-www.py" --root "$L4M_NET_WWW" \
+                --log "$L4M_NET_WWW_LOG" --listen "$L4M_NET_PUB4:80" --listen "[$L4M_NET_PUB6]:80"
+        net_unit --netns "$L4M_NET_NS" l4m-inet-dns "$L4M_PY" "$L4M_TOOLS/fake-dns.py" --listen "$L4M_NET_PUB4:53" \
+                --domain "$L4M_NET_DOMAIN" --address "$L4M_NET_PUB4" --address6 "$L4M_NET_PUB6" \
+                --log "$L4M_NET_DNS_LOG"
+        # What a script must not reach, in the container's own namespace.
+        listen=(--listen 127.0.0.1:80 --listen '[::1]:80' --listen 0.0.0.0:8081 --listen '[::]:8082')
         for a in "${L4M_NET_PRIV4[@]}" "${L4M_NET_PRIV6[@]}"; do
                 if [[ $a == fe80:* ]]; then
                         listen+=(--listen "[${a%/*}%l4m-priv]:80")
@@ -933,9 +988,6 @@ script_net_setup() {
         done
         net_unit l4m-test-www "$L4M_PY" "$L4M_TOOLS/l4m-www.py" --root "$L4M_NET_WWW" \
                 --log "$L4M_NET_WWW_LOG" "${listen[@]}"
-        net_unit l4m-test-dns "$L4M_PY" "$L4M_TOOLS/fake-dns.py" --listen "$L4M_NET_PUB4:53" \
-                --domain "$L4M_NET_DOMAIN" --address "$L4M_NET_PUB4" --address6 "$L4M_NET_PUB6" \
-                --log "$L4M_NET_DNS_LOG"
 
         want="# left4me integration tests: the fake DNS server on the test network
 nameserver $L4M_NET_PUB4
@@ -1093,14 +1145,17 @@ PY
 
 # net_targets: the probe targets of the test network as JSON: [label, host,
 # port, scope id] for TCP (each answers "GET /whoami"), [label, "unix",
-# path] for AF_UNIX. "public-*" must be reachable from a script, the rest
-# not. Needs NET_PRIV_IFINDEX (script_net_setup).
+# path] for AF_UNIX. "public-*" (the public internet's namespace) must be
+# reachable from a script, the rest not; "host-own-*" are the container's
+# own addresses on the link to it (the 0.0.0.0:8081 and [::]:8082
+# listeners). Needs NET_PRIV_IFINDEX (script_net_setup).
 net_targets() {
         local ll=$NET_PRIV_IFINDEX
         cat <<EOT | paste -sd ' '
 [["public-v4", "$L4M_NET_PUB4", 80, 0], ["public-v6", "$L4M_NET_PUB6", 80, 0],
  ["loopback-127.0.0.1", "127.0.0.1", 80, 0], ["loopback-::1", "::1", 80, 0],
  ["unspecified-0.0.0.0", "0.0.0.0", 8081, 0], ["unspecified-::", "::", 8082, 0],
+ ["host-own-$L4M_NET_HOST4", "$L4M_NET_HOST4", 8081, 0], ["host-own-$L4M_NET_HOST6", "$L4M_NET_HOST6", 8082, 0],
  ["rfc1918-10.77.0.1", "10.77.0.1", 80, 0], ["rfc1918-172.16.77.1", "172.16.77.1", 80, 0],
  ["rfc1918-192.168.77.1", "192.168.77.1", 80, 0], ["link-local-169.254.77.1", "169.254.77.1", 80, 0],
  ["cgnat-100.64.77.1", "100.64.77.1", 80, 0], ["ula-fc00::77", "fc00::77", 80, 0],

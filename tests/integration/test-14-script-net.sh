@@ -1,11 +1,13 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The script sandbox's network: it reaches "the public internet" of the
-# test network (198.51.100.1, 2001:db8::1) by name through the resolv.conf
-# left4me binds over /etc/resolv.conf, and nothing else: not loopback, not
-# 0.0.0.0 or ::, not RFC 1918, link-local, CGNAT or ULA addresses, not
-# IPv4-mapped loopback, and no AF_UNIX socket at all. Each refused target
-# is shown to answer the same probe from outside the sandbox.
+# test network (a network namespace: 198.51.100.1, 2001:db8::1) by name
+# through the resolv.conf left4me binds over /etc/resolv.conf, and nothing
+# else: not loopback, not 0.0.0.0 or ::, not the host's own addresses
+# (198.51.100.2, 2001:db8::2), not RFC 1918, link-local, CGNAT or ULA
+# addresses, not IPv4-mapped loopback, and no AF_UNIX socket at all. Each
+# refused target is shown to answer the same probe from outside the
+# sandbox.
 
 test_script_net_public() {
         local want_sha own_sha name res
@@ -35,13 +37,18 @@ SH
         grep -qxF "lookup6 $L4M_NET_PUB6" <<<"$res" || fail "$name did not resolve to $L4M_NET_PUB6: $(grep '^lookup6' <<<"$res")"
         grep -qxF "fetch4 hello from the test network" <<<"$res" || fail "HTTP over IPv4 by name failed: $(grep '^fetch4' <<<"$res")"
         grep -qxF "fetch6 hello from the test network" <<<"$res" || fail "HTTP over IPv6 by name failed: $(grep '^fetch6' <<<"$res")"
-        grep -qF "whoami l4m-net $L4M_NET_PUB4 " <<<"$res" || fail "HTTP to $L4M_NET_PUB4 failed: $(grep '^whoami' <<<"$res")"
+        grep -qxF "whoami l4m-net $L4M_NET_PUB4 $L4M_NET_HOST4" <<<"$res" ||
+                fail "HTTP to $L4M_NET_PUB4 failed or did not come from $L4M_NET_HOST4: $(grep '^whoami' <<<"$res")"
         (($(dns_queries_for "$name") >= 1)) || fail "the fake DNS server was never asked for $name"
         grep -qxF "outside none" <<<"$res" || fail "a name outside $L4M_NET_DOMAIN resolved: $(grep '^outside' <<<"$res")"
         grep -qF " outside-$(job_id_of "$JOB").example.com NXDOMAIN" "$CTR_DIR/root$L4M_NET_DNS_LOG" ||
                 fail "the fake DNS server did not answer NXDOMAIN for a name outside $L4M_NET_DOMAIN"
-        [[ -n $(www_requests "^$L4M_NET_PUB4 GET /hello.txt 200 ") ]] || fail "the web server saw no GET /hello.txt over IPv4: $(www_requests)"
-        [[ -n $(www_requests "^$L4M_NET_PUB6 GET /hello.txt 200 ") ]] || fail "the web server saw no GET /hello.txt over IPv6: $(www_requests)"
+        # The public web server is another host: the requests came from the
+        # container's addresses on the link to it.
+        [[ -n $(www_requests "^$L4M_NET_HOST4 GET /hello.txt 200 ") ]] ||
+                fail "the web server saw no GET /hello.txt over IPv4 from $L4M_NET_HOST4: $(www_requests)"
+        [[ -n $(www_requests "^$L4M_NET_HOST6 GET /hello.txt 200 ") ]] ||
+                fail "the web server saw no GET /hello.txt over IPv6 from $L4M_NET_HOST6: $(www_requests)"
         note "$(dns_queries_for "$name") DNS queries for $name; /etc/resolv.conf inside: $(grep '^resolv-text' <<<"$res" | cut -d' ' -f2-)"
 }
 l4m_test script-net-public test_script_net_public
