@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -390,19 +391,19 @@ static int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
         return 0;
 }
 
-/* l4mctl overlay build NAME [--wait] */
-int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+/* Calls member (Build, Wipe) on overlay name, which answers a job's path;
+ * then reports or follows the job. verb says what failed ("build"). */
+static int start_overlay_job(sd_bus *bus, const CtlArgs *args, const char *name, const char *verb,
+                             const char *member, bool with_options) {
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autofree char *what = NULL;
+        g_autofree char *what = g_strdup_printf("cannot %s overlay \"%s\"", verb, name);
         const char *job_path;
         int r;
 
-        assert(bus);
-        assert(args);
-        assert(argv[0]);
-
-        what = g_strdup_printf("cannot build overlay \"%s\"", argv[0]);
-        r = call_on_overlay(bus, argv[0], what, "Build", &reply, "a{sv}", 0);
+        if (with_options)
+                r = call_on_overlay(bus, name, what, member, &reply, "a{sv}", 0);
+        else
+                r = call_on_overlay(bus, name, what, member, &reply, NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &job_path);
@@ -410,6 +411,15 @@ int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 return bus_log_parse_error(r);
 
         return job_queued(bus, args, job_path);
+}
+
+/* l4mctl overlay build NAME [--wait] */
+int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        return start_overlay_job(bus, args, argv[0], "build", "Build", true);
 }
 
 static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
@@ -588,22 +598,9 @@ int verb_overlay_script(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
 /* l4mctl overlay wipe NAME [--wait] */
 int verb_overlay_wipe(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        g_autofree char *what = NULL;
-        const char *job_path;
-        int r;
-
         assert(bus);
         assert(args);
         assert(argv[0]);
 
-        what = g_strdup_printf("cannot wipe overlay \"%s\"", argv[0]);
-        r = call_on_overlay(bus, argv[0], what, "Wipe", &reply, NULL);
-        if (r != 0)
-                return r;
-        r = sd_bus_message_read(reply, "o", &job_path);
-        if (r < 0)
-                return bus_log_parse_error(r);
-
-        return job_queued(bus, args, job_path);
+        return start_overlay_job(bus, args, argv[0], "wipe", "Wipe", false);
 }
