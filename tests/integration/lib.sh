@@ -1334,6 +1334,10 @@ def mmap_wx():
     p = libc.mmap(None, 4096, 7, 0x22, -1, 0)        # RWX, MAP_PRIVATE|MAP_ANONYMOUS
     return "fail: %s" % errno.errorcode.get(ctypes.get_errno()) if p in (None, 2**64 - 1) else "ok"
 
+def memfd():
+    os.close(os.memfd_create("x"))                   # runs code from memory past noexec
+    return "ok"
+
 def chmod_suid():
     fd, f = tempfile.mkstemp()
     os.close(fd)
@@ -1386,7 +1390,7 @@ probes = {"unshare-user": unshare(CLONE_NEWUSER), "unshare-mount": unshare(CLONE
           "unshare-net": unshare(CLONE_NEWNET), "unshare-command": unshare_cmd, "mount": mount,
           "umount-resolv.conf": umount_resolv, "bpf": bpf, "ptrace-child": ptrace_child,
           "personality": personality, "keyctl": keyctl, "add_key": add_key, "mmap-wx": mmap_wx,
-          "chmod-suid": chmod_suid, "exec-tmp": exec_tmp, "exec-overlay": exec_overlay,
+          "memfd_create": memfd, "chmod-suid": chmod_suid, "exec-tmp": exec_tmp, "exec-overlay": exec_overlay,
           "chroot": chroot, "setuid-0": setuid0, "suid-id": suid}
 res = {k: in_child(f) for k, f in probes.items()}
 st = {}

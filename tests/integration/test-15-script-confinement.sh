@@ -3,9 +3,11 @@
 # The script sandbox's walls: no reading the database, other overlays,
 # homes or the state directory; no writing anywhere but /overlay and /tmp;
 # no seeing the host's /tmp or other users' processes; no namespaces, mounts, bpf, ptrace,
-# personality changes, keyrings, W+X memory, set-uid bits or programs run
-# from /tmp or /overlay; no capabilities. Where a probe could succeed at
-# all, the same probe run as root outside the sandbox shows that it does.
+# personality changes, keyrings, W+X memory, memfd_create, set-uid bits or
+# programs run from /tmp or /overlay; no capabilities. Where a probe could
+# succeed at all, the same probe run as root outside the sandbox shows that
+# it does. And a script that opens its overlay to everyone (chmod 0777)
+# opens it to nobody: overlays/ is root's alone.
 
 L4M_SUID_ID=/usr/local/bin/l4m-suid-id
 
@@ -127,7 +129,7 @@ test_script_syscalls() {
         local -A C=() R=()
         json_into C "$ctl"
         for l in unshare-user unshare-mount unshare-net unshare-command mount bpf ptrace-child personality \
-                mmap-wx chmod-suid exec-tmp exec-overlay chroot; do
+                mmap-wx memfd_create chmod-suid exec-tmp exec-overlay chroot; do
                 r=${C[$l]-missing}
                 [[ $r == ok* ]] || fail "control: $l fails as root outside the sandbox ($r): the probe is broken"
         done
@@ -139,11 +141,13 @@ test_script_syscalls() {
         step "from the sandbox: $res"
         json_into R "$res"
         for l in unshare-user unshare-mount unshare-net unshare-command mount umount-resolv.conf bpf ptrace-child \
-                personality keyctl add_key mmap-wx chmod-suid exec-tmp exec-overlay chroot setuid-0; do
+                personality keyctl add_key mmap-wx memfd_create chmod-suid exec-tmp exec-overlay chroot setuid-0; do
                 r=${R[$l]-missing}
                 [[ $r == fail:* ]] || fail "$l works in the sandbox ($r)"
                 fails+="$l ${r#fail: }, "
         done
+        # Refused by the filter (SystemCallErrorNumber=EPERM), not merely failing.
+        assert_eq "fail: EPERM" "${R[memfd_create]-}" "memfd_create in the sandbox"
         sandbox_uid=$(in_container id -u "$L4M_SANDBOX_USER")
         assert_eq "ok: euid $sandbox_uid" "${R[suid-id]-}" "the set-uid copy of id run in the sandbox"
         assert_eq "$sandbox_uid $sandbox_uid" "${R[uid]-}" "real and effective uid of the script"
@@ -156,3 +160,53 @@ test_script_syscalls() {
         in_container rm -f "$L4M_SUID_ID"
 }
 l4m_test script-syscalls test_script_syscalls 120
+
+# os_refused USER CMD...: CMD run as USER fails (sets RC, OUT, ERR: capture).
+os_refused() {
+        local user=$1
+        shift
+        capture as_user "$user" "$@"
+        ((RC != 0)) || fail "$user could: $* ($OUT)"
+}
+
+test_script_overlays_private() {
+        local ov pub u
+        sc_setup
+        # A failed check must not leave overlays/ open (the control opens it).
+        trap 'in_container chmod 0700 "$L4M_OVERLAYS" || true; sc_cleanup' EXIT
+        sc_run sc-open 60 <<'SH'
+set -e
+chmod 0777 /overlay
+mkdir -p -m 0777 /overlay/pub
+chmod 0777 /overlay/pub
+echo "opened $(stat -c %a /overlay) $(stat -c %a /overlay/pub)"
+SH
+        expect_job succeeded "the script opening its overlay to everyone"
+        expect_log "$JOB" "opened 777 777"
+        ov=$L4M_OVERLAYS/$SC_ID
+        pub=$ov/pub
+        assert_eq "777 777" "$(in_container stat -c %a "$ov" "$pub" | paste -sd ' ')" "modes of the overlay and its pub/ in the container"
+        assert_eq 700 "$(in_container stat -c %a "$L4M_OVERLAYS")" "mode of $L4M_OVERLAYS"
+        for u in mallory bob; do
+                os_refused "$u" sh -c "echo $u > '$pub/$u.txt'"
+                os_refused "$u" mkdir "$pub/$u.d"
+                os_refused "$u" ls "$L4M_OVERLAYS"
+                os_refused "$u" ls "$pub"
+        done
+        assert_eq "" "$(in_container find "$pub" -mindepth 1 -printf '%P\n')" "what pub/ holds after mallory's and bob's attempts"
+
+        # The control: with overlays/ at 0711 (as before) mallory gets in.
+        in_container chmod 0711 "$L4M_OVERLAYS"
+        capture as_user mallory sh -c "echo mallory > '$pub/mallory.txt'"
+        expect_ok "mallory: a file in $pub with $L4M_OVERLAYS at 0711 (the control)"
+        in_container rm -f "$pub/mallory.txt"
+        # ... and left4me closes it again when it starts.
+        capture in_container systemctl restart left4me.service
+        expect_ok "systemctl restart left4me"
+        reset_start_limit
+        daemon_up
+        assert_eq 700 "$(in_container stat -c %a "$L4M_OVERLAYS")" "mode of $L4M_OVERLAYS after left4me started with it at 0711"
+        os_refused mallory sh -c "echo mallory > '$pub/mallory.txt'"
+        delete_overlay root "$SC_PATH"
+}
+l4m_test script-overlays-private test_script_overlays_private

@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A script's life: RuntimeMaxSec ends it, Cancel stops its unit, a restart
-# of left4me while it runs does not lose it (the job ends with the
-# script's real result, whether the script ends while the daemon runs
-# again or while it is stopped), and systemd-analyze security's exposure
-# figure of a running script unit.
+# A script's life: RuntimeMaxSec ends it, Cancel stops its unit, what it
+# leaves running in the background belongs to it (the job ends only with
+# its last process, RuntimeMaxSec ends that too, and a leftover cannot reach
+# the next script), a restart of left4me while it runs does not lose it
+# (the job ends with the script's real result, whether the script ends
+# while the daemon runs again or while it is stopped), and systemd-analyze
+# security's exposure figure of a running script unit.
 
 test_script_timeout() {
         local started finished
@@ -27,6 +29,119 @@ SH
         note "RuntimeMaxSec=2: the job ran $(((finished - started) / 1000)) ms"
 }
 l4m_test script-timeout test_script_timeout
+
+# rt_main_gone UNIT: the unit has no main process (any more: call it once
+# the script has started).
+rt_main_gone() {
+        [[ $(sc_unit_prop "$1" MainPID) =~ ^0?$ ]]
+}
+
+# rt_wait_bash_exited JOB: waits until the script printed "bash-exits" and
+# its bash is gone.
+rt_wait_bash_exited() {
+        sc_wait_log "$1" bash-exits 30
+        wait_until 10 rt_main_gone "$(sc_unit "$1")" ||
+                fail "bash of $1 still runs after it printed bash-exits (MainPID $(sc_unit_prop "$(sc_unit "$1")" MainPID))"
+}
+
+# A script that exits 0 leaving a process behind (which ignores SIGTERM):
+# the job goes on until that process ends, and what it wrote counts.
+test_script_leftover_waited() {
+        local started finished
+        sc_setup
+        sc_start sc-leftover <<'SH'
+rm -f /overlay/late
+(trap '' TERM; sleep 3; echo late > /overlay/late) &
+echo bash-exits
+exit 0
+SH
+        rt_wait_bash_exited "$JOB"
+        sleep 1
+        assert_eq running "$(job_prop "$JOB" State)" "the job 1 s after bash exited, its leftover still running"
+        assert_eq active "$(sc_unit_prop "$SC_UNIT" ActiveState)" "$SC_UNIT 1 s after bash exited"
+        in_container test ! -e "$L4M_OVERLAYS/$SC_ID/late" || fail "the leftover wrote /overlay/late already"
+        job_wait "$JOB" 30
+        expect_job succeeded "the script whose leftover ends after 3 s"
+        assert_eq "Script finished successfully." "$JOB_MSG" "the job's message"
+        expect_log "$JOB" bash-exits
+        started=$(job_prop "$JOB" Started)
+        finished=$(job_prop "$JOB" Finished)
+        ((finished - started >= 3000000)) ||
+                fail "the job ended $(((finished - started) / 1000)) ms after it started, before its leftover (sleep 3)"
+        assert_eq late "$(in_container cat "$L4M_OVERLAYS/$SC_ID/late")" "/overlay/late, written by the leftover"
+        assert_eq 5 "$(ov_prop "$SC_PATH" Size)" "Size (the leftover's /overlay/late)"
+        assert_eq ready "$(ov_prop "$SC_PATH" State)" "State"
+        wait_until 15 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still active after the job"
+        note "bash exited at once, the job ran $(((finished - started) / 1000)) ms (its leftover: sleep 3)"
+}
+l4m_test script-leftover-waited test_script_leftover_waited
+
+# A leftover that would run on: RuntimeMaxSec ends it, and the job fails.
+test_script_leftover_timeout() {
+        local started finished
+        sc_setup
+        sc_limits "RuntimeMaxSec=4"
+        sc_start sc-leftover-timeout <<'SH'
+sleep 100 &
+echo bash-exits
+exit 0
+SH
+        rt_wait_bash_exited "$JOB"
+        assert_eq running "$(job_prop "$JOB" State)" "the job after bash exited, its sleep 100 still running"
+        job_wait "$JOB" 30
+        expect_job failed "a script leaving sleep 100 behind, RuntimeMaxSec=4"
+        assert_eq "Script timed out after 4 s." "$JOB_MSG" "the job's message"
+        started=$(job_prop "$JOB" Started)
+        finished=$(job_prop "$JOB" Finished)
+        ((finished - started >= 4000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (< 4 s)"
+        ((finished - started < 20000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (RuntimeMaxSec=4)"
+        wait_until 15 sc_unit_gone "$SC_UNIT" ||
+                fail "$SC_UNIT or a process of $L4M_SANDBOX_USER is left after the time-out: $(in_container pgrep -a -u "$L4M_SANDBOX_USER" || true)"
+        assert_eq failed "$(ov_prop "$SC_PATH" State)" "State after the time-out"
+        note "RuntimeMaxSec=4, bash exited at once: the job failed after $(((finished - started) / 1000)) ms"
+}
+l4m_test script-leftover-timeout test_script_leftover_timeout
+
+# alice's script leaves "kill -9 -1" behind; bob's, queued meanwhile, runs
+# as the same user only once alice's last process is gone, and ends with
+# its own result.
+test_script_leftover_next_script() {
+        local pa pb ja jb ua a_fin b_created b_start
+        sc_setup
+        pa=$(sc_overlay alice sc-kill-alice)
+        pb=$(sc_overlay bob sc-kill-bob)
+        sc_set alice "$pa" <<'SH'
+( sleep 2; kill -9 -1; echo alice-killed-all ) &
+echo alice-bash-exits
+exit 0
+SH
+        sc_set bob "$pb" <<'SH'
+echo BOB-RUNNING
+sleep 3
+echo BOB-DONE
+exit 0
+SH
+        sc_build alice "$pa"
+        ja=$JOB ua=$(sc_unit "$JOB")
+        sc_build bob "$pb"
+        jb=$JOB
+        step "alice's job $ja ($ua), bob's job $jb"
+        job_wait "$ja" 30
+        note "alice's script (kill -9 -1 left behind): $JOB_STATE: $JOB_MSG"
+        job_wait "$jb" 30
+        expect_job succeeded "bob's script, queued behind alice's"
+        assert_eq "Script finished successfully." "$JOB_MSG" "the message of bob's job"
+        expect_log "$jb" BOB-RUNNING BOB-DONE
+        # alice's leftover did run its kill -9 -1 (else nothing was tested).
+        expect_log "$ja" alice-bash-exits alice-killed-all
+        a_fin=$(job_prop "$ja" Finished)
+        b_created=$(job_prop "$jb" Created)
+        b_start=$(job_prop "$jb" Started)
+        ((b_created < a_fin)) || fail "bob's job was made ($b_created) after alice's finished ($a_fin): nothing was tested"
+        ((b_start >= a_fin)) || fail "bob's script started ($b_start) before alice's job finished ($a_fin)"
+        wait_until 15 sc_no_sandbox_processes || fail "processes of $L4M_SANDBOX_USER are left: $(in_container pgrep -a -u "$L4M_SANDBOX_USER" || true)"
+}
+l4m_test script-leftover-next-script test_script_leftover_next_script
 
 test_script_cancel() {
         local t0 t1
