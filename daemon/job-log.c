@@ -249,7 +249,7 @@ void job_log_unshare(Job *j) {
         /* A job that ended: nobody else writes now, so leave a plain file
          * behind, as the cut does. One still running (the daemon stops)
          * keeps its file: the unit goes on appending to it. */
-        if (!job_state_is_active(j->state) && j->log_data_start > 0) {
+        if (!job_state_is_active(j->state) && (j->log_data_start > 0 || j->log_dropped > 0)) {
                 r = job_log_cut(j);
                 if (r < 0)
                         log_warning_errno(r, "Cannot shorten the log of job %" G_GUINT64_FORMAT ": %s", j->id, STRERROR(r));

@@ -1139,6 +1139,264 @@ static void test_shared_log_across_crash(void) {
         teardown();
 }
 
+/* Runs the loop until the sink holds at least len bytes (or hit EOF). */
+static void sink_wait(Manager *m, Sink *k, size_t len) {
+        for (unsigned i = 0; i < 20000 && !k->eof && k->data->len < len; i++)
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+}
+
+/* Runs the loop until the job has taken in the file's current size, for a
+ * few seconds at most (a change it ignores fails here, not in a long pump). */
+static void wait_log_synced(Manager *m, Job *j) {
+        for (unsigned i = 0; i < 50 && j->log_size != (uint64_t) stat_log(j->id).st_size; i++)
+                g_assert_cmpint(sd_event_run(m->event, 100 * 1000), >=, 0);
+        g_assert_cmpuint(j->log_size, ==, (uint64_t) stat_log(j->id).st_size);
+}
+
+static void assert_no_nul(const char *data, size_t len) {
+        g_assert_null(memchr(data, '\0', len));
+}
+
+/* The unit's stdout is its own descriptor: it may truncate the file. What
+ * was in it counts as dropped output, and the stream goes on with what the
+ * unit writes next. */
+static void test_shared_log_truncated(void) {
+        g_autoptr(Manager) m = NULL;
+        g_autoptr(GString) before = g_string_new("Started (attempt 1).\n");
+        g_autoptr(GString) after = g_string_new(NULL);
+        g_autoptr(GString) early_expected = NULL;
+        g_autoptr(GString) late_expected = NULL;
+        g_autofree char *marker = NULL;
+        _cleanup_close_ int unit_fd = -1;
+        unsigned line_no = 0;
+        Sink *early, *late;
+        Sink *sinks[2];
+        int fd;
+        Job *j;
+
+        setup();
+        m = manager_up(1);
+        j = submit(m, &shared_kind, "overlay:1");
+        run_until(m, first_running);
+        g_assert_true(j->log_shared);
+        unit_fd = open_log_appending(j->id);
+
+        write_lines(unit_fd, before, &line_no, 50);
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        early = sinks[0] = sink_new(m, fd);
+        pump(m, j, sinks, 1, before->len);
+        g_assert_cmpuint(early->data->len, ==, before->len);
+        g_assert_true(memcmp(early->data->str, before->str, before->len) == 0);
+        g_assert_cmpuint(j->log_dropped, ==, 0);
+        g_assert_cmpuint(j->log_data_start, ==, 0);
+
+        /* The unit empties the file; the daemon sees it shrink. */
+        g_assert_cmpint(ftruncate(unit_fd, 0), ==, 0);
+        wait_log_synced(m, j);
+        g_assert_cmpuint(j->log_size, ==, 0);
+        g_assert_cmpuint(j->log_dropped, ==, before->len);
+        g_assert_cmpuint(j->log_data_start, ==, 0);
+        g_assert_cmpint(j->state, ==, JOB_RUNNING);
+
+        /* It writes on (O_APPEND: from offset 0 again). */
+        write_lines(unit_fd, after, &line_no, 30);
+        early_expected = g_string_new_len(before->str, (gssize) before->len);
+        g_string_append_len(early_expected, after->str, (gssize) after->len);
+        pump(m, j, sinks, 1, early_expected->len);
+        g_assert_cmpuint(j->log_size, ==, after->len);
+        /* The follower had seen all that was dropped: no marker, just the
+         * new lines, once each, after the old ones. */
+        g_assert_cmpuint(early->data->len, ==, early_expected->len);
+        g_assert_true(memcmp(early->data->str, early_expected->str, early_expected->len) == 0);
+        assert_no_nul(early->data->str, early->data->len);
+
+        /* A follower that comes now is told what was dropped, then gets the
+         * new lines. */
+        marker = dropped_marker(before->len);
+        late_expected = g_string_new(marker);
+        g_string_append_len(late_expected, after->str, (gssize) after->len);
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        late = sinks[1] = sink_new(m, fd);
+        sink_wait(m, late, late_expected->len);
+        g_assert_false(late->eof);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+        g_assert_true(memcmp(late->data->str, late_expected->str, late_expected->len) == 0);
+
+        /* Both follow what comes next, live. */
+        write_all_fd(unit_fd, "the last words\n", strlen("the last words\n"));
+        g_string_append(after, "the last words\n");
+        g_string_append(early_expected, "the last words\n");
+        g_string_append(late_expected, "the last words\n");
+        pump(m, j, sinks, 1, early_expected->len);
+        sink_wait(m, late, late_expected->len);
+        g_assert_cmpuint(early->data->len, ==, early_expected->len);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+
+        /* The end: the file keeps the new output, after a marker line, as
+         * a cut file does, and has no holes nor NULs. */
+        running_now--;
+        job_finish(j, 0, NULL);
+        g_string_append(after, "Finished: succeeded: Done.\n");
+        g_string_append(early_expected, "Finished: succeeded: Done.\n");
+        g_string_append(late_expected, "Finished: succeeded: Done.\n");
+        g_assert_false(j->log_shared);
+        sink_under_test = early;
+        run_until(m, sink_done);
+        sink_under_test = late;
+        run_until(m, sink_done);
+        g_assert_cmpuint(early->data->len, ==, early_expected->len);
+        g_assert_true(memcmp(early->data->str, early_expected->str, early_expected->len) == 0);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+        g_assert_true(memcmp(late->data->str, late_expected->str, late_expected->len) == 0);
+        {
+                g_autofree char *path = g_strdup_printf("%s/jobs/%" G_GUINT64_FORMAT ".log", state_dir, j->id);
+                g_autofree char *text = NULL;
+                size_t len = 0;
+
+                g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+                assert_no_nul(text, len);
+                g_assert_true(g_str_has_suffix(text, "the last words\nFinished: succeeded: Done.\n"));
+                g_assert_nonnull(strstr(text, after->str));
+                /* What was dropped is on record in the file itself. */
+                g_assert_true(g_str_has_prefix(text, marker));
+                g_assert_cmpstr(text + strlen(marker), ==, after->str);
+        }
+
+        sink_free(late);
+        sink_free(early);
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
+#define REFILL_SIZE (512u * 1024u)
+
+/* The unit drops O_APPEND and writes into the punched front of the file:
+ * the next sync punches it out again, and no reader sees it. */
+static void test_shared_log_hole_refilled(void) {
+        g_autoptr(GString) tail = NULL;
+        g_autoptr(GString) late_expected = NULL;
+        g_autofree char *junk = NULL;
+        g_autofree char *marker = NULL;
+        _cleanup_close_ int unit_fd = -1;
+        uint64_t id, data_start, dropped, alloc_before, alloc_refilled, alloc_after;
+        struct stat st;
+        Sink *early, *late;
+        Sink *sinks[1];
+        Manager *m;
+        ssize_t n;
+        int fd;
+        Job *j;
+
+        setup();
+        if (!can_punch_holes()) {
+                g_test_skip("the file system of the temporary directory does not punch holes");
+                teardown();
+                return;
+        }
+        m = shared_job_past_max(&id, &unit_fd);
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        g_assert_nonnull(j);
+        g_assert_false(j->log_punch_failed);
+        data_start = j->log_data_start;
+        dropped = j->log_dropped;
+        /* The region about to be refilled lies wholly in the hole. */
+        g_assert_cmpuint(data_start, >=, REFILL_SIZE);
+        st = stat_log(id);
+        alloc_before = (uint64_t) st.st_blocks * 512u;
+        g_assert_cmpuint(alloc_before, <=, JOB_LOG_MAX + ALLOC_SLACK);
+
+        /* The stream as it stands: marker, then the file from data_start. */
+        tail = g_string_sized_new((gsize) (j->log_size - data_start));
+        g_string_set_size(tail, (gsize) (j->log_size - data_start));
+        {
+                g_autofree char *path = g_strdup_printf("%s/jobs/%" G_GUINT64_FORMAT ".log", state_dir, id);
+                _cleanup_close_ int rd = open(path, O_RDONLY | O_CLOEXEC);
+
+                g_assert_cmpint(rd, >=, 0);
+                g_assert_cmpint(pread(rd, tail->str, tail->len, (off_t) data_start), ==, (ssize_t) tail->len);
+        }
+        assert_no_nul(tail->str, tail->len);
+        marker = dropped_marker(dropped);
+
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        early = sinks[0] = sink_new(m, fd);
+        sink_wait(m, early, strlen(marker) + tail->len);
+        g_assert_cmpuint(early->data->len, ==, strlen(marker) + tail->len);
+
+        /* The unit clears O_APPEND and writes over the front. */
+        g_assert_cmpint(fcntl(unit_fd, F_SETFL, 0), ==, 0);
+        g_assert_cmpint(fcntl(unit_fd, F_GETFL) & O_APPEND, ==, 0);
+        junk = g_malloc(REFILL_SIZE);
+        memset(junk, 'X', REFILL_SIZE);
+        n = pwrite(unit_fd, junk, REFILL_SIZE, 0);
+        g_assert_cmpint(n, ==, (ssize_t) REFILL_SIZE);
+        st = stat_log(id);
+        alloc_refilled = (uint64_t) st.st_blocks * 512u;
+        g_assert_cmpuint(alloc_refilled, >=, alloc_before + REFILL_SIZE);      /* the refill took disk space */
+        g_assert_cmpuint((uint64_t) st.st_size, ==, j->log_size);            /* but did not grow the file */
+        /* Then one more line at the end (IN_MODIFY). */
+        g_assert_cmpint(lseek(unit_fd, 0, SEEK_END), ==, (off_t) j->log_size);
+        write_all_fd(unit_fd, "after the refill\n", strlen("after the refill\n"));
+        g_string_append(tail, "after the refill\n");
+        pump(m, j, sinks, 1, strlen(marker) + tail->len);
+
+        st = stat_log(id);
+        alloc_after = (uint64_t) st.st_blocks * 512u;
+        g_test_message("allocated: %" G_GUINT64_FORMAT " before, %" G_GUINT64_FORMAT " refilled, %" G_GUINT64_FORMAT " after the sync",
+                       alloc_before, alloc_refilled, alloc_after);
+        g_assert_cmpuint(alloc_after, <=, JOB_LOG_MAX + ALLOC_SLACK);
+        g_assert_cmpuint(alloc_after, <, alloc_refilled - REFILL_SIZE / 2);
+        {
+                _cleanup_close_ int rfd = open_log_appending(id);
+                g_assert_cmpint(lseek(rfd, 0, SEEK_DATA), >=, (off_t) data_start);     /* a hole again */
+        }
+        /* Only a line more: nothing else moved. */
+        g_assert_cmpuint(j->log_data_start, ==, data_start);
+        g_assert_cmpuint(j->log_dropped, ==, dropped);
+        g_assert_false(j->log_punch_failed);
+
+        /* Readers: the stream as before, plus the line; never the refill. */
+        g_assert_cmpuint(early->data->len, ==, strlen(marker) + tail->len);
+        g_assert_true(memcmp(early->data->str, marker, strlen(marker)) == 0);
+        g_assert_true(memcmp(early->data->str + strlen(marker), tail->str, tail->len) == 0);
+        late_expected = g_string_new(marker);
+        g_string_append_len(late_expected, tail->str, (gssize) tail->len);
+        g_assert_cmpint(job_log_reader_new(j, true, &fd), ==, 0);
+        late = sink_new(m, fd);
+        sink_wait(m, late, late_expected->len);
+        g_assert_cmpuint(late->data->len, ==, late_expected->len);
+        g_assert_true(memcmp(late->data->str, late_expected->str, late_expected->len) == 0);
+        g_assert_null(memchr(late->data->str, 'X', late->data->len));
+        g_assert_null(memchr(early->data->str, 'X', early->data->len));
+
+        /* The end: marker and tail, neither the refill nor NULs. */
+        running_now--;
+        job_finish(j, 0, NULL);
+        sink_under_test = early;
+        run_until(m, sink_done);
+        sink_under_test = late;
+        run_until(m, sink_done);
+        g_assert_true(g_str_has_suffix(late->data->str, "after the refill\nFinished: succeeded: Done.\n"));
+        g_assert_null(memchr(late->data->str, 'X', late->data->len));
+        {
+                g_autofree char *path = g_strdup_printf("%s/jobs/%" G_GUINT64_FORMAT ".log", state_dir, id);
+                g_autofree char *text = NULL;
+                size_t len = 0;
+
+                g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+                assert_no_nul(text, len);
+                g_assert_null(memchr(text, 'X', len));
+                g_assert_true(g_str_has_prefix(text, "[… "));
+                g_assert_true(g_str_has_suffix(text, "after the refill\nFinished: succeeded: Done.\n"));
+                g_assert_cmpuint(len, <=, JOB_LOG_KEEP + 200);
+        }
+
+        sink_free(late);
+        sink_free(early);
+        manager_free(m);
+        teardown();
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/job/cap-and-order", test_cap_and_order);
@@ -1157,5 +1415,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/job/shared-log", test_shared_log);
         g_test_add_func("/job/shared-log-across-stop", test_shared_log_across_stop);
         g_test_add_func("/job/shared-log-across-crash", test_shared_log_across_crash);
+        g_test_add_func("/job/shared-log-truncated", test_shared_log_truncated);
+        g_test_add_func("/job/shared-log-hole-refilled", test_shared_log_hole_refilled);
         return g_test_run();
 }
