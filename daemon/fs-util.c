@@ -245,14 +245,20 @@ static gpointer background_removal_thread(gpointer userdata) {
 }
 
 int rm_rf_in_background(int dir_fd, const char *name) {
-        g_autofree char *trash = g_strdup_printf(".trash-%s-%08x", name, g_random_int());
+        g_autofree char *trash = NULL;
         g_autoptr(GError) error = NULL;
         BackgroundRemoval *b;
         GThread *t;
         int fd;
 
-        if (renameat(dir_fd, name, dir_fd, trash) < 0)
-                return -errno;
+        /* Out of the way already (a removal a restart interrupted)? */
+        if (g_str_has_prefix(name, ".trash-"))
+                trash = g_strdup(name);
+        else {
+                trash = g_strdup_printf(".trash-%s-%08x", name, g_random_int());
+                if (renameat(dir_fd, name, dir_fd, trash) < 0)
+                        return -errno;
+        }
         fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;

@@ -202,14 +202,16 @@ int manager_sweep_overlay_dirs(Manager *m) {
         for (guint i = 0; i < stray->len; i++) {
                 const char *name = stray->pdata[i];
                 g_autofree char *field = g_strconcat("L4M_SWEPT=overlays/", name, NULL);
-                int k = rm_rf_at(m->overlays_fd, name);
+                /* In a thread: a tree a script filled with millions of
+                 * entries must not hold up the start. */
+                int k = rm_rf_in_background(m->overlays_fd, name);
 
                 if (k < 0)
                         r = log_error_errno(k, "Cannot remove overlays/%s, which has no overlay row: %s", name, STRERROR(k));
                 else
                         log_struct_errno(LOG_NOTICE, 0,
                                          ((const char *[]) { "L4M_EVENT=overlay-dir-swept", field, NULL }),
-                                         "Removed overlays/%s: no overlay row refers to it.", name);
+                                         "Removing overlays/%s: no overlay row refers to it.", name);
         }
         return r;
 }

@@ -11,19 +11,31 @@
 # wp_snapshot: what must not change: /etc/shadow and /etc/passwd (hash,
 # size, mode, links, mtime), /root two levels deep and the canary directory
 # in it, the names in / and in the state directory, the database file.
+# One name in / is systemd's, not ours: the empty mount point /overlay it
+# makes for the sandbox's bind the first time a script runs (left4med(8));
+# wp_mount_point_empty checks that it is no more than that.
 wp_snapshot() {
         in_container sh -c '
                 sha256sum /etc/shadow /etc/passwd &&
                 stat -c "%n %s %a %h %Y %U" /etc/shadow /etc/passwd &&
                 find /root -maxdepth 2 -printf "%p %y %s %m %T@\n" | LC_ALL=C sort &&
                 find /root/l4m-canary-dir -printf "%p %y %s %m %T@\n" 2>/dev/null | LC_ALL=C sort;
-                ls -A / | paste -sd " " &&
+                ls -A / | grep -vx overlay | paste -sd " " &&
                 stat -c "%n %F" /var/lib/left4me/db/left4me.db &&
                 ls -A /var/lib/left4me | paste -sd " "'
 }
 
+wp_mount_point_empty() {
+        if in_container test -e /overlay; then
+                assert_eq "directory root" "$(in_container stat -c '%F %U' /overlay)" \
+                        "the host's /overlay (the sandbox's mount point)"
+                assert_eq "" "$(in_container find /overlay -mindepth 1 -maxdepth 1)" "entries in the host's /overlay"
+        fi
+}
+
 wp_expect_unchanged() {
         local now
+        wp_mount_point_empty
         now=$(wp_snapshot)
         if [[ $1 != "$now" ]]; then
                 diff <(printf '%s\n' "$1") <(printf '%s\n' "$now") | head -n 20 | sed 's/^/  diff: /' >&2
