@@ -1673,3 +1673,89 @@ json_into() {
                 _ji_arr["$k"]=$v
         done < <(json_flat <<<"$2")
 }
+
+# --- left4me-overlay, the instance mount helper (test-20) ------------------
+
+L4M_OVERLAY_HELPER=/usr/libexec/left4me-overlay
+L4M_RUNTIME=$L4M_STATE/runtime
+L4M_GAME_USER=left4me-game
+
+# runtime_mounts [NAME]: the mountinfo lines (container namespace) of mounts
+# under runtime/ (of instance NAME's merged/ only, with NAME).
+runtime_mounts() {
+        local where=$L4M_RUNTIME/
+        if [[ -n ${1:-} ]]; then
+                where=$L4M_RUNTIME/$1/merged
+                in_container awk -v p="$where" '$5 == p' /proc/self/mountinfo
+        else
+                in_container awk -v p="$where" 'index($5, p) == 1' /proc/self/mountinfo
+        fi
+}
+
+# ovh_run ARG...: runs the helper as root in the container; sets RC/OUT/ERR.
+ovh_run() {
+        capture in_container "$L4M_OVERLAY_HELPER" "$@"
+}
+
+# ovh_instance NAME: a fresh runtime/NAME as the daemon makes it: root
+# 0755, upper/ and work/ owned by left4me-game, config/ and merged/ root's.
+# Whatever an earlier run left there is unmounted and removed first.
+ovh_instance() {
+        local d=$L4M_RUNTIME/$1
+        ovh_cleanup "$1"
+        in_container sh -ec "
+                [ -d '$L4M_RUNTIME' ] || mkdir -m 0711 '$L4M_RUNTIME'
+                mkdir -m 0755 '$d' '$d/merged' '$d/config'
+                mkdir -m 0755 '$d/upper' '$d/work'
+                chown $L4M_GAME_USER:$L4M_GAME_USER '$d/upper' '$d/work'"
+}
+
+# ovh_env NAME LAYERS [MODE]: writes runtime/NAME/instance.env (root's).
+ovh_env() {
+        in_container sh -ec "
+                printf '# test\nNAME=%s\nLAYERS=%s\n' '$1' '$2' >'$L4M_RUNTIME/$1/instance.env'
+                chmod ${3:-0644} '$L4M_RUNTIME/$1/instance.env'"
+}
+
+# ovh_cleanup NAME: unmounts runtime/NAME/merged (all of it) and removes
+# runtime/NAME; never fails.
+ovh_cleanup() {
+        local i
+        for i in 1 2 3; do
+                [[ -n $(runtime_mounts "$1" 2>/dev/null) ]] || break
+                in_container umount -l "$L4M_RUNTIME/$1/merged" 2>/dev/null || true
+        done
+        in_container rm -rf "$L4M_RUNTIME/$1" 2>/dev/null || true
+}
+
+# ovh_overlays PREFIX COUNT: COUNT archive overlays PREFIX-000… (made
+# through the bus unless they exist, so that the daemon's start-up sweep
+# keeps their directories); prints their ids, one a line, in name order.
+ovh_overlays() {
+        capture pybus root "$1" "$2" <<'PY'
+prefix, n = sys.argv[1], int(sys.argv[2])
+opts = dbus.Dictionary({}, signature="sv")
+for i in range(n):
+    name = "%s-%03d" % (prefix, i)
+    try:
+        p = str(call(MGR, MANAGER_IF, "GetOverlay", name))
+    except dbus.exceptions.DBusException:
+        p = str(call(MGR, MANAGER_IF, "CreateOverlay", name, "archive", opts))
+    print(p.rsplit("/", 1)[1])
+PY
+        expect_ok "creating overlays $1-*"
+        printf '%s\n' "$OUT"
+}
+
+# ovh_delete_overlays PREFIX: deletes the overlays PREFIX-*; never fails.
+ovh_delete_overlays() {
+        capture pybus root "$1" <<'PY' || true
+prefix = sys.argv[1] + "-"
+for row in call(MGR, MANAGER_IF, "ListOverlays"):
+    if str(row[1]).startswith(prefix):
+        try:
+            call(str(row[0]), OVERLAY_IF, "Delete")
+        except dbus.exceptions.DBusException:
+            pass
+PY
+}
