@@ -188,6 +188,11 @@ test_overlay_wipe_mounts() {
 }
 l4m_test overlay-wipe-mounts test_overlay_wipe_mounts
 
+# wp_no_deep_leftovers: no trace of script-deep-tree's tree in overlays/.
+wp_no_deep_leftovers() {
+        [[ -z $(wp_leftovers l4m-deep-leaf.bin) ]]
+}
+
 # wp_leftovers NAME: entries called NAME anywhere under overlays/ (found
 # without recursion limits: find handles any depth).
 wp_leftovers() {
@@ -237,6 +242,8 @@ SH
         job_wait "$JOB" 120
         delete_overlay root "$path"
         wait_until 10 dir_missing "$ov" || problems+=("the overlay's directory is still there after Delete")
+        # Delete removes the moved-aside tree on a thread: give it time.
+        wait_until 60 wp_no_deep_leftovers || true
         left=$(wp_leftovers l4m-deep-leaf.bin | grep -v '/\.wipe-' || true)
         [[ -z $left ]] || problems+=("Delete left the deep tree in overlays/: ${left%%/d/d/d/*}/d/d/d/…")
         if ((${#problems[@]})); then
