@@ -48,7 +48,7 @@ G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 #define ARGS_UNLIMITED UINT_MAX
 
 typedef struct Verb {
-        const char *group;   /* "overlay", "job", "cache", or NULL for a top-level verb */
+        const char *group;   /* "overlay", "blueprint", "job", "cache", or NULL for a top-level verb */
         const char *name;
         unsigned min_args, max_args; /* number of positional arguments */
         unsigned options;    /* the VerbOptions it accepts */
@@ -111,6 +111,20 @@ static const Verb verbs[] = {
           verb_overlay_import },
         { "overlay", "wipe",      1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
           "overlay wipe NAME [--wait]",             verb_overlay_wipe },
+        { "blueprint", "list",    0, 0, OPT_JSON, 0, NULL,
+          "blueprint list",                         verb_blueprint_list },
+        { "blueprint", "create",  2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
+          "blueprint create NAME OVERLAY...",       verb_blueprint_create },
+        { "blueprint", "show",    1, 1, OPT_JSON, 0, NULL,
+          "blueprint show NAME",                    verb_blueprint_show },
+        { "blueprint", "set-overlays", 2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
+          "blueprint set-overlays NAME OVERLAY...", verb_blueprint_set_overlays },
+        { "blueprint", "set-cfg", 2, 2, OPT_JSON, 0, NULL,
+          "blueprint set-cfg NAME FILE|-",          verb_blueprint_set_cfg },
+        { "blueprint", "set-args", 1, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
+          "blueprint set-args NAME [--] [ARG...]",  verb_blueprint_set_args },
+        { "blueprint", "delete",  1, 1, OPT_JSON, 0, NULL,
+          "blueprint delete NAME",                  verb_blueprint_delete },
         { "job",     "list",      0, 0, OPT_JSON, 0, NULL,
           "job list",                               verb_job_list },
         { "job",     "show",      1, 1, OPT_JSON, 0, check_job_id,
@@ -155,6 +169,20 @@ static void help(void) {
                "                 [--wait]     Queue a job that imports an archive ('-': from\n"
                "                              standard input) into an archive overlay\n"
                "  overlay wipe NAME [--wait]  Queue a job that empties the overlay\n"
+               "  blueprint list              List blueprints\n"
+               "  blueprint create NAME OVERLAY...\n"
+               "                              Create a blueprint stacking the overlays, top\n"
+               "                              first; prints the new object path\n"
+               "  blueprint show NAME         Show a blueprint's properties\n"
+               "  blueprint set-overlays NAME OVERLAY...\n"
+               "                              Replace a blueprint's overlays (top first)\n"
+               "  blueprint set-cfg NAME FILE|-\n"
+               "                              Set the text of the servers' server.cfg ('-':\n"
+               "                              read it from standard input)\n"
+               "  blueprint set-args NAME [--] [ARG...]\n"
+               "                              Set the servers' extra launch arguments (put\n"
+               "                              '--' before arguments starting with '-')\n"
+               "  blueprint delete NAME       Delete a blueprint\n"
                "  job list                    List jobs\n"
                "  job show ID                 Show a job's properties\n"
                "  job cancel ID               Cancel a job\n"

@@ -4,6 +4,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "config.h"
@@ -131,6 +132,187 @@ static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(msg, "o", o->path);
 }
 
+static gint blueprint_compare_by_name(gconstpointer a, gconstpointer b) {
+        return strcmp((*(Blueprint *const *) a)->name, (*(Blueprint *const *) b)->name);
+}
+
+static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GPtrArray) sorted = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        sorted = hash_table_sorted_values(m->blueprints_by_id, blueprint_compare_by_name);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ossast)");
+        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
+                const Blueprint *b = sorted->pdata[i];
+
+                r = sd_bus_message_open_container(reply, 'r', "ossast");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "oss", b->path, b->name, b->owner);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (guint k = 0; r >= 0 && k < b->overlays->len; k++) {
+                        Overlay *o = g_hash_table_lookup(m->overlays_by_id, &g_array_index(b->overlays, uint64_t, k));
+                        if (o)
+                                r = sd_bus_message_append(reply, "s", o->name);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "t", b->created);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Options: server_cfg (s) and launch_args (as), as SetServerCfg and
+ * SetLaunchArgs take them; any other key is refused. */
+static int read_blueprint_options(sd_bus_message *msg, char **ret_cfg, char ***ret_args, sd_bus_error *error) {
+        g_autofree char *cfg = g_strdup("");
+        g_auto(GStrv) args = g_new0(char *, 1);
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *s;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "server_cfg") == 0) {
+                        r = sd_bus_message_read(msg, "v", "s", &s);
+                        if (r < 0)
+                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
+                        r = bus_check_server_cfg(s, error);
+                        if (r < 0)
+                                return r;
+                        g_free(cfg);
+                        cfg = g_strdup(s);
+                } else if (strcmp(key, "launch_args") == 0) {
+                        char **v = NULL;
+
+                        r = sd_bus_message_enter_container(msg, 'v', "as");
+                        if (r < 0)
+                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
+                        r = sd_bus_message_read_strv(msg, &v);
+                        if (r < 0)
+                                return r;
+                        g_strfreev(args);
+                        args = v ? v : g_new0(char *, 1);
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        r = bus_check_launch_args(args, error);
+                        if (r < 0)
+                                return r;
+                } else
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        *ret_cfg = g_steal_pointer(&cfg);
+        *ret_args = g_steal_pointer(&args);
+        return 0;
+}
+
+static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *owner = NULL, *cfg = NULL;
+        g_auto(GStrv) args = NULL;
+        g_autoptr(GArray) ids = NULL;
+        Manager *m = userdata;
+        const char *name;
+        Blueprint *b;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Invalid blueprint name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                         name, L4M_NAME_MAX);
+        r = bus_read_blueprint_overlays(msg, m, &ids, error);
+        if (r < 0)
+                return r;
+        r = read_blueprint_options(msg, &cfg, &args, error);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_BLUEPRINT_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = caller_principal(msg, &owner);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+
+        if (g_hash_table_contains(m->blueprints_by_name, name))
+                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Blueprint \"%s\" already exists.", name);
+        if (manager_count_blueprints_of(m, owner) >= MANAGER_BLUEPRINTS_PER_OWNER_MAX)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "%s already owns %u blueprints, the most one may own.",
+                                         owner, MANAGER_BLUEPRINTS_PER_OWNER_MAX);
+
+        r = blueprint_create(m, name, owner, (const uint64_t *) ids->data, ids->len, cfg, args, &b);
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Blueprint \"%s\" already exists.", name);
+        if (r == -ENOENT)
+                return sd_bus_error_set(error, L4M_ERROR_NOT_FOUND, "An overlay was deleted meanwhile.");
+        if (r < 0)
+                return bus_error_internal(error, r, "Creating the blueprint");
+
+        r = sd_bus_emit_object_added(m->bus, b->path);
+        if (r < 0)
+                log_warning_errno(r, "Cannot announce %s: %s", b->path, STRERROR(r));
+
+        return sd_bus_reply_method_return(msg, "o", b->path);
+}
+
+static int method_get_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        Blueprint *b;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        b = g_hash_table_lookup(m->blueprints_by_name, name);
+        if (!b)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No blueprint \"%s\".", name);
+        return sd_bus_reply_method_return(msg, "o", b->path);
+}
+
 static gint job_compare_by_id(gconstpointer a, gconstpointer b) {
         uint64_t x = (*(Job *const *) a)->id, y = (*(Job *const *) b)->id;
         return (x > y) - (x < y);
@@ -198,6 +380,18 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("o", overlay),
                                 method_get_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListBlueprints",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ossast)", blueprints),
+                                method_list_blueprints, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateBlueprint",
+                                SD_BUS_ARGS("s", name, "as", overlays, "a{sv}", options),
+                                SD_BUS_RESULT("o", blueprint),
+                                method_create_blueprint, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetBlueprint",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", blueprint),
+                                method_get_blueprint, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(tssssdo)", jobs),
@@ -255,6 +449,13 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, overlay_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the overlay enumerator: %s", STRERROR(r));
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_BLUEPRINT_PATH_PREFIX, L4M_BLUEPRINT_INTERFACE,
+                                       blueprint_vtable, blueprint_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register blueprint objects: %s", STRERROR(r));
+        r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_BLUEPRINT_PATH_PREFIX, blueprint_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the blueprint enumerator: %s", STRERROR(r));
         r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_JOB_PATH_PREFIX, L4M_JOB_INTERFACE,
                                        job_vtable, job_object_find, m);
         if (r < 0)

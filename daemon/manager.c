@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "blueprint.h"
 #include "fs-util.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -44,6 +45,8 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->polkit = polkit_registry_new();
         m->overlays_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) overlay_free);
         m->overlays_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        m->blueprints_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) blueprint_free);
+        m->blueprints_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
         m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_fd = -1;
@@ -67,6 +70,8 @@ void manager_free(Manager *m) {
         g_hash_table_destroy(m->job_kinds);
         sd_bus_flush_close_unref(m->bus);
         polkit_registry_free(m->polkit);
+        g_hash_table_destroy(m->blueprints_by_name);
+        g_hash_table_destroy(m->blueprints_by_id);
         g_hash_table_destroy(m->overlays_by_name);
         g_hash_table_destroy(m->overlays_by_id);
         store_close(m->db);
@@ -131,6 +136,10 @@ int manager_load(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot load overlay items: %s", STRERROR(r));
 
+        r = manager_load_blueprints(m);
+        if (r < 0)
+                return r;
+
         (void) manager_sweep_overlay_dirs(m);
 
         r = manager_load_jobs(m);
@@ -138,7 +147,8 @@ int manager_load(Manager *m) {
                 return r;
         manager_settle_overlay_states(m);
 
-        log_info("Loaded %u overlay(s) from %s.", g_hash_table_size(m->overlays_by_id), db_path);
+        log_info("Loaded %u overlay(s) and %u blueprint(s) from %s.", g_hash_table_size(m->overlays_by_id),
+                 g_hash_table_size(m->blueprints_by_id), db_path);
         return 0;
 }
 

@@ -13,6 +13,7 @@
 
 typedef struct Overlay Overlay;
 typedef struct Job Job;
+typedef struct Blueprint Blueprint;
 
 typedef struct Manager {
         sd_event *event;
@@ -30,6 +31,8 @@ typedef struct Manager {
 
         GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
         GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */
+        GHashTable *blueprints_by_id;   /* &Blueprint.id → Blueprint* (owned) */
+        GHashTable *blueprints_by_name; /* Blueprint.name → Blueprint* */
         GHashTable *jobs_by_id;         /* &Job.id → Job* (owned) */
         GHashTable *job_kinds;          /* name → const JobKind* */
         sd_event_source *job_dispatch;  /* deferred: start queued jobs */

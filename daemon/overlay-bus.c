@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 
 #include "archive-import.h"
+#include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "l4m-bus-names.h"
@@ -70,12 +71,24 @@ static int authorize_change(Overlay *o, sd_bus_message *msg, sd_bus_error *error
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Overlay *o = userdata;
         Manager *m = o->manager;
+        g_autoptr(GPtrArray) users = NULL;
         g_autofree char *path = NULL;
         int r;
 
         r = authorize_change(o, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+
+        /* The store would refuse too (RESTRICT); say who uses it. */
+        users = manager_blueprints_using_overlay(m, o->id);
+        if (users) {
+                g_autoptr(GString) list = g_string_new(NULL);
+
+                for (guint i = 0; i < users->len; i++)
+                        g_string_append_printf(list, "%s\"%s\"", i > 0 ? ", " : "", (const char *) users->pdata[i]);
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is used by blueprint(s) %s.",
+                                         o->name, list->str);
+        }
 
         /* Announce while the object still resolves, then drop it. */
         path = g_strdup(o->path);

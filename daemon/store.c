@@ -54,6 +54,25 @@ static const char *const migrations[] = {
         "ALTER TABLE overlays ADD COLUMN source_checksum TEXT NOT NULL DEFAULT '';"),
         /* 5: a script overlay's script (read only when it runs or its owner asks) */
         ("ALTER TABLE overlays ADD COLUMN script TEXT NOT NULL DEFAULT '';"),
+        /* 6: blueprints: a stack of overlays (position 0 is the top) with a
+         * server.cfg text and launch arguments (one per line: arguments
+         * never hold control characters). An overlay that a blueprint uses
+         * cannot be deleted (RESTRICT); the daemon says Busy before that. */
+        ("CREATE TABLE blueprints ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  owner TEXT NOT NULL,"
+        "  created INTEGER NOT NULL,"
+        "  server_cfg TEXT NOT NULL DEFAULT '',"
+        "  launch_args TEXT NOT NULL DEFAULT ''"
+        ");"
+        "CREATE TABLE blueprint_overlays ("
+        "  blueprint_id INTEGER NOT NULL REFERENCES blueprints (id) ON DELETE CASCADE,"
+        "  position INTEGER NOT NULL,"
+        "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE RESTRICT,"
+        "  PRIMARY KEY (blueprint_id, position)"
+        ");"
+        "CREATE INDEX blueprint_overlays_by_overlay ON blueprint_overlays (overlay_id);"),
 };
 
 int store_errno(int rc) {

@@ -80,3 +80,29 @@ typedef struct StoreWorkshopLink {
 int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorkshopLink *links, size_t n);
 typedef int (*StoreLinkFunc)(uint64_t overlay_id, const StoreWorkshopLink *link, void *userdata);
 int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata);
+
+/* store-blueprint.c: blueprints and the overlays they stack. */
+typedef struct StoreBlueprint {
+        uint64_t id;
+        const char *name;
+        const char *owner;
+        uint64_t created;       /* µs since the epoch */
+        const char *server_cfg;
+        const char *launch_args; /* the arguments, one per line ("" for none) */
+} StoreBlueprint;
+
+/* Inserts the row and its overlays (ids, top first) in one transaction.
+ * -EEXIST if the name is taken, -ENOENT if an overlay id has no row. */
+int store_blueprint_insert(sqlite3 *db, const StoreBlueprint *b, const uint64_t *overlay_ids, size_t n,
+                           uint64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int store_blueprint_delete(sqlite3 *db, uint64_t id);
+/* Replaces the blueprint's overlays; -ENOENT if an overlay id has no row. */
+int store_blueprint_set_overlays(sqlite3 *db, uint64_t id, const uint64_t *overlay_ids, size_t n);
+int store_blueprint_set_server_cfg(sqlite3 *db, uint64_t id, const char *server_cfg);
+int store_blueprint_set_launch_args(sqlite3 *db, uint64_t id, const char *launch_args);
+typedef int (*StoreBlueprintFunc)(const StoreBlueprint *b, void *userdata);
+int store_blueprint_foreach(sqlite3 *db, StoreBlueprintFunc cb, void *userdata);
+/* Every (blueprint, overlay) pair, by blueprint and position (top first). */
+typedef int (*StoreBlueprintOverlayFunc)(uint64_t blueprint_id, uint64_t overlay_id, void *userdata);
+int store_blueprint_overlays_foreach(sqlite3 *db, StoreBlueprintOverlayFunc cb, void *userdata);

@@ -8,6 +8,8 @@
 #define L4M_MANAGER_INTERFACE    "org.left4me.Manager"
 #define L4M_OVERLAY_PATH_PREFIX  "/org/left4me/Manager/overlay"
 #define L4M_OVERLAY_INTERFACE    "org.left4me.Overlay"
+#define L4M_BLUEPRINT_PATH_PREFIX "/org/left4me/Manager/blueprint"
+#define L4M_BLUEPRINT_INTERFACE  "org.left4me.Blueprint"
 #define L4M_JOB_PATH_PREFIX      "/org/left4me/Manager/job"
 #define L4M_JOB_INTERFACE        "org.left4me.Job"
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The daemon's vtables match the introspection XML shipped in dbus/: the
-# Manager, an overlay and a job.
+# Manager, an overlay, a blueprint and a job.
 
 # check_object XML-FILE OBJECT-PATH: compares the live introspection; prints
 # the differences on stdout, returns non-zero if there are any.
@@ -31,6 +31,21 @@ test_introspection() {
         fi
         printf '%s\n' "$out" >&2
         delete_overlay root "$path"
+
+        # A blueprint object (over an overlay of its own).
+        local ov bp
+        ov=$(ensure_overlay root introspect-bp-layer workshop)
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateBlueprint "'introspect-bp'" "['introspect-bp-layer']" '@a{sv} {}'
+        expect_ok "CreateBlueprint (to have a blueprint object)"
+        bp=$(grep -o '/org/left4me/Manager/blueprint/[0-9]*' <<<"$OUT" | head -n 1)
+        [[ -n $bp ]] || fail "CreateBlueprint answered no object path: $OUT"
+        if ! out=$(check_object org.left4me.Blueprint.xml "$bp"); then
+                diffs+=$out$'\n'
+        fi
+        printf '%s\n' "$out" >&2
+        gcall root "$bp" org.left4me.Blueprint.Delete
+        expect_ok "Delete the introspection blueprint"
+        delete_overlay root "$ov"
 
         # A job object: made by an archive import of a tiny tar.
         local dir=/var/tmp/l4m-tests/introspection job

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "blueprint.h"
 #include "store.h"
 
 typedef struct {
@@ -154,11 +155,140 @@ static void test_rollback_discards(Fixture *f, gconstpointer data) {
         store_close(db);
 }
 
+typedef struct {
+        GPtrArray *rows;        /* "id:name:owner:cfg:args" */
+        GPtrArray *pairs;       /* "blueprint:overlay" in order */
+} BlueprintDump;
+
+static int collect_blueprint(const StoreBlueprint *b, void *userdata) {
+        BlueprintDump *d = userdata;
+        g_ptr_array_add(d->rows, g_strdup_printf("%" G_GUINT64_FORMAT ":%s:%s:%s:%s", b->id, b->name, b->owner,
+                                                 b->server_cfg, b->launch_args));
+        return 0;
+}
+
+static int collect_blueprint_overlay(uint64_t blueprint_id, uint64_t overlay_id, void *userdata) {
+        BlueprintDump *d = userdata;
+        g_ptr_array_add(d->pairs, g_strdup_printf("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, blueprint_id, overlay_id));
+        return 0;
+}
+
+static void dump_blueprints(sqlite3 *db, BlueprintDump *d) {
+        d->rows = g_ptr_array_new_with_free_func(g_free);
+        d->pairs = g_ptr_array_new_with_free_func(g_free);
+        g_assert_cmpint(store_blueprint_foreach(db, collect_blueprint, d), ==, 0);
+        g_assert_cmpint(store_blueprint_overlays_foreach(db, collect_blueprint_overlay, d), ==, 0);
+}
+
+static void dump_clear(BlueprintDump *d) {
+        g_clear_pointer(&d->rows, g_ptr_array_unref);
+        g_clear_pointer(&d->pairs, g_ptr_array_unref);
+}
+
+static void test_blueprints(Fixture *f, gconstpointer data) {
+        sqlite3 *db = NULL;
+        uint64_t o1 = 0, o2 = 0, o3 = 0, bp = 0, dup = 0;
+        BlueprintDump d = { NULL, NULL };
+        StoreBlueprint b = { .name = "coop", .owner = "alice", .created = 5,
+                             .server_cfg = "sv_cheats 0\n", .launch_args = "-tickrate\n100" };
+        g_autofree char *want = NULL;
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(insert(db, "maps", "workshop", &o1), ==, 0);
+        g_assert_cmpint(insert(db, "mods", "archive", &o2), ==, 0);
+        g_assert_cmpint(insert(db, "cfgs", "script", &o3), ==, 0);
+
+        g_assert_cmpint(store_blueprint_insert(db, &b, (const uint64_t[]) { o3, o1, o2 }, 3, &bp), ==, 0);
+        /* The name is taken; an overlay without a row: nothing is added. */
+        g_assert_cmpint(store_blueprint_insert(db, &b, (const uint64_t[]) { o1 }, 1, &dup), ==, -EEXIST);
+        b.name = "versus";
+        g_assert_cmpint(store_blueprint_insert(db, &b, (const uint64_t[]) { o1, 9999 }, 2, &dup), ==, -ENOENT);
+
+        dump_blueprints(db, &d);
+        g_assert_cmpuint(d.rows->len, ==, 1);
+        want = g_strdup_printf("%" G_GUINT64_FORMAT ":coop:alice:sv_cheats 0\n:-tickrate\n100", bp);
+        g_assert_cmpstr(d.rows->pdata[0], ==, want);
+        g_assert_cmpuint(d.pairs->len, ==, 3);
+        g_clear_pointer(&want, g_free);
+        want = g_strdup_printf("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, bp, o3);
+        g_assert_cmpstr(d.pairs->pdata[0], ==, want);
+        dump_clear(&d);
+
+        /* An overlay in use cannot go (RESTRICT). */
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_delete(db, o1), <, 0);
+        store_rollback(db);
+
+        g_assert_cmpint(store_blueprint_set_overlays(db, bp, (const uint64_t[]) { o2 }, 1), ==, 0);
+        g_assert_cmpint(store_blueprint_set_overlays(db, bp, (const uint64_t[]) { 4242 }, 1), ==, -ENOENT);
+        g_assert_cmpint(store_blueprint_set_server_cfg(db, bp, "hostname x"), ==, 0);
+        g_assert_cmpint(store_blueprint_set_launch_args(db, bp, ""), ==, 0);
+        store_close(db);
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        dump_blueprints(db, &d);
+        g_clear_pointer(&want, g_free);
+        want = g_strdup_printf("%" G_GUINT64_FORMAT ":coop:alice:hostname x:", bp);
+        g_assert_cmpstr(d.rows->pdata[0], ==, want);
+        g_assert_cmpuint(d.pairs->len, ==, 1);
+        dump_clear(&d);
+
+        /* o1 is free again; deleting the blueprint frees o2. */
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_delete(db, o1), ==, 0);
+        g_assert_cmpint(store_commit(db), ==, 0);
+        g_assert_cmpint(store_blueprint_delete(db, bp), ==, 0);
+        g_assert_cmpint(store_blueprint_delete(db, bp), ==, -ENOENT);
+        dump_blueprints(db, &d);
+        g_assert_cmpuint(d.rows->len, ==, 0);
+        g_assert_cmpuint(d.pairs->len, ==, 0);
+        dump_clear(&d);
+        g_assert_cmpint(store_begin(db), ==, 0);
+        g_assert_cmpint(store_overlay_delete(db, o2), ==, 0);
+        g_assert_cmpint(store_commit(db), ==, 0);
+        store_close(db);
+}
+
+static void test_launch_args(void) {
+        g_auto(GStrv) split = NULL;
+        g_autofree char *joined = NULL;
+        g_autofree char *long_arg = g_strnfill(257, 'x');
+
+        g_assert_null(blueprint_launch_arg_problem("-tickrate"));
+        g_assert_null(blueprint_launch_arg_problem("+sv_gametypes"));
+        g_assert_null(blueprint_launch_arg_problem("coop,versus"));
+        g_assert_null(blueprint_launch_arg_problem("héllo"));
+        g_assert_nonnull(blueprint_launch_arg_problem(""));
+        g_assert_nonnull(blueprint_launch_arg_problem("-game"));
+        g_assert_nonnull(blueprint_launch_arg_problem("-PORT"));
+        g_assert_nonnull(blueprint_launch_arg_problem("+port"));
+        g_assert_nonnull(blueprint_launch_arg_problem("-ip"));
+        g_assert_nonnull(blueprint_launch_arg_problem("+ip"));
+        g_assert_nonnull(blueprint_launch_arg_problem("a\nb"));
+        g_assert_nonnull(blueprint_launch_arg_problem("a\tb"));
+        g_assert_nonnull(blueprint_launch_arg_problem("a\x7f"));
+        g_assert_nonnull(blueprint_launch_arg_problem("a\xc2\x85"));     /* U+0085, a C1 control */
+        g_assert_nonnull(blueprint_launch_arg_problem(long_arg));
+        long_arg[256] = '\0';
+        g_assert_null(blueprint_launch_arg_problem(long_arg));
+
+        joined = blueprint_launch_args_join((char *const[]) { "-a", "b c", NULL });
+        g_assert_cmpstr(joined, ==, "-a\nb c");
+        split = blueprint_launch_args_split(joined);
+        g_assert_cmpuint(g_strv_length(split), ==, 2);
+        g_assert_cmpstr(split[1], ==, "b c");
+        g_clear_pointer(&split, g_strfreev);
+        split = blueprint_launch_args_split("");
+        g_assert_cmpuint(g_strv_length(split), ==, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/store/migrate", Fixture, NULL, fixture_setup, test_migrate_and_pragmas, fixture_teardown);
         g_test_add("/store/newer-schema", Fixture, NULL, fixture_setup, test_newer_schema_refused, fixture_teardown);
         g_test_add("/store/insert-list-delete", Fixture, NULL, fixture_setup, test_insert_list_delete, fixture_teardown);
         g_test_add("/store/rollback", Fixture, NULL, fixture_setup, test_rollback_discards, fixture_teardown);
+        g_test_add("/store/blueprints", Fixture, NULL, fixture_setup, test_blueprints, fixture_teardown);
+        g_test_add_func("/store/blueprint-launch-args", test_launch_args);
         return g_test_run();
 }

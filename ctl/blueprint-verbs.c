@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* l4mctl blueprint ...: org.left4me.Manager's blueprint methods and
+ * org.left4me.Blueprint. Names, overlays, the cfg text and the arguments go
+ * to the daemon as given: it validates them and names what it refuses. */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus-error.h"
+#include "bus-properties.h"
+#include "exit-codes.h"
+#include "json-output.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "overlay-info.h"
+#include "script-text.h"
+#include "table.h"
+#include "time-util.h"
+#include "verbs.h"
+
+/* Characters a shell takes literally in a word. */
+#define SHELL_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-.,:/=@%"
+
+/* The most bytes org.left4me.Blueprint.SetServerCfg takes. */
+#define SERVER_CFG_SIZE_MAX ((size_t) 65536)
+
+/* One blueprint; strings and arrays belong to the struct. */
+typedef struct BlueprintInfo {
+        char *path;
+        char *name;
+        char *owner;
+        uint64_t created;
+        char **overlays;
+        bool details;           /* from GetAll: the two below were asked for */
+        char *server_cfg;
+        char **launch_args;
+} BlueprintInfo;
+
+static void blueprint_info_clear(BlueprintInfo *b) {
+        g_free(b->path);
+        g_free(b->name);
+        g_free(b->owner);
+        g_strfreev(b->overlays);
+        g_free(b->server_cfg);
+        g_strfreev(b->launch_args);
+        *b = (BlueprintInfo) { .path = NULL };
+}
+
+static void json_add_strv(JsonBuilder *b, const char *key, char *const *v) {
+        json_builder_set_member_name(b, key);
+        if (!v) {
+                json_builder_add_null_value(b);
+                return;
+        }
+        json_builder_begin_array(b);
+        for (size_t i = 0; v[i]; i++)
+                json_builder_add_string_value(b, v[i]);
+        json_builder_end_array(b);
+}
+
+/* {id, name, owner, overlays, created, path} and, with details, server_cfg
+ * and launch_args. */
+static void json_add_blueprint(JsonBuilder *b, const BlueprintInfo *info) {
+        uint64_t id;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        if (info->path && object_id_from_path(info->path, &id) >= 0 && id <= G_MAXINT64)
+                json_builder_add_int_value(b, (gint64) id);
+        else
+                json_builder_add_null_value(b);
+        json_add_string_or_null(b, "name", info->name);
+        json_add_string_or_null(b, "owner", info->owner);
+        json_add_strv(b, "overlays", info->overlays);
+        json_add_uint(b, "created", info->created);
+        if (info->details) {
+                json_add_string_or_null(b, "server_cfg", info->server_cfg);
+                json_add_strv(b, "launch_args", info->launch_args);
+        }
+        json_add_string_or_null(b, "path", info->path);
+        json_builder_end_object(b);
+}
+
+static int print_blueprint_json(const BlueprintInfo *info) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_add_blueprint(b, info);
+        return json_print_builder(b);
+}
+
+/* Properties.GetAll(org.left4me.Blueprint) into *info (path left alone).
+ * Returns 0 or the exit code (logged with what as the context). */
+static int get_blueprint_info(sd_bus *bus, const char *path, const char *what, BlueprintInfo *info) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
+
+        r = bus_get_all_properties(bus, path, L4M_BLUEPRINT_INTERFACE, what, &reply);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *s;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return bus_log_parse_error(r);
+                if (strcmp(name, "Overlays") == 0 || strcmp(name, "LaunchArgs") == 0) {
+                        char ***dest = strcmp(name, "Overlays") == 0 ? &info->overlays : &info->launch_args;
+
+                        r = sd_bus_message_enter_container(reply, 'v', "as");
+                        if (r >= 0) {
+                                g_strfreev(*dest);
+                                *dest = NULL;
+                                r = sd_bus_message_read_strv(reply, dest);
+                        }
+                        if (r >= 0 && !*dest)
+                                *dest = g_new0(char *, 1);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else if (strcmp(name, "Name") == 0 || strcmp(name, "Owner") == 0 || strcmp(name, "ServerCfg") == 0) {
+                        char **dest = strcmp(name, "Name") == 0 ? &info->name :
+                                      strcmp(name, "Owner") == 0 ? &info->owner : &info->server_cfg;
+
+                        r = sd_bus_message_read(reply, "v", "s", &s);
+                        if (r >= 0) {
+                                g_free(*dest);
+                                *dest = g_strdup(s);
+                        }
+                } else if (strcmp(name, "Created") == 0)
+                        r = sd_bus_message_read(reply, "v", "t", &info->created);
+                else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return bus_log_parse_error(r);
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return bus_log_parse_error(r);
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        info->details = true;
+        return 0;
+}
+
+/* Manager.GetBlueprint(name) into *ret (g_free() it). */
+static int get_blueprint_path(sd_bus *bus, const char *name, const char *what, char **ret) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "GetBlueprint", &error, &reply, "s", name);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        *ret = g_strdup(path);
+        return 0;
+}
+
+/* l4mctl blueprint list */
+int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        static const char *const headers[] = { "NAME", "OWNER", "OVERLAYS", "CREATED" };
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(Table) table = NULL;
+        int r;
+
+        assert(bus);
+        assert(args);
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "ListBlueprints", &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list blueprints");
+
+        if (args->json) {
+                b = json_builder_new();
+                json_builder_begin_array(b);
+        } else
+                table = table_new(L4M_ELEMENTSOF(headers), headers);
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ossast)");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_enter_container(reply, 'r', "ossast")) > 0) {
+                BlueprintInfo info = { .path = NULL };
+                const char *path, *name, *owner;
+
+                r = sd_bus_message_read(reply, "oss", &path, &name, &owner);
+                if (r >= 0)
+                        r = sd_bus_message_read_strv(reply, &info.overlays);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "t", &info.created);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0) {
+                        blueprint_info_clear(&info);
+                        return bus_log_parse_error(r);
+                }
+                if (!info.overlays)
+                        info.overlays = g_new0(char *, 1);
+                info.path = g_strdup(path);
+                info.name = g_strdup(name);
+                info.owner = g_strdup(owner);
+
+                if (b)
+                        json_add_blueprint(b, &info);
+                else {
+                        g_autofree char *overlays = g_strjoinv(",", info.overlays);
+                        char created[TIMESTAMP_MAX];
+
+                        table_add_row(table, (const char *const[]) {
+                                info.name, info.owner, overlays,
+                                format_timestamp(created, sizeof created, info.created),
+                        });
+                }
+                blueprint_info_clear(&info);
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        if (b) {
+                json_builder_end_array(b);
+                return json_print_builder(b);
+        }
+        r = table_print(table, stdout, args->legend);
+        if (r < 0)
+                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
+        return 0;
+}
+
+/* l4mctl blueprint create NAME OVERLAY... (top first) */
+int verb_blueprint_create(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autofree char *what = NULL;
+        BlueprintInfo info = { .path = NULL };
+        const char *name = argv[0], *path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(name);
+
+        what = g_strdup_printf("cannot create blueprint \"%s\"", name);
+
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                                           "CreateBlueprint");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **) argv + 1);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 0);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        if (!args->json) {
+                printf("%s\n", path);
+                return 0;
+        }
+
+        g_free(what);
+        what = g_strdup_printf("blueprint \"%s\" was created as %s, but cannot read it back", name, path);
+        info.path = g_strdup(path);
+        r = get_blueprint_info(bus, path, what, &info);
+        if (r == 0)
+                r = print_blueprint_json(&info);
+        blueprint_info_clear(&info);
+        return r;
+}
+
+/* l4mctl blueprint show NAME */
+int verb_blueprint_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = NULL;
+        BlueprintInfo info = { .path = NULL };
+        char created[TIMESTAMP_MAX];
+        uint64_t id;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        what = g_strdup_printf("cannot show blueprint \"%s\"", argv[0]);
+        r = get_blueprint_path(bus, argv[0], what, &info.path);
+        if (r == 0)
+                r = get_blueprint_info(bus, info.path, what, &info);
+        if (r != 0) {
+                blueprint_info_clear(&info);
+                return r;
+        }
+
+        if (args->json) {
+                r = print_blueprint_json(&info);
+                blueprint_info_clear(&info);
+                return r;
+        }
+
+#define FIELD(s) ((s) && (s)[0] ? (s) : "-")
+        printf("Name: %s\n", FIELD(info.name));
+        if (object_id_from_path(info.path, &id) >= 0)
+                printf("Id: %" PRIu64 "\n", id);
+        else
+                printf("Id: -\n");
+        printf("Owner: %s\n", FIELD(info.owner));
+        printf("Created: %s\n", format_timestamp(created, sizeof created, info.created));
+        printf("Overlays:");
+        for (size_t i = 0; info.overlays && info.overlays[i]; i++)
+                printf(" %s", info.overlays[i]);
+        printf("%s\n", info.overlays && info.overlays[0] ? " (top first)" : " -");
+        printf("LaunchArgs:");
+        for (size_t i = 0; info.launch_args && info.launch_args[i]; i++) {
+                const char *a = info.launch_args[i];
+
+                /* Quoted for a shell only where it matters. */
+                if (*a && strspn(a, SHELL_SAFE) == strlen(a))
+                        printf(" %s", a);
+                else {
+                        g_autofree char *quoted = g_shell_quote(a);
+                        printf(" %s", quoted);
+                }
+        }
+        printf("%s\n", info.launch_args && info.launch_args[0] ? "" : " -");
+        printf("Path: %s\n", info.path);
+        if (info.server_cfg && info.server_cfg[0]) {
+                size_t len = strlen(info.server_cfg);
+                printf("ServerCfg:\n%s%s", info.server_cfg, info.server_cfg[len - 1] == '\n' ? "" : "\n");
+        } else
+                printf("ServerCfg: -\n");
+#undef FIELD
+        blueprint_info_clear(&info);
+        return 0;
+}
+
+/* Looks the blueprint up and sends m (a method call on it, built by the
+ * caller from the path). */
+static int call_on_blueprint(sd_bus *bus, const char *name, const char *what, const char *member,
+                             const char *text, char *const *strv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL;
+        g_autofree char *path = NULL;
+        int r;
+
+        r = get_blueprint_path(bus, name, what, &path);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_BLUEPRINT_INTERFACE, member);
+        if (r < 0)
+                return bus_log_create_error(r);
+        if (text)
+                r = sd_bus_message_append(m, "s", text);
+        else if (strv)
+                r = sd_bus_message_append_strv(m, (char **) strv);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, m, 0, &error, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        return 0;
+}
+
+/* l4mctl blueprint delete NAME */
+int verb_blueprint_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = g_strdup_printf("cannot delete blueprint \"%s\"", argv[0]);
+
+        return call_on_blueprint(bus, argv[0], what, "Delete", NULL, NULL);
+}
+
+/* l4mctl blueprint set-overlays NAME OVERLAY... */
+int verb_blueprint_set_overlays(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = g_strdup_printf("cannot set the overlays of blueprint \"%s\"", argv[0]);
+
+        return call_on_blueprint(bus, argv[0], what, "SetOverlays", NULL, argv + 1);
+}
+
+/* l4mctl blueprint set-args NAME [ARG...]: none clears them. */
+int verb_blueprint_set_args(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = g_strdup_printf("cannot set the launch arguments of blueprint \"%s\"", argv[0]);
+
+        return call_on_blueprint(bus, argv[0], what, "SetLaunchArgs", NULL, argv + 1);
+}
+
+/* l4mctl blueprint set-cfg NAME FILE|-: the text goes as read, after the
+ * checks the daemon would make (size, UTF-8, no NUL). */
+int verb_blueprint_set_cfg(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = NULL, *text = NULL, *problem = NULL;
+        _cleanup_close_ int file_fd = -1;
+        const char *file = argv[1], *shown;
+        size_t size = 0;
+        int fd, r;
+
+        what = g_strdup_printf("cannot set the server.cfg text of blueprint \"%s\"", argv[0]);
+        shown = strcmp(file, "-") == 0 ? "standard input" : file;
+        if (strcmp(file, "-") == 0)
+                fd = STDIN_FILENO;
+        else {
+                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (file_fd < 0) {
+                        r = -errno;
+                        log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
+                        return L4M_EXIT_FAILURE;
+                }
+                fd = file_fd;
+        }
+
+        r = read_fd_limited(fd, SERVER_CFG_SIZE_MAX, &text, &size);
+        if (r == -EFBIG) {
+                log_error("%s: %s is larger than %zu bytes, the most a server.cfg text may have",
+                          what, shown, SERVER_CFG_SIZE_MAX);
+                return L4M_EXIT_USAGE;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot read %s: %s", what, shown, STRERROR(r));
+                return L4M_EXIT_FAILURE;
+        }
+        r = script_text_check(text, size, &problem);
+        if (r < 0) {
+                log_error("%s: %s, %s (it must be UTF-8 text)", what, shown, problem);
+                return L4M_EXIT_USAGE;
+        }
+
+        return call_on_blueprint(bus, argv[0], what, "SetServerCfg", text, NULL);
+}

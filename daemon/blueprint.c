@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "blueprint.h"
+#include "fs-util.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-names.h"
+#include "l4m-util.h"
+
+/* What left4me puts on every server's command line itself: a blueprint
+ * must not change where the server listens or what game it runs, nor the
+ * RCON password left4me talks to it with. */
+static const char *const reserved_args[] = {
+        "-game", "-port", "+port", "-ip", "+ip", "+hostport", "+hostip", "+clientport",
+        "+rcon_password", "-console", "+log",
+};
+
+const char *blueprint_launch_arg_problem(const char *arg) {
+        if (!arg || !*arg)
+                return "an argument may not be empty";
+        if (strlen(arg) > BLUEPRINT_LAUNCH_ARG_MAX)
+                return "an argument has at most 256 bytes";
+        if (!g_utf8_validate(arg, -1, NULL))
+                return "an argument must be valid UTF-8";
+        for (const char *p = arg; *p; p = g_utf8_next_char(p))
+                if (g_unichar_iscntrl(g_utf8_get_char(p)))
+                        return "an argument may not contain control characters";
+        for (size_t i = 0; i < L4M_ELEMENTSOF(reserved_args); i++)
+                if (g_ascii_strcasecmp(arg, reserved_args[i]) == 0)
+                        return "left4me sets this argument itself";
+        return NULL;
+}
+
+const char *blueprint_server_cfg_problem(const char *text) {
+        if (strlen(text) > BLUEPRINT_SERVER_CFG_MAX)
+                return "ServerCfg has at most 65536 bytes";
+        if (!g_utf8_validate(text, -1, NULL))
+                return "ServerCfg must be valid UTF-8";
+        return NULL;
+}
+
+char *blueprint_launch_args_join(char *const *args) {
+        return g_strjoinv("\n", (char **) args);
+}
+
+char **blueprint_launch_args_split(const char *text) {
+        if (!text || !*text)
+                return g_new0(char *, 1);
+        return g_strsplit(text, "\n", -1);
+}
+
+void blueprint_free(Blueprint *b) {
+        if (!b)
+                return;
+        g_free(b->name);
+        g_free(b->owner);
+        if (b->overlays)
+                g_array_unref(b->overlays);
+        g_free(b->server_cfg);
+        g_strfreev(b->launch_args);
+        g_free(b->path);
+        g_free(b);
+}
+
+int blueprint_add(Manager *m, const StoreBlueprint *row, Blueprint **ret) {
+        Blueprint *b;
+
+        if (!l4m_name_is_valid(row->name))
+                return log_error_errno(EINVAL, "Blueprint %" G_GUINT64_FORMAT " has an invalid name.", row->id);
+        if (g_hash_table_contains(m->blueprints_by_id, &row->id) ||
+            g_hash_table_contains(m->blueprints_by_name, row->name))
+                return -EEXIST;
+
+        b = g_new0(Blueprint, 1);
+        b->manager = m;
+        b->id = row->id;
+        b->name = g_strdup(row->name);
+        b->owner = g_strdup(row->owner);
+        b->created = row->created;
+        b->overlays = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        b->server_cfg = g_strdup(row->server_cfg ? row->server_cfg : "");
+        b->launch_args = blueprint_launch_args_split(row->launch_args);
+        b->path = g_strdup_printf(L4M_BLUEPRINT_PATH_PREFIX "/%" G_GUINT64_FORMAT, row->id);
+
+        g_hash_table_insert(m->blueprints_by_id, &b->id, b);
+        g_hash_table_insert(m->blueprints_by_name, b->name, b);
+        if (ret)
+                *ret = b;
+        return 0;
+}
+
+int blueprint_create(Manager *m, const char *name, const char *owner, const uint64_t *overlay_ids, size_t n,
+                     const char *server_cfg, char *const *launch_args, Blueprint **ret) {
+        g_autofree char *args = blueprint_launch_args_join(launch_args);
+        StoreBlueprint row = {
+                .name = name,
+                .owner = owner,
+                .created = (uint64_t) g_get_real_time(),
+                .server_cfg = server_cfg,
+                .launch_args = args,
+        };
+        Blueprint *b = NULL;
+        int r;
+
+        assert(l4m_name_is_valid(name));
+        assert(n <= BLUEPRINT_OVERLAYS_MAX);
+
+        r = store_blueprint_insert(m->db, &row, overlay_ids, n, &row.id);
+        if (r < 0)
+                return r;
+
+        r = blueprint_add(m, &row, &b);
+        assert(r >= 0);
+        g_array_append_vals(b->overlays, overlay_ids, (guint) n);
+
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=blueprint-created", NULL }),
+                         "Blueprint %s (id %" G_GUINT64_FORMAT ", %zu overlay(s)) created for %s.",
+                         name, row.id, n, owner);
+        if (ret)
+                *ret = b;
+        return 0;
+}
+
+int blueprint_delete(Blueprint *b) {
+        Manager *m = b->manager;
+        g_autofree char *name = g_strdup(b->name);
+        uint64_t id = b->id;
+        int r;
+
+        r = store_blueprint_delete(m->db, b->id);
+        if (r < 0)
+                return r;
+
+        g_hash_table_remove(m->blueprints_by_name, b->name);
+        g_hash_table_remove(m->blueprints_by_id, &b->id);     /* frees b */
+
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=blueprint-deleted", NULL }),
+                         "Blueprint %s (id %" G_GUINT64_FORMAT ") deleted.", name, id);
+        return 0;
+}
+
+int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n) {
+        int r;
+
+        assert(n <= BLUEPRINT_OVERLAYS_MAX);
+        r = store_blueprint_set_overlays(b->manager->db, b->id, overlay_ids, n);
+        if (r < 0)
+                return r;
+        g_array_set_size(b->overlays, 0);
+        g_array_append_vals(b->overlays, overlay_ids, (guint) n);
+        return 0;
+}
+
+int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg) {
+        int r = store_blueprint_set_server_cfg(b->manager->db, b->id, server_cfg);
+
+        if (r < 0)
+                return r;
+        g_free(b->server_cfg);
+        b->server_cfg = g_strdup(server_cfg);
+        return 0;
+}
+
+int blueprint_set_launch_args(Blueprint *b, char *const *launch_args) {
+        g_autofree char *text = blueprint_launch_args_join(launch_args);
+        int r = store_blueprint_set_launch_args(b->manager->db, b->id, text);
+
+        if (r < 0)
+                return r;
+        g_strfreev(b->launch_args);
+        b->launch_args = g_strdupv((char **) launch_args);
+        return 0;
+}
+
+Blueprint *manager_find_blueprint_by_path(Manager *m, const char *path) {
+        const char *p;
+        uint64_t id;
+
+        p = g_str_has_prefix(path, L4M_BLUEPRINT_PATH_PREFIX "/") ? path + strlen(L4M_BLUEPRINT_PATH_PREFIX "/") : NULL;
+        if (!p || parse_id(p, &id) < 0)
+                return NULL;
+        return g_hash_table_lookup(m->blueprints_by_id, &id);
+}
+
+static int load_blueprint_row(const StoreBlueprint *row, void *userdata) {
+        int r = blueprint_add(userdata, row, NULL);
+
+        if (r < 0)
+                log_error_errno(r, "Skipping blueprint row %" G_GUINT64_FORMAT " (%s): %s", row->id, row->name, STRERROR(r));
+        return 0;
+}
+
+static int load_blueprint_overlay(uint64_t blueprint_id, uint64_t overlay_id, void *userdata) {
+        Blueprint *b = g_hash_table_lookup(((Manager *) userdata)->blueprints_by_id, &blueprint_id);
+
+        if (b && b->overlays->len < BLUEPRINT_OVERLAYS_MAX)
+                g_array_append_val(b->overlays, overlay_id);
+        return 0;
+}
+
+int manager_load_blueprints(Manager *m) {
+        int r;
+
+        r = store_blueprint_foreach(m->db, load_blueprint_row, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load blueprints: %s", STRERROR(r));
+        r = store_blueprint_overlays_foreach(m->db, load_blueprint_overlay, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load blueprint overlays: %s", STRERROR(r));
+        return 0;
+}
+
+unsigned manager_count_blueprints_of(Manager *m, const char *owner) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->blueprints_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (strcmp(((Blueprint *) value)->owner, owner) == 0)
+                        n++;
+        return n;
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+GPtrArray *manager_blueprints_using_overlay(Manager *m, uint64_t overlay_id) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->blueprints_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const Blueprint *b = value;
+
+                for (guint i = 0; i < b->overlays->len; i++)
+                        if (g_array_index(b->overlays, uint64_t, i) == overlay_id) {
+                                g_ptr_array_add(names, g_strdup(b->name));
+                                break;
+                        }
+        }
+        if (names->len == 0)
+                return NULL;
+        g_ptr_array_sort(names, compare_strings);
+        return g_steal_pointer(&names);
+}
