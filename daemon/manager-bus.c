@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <systemd/sd-daemon.h>
@@ -109,27 +110,34 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(msg, "o", o->path);
 }
 
-static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+/* GetOverlay, GetBlueprint: the object path of what by_name holds under
+ * the name the message carries (its path a char* at path_offset), for
+ * anyone who may read. */
+static int reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_name, size_t path_offset,
+                              const char *kind, sd_bus_error *error) {
         const char *name;
-        Overlay *o;
+        void *found;
         int r;
 
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid overlay name \"%.64s\".", name);
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        o = g_hash_table_lookup(m->overlays_by_name, name);
-        if (!o)
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No overlay \"%s\".", name);
+        found = g_hash_table_lookup(by_name, name);
+        if (!found)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No %s \"%s\".", kind, name);
+        return sd_bus_reply_method_return(msg, "o", *(char **) ((char *) found + path_offset));
+}
 
-        return sd_bus_reply_method_return(msg, "o", o->path);
+static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return reply_path_by_name(msg, m, m->overlays_by_name, offsetof(Overlay, path), "overlay", error);
 }
 
 static gint blueprint_compare_by_name(gconstpointer a, gconstpointer b) {
@@ -293,24 +301,7 @@ static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_e
 
 static int method_get_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *name;
-        Blueprint *b;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
-
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-
-        b = g_hash_table_lookup(m->blueprints_by_name, name);
-        if (!b)
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No blueprint \"%s\".", name);
-        return sd_bus_reply_method_return(msg, "o", b->path);
+        return reply_path_by_name(msg, m, m->blueprints_by_name, offsetof(Blueprint, path), "blueprint", error);
 }
 
 static gint job_compare_by_id(gconstpointer a, gconstpointer b) {
