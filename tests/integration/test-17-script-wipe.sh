@@ -188,9 +188,12 @@ test_overlay_wipe_mounts() {
 }
 l4m_test overlay-wipe-mounts test_overlay_wipe_mounts
 
-# wp_no_deep_leftovers: no trace of script-deep-tree's tree in overlays/.
+# wp_no_deep_leftovers: no trace of script-deep-tree's tree in overlays/:
+# no tree moved aside for removal (.trash-*) is left, and the leaf is gone.
+# (find alone can miss the leaf while the removal moves directories.)
 wp_no_deep_leftovers() {
-        [[ -z $(wp_leftovers l4m-deep-leaf.bin) ]]
+        [[ -z $(in_container find "$L4M_OVERLAYS" -mindepth 1 -maxdepth 1 -name '.trash-*') ]] &&
+                [[ -z $(wp_leftovers l4m-deep-leaf.bin) ]]
 }
 
 # wp_leftovers NAME: entries called NAME anywhere under overlays/ (found
