@@ -156,18 +156,6 @@ int store_blueprint_foreach(sqlite3 *db, StoreBlueprintFunc cb, void *userdata) 
 }
 
 int store_blueprint_overlays_foreach(sqlite3 *db, StoreBlueprintOverlayFunc cb, void *userdata) {
-        g_autoptr(sqlite3_stmt) st = NULL;
-        int rc, r;
-
-        r = store_prepare(db, "SELECT blueprint_id, overlay_id FROM blueprint_overlays ORDER BY blueprint_id, position", &st);
-        if (r < 0)
-                return r;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = cb((uint64_t) sqlite3_column_int64(st, 0), (uint64_t) sqlite3_column_int64(st, 1), userdata);
-                if (r < 0)
-                        return r;
-        }
-        if (rc != SQLITE_DONE)
-                return log_error_errno(store_failure(rc), "Cannot list blueprint overlays: %s", sqlite3_errmsg(db));
-        return 0;
+        return store_foreach_id_pair(db, "SELECT blueprint_id, overlay_id FROM blueprint_overlays ORDER BY blueprint_id, position",
+                                     "blueprint overlays", cb, userdata);
 }

@@ -101,20 +101,8 @@ int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, siz
 }
 
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata) {
-        g_autoptr(sqlite3_stmt) st = NULL;
-        int rc, r;
-
-        r = store_prepare(db, "SELECT overlay_id, published_id FROM overlay_items ORDER BY overlay_id, position", &st);
-        if (r < 0)
-                return r;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = cb((uint64_t) sqlite3_column_int64(st, 0), (uint64_t) sqlite3_column_int64(st, 1), userdata);
-                if (r < 0)
-                        return r;
-        }
-        if (rc != SQLITE_DONE)
-                return log_error_errno(store_failure(rc), "Cannot list overlay items: %s", sqlite3_errmsg(db));
-        return 0;
+        return store_foreach_id_pair(db, "SELECT overlay_id, published_id FROM overlay_items ORDER BY overlay_id, position",
+                                     "overlay items", cb, userdata);
 }
 
 int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorkshopLink *links, size_t n) {

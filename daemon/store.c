@@ -325,6 +325,23 @@ int store_overlay_foreach(sqlite3 *db, StoreOverlayFunc cb, void *userdata) {
         return 0;
 }
 
+int store_foreach_id_pair(sqlite3 *db, const char *sql, const char *what, StoreIdPairFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = store_prepare(db, sql, &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((uint64_t) sqlite3_column_int64(st, 0), (uint64_t) sqlite3_column_int64(st, 1), userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot list %s: %s", what, sqlite3_errmsg(db));
+        return 0;
+}
+
 int store_step_in_transaction(sqlite3 *db, sqlite3_stmt *st, const char *what) {
         int rc, r;
 
