@@ -50,22 +50,32 @@ GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare) {
         return sorted;
 }
 
-int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error) {
+int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *userdata, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'e', "sv");
-        if (r > 0) {
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
                 const char *key;
 
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+                r = option ? option(msg, key, userdata, error) : 0;
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
         }
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(msg);
+}
+
+int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error) {
+        return bus_message_read_options(msg, NULL, NULL, error);
 }

@@ -189,61 +189,59 @@ static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_er
 
 /* Options: server_cfg (s) and launch_args (as), as SetServerCfg and
  * SetLaunchArgs take them; any other key is refused. */
-static int read_blueprint_options(sd_bus_message *msg, char **ret_cfg, char ***ret_args, sd_bus_error *error) {
-        g_autofree char *cfg = g_strdup("");
-        g_auto(GStrv) args = g_new0(char *, 1);
+typedef struct BlueprintOptions {
+        char *cfg;
+        char **args;
+} BlueprintOptions;
+
+static int blueprint_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        BlueprintOptions *o = userdata;
+        const char *s;
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key, *s;
-
-                r = sd_bus_message_read(msg, "s", &key);
+        if (strcmp(key, "server_cfg") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
+                r = bus_check_server_cfg(s, error);
                 if (r < 0)
                         return r;
-                if (strcmp(key, "server_cfg") == 0) {
-                        r = sd_bus_message_read(msg, "v", "s", &s);
-                        if (r < 0)
-                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
-                        r = bus_check_server_cfg(s, error);
-                        if (r < 0)
-                                return r;
-                        g_free(cfg);
-                        cfg = g_strdup(s);
-                } else if (strcmp(key, "launch_args") == 0) {
-                        char **v = NULL;
+                g_free(o->cfg);
+                o->cfg = g_strdup(s);
+                return 1;
+        }
+        if (strcmp(key, "launch_args") == 0) {
+                char **v = NULL;
 
-                        r = sd_bus_message_enter_container(msg, 'v', "as");
-                        if (r < 0)
-                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
-                        r = sd_bus_message_read_strv(msg, &v);
-                        if (r < 0)
-                                return r;
-                        g_strfreev(args);
-                        args = v ? v : g_new0(char *, 1);
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        r = bus_check_launch_args(args, error);
-                        if (r < 0)
-                                return r;
-                } else
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
-
+                r = sd_bus_message_enter_container(msg, 'v', "as");
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
+                r = sd_bus_message_read_strv(msg, &v);
+                if (r < 0)
+                        return r;
+                g_strfreev(o->args);
+                o->args = v ? v : g_new0(char *, 1);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
+                r = bus_check_launch_args(o->args, error);
+                return r < 0 ? r : 1;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
+        return 0;
+}
 
-        *ret_cfg = g_steal_pointer(&cfg);
-        *ret_args = g_steal_pointer(&args);
+static int read_blueprint_options(sd_bus_message *msg, char **ret_cfg, char ***ret_args, sd_bus_error *error) {
+        BlueprintOptions o = { .cfg = g_strdup(""), .args = g_new0(char *, 1) };
+        int r;
+
+        r = bus_message_read_options(msg, blueprint_option, &o, error);
+        if (r < 0) {
+                g_free(o.cfg);
+                g_strfreev(o.args);
+                return r;
+        }
+        *ret_cfg = o.cfg;
+        *ret_args = o.args;
         return 0;
 }
 

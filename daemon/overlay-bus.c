@@ -370,67 +370,68 @@ static bool subdir_is_valid(const char *s) {
         return true;
 }
 
-static int read_import_options(sd_bus_message *msg, char **ret_subdir, unsigned *ret_strip, bool *ret_merge,
-                               sd_bus_error *error) {
-        g_autofree char *subdir = NULL;
-        unsigned strip = 0;
-        bool merge = false;
+typedef struct ImportOptions {
+        char *subdir;
+        unsigned strip;
+        bool merge;
+} ImportOptions;
+
+static int import_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        ImportOptions *o = userdata;
+        const char *s;
+        uint32_t u;
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key, *s;
-                uint32_t u;
-
-                r = sd_bus_message_read(msg, "s", &key);
+        if (strcmp(key, "subdir") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
                 if (r < 0)
-                        return r;
-                if (strcmp(key, "subdir") == 0) {
-                        r = sd_bus_message_read(msg, "v", "s", &s);
-                        if (r < 0)
-                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
-                        if (!subdir_is_valid(s))
-                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
-                        g_free(subdir);
-                        subdir = g_strdup(s);
-                } else if (strcmp(key, "strip_components") == 0) {
-                        r = sd_bus_message_read(msg, "v", "u", &u);
-                        if (r < 0)
-                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option strip_components takes a uint32.");
-                        if (u > ARCHIVE_IMPORT_STRIP_MAX)
-                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                         "strip_components is at most %u.", ARCHIVE_IMPORT_STRIP_MAX);
-                        strip = u;
-                } else if (strcmp(key, "mode") == 0) {
-                        r = sd_bus_message_read(msg, "v", "s", &s);
-                        if (r < 0)
-                                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option mode takes a string.");
-                        if (strcmp(s, "replace") == 0)
-                                merge = false;
-                        else if (strcmp(s, "merge") == 0)
-                                merge = true;
-                        else
-                                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid mode \"%.32s\": replace or merge.", s);
-                } else
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
-
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
+                if (!subdir_is_valid(s))
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
+                g_free(o->subdir);
+                o->subdir = g_strdup(s);
+                return 1;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
+        if (strcmp(key, "strip_components") == 0) {
+                r = sd_bus_message_read(msg, "v", "u", &u);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option strip_components takes a uint32.");
+                if (u > ARCHIVE_IMPORT_STRIP_MAX)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "strip_components is at most %u.", ARCHIVE_IMPORT_STRIP_MAX);
+                o->strip = u;
+                return 1;
+        }
+        if (strcmp(key, "mode") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option mode takes a string.");
+                if (strcmp(s, "replace") == 0)
+                        o->merge = false;
+                else if (strcmp(s, "merge") == 0)
+                        o->merge = true;
+                else
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid mode \"%.32s\": replace or merge.", s);
+                return 1;
+        }
+        return 0;
+}
 
-        *ret_subdir = g_steal_pointer(&subdir);
-        *ret_strip = strip;
-        *ret_merge = merge;
+static int read_import_options(sd_bus_message *msg, char **ret_subdir, unsigned *ret_strip, bool *ret_merge,
+                               sd_bus_error *error) {
+        ImportOptions o = { .subdir = NULL };
+        int r;
+
+        r = bus_message_read_options(msg, import_option, &o, error);
+        if (r < 0) {
+                g_free(o.subdir);
+                return r;
+        }
+        *ret_subdir = o.subdir;
+        *ret_strip = o.strip;
+        *ret_merge = o.merge;
         return 0;
 }
 
