@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "script-unit.h"
+#include "unit-properties.h"
 
 /* Everything but the public internet: no IPAddressAllow= goes with it,
  * since an allow match would win over these. The host's own addresses are
@@ -57,122 +58,6 @@ static const struct {
 
 char *script_unit_name(uint64_t job_id) {
         return g_strdup_printf("left4me-script-%" G_GUINT64_FORMAT ".service", job_id);
-}
-
-static int append_bool(sd_bus_message *m, const char *name, int value) {
-        return sd_bus_message_append(m, "(sv)", name, "b", value);
-}
-
-static int append_string(sd_bus_message *m, const char *name, const char *value) {
-        return sd_bus_message_append(m, "(sv)", name, "s", value);
-}
-
-static int append_u64(sd_bus_message *m, const char *name, uint64_t value) {
-        return sd_bus_message_append(m, "(sv)", name, "t", value);
-}
-
-static int append_strv(sd_bus_message *m, const char *name, char **values) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", name);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, values);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-/* SystemCallFilter= and RestrictAddressFamilies=: (allow-list?, names). */
-static int append_filter(sd_bus_message *m, const char *name, int allow, char **values) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", name);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "(bas)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "bas");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "b", allow);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, values);
-        for (int i = 0; r >= 0 && i < 3; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-static int append_exec_start(sd_bus_message *m) {
-        char *argv[] = { (char *) "bash", (char *) "--noprofile", (char *) "--norc", (char *) SCRIPT_PATH_INSIDE, NULL };
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "ExecStart");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(sasb)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sasb)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "sasb");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "/bin/bash");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, argv);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "b", 0);
-        for (int i = 0; r >= 0 && i < 4; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-/* BindPaths= / BindReadOnlyPaths=: a(ssbt) of source, destination,
- * ignore-if-missing, mount flags. */
-typedef struct Bind {
-        const char *source, *destination;
-        bool optional;
-} Bind;
-
-static int append_binds(sd_bus_message *m, const char *name, const Bind *binds, size_t n) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", name);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(ssbt)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(ssbt)");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(m, "(ssbt)", binds[i].source, binds[i].destination,
-                                          (int) binds[i].optional, (uint64_t) 0);
-        for (int i = 0; r >= 0 && i < 3; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-static int append_temporary_file_systems(sd_bus_message *m) {
-        static const char *const paths[] = { "/etc", "/run", "/var/lib" };
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "TemporaryFileSystem");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(ss)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(ss)");
-        for (size_t i = 0; r >= 0 && i < G_N_ELEMENTS(paths); i++)
-                r = sd_bus_message_append(m, "(ss)", paths[i], "ro,mode=0755");
-        for (int i = 0; r >= 0 && i < 3; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
 }
 
 static int append_deny_entry(sd_bus_message *m, int family, const void *bytes, unsigned prefix) {
@@ -247,6 +132,8 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
                 (char *) "HOME=/tmp", (char *) "TMPDIR=/tmp", (char *) "LANG=C.UTF-8",
                 (char *) "PATH=/usr/local/bin:/usr/bin:/bin", NULL,
         };
+        char *argv[] = { (char *) "/bin/bash", (char *) "--noprofile", (char *) "--norc", (char *) SCRIPT_PATH_INSIDE, NULL };
+        char *temporary[] = { (char *) "/etc", (char *) "/run", (char *) "/var/lib", NULL };
         char *inaccessible[] = { (char *) "/var/tmp", (char *) "/dev/shm", (char *) "/dev/mqueue", NULL };
         char *no_exec[] = { (char *) SCRIPT_OVERLAY_INSIDE, (char *) "/tmp", NULL };
         char *native[] = { (char *) "native", NULL };
@@ -256,94 +143,94 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
         char *syscalls_denied[] = { (char *) "@mount", (char *) "@privileged", (char *) "@resources",
                                     (char *) "@keyring", (char *) "memfd_create", NULL };
         char *families[] = { (char *) "AF_INET", (char *) "AF_INET6", NULL };
-        Bind rw[] = { { spec->overlay_dir, SCRIPT_OVERLAY_INSIDE, false } };
-        Bind ro[G_N_ELEMENTS(etc_files) + 2];
+        UnitBind rw[] = { { spec->overlay_dir, SCRIPT_OVERLAY_INSIDE, false } };
+        UnitBind ro[G_N_ELEMENTS(etc_files) + 2];
         size_t n_ro = 0;
         int r;
 
         for (size_t i = 0; i < G_N_ELEMENTS(etc_files); i++)
-                ro[n_ro++] = (Bind) { etc_files[i].path, etc_files[i].path, etc_files[i].optional };
-        ro[n_ro++] = (Bind) { c->script_resolv_conf, "/etc/resolv.conf", false };
-        ro[n_ro++] = (Bind) { spec->script_file, SCRIPT_PATH_INSIDE, false };
+                ro[n_ro++] = (UnitBind) { etc_files[i].path, etc_files[i].path, etc_files[i].optional };
+        ro[n_ro++] = (UnitBind) { c->script_resolv_conf, "/etc/resolv.conf", false };
+        ro[n_ro++] = (UnitBind) { spec->script_file, SCRIPT_PATH_INSIDE, false };
 
-        r = append_string(m, "Description", description);
+        r = unit_property_string(m, "Description", description);
         /* RemainAfterExit: the outcome stays readable after the script ended,
          * even while the daemon is down; the daemon collects it, then stops
          * or resets the unit. */
-        if (r >= 0) r = append_string(m, "Type", "exec");
-        if (r >= 0) r = append_bool(m, "RemainAfterExit", true);
+        if (r >= 0) r = unit_property_string(m, "Type", "exec");
+        if (r >= 0) r = unit_property_bool(m, "RemainAfterExit", true);
         /* Running until the last process of the script is gone, not just
          * bash: what it left in the background is stopped by RuntimeMaxSec
          * too, and cannot outlive the job (and meet the next script, as
          * the same uid). */
-        if (r >= 0) r = append_string(m, "ExitType", "cgroup");
-        if (r >= 0) r = append_exec_start(m);
-        if (r >= 0) r = append_string(m, "User", SCRIPT_USER);
-        if (r >= 0) r = append_string(m, "WorkingDirectory", SCRIPT_OVERLAY_INSIDE);
-        if (r >= 0) r = append_strv(m, "Environment", environment);
-        if (r >= 0) r = append_string(m, "StandardInput", "null");
-        if (r >= 0) r = append_string(m, "StandardOutputFileToAppend", spec->log_file);
-        if (r >= 0) r = append_string(m, "StandardError", "inherit");
-        if (r >= 0) r = append_bool(m, "IgnoreSIGPIPE", false);
+        if (r >= 0) r = unit_property_string(m, "ExitType", "cgroup");
+        if (r >= 0) r = unit_property_exec(m, "ExecStart", argv, NULL);
+        if (r >= 0) r = unit_property_string(m, "User", SCRIPT_USER);
+        if (r >= 0) r = unit_property_string(m, "WorkingDirectory", SCRIPT_OVERLAY_INSIDE);
+        if (r >= 0) r = unit_property_strv(m, "Environment", environment);
+        if (r >= 0) r = unit_property_string(m, "StandardInput", "null");
+        if (r >= 0) r = unit_property_string(m, "StandardOutputFileToAppend", spec->log_file);
+        if (r >= 0) r = unit_property_string(m, "StandardError", "inherit");
+        if (r >= 0) r = unit_property_bool(m, "IgnoreSIGPIPE", false);
 
         /* The file system: /overlay and a private /tmp writable, the rest
          * read-only, /etc, /run and /var/lib empty but for what tools need. */
-        if (r >= 0) r = append_string(m, "ProtectSystem", "strict");
-        if (r >= 0) r = append_string(m, "ProtectHome", "yes");
-        if (r >= 0) r = append_bool(m, "PrivateTmp", true);
-        if (r >= 0) r = append_temporary_file_systems(m);
-        if (r >= 0) r = append_binds(m, "BindPaths", rw, G_N_ELEMENTS(rw));
-        if (r >= 0) r = append_binds(m, "BindReadOnlyPaths", ro, n_ro);
-        if (r >= 0) r = append_strv(m, "InaccessiblePaths", inaccessible);
-        if (r >= 0) r = append_strv(m, "NoExecPaths", no_exec);
-        if (r >= 0) r = append_bool(m, "PrivateDevices", true);
-        if (r >= 0) r = append_string(m, "DevicePolicy", "closed");
+        if (r >= 0) r = unit_property_string(m, "ProtectSystem", "strict");
+        if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
+        if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
+        if (r >= 0) r = unit_property_temporary_file_systems(m, temporary, "ro,mode=0755");
+        if (r >= 0) r = unit_property_binds(m, "BindPaths", rw, G_N_ELEMENTS(rw));
+        if (r >= 0) r = unit_property_binds(m, "BindReadOnlyPaths", ro, n_ro);
+        if (r >= 0) r = unit_property_strv(m, "InaccessiblePaths", inaccessible);
+        if (r >= 0) r = unit_property_strv(m, "NoExecPaths", no_exec);
+        if (r >= 0) r = unit_property_bool(m, "PrivateDevices", true);
+        if (r >= 0) r = unit_property_string(m, "DevicePolicy", "closed");
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0022);
 
         /* The kernel and other processes. */
-        if (r >= 0) r = append_bool(m, "PrivateUsers", true);
-        if (r >= 0) r = append_bool(m, "PrivateIPC", true);
-        if (r >= 0) r = append_bool(m, "PrivateMounts", true);
-        if (r >= 0) r = append_string(m, "ProtectProc", "invisible");
-        if (r >= 0) r = append_string(m, "ProcSubset", "pid");
-        if (r >= 0) r = append_bool(m, "ProtectKernelTunables", true);
-        if (r >= 0) r = append_bool(m, "ProtectKernelModules", true);
-        if (r >= 0) r = append_bool(m, "ProtectKernelLogs", true);
-        if (r >= 0) r = append_bool(m, "ProtectControlGroups", true);
-        if (r >= 0) r = append_bool(m, "ProtectClock", true);
-        if (r >= 0) r = append_bool(m, "ProtectHostname", true);
-        if (r >= 0) r = append_string(m, "KeyringMode", "private");
-        if (r >= 0) r = append_bool(m, "NoNewPrivileges", true);
-        if (r >= 0) r = append_u64(m, "CapabilityBoundingSet", 0);
-        if (r >= 0) r = append_u64(m, "AmbientCapabilities", 0);
-        if (r >= 0) r = append_u64(m, "RestrictNamespaces", 0);         /* none may be made */
-        if (r >= 0) r = append_bool(m, "RestrictSUIDSGID", true);
-        if (r >= 0) r = append_bool(m, "RestrictRealtime", true);
-        if (r >= 0) r = append_bool(m, "LockPersonality", true);
-        if (r >= 0) r = append_bool(m, "MemoryDenyWriteExecute", true);
-        if (r >= 0) r = append_bool(m, "RemoveIPC", true);
-        if (r >= 0) r = append_strv(m, "SystemCallArchitectures", native);
-        if (r >= 0) r = append_filter(m, "SystemCallFilter", true, syscalls_allowed);
-        if (r >= 0) r = append_filter(m, "SystemCallFilter", false, syscalls_denied);
+        if (r >= 0) r = unit_property_bool(m, "PrivateUsers", true);
+        if (r >= 0) r = unit_property_bool(m, "PrivateIPC", true);
+        if (r >= 0) r = unit_property_bool(m, "PrivateMounts", true);
+        if (r >= 0) r = unit_property_string(m, "ProtectProc", "invisible");
+        if (r >= 0) r = unit_property_string(m, "ProcSubset", "pid");
+        if (r >= 0) r = unit_property_bool(m, "ProtectKernelTunables", true);
+        if (r >= 0) r = unit_property_bool(m, "ProtectKernelModules", true);
+        if (r >= 0) r = unit_property_bool(m, "ProtectKernelLogs", true);
+        if (r >= 0) r = unit_property_bool(m, "ProtectControlGroups", true);
+        if (r >= 0) r = unit_property_bool(m, "ProtectClock", true);
+        if (r >= 0) r = unit_property_bool(m, "ProtectHostname", true);
+        if (r >= 0) r = unit_property_string(m, "KeyringMode", "private");
+        if (r >= 0) r = unit_property_bool(m, "NoNewPrivileges", true);
+        if (r >= 0) r = unit_property_u64(m, "CapabilityBoundingSet", 0);
+        if (r >= 0) r = unit_property_u64(m, "AmbientCapabilities", 0);
+        if (r >= 0) r = unit_property_u64(m, "RestrictNamespaces", 0);         /* none may be made */
+        if (r >= 0) r = unit_property_bool(m, "RestrictSUIDSGID", true);
+        if (r >= 0) r = unit_property_bool(m, "RestrictRealtime", true);
+        if (r >= 0) r = unit_property_bool(m, "LockPersonality", true);
+        if (r >= 0) r = unit_property_bool(m, "MemoryDenyWriteExecute", true);
+        if (r >= 0) r = unit_property_bool(m, "RemoveIPC", true);
+        if (r >= 0) r = unit_property_strv(m, "SystemCallArchitectures", native);
+        if (r >= 0) r = unit_property_filter(m, "SystemCallFilter", true, syscalls_allowed);
+        if (r >= 0) r = unit_property_filter(m, "SystemCallFilter", false, syscalls_denied);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "SystemCallErrorNumber", "i", (int32_t) EPERM);
 
         /* The network: IP only, and only to public addresses. */
-        if (r >= 0) r = append_filter(m, "RestrictAddressFamilies", true, families);
+        if (r >= 0) r = unit_property_filter(m, "RestrictAddressFamilies", true, families);
         if (r >= 0) r = append_ip_address_deny(m);
 
         /* Limits. The cgroup ones may have no controller to enforce them (a
          * container); the rlimits hold anyway, per process or per user. */
-        if (r >= 0) r = append_u64(m, "RuntimeMaxUSec", c->script_runtime_max_sec * G_USEC_PER_SEC);
-        if (r >= 0) r = append_u64(m, "MemoryMax", c->script_memory_max);
-        if (r >= 0) r = append_u64(m, "CPUQuotaPerSecUSec", (uint64_t) c->script_cpu_quota_percent * 10000u);
-        if (r >= 0) r = append_u64(m, "TasksMax", c->script_tasks_max);
-        if (r >= 0) r = append_u64(m, "LimitNPROC", c->script_tasks_max);
+        if (r >= 0) r = unit_property_u64(m, "RuntimeMaxUSec", c->script_runtime_max_sec * G_USEC_PER_SEC);
+        if (r >= 0) r = unit_property_u64(m, "MemoryMax", c->script_memory_max);
+        if (r >= 0) r = unit_property_u64(m, "CPUQuotaPerSecUSec", (uint64_t) c->script_cpu_quota_percent * 10000u);
+        if (r >= 0) r = unit_property_u64(m, "TasksMax", c->script_tasks_max);
+        if (r >= 0) r = unit_property_u64(m, "LimitNPROC", c->script_tasks_max);
         /* Private memory per process. Not LimitAS: it counts reserved address
          * space (malloc arenas, thread stacks), which would stop threaded
          * tools long before they use MemoryMax. */
-        if (r >= 0) r = append_u64(m, "LimitDATA", c->script_memory_max);
-        if (r >= 0) r = append_u64(m, "LimitCORE", 0);
+        if (r >= 0) r = unit_property_u64(m, "LimitDATA", c->script_memory_max);
+        if (r >= 0) r = unit_property_u64(m, "LimitCORE", 0);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "OOMScoreAdjust", "i", (int32_t) 500);
-        if (r >= 0) r = append_u64(m, "TimeoutStopUSec", 10 * G_USEC_PER_SEC);
+        if (r >= 0) r = unit_property_u64(m, "TimeoutStopUSec", 10 * G_USEC_PER_SEC);
         return r;
 }
