@@ -18,6 +18,7 @@
 static const char *log_ident = "left4me";
 static int log_max_level = LOG_INFO;
 static bool log_to_journal;
+static bool log_level_prefix;   /* stderr is a journal stream: "<N>" sets the priority */
 
 static int level_from_string(const char *s) {
         static const char *const names[] = {
@@ -56,6 +57,11 @@ void l4m_log_open(const char *ident) {
                 if (l >= 0)
                         log_max_level = l;
         }
+}
+
+void l4m_log_use_stream(void) {
+        log_level_prefix = stderr_is_journal();
+        log_to_journal = false;
 }
 
 void l4m_log_set_max_level(int level) {
@@ -107,7 +113,10 @@ int l4m_log_internal(int level, int error, const char *const *fields,
                         goto out;
         }
 
-        fprintf(stderr, "%s: %s\n", log_ident, message);
+        if (log_level_prefix)
+                fprintf(stderr, "<%i>%s\n", level, message);
+        else
+                fprintf(stderr, "%s: %s\n", log_ident, message);
 
 out:
         errno = saved_errno;

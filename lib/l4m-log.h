@@ -12,6 +12,11 @@
  * any extra KEY=value fields; otherwise they are printed to stderr. */
 
 void l4m_log_open(const char *ident);
+/* Log through stderr even when it is a journal stream (with "<N>" priority
+ * prefixes then). For programs that exit at once: journald files a native
+ * message under a unit by looking at /proc/PID, which may be gone by then;
+ * a stream carries its unit with it. */
+void l4m_log_use_stream(void);
 void l4m_log_set_max_level(int level);
 int l4m_log_get_max_level(void);
 

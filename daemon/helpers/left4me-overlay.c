@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* left4me-overlay: mounts and unmounts an instance's overlayfs stack.
  *
- * Run by systemd only, as root in the host's mount namespace:
- *   ExecStartPre=+/usr/libexec/left4me-overlay mount NAME
- *   ExecStopPost=+/usr/libexec/left4me-overlay umount NAME
+ * Run by systemd only, as root outside the server's sandbox:
+ *   ExecStartPre=/usr/libexec/left4me-overlay mount NAME
+ *   ExecStopPost=/usr/libexec/left4me-overlay umount NAME
+ *   PermissionsStartOnly=yes
+ * and always in PID 1's mount namespace, which it joins itself first:
+ * systemd 252 still gives such a command the private namespace of a unit
+ * with TemporaryFileSystem=, BindPaths=, ProtectSystem= and the like, and
+ * a mount made in there would be gone before ExecStart=.
  * It takes nothing but the instance name from its caller; everything else
  * comes from root-owned files under the compiled-in state directory, and
  * even those are checked: runtime/NAME/instance.env (see
@@ -17,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +55,36 @@ typedef enum {
 } MountApi;
 
 static MountApi arg_mount_api = MOUNT_API_AUTO;
+
+/* --- the host's mount namespace --------------------------------------- */
+
+/* Joins PID 1's mount namespace unless this process is in it already.
+ * Called before anything else is opened: a descriptor opened before
+ * setns() keeps pointing into the namespace it was opened in. */
+static int join_host_mount_namespace(void) {
+        _cleanup_close_ int fd = -1;
+        struct stat host, self;
+
+        fd = open("/proc/1/ns/mnt", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open /proc/1/ns/mnt (PID 1's mount namespace): %s",
+                                       STRERROR(errno));
+        if (fstat(fd, &host) < 0)
+                return log_error_errno(errno, "Cannot stat /proc/1/ns/mnt: %s", STRERROR(errno));
+        if (stat("/proc/self/ns/mnt", &self) < 0)
+                return log_error_errno(errno, "Cannot stat /proc/self/ns/mnt: %s", STRERROR(errno));
+        if (host.st_dev == self.st_dev && host.st_ino == self.st_ino)
+                return 0;
+
+        if (setns(fd, CLONE_NEWNS) < 0)
+                return log_error_errno(errno, "Cannot join PID 1's mount namespace (a mount made here would "
+                                       "stay in a private one, unseen by the server): %s", STRERROR(errno));
+        /* The old root and working directory belong to the namespace left. */
+        if (chdir("/") < 0)
+                return log_error_errno(errno, "Cannot enter / of PID 1's mount namespace: %s", STRERROR(errno));
+        log_debug("Joined PID 1's mount namespace.");
+        return 0;
+}
 
 /* --- opening things without following symlinks ------------------------ */
 
@@ -573,6 +609,9 @@ int main(int argc, char *argv[]) {
         int r;
 
         l4m_log_open("left4me-overlay");
+        /* A server unit's ExecStartPre= and ExecStopPost=: we are gone
+         * before journald could look up our unit. */
+        l4m_log_use_stream();
         umask(0022);
 
         r = parse_argv(argc, argv);
@@ -588,17 +627,20 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         if (geteuid() != 0) {
-                log_error("left4me-overlay must run as root (systemd runs it with ExecStartPre=+).");
+                log_error("left4me-overlay must run as root (systemd runs it as root before and after a server).");
                 return EXIT_FAILURE;
         }
 
-        if (strcmp(verb, "mount") == 0)
-                r = do_mount(name);
-        else if (strcmp(verb, "umount") == 0 || strcmp(verb, "unmount") == 0)
-                r = do_umount(name);
-        else {
+        if (strcmp(verb, "mount") != 0 && strcmp(verb, "umount") != 0 && strcmp(verb, "unmount") != 0) {
                 log_error("Unknown command '%s': mount or umount.", verb);
                 return EXIT_FAILURE;
         }
+        if (join_host_mount_namespace() < 0)
+                return EXIT_FAILURE;
+
+        if (strcmp(verb, "mount") == 0)
+                r = do_mount(name);
+        else
+                r = do_umount(name);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -378,3 +378,28 @@ test_ovh_hundred_by_path() {
         [[ -z $(runtime_mounts) ]] || fail "mounts remain: $(runtime_mounts)"
 }
 l4m_test overlay-helper-100-layers-new-api-by-path test_ovh_hundred_by_path 180
+
+# Started inside a private mount namespace (as systemd 252 starts a '+'
+# command of a unit with TemporaryFileSystem=, BindPaths=, ProtectSystem=),
+# the helper mounts and unmounts in PID 1's namespace all the same; one
+# that may not join it (no CAP_SYS_ADMIN) says so and mounts nothing.
+test_ovh_private_namespace() {
+        local name=ovh-ns m
+        trap 'ovh_cleanup ovh-ns; ovh_clean_installation' EXIT
+        ovh_three "$name"
+        m=$L4M_RUNTIME/$name/merged
+        capture in_container unshare -m --propagation private "$L4M_OVERLAY_HELPER" mount "$name"
+        expect_ok "mount $name from a private mount namespace"
+        ovh_expect_options "$name"
+        assert_eq A "$(in_container cat "$m/common.txt")" "merged/common.txt seen from PID 1's namespace"
+        in_container findmnt -n "$m" >/dev/null || fail "findmnt in PID 1's namespace does not see $m"
+        capture in_container unshare -m --propagation private "$L4M_OVERLAY_HELPER" umount "$name"
+        expect_ok "umount $name from a private mount namespace"
+        [[ $ERR == *"Unmounted runtime/$name/merged"* ]] || fail "the umount did not unmount in PID 1's namespace: $ERR"
+        [[ -z $(runtime_mounts) ]] || fail "mounts remain after umount: $(runtime_mounts)"
+
+        capture in_container unshare -m --propagation private setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+                "$L4M_OVERLAY_HELPER" mount "$name"
+        ovh_expect_refused "$name" "Cannot join PID 1's mount namespace" "mount without CAP_SYS_ADMIN in a private namespace"
+}
+l4m_test overlay-helper-private-namespace test_ovh_private_namespace
