@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Removes the entry name below dir_fd and, if it is a directory, everything
  * in it. Never follows a symlink (links are removed, not their targets) and
@@ -27,3 +30,14 @@ int parse_id(const char *s, uint64_t *ret);
  * refers to, so a restart's sweep would finish the job) and removes it in
  * a thread of its own: big trees never stall the event loop. */
 int rm_rf_in_background(int dir_fd, const char *name);
+
+/* write(2) until all of data is written (or an error other than EINTR). */
+int write_all(int fd, const void *data, size_t size);
+
+/* Replaces name below dir_fd with data: written to a temporary file beside
+ * it (made with O_EXCL, never through a link), given uid, gid and exactly
+ * mode, then renamed into place, so readers see the old file or the new
+ * one, never half of one. With sync, the data is on disk before the
+ * rename (for files that are not simply made again after a crash). */
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, unsigned mode,
+                         uid_t uid, gid_t gid, bool sync);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "job.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -77,20 +78,6 @@ void job_log_close(Job *j) {
 }
 
 static void job_log_sync(Job *j);
-
-static int write_all(int fd, const char *data, size_t size) {
-        while (size > 0) {
-                ssize_t n = write(fd, data, size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                data += n;
-                size -= (size_t) n;
-        }
-        return 0;
-}
 
 /* Replaces the file by a marker and its tail, atomically (rename). */
 static int job_log_cut(Job *j) {
@@ -188,6 +175,8 @@ static void job_log_sync(Job *j) {
                 j->log_data_start = (uint64_t) st.st_size;
         }
         j->log_size = (uint64_t) st.st_size;
+        if (j->data && j->kind && j->kind->log_grew)
+                j->kind->log_grew(j);
 
         start = j->log_data_start;
         if (j->log_size - start > JOB_LOG_MAX)

@@ -68,6 +68,11 @@ typedef struct JobKind {
          * from j->target and pick up the work where it is. */
         int (*resume)(Job *j);
         void (*free_data)(void *data);
+        /* For kinds whose unit appends to the log (job_log_share()): called
+         * when the file grew, before old output is punched out, while the
+         * job has data. It may read the file and report progress; it must
+         * not write the log nor finish the job. */
+        void (*log_grew)(Job *j);
         /* Jobs of this kind that may run at once (0: only [Jobs] MaxRunning counts). */
         unsigned max_running;
 } JobKind;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -311,8 +312,6 @@ static int prepare_overlay_dir(ScriptBuild *s, const struct passwd *pw) {
 /* The script, readable by the sandbox through a read-only bind. */
 static int write_script_file(ScriptBuild *s, const char *script) {
         _cleanup_close_ int fd = -1;
-        size_t left = strlen(script);
-        const char *p = script;
 
         (void) unlinkat(s->manager->jobs_fd, s->script_file, 0);
         fd = openat(s->manager->jobs_fd, s->script_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
@@ -320,17 +319,7 @@ static int write_script_file(ScriptBuild *s, const char *script) {
                 return -errno;
         if (fchmod(fd, 0444) < 0)
                 return -errno;
-        while (left > 0) {
-                ssize_t n = write(fd, p, left);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                left -= (size_t) n;
-        }
-        return 0;
+        return write_all(fd, script, strlen(script));
 }
 
 static void script_build_bind(ScriptBuild *s, Job *j) {

@@ -193,20 +193,7 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_bool(m, "PrivateMounts", true);
         if (r >= 0) r = unit_property_string(m, "ProtectProc", "invisible");
         if (r >= 0) r = unit_property_string(m, "ProcSubset", "pid");
-        if (r >= 0) r = unit_property_bool(m, "ProtectKernelTunables", true);
-        if (r >= 0) r = unit_property_bool(m, "ProtectKernelModules", true);
-        if (r >= 0) r = unit_property_bool(m, "ProtectKernelLogs", true);
-        if (r >= 0) r = unit_property_bool(m, "ProtectControlGroups", true);
-        if (r >= 0) r = unit_property_bool(m, "ProtectClock", true);
-        if (r >= 0) r = unit_property_bool(m, "ProtectHostname", true);
-        if (r >= 0) r = unit_property_string(m, "KeyringMode", "private");
-        if (r >= 0) r = unit_property_bool(m, "NoNewPrivileges", true);
-        if (r >= 0) r = unit_property_u64(m, "CapabilityBoundingSet", 0);
-        if (r >= 0) r = unit_property_u64(m, "AmbientCapabilities", 0);
-        if (r >= 0) r = unit_property_u64(m, "RestrictNamespaces", 0);         /* none may be made */
-        if (r >= 0) r = unit_property_bool(m, "RestrictSUIDSGID", true);
-        if (r >= 0) r = unit_property_bool(m, "RestrictRealtime", true);
-        if (r >= 0) r = unit_property_bool(m, "LockPersonality", true);
+        if (r >= 0) r = unit_properties_confine(m);
         if (r >= 0) r = unit_property_bool(m, "MemoryDenyWriteExecute", true);
         if (r >= 0) r = unit_property_bool(m, "RemoveIPC", true);
         if (r >= 0) r = unit_property_strv(m, "SystemCallArchitectures", native);

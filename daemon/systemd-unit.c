@@ -337,3 +337,294 @@ UnitWatch *unit_watch_free(UnitWatch *w) {
         g_free(w);
         return NULL;
 }
+
+int unit_restart(sd_bus *bus, const char *name) {
+        g_autofree char *what = g_strdup_printf("restart %s", name);
+        return call_logged(bus, what, "RestartUnit", "ss", name, "replace");
+}
+
+struct UnitTracker {
+        sd_bus *bus;
+        char *name;
+        char *path;
+        sd_bus_slot *match_changed, *match_new, *match_removed;
+        sd_bus_slot *query;             /* the GetAll in flight, if any */
+        bool again;                     /* a signal came while it was in flight */
+        UnitStateFunc callback;
+        void *userdata;
+
+        /* what the last look found */
+        bool known;                     /* a look has completed */
+        bool exists;
+        char *active_state, *sub_state;
+        uint32_t main_pid, pending_job;
+
+        /* the look in flight */
+        char *new_load_state, *new_active_state, *new_sub_state;
+        uint32_t new_main_pid, new_pending_job;
+};
+
+static void unit_tracker_query(UnitTracker *t, const char *interface);
+
+static int tracker_unit_field(UnitTracker *t, const char *name, sd_bus_message *m) {
+        if (strcmp(name, "LoadState") == 0)
+                return read_string_variant(m, &t->new_load_state);
+        if (strcmp(name, "ActiveState") == 0)
+                return read_string_variant(m, &t->new_active_state);
+        if (strcmp(name, "SubState") == 0)
+                return read_string_variant(m, &t->new_sub_state);
+        if (strcmp(name, "Job") == 0) {
+                const char *path;
+                int r = sd_bus_message_read(m, "v", "(uo)", &t->new_pending_job, &path);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+static int tracker_service_field(UnitTracker *t, const char *name, sd_bus_message *m) {
+        if (strcmp(name, "MainPID") == 0) {
+                int r = sd_bus_message_read(m, "v", "u", &t->new_main_pid);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+/* read_properties() of UnitWatch, for a tracker. */
+static int tracker_read(UnitTracker *t, sd_bus_message *m,
+                        int (*field)(UnitTracker *t, const char *name, sd_bus_message *m)) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = field(t, name, m);
+                if (r == 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static bool streq_null(const char *a, const char *b) {
+        return g_strcmp0(a, b) == 0;
+}
+
+/* The look is complete: publish it if anything changed. */
+static void unit_tracker_publish(UnitTracker *t, bool exists) {
+        UnitState s;
+        bool changed;
+
+        if (!exists) {
+                g_clear_pointer(&t->new_active_state, g_free);
+                g_clear_pointer(&t->new_sub_state, g_free);
+                t->new_main_pid = 0;
+                t->new_pending_job = 0;
+        }
+        changed = !t->known || t->exists != exists || !streq_null(t->active_state, t->new_active_state) ||
+                  !streq_null(t->sub_state, t->new_sub_state) || t->main_pid != t->new_main_pid ||
+                  t->pending_job != t->new_pending_job;
+        t->known = true;
+        t->exists = exists;
+        g_free(t->active_state);
+        t->active_state = g_steal_pointer(&t->new_active_state);
+        g_free(t->sub_state);
+        t->sub_state = g_steal_pointer(&t->new_sub_state);
+        t->main_pid = t->new_main_pid;
+        t->pending_job = t->new_pending_job;
+        g_clear_pointer(&t->new_load_state, g_free);
+
+        if (t->again) {
+                /* Something changed meanwhile: what we have is stale. */
+                t->again = false;
+                unit_tracker_query(t, SYSTEMD_UNIT_INTERFACE);
+        }
+        if (!changed)
+                return;
+        s = (UnitState) {
+                .exists = exists,
+                .active_state = t->active_state ? t->active_state : "",
+                .sub_state = t->sub_state ? t->sub_state : "",
+                .main_pid = t->main_pid,
+                .pending_job = t->pending_job,
+        };
+        t->callback(t, &s, t->userdata);        /* may free t */
+}
+
+static bool error_means_gone(const sd_bus_error *e) {
+        return sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") ||
+               sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+               sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE);
+}
+
+static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitTracker *t = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int r;
+
+        t->query = sd_bus_slot_unref(t->query);
+        if (e) {
+                if (!error_means_gone(e))
+                        log_warning("Cannot read the service state of %s: %s", t->name, e->message);
+                unit_tracker_publish(t, !error_means_gone(e));
+                return 0;
+        }
+        t->new_main_pid = 0;
+        r = tracker_read(t, reply, tracker_service_field);
+        if (r < 0)
+                log_warning_errno(r, "Cannot parse the service state of %s: %s", t->name, STRERROR(r));
+        unit_tracker_publish(t, true);
+        return 0;
+}
+
+static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitTracker *t = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int r;
+
+        t->query = sd_bus_slot_unref(t->query);
+        if (e) {
+                if (!error_means_gone(e)) {
+                        log_warning("Cannot read the state of %s: %s", t->name, e->message);
+                        return 0;       /* the next signal asks again */
+                }
+                unit_tracker_publish(t, false);
+                return 0;
+        }
+        t->new_pending_job = 0;
+        r = tracker_read(t, reply, tracker_unit_field);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot parse the state of %s: %s", t->name, STRERROR(r));
+                return 0;
+        }
+        if (t->new_load_state && strcmp(t->new_load_state, "not-found") == 0) {
+                unit_tracker_publish(t, false);
+                return 0;
+        }
+        /* An inactive unit that is still loaded (not yet collected) is as
+         * good as gone for us. */
+        unit_tracker_query(t, SYSTEMD_SERVICE_INTERFACE);
+        return 0;
+}
+
+/* GetUnit first: unlike a call on the unit's object, it does not load a
+ * unit systemd does not have. Loading one (and collecting it at once)
+ * sends UnitNew and UnitRemoved, which would make us look again, forever. */
+static int on_tracker_get_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitTracker *t = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int r;
+
+        t->query = sd_bus_slot_unref(t->query);
+        if (e) {
+                if (!error_means_gone(e)) {
+                        log_warning("Cannot look up %s: %s", t->name, e->message);
+                        return 0;
+                }
+                unit_tracker_publish(t, false);
+                return 0;
+        }
+        r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
+                                     on_tracker_unit, t, "s", SYSTEMD_UNIT_INTERFACE);
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
+        return 0;
+}
+
+static void unit_tracker_query(UnitTracker *t, const char *interface) {
+        int r;
+
+        assert(!t->query);
+        if (strcmp(interface, SYSTEMD_UNIT_INTERFACE) == 0) {
+                r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE,
+                                             "GetUnit", on_tracker_get_unit, t, "s", t->name);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
+                return;
+        }
+        r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
+                                     on_tracker_service, t, "s", interface);
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
+}
+
+void unit_tracker_refresh(UnitTracker *t) {
+        if (t->query) {
+                t->again = true;
+                return;
+        }
+        unit_tracker_query(t, SYSTEMD_UNIT_INTERFACE);
+}
+
+static int on_tracker_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        unit_tracker_refresh(userdata);
+        return 0;
+}
+
+int unit_tracker_new(sd_bus *bus, const char *name, UnitStateFunc changed, void *userdata, UnitTracker **ret) {
+        g_autofree char *unit_match = NULL;
+        UnitTracker *t;
+        int r;
+
+        t = g_new0(UnitTracker, 1);
+        t->bus = sd_bus_ref(bus);
+        t->name = g_strdup(name);
+        t->callback = changed;
+        t->userdata = userdata;
+        r = sd_bus_path_encode(SYSTEMD_PATH "/unit", name, &t->path);
+        if (r < 0) {
+                unit_tracker_free(t);
+                return r;
+        }
+        r = sd_bus_match_signal_async(bus, &t->match_changed, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE,
+                                      "PropertiesChanged", on_tracker_signal, NULL, t);
+        /* UnitNew/UnitRemoved carry the unit's name first. */
+        if (r >= 0) {
+                unit_match = g_strdup_printf("type='signal',sender='" SYSTEMD_BUS_NAME "',path='" SYSTEMD_PATH "',"
+                                             "interface='" SYSTEMD_MANAGER_INTERFACE "',member='UnitNew',arg0='%s'", name);
+                r = sd_bus_add_match_async(bus, &t->match_new, unit_match, on_tracker_signal, NULL, t);
+        }
+        if (r >= 0) {
+                g_free(unit_match);
+                unit_match = g_strdup_printf("type='signal',sender='" SYSTEMD_BUS_NAME "',path='" SYSTEMD_PATH "',"
+                                             "interface='" SYSTEMD_MANAGER_INTERFACE "',member='UnitRemoved',arg0='%s'", name);
+                r = sd_bus_add_match_async(bus, &t->match_removed, unit_match, on_tracker_signal, NULL, t);
+        }
+        if (r < 0) {
+                unit_tracker_free(t);
+                return log_error_errno(r, "Cannot watch unit %s: %s", name, STRERROR(r));
+        }
+        unit_tracker_query(t, SYSTEMD_UNIT_INTERFACE);
+        *ret = t;
+        return 0;
+}
+
+UnitTracker *unit_tracker_free(UnitTracker *t) {
+        if (!t)
+                return NULL;
+        sd_bus_slot_unref(t->match_changed);
+        sd_bus_slot_unref(t->match_new);
+        sd_bus_slot_unref(t->match_removed);
+        sd_bus_slot_unref(t->query);
+        sd_bus_unref(t->bus);
+        g_free(t->name);
+        free(t->path);          /* from sd-bus: malloc() */
+        g_free(t->active_state);
+        g_free(t->sub_state);
+        g_free(t->new_load_state);
+        g_free(t->new_active_state);
+        g_free(t->new_sub_state);
+        g_free(t);
+        return NULL;
+}

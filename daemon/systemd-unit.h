@@ -49,3 +49,25 @@ int unit_watch_new(sd_bus *bus, const char *name, UnitDoneFunc done, void *userd
 /* Looks again now (after starting the unit, say). */
 void unit_watch_check(UnitWatch *w);
 UnitWatch *unit_watch_free(UnitWatch *w);
+
+/* Follows one unit for as long as it is wanted (a server's): what systemd
+ * says of it now, learnt once at the start and again on each of its
+ * PropertiesChanged signals and on UnitNew/UnitRemoved for its name; never
+ * by polling. changed() is called after each look that found something
+ * different; the tracker may be freed in it. */
+typedef struct UnitState {
+        bool exists;                    /* false: systemd knows no such unit (gone, or never started) */
+        const char *active_state;       /* "" when !exists */
+        const char *sub_state;
+        uint32_t main_pid;              /* 0 when none */
+        uint32_t pending_job;           /* a job queued for the unit, 0 = none */
+} UnitState;
+typedef struct UnitTracker UnitTracker;
+typedef void (*UnitStateFunc)(UnitTracker *t, const UnitState *s, void *userdata);
+int unit_tracker_new(sd_bus *bus, const char *name, UnitStateFunc changed, void *userdata, UnitTracker **ret);
+/* Looks again now (after a start or stop, say). */
+void unit_tracker_refresh(UnitTracker *t);
+UnitTracker *unit_tracker_free(UnitTracker *t);
+
+/* RestartUnit(name, "replace"), answer only logged. */
+int unit_restart(sd_bus *bus, const char *name);

@@ -107,3 +107,25 @@ int unit_property_load_credential(sd_bus_message *m, const char *name, const cha
                 r = sd_bus_message_append(m, "a(ss)", 1, name, path);
         return close_containers(m, r, 2);
 }
+
+int unit_properties_confine(sd_bus_message *m) {
+        static const char *const protect[] = {
+                "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
+                "ProtectControlGroups", "ProtectClock", "ProtectHostname",
+                "NoNewPrivileges", "RestrictSUIDSGID", "RestrictRealtime", "LockPersonality",
+        };
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < sizeof(protect) / sizeof(protect[0]); i++)
+                r = unit_property_bool(m, protect[i], true);
+        if (r >= 0)
+                r = unit_property_string(m, "KeyringMode", "private");
+        if (r >= 0)
+                r = unit_property_u64(m, "CapabilityBoundingSet", 0);
+        if (r >= 0)
+                r = unit_property_u64(m, "AmbientCapabilities", 0);
+        /* A bit mask of the namespace types that may be made: none. */
+        if (r >= 0)
+                r = unit_property_u64(m, "RestrictNamespaces", 0);
+        return r;
+}

@@ -168,6 +168,57 @@ static void test_open_or_create_dir(void) {
         g_assert_cmpint(g_rmdir(tmp), ==, 0);
 }
 
+/* Whole files replace whole files, with exactly the mode asked for, and a
+ * link planted at the name is replaced, never written through. */
+static void test_write_file_atomic(void) {
+        g_autofree char *tmp = make_tmp();
+        g_autofree char *victim = g_build_filename(tmp, "victim", NULL);
+        g_autofree char *link = g_build_filename(tmp, "link", NULL);
+        g_autofree char *path = g_build_filename(tmp, "file", NULL);
+        _cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_autofree char *text = NULL;
+        g_autoptr(GDir) dir = NULL;
+        mode_t old_umask;
+        struct stat st;
+        unsigned n = 0;
+
+        old_umask = umask(0077);
+        g_assert_cmpint(write_file_atomic_at(fd, "file", "one\n", 4, 0644, getuid(), getgid(), true), ==, 0);
+        umask(old_umask);
+        g_assert_cmpint(stat(path, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, 0644);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "one\n");
+        g_clear_pointer(&text, g_free);
+
+        g_assert_cmpint(write_file_atomic_at(fd, "file", "two", 3, 0600, getuid(), getgid(), false), ==, 0);
+        g_assert_cmpint(stat(path, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "two");
+        g_clear_pointer(&text, g_free);
+
+        g_assert_true(g_file_set_contents(victim, "untouched", -1, NULL));
+        g_assert_cmpint(symlink(victim, link), ==, 0);
+        g_assert_cmpint(write_file_atomic_at(fd, "link", "new", 3, 0600, getuid(), getgid(), false), ==, 0);
+        g_assert_cmpint(lstat(link, &st), ==, 0);
+        g_assert_true(S_ISREG(st.st_mode));
+        g_assert_true(g_file_get_contents(victim, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "untouched");
+
+        /* Nothing temporary is left beside them. */
+        dir = g_dir_open(tmp, 0, NULL);
+        g_assert_nonnull(dir);
+        while (g_dir_read_name(dir))
+                n++;
+        g_assert_cmpuint(n, ==, 3);
+
+        g_assert_cmpint(rm_rf_at(fd, "file"), ==, 0);
+        g_assert_cmpint(rm_rf_at(fd, "link"), ==, 0);
+        g_assert_cmpint(rm_rf_at(fd, "victim"), ==, 0);
+        g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
 static void test_parse_id(void) {
         uint64_t v = 0;
 
@@ -363,5 +414,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/fs/rm-rf/stops-at-mounts", test_rm_rf_stops_at_mounts);
         g_test_add_func("/fs/open-or-create-dir", test_open_or_create_dir);
         g_test_add_func("/fs/parse-id", test_parse_id);
+        g_test_add_func("/fs/write-file-atomic", test_write_file_atomic);
         return g_test_run();
 }
