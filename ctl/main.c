@@ -36,12 +36,23 @@ typedef enum VerbOption {
         OPT_SUBDIR           = 1u << 4,
         OPT_STRIP_COMPONENTS = 1u << 5,
         OPT_MERGE            = 1u << 6,
-        _OPT_MAX             = 1u << 7,
+        OPT_VALIDATE         = 1u << 7,
+        OPT_RESTART_INSTANCES = 1u << 8,
+        OPT_PORT             = 1u << 9,
+        OPT_HOSTNAME         = 1u << 10,
+        OPT_MAX_PLAYERS      = 1u << 11,
+        OPT_MAP              = 1u << 12,
+        OPT_AUTOSTART        = 1u << 13,
+        OPT_LINES            = 1u << 14,
+        _OPT_MAX             = 1u << 15,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
 static const char *const option_names[] = {
         "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
+        "--validate", "--restart-instances",
+        "--port", "--hostname", "--max-players", "--map", "--autostart",
+        "--lines",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -137,6 +148,38 @@ static const Verb verbs[] = {
           "cache list",                             verb_cache_list },
         { "cache",   "prune",     0, 0, OPT_JSON, 0, NULL,
           "cache prune",                            verb_cache_prune },
+        { "game",    "install",   0, 0, OPT_JSON | OPT_WAIT | OPT_VALIDATE, 0, NULL,
+          "game install [--validate] [--wait]",     verb_game_install },
+        { "game",    "update",    0, 0, OPT_JSON | OPT_WAIT | OPT_VALIDATE | OPT_RESTART_INSTANCES, 0, NULL,
+          "game update [--validate] [--restart-instances] [--wait]", verb_game_update },
+        { "game",    "status",    0, 0, OPT_JSON, 0, NULL,
+          "game status",                            verb_game_status },
+        { "game",    "login",     1, 1, 0, 0, NULL,
+          "game login USER",                        verb_game_login },
+        { "game",    "logout",    0, 0, 0, 0, NULL,
+          "game logout",                            verb_game_logout },
+        { "instance", "list",     0, 0, OPT_JSON, 0, NULL,
+          "instance list",                          verb_instance_list },
+        { "instance", "create",   2, 2,
+          OPT_JSON | OPT_PORT | OPT_HOSTNAME | OPT_MAX_PLAYERS | OPT_MAP | OPT_AUTOSTART, 0, NULL,
+          "instance create NAME BLUEPRINT [--port P] [--hostname H] [--max-players N] [--map M] [--autostart]",
+          verb_instance_create },
+        { "instance", "show",     1, 1, OPT_JSON, 0, NULL,
+          "instance show NAME",                     verb_instance_show },
+        { "instance", "start",    1, 1, 0, 0, NULL,
+          "instance start NAME",                    verb_instance_start },
+        { "instance", "stop",     1, 1, 0, 0, NULL,
+          "instance stop NAME",                     verb_instance_stop },
+        { "instance", "restart",  1, 1, 0, 0, NULL,
+          "instance restart NAME",                  verb_instance_restart },
+        { "instance", "rcon",     2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
+          "instance rcon NAME COMMAND...",          verb_instance_rcon },
+        { "instance", "set",      2, ARGS_UNLIMITED, 0, 0, NULL,
+          "instance set NAME KEY=VALUE...",         verb_instance_set },
+        { "instance", "delete",   1, 1, 0, 0, NULL,
+          "instance delete NAME",                   verb_instance_delete },
+        { "instance", "logs",     1, 1, OPT_FOLLOW | OPT_LINES, 0, NULL,
+          "instance logs NAME [-f] [-n N]",         verb_instance_logs },
 };
 
 static void help(void) {
@@ -189,8 +232,38 @@ static void help(void) {
                "  job log ID [-f]             Print a job's log\n"
                "  cache list                  List the files of the shared Workshop cache\n"
                "  cache prune                 Remove cache files no overlay uses\n"
-               "\n"
-               "Options:\n"
+               "  game install [--validate] [--wait]\n"
+               "                              Queue a job that installs or updates the game\n"
+               "                              with steamcmd\n"
+               "  game update [--validate] [--restart-instances] [--wait]\n"
+               "                              The same for an installed game\n"
+               "  game status                 Show whether the game is installed, its build\n"
+               "                              and the Steam login installs use\n"
+               "  game login USER             Store a Steam login (the password is read from\n"
+               "                              the terminal, or standard input's first line)\n"
+               "  game logout                 Install anonymously again\n"
+               "\n");
+        printf("  instance list               List server instances\n"
+               "  instance create NAME BLUEPRINT [--port P] [--hostname H] [--max-players N]\n"
+               "                  [--map M] [--autostart]\n"
+               "                              Create a server instance (port: the lowest\n"
+               "                              free one unless given)\n"
+               "  instance show NAME          Show an instance's settings and state\n"
+               "  instance start|stop|restart NAME\n"
+               "                              Start, stop or restart a server\n"
+               "  instance rcon NAME COMMAND...\n"
+               "                              Run an RCON command, print the answer\n"
+               "  instance set NAME KEY=VALUE...\n"
+               "                              Change settings for the next start: hostname,\n"
+               "                              max_players, map, autostart (yes/no), blueprint\n"
+               "  instance delete NAME        Delete a stopped instance and its files\n"
+               "  instance logs NAME [-f] [-n N]\n"
+               "                              Print the server's last N log lines (default\n"
+               "                              50) from the journal; with -f go on with new\n"
+               "                              ones until Ctrl-C\n"
+               "\n");
+        /* In parts: ISO C bounds the length of one string literal. */
+        printf("Options:\n"
                "  -h --help                   Show this help and exit\n"
                "     --version                Show the version and exit\n"
                "  -t --type=TYPE              Overlay type for 'overlay create'\n"
@@ -200,7 +273,14 @@ static void help(void) {
                "     --strip-components=N     'overlay import': drop N leading path components\n"
                "     --merge                  'overlay import': merge with the content instead\n"
                "                              of replacing it\n"
-               "  -f --follow                 'job log': keep printing until the job ends\n"
+               "  -f --follow                 'job log': keep printing until the job ends;\n"
+               "                              'instance logs': keep printing new lines\n"
+               "  -n --lines=N                'instance logs': how many earlier lines (0-10000)\n"
+               "     --validate               'game install|update': steamcmd checks every file\n"
+               "     --restart-instances      'game update': stop the servers using the game\n"
+               "                              and start them again after, instead of refusing\n"
+               "     --port=P --hostname=H --max-players=N --map=M --autostart\n"
+               "                              'instance create': the instance's settings\n"
                "     --json                   Print JSON instead of text\n"
                "     --no-legend              Do not print the table header\n"
                "     --no-ask-password        Do not ask for a password when polkit wants one\n"
@@ -240,6 +320,17 @@ static int parse_strip_components(const char *s, uint32_t *ret) {
         return 0;
 }
 
+/* --port, --max-players: digits only, within [min, max]. */
+static int parse_number_option(const char *name, const char *s, uint32_t min, uint32_t max, uint32_t *ret) {
+        guint64 n;
+
+        if (!s[0] || strspn(s, "0123456789") != strlen(s) ||
+            !g_ascii_string_to_unsigned(s, 10, min, max, &n, NULL))
+                return usage_error("invalid %s '%s': expected a number from %" PRIu32 " to %" PRIu32, name, s, min, max);
+        *ret = (uint32_t) n;
+        return 0;
+}
+
 /* Returns 1 to go on, 0 if there is nothing more to do (--help,
  * --version), or a negative errno for a usage error (already logged). The
  * positional arguments are collected in order into *positional (borrowed
@@ -255,6 +346,13 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_SUBDIR,
                 ARG_STRIP_COMPONENTS,
                 ARG_MERGE,
+                ARG_VALIDATE,
+                ARG_RESTART_INSTANCES,
+                ARG_PORT,
+                ARG_HOSTNAME,
+                ARG_MAX_PLAYERS,
+                ARG_MAP,
+                ARG_AUTOSTART,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -268,6 +366,14 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "subdir",           required_argument, NULL, ARG_SUBDIR           },
                 { "strip-components", required_argument, NULL, ARG_STRIP_COMPONENTS },
                 { "merge",            no_argument,       NULL, ARG_MERGE            },
+                { "validate",         no_argument,       NULL, ARG_VALIDATE         },
+                { "restart-instances", no_argument,      NULL, ARG_RESTART_INSTANCES },
+                { "port",             required_argument, NULL, ARG_PORT             },
+                { "hostname",         required_argument, NULL, ARG_HOSTNAME         },
+                { "max-players",      required_argument, NULL, ARG_MAX_PLAYERS      },
+                { "map",              required_argument, NULL, ARG_MAP              },
+                { "autostart",        no_argument,       NULL, ARG_AUTOSTART        },
+                { "lines",            required_argument, NULL, 'n'                  },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -281,7 +387,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
          * back as 1 in order, even with POSIXLY_CORRECT set. ":": we report
          * errors ourselves. */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "-:ht:f", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "-:ht:fn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 1:
                         g_ptr_array_add(positional, optarg);
@@ -328,6 +434,45 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 case ARG_MERGE:
                         args->merge = true;
                         given |= OPT_MERGE;
+                        break;
+                case ARG_VALIDATE:
+                        args->validate = true;
+                        given |= OPT_VALIDATE;
+                        break;
+                case ARG_RESTART_INSTANCES:
+                        args->restart_instances = true;
+                        given |= OPT_RESTART_INSTANCES;
+                        break;
+                case ARG_PORT:
+                        r = parse_number_option("--port", optarg, 1, 65535, &args->port);
+                        if (r < 0)
+                                return r;
+                        given |= OPT_PORT;
+                        break;
+                case ARG_HOSTNAME:
+                        args->hostname = optarg;
+                        given |= OPT_HOSTNAME;
+                        break;
+                case ARG_MAX_PLAYERS:
+                        r = parse_number_option("--max-players", optarg, 1, UINT32_MAX, &args->max_players);
+                        if (r < 0)
+                                return r;
+                        given |= OPT_MAX_PLAYERS;
+                        break;
+                case ARG_MAP:
+                        args->map = optarg;
+                        given |= OPT_MAP;
+                        break;
+                case ARG_AUTOSTART:
+                        args->autostart = true;
+                        given |= OPT_AUTOSTART;
+                        break;
+                case 'n':
+                        r = parse_number_option("--lines", optarg, 0, 10000, &args->lines);
+                        if (r < 0)
+                                return r;
+                        args->have_lines = true;
+                        given |= OPT_LINES;
                         break;
                 case ':':
                         return usage_error("option '%s' needs an argument", argv[optind - 1]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bus-error.h"
 #include "json-output.h"
@@ -9,12 +10,42 @@
 #include "overlay-info.h"
 #include "verbs.h"
 
-/* l4mctl status: the daemon's version and how many overlays it has. */
+/* How many instances the daemon has, and how many of them run. */
+static int count_instances(sd_bus *bus, unsigned *ret_total, unsigned *ret_running) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *path, *name, *owner, *blueprint, *state;
+        unsigned total = 0, running = 0;
+        uint16_t port;
+        int r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "ListInstances", &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list instances");
+        r = sd_bus_message_enter_container(reply, 'a', "(osssqs)");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_read(reply, "(osssqs)", &path, &name, &owner, &blueprint, &port, &state)) > 0) {
+                total++;
+                if (strcmp(state, "running") == 0)
+                        running++;
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+        *ret_total = total;
+        *ret_running = running;
+        return 0;
+}
+
+/* l4mctl status: the daemon's version and how many overlays and instances
+ * it has. */
 int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) version_reply = NULL, list_reply = NULL;
         g_autoptr(GArray) overlays = NULL;
         const char *version;
+        unsigned instances = 0, running = 0;
         int r;
 
         assert(bus);
@@ -32,6 +63,9 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         r = overlay_list_fetch(bus, &list_reply, &overlays);
         if (r != 0)
                 return r;
+        r = count_instances(bus, &instances, &running);
+        if (r != 0)
+                return r;
 
         if (args->json) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
@@ -41,11 +75,16 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 json_builder_add_string_value(b, version);
                 json_builder_set_member_name(b, "overlays");
                 json_builder_add_int_value(b, overlays->len);
+                json_builder_set_member_name(b, "instances");
+                json_builder_add_int_value(b, instances);
+                json_builder_set_member_name(b, "instances_running");
+                json_builder_add_int_value(b, running);
                 json_builder_end_object(b);
                 return json_print_builder(b);
         }
 
         printf("Version: %s\n", version);
         printf("Overlays: %u\n", overlays->len);
+        printf("Instances: %u (%u running)\n", instances, running);
         return 0;
 }

@@ -19,6 +19,15 @@ typedef struct CtlArgs {
         bool have_strip_components;
         uint32_t strip_components; /* --strip-components */
         bool merge;       /* --merge */
+        bool validate;    /* --validate */
+        bool restart_instances; /* --restart-instances */
+        uint32_t port;    /* --port, 0 if not given */
+        const char *hostname; /* --hostname, NULL if not given */
+        uint32_t max_players; /* --max-players, 0 if not given */
+        const char *map;  /* --map, NULL if not given */
+        bool autostart;   /* --autostart */
+        bool have_lines;
+        uint32_t lines;   /* -n, --lines */
 } CtlArgs;
 
 /* A verb gets the connected bus and its positional arguments (argv, after
@@ -53,3 +62,18 @@ int verb_job_cancel(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_job_log(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_cache_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_cache_prune(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_game_install(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_game_update(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_game_status(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_game_login(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_game_logout(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_start(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_stop(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_restart(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_rcon(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_logs(sd_bus *bus, const CtlArgs *args, char *const *argv);

@@ -6,6 +6,7 @@
 #include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
+#include "instance.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
@@ -121,12 +122,20 @@ static int property_get_launch_args(sd_bus *bus, const char *path, const char *i
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Blueprint *b = userdata;
         Manager *m = b->manager;
+        g_autoptr(GPtrArray) users = NULL;
         g_autofree char *path = NULL;
         int r;
 
         r = authorize_change(b, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+
+        /* The store would refuse too (RESTRICT); say who uses it. */
+        users = manager_instances_using_blueprint(m, b->id);
+        if (users) {
+                g_autofree char *list = instance_names_join(users);
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Blueprint \"%s\" is used by instance(s) %s.", b->name, list);
+        }
 
         /* Announce while the object still resolves, then drop it. */
         path = g_strdup(b->path);

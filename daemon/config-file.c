@@ -47,8 +47,8 @@ static const ConfigKey config_keys[] = {
         { "Script", "CPUQuota", KEY_PERCENT, offsetof(Config, script_cpu_quota_percent), 1, 100000 },
         { "Script", "TasksMax", KEY_UINT64_OR_INFINITY, offsetof(Config, script_tasks_max), 8, 1000000 },
         { "Script", "ResolvConf", KEY_STRING, offsetof(Config, script_resolv_conf), 0, 0 },
-        { "Instances", "PortMin", KEY_ACCEPTED, 0, 0, 0 },
-        { "Instances", "PortMax", KEY_ACCEPTED, 0, 0, 0 },
+        { "Instances", "PortMin", KEY_UINT, offsetof(Config, instance_port_min), 1024, 65535 },
+        { "Instances", "PortMax", KEY_UINT, offsetof(Config, instance_port_max), 1024, 65535 },
         { "Web", "Listen", KEY_ACCEPTED, 0, 0, 0 },
         { "Web", "Certificate", KEY_ACCEPTED, 0, 0, 0 },
         { "Web", "Key", KEY_ACCEPTED, 0, 0, 0 },
@@ -80,6 +80,8 @@ Config *config_new_default(void) {
         c->script_cpu_quota_percent = 100;
         c->script_tasks_max = 512;
         c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
+        c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
+        c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
         return c;
 }
 
@@ -224,6 +226,16 @@ static void apply_file(Config *c, const char *path) {
         }
 }
 
+/* The two ports are read one by one: only together can they be wrong. */
+static void check_port_range(Config *c) {
+        if (c->instance_port_min <= c->instance_port_max)
+                return;
+        log_warning("[Instances] PortMin=%u is above PortMax=%u; using %u..%u.", c->instance_port_min,
+                    c->instance_port_max, CONFIG_INSTANCE_PORT_MIN, CONFIG_INSTANCE_PORT_MAX);
+        c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
+        c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
+}
+
 static gint compare_strings(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -243,6 +255,7 @@ Config *config_load(const char *dir) {
         if (!d) {
                 if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
                         log_warning("Ignoring %s: %s", dropin_dir, error->message);
+                check_port_range(c);
                 return c;
         }
         while ((name = g_dir_read_name(d))) {
@@ -259,5 +272,6 @@ Config *config_load(const char *dir) {
                 g_autofree char *path = g_build_filename(dropin_dir, dropins->pdata[i], NULL);
                 apply_file(c, path);
         }
+        check_port_range(c);
         return c;
 }

@@ -23,7 +23,13 @@ typedef struct Config {
         unsigned script_cpu_quota_percent;/* [Script] CPUQuota=, percent of one CPU */
         uint64_t script_tasks_max;        /* [Script] TasksMax=; UINT64_MAX = infinity */
         char *script_resolv_conf;         /* [Script] ResolvConf= */
+        unsigned instance_port_min;       /* [Instances] PortMin= */
+        unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
 } Config;
+
+/* The default range instance ports are taken from. */
+#define CONFIG_INSTANCE_PORT_MIN 27015u
+#define CONFIG_INSTANCE_PORT_MAX 27115u
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

@@ -9,6 +9,7 @@
 
 #include "archive-import.h"
 #include "config.h"
+#include "game-install.h"
 #include "overlay-wipe.h"
 #include "script-build.h"
 #include "l4m-log.h"
@@ -86,6 +87,7 @@ static int run(int argc, char **argv) {
         manager_register_job_kind(m, &archive_fetch_kind);
         manager_register_job_kind(m, &script_build_kind);
         manager_register_job_kind(m, &overlay_wipe_kind);
+        manager_register_job_kind(m, &game_install_kind);
 
         r = manager_load(m);
         if (r < 0)

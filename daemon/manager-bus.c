@@ -9,6 +9,8 @@
 #include "bus-util.h"
 #include "caller.h"
 #include "config.h"
+#include "instance.h"
+#include "game-install.h"
 #include "l4m-bus-names.h"
 #include "systemd-unit.h"
 #include "l4m-log.h"
@@ -431,6 +433,12 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the manager object: %s", STRERROR(r));
+        r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, instance_manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager's instance members: %s", STRERROR(r));
+        r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, game_manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager's game members: %s", STRERROR(r));
         r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE,
                                        overlay_vtable, overlay_object_find, m);
         if (r < 0)
@@ -445,6 +453,13 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_BLUEPRINT_PATH_PREFIX, blueprint_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the blueprint enumerator: %s", STRERROR(r));
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_INSTANCE_PATH_PREFIX, L4M_INSTANCE_INTERFACE,
+                                       instance_vtable, instance_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register instance objects: %s", STRERROR(r));
+        r = sd_bus_add_node_enumerator(m->bus, NULL, L4M_INSTANCE_PATH_PREFIX, instance_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the instance enumerator: %s", STRERROR(r));
         r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_JOB_PATH_PREFIX, L4M_JOB_INTERFACE,
                                        job_vtable, job_object_find, m);
         if (r < 0)
@@ -468,6 +483,9 @@ int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot subscribe to systemd's signals: %s", STRERROR(r));
         manager_resume_jobs(m);
+        /* Servers run on whatever the daemon does: learn their state again
+         * (and, after boot, start the autostart ones). */
+        manager_start_instances(m);
 
         /* Objects first, name last: once callers can find us, we answer. */
         r = sd_bus_request_name_async(m->bus, NULL, L4M_BUS_NAME, 0, name_acquired, m);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "blueprint.h"
+#include "instance.h"
 #include "fs-util.h"
+#include "game-install.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "manager.h"
@@ -23,6 +25,8 @@
 #define OVERLAYS_DIR_MODE 0700
 #define JOBS_DIR_MODE     0700
 #define CACHE_DIR_MODE    0755
+/* The game user must reach runtime/<name>/merged; nobody may list it. */
+#define RUNTIME_DIR_MODE  0711
 
 static guint id_hash(gconstpointer p) {
         return g_int64_hash(p);
@@ -47,14 +51,20 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->overlays_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->blueprints_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) blueprint_free);
         m->blueprints_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        m->instances_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) instance_free);
+        m->instances_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
         m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_fd = -1;
         m->cache_fd = -1;
+        m->runtime_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot allocate event loop: %s", STRERROR(r));
+        r = journal_stream_set_new(m->event, JOURNAL_STREAMS_MAX, JOURNAL_STREAMS_PER_CLIENT_MAX, &m->journal_streams);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up journal streams: %s", STRERROR(r));
 
         *ret = g_steal_pointer(&m);
         return 0;
@@ -66,8 +76,12 @@ void manager_free(Manager *m) {
 
         sd_event_source_disable_unref(m->job_dispatch);
         sd_event_source_disable_unref(m->job_prune_timer);
+        m->journal_streams = journal_stream_set_free(m->journal_streams);
         g_hash_table_destroy(m->jobs_by_id);
         g_hash_table_destroy(m->job_kinds);
+        /* Instances hold bus slots: before the bus goes. */
+        g_hash_table_destroy(m->instances_by_name);
+        g_hash_table_destroy(m->instances_by_id);
         sd_bus_flush_close_unref(m->bus);
         polkit_registry_free(m->polkit);
         g_hash_table_destroy(m->blueprints_by_name);
@@ -78,7 +92,10 @@ void manager_free(Manager *m) {
         l4m_close_fdp(&m->overlays_fd);
         l4m_close_fdp(&m->jobs_fd);
         l4m_close_fdp(&m->cache_fd);
+        l4m_close_fdp(&m->runtime_fd);
         l4m_close_fdp(&m->state_fd);
+        g_free(m->game_build_id);
+        g_free(m->steam_login);
         sd_event_unref(m->event);
         config_free(m->config);
         g_free(m->conf_dir);
@@ -121,6 +138,10 @@ int manager_load(Manager *m) {
         if (m->cache_fd < 0)
                 return log_error_errno(m->cache_fd, "Cannot open %s/workshop_cache: %s", m->state_dir, STRERROR(m->cache_fd));
 
+        m->runtime_fd = open_or_create_dir_at(m->state_fd, "runtime", RUNTIME_DIR_MODE);
+        if (m->runtime_fd < 0)
+                return log_error_errno(m->runtime_fd, "Cannot open %s/runtime: %s", m->state_dir, STRERROR(m->runtime_fd));
+
         /* SQLite opens by path; db/ was just checked to be a real directory
          * and only root can change it. */
         db_path = g_build_filename(m->state_dir, "db", "left4me.db", NULL);
@@ -140,15 +161,21 @@ int manager_load(Manager *m) {
         if (r < 0)
                 return r;
 
+        r = manager_load_instances(m);
+        if (r < 0)
+                return r;
+
         (void) manager_sweep_overlay_dirs(m);
+
+        manager_game_refresh(m);
 
         r = manager_load_jobs(m);
         if (r < 0)
                 return r;
         manager_settle_overlay_states(m);
 
-        log_info("Loaded %u overlay(s) and %u blueprint(s) from %s.", g_hash_table_size(m->overlays_by_id),
-                 g_hash_table_size(m->blueprints_by_id), db_path);
+        log_info("Loaded %u overlay(s), %u blueprint(s) and %u instance(s) from %s.", g_hash_table_size(m->overlays_by_id),
+                 g_hash_table_size(m->blueprints_by_id), g_hash_table_size(m->instances_by_id), db_path);
         return 0;
 }
 

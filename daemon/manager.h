@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <glib.h>
@@ -9,11 +10,13 @@
 #include <systemd/sd-event.h>
 
 #include "config-file.h"
+#include "journal-stream.h"
 #include "polkit.h"
 
 typedef struct Overlay Overlay;
 typedef struct Job Job;
 typedef struct Blueprint Blueprint;
+typedef struct Instance Instance;
 
 typedef struct Manager {
         sd_event *event;
@@ -28,17 +31,28 @@ typedef struct Manager {
         int overlays_fd;
         int jobs_fd;
         int cache_fd;                   /* workshop_cache/ */
+        int runtime_fd;                 /* runtime/ */
 
         GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
         GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */
         GHashTable *blueprints_by_id;   /* &Blueprint.id → Blueprint* (owned) */
         GHashTable *blueprints_by_name; /* Blueprint.name → Blueprint* */
+        GHashTable *instances_by_id;    /* &Instance.id → Instance* (owned) */
+        GHashTable *instances_by_name;  /* Instance.name → Instance* */
+        unsigned instances_unknown;     /* instances whose unit state is not learnt yet */
+        bool autostart_pending;         /* after boot: autostart once they are all known */
         GHashTable *jobs_by_id;         /* &Job.id → Job* (owned) */
         GHashTable *job_kinds;          /* name → const JobKind* */
         sd_event_source *job_dispatch;  /* deferred: start queued jobs */
         sd_event_source *job_prune_timer;
+        JournalStreamSet *journal_streams; /* Instance.OpenLog readers */
 
         int64_t start_usec;             /* CLOCK_MONOTONIC at process start */
+
+        /* The game (game-install.h), as last read from the installation. */
+        bool game_installed;
+        char *game_build_id;            /* "" when not installed */
+        char *steam_login;              /* the stored Steam account, "" for anonymous */
 } Manager;
 
 /* Overlays one principal may own; bounds what a caller can make us keep. */

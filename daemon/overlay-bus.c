@@ -11,6 +11,7 @@
 #include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
+#include "instance.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -165,9 +166,19 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
 static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void *data, sd_bus_error *error) {
         g_autofree char *target = overlay_job_target(o);
         g_autofree char *caller = NULL;
+        g_autoptr(GPtrArray) users = NULL;
         Job *j;
         int r;
 
+        /* Lower layers must not change under a mounted stack (DESIGN §8):
+         * Build, Wipe and ImportArchive wait until its servers stopped. */
+        users = manager_instances_using_overlay(o->manager, o->id);
+        if (users) {
+                g_autofree char *list = instance_names_join(users);
+                kind->free_data(data);
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is in use by running instance(s) %s; stop them first.",
+                                         o->name, list);
+        }
         r = caller_principal(msg, &caller);
         if (r < 0) {
                 kind->free_data(data);

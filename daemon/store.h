@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <glib.h>
@@ -106,3 +107,29 @@ int store_blueprint_foreach(sqlite3 *db, StoreBlueprintFunc cb, void *userdata);
 /* Every (blueprint, overlay) pair, by blueprint and position (top first). */
 typedef int (*StoreBlueprintOverlayFunc)(uint64_t blueprint_id, uint64_t overlay_id, void *userdata);
 int store_blueprint_overlays_foreach(sqlite3 *db, StoreBlueprintOverlayFunc cb, void *userdata);
+
+/* store-instance.c: server instances. */
+typedef struct StoreInstance {
+        uint64_t id;
+        const char *name;
+        const char *owner;
+        uint64_t blueprint_id;
+        uint16_t port;
+        const char *hostname;
+        uint32_t max_players;
+        const char *map;
+        bool autostart;
+        const char *rcon_password;
+        uint64_t created;       /* µs since the epoch */
+} StoreInstance;
+
+/* -EEXIST if the name or the port is taken, -ENOENT if the blueprint has
+ * no row. */
+int store_instance_insert(sqlite3 *db, const StoreInstance *i, uint64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int store_instance_delete(sqlite3 *db, uint64_t id);
+/* Writes blueprint_id, hostname, max_players, map and autostart of row
+ * i->id; -ENOENT if the blueprint has no row. */
+int store_instance_update(sqlite3 *db, const StoreInstance *i);
+typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
+int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);

@@ -11,6 +11,8 @@
 #define L4M_BLUEPRINT_PATH_PREFIX "/org/left4me/Manager/blueprint"
 #define L4M_BLUEPRINT_INTERFACE  "org.left4me.Blueprint"
 #define L4M_JOB_PATH_PREFIX      "/org/left4me/Manager/job"
+#define L4M_INSTANCE_PATH_PREFIX "/org/left4me/Manager/instance"
+#define L4M_INSTANCE_INTERFACE   "org.left4me.Instance"
 #define L4M_JOB_INTERFACE        "org.left4me.Job"
 
 #define L4M_ERROR_NOT_FOUND        "org.left4me.Error.NotFound"

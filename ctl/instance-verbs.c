@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* l4mctl instance ...: org.left4me.Manager's instance methods and
+ * org.left4me.Instance. Names and settings go to the daemon as given: it
+ * validates them and names what it refuses. */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus-error.h"
+#include "bus-properties.h"
+#include "exit-codes.h"
+#include "job-follow.h"
+#include "json-output.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "table.h"
+#include "time-util.h"
+#include "verbs.h"
+
+/* Manager.GetInstance(name) into *ret (g_free() it). */
+static int get_instance_path(sd_bus *bus, const char *name, const char *what, char **ret) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "GetInstance", &error, &reply, "s", name);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        *ret = g_strdup(path);
+        return 0;
+}
+
+/* l4mctl instance list */
+int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        static const char *const headers[] = { "NAME", "OWNER", "BLUEPRINT", "PORT", "STATE" };
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(Table) table = NULL;
+        const char *path, *name, *owner, *blueprint, *state;
+        uint16_t port;
+        int r;
+
+        assert(bus);
+        assert(args);
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               "ListInstances", &error, &reply, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list instances");
+
+        if (args->json) {
+                b = json_builder_new();
+                json_builder_begin_array(b);
+        } else
+                table = table_new(L4M_ELEMENTSOF(headers), headers);
+
+        r = sd_bus_message_enter_container(reply, 'a', "(osssqs)");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_read(reply, "(osssqs)", &path, &name, &owner, &blueprint, &port, &state)) > 0) {
+                if (b) {
+                        json_builder_begin_object(b);
+                        json_add_string_or_null(b, "name", name);
+                        json_add_string_or_null(b, "owner", owner);
+                        json_add_string_or_null(b, "blueprint", blueprint);
+                        json_add_uint(b, "port", port);
+                        json_add_string_or_null(b, "state", state);
+                        json_add_string_or_null(b, "path", path);
+                        json_builder_end_object(b);
+                } else {
+                        char port_text[8];
+
+                        g_snprintf(port_text, sizeof port_text, "%u", (unsigned) port);
+                        table_add_row(table, (const char *const[]) { name, owner, blueprint, port_text, state });
+                }
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        if (b) {
+                json_builder_end_array(b);
+                return json_print_builder(b);
+        }
+        r = table_print(table, stdout, args->legend);
+        if (r < 0)
+                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
+        return 0;
+}
+
+/* l4mctl instance create NAME BLUEPRINT [--port P] [--hostname H]
+ * [--max-players N] [--map M] [--autostart] */
+int verb_instance_create(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autofree char *what = NULL;
+        const char *path;
+        int r;
+
+        assert(bus);
+        assert(args);
+
+        what = g_strdup_printf("cannot create instance \"%s\"", argv[0]);
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                                           "CreateInstance");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", argv[0], argv[1]);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && args->port > 0)
+                r = sd_bus_message_append(m, "{sv}", "port", "q", (uint16_t) args->port);
+        if (r >= 0 && args->hostname)
+                r = sd_bus_message_append(m, "{sv}", "hostname", "s", args->hostname);
+        if (r >= 0 && args->max_players > 0)
+                r = sd_bus_message_append(m, "{sv}", "max_players", "u", args->max_players);
+        if (r >= 0 && args->map)
+                r = sd_bus_message_append(m, "{sv}", "map", "s", args->map);
+        if (r >= 0 && args->autostart)
+                r = sd_bus_message_append(m, "{sv}", "autostart", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        if (args->json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+
+                json_builder_begin_object(b);
+                json_add_string_or_null(b, "name", argv[0]);
+                json_add_string_or_null(b, "path", path);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+        printf("%s\n", path);
+        return 0;
+}
+
+/* The properties instance show prints, in order. */
+typedef struct InstanceField {
+        const char *property;
+        const char *label;      /* text output */
+        const char *key;        /* JSON */
+} InstanceField;
+
+static const InstanceField instance_fields[] = {
+        { "Name", "Name", "name" },
+        { "Owner", "Owner", "owner" },
+        { "Blueprint", "Blueprint", "blueprint" },
+        { "Port", "Port", "port" },
+        { "State", "State", "state" },
+        { "MainPID", "Main PID", "main_pid" },
+        { "Unit", "Unit", "unit" },
+        { "Hostname", "Hostname", "hostname" },
+        { "PlayerLimit", "Player limit", "player_limit" },
+        { "StartMap", "Start map", "start_map" },
+        { "Autostart", "Autostart", "autostart" },
+        { "Map", "Map", "map" },
+        { "Players", "Players", "players" },
+        { "MaxPlayers", "Max players", "max_players" },
+        { "Created", "Created", "created" },
+};
+
+/* l4mctl instance show NAME */
+int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_autoptr(GHashTable) numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autofree char *what = NULL, *path = NULL;
+        int r;
+
+        assert(bus);
+        assert(args);
+
+        what = g_strdup_printf("cannot show instance \"%s\"", argv[0]);
+        r = get_instance_path(bus, argv[0], what, &path);
+        if (r != 0)
+                return r;
+        r = bus_get_all_properties(bus, path, L4M_INSTANCE_INTERFACE, what, &reply);
+        if (r != 0)
+                return r;
+
+        /* Every value as text; numbers and booleans noted for JSON. */
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *contents = NULL, *s;
+                char *text = NULL;
+                uint64_t t;
+                uint32_t u;
+                uint16_t q;
+                int bv;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(reply, NULL, &contents);
+                if (r < 0)
+                        return bus_log_parse_error(r);
+                if (strcmp(contents, "s") == 0 && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
+                        text = g_strdup(s);
+                else if (strcmp(contents, "u") == 0 && (r = sd_bus_message_read(reply, "v", "u", &u)) >= 0)
+                        text = g_strdup_printf("%" PRIu32, u);
+                else if (strcmp(contents, "q") == 0 && (r = sd_bus_message_read(reply, "v", "q", &q)) >= 0)
+                        text = g_strdup_printf("%u", (unsigned) q);
+                else if (strcmp(contents, "t") == 0 && (r = sd_bus_message_read(reply, "v", "t", &t)) >= 0)
+                        text = g_strdup_printf("%" PRIu64, t);
+                else if (strcmp(contents, "b") == 0 && (r = sd_bus_message_read(reply, "v", "b", &bv)) >= 0)
+                        text = g_strdup(bv ? "yes" : "no");
+                else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return bus_log_parse_error(r);
+                if (text) {
+                        if (strcmp(contents, "s") != 0)
+                                g_hash_table_replace(numbers, g_strdup(name), g_strdup(contents));
+                        g_hash_table_replace(values, g_strdup(name), text);
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return bus_log_parse_error(r);
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        if (args->json) {
+                b = json_builder_new();
+                json_builder_begin_object(b);
+        }
+        for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++) {
+                const InstanceField *f = &instance_fields[i];
+                const char *v = g_hash_table_lookup(values, f->property);
+                const char *type = g_hash_table_lookup(numbers, f->property);
+
+                if (b) {
+                        json_builder_set_member_name(b, f->key);
+                        if (!v)
+                                json_builder_add_null_value(b);
+                        else if (type && strcmp(type, "b") == 0)
+                                json_builder_add_boolean_value(b, strcmp(v, "yes") == 0);
+                        else if (type)
+                                json_builder_add_int_value(b, g_ascii_strtoll(v, NULL, 10));
+                        else
+                                json_builder_add_string_value(b, v);
+                } else if (strcmp(f->property, "Created") == 0) {
+                        char created[TIMESTAMP_MAX];
+                        printf("%s: %s\n", f->label,
+                               format_timestamp(created, sizeof created, v ? g_ascii_strtoull(v, NULL, 10) : 0));
+                } else
+                        printf("%s: %s\n", f->label, v && *v ? v : "-");
+        }
+        if (b) {
+                json_add_string_or_null(b, "path", path);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+        return 0;
+}
+
+/* Calls a method of instance name; types and the arguments after it as
+ * for sd_bus_call_method(). */
+static int call_on_instance(sd_bus *bus, const char *name, const char *what, const char *method,
+                            sd_bus_message **ret_reply, const char *types, ...) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autofree char *path = NULL;
+        va_list ap;
+        int r;
+
+        r = get_instance_path(bus, name, what, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, method);
+        if (r >= 0 && types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        if (ret_reply)
+                *ret_reply = g_steal_pointer(&reply);
+        return 0;
+}
+
+static int instance_simple(sd_bus *bus, char *const *argv, const char *verb, const char *method) {
+        g_autofree char *what = g_strdup_printf("cannot %s instance \"%s\"", verb, argv[0]);
+        return call_on_instance(bus, argv[0], what, method, NULL, NULL);
+}
+
+int verb_instance_start(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        return instance_simple(bus, argv, "start", "Start");
+}
+
+int verb_instance_stop(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        return instance_simple(bus, argv, "stop", "Stop");
+}
+
+int verb_instance_restart(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        return instance_simple(bus, argv, "restart", "Restart");
+}
+
+int verb_instance_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        return instance_simple(bus, argv, "delete", "Delete");
+}
+
+/* What 'instance logs' shows without -n, as journalctl -n does. */
+#define INSTANCE_LOG_LINES_DEFAULT 50u
+
+/* Ctrl-C while following ends the copy as the end of the stream does: the
+ * handler points the log's descriptor number at /dev/null (dup2() is
+ * async-signal-safe), so the interrupted read() is tried again there and
+ * gets end of file. A second Ctrl-C kills as usual. */
+static volatile sig_atomic_t logs_fd = -1, logs_null_fd = -1;
+
+static void on_logs_sigint(int sig) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        int saved = errno;
+
+        if (logs_fd >= 0 && logs_null_fd >= 0)
+                (void) dup2(logs_null_fd, logs_fd);
+        (void) sigaction(SIGINT, &dfl, NULL);
+        errno = saved;
+}
+
+/* l4mctl instance logs NAME [-f] [-n N]: Instance.OpenLog to stdout, with
+ * control characters neutralised on a terminal (as 'job log' does). */
+int verb_instance_logs(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *what = g_strdup_printf("cannot read the log of instance \"%s\"", argv[0]);
+        /* No SA_RESTART: a read() waiting for the log returns. */
+        struct sigaction on_int = { .sa_handler = on_logs_sigint }, dfl = { .sa_handler = SIG_DFL };
+        _cleanup_close_ int fd = -1, null_fd = -1;
+        uint64_t lines = args->have_lines ? args->lines : INSTANCE_LOG_LINES_DEFAULT;
+        int log_fd, r;
+
+        assert(bus);
+        assert(args);
+
+        r = call_on_instance(bus, argv[0], what, "OpenLog", &reply, "bt", (int) args->follow, lines);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "h", &log_fd);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        /* The message owns log_fd; take a copy that outlives it. */
+        fd = fcntl(log_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        if (fd < 0) {
+                r = -errno;
+                return log_error_errno(r, "cannot duplicate the log descriptor: %s", STRERROR(r));
+        }
+        reply = sd_bus_message_unref(reply);
+
+        if (args->follow) {
+                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null_fd < 0) {
+                        r = -errno;
+                        return log_error_errno(r, "cannot open /dev/null: %s", STRERROR(r));
+                }
+                logs_fd = fd;
+                logs_null_fd = null_fd;
+                if (sigaction(SIGINT, &on_int, NULL) < 0) {
+                        r = -errno;
+                        return log_error_errno(r, "cannot handle SIGINT: %s", STRERROR(r));
+                }
+        }
+
+        r = job_log_copy(fd);
+
+        if (args->follow) {
+                (void) sigaction(SIGINT, &dfl, NULL);
+                logs_fd = logs_null_fd = -1;
+        }
+        return r;
+}
+
+/* l4mctl instance rcon NAME COMMAND...: the words joined by spaces. */
+int verb_instance_rcon(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *command = g_strjoinv(" ", (char **) argv + 1);
+        g_autofree char *what = g_strdup_printf("cannot send a command to instance \"%s\"", argv[0]);
+        const char *text;
+        int r;
+
+        r = call_on_instance(bus, argv[0], what, "SendCommand", &reply, "s", command);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        if (args->json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+
+                json_builder_begin_object(b);
+                json_add_string_or_null(b, "reply", text);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+        fputs(text, stdout);
+        if (*text && !g_str_has_suffix(text, "\n"))
+                fputc('\n', stdout);
+        return 0;
+}
+
+/* The settings instance set changes: KEY, its setter and its type. */
+static const struct {
+        const char *key, *method, *type;
+} instance_settings[] = {
+        { "hostname", "SetHostname", "s" },
+        { "max_players", "SetPlayerLimit", "u" },
+        { "map", "SetStartMap", "s" },
+        { "autostart", "SetAutostart", "b" },
+        { "blueprint", "SetBlueprint", "s" },
+};
+
+/* l4mctl instance set NAME KEY=VALUE...: every pair is checked before the
+ * first is sent. */
+int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autofree char *what = g_strdup_printf("cannot change instance \"%s\"", argv[0]);
+        size_t n = g_strv_length((char **) argv + 1);
+        g_autofree size_t *which = g_new0(size_t, n);
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *pair = argv[i + 1], *eq = strchr(pair, '=');
+                bool found = false;
+
+                for (size_t k = 0; eq && k < L4M_ELEMENTSOF(instance_settings); k++)
+                        if (strlen(instance_settings[k].key) == (size_t) (eq - pair) &&
+                            strncmp(pair, instance_settings[k].key, (size_t) (eq - pair)) == 0) {
+                                which[i] = k;
+                                found = true;
+                        }
+                if (!found) {
+                        log_error("invalid setting '%s': expected hostname=, max_players=, map=, autostart= or blueprint=",
+                                  pair);
+                        return L4M_EXIT_USAGE;
+                }
+                if (strcmp(instance_settings[which[i]].type, "u") == 0 &&
+                    (!eq[1] || strspn(eq + 1, "0123456789") != strlen(eq + 1) || strlen(eq + 1) > 9)) {
+                        log_error("invalid %s: expected a number", pair);
+                        return L4M_EXIT_USAGE;
+                }
+                if (strcmp(instance_settings[which[i]].type, "b") == 0 &&
+                    !g_strv_contains((const char *const[]) { "yes", "no", "true", "false", "1", "0", NULL }, eq + 1)) {
+                        log_error("invalid %s: expected yes or no", pair);
+                        return L4M_EXIT_USAGE;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *value = strchr(argv[i + 1], '=') + 1;
+                const char *method = instance_settings[which[i]].method, *type = instance_settings[which[i]].type;
+
+                if (strcmp(type, "u") == 0)
+                        r = call_on_instance(bus, argv[0], what, method, NULL, "u",
+                                             (uint32_t) g_ascii_strtoull(value, NULL, 10));
+                else if (strcmp(type, "b") == 0)
+                        r = call_on_instance(bus, argv[0], what, method, NULL, "b",
+                                             (int) (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+                                                    strcmp(value, "1") == 0));
+                else
+                        r = call_on_instance(bus, argv[0], what, method, NULL, "s", value);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}

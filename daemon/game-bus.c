@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app-manifest.h"
+#include "bus-util.h"
+#include "caller.h"
+#include "game-install.h"
+#include "instance.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "steam-login.h"
+
+typedef struct GameOptions {
+        bool update;                    /* UpdateGame: restart_instances is known */
+        bool validate;
+        bool restart_instances;
+} GameOptions;
+
+static int game_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        GameOptions *o = userdata;
+        int value, r;
+
+        if (strcmp(key, "validate") == 0 || (o->update && strcmp(key, "restart_instances") == 0)) {
+                r = sd_bus_message_read(msg, "v", "b", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Option %s takes a boolean.", key);
+                if (strcmp(key, "validate") == 0)
+                        o->validate = value;
+                else
+                        o->restart_instances = value;
+                return 1;
+        }
+        return 0;
+}
+
+/* Server instances run from the installation: it must not change under
+ * them. Refuses with Busy while some run, unless restart is set (they are
+ * stopped for the update and started again after). */
+static int game_check_instances(Manager *m, bool restart, sd_bus_error *error) {
+        g_autoptr(GPtrArray) active = manager_instances_active(m);
+        g_autofree char *names = NULL;
+
+        if (!active || restart)
+                return 0;
+        names = instance_names_join(active);
+        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
+                                 "Server instances run from the installation: %s. Stop them first, or update with "
+                                 "restart_instances to have them stopped and started again.", names);
+}
+
+/* The one polkit action the call needs: org.left4me.game.install, or
+ * org.left4me.admin when it restarts an instance that is not the caller's
+ * (*ret_foreign names the first). Stopping and starting the caller's own
+ * instances around the update comes with the update. */
+static const char *game_action(Manager *m, const char *caller, bool restart, Instance **ret_foreign) {
+        g_autoptr(GPtrArray) active = NULL;
+
+        *ret_foreign = NULL;
+        if (!restart)
+                return L4M_ACTION_GAME_INSTALL;
+        active = manager_instances_active(m);
+        for (guint k = 0; active && k < active->len; k++) {
+                Instance *i = g_hash_table_lookup(m->instances_by_name, active->pdata[k]);
+
+                if (i && strcmp(i->owner, caller) != 0) {
+                        *ret_foreign = i;
+                        return L4M_ACTION_ADMIN;
+                }
+        }
+        return L4M_ACTION_GAME_INSTALL;
+}
+
+static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_error *error) {
+        GameOptions o = { .update = update };
+        g_autofree char *caller = NULL;
+        Instance *foreign;
+        Job *j;
+        int r;
+
+        r = bus_message_read_options(msg, game_option, &o, error);
+        if (r < 0)
+                return r;
+
+        r = caller_principal(msg, &caller);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+        r = polkit_verify(m->polkit, msg, game_action(m, caller, o.restart_instances, &foreign), error);
+        if (r < 0 && foreign && (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
+                                 sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))) {
+                /* Say why the admin action was needed; the error's name stays. */
+                g_autofree char *name = g_strdup(error->name);
+
+                sd_bus_error_free(error);
+                return sd_bus_error_setf(error, name,
+                                         "Instance \"%s\" runs and is %s's: restarting it for the update needs %s.",
+                                         foreign->name, foreign->owner, L4M_ACTION_ADMIN);
+        }
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        if (update) {
+                manager_game_refresh(m);
+                if (!m->game_installed)
+                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
+                                                 "The game is not installed (no %s in the installation): "
+                                                 "install it with InstallGame first.", APP_MANIFEST_PATH);
+        }
+        if (manager_game_job_active(m))
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A game install or update is queued or running already.");
+        r = game_check_instances(m, o.restart_instances, error);
+        if (r < 0)
+                return r;
+
+        r = job_submit(m, &game_install_kind, GAME_JOB_TARGET, caller,
+                       game_install_new(m, update, o.validate, o.restart_instances), &j);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A game install or update is queued or running already.");
+        if (r < 0)
+                return bus_error_internal(error, r, "Queuing the job");
+        return sd_bus_reply_method_return(msg, "o", j->path);
+}
+
+static int method_install_game(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return submit_game_job(msg, userdata, false, error);
+}
+
+static int method_update_game(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return submit_game_job(msg, userdata, true, error);
+}
+
+static int method_set_steam_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *user, *password, *problem;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &user, &password);
+        if (r < 0)
+                return r;
+        if (!*user) {
+                if (*password)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "A password without a user: pass (\"\", \"\") to log in anonymously again.");
+        } else {
+                if (!steam_login_user_is_valid(user))
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid Steam account name \"%.64s\": 1-%u characters of A-Z, a-z, 0-9 and '_'.",
+                                                 user, STEAM_LOGIN_USER_MAX);
+                problem = steam_login_password_problem(password);
+                if (problem)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, problem);
+        }
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_ADMIN, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = steam_login_store(m->state_fd, user, password);
+        if (r < 0)
+                return bus_error_internal(error, r, "Storing the Steam login");
+        if (*user)
+                log_info("Stored a Steam login for account %s.", user);
+        else
+                log_info("Removed the Steam login: game installs log in anonymously.");
+        manager_game_refresh(m);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_game_installed(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->game_installed);
+}
+
+static int property_get_game_build_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->game_build_id ? m->game_build_id : "");
+}
+
+static int property_get_steam_login(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->steam_login ? m->steam_login : "");
+}
+
+void manager_game_refresh(Manager *m) {
+        g_autofree char *buildid = NULL, *login = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *changed[4];
+        size_t n = 0;
+        int r;
+
+        fd = openat(m->state_fd, "installation", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = fd < 0 ? -errno : app_manifest_read_buildid(fd, &buildid);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Cannot read the game's app manifest %s: %s", APP_MANIFEST_PATH, STRERROR(r));
+        if (r < 0)
+                buildid = g_strdup("");
+
+        r = steam_login_load_user(m->state_fd, &login);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the stored Steam login: %s", STRERROR(r));
+                login = g_strdup("");
+        }
+
+        if (m->game_installed != (*buildid != '\0')) {
+                m->game_installed = *buildid != '\0';
+                changed[n++] = "GameInstalled";
+        }
+        if (g_strcmp0(m->game_build_id, buildid) != 0) {
+                g_free(m->game_build_id);
+                m->game_build_id = g_steal_pointer(&buildid);
+                changed[n++] = "GameBuildId";
+        }
+        if (g_strcmp0(m->steam_login, login) != 0) {
+                g_free(m->steam_login);
+                m->steam_login = g_steal_pointer(&login);
+                changed[n++] = "SteamLogin";
+        }
+        changed[n] = NULL;
+        if (n > 0 && m->bus) {
+                r = sd_bus_emit_properties_changed_strv(m->bus, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                                                        (char **) changed);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot announce the game's properties: %s", STRERROR(r));
+        }
+}
+
+const sd_bus_vtable game_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("GameInstalled", "b", property_get_game_installed, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("GameBuildId", "s", property_get_game_build_id, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SteamLogin", "s", property_get_steam_login, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("InstallGame",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                method_install_game, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UpdateGame",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                method_update_game, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetSteamLogin",
+                                SD_BUS_ARGS("s", user, "s", password),
+                                SD_BUS_NO_RESULT,
+                                method_set_steam_login, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_VTABLE_END
+};

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "blueprint.h"
+#include "instance.h"
+
+/* runtime/<name>/: what a server instance runs on.
+ *   runtime/<name>/          root 0711: the game user passes, lists nothing
+ *   runtime/<name>/upper/    left4me-game 0755: overlayfs' upper, the server's writes
+ *                            (with left4dead2/, the game's, so that the merged
+ *                            left4dead2/ is writable for the server)
+ *   runtime/<name>/work/     left4me-game 0755: overlayfs' work directory
+ *   runtime/<name>/merged/   root 0755: where left4me-overlay(8) mounts the stack
+ *   runtime/<name>/config/   root 0755: the generated config layer,
+ *                            left4dead2/cfg/server.cfg (root:left4me-game 0640)
+ *   runtime/<name>/instance.env  root 0644: the stack, for left4me-overlay(8)
+ * Everything is reached from runtime/ one component at a time without
+ * following symbolic links. */
+
+/* The text of the instance's generated server.cfg: a header, the
+ * blueprint's ServerCfg, then hostname and rcon_password last, so that
+ * they win over whatever the text above set. */
+char *instance_server_cfg_text(const char *name, const char *server_cfg, const char *hostname,
+                               const char *rcon_password);
+
+/* Makes runtime/<name>/ ready for a start with the stack of blueprint b:
+ * the directories, the config layer and instance.env, each file written
+ * to a temporary name and renamed into place. A server.cfg the server
+ * left in upper/ (it would hide the generated one) is removed. On failure
+ * *ret_error (if not NULL) says what went wrong. */
+int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gid_t game_gid, char **ret_error);
+
+/* Removes runtime/<name>/ entirely. -EBUSY (nothing removed) while
+ * runtime/<name>/merged is a mount point; never enters a mount. */
+int instance_runtime_remove(Manager *m, const char *name);
+
+/* A fresh RCON password: INSTANCE_RCON_PASSWORD_LEN characters of
+ * [A-Za-z0-9] from getrandom(). */
+int instance_generate_password(char **ret);
+
+/* 0 if nothing on this host listens on port (TCP) or has it bound (UDP),
+ * -EADDRINUSE if something does, another negative errno if unknown. */
+int instance_port_check_free(uint16_t port);

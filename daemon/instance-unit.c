@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "instance-unit.h"
+#include "l4m-util.h"
+#include "unit-properties.h"
+
+/* The crash-loop limit: this many starts within the interval, then the
+ * unit stays failed until the next Start(). */
+#define SERVER_RESTART_USEC (2 * G_USEC_PER_SEC)
+#define SERVER_START_LIMIT_BURST 5u
+#define SERVER_START_LIMIT_INTERVAL_USEC (60 * G_USEC_PER_SEC)
+#define SERVER_TIMEOUT_STOP_USEC (30 * G_USEC_PER_SEC)
+
+char **instance_unit_argv(const InstanceUnitSpec *spec) {
+        GPtrArray *argv = g_ptr_array_new();
+
+        /* srcds_run, not the installation's: merged/srcds_run runs the game
+         * from the directory it lives in, which must be the stack. */
+        g_ptr_array_add(argv, g_strdup_printf("%s/runtime/%s/merged/srcds_run", spec->state_dir, spec->name));
+        g_ptr_array_add(argv, g_strdup("-norestart"));
+        g_ptr_array_add(argv, g_strdup("-game"));
+        g_ptr_array_add(argv, g_strdup("left4dead2"));
+        g_ptr_array_add(argv, g_strdup("-port"));
+        g_ptr_array_add(argv, g_strdup_printf("%u", (unsigned) spec->port));
+        if (spec->map && *spec->map) {
+                g_ptr_array_add(argv, g_strdup("+map"));
+                g_ptr_array_add(argv, g_strdup(spec->map));
+        }
+        g_ptr_array_add(argv, g_strdup("+maxplayers"));
+        g_ptr_array_add(argv, g_strdup_printf("%u", (unsigned) spec->max_players));
+        for (size_t i = 0; spec->launch_args && spec->launch_args[i]; i++)
+                g_ptr_array_add(argv, g_strdup(spec->launch_args[i]));
+        g_ptr_array_add(argv, NULL);
+        return (char **) g_ptr_array_free(argv, FALSE);
+}
+
+int instance_unit_properties(sd_bus_message *m, void *userdata) {
+        const InstanceUnitSpec *spec = userdata;
+        g_autofree char *description = g_strdup_printf("left4me server %s (port %u)", spec->name, (unsigned) spec->port);
+        g_autofree char *merged = g_strdup_printf("%s/runtime/%s/merged", spec->state_dir, spec->name);
+        g_autofree char *cache = g_strdup_printf("%s/workshop_cache", spec->state_dir);
+        g_autofree char *identifier = g_strdup_printf("l4d2-%s", spec->name);
+        g_auto(GStrv) argv = instance_unit_argv(spec);
+        char *mount[] = { (char *) spec->helper, (char *) "mount", (char *) spec->name, NULL };
+        char *umount[] = { (char *) spec->helper, (char *) "umount", (char *) spec->name, NULL };
+        char *temporary[] = { (char *) spec->state_dir, NULL };
+        UnitBind rw[] = { { merged, merged, false } };
+        /* Workshop overlays hold absolute symbolic links into the cache. */
+        UnitBind ro[] = { { cache, cache, true } };
+        /* srcds is a 32-bit i386 program on a 64-bit host. */
+        char *archs[] = { (char *) "native", (char *) "x86", NULL };
+        char *syscalls_allowed[] = { (char *) "@system-service", NULL };
+        char *families[] = { (char *) "AF_INET", (char *) "AF_INET6", (char *) "AF_UNIX", NULL };
+        char *environment[] = { (char *) "HOME=/tmp", (char *) "LANG=C.UTF-8", NULL };
+        int r;
+
+        r = unit_property_string(m, "Description", description);
+        if (r >= 0) r = unit_property_string(m, "Type", "exec");
+        /* The stack is mounted before the server starts and taken off after
+         * it stopped, however it stopped. The helper joins PID 1's mount
+         * namespace itself (systemd gives even a privileged command of this
+         * unit a private one), so the mount is in the host's namespace when
+         * systemd builds the server's from it below.
+         * PermissionsStartOnly= rather than the '+' of ExecStartPreEx=:
+         * both run the helper as root without the sandbox below, but
+         * systemd 252 writes ExecStartPreEx=/ExecStopPostEx= into the
+         * transient unit file under those names, which it does not read
+         * back: after a daemon-reload a running server would lose its
+         * unmount, and a restart its mount. PermissionsStartOnly= applies
+         * to every command but ExecStart=, and there are only these two. */
+        if (r >= 0) r = unit_property_exec(m, "ExecStartPre", mount, NULL);
+        if (r >= 0) r = unit_property_exec(m, "ExecStart", argv, NULL);
+        if (r >= 0) r = unit_property_exec(m, "ExecStopPost", umount, NULL);
+        if (r >= 0) r = unit_property_bool(m, "PermissionsStartOnly", true);
+        if (r >= 0) r = unit_property_string(m, "User", INSTANCE_USER);
+        if (r >= 0) r = unit_property_string(m, "Group", INSTANCE_USER);
+        if (r >= 0) r = unit_property_string(m, "WorkingDirectory", merged);
+        if (r >= 0) r = unit_property_strv(m, "Environment", environment);
+        if (r >= 0) r = unit_property_string(m, "StandardInput", "null");
+        if (r >= 0) r = unit_property_string(m, "StandardOutput", "journal");
+        if (r >= 0) r = unit_property_string(m, "StandardError", "inherit");
+        if (r >= 0) r = unit_property_string(m, "SyslogIdentifier", identifier);
+
+        /* Crashes restart it, a crash loop ends it. */
+        if (r >= 0) r = unit_property_string(m, "Restart", "on-failure");
+        if (r >= 0) r = unit_property_u64(m, "RestartUSec", SERVER_RESTART_USEC);
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "StartLimitBurst", "u", SERVER_START_LIMIT_BURST);
+        if (r >= 0) r = unit_property_u64(m, "StartLimitIntervalUSec", SERVER_START_LIMIT_INTERVAL_USEC);
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "KillSignal", "i", (int32_t) SIGTERM);
+        if (r >= 0) r = unit_property_u64(m, "TimeoutStopUSec", SERVER_TIMEOUT_STOP_USEC);
+
+        /* The file system: everything read-only, a private /tmp (HOME),
+         * and of the state directory only this instance's merged stack
+         * (read-write) and the Workshop cache (read-only). Every server
+         * runs as the same user, which owns every instance's upper/: this
+         * is what keeps a server out of the others' files, the database,
+         * the job logs, the overlays and the installation. */
+        if (r >= 0) r = unit_property_string(m, "ProtectSystem", "strict");
+        if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
+        if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
+        if (r >= 0) r = unit_property_temporary_file_systems(m, temporary, "ro,mode=0755");
+        if (r >= 0) r = unit_property_binds(m, "BindPaths", rw, G_N_ELEMENTS(rw));
+        if (r >= 0) r = unit_property_binds(m, "BindReadOnlyPaths", ro, G_N_ELEMENTS(ro));
+        if (r >= 0) r = unit_property_bool(m, "PrivateDevices", true);
+        if (r >= 0) r = unit_property_string(m, "DevicePolicy", "closed");
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0027);
+
+        /* The kernel and other processes. PrivateIPC: each server has SysV
+         * IPC and POSIX queues of its own (they share a uid, not state). */
+        if (r >= 0) r = unit_property_bool(m, "PrivateIPC", true);
+        if (r >= 0) r = unit_property_string(m, "ProtectProc", "invisible");
+        if (r >= 0) r = unit_property_string(m, "ProcSubset", "pid");
+        if (r >= 0) r = unit_properties_confine(m);
+        /* No MemoryDenyWriteExecute=: srcds is a closed 2009 engine with
+         * 32-bit plugins (SourceMod and its JIT among them) that may map
+         * writable code; a refusal there would be a crash loop. No
+         * RemoveIPC=: every server runs as the same user, and it would
+         * take what the others keep in /dev/shm with it. */
+        if (r >= 0) r = unit_property_strv(m, "SystemCallArchitectures", archs);
+        /* @system-service, the set most game-server units use: what a
+         * daemon needs, with i386's variants (socketcall, mmap2, ...) on
+         * the x86 ABI too; not @mount, @privileged, @debug, @module,
+         * @raw-io, @reboot, @swap, @clock, @cpu-emulation, @obsolete.
+         * Anything else fails with EPERM instead of killing the server,
+         * so an unexpected call in an old code path degrades, not crashes. */
+        if (r >= 0) r = unit_property_filter(m, "SystemCallFilter", true, syscalls_allowed);
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "SystemCallErrorNumber", "i", (int32_t) EPERM);
+        if (r >= 0) r = unit_property_filter(m, "RestrictAddressFamilies", true, families);
+        if (r >= 0) r = unit_property_u64(m, "LimitCORE", 0);
+        return r;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+/* The user every server runs as (sysusers.d). */
+#define INSTANCE_USER "left4me-game"
+
+/* What a server unit is made of. */
+typedef struct InstanceUnitSpec {
+        const char *name;
+        const char *state_dir;          /* /var/lib/left4me */
+        const char *helper;             /* left4me-overlay(8) */
+        uint16_t port;
+        const char *map;                /* "" = none given */
+        uint32_t max_players;
+        char *const *launch_args;       /* the blueprint's */
+} InstanceUnitSpec;
+
+/* The properties of left4me-server-<name>.service, for
+ * unit_start_transient(): userdata is an InstanceUnitSpec. */
+int instance_unit_properties(sd_bus_message *m, void *userdata);
+
+/* The server's command line (NULL-terminated). */
+char **instance_unit_argv(const InstanceUnitSpec *spec);

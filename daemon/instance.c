@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "a2s.h"
+#include "blueprint.h"
+#include "bus-util.h"
+#include "fs-util.h"
+#include "game-install.h"
+#include "instance.h"
+#include "instance-runtime.h"
+#include "instance-unit.h"
+#include "job.h"
+#include "l4m-bus-names.h"
+#include "l4m-log.h"
+#include "l4m-names.h"
+#include "l4m-util.h"
+#include "overlay.h"
+#include "rcon.h"
+
+/* A2S_INFO while a server runs: right after it started, then every few
+ * seconds; sooner again while it does not answer yet (still loading). */
+#define A2S_INTERVAL_USEC (5 * G_USEC_PER_SEC)
+#define A2S_RETRY_USEC (1 * G_USEC_PER_SEC)
+#define A2S_TIMEOUT_USEC (2 * G_USEC_PER_SEC)
+#define RCON_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+
+/* Made after the autostart instances were started: in a runtime directory
+ * that survives restarts of the daemon, not of the machine. */
+#define AUTOSTART_MARKER "autostart-done"
+
+const char *instance_hostname_problem(const char *s) {
+        if (strlen(s) > INSTANCE_HOSTNAME_MAX)
+                return "a hostname has at most 64 bytes";
+        if (!g_utf8_validate(s, -1, NULL))
+                return "a hostname must be valid UTF-8";
+        for (const char *p = s; *p; p = g_utf8_next_char(p))
+                if (g_unichar_iscntrl(g_utf8_get_char(p)))
+                        return "a hostname may not contain control characters";
+        /* It is written into server.cfg between quotes. */
+        if (strpbrk(s, "\";"))
+                return "a hostname may not contain '\"' or ';'";
+        return NULL;
+}
+
+bool instance_map_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n < 1 || n > INSTANCE_MAP_MAX)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+                        return false;
+        return true;
+}
+
+const char *instance_command_problem(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0)
+                return "the command is empty";
+        if (n > INSTANCE_COMMAND_MAX)
+                return "a command has at most 4000 bytes";
+        if (!g_utf8_validate(s, -1, NULL))
+                return "a command must be valid UTF-8";
+        if (strpbrk(s, "\r\n"))
+                return "a command is one line";
+        return NULL;
+}
+
+char *instance_unit_name(const char *name) {
+        return g_strdup_printf("left4me-server-%s.service", name);
+}
+
+char *instance_names_join(GPtrArray *names) {
+        GString *s = g_string_new(NULL);
+
+        for (guint k = 0; k < names->len; k++)
+                g_string_append_printf(s, "%s\"%s\"", k > 0 ? ", " : "", (const char *) names->pdata[k]);
+        return g_string_free(s, FALSE);
+}
+
+static void instance_live_clear(Instance *i);
+
+void instance_free(Instance *i) {
+        if (!i)
+                return;
+        unit_tracker_free(i->tracker);
+        sd_bus_slot_unref(i->start_call);
+        if (i->start_request) {
+                (void) sd_bus_reply_method_errorf(i->start_request, L4M_ERROR_FAILED, "The daemon is stopping.");
+                sd_bus_message_unref(i->start_request);
+        }
+        sd_event_source_disable_unref(i->a2s_timer);
+        a2s_query_free(i->a2s_query);
+        rcon_client_free(i->rcon);
+        g_free(i->live_map);
+        g_free(i->name);
+        g_free(i->owner);
+        g_free(i->hostname);
+        g_free(i->map);
+        if (i->rcon_password)
+                explicit_bzero(i->rcon_password, strlen(i->rcon_password));
+        g_free(i->rcon_password);
+        g_free(i->path);
+        g_free(i->unit);
+        g_free(i->state);
+        g_free(i);
+}
+
+int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
+        Instance *i;
+        int r;
+
+        if (!l4m_name_is_valid(row->name))
+                return log_error_errno(EINVAL, "Instance %" G_GUINT64_FORMAT " has an invalid name.", row->id);
+        if (g_hash_table_contains(m->instances_by_id, &row->id) || g_hash_table_contains(m->instances_by_name, row->name))
+                return -EEXIST;
+
+        i = g_new0(Instance, 1);
+        i->manager = m;
+        i->id = row->id;
+        i->name = g_strdup(row->name);
+        i->owner = g_strdup(row->owner);
+        i->blueprint_id = row->blueprint_id;
+        i->port = row->port;
+        i->hostname = g_strdup(row->hostname ? row->hostname : "");
+        i->max_players = row->max_players;
+        i->map = g_strdup(row->map ? row->map : "");
+        i->autostart = row->autostart;
+        i->rcon_password = g_strdup(row->rcon_password);
+        i->created = row->created;
+        i->unit = instance_unit_name(row->name);
+        i->state = g_strdup(INSTANCE_STATE_STOPPED);
+        i->live_map = g_strdup("");
+        r = sd_bus_path_encode(L4M_INSTANCE_PATH_PREFIX, row->name, &i->path);
+        if (r < 0) {
+                instance_free(i);
+                return r;
+        }
+
+        g_hash_table_insert(m->instances_by_id, &i->id, i);
+        g_hash_table_insert(m->instances_by_name, i->name, i);
+        if (ret)
+                *ret = i;
+        return 0;
+}
+
+static void instance_follow(Instance *i);
+static void manager_autostart_maybe(Manager *m);
+
+int instance_create(Manager *m, const char *name, const char *owner, uint64_t blueprint_id, uint16_t port,
+                    const char *hostname, uint32_t max_players, const char *map, bool autostart, Instance **ret) {
+        g_autofree char *password = NULL;
+        StoreInstance row = {
+                .name = name,
+                .owner = owner,
+                .blueprint_id = blueprint_id,
+                .port = port,
+                .hostname = hostname,
+                .max_players = max_players,
+                .map = map,
+                .autostart = autostart,
+                .created = (uint64_t) g_get_real_time(),
+        };
+        Instance *i = NULL;
+        int r;
+
+        assert(l4m_name_is_valid(name));
+        r = instance_generate_password(&password);
+        if (r < 0)
+                return log_error_errno(r, "Cannot generate an RCON password: %s", STRERROR(r));
+        row.rcon_password = password;
+
+        r = store_instance_insert(m->db, &row, &row.id);
+        if (r < 0)
+                return r;
+        r = instance_add(m, &row, &i);
+        assert(r >= 0);
+        explicit_bzero(password, strlen(password));
+        instance_follow(i);
+
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=instance-created", NULL }),
+                         "Instance %s (id %" G_GUINT64_FORMAT ", port %u) created for %s.", name, row.id,
+                         (unsigned) port, owner);
+        if (ret)
+                *ret = i;
+        return 0;
+}
+
+int instance_delete(Instance *i) {
+        Manager *m = i->manager;
+        g_autofree char *name = g_strdup(i->name);
+        int r;
+
+        assert(!instance_is_active(i));
+        r = instance_runtime_remove(m, i->name);
+        if (r < 0)
+                return r;
+        r = store_instance_delete(m->db, i->id);
+        if (r < 0)
+                return r;
+        if (i->awaited) {
+                i->awaited = false;
+                m->instances_unknown--;
+        }
+        g_hash_table_remove(m->instances_by_name, i->name);
+        g_hash_table_remove(m->instances_by_id, &i->id);      /* frees i */
+        manager_autostart_maybe(m);
+
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=instance-deleted", NULL }),
+                         "Instance %s deleted.", name);
+        return 0;
+}
+
+int instance_save(Instance *i) {
+        StoreInstance row = {
+                .id = i->id,
+                .blueprint_id = i->blueprint_id,
+                .hostname = i->hostname,
+                .max_players = i->max_players,
+                .map = i->map,
+                .autostart = i->autostart,
+        };
+        return store_instance_update(i->manager->db, &row);
+}
+
+bool instance_is_active(const Instance *i) {
+        return i->start_call || (i->unit_exists && strcmp(i->state, INSTANCE_STATE_STOPPED) != 0 &&
+                                 strcmp(i->state, INSTANCE_STATE_FAILED) != 0);
+}
+
+/* --- what the server says (A2S_INFO) ---------------------------------- */
+
+static void loopback_address(const Instance *i, struct sockaddr_in *a) {
+        *a = (struct sockaddr_in) {
+                .sin_family = AF_INET,
+                .sin_port = htons(i->port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+}
+
+static void a2s_schedule(Instance *i, uint64_t usec);
+
+static void on_a2s_info(int error, const A2sInfo *info, void *userdata) {
+        Instance *i = userdata;
+
+        i->a2s_query = a2s_query_free(i->a2s_query);
+        if (error < 0) {
+                log_debug("A2S_INFO of %s failed: %s", i->name, STRERROR(error));
+                a2s_schedule(i, A2S_RETRY_USEC);
+                return;
+        }
+        if (strcmp(i->live_map, info->map) != 0) {
+                g_free(i->live_map);
+                i->live_map = g_strdup(info->map);
+                instance_emit_changed(i, "Map", NULL);
+        }
+        if (i->players != info->players) {
+                i->players = info->players;
+                instance_emit_changed(i, "Players", NULL);
+        }
+        if (i->live_max_players != info->max_players) {
+                i->live_max_players = info->max_players;
+                instance_emit_changed(i, "MaxPlayers", NULL);
+        }
+        a2s_schedule(i, A2S_INTERVAL_USEC);
+}
+
+static int on_a2s_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Instance *i = userdata;
+        struct sockaddr_in a;
+        int r;
+
+        if (i->a2s_query)
+                return 0;
+        loopback_address(i, &a);
+        r = a2s_info_query(i->manager->event, (const struct sockaddr *) &a, sizeof a, A2S_TIMEOUT_USEC, on_a2s_info, i,
+                           &i->a2s_query);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot query %s: %s", i->name, STRERROR(r));
+                a2s_schedule(i, A2S_INTERVAL_USEC);
+        }
+        return 0;
+}
+
+static void a2s_schedule(Instance *i, uint64_t usec) {
+        int r;
+
+        if (!i->a2s_timer) {
+                r = sd_event_add_time_relative(i->manager->event, &i->a2s_timer, CLOCK_MONOTONIC, usec,
+                                               100 * 1000, on_a2s_timer, i);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot schedule A2S queries of %s: %s", i->name, STRERROR(r));
+                return;
+        }
+        (void) sd_event_source_set_time_relative(i->a2s_timer, usec);
+        (void) sd_event_source_set_enabled(i->a2s_timer, SD_EVENT_ONESHOT);
+}
+
+static void instance_live_clear(Instance *i) {
+        i->a2s_timer = sd_event_source_disable_unref(i->a2s_timer);
+        i->a2s_query = a2s_query_free(i->a2s_query);
+        if (i->rcon)
+                rcon_client_disconnect(i->rcon);
+        if (*i->live_map) {
+                g_free(i->live_map);
+                i->live_map = g_strdup("");
+                instance_emit_changed(i, "Map", NULL);
+        }
+        if (i->players) {
+                i->players = 0;
+                instance_emit_changed(i, "Players", NULL);
+        }
+        if (i->live_max_players) {
+                i->live_max_players = 0;
+                instance_emit_changed(i, "MaxPlayers", NULL);
+        }
+}
+
+/* --- what systemd says ------------------------------------------------ */
+
+static const char *state_from_unit(Instance *i, const UnitState *s) {
+        if (!s->exists || strcmp(s->active_state, "inactive") == 0) {
+                if (s->exists && s->pending_job != 0)
+                        return i->restarting || i->start_after_stop ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING;
+                if (i->start_call)
+                        return i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING;
+                if (i->start_after_stop)
+                        return INSTANCE_STATE_RESTARTING;
+                i->restarting = false;
+                return INSTANCE_STATE_STOPPED;
+        }
+        if (strcmp(s->active_state, "active") == 0 || strcmp(s->active_state, "reloading") == 0) {
+                i->restarting = false;
+                return INSTANCE_STATE_RUNNING;
+        }
+        if (strcmp(s->active_state, "activating") == 0) {
+                if (strcmp(s->sub_state, "auto-restart") == 0)
+                        i->restarting = true;
+                return i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING;
+        }
+        if (strcmp(s->active_state, "deactivating") == 0)
+                return i->restarting || i->start_after_stop ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STOPPING;
+        if (strcmp(s->active_state, "failed") == 0) {
+                i->restarting = false;
+                return INSTANCE_STATE_FAILED;
+        }
+        return INSTANCE_STATE_STARTING;
+}
+
+static void instance_set_state(Instance *i, const char *state) {
+        bool was_running = strcmp(i->state, INSTANCE_STATE_RUNNING) == 0;
+        bool running = strcmp(state, INSTANCE_STATE_RUNNING) == 0;
+
+        if (strcmp(i->state, state) == 0)
+                return;
+        log_struct_errno(LOG_INFO, 0,
+                         ((const char *[]) { "L4M_EVENT=instance-state", NULL }),
+                         "Instance %s: %s → %s.", i->name, i->state, state);
+        g_free(i->state);
+        i->state = g_strdup(state);
+        instance_emit_changed(i, "State", NULL);
+        if (running && !was_running)
+                a2s_schedule(i, 0);
+        else if (!running && was_running)
+                instance_live_clear(i);
+}
+
+static void manager_autostart_maybe(Manager *m);
+
+static void on_unit_state(UnitTracker *t, const UnitState *s, void *userdata) {
+        Instance *i = userdata;
+        bool first = !i->state_known;
+
+        i->state_known = true;
+        i->unit_exists = s->exists;
+        if (i->main_pid != s->main_pid) {
+                i->main_pid = s->main_pid;
+                instance_emit_changed(i, "MainPID", NULL);
+        }
+        instance_set_state(i, state_from_unit(i, s));
+
+        /* Restart(): the old unit is gone, start the new one. */
+        if (i->start_after_stop && (!s->exists || strcmp(s->active_state, "inactive") == 0 ||
+                                    strcmp(s->active_state, "failed") == 0)) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                i->start_after_stop = false;
+                i->restarting = true;
+                if (instance_start(i, NULL, &error) < 0)
+                        log_warning("Cannot start %s again: %s", i->name, error.message ? error.message : "unknown error");
+                sd_bus_error_free(&error);
+                if (!i->start_call) {
+                        i->restarting = false;
+                        instance_set_state(i, strcmp(s->active_state, "failed") == 0 ? INSTANCE_STATE_FAILED
+                                                                                    : INSTANCE_STATE_STOPPED);
+                }
+        }
+        if (first && i->awaited) {
+                i->awaited = false;
+                i->manager->instances_unknown--;
+                manager_autostart_maybe(i->manager);
+        }
+        /* A game update may wait for this instance to stop, or to be known. */
+        game_install_instances_changed(i->manager);
+}
+
+static void instance_follow(Instance *i) {
+        int r;
+
+        if (i->tracker || !i->manager->bus)
+                return;
+        r = unit_tracker_new(i->manager->bus, i->unit, on_unit_state, i, &i->tracker);
+        if (r < 0)
+                log_warning_errno(r, "Cannot follow %s: %s", i->unit, STRERROR(r));
+}
+
+/* --- starting and stopping -------------------------------------------- */
+
+static void start_reply(Instance *i, const sd_bus_error *e) {
+        g_autoptr(sd_bus_message) msg = g_steal_pointer(&i->start_request);
+
+        if (!msg)
+                return;
+        if (e)
+                (void) sd_bus_reply_method_error(msg, e);
+        else
+                (void) sd_bus_reply_method_return(msg, NULL);
+}
+
+static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Instance *i = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        i->start_call = sd_bus_slot_unref(i->start_call);
+        if (e) {
+                g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+
+                log_warning("systemd did not start %s: %s", i->unit, e->message);
+                if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists"))
+                        (void) sd_bus_error_setf(&error, L4M_ERROR_BUSY, "Instance \"%s\": its unit %s still exists.",
+                                                 i->name, i->unit);
+                else
+                        (void) sd_bus_error_setf(&error, L4M_ERROR_FAILED, "systemd did not start %s: %s", i->unit,
+                                                 e->message);
+                i->restarting = false;
+                start_reply(i, &error);
+        } else {
+                log_struct_errno(LOG_INFO, 0,
+                                 ((const char *[]) { "L4M_EVENT=instance-start", NULL }),
+                                 "Started %s for instance %s.", i->unit, i->name);
+                start_reply(i, NULL);
+        }
+        if (i->tracker)
+                unit_tracker_refresh(i->tracker);
+        return 0;
+}
+
+/* Busy naming the first overlay of the stack that cannot be mounted now. */
+static int check_overlays(Instance *i, const Blueprint *b, sd_bus_error *error) {
+        Manager *m = i->manager;
+
+        for (guint k = 0; k < b->overlays->len; k++) {
+                uint64_t id = g_array_index(b->overlays, uint64_t, k);
+                Overlay *o = g_hash_table_lookup(m->overlays_by_id, &id);
+                g_autofree char *target = NULL;
+                Job *j;
+
+                if (!o)
+                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "Blueprint \"%s\" names an overlay that is gone.",
+                                                 b->name);
+                target = overlay_job_target(o);
+                j = manager_find_active_job_for(m, target);
+                if (j)
+                        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
+                                                 "Overlay \"%s\" of blueprint \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
+                                                 o->name, b->name, j->id, j->kind_name, job_state_to_string(j->state));
+                if (o->last_build == 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
+                                                 "Overlay \"%s\" of blueprint \"%s\" has never been built.", o->name, b->name);
+        }
+        return 0;
+}
+
+int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
+        Manager *m = i->manager;
+        Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+        g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
+        g_autofree char *problem = NULL;
+        struct passwd *pw;
+        bool was_failed;
+        int r;
+
+        if (!i->state_known)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "The state of instance \"%s\" is not known yet; try again.",
+                                         i->name);
+        if (instance_is_active(i) || i->start_after_stop)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is %s.", i->name, i->state);
+        if (manager_game_job_active(m))
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "The game is being installed or updated.");
+        if (!b)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "The blueprint of instance \"%s\" is gone.", i->name);
+        r = check_overlays(i, b, error);
+        if (r < 0)
+                return r;
+        if (faccessat(m->state_fd, "installation/srcds_run", X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0)
+                return sd_bus_error_setf(error, L4M_ERROR_FAILED,
+                                         "The game is not installed (no runnable installation/srcds_run): %s.",
+                                         STRERROR(errno));
+        r = instance_port_check_free(i->port);
+        if (r == -EADDRINUSE)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use on this host (UDP or TCP).",
+                                         (unsigned) i->port);
+        if (r < 0)
+                log_warning_errno(r, "Cannot check whether port %u is free: %s", (unsigned) i->port, STRERROR(r));
+
+        errno = 0;
+        pw = getpwnam(INSTANCE_USER);
+        if (!pw)
+                return sd_bus_error_setf(error, L4M_ERROR_FAILED, "The game user %s does not exist (systemd-sysusers creates it).",
+                                         INSTANCE_USER);
+
+        r = instance_runtime_prepare(i, b, pw->pw_uid, pw->pw_gid, &problem);
+        if (r < 0) {
+                log_error_errno(r, "Cannot prepare instance %s: %s", i->name, problem);
+                return sd_bus_error_setf(error, L4M_ERROR_FAILED, "%s.", problem);
+        }
+
+        /* A failed unit stays loaded until its failure is forgotten. */
+        was_failed = i->unit_exists;
+        if (was_failed)
+                (void) unit_reset_failed(m->bus, i->unit);
+
+        InstanceUnitSpec spec = {
+                .name = i->name,
+                .state_dir = m->state_dir,
+                .helper = helper,
+                .port = i->port,
+                .map = i->map,
+                .max_players = i->max_players,
+                .launch_args = b->launch_args,
+        };
+        r = unit_start_transient(m->bus, i->unit, instance_unit_properties, &spec, on_unit_started, i, &i->start_call);
+        if (r < 0)
+                return bus_error_internal(error, r, "Starting the server unit");
+        if (reply_to)
+                i->start_request = sd_bus_message_ref(reply_to);
+        instance_set_state(i, i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING);
+        return 0;
+}
+
+int instance_stop(Instance *i) {
+        i->start_after_stop = false;
+        i->restarting = false;
+        if (!i->unit_exists && !i->start_call)
+                return 0;
+        if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
+                return unit_reset_failed(i->manager->bus, i->unit);
+        return unit_stop(i->manager->bus, i->unit);
+}
+
+int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
+        if (!instance_is_active(i))
+                return instance_start(i, reply_to, error);
+        if (i->start_call)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is starting.", i->name);
+        /* Stop, then start afresh once the unit is gone: a new start reads
+         * the settings and the blueprint again. */
+        i->start_after_stop = true;
+        i->restarting = true;
+        instance_set_state(i, INSTANCE_STATE_RESTARTING);
+        return unit_stop(i->manager->bus, i->unit);
+}
+
+/* --- RCON ------------------------------------------------------------- */
+
+static void on_rcon_reply(int error, const char *reply, void *userdata) {
+        g_autoptr(sd_bus_message) msg = userdata;
+
+        if (error < 0) {
+                const char *why = error == -EACCES ? "the server refused left4me's RCON password"
+                                  : error == -ETIMEDOUT ? "the server did not answer in time"
+                                  : error == -ECANCELED ? "the server stopped first"
+                                  : STRERROR(error);
+                (void) sd_bus_reply_method_errorf(msg, L4M_ERROR_FAILED, "RCON failed: %s.", why);
+                return;
+        }
+        (void) sd_bus_reply_method_return(msg, "s", reply);
+}
+
+int instance_send_command(Instance *i, sd_bus_message *msg, const char *command, sd_bus_error *error) {
+        int r;
+
+        if (strcmp(i->state, INSTANCE_STATE_RUNNING) != 0)
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is not running (%s).", i->name, i->state);
+        if (!i->rcon) {
+                struct sockaddr_in a;
+
+                loopback_address(i, &a);
+                r = rcon_client_new(i->manager->event, (const struct sockaddr *) &a, sizeof a, i->rcon_password, &i->rcon);
+                if (r < 0)
+                        return bus_error_internal(error, r, "Setting up RCON");
+        }
+        r = rcon_client_send(i->rcon, command, RCON_TIMEOUT_USEC, on_rcon_reply, sd_bus_message_ref(msg));
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                if (r == -EBUSY)
+                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Too many RCON commands for \"%s\" are waiting.",
+                                                 i->name);
+                if (r == -EINVAL)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "RCON refused the command.");
+                return bus_error_internal(error, r, "Sending the RCON command");
+        }
+        return 0;
+}
+
+/* --- the manager's instances ----------------------------------------- */
+
+Instance *manager_find_instance_by_path(Manager *m, const char *path) {
+        g_autofree char *name = NULL;
+
+        if (sd_bus_path_decode(path, L4M_INSTANCE_PATH_PREFIX, &name) <= 0 || !name)
+                return NULL;
+        return g_hash_table_lookup(m->instances_by_name, name);
+}
+
+Instance *manager_find_instance_by_port(Manager *m, uint16_t port) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((Instance *) value)->port == port)
+                        return value;
+        return NULL;
+}
+
+static int load_instance_row(const StoreInstance *row, void *userdata) {
+        int r = instance_add(userdata, row, NULL);
+
+        if (r < 0)
+                log_error_errno(r, "Skipping instance row %" G_GUINT64_FORMAT " (%s): %s", row->id, row->name, STRERROR(r));
+        return 0;
+}
+
+int manager_load_instances(Manager *m) {
+        int r = store_instance_foreach(m->db, load_instance_row, m);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot load instances: %s", STRERROR(r));
+        return 0;
+}
+
+static char *autostart_marker_path(void) {
+        const char *dir = getenv("RUNTIME_DIRECTORY");
+
+        /* systemd may list several, ':'-separated: ours is the only one. */
+        if (!dir || dir[0] != '/' || strchr(dir, ':'))
+                dir = "/run/left4me";
+        return g_build_filename(dir, AUTOSTART_MARKER, NULL);
+}
+
+/* After boot (no marker yet): start the autostart instances, once the
+ * state of every unit is known (one that already runs is left alone). */
+static void manager_autostart_maybe(Manager *m) {
+        g_autofree char *marker = NULL;
+        _cleanup_close_ int fd = -1;
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        if (!m->autostart_pending || m->instances_unknown > 0)
+                return;
+        m->autostart_pending = false;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Instance *i = value;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                if (!i->autostart || instance_is_active(i))
+                        continue;
+                if (instance_start(i, NULL, &error) < 0)
+                        log_warning("Cannot autostart instance %s: %s", i->name, error.message ? error.message : "?");
+                else
+                        n++;
+                sd_bus_error_free(&error);
+        }
+
+        marker = autostart_marker_path();
+        fd = open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                log_warning_errno(errno, "Cannot create %s: %s", marker, STRERROR(errno));
+        log_info("Autostart: started %u instance(s).", n);
+}
+
+void manager_start_instances(Manager *m) {
+        g_autofree char *marker = autostart_marker_path();
+        GHashTableIter it;
+        gpointer value;
+
+        m->autostart_pending = access(marker, F_OK) < 0 && errno == ENOENT;
+        m->instances_unknown = g_hash_table_size(m->instances_by_id);
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                ((Instance *) value)->awaited = true;
+                instance_follow(value);
+        }
+        manager_autostart_maybe(m);
+}
+
+unsigned manager_count_instances_of(Manager *m, const char *owner) {
+        GHashTableIter it;
+        gpointer value;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (strcmp(((Instance *) value)->owner, owner) == 0)
+                        n++;
+        return n;
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+GPtrArray *manager_instances_using_blueprint(Manager *m, uint64_t blueprint_id) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((Instance *) value)->blueprint_id == blueprint_id)
+                        g_ptr_array_add(names, g_strdup(((Instance *) value)->name));
+        if (names->len == 0)
+                return NULL;
+        g_ptr_array_sort(names, compare_strings);
+        return g_steal_pointer(&names);
+}
+
+GPtrArray *manager_instances_active(Manager *m) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (instance_is_active(value))
+                        g_ptr_array_add(names, g_strdup(((Instance *) value)->name));
+        if (names->len == 0)
+                return NULL;
+        g_ptr_array_sort(names, compare_strings);
+        return g_steal_pointer(&names);
+}
+
+GPtrArray *manager_instances_using_overlay(Manager *m, uint64_t overlay_id) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Instance *i = value;
+                Blueprint *b;
+
+                /* A failed unit has run its ExecStopPost=: nothing mounted. */
+                if (!instance_is_active(i))
+                        continue;
+                b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+                for (guint k = 0; b && k < b->overlays->len; k++)
+                        if (g_array_index(b->overlays, uint64_t, k) == overlay_id) {
+                                g_ptr_array_add(names, g_strdup(i->name));
+                                break;
+                        }
+        }
+        if (names->len == 0)
+                return NULL;
+        g_ptr_array_sort(names, compare_strings);
+        return g_steal_pointer(&names);
+}
