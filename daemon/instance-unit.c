@@ -96,10 +96,11 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
 
         /* The file system: everything read-only, a private /tmp (HOME),
          * and of the state directory only this instance's merged stack
-         * (read-write) and the Workshop cache (read-only). Every server
-         * runs as the same user, which owns every instance's upper/: this
-         * is what keeps a server out of the others' files, the database,
-         * the job logs, the overlays and the installation. */
+         * (read-write) and the Workshop cache (read-only): the database,
+         * the job logs, the overlays, the installation and the other
+         * instances are out of view. Out of view only: every server runs
+         * as the same user, and one uid's processes can reach each other's
+         * files through /proc/<pid>/root (left4med(8) says so). */
         if (r >= 0) r = unit_property_string(m, "ProtectSystem", "strict");
         if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
         if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
