@@ -804,6 +804,12 @@ kill_test_child() {
         wait "$1" 2>/dev/null || true
 }
 
+# no_trash_left: no tree the daemon moved aside to remove in the background
+# (overlays/.trash-*) is left.
+no_trash_left() {
+        [[ -z $(in_container find "$L4M_OVERLAYS" -mindepth 1 -maxdepth 1 -name '.trash-*') ]]
+}
+
 # state_snapshot: what must not change when an archive is refused: every
 # entry of /var/lib/left4me (except the job logs and the database) with
 # type, size, mode and link count, files' sha256, /etc/passwd and

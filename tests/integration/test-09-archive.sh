@@ -153,6 +153,7 @@ hostile() {
         arch_setup
         path=$(hostile_overlay)
         make_archive "$kind" "$AR_DIR/$kind.archive"
+        wait_until 60 no_trash_left || fail "an earlier tree is still being removed after 60 s"
         before=$(state_snapshot)
         t0=$(date +%s%N)
         arch_import_wait "$path" "$AR_DIR/$kind.archive"
@@ -161,6 +162,8 @@ hostile() {
         for e in "$@"; do
                 [[ $JOB_MSG == *"$e"* ]] || fail "the failure message lacks '$e': $JOB_MSG"
         done
+        # The refused staging tree is removed in the background.
+        wait_until 60 no_trash_left || fail "the refused staging tree is still there after 60 s"
         after=$(state_snapshot)
         if [[ $before != "$after" ]]; then
                 diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -n 20 | sed 's/^/  diff: /' >&2

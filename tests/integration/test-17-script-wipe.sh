@@ -192,8 +192,7 @@ l4m_test overlay-wipe-mounts test_overlay_wipe_mounts
 # no tree moved aside for removal (.trash-*) is left, and the leaf is gone.
 # (find alone can miss the leaf while the removal moves directories.)
 wp_no_deep_leftovers() {
-        [[ -z $(in_container find "$L4M_OVERLAYS" -mindepth 1 -maxdepth 1 -name '.trash-*') ]] &&
-                [[ -z $(wp_leftovers l4m-deep-leaf.bin) ]]
+        no_trash_left && [[ -z $(wp_leftovers l4m-deep-leaf.bin) ]]
 }
 
 # wp_leftovers NAME: entries called NAME anywhere under overlays/ (found
