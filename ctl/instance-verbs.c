@@ -385,7 +385,7 @@ int verb_instance_logs(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 }
         }
 
-        r = job_log_copy(fd);
+        r = log_copy(fd, what);
 
         if (args->follow) {
                 (void) sigaction(SIGINT, &dfl, NULL);
@@ -416,7 +416,14 @@ int verb_instance_rcon(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 json_builder_end_object(b);
                 return json_print_builder(b);
         }
-        fputs(text, stdout);
+        /* The reply holds what players chose (their names in status). */
+        if (isatty(STDOUT_FILENO)) {
+                g_autofree char *shown = g_strdup(text);
+
+                neutralize_controls(shown, strlen(shown));
+                fputs(shown, stdout);
+        } else
+                fputs(text, stdout);
         if (*text && !g_str_has_suffix(text, "\n"))
                 fputc('\n', stdout);
         return 0;

@@ -107,7 +107,7 @@ static int write_all(int fd, const char *buf, size_t size) {
  * else's, say: on a terminal, control characters other than tab, newline
  * and carriage return (progress lines) are shown as '?', so that escape
  * sequences cannot retitle, recolour or rewrite the reader's terminal. */
-static void neutralize_controls(char *buf, size_t size) {
+void neutralize_controls(char *buf, size_t size) {
         for (size_t i = 0; i < size; i++) {
                 unsigned char c = (unsigned char) buf[i];
                 if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
@@ -119,12 +119,13 @@ static int log_write_error(int r) {
         return log_error_errno(r, "cannot write output: %s", STRERROR(r));
 }
 
-int job_log_copy(int fd) {
+int log_copy(int fd, const char *what) {
         g_autofree char *buf = g_malloc(COPY_BUFFER_SIZE);
         bool to_terminal;
         int r;
 
         assert(fd >= 0);
+        assert(what);
 
         /* The daemon's pipes are non-blocking; here we just wait. */
         r = fd_set_nonblock(fd, false);
@@ -142,7 +143,7 @@ int job_log_copy(int fd) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
-                        return log_error_errno(r, "cannot read the job log: %s", STRERROR(r));
+                        return log_error_errno(r, "%s: %s", what, STRERROR(r));
                 }
                 if (n == 0)
                         return 0;
@@ -153,6 +154,10 @@ int job_log_copy(int fd) {
                 if (r < 0)
                         return log_write_error(r);
         }
+}
+
+int job_log_copy(int fd) {
+        return log_copy(fd, "cannot read the job log");
 }
 
 typedef struct Follow {

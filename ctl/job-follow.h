@@ -13,8 +13,12 @@
  * and returned as the exit code to use. */
 int job_open_log(sd_bus *bus, uint64_t id, const char *path, bool follow, int *ret_fd);
 
-/* Copy fd to standard output until end of file. Returns 0 or a negative
- * errno (logged). */
+/* Copy fd to standard output until end of file, with control characters
+ * neutralised when that is a terminal. Returns 0 or a negative errno
+ * (logged; a read error as "<what>: <error>"). */
+int log_copy(int fd, const char *what);
+
+/* log_copy() of a job's log ("cannot read the job log: …"). */
 int job_log_copy(int fd);
 
 /* Follow the job at path to its end, as 'overlay build --wait' does: its
@@ -26,3 +30,8 @@ int job_log_copy(int fd);
  * how to follow again. Returns the exit code: 0 succeeded, 1 failed,
  * L4M_EXIT_CANCELLED, L4M_EXIT_INTERRUPTED, or that of a failed call. */
 int job_wait(sd_bus *bus, uint64_t id, const char *path, const CtlArgs *args);
+
+/* Replaces control characters other than tab, newline and carriage return
+ * with '?': for text from elsewhere (a job's or a server's output) shown on
+ * a terminal, where escape sequences could rewrite what the reader sees. */
+void neutralize_controls(char *buf, size_t size);
