@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <sched.h>
 
 #include "unit-properties.h"
 
@@ -124,8 +125,13 @@ int unit_properties_confine(sd_bus_message *m) {
                 r = unit_property_u64(m, "CapabilityBoundingSet", 0);
         if (r >= 0)
                 r = unit_property_u64(m, "AmbientCapabilities", 0);
-        /* A bit mask of the namespace types that may be made: none. */
+        /* A bit mask of the namespace types that may be made: cgroup
+         * only, which without capabilities or a user namespace no process
+         * here can make anyway. Not 0 (none): systemd 252 writes that into
+         * the transient unit file as an empty RestrictNamespaces=, which a
+         * daemon-reload reads back as no restriction at all, for every
+         * later (re)start of the unit. */
         if (r >= 0)
-                r = unit_property_u64(m, "RestrictNamespaces", 0);
+                r = unit_property_u64(m, "RestrictNamespaces", CLONE_NEWCGROUP);
         return r;
 }

@@ -41,7 +41,8 @@ int unit_property_load_credential(sd_bus_message *m, const char *name, const cha
 
 /* What every unit left4me starts for an unprivileged user gets: no
  * capabilities and no way to gain privileges, no namespaces of its own
- * making, no realtime scheduling, no personality changes, a private
- * keyring, and the kernel's settings, modules, logs, clock, host name and
- * cgroups out of reach. */
+ * making (cgroup ones are allowed in name only, see the .c file), no
+ * realtime scheduling, no personality changes, a private keyring, and the
+ * kernel's settings, modules, logs, clock, host name and cgroups out of
+ * reach. */
 int unit_properties_confine(sd_bus_message *m);
