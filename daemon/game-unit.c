@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -47,11 +48,21 @@ int game_unit_properties(sd_bus_message *m, void *userdata) {
         char *environment[] = {
                 env_home, (char *) "LANG=C.UTF-8", (char *) "PATH=/usr/local/bin:/usr/bin:/bin:/usr/games", NULL,
         };
-        char *writable[] = { (char *) spec->installation_dir, (char *) spec->steam_home, NULL };
+        /* Both live in the state directory. */
+        g_autofree char *state_dir = g_path_get_dirname(spec->installation_dir);
+        g_autofree char *home_parent = g_path_get_dirname(spec->steam_home);
+        char *temporary[] = { state_dir, NULL };
+        UnitBind rw[] = {
+                { spec->installation_dir, spec->installation_dir, false },
+                { spec->steam_home, spec->steam_home, false },
+        };
         /* steamcmd is a 32-bit program; its wrapper script is native. */
         char *architectures[] = { (char *) "native", (char *) "x86", NULL };
         char *families[] = { (char *) "AF_UNIX", (char *) "AF_INET", (char *) "AF_INET6", (char *) "AF_NETLINK", NULL };
         int r;
+
+        assert(g_path_is_absolute(state_dir) && strcmp(state_dir, "/") != 0);
+        assert(strcmp(state_dir, home_parent) == 0);
 
         r = unit_property_string(m, "Description", description);
         /* RemainAfterExit: the outcome stays readable after steamcmd ended,
@@ -70,9 +81,16 @@ int game_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_string(m, "StandardError", "inherit");
 
         /* steamcmd writes the game and updates itself in its HOME; the rest
-         * is read-only. It needs the network, and 32-bit code. */
+         * is read-only. Of the state directory it sees only those two: it
+         * is a networked program that updates itself, and the rest holds
+         * what it has no business reading (the servers' configurations
+         * with their RCON passwords are readable by the game user, the
+         * overlays, the database, the job logs). systemd reads the login
+         * credential and opens the job's log before it builds this
+         * namespace. It needs the network, and 32-bit code. */
         if (r >= 0) r = unit_property_string(m, "ProtectSystem", "strict");
-        if (r >= 0) r = unit_property_strv(m, "ReadWritePaths", writable);
+        if (r >= 0) r = unit_property_temporary_file_systems(m, temporary, "ro,mode=0755");
+        if (r >= 0) r = unit_property_binds(m, "BindPaths", rw, G_N_ELEMENTS(rw));
         if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
         if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
         if (r >= 0) r = unit_property_bool(m, "PrivateDevices", true);

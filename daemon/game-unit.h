@@ -18,6 +18,8 @@
 
 typedef struct GameUnitSpec {
         const char *steamcmd;           /* absolute path of the program */
+        /* Both directly in the state directory, which the unit hides but
+         * for these two. */
         const char *installation_dir;   /* absolute */
         const char *steam_home;         /* absolute: steamcmd's HOME, where it updates itself */
         const char *log_file;           /* absolute: stdout and stderr are appended to it */

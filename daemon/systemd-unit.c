@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <systemd/sd-event.h>
 
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -17,6 +18,10 @@
 #define SYSTEMD_SERVICE_INTERFACE "org.freedesktop.systemd1.Service"
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 #define SYSTEMD_CALL_TIMEOUT_USEC (30 * G_USEC_PER_SEC)
+/* A tracker whose look failed tries again after this long, doubling up to
+ * the maximum while the looks keep failing. */
+#define TRACKER_RETRY_MIN_USEC (1 * G_USEC_PER_SEC)
+#define TRACKER_RETRY_MAX_USEC (30 * G_USEC_PER_SEC)
 
 static int on_logged_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         g_autofree char *what = userdata;
@@ -348,8 +353,10 @@ struct UnitTracker {
         char *name;
         char *path;
         sd_bus_slot *match_changed, *match_new, *match_removed;
-        sd_bus_slot *query;             /* the GetAll in flight, if any */
+        sd_bus_slot *query;             /* the GetUnit or GetAll in flight, if any */
         bool again;                     /* a signal came while it was in flight */
+        sd_event_source *retry;         /* the next look after a failed one */
+        uint64_t retry_usec;            /* the wait after the next failure; 0: the last look worked */
         UnitStateFunc callback;
         void *userdata;
 
@@ -365,6 +372,43 @@ struct UnitTracker {
 };
 
 static void unit_tracker_query(UnitTracker *t, const char *interface);
+
+static int on_tracker_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        UnitTracker *t = userdata;
+
+        if (!t->query)
+                unit_tracker_query(t, SYSTEMD_UNIT_INTERFACE);
+        return 0;
+}
+
+/* A look failed in a way that says nothing about the unit: a timeout,
+ * systemd re-executing, the bus refusing the call. No signal may ever come
+ * to make us look again (a unit that does not exist sends none), and until
+ * a look works the owner does not know the state, so look again later,
+ * waiting longer each time it fails. A signal that came while the failed
+ * look was in flight is answered by that next look; one that comes before
+ * it looks at once. */
+static void unit_tracker_retry_later(UnitTracker *t, const char *what, const char *message) {
+        sd_event *e = sd_bus_get_event(t->bus);
+        int r;
+
+        t->again = false;
+        t->retry_usec = t->retry_usec == 0 ? TRACKER_RETRY_MIN_USEC : MIN(t->retry_usec * 2, TRACKER_RETRY_MAX_USEC);
+        log_warning("Cannot %s %s: %s; trying again in %" G_GUINT64_FORMAT " s.", what, t->name, message,
+                    t->retry_usec / G_USEC_PER_SEC);
+        if (!e) {
+                log_error("Cannot try again to look at %s: the bus has no event loop.", t->name);
+                return;
+        }
+        if (t->retry) {
+                r = sd_event_source_set_time_relative(t->retry, t->retry_usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(t->retry, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(e, &t->retry, CLOCK_MONOTONIC, t->retry_usec, 0, on_tracker_retry, t);
+        if (r < 0)
+                log_error_errno(r, "Cannot schedule another look at %s: %s", t->name, STRERROR(r));
+}
 
 static int tracker_unit_field(UnitTracker *t, const char *name, sd_bus_message *m) {
         if (strcmp(name, "LoadState") == 0)
@@ -435,6 +479,9 @@ static void unit_tracker_publish(UnitTracker *t, bool exists) {
         changed = !t->known || t->exists != exists || !streq_null(t->active_state, t->new_active_state) ||
                   !streq_null(t->sub_state, t->new_sub_state) || t->main_pid != t->new_main_pid ||
                   t->pending_job != t->new_pending_job;
+        if (t->retry_usec != 0)
+                log_info("The state of %s is known again.", t->name);
+        t->retry_usec = 0;
         t->known = true;
         t->exists = exists;
         g_free(t->active_state);
@@ -475,9 +522,11 @@ static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_erro
 
         t->query = sd_bus_slot_unref(t->query);
         if (e) {
-                if (!error_means_gone(e))
-                        log_warning("Cannot read the service state of %s: %s", t->name, e->message);
-                unit_tracker_publish(t, !error_means_gone(e));
+                if (!error_means_gone(e)) {
+                        unit_tracker_retry_later(t, "read the service state of", e->message);
+                        return 0;
+                }
+                unit_tracker_publish(t, false);
                 return 0;
         }
         t->new_main_pid = 0;
@@ -496,8 +545,8 @@ static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *
         t->query = sd_bus_slot_unref(t->query);
         if (e) {
                 if (!error_means_gone(e)) {
-                        log_warning("Cannot read the state of %s: %s", t->name, e->message);
-                        return 0;       /* the next signal asks again */
+                        unit_tracker_retry_later(t, "read the state of", e->message);
+                        return 0;
                 }
                 unit_tracker_publish(t, false);
                 return 0;
@@ -505,7 +554,7 @@ static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *
         t->new_pending_job = 0;
         r = tracker_read(t, reply, tracker_unit_field);
         if (r < 0) {
-                log_warning_errno(r, "Cannot parse the state of %s: %s", t->name, STRERROR(r));
+                unit_tracker_retry_later(t, "parse the state of", STRERROR(r));
                 return 0;
         }
         if (t->new_load_state && strcmp(t->new_load_state, "not-found") == 0) {
@@ -529,7 +578,7 @@ static int on_tracker_get_unit(sd_bus_message *reply, void *userdata, sd_bus_err
         t->query = sd_bus_slot_unref(t->query);
         if (e) {
                 if (!error_means_gone(e)) {
-                        log_warning("Cannot look up %s: %s", t->name, e->message);
+                        unit_tracker_retry_later(t, "look up", e->message);
                         return 0;
                 }
                 unit_tracker_publish(t, false);
@@ -538,7 +587,7 @@ static int on_tracker_get_unit(sd_bus_message *reply, void *userdata, sd_bus_err
         r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
                                      on_tracker_unit, t, "s", SYSTEMD_UNIT_INTERFACE);
         if (r < 0)
-                log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
+                unit_tracker_retry_later(t, "ask systemd about", STRERROR(r));
         return 0;
 }
 
@@ -546,17 +595,17 @@ static void unit_tracker_query(UnitTracker *t, const char *interface) {
         int r;
 
         assert(!t->query);
-        if (strcmp(interface, SYSTEMD_UNIT_INTERFACE) == 0) {
+        /* A look now makes the scheduled one moot. */
+        if (t->retry)
+                (void) sd_event_source_set_enabled(t->retry, SD_EVENT_OFF);
+        if (strcmp(interface, SYSTEMD_UNIT_INTERFACE) == 0)
                 r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE,
                                              "GetUnit", on_tracker_get_unit, t, "s", t->name);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
-                return;
-        }
-        r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
-                                     on_tracker_service, t, "s", interface);
+        else
+                r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
+                                             on_tracker_service, t, "s", interface);
         if (r < 0)
-                log_warning_errno(r, "Cannot ask systemd about %s: %s", t->name, STRERROR(r));
+                unit_tracker_retry_later(t, "ask systemd about", STRERROR(r));
 }
 
 void unit_tracker_refresh(UnitTracker *t) {
@@ -617,6 +666,7 @@ UnitTracker *unit_tracker_free(UnitTracker *t) {
         sd_bus_slot_unref(t->match_new);
         sd_bus_slot_unref(t->match_removed);
         sd_bus_slot_unref(t->query);
+        sd_event_source_disable_unref(t->retry);
         sd_bus_unref(t->bus);
         g_free(t->name);
         free(t->path);          /* from sd-bus: malloc() */

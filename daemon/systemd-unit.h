@@ -53,8 +53,11 @@ UnitWatch *unit_watch_free(UnitWatch *w);
 /* Follows one unit for as long as it is wanted (a server's): what systemd
  * says of it now, learnt once at the start and again on each of its
  * PropertiesChanged signals and on UnitNew/UnitRemoved for its name; never
- * by polling. changed() is called after each look that found something
- * different; the tracker may be freed in it. */
+ * by polling. A look that fails for another reason than the unit being
+ * gone (a timeout, systemd re-executing) is tried again after 1 s, then
+ * after twice as long each time up to 30 s, until one works. changed() is
+ * called after each look that found something different; the tracker may
+ * be freed in it. The bus must be attached to an event loop. */
 typedef struct UnitState {
         bool exists;                    /* false: systemd knows no such unit (gone, or never started) */
         const char *active_state;       /* "" when !exists */

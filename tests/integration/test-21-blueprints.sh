@@ -166,7 +166,27 @@ test_blueprint_validation() {
                 [[ $ERR == *"\"$a\""* ]] || fail "the error does not name $a: $ERR"
         done
         gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv $'tab\there')"
+        expect_dbus_error org.left4me.Error.InvalidArgument "SetLaunchArgs with a tab"
+        gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv $'bell\ahere')"
         expect_dbus_error org.left4me.Error.InvalidArgument "SetLaunchArgs with a control character"
+        # srcds_run joins the arguments and lets the shell split them again:
+        # one argument must not smuggle in a reserved one, nor anything the
+        # shell would expand.
+        gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv -tickrate 'x +hostport 27020')"
+        expect_dbus_error org.left4me.Error.InvalidArgument "SetLaunchArgs with 'x +hostport 27020'"
+        [[ $ERR == *"blanks"* ]] || fail "the error does not say why: $ERR"
+        # shellcheck disable=SC2016 # '$HOME' is meant literally
+        for a in 'a*' 'a?' 'a[b]' 'a"b' "a'b" 'a\b' 'a`b' '$HOME' 'a;b' 'a|b' 'a&b' 'a<b' 'a>b' 'a(b' 'a)b' \
+                'a{b' 'a}b' '~' '#x' 'é'; do
+                gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv -tickrate "$a")"
+                expect_dbus_error org.left4me.Error.InvalidArgument "SetLaunchArgs with $a"
+        done
+        assert_eq "$before" "$(bp_json root bp-valid)" "the blueprint after refused launch arguments"
+        gcall root "$path" org.left4me.Blueprint.SetLaunchArgs \
+                "$(gv_strv +sv_gametypes coop,versus +exec server-2.cfg -maxplayers 8 +x=%@:/.^!_)"
+        expect_ok "SetLaunchArgs with punctuation the shell leaves alone"
+        gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv -tickrate 100 +sv_gametypes coop)"
+        expect_ok "SetLaunchArgs back"
         gcall root "$path" org.left4me.Blueprint.SetLaunchArgs "$(gv_strv "$(printf 'x%.0s' {1..257})")"
         expect_dbus_error org.left4me.Error.InvalidArgument "SetLaunchArgs with a 257-byte argument"
         many=()

@@ -202,6 +202,52 @@ test_game_invalid_platform() {
 }
 l4m_test game-invalid-platform test_game_invalid_platform 120
 
+# gm_probe LOG PATH: the fake's probe line for PATH in the job log LOG.
+gm_probe() {
+        grep -F "fake-steamcmd probe $2: " <<<"$1" | head -n 1 | sed 's/^.*: //'
+}
+
+gm_sandbox_cleanup() {
+        set +e
+        gm_cancel_game_jobs
+        in_container rm -f "$L4M_RUNTIME/gm-probe-secret.cfg"
+        return 0
+}
+
+# What steamcmd sees of the state directory: its HOME and the installation,
+# writable, and nothing else; not even a file of the game user's group
+# under runtime/ (as a server's server.cfg with its rcon_password is).
+test_game_sandbox() {
+        local log line p home=$L4M_STATE/steam secret=$L4M_RUNTIME/gm-probe-secret.cfg
+        local hidden=("$L4M_RUNTIME" "$L4M_STATE/db" "$L4M_STATE/jobs" "$L4M_STATE/overlays"
+                "$L4M_STATE/workshop_cache" "$secret")
+        gm_setup
+        trap gm_sandbox_cleanup EXIT
+        in_container sh -ec "printf 'rcon_password \"probe\"\n' > '$secret'
+                chown root:$L4M_GAME_USER '$secret'; chmod 0640 '$secret'"
+        gm_config "{\"buildid\": \"1000008\", \"delay\": 0.02, \"steps\": 2,
+                \"probe_paths\": [$(printf '"%s", ' "${hidden[@]}" "$home")\"$GM_INSTALLATION\"]}"
+        gm_install root InstallGame
+        job_wait "$JOB" 60
+        expect_job succeeded "an install that probes its sandbox"
+        log=$(job_log_text "$JOB")
+        # The probe must be able to see a secret: the file is there, and
+        # the game user can read it outside the unit.
+        in_container setpriv --reuid="$L4M_GAME_USER" --regid="$L4M_GAME_USER" --init-groups cat "$secret" >/dev/null ||
+                fail "the game user cannot read $secret outside the unit: the probe proves nothing"
+        for p in "${hidden[@]}"; do
+                line=$(gm_probe "$log" "$p")
+                assert_eq "exists=no readable=no writable=no" "$line" "steamcmd's view of $p"
+        done
+        for p in "$home" "$GM_INSTALLATION"; do
+                line=$(gm_probe "$log" "$p")
+                assert_eq "exists=yes readable=yes writable=yes" "$line" "steamcmd's view of $p"
+        done
+        step "steamcmd sees only its HOME and the installation of $L4M_STATE"
+        gm_sandbox_cleanup
+}
+l4m_test game-sandbox test_game_sandbox 120
+
 # gm_set_login USER [-i] ACCOUNT PASSWORD: SetSteamLogin as USER.
 gm_set_login() {
         local user=$1 interactive=()
@@ -519,3 +565,89 @@ test_game_update_cancel() {
         return 0
 }
 l4m_test game-update-cancel test_game_update_cancel 300
+
+# --- the daemon's following of a unit when systemd does not answer ----------
+
+GMT_POLICY=/etc/dbus-1/system.d/zz-left4me-test-deny-getunit.conf
+
+# gmt_policy deny|allow: whether the bus refuses everyone's
+# org.freedesktop.systemd1.Manager.GetUnit (root's systemctl talks to
+# systemd over its private socket and is not affected).
+gmt_policy() {
+        local f=$CTR_DIR/root$GMT_POLICY
+        if [[ $1 == deny ]]; then
+                cat >"$f.tmp" <<'XML'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy context="mandatory">
+    <deny send_destination="org.freedesktop.systemd1"
+          send_interface="org.freedesktop.systemd1.Manager" send_member="GetUnit"/>
+  </policy>
+</busconfig>
+XML
+                mv "$f.tmp" "$f"
+        else
+                rm -f "$f"
+        fi
+        in_container busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+}
+
+gmt_get_unit_denied() {
+        local err
+        err=$(in_container busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+                org.freedesktop.systemd1.Manager GetUnit s left4me.service 2>&1 >/dev/null) && return 1
+        [[ $err == *"ccess denied"* || $err == *AccessDenied* ]]
+}
+
+# gmt_journal_has SINCE REGEX: left4me logged a line matching REGEX since
+# SINCE (seconds since the epoch).
+gmt_journal_has() {
+        in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$1" | grep -qE -- "$2"
+}
+
+gmt_cleanup() {
+        set +e
+        gmt_policy allow
+        gmr_cleanup
+        return 0
+}
+
+# The daemon starts while systemd's GetUnit is refused (as it is, in
+# effect, while systemd re-executes or is too busy to answer): the running
+# instance's state cannot be learnt, and no signal will come to make the
+# daemon look again, for the unit does not change. It must try again on its
+# own, waiting longer each time, and learn the state once GetUnit answers.
+test_game_tracker_retry() {
+        local pid since unit=left4me-server-$GMR_NAME.service
+        gmr_setup
+        trap gmt_cleanup EXIT
+        pid=$(ins_prop "$GMR_NAME" MainPID)
+        [[ $pid =~ ^[1-9][0-9]*$ ]] || fail "no MainPID for the running $GMR_NAME: '$pid'"
+
+        gmt_policy deny
+        gmt_get_unit_denied || fail "the policy drop-in does not make the bus refuse GetUnit"
+        since=$(date +%s.%N)
+        daemon_stop
+        daemon_up
+        # Two failed tries at least: 1 s, then 2 s, then 4 s.
+        wait_until 15 gmt_journal_has "$since" "Cannot look up $unit: .*; trying again in 4 s\." ||
+                fail "left4me did not log its retries: $(in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$since" | grep -F "$unit" | tail -n 5)"
+        gmt_journal_has "$since" "Cannot look up $unit: .*; trying again in 1 s\." || fail "the first retry was not after 1 s"
+        ins_call alice "$GMR_NAME" Start
+        expect_dbus_error org.left4me.Error.Busy "Start while the state of $GMR_NAME cannot be learnt"
+        [[ $ERR == *"not known yet"* ]] || fail "Start is Busy for another reason: $ERR"
+        [[ $(ins_prop "$GMR_NAME" State) != running ]] || fail "$GMR_NAME is running although GetUnit is refused"
+        step "GetUnit refused: the state is unknown and left4me keeps trying"
+
+        gmt_policy allow
+        ins_wait_state "$GMR_NAME" running 20
+        assert_eq "$pid" "$(ins_prop "$GMR_NAME" MainPID)" "MainPID once the state is known"
+        gmt_journal_has "$since" "The state of $unit is known again\." || fail "left4me did not log that it knows the state again"
+        ins_call alice "$GMR_NAME" Start
+        expect_dbus_error org.left4me.Error.Busy "Start of the running $GMR_NAME"
+        [[ $ERR == *"not known yet"* ]] && fail "the state is still not known: $ERR"
+        step "GetUnit answers again: the state converged without any signal"
+        return 0
+}
+l4m_test game-tracker-retry test_game_tracker_retry 240

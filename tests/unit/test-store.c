@@ -257,8 +257,18 @@ static void test_launch_args(void) {
         g_assert_null(blueprint_launch_arg_problem("-tickrate"));
         g_assert_null(blueprint_launch_arg_problem("+sv_gametypes"));
         g_assert_null(blueprint_launch_arg_problem("coop,versus"));
-        g_assert_null(blueprint_launch_arg_problem("héllo"));
+        g_assert_null(blueprint_launch_arg_problem("+x=%@:/.^!_-,"));
+        g_assert_nonnull(blueprint_launch_arg_problem("héllo"));   /* ASCII only */
         g_assert_nonnull(blueprint_launch_arg_problem(""));
+        /* srcds_run lets the shell split and expand its command line: one
+         * argument must not become several, nor a pattern or expansion. */
+        g_assert_nonnull(blueprint_launch_arg_problem("x +hostport 27020"));
+        g_assert_nonnull(blueprint_launch_arg_problem("+hostport"));
+        for (const char *c = "*?[]\"'\\`$;|&<>(){}~#"; *c; c++) {
+                char arg[] = { 'a', *c, 'b', '\0' };
+
+                g_assert_nonnull(blueprint_launch_arg_problem(arg));
+        }
         g_assert_nonnull(blueprint_launch_arg_problem("-game"));
         g_assert_nonnull(blueprint_launch_arg_problem("-PORT"));
         g_assert_nonnull(blueprint_launch_arg_problem("+port"));
