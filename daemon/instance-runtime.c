@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -245,9 +246,23 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
         return 0;
 }
 
+/* Whether inst_fd/merged is a mount point. */
+static bool merged_is_mounted(int inst_fd) {
+        struct statx stx;
+
+        return statx(inst_fd, "merged", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+bool instance_runtime_mounted(Manager *m, const char *name) {
+        _cleanup_close_ int inst_fd = -1;
+
+        inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return inst_fd >= 0 && merged_is_mounted(inst_fd);
+}
+
 int instance_runtime_remove(Manager *m, const char *name) {
         _cleanup_close_ int inst_fd = -1;
-        struct statx stx;
 
         assert(l4m_name_is_valid(name));
         inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -261,8 +276,91 @@ int instance_runtime_remove(Manager *m, const char *name) {
         }
         /* A stack still mounted (a stop whose ExecStopPost= never ran):
          * removing would reach into the server's files and the layers. */
-        if (statx(inst_fd, "merged", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
-            (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        if (merged_is_mounted(inst_fd))
                 return -EBUSY;
-        return rm_rf_at(m->runtime_fd, name);
+        /* upper/ holds whatever the server wrote, of any size and number
+         * of files: removed in a thread, after a rename out of the way
+         * (the start-up sweep finishes what a restart interrupts). */
+        return rm_rf_in_background(m->runtime_fd, name);
+}
+
+int instance_runtime_stacked_overlays(Manager *m, const char *name, GArray **ret) {
+        g_autoptr(L4mInstanceEnv) env = NULL;
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        _cleanup_close_ int inst_fd = -1;
+        int r;
+
+        assert(l4m_name_is_valid(name));
+        inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inst_fd < 0)
+                return -errno;
+        /* Only the daemon (root) writes it; the helper reads the same. */
+        r = l4m_instance_env_read_at(inst_fd, 0, name, &env, NULL);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < env->n_layers; k++) {
+                const char *layer = env->layers[k];
+                uint64_t id;
+
+                if (g_str_has_prefix(layer, "overlays/") && parse_id(layer + strlen("overlays/"), &id) >= 0)
+                        g_array_append_val(ids, id);
+        }
+        *ret = g_steal_pointer(&ids);
+        return 0;
+}
+
+/* Whether an entry of runtime/ named name belongs to no instance row: a
+ * removal a restart interrupted (".trash-*"), or a directory whose row is
+ * gone. */
+static bool runtime_entry_is_stray(Manager *m, const char *name) {
+        return !l4m_name_is_valid(name) || !g_hash_table_contains(m->instances_by_name, name);
+}
+
+int manager_sweep_runtime_dirs(Manager *m) {
+        g_autoptr(GPtrArray) stray = g_ptr_array_new_with_free_func(g_free);
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        fd = openat(m->runtime_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open runtime/: %s", STRERROR(errno));
+        d = fdopendir(fd);
+        if (!d)
+                return log_error_errno(errno, "Cannot read runtime/: %s", STRERROR(errno));
+        l4m_take_fd(&fd);
+
+        /* Collect first, remove after: no changes while the listing runs. */
+        while ((errno = 0, de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (runtime_entry_is_stray(m, de->d_name))
+                        g_ptr_array_add(stray, g_strdup(de->d_name));
+        }
+        if (errno != 0)
+                r = log_error_errno(errno, "Cannot read runtime/: %s", STRERROR(errno));
+        closedir(d);
+
+        for (guint k = 0; k < stray->len; k++) {
+                const char *name = stray->pdata[k];
+                g_autofree char *field = g_strconcat("L4M_SWEPT=runtime/", name, NULL);
+                _cleanup_close_ int inst_fd = -1;
+                int q;
+
+                /* Never pull a directory out from under a mounted stack. */
+                inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (inst_fd >= 0 && merged_is_mounted(inst_fd)) {
+                        log_warning("Leaving runtime/%s, which has no instance row: its merged/ is a mount point.", name);
+                        continue;
+                }
+                q = rm_rf_in_background(m->runtime_fd, name);
+                if (q < 0)
+                        r = log_error_errno(q, "Cannot remove runtime/%s, which has no instance row: %s", name, STRERROR(q));
+                else
+                        log_struct_errno(LOG_NOTICE, 0,
+                                         ((const char *[]) { "L4M_EVENT=runtime-dir-swept", field, NULL }),
+                                         "Removing runtime/%s: no instance row refers to it.", name);
+        }
+        return r;
 }

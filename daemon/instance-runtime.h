@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,9 +34,24 @@ char *instance_server_cfg_text(const char *name, const char *server_cfg, const c
  * *ret_error (if not NULL) says what went wrong. */
 int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gid_t game_gid, char **ret_error);
 
-/* Removes runtime/<name>/ entirely. -EBUSY (nothing removed) while
- * runtime/<name>/merged is a mount point; never enters a mount. */
+/* Removes runtime/<name>/ entirely: renamed out of the way at once, its
+ * tree removed in a thread of its own (fs-util.h's rm_rf_in_background).
+ * -EBUSY (nothing removed) while runtime/<name>/merged is a mount point;
+ * never enters a mount. */
 int instance_runtime_remove(Manager *m, const char *name);
+
+/* Whether runtime/<name>/merged is a mount point (a stack is mounted). */
+bool instance_runtime_mounted(Manager *m, const char *name);
+
+/* The overlay ids of the stack in runtime/<name>/instance.env (what the
+ * helper mounts or mounted), top first; a negative errno if the file is
+ * missing or unreadable. */
+int instance_runtime_stacked_overlays(Manager *m, const char *name, GArray **ret);
+
+/* At start: removes the entries of runtime/ that no instance row refers to
+ * (deleted instances, removals a restart interrupted), each in the
+ * background; one whose merged/ is still a mount point is left alone. */
+int manager_sweep_runtime_dirs(Manager *m);
 
 /* A fresh RCON password: INSTANCE_RCON_PASSWORD_LEN characters of
  * [A-Za-z0-9] from getrandom(). */

@@ -18,6 +18,7 @@
 #include "instance-runtime.h"
 #include "instance-unit.h"
 #include "job.h"
+#include "journal-stream.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
@@ -185,6 +186,11 @@ int instance_create(Manager *m, const char *name, const char *owner, uint64_t bl
         r = instance_add(m, &row, &i);
         assert(r >= 0);
         explicit_bzero(password, strlen(password));
+        /* Known at once: a new instance's unit exists only if a stale one
+         * of the same name was left behind, which Start's UnitExists
+         * answer catches; the tracker's first answer corrects the state
+         * if systemd says otherwise. */
+        i->state_known = true;
         instance_follow(i);
 
         log_struct_errno(LOG_INFO, 0,
@@ -212,6 +218,9 @@ int instance_delete(Instance *i) {
                 i->awaited = false;
                 m->instances_unknown--;
         }
+        /* Its followers see the end: the next instance of this name (and
+         * unit) may be someone else's. */
+        journal_stream_close_unit(m->journal_streams, i->unit);
         g_hash_table_remove(m->instances_by_name, i->name);
         g_hash_table_remove(m->instances_by_id, &i->id);      /* frees i */
         manager_autostart_maybe(m);
@@ -456,6 +465,9 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
                 i->restarting = false;
                 start_reply(i, &error);
         } else {
+                /* It exists now, whether or not the tracker has said so
+                 * yet: a Stop() right after this must reach it. */
+                i->unit_exists = true;
                 log_struct_errno(LOG_INFO, 0,
                                  ((const char *[]) { "L4M_EVENT=instance-start", NULL }),
                                  "Started %s for instance %s.", i->unit, i->name);
@@ -463,6 +475,32 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
         }
         if (i->tracker)
                 unit_tracker_refresh(i->tracker);
+        return 0;
+}
+
+/* A fresh RCON password for the next run, stored before server.cfg gets
+ * it (a restarted daemon still knows the running server's). Per run: a
+ * server that could not bind its TCP port leaves it to whoever did, and
+ * the password the daemon then sends there is good for that run only. */
+static int instance_new_password(Instance *i) {
+        g_autofree char *password = NULL;
+        int r;
+
+        r = instance_generate_password(&password);
+        if (r < 0)
+                return log_error_errno(r, "Cannot generate an RCON password: %s", STRERROR(r));
+        r = store_instance_set_rcon_password(i->manager->db, i->id, password);
+        if (r < 0) {
+                explicit_bzero(password, strlen(password));
+                return r;
+        }
+        explicit_bzero(i->rcon_password, strlen(i->rcon_password));
+        g_free(i->rcon_password);
+        i->rcon_password = g_steal_pointer(&password);
+        if (i->rcon) {
+                rcon_client_set_password(i->rcon, i->rcon_password);
+                rcon_client_disconnect(i->rcon);
+        }
         return 0;
 }
 
@@ -530,6 +568,10 @@ int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
                 return sd_bus_error_setf(error, L4M_ERROR_FAILED, "The game user %s does not exist (systemd-sysusers creates it).",
                                          INSTANCE_USER);
 
+        r = instance_new_password(i);
+        if (r < 0)
+                return bus_error_internal(error, r, "Making a new RCON password");
+
         r = instance_runtime_prepare(i, b, pw->pw_uid, pw->pw_gid, &problem);
         if (r < 0) {
                 log_error_errno(r, "Cannot prepare instance %s: %s", i->name, problem);
@@ -562,7 +604,9 @@ int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
 int instance_stop(Instance *i) {
         i->start_after_stop = false;
         i->restarting = false;
-        if (!i->unit_exists && !i->start_call)
+        /* Until the tracker's first answer the unit may run: stop it anyway
+         * (systemd answers that it is not loaded if it is not). */
+        if (i->state_known && !i->unit_exists && !i->start_call)
                 return 0;
         if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
                 return unit_reset_failed(i->manager->bus, i->unit);
@@ -773,14 +817,35 @@ GPtrArray *manager_instances_using_overlay(Manager *m, uint64_t overlay_id) {
         g_hash_table_iter_init(&it, m->instances_by_id);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 Instance *i = value;
+                g_autoptr(GArray) stacked = NULL;
+                const GArray *ids;
                 Blueprint *b;
+                int r;
 
-                /* A failed unit has run its ExecStopPost=: nothing mounted. */
-                if (!instance_is_active(i))
+                /* A failed unit has run its ExecStopPost=: nothing mounted.
+                 * One whose state systemd has not told yet (just after a
+                 * restart of the daemon) may run. */
+                if (i->state_known && !instance_is_active(i) && !instance_runtime_mounted(m, i->name))
                         continue;
-                b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
-                for (guint k = 0; b && k < b->overlays->len; k++)
-                        if (g_array_index(b->overlays, uint64_t, k) == overlay_id) {
+                /* What the helper mounts, or mounted: the stack in
+                 * instance.env, written before each start (the blueprint
+                 * may have changed since, or the instance's blueprint). */
+                r = instance_runtime_stacked_overlays(m, i->name, &stacked);
+                if (r >= 0)
+                        ids = stacked;
+                else {
+                        /* Never started (state not known yet): nothing. */
+                        if (r == -ENOENT && !instance_is_active(i))
+                                continue;
+                        /* Unreadable while it runs: the best guess is the
+                         * blueprint's stack. */
+                        if (r != -ENOENT)
+                                log_warning_errno(r, "Cannot read runtime/%s/instance.env: %s", i->name, STRERROR(r));
+                        b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+                        ids = b ? b->overlays : NULL;
+                }
+                for (guint k = 0; ids && k < ids->len; k++)
+                        if (g_array_index(ids, uint64_t, k) == overlay_id) {
                                 g_ptr_array_add(names, g_strdup(i->name));
                                 break;
                         }

@@ -97,16 +97,18 @@ void instance_free(Instance *i);
  * name or the port is taken, -ENOENT if the blueprint has no row. */
 int instance_create(Manager *m, const char *name, const char *owner, uint64_t blueprint_id, uint16_t port,
                     const char *hostname, uint32_t max_players, const char *map, bool autostart, Instance **ret);
-/* Deletes the row and runtime/<name>; the unit must be gone. The caller
- * has announced the removal on the bus. i is freed. -EBUSY if something is
+/* Deletes the row and runtime/<name> (removed in the background) and ends
+ * the instance's open logs; the unit must be gone. The caller has
+ * announced the removal on the bus. i is freed. -EBUSY if something is
  * still mounted in runtime/<name>. */
 int instance_delete(Instance *i);
 
 /* Writes the settings of i to the store (after changing them in i). */
 int instance_save(Instance *i);
 
-/* Starts the unit; the start's outcome reaches reply (may be NULL) as a
- * method return or error. -EBUSY if the unit still exists. */
+/* Starts the unit with a fresh RCON password (stored first); the start's
+ * outcome reaches reply (may be NULL) as a method return or error. -EBUSY
+ * if the unit still exists. */
 int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
 int instance_stop(Instance *i);
 int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
@@ -123,8 +125,11 @@ void manager_start_instances(Manager *m);
 unsigned manager_count_instances_of(Manager *m, const char *owner);
 /* The names of the instances using blueprint_id, sorted; NULL if none. */
 GPtrArray *manager_instances_using_blueprint(Manager *m, uint64_t blueprint_id);
-/* The names of the active instances whose blueprint holds overlay_id,
- * sorted; NULL if none. */
+/* The names of the active instances (and of those whose state is not
+ * known yet or whose stack is still mounted) that stack overlay_id: the
+ * layers of their runtime/<name>/instance.env, what the helper mounted or
+ * is about to mount (written before each start, so a start under way
+ * counts), not the blueprint's current overlays. Sorted; NULL if none. */
 GPtrArray *manager_instances_using_overlay(Manager *m, uint64_t overlay_id);
 /* The names of the active instances (a unit that runs, or is on its
  * way), sorted; NULL if none. */

@@ -101,6 +101,25 @@ unsigned journal_stream_set_count(const JournalStreamSet *s) {
         return s ? s->streams->len : 0;
 }
 
+unsigned journal_stream_close_unit(JournalStreamSet *s, const char *unit) {
+        unsigned n = 0;
+
+        assert(unit);
+        if (!s)
+                return 0;
+        /* stream_free() moves the last stream into the freed one's
+         * place: walking from the end, that one was looked at already. */
+        for (guint i = s->streams->len; i > 0; i--) {
+                JournalStream *st = s->streams->pdata[i - 1];
+
+                if (strcmp(st->unit, unit) == 0) {
+                        stream_free(st);
+                        n++;
+                }
+        }
+        return n;
+}
+
 /* Building one line: units (a character, an escape) are appended whole or
  * not at all; mark is the length up to which a cut line keeps its text and
  * still has room for the marker. */

@@ -32,6 +32,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(JournalStreamSet, journal_stream_set_free)
 
 unsigned journal_stream_set_count(const JournalStreamSet *s);
 
+/* Closes every stream of unit (their readers see end of file, whatever
+ * was not written yet is dropped); returns how many. For a deleted
+ * instance: a new one of the same name reuses the unit name. s may be
+ * NULL. */
+unsigned journal_stream_close_unit(JournalStreamSet *s, const char *unit);
+
 /* The read end of a pipe (O_CLOEXEC, blocking) in *ret_fd that gets the
  * last `lines` (at most JOURNAL_STREAM_LINES_MAX) messages of `unit`, one
  * per line, and with follow every later one as the journal gets it, until

@@ -7,6 +7,7 @@
 
 #include "blueprint.h"
 #include "instance.h"
+#include "instance-runtime.h"
 #include "fs-util.h"
 #include "game-install.h"
 #include "l4m-log.h"
@@ -166,6 +167,7 @@ int manager_load(Manager *m) {
                 return r;
 
         (void) manager_sweep_overlay_dirs(m);
+        (void) manager_sweep_runtime_dirs(m);
 
         manager_game_refresh(m);
 

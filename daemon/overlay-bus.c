@@ -90,6 +90,16 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is used by blueprint(s) %s.",
                                          o->name, list->str);
         }
+        /* No blueprint names it any more, but a running server may still
+         * have it mounted (its stack is the one it started with). */
+        users = manager_instances_using_overlay(m, o->id);
+        if (users) {
+                g_autofree char *list = instance_names_join(users);
+
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY,
+                                         "Overlay \"%s\" is mounted by running instance(s) %s; stop them first.",
+                                         o->name, list);
+        }
 
         /* Announce while the object still resolves, then drop it. */
         path = g_strdup(o->path);

@@ -83,6 +83,21 @@ int store_instance_update(sqlite3 *db, const StoreInstance *i) {
         return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
 }
 
+int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *password) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE instances SET rcon_password = ?2 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        sqlite3_bind_text(st, 2, password, -1, SQLITE_STATIC);
+        r = store_step_in_transaction(db, st, "store an instance's RCON password");
+        if (r < 0)
+                return r;
+        return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
+}
+
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;

@@ -131,5 +131,8 @@ int store_instance_delete(sqlite3 *db, uint64_t id);
 /* Writes blueprint_id, hostname, max_players, map and autostart of row
  * i->id; -ENOENT if the blueprint has no row. */
 int store_instance_update(sqlite3 *db, const StoreInstance *i);
+/* Replaces the RCON password of row id (a fresh one at each start);
+ * -ENOENT if there is no such row. */
+int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *password);
 typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);

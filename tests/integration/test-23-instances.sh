@@ -6,7 +6,10 @@
 # writes in upper/, nothing left mounted after Stop, 100 layers), the
 # transient unit (hardening, crash restarts, a tampered instance.env), the
 # state followed from systemd across daemon restarts, RCON and A2S, ports,
-# names and owners, what a running instance keeps busy, and autostart.
+# names and owners, what a running instance keeps busy (the overlays it
+# mounted, whatever its blueprint says now), autostart, Start right after
+# CreateInstance, a fresh RCON password per start, and the removal of
+# runtime directories (in the background at Delete, swept at start).
 
 L4M_INSTANCE_PREFIX=/org/left4me/Manager/instance
 INS_SRCDS=$L4M_TOOLS/fake-srcds.py
@@ -709,3 +712,250 @@ test_ins_l4mctl() {
         expect_exit 4 "l4mctl instance show after delete"
 }
 l4m_test instances-l4mctl test_ins_l4mctl 180
+
+# ins_busy_names WHAT NAME: the last call answered Busy naming instance NAME.
+ins_busy_names() {
+        expect_dbus_error org.left4me.Error.Busy "$1"
+        [[ $ERR == *"\"$2\""* ]] || fail "$1: the Busy does not name instance $2: $ERR"
+}
+
+# An overlay stays busy while a running instance has it mounted, whatever
+# its blueprint says now: the stack that counts is the one in the
+# instance's instance.env (what the helper mounted), also after a restart
+# of the daemon and after the instance moved to another blueprint.
+test_ins_stacked() {
+        local name=ins-stk x y bp tar job
+        trap 'ins_remove ins-stk; ins_delete_blueprint ins-bp-stk; ins_delete_blueprint ins-bp-stk2' EXIT
+        ins_setup
+        tar=$TF_DIR/stk.tar
+        ins_remove "$name"
+        ins_overlay ins-stk-x 'echo x > x.txt' >/dev/null
+        ins_overlay ins-stk-y 'echo y > y.txt' >/dev/null
+        x=$(ensure_overlay root ins-stk-x archive)
+        y=$(ensure_overlay root ins-stk-y archive)
+        in_container sh -ec "mkdir -p '$TF_DIR/stk' && echo z > '$TF_DIR/stk/z.txt' && tar -C '$TF_DIR/stk' -cf '$tar' ."
+        # An archive overlay builds from a URL: one that is never reached.
+        gcall root "$x" org.left4me.Overlay.SetArchiveSource "'http://198.51.100.1/stk.tar'" "''"
+        expect_ok "SetArchiveSource of ins-stk-x"
+        ins_blueprint ins-bp-stk ins-stk-x
+        ins_blueprint ins-bp-stk2 ins-stk-y
+        ins_create root "$name" ins-bp-stk
+        expect_ok "create $name"
+        ins_call root "$name" Start
+        expect_ok "Start $name"
+        ins_wait_state "$name" running
+        in_container test -e "$L4M_RUNTIME/$name/merged/x.txt" || fail "ins-stk-x is not in the stack"
+
+        step "the blueprint no longer names the mounted overlay"
+        bp=$(ins_bp_path ins-bp-stk)
+        gcall root "$bp" org.left4me.Blueprint.SetOverlays "['ins-stk-y']"
+        expect_ok "SetOverlays of the running instance's blueprint"
+        gcall root "$x" org.left4me.Overlay.Build '@a{sv} {}'
+        ins_busy_names "Build of an overlay a running instance mounted" "$name"
+        gcall root "$x" org.left4me.Overlay.Wipe
+        ins_busy_names "Wipe of an overlay a running instance mounted" "$name"
+        l4mbus root import "$x" "$tar"
+        ins_busy_names "ImportArchive into an overlay a running instance mounted" "$name"
+        gcall root "$x" org.left4me.Overlay.Delete
+        ins_busy_names "Delete of an overlay a running instance mounted" "$name"
+        # Not mounted (yet): the blueprint's new overlay is free to change.
+        l4mbus root import "$y" "$tar"
+        expect_ok "ImportArchive into the blueprint's new overlay, not mounted"
+        job=$(job_path_from_output)
+        job_wait "$job"
+        assert_eq succeeded "$JOB_STATE" "the import into ins-stk-y ($JOB_MSG)"
+
+        step "the instance on another blueprint, the daemon restarted"
+        ins_call root "$name" SetBlueprint "'ins-bp-stk2'"
+        expect_ok "SetBlueprint of the running instance"
+        capture in_container systemctl restart left4me.service
+        expect_ok "restart left4me"
+        reset_start_limit
+        daemon_up
+        gcall root "$x" org.left4me.Overlay.Delete
+        ins_busy_names "Delete of the mounted overlay after a daemon restart" "$name"
+        ins_wait_state "$name" running 10
+        gcall root "$x" org.left4me.Overlay.Wipe
+        ins_busy_names "Wipe of the mounted overlay after a daemon restart" "$name"
+
+        step "after Stop, the overlay is free"
+        ins_call root "$name" Stop
+        expect_ok "Stop $name"
+        ins_wait_state "$name" stopped
+        gcall root "$x" org.left4me.Overlay.Wipe
+        expect_ok "Wipe once the instance stopped"
+        job=$(job_path_from_output)
+        job_wait "$job"
+        assert_eq succeeded "$JOB_STATE" "the wipe of ins-stk-x ($JOB_MSG)"
+        gcall root "$x" org.left4me.Overlay.Delete
+        expect_ok "Delete once the instance stopped"
+}
+l4m_test instances-stacked-overlays test_ins_stacked 240
+
+# Create and Start back to back, on one connection: a new instance's state
+# is known at once (stopped), the tracker's first answer is not waited for.
+test_ins_create_start() {
+        local i
+        trap 'ins_remove ins-cs; in_container systemctl stop left4me-server-ins-cs2.service 2>/dev/null || true; ins_remove ins-cs2' EXIT
+        ins_setup
+        ins_three
+        ins_remove ins-cs
+        capture pybus root "$(ins_path ins-cs)" <<'PY'
+import time
+path = sys.argv[1]
+INST_IF = "org.left4me.Instance"
+
+def state():
+    return str(prop(path, INST_IF, "State"))
+
+for n in range(20):
+    call(MGR, MANAGER_IF, "CreateInstance", "ins-cs", "ins-bp", dbus.Dictionary({}, signature="sv"))
+    try:
+        call(path, INST_IF, "Start")
+    except dbus.exceptions.DBusException as e:
+        raise SystemExit("round %d: Start right after CreateInstance: %s: %s" % (n, e.get_dbus_name(), e.get_dbus_message()))
+    call(path, INST_IF, "Stop")
+    deadline = time.monotonic() + 30
+    while state() not in ("stopped", "failed"):
+        if time.monotonic() > deadline:
+            raise SystemExit("round %d: still %s 30 s after Stop" % (n, state()))
+        time.sleep(0.05)
+    call(path, INST_IF, "Delete")
+print("20 rounds")
+PY
+        expect_ok "CreateInstance, then Start at once, 20 times"
+
+        step "l4mctl instance create, then start, 20 times"
+        for ((i = 0; i < 20; i++)); do
+                capture in_container sh -c 'l4mctl instance create ins-cs ins-bp >/dev/null && l4mctl instance start ins-cs'
+                expect_ok "round $i: l4mctl instance create ins-cs && l4mctl instance start ins-cs"
+                ins_call root ins-cs Stop
+                expect_ok "round $i: Stop"
+                wait_until 30 ins_stopped ins-cs || fail "round $i: ins-cs is $(ins_prop ins-cs State) after Stop"
+                ins_call root ins-cs Delete
+                expect_ok "round $i: Delete"
+        done
+
+        step "systemd's answer still corrects the state of a new instance"
+        # A stale unit of the name, left running: the instance shows it.
+        ins_remove ins-cs2
+        capture in_container systemd-run --unit=left4me-server-ins-cs2.service sleep 600
+        expect_ok "a stale unit named like the new instance's"
+        ins_create root ins-cs2 ins-bp
+        expect_ok "create ins-cs2"
+        ins_wait_state ins-cs2 running 10
+        ins_call root ins-cs2 Start
+        expect_dbus_error org.left4me.Error.Busy "Start while the stale unit runs"
+        in_container systemctl stop left4me-server-ins-cs2.service
+        ins_wait_state ins-cs2 stopped 10
+}
+l4m_test instances-create-start test_ins_create_start 300
+
+ins_cfg_password() {
+        in_container sed -n 's/^rcon_password "\(.*\)"$/\1/p' "$L4M_RUNTIME/$1/config/left4dead2/cfg/server.cfg" | tail -n 1
+}
+
+# A fresh RCON password at each start, stored, used by SendCommand (also
+# after a restart of the daemon).
+test_ins_rcon_password() {
+        local name=ins-pw p1 p2 p3
+        trap 'ins_remove ins-pw' EXIT
+        ins_setup
+        ins_three
+        ins_remove "$name"
+        ins_create root "$name" ins-bp
+        expect_ok "create $name"
+        ins_call root "$name" Start
+        expect_ok "Start $name"
+        ins_wait_state "$name" running
+        wait_until 15 ins_rcon_ok "$name" || fail "RCON after the first start: $ERR"
+        p1=$(ins_cfg_password "$name")
+        [[ $p1 =~ ^[A-Za-z0-9]{32}$ ]] || fail "the first start's password: '$p1'"
+        assert_eq "$p1" "$(sql "SELECT rcon_password FROM instances WHERE name = '$name';")" "the stored password after the first start"
+
+        ins_call root "$name" Stop
+        expect_ok "Stop $name"
+        ins_wait_state "$name" stopped
+        ins_call root "$name" Start
+        expect_ok "Start $name again"
+        ins_wait_state "$name" running
+        p2=$(ins_cfg_password "$name")
+        [[ $p2 =~ ^[A-Za-z0-9]{32}$ && $p2 != "$p1" ]] || fail "the second start's password '$p2' (the first's '$p1')"
+        assert_eq "$p2" "$(sql "SELECT rcon_password FROM instances WHERE name = '$name';")" "the stored password after the second start"
+        wait_until 15 ins_rcon_ok "$name" || fail "RCON after the second start: $ERR"
+
+        ins_call root "$name" Restart
+        expect_ok "Restart $name"
+        wait_until 30 ins_cfg_password_is_not "$name" "$p2" || fail "Restart made no new password"
+        ins_wait_state "$name" running
+        p3=$(ins_cfg_password "$name")
+        [[ $p3 =~ ^[A-Za-z0-9]{32}$ && $p3 != "$p1" ]] || fail "the password after Restart: '$p3'"
+        wait_until 15 ins_rcon_ok "$name" || fail "RCON after Restart: $ERR"
+
+        capture in_container systemctl restart left4me.service
+        expect_ok "restart left4me"
+        reset_start_limit
+        daemon_up
+        wait_until 10 ins_state_is "$name" running || fail "State after a daemon restart: $(ins_prop "$name" State)"
+        assert_eq "$p3" "$(ins_cfg_password "$name")" "the running server's password after a daemon restart"
+        wait_until 15 ins_rcon_ok "$name" || fail "RCON after a daemon restart: $ERR"
+}
+l4m_test instances-rcon-password test_ins_rcon_password 240
+
+ins_cfg_password_is_not() {
+        [[ $(ins_cfg_password "$1") != "$2" ]]
+}
+
+ins_no_trash_of() {
+        [[ -z $(in_container find "$L4M_RUNTIME" -mindepth 1 -maxdepth 1 -name ".trash-$1-*") ]]
+}
+
+ins_runtime_absent() {
+        in_container test ! -e "$L4M_RUNTIME/$1"
+}
+
+# Delete moves runtime/<name> out of the way at once and removes it in the
+# background; at start the daemon sweeps what has no row (a removal a
+# restart interrupted, a deleted instance's directory), but never a
+# directory with a stack still mounted.
+test_ins_runtime_sweep() {
+        local name=ins-sweep
+        trap 'in_container umount "$L4M_RUNTIME/ins-ghost-mnt/merged" 2>/dev/null || true; in_container rm -rf "$L4M_RUNTIME/ins-ghost-mnt"; ins_remove ins-sweep' EXIT
+        ins_setup
+        ins_three
+        ins_remove "$name"
+        ins_create root "$name" ins-bp
+        expect_ok "create $name"
+        ins_call root "$name" Start
+        expect_ok "Start $name"
+        ins_wait_state "$name" running
+        ins_call root "$name" Stop
+        expect_ok "Stop $name"
+        ins_wait_state "$name" stopped
+        # What the server left in upper/: many files.
+        in_container sh -ec "mkdir -p '$L4M_RUNTIME/$name/upper/many' && cd '$L4M_RUNTIME/$name/upper/many' && seq 1 5000 | xargs touch"
+        ins_call root "$name" Delete
+        expect_ok "Delete $name"
+        in_container test ! -e "$L4M_RUNTIME/$name" || fail "runtime/$name is still there after Delete"
+        wait_until 20 ins_no_trash_of "$name" || fail "the removed runtime/$name is still there: $(in_container ls -a "$L4M_RUNTIME")"
+
+        step "the start-up sweep"
+        in_container sh -ec "
+                mkdir -p '$L4M_RUNTIME/.trash-ins-old-0000abcd/upper/x' '$L4M_RUNTIME/ins-ghost/upper' '$L4M_RUNTIME/ins-ghost-mnt/merged'
+                echo x > '$L4M_RUNTIME/.trash-ins-old-0000abcd/upper/x/f'
+                echo x > '$L4M_RUNTIME/ins-ghost/upper/f'
+                mount -t tmpfs ins-ghost '$L4M_RUNTIME/ins-ghost-mnt/merged'
+                echo x > '$L4M_RUNTIME/ins-ghost-mnt/merged/f'"
+        capture in_container systemctl restart left4me.service
+        expect_ok "restart left4me"
+        reset_start_limit
+        daemon_up
+        wait_until 20 ins_runtime_absent .trash-ins-old-0000abcd || fail "an interrupted removal was not swept"
+        wait_until 20 ins_runtime_absent ins-ghost || fail "runtime/ins-ghost (no row) was not swept"
+        in_container test -e "$L4M_RUNTIME/ins-ghost-mnt/merged/f" || fail "the sweep removed a directory with a mounted merged/"
+        in_container journalctl --no-pager -o cat -u left4me.service | grep -q "Removing runtime/ins-ghost: no instance row" ||
+                fail "the sweep did not log runtime/ins-ghost"
+        in_container umount "$L4M_RUNTIME/ins-ghost-mnt/merged"
+        in_container rm -rf "$L4M_RUNTIME/ins-ghost-mnt"
+}
+l4m_test instances-runtime-sweep test_ins_runtime_sweep 240

@@ -224,3 +224,47 @@ PY
         expect_ok "OpenLog once the others are closed"
 }
 l4m_test instance-logs-bound test_lg_logs_bound 240
+
+lg_file_exists() {
+        in_container test -e "$1"
+}
+
+# A follower of a deleted instance sees its stream end at Delete: a new
+# instance of the same name (someone else's, say) must not reach it.
+test_lg_logs_delete() {
+        local out
+        trap lg_cleanup EXIT
+        lg_setup
+        out=$TF_DIR/lg-delete.out
+        # Says "open" once it has the stream, reads it to its end, then
+        # says how many bytes it got.
+        capture in_container systemd-run --quiet --unit="$LG_FOLLOW_UNIT" -p User=alice -p RemainAfterExit=yes \
+                -p StandardOutput="truncate:$out" -p StandardError="truncate:$out.err" "$L4M_PY" -c '
+import dbus, os, sys
+obj = dbus.SystemBus().get_object("org.left4me.Manager", sys.argv[1])
+fd = obj.OpenLog(True, dbus.UInt64(0), dbus_interface="org.left4me.Instance").take()
+print("open", flush=True)
+n = 0
+while True:
+    chunk = os.read(fd, 65536)
+    if not chunk:
+        break
+    n += len(chunk)
+print("end of file after %d bytes" % n, flush=True)' "$(ins_path "$LG_NAME")"
+        expect_ok "a follower of $LG_NAME"
+        wait_until 10 lg_file_has "$out" open || fail "the follower did not open the log: $(in_container cat "$out" "$out.err")"
+        ! lg_file_has "$out" "end of file" || fail "the follow stream ended before Delete: $(in_container cat "$out")"
+        ins_call alice "$LG_NAME" Delete
+        expect_ok "alice deletes $LG_NAME"
+        wait_until 10 lg_file_has "$out" "end of file" ||
+                fail "the follower of the deleted $LG_NAME got no end of file: $(in_container cat "$out" "$out.err")"
+
+        step "a new instance of the name does not reach the old follower"
+        ins_create alice "$LG_NAME" lg-bp "{'port': <uint16 27070>}"
+        expect_ok "alice creates $LG_NAME again"
+        ins_call alice "$LG_NAME" Start
+        expect_ok "Start the new $LG_NAME"
+        ins_wait_state "$LG_NAME" running
+        assert_eq "open|end of file after 0 bytes" "$(in_container cat "$out" | paste -sd '|')" "what the old follower got"
+}
+l4m_test instance-logs-delete test_lg_logs_delete 240
