@@ -34,8 +34,8 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
          * InvalidArgument whatever else is wrong. */
         for (size_t i = 0; i < n; i++) {
                 if (!l4m_name_is_valid(names[i]))
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid overlay name \"%.64s\" (overlay %zu).", names[i], i + 1);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid overlay name \"%.64s\" (overlay %zu).", names[i], i + 1);
                 if (!g_hash_table_add(seen, names[i]))
                         return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                                  "Overlay \"%s\" is listed more than once.", names[i]);
@@ -62,8 +62,8 @@ int bus_check_launch_args(char *const *args, sd_bus_error *error) {
                 const char *problem = blueprint_launch_arg_problem(args[i]);
 
                 if (problem)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Launch argument %zu \"%.80s\" is refused: %s.", i + 1, args[i], problem);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Launch argument %zu \"%.80s\" is refused: %s.", i + 1, args[i], problem);
         }
         return 0;
 }

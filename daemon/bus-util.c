@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,17 @@ int bus_error_internal(sd_bus_error *error, int r, const char *what) {
         log_error_errno(r, "%s failed: %s", what, STRERROR(r));
         sd_bus_error_setf(error, L4M_ERROR_FAILED, "%s failed: %s", what, strerror(-r));
         return r;
+}
+
+int bus_error_setf_valid(sd_bus_error *error, const char *name, const char *format, ...) {
+        g_autofree char *text = NULL, *valid = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        text = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        valid = g_utf8_make_valid(text, -1);
+        return sd_bus_error_set(error, name, valid);
 }
 
 int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes) {
@@ -66,7 +78,7 @@ int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *us
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Unknown option \"%.64s\".", key);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;

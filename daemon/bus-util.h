@@ -7,6 +7,13 @@
  * details in the journal, and returns the negative errno. */
 int bus_error_internal(sd_bus_error *error, int r, const char *what);
 
+/* sd_bus_error_setf() for messages that quote what a caller sent, cut to a
+ * number of bytes ("%.64s"): such a cut may end inside a character, and
+ * sd-bus cannot send an error whose text is not UTF-8 (the caller would wait
+ * for an answer that never comes). The text is made valid first. */
+int bus_error_setf_valid(sd_bus_error *error, const char *name, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+
 #include <glib.h>
 
 /* For node enumerators: the object paths of the values of table, each

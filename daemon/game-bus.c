@@ -146,9 +146,9 @@ static int method_set_steam_login(sd_bus_message *msg, void *userdata, sd_bus_er
                                                 "A password without a user: pass (\"\", \"\") to log in anonymously again.");
         } else {
                 if (!steam_login_user_is_valid(user))
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid Steam account name \"%.64s\": 1-%u characters of A-Z, a-z, 0-9 and '_'.",
-                                                 user, STEAM_LOGIN_USER_MAX);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid Steam account name \"%.64s\": 1-%u characters of A-Z, a-z, 0-9 and '_'.",
+                                                    user, STEAM_LOGIN_USER_MAX);
                 problem = steam_login_password_problem(password);
                 if (problem)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, problem);

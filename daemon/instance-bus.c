@@ -69,7 +69,7 @@ static int read_blueprint_name(sd_bus_message *msg, Manager *m, Blueprint **ret,
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
         *ret = g_hash_table_lookup(m->blueprints_by_name, name);
         if (!*ret)
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No blueprint \"%s\".", name);
@@ -260,8 +260,8 @@ static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         if (*s && !instance_map_is_valid(s))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-', or empty.", s);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-', or empty.", s);
         r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -428,7 +428,7 @@ static int method_get_instance(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid instance name \"%.64s\".", name);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid instance name \"%.64s\".", name);
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -506,8 +506,8 @@ static int instance_option(sd_bus_message *msg, const char *key, void *userdata,
                 if (r < 0)
                         return r;
                 if (!instance_map_is_valid(s))
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-'.", s);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-'.", s);
                 g_free(o->map);
                 o->map = g_strdup(s);
                 return 1;
@@ -547,9 +547,9 @@ static int method_create_instance(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid instance name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
-                                         name, L4M_NAME_MAX);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid instance name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                            name, L4M_NAME_MAX);
         r = read_blueprint_name(msg, m, &b, error);
         if (r < 0)
                 return r;

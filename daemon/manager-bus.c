@@ -71,13 +71,13 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid overlay name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
-                                         name, L4M_NAME_MAX);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid overlay name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                            name, L4M_NAME_MAX);
         type = l4m_overlay_type_from_string(type_str);
         if (type < 0)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid overlay type \"%.32s\": expected workshop, script or archive.", type_str);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid overlay type \"%.32s\": expected workshop, script or archive.", type_str);
         /* No creation options are defined yet: any key is refused, which
          * keeps the door open for adding some without changing what old
          * calls mean. */
@@ -125,7 +125,7 @@ static int reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_na
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
@@ -260,9 +260,9 @@ static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         if (!l4m_name_is_valid(name))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid blueprint name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
-                                         name, L4M_NAME_MAX);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid blueprint name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                            name, L4M_NAME_MAX);
         r = bus_read_blueprint_overlays(msg, m, &ids, error);
         if (r < 0)
                 return r;

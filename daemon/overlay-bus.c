@@ -146,9 +146,9 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
                         return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                                  "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
                 if (workshop_ref_parse(ref, &id) < 0)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Item %u \"%.80s\" is neither a Workshop id nor a Steam Workshop URL.",
-                                                 index + 1, ref);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Item %u \"%.80s\" is neither a Workshop id nor a Steam Workshop URL.",
+                                                    index + 1, ref);
                 index++;
                 /* Duplicates add nothing; the first place counts. */
                 if (g_hash_table_contains(seen, &id))
@@ -354,11 +354,11 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
                                          "Overlay \"%s\" is a %s overlay; only archive overlays have a source URL.",
                                          o->name, l4m_overlay_type_to_string(o->type));
         if (*url && !source_url_is_valid(url))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid source URL \"%.80s\": an http or https URL of printable ASCII, without user:password@.", url);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid source URL \"%.80s\": an http or https URL of printable ASCII, without user:password@.", url);
         if (!checksum_is_valid(checksum))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.", checksum);
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                            "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.", checksum);
 
         r = authorize_change(o, msg, error);
         if (r <= 0)
@@ -408,8 +408,8 @@ static int import_option(sd_bus_message *msg, const char *key, void *userdata, s
                 if (r < 0)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
                 if (!subdir_is_valid(s))
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
                 g_free(o->subdir);
                 o->subdir = g_strdup(s);
                 return 1;
@@ -433,8 +433,8 @@ static int import_option(sd_bus_message *msg, const char *key, void *userdata, s
                 else if (strcmp(s, "merge") == 0)
                         o->merge = true;
                 else
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid mode \"%.32s\": replace or merge.", s);
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid mode \"%.32s\": replace or merge.", s);
                 return 1;
         }
         return 0;

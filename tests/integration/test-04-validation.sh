@@ -38,7 +38,8 @@ refuse_each() {
 test_bad_names() {
         daemon_up
         refuse_each name "" "../x" "a/b" "A" "$(printf 'a%.0s' {1..49})" "é" "x:y" "x,y" \
-                "-x" "_x" "x y" "." ".." "x." "maps\\n" "ab*"
+                "-x" "_x" "x y" "." ".." "x." "maps\\n" "ab*" \
+                "$(printf 'a%.0s' {1..63})é"  # the error quotes 64 bytes: a cut inside 'é'
 }
 l4m_test bad-names test_bad_names
 
@@ -56,7 +57,7 @@ l4m_test longest-name test_longest_name
 
 test_unknown_type() {
         daemon_up
-        refuse_each type bogus "" Workshop "workshop " scripts
+        refuse_each type bogus "" Workshop "workshop " scripts "$(printf 'w%.0s' {1..31})é"
 }
 l4m_test unknown-type test_unknown_type
 
