@@ -690,6 +690,13 @@ test_ins_l4mctl() {
         capture in_container l4mctl instance rcon ins-ctl status
         expect_ok "l4mctl instance rcon status"
         [[ $OUT == *"Renamed Server"* ]] || fail "the rcon status does not show the hostname set before the start: $OUT"
+        # A reply's control characters (player names) reach a terminal as
+        # '?', a pipe as they are.
+        capture in_container script -qec 'l4mctl instance rcon ins-ctl echo "$(printf "a\033[31mb")"' /dev/null
+        expect_ok "l4mctl instance rcon on a terminal"
+        [[ $OUT == *'a?[31mb'* && $OUT != *$'\033'* ]] || fail "an escape sequence reached the terminal: $(printf %q "$OUT")"
+        capture in_container sh -c 'l4mctl instance rcon ins-ctl echo "$(printf "a\033[31mb")" | od -An -tx1'
+        [[ $OUT == *'61 1b 5b 33 31 6d 62'* ]] || fail "the piped reply is not as the server sent it: $OUT"
         capture in_container l4mctl instance delete ins-ctl
         expect_exit 7 "l4mctl instance delete while running"
         capture in_container l4mctl status
