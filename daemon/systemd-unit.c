@@ -515,20 +515,27 @@ static bool error_means_gone(const sd_bus_error *e) {
                sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE);
 }
 
-static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        UnitTracker *t = userdata;
+/* How every reply to a look begins: true if it is an error, which is then
+ * dealt with (the unit is gone, or a new look is scheduled). */
+static bool tracker_reply_failed(UnitTracker *t, sd_bus_message *reply, const char *what) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int r;
 
         t->query = sd_bus_slot_unref(t->query);
-        if (e) {
-                if (!error_means_gone(e)) {
-                        unit_tracker_retry_later(t, "read the service state of", e->message);
-                        return 0;
-                }
+        if (!e)
+                return false;
+        if (error_means_gone(e))
                 unit_tracker_publish(t, false);
+        else
+                unit_tracker_retry_later(t, what, e->message);
+        return true;
+}
+
+static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitTracker *t = userdata;
+        int r;
+
+        if (tracker_reply_failed(t, reply, "read the service state of"))
                 return 0;
-        }
         t->new_main_pid = 0;
         r = tracker_read(t, reply, tracker_service_field);
         if (r < 0)
@@ -539,18 +546,10 @@ static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_erro
 
 static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitTracker *t = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         int r;
 
-        t->query = sd_bus_slot_unref(t->query);
-        if (e) {
-                if (!error_means_gone(e)) {
-                        unit_tracker_retry_later(t, "read the state of", e->message);
-                        return 0;
-                }
-                unit_tracker_publish(t, false);
+        if (tracker_reply_failed(t, reply, "read the state of"))
                 return 0;
-        }
         t->new_pending_job = 0;
         r = tracker_read(t, reply, tracker_unit_field);
         if (r < 0) {
@@ -572,18 +571,10 @@ static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *
  * sends UnitNew and UnitRemoved, which would make us look again, forever. */
 static int on_tracker_get_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitTracker *t = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         int r;
 
-        t->query = sd_bus_slot_unref(t->query);
-        if (e) {
-                if (!error_means_gone(e)) {
-                        unit_tracker_retry_later(t, "look up", e->message);
-                        return 0;
-                }
-                unit_tracker_publish(t, false);
+        if (tracker_reply_failed(t, reply, "look up"))
                 return 0;
-        }
         r = sd_bus_call_method_async(t->bus, &t->query, SYSTEMD_BUS_NAME, t->path, PROPERTIES_INTERFACE, "GetAll",
                                      on_tracker_unit, t, "s", SYSTEMD_UNIT_INTERFACE);
         if (r < 0)
