@@ -94,7 +94,7 @@ gm_unit_running() {
 }
 
 gm_log_has() {
-        job_log_text "$1" 2>/dev/null | grep -qF -- "$2"
+        job_log_text "$1" 2>/dev/null | grep -F -- "$2" >/dev/null
 }
 
 # gm_monitor_start FILE: records the manager's and jobs' bus signals into
@@ -603,7 +603,7 @@ gmt_get_unit_denied() {
 # gmt_journal_has SINCE REGEX: left4me logged a line matching REGEX since
 # SINCE (seconds since the epoch).
 gmt_journal_has() {
-        in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$1" | grep -qE -- "$2"
+        in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$1" | grep -E -- "$2" >/dev/null
 }
 
 gmt_cleanup() {

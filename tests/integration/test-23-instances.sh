@@ -443,12 +443,14 @@ ins_first_line_usec() {
         in_container journalctl --no-pager -o json -u "$1" | "$L4M_PY" -c '
 import json, sys
 since = int(sys.argv[1])
-for line in sys.stdin:
+first = None
+for line in sys.stdin:  # all of it: journalctl must not die of SIGPIPE
     e = json.loads(line)
     t = int(e["__REALTIME_TIMESTAMP"])
-    if t >= since and str(e.get("MESSAGE", "")).startswith("fake srcds: starting"):
-        print(t)
-        break' "$2"
+    if first is None and t >= since and str(e.get("MESSAGE", "")).startswith("fake srcds: starting"):
+        first = t
+if first is not None:
+    print(first)' "$2"
 }
 
 ins_has_first_line() {
@@ -530,7 +532,7 @@ PY
         t1=$(date +%s%N)
         ins_wait_state "$name" running
         note "Start() to the first line with 100 layers: $(((t1 - t0) / 1000000)) ms"
-        [[ $(in_container journalctl --no-pager -o cat -u "left4me-server-$name.service" | grep -c 'Mounted 100 layers' || true) -ge 1 ]] ||
+        wait_until 10 ins_journal_has "$name" "Mounted 100 layers" ||
                 fail "the helper did not report 100 layers: $(ins_journal "$name" | grep -i mount | paste -sd ' ')"
         ids=$(ins_journal "$name" | grep -o 'Mounted 100 layers[^.]*' | head -n 1)
         note "helper: $ids"
@@ -921,6 +923,11 @@ ins_runtime_absent() {
         in_container test ! -e "$L4M_RUNTIME/$1"
 }
 
+# ins_daemon_logged TEXT: left4me's journal has a line holding TEXT.
+ins_daemon_logged() {
+        in_container journalctl --no-pager -o cat -u left4me.service | grep -F -- "$1" >/dev/null
+}
+
 # Delete moves runtime/<name> out of the way at once and removes it in the
 # background; at start the daemon sweeps what has no row (a removal a
 # restart interrupted, a deleted instance's directory), but never a
@@ -960,7 +967,8 @@ test_ins_runtime_sweep() {
         wait_until 20 ins_runtime_absent .trash-ins-old-0000abcd || fail "an interrupted removal was not swept"
         wait_until 20 ins_runtime_absent ins-ghost || fail "runtime/ins-ghost (no row) was not swept"
         in_container test -e "$L4M_RUNTIME/ins-ghost-mnt/merged/f" || fail "the sweep removed a directory with a mounted merged/"
-        in_container journalctl --no-pager -o cat -u left4me.service | grep -q "Removing runtime/ins-ghost: no instance row" ||
+        # (Logged after the rename the wait above saw: give journald a moment.)
+        wait_until 10 ins_daemon_logged "Removing runtime/ins-ghost: no instance row" ||
                 fail "the sweep did not log runtime/ins-ghost"
         in_container umount "$L4M_RUNTIME/ins-ghost-mnt/merged"
         in_container rm -rf "$L4M_RUNTIME/ins-ghost-mnt"

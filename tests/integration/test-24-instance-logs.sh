@@ -69,11 +69,11 @@ lg_follow_ended() {
 }
 
 lg_forged_in_journal() {
-        in_container journalctl --no-pager -o cat "UNIT=$LG_UNIT" | grep -qx lg-forged-line
+        in_container journalctl --no-pager -o cat "UNIT=$LG_UNIT" | grep -x lg-forged-line >/dev/null
 }
 
 lg_stopped_in_journal() {
-        in_container journalctl --no-pager -o cat -u "$LG_UNIT" | grep -q '^Stopped '
+        in_container journalctl --no-pager -o cat -u "$LG_UNIT" | grep '^Stopped ' >/dev/null
 }
 
 test_lg_logs() {
