@@ -7,6 +7,7 @@
 #include "bus-util.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
+#include "l4m-util.h"
 
 int bus_error_internal(sd_bus_error *error, int r, const char *what) {
         r = r < 0 ? r : -EIO;
@@ -60,6 +61,38 @@ GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare) {
                 g_ptr_array_add(sorted, value);
         g_ptr_array_sort(sorted, compare);
         return sorted;
+}
+
+static gint compare_names_at(gconstpointer a, gconstpointer b, gpointer userdata) {
+        size_t offset = GPOINTER_TO_SIZE(userdata);
+
+        return strcmp(*(char *const *) ((const char *) *(void *const *) a + offset),
+                      *(char *const *) ((const char *) *(void *const *) b + offset));
+}
+
+int bus_reply_list_by_name(sd_bus_message *msg, GHashTable *table, size_t name_offset, const char *element_type,
+                           BusListAppendFunc append, void *userdata) {
+        g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+        g_autoptr(sd_bus_message) reply = NULL;
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        g_hash_table_iter_init(&it, table);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(sorted, value);
+        g_ptr_array_sort_with_data(sorted, compare_names_at, GSIZE_TO_POINTER(name_offset));
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', element_type);
+        for (guint i = 0; r >= 0 && i < sorted->len; i++)
+                r = append(reply, sorted->pdata[i], userdata);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *userdata, sd_bus_error *error) {

@@ -24,6 +24,13 @@ int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes
 /* The values of table, sorted. */
 GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare);
 
+/* Replies to a List* method: an array of element_type ("(o…)"), one element
+ * per value of table, appended by append(), in the order of each value's
+ * name (a char* member at name_offset). */
+typedef int (*BusListAppendFunc)(sd_bus_message *reply, const void *value, void *userdata);
+int bus_reply_list_by_name(sd_bus_message *msg, GHashTable *table, size_t name_offset, const char *element_type,
+                           BusListAppendFunc append, void *userdata);
+
 /* Reads an a{sv} of options: for each entry, option() reads the variant of
  * a key it knows and returns > 0, returns 0 for a key it does not know (an
  * InvalidArgument naming it), or fails (< 0, error set). */

@@ -386,36 +386,24 @@ int instance_node_enumerator(sd_bus *bus, const char *path, void *userdata, char
 
 /* --- org.left4me.Manager's instance methods ---------------------------- */
 
-static gint instance_compare_by_name(gconstpointer a, gconstpointer b) {
-        return strcmp((*(Instance *const *) a)->name, (*(Instance *const *) b)->name);
+static int append_instance_entry(sd_bus_message *reply, const void *value, void *userdata) {
+        const Instance *i = value;
+        Manager *m = userdata;
+        Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+
+        return sd_bus_message_append(reply, "(osssqs)", i->path, i->name, i->owner, b ? b->name : "", i->port,
+                                     i->state);
 }
 
 static int method_list_instances(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GPtrArray) sorted = NULL;
         Manager *m = userdata;
         int r;
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        sorted = hash_table_sorted_values(m->instances_by_id, instance_compare_by_name);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(osssqs)");
-        for (guint k = 0; r >= 0 && k < sorted->len; k++) {
-                const Instance *i = sorted->pdata[k];
-                Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
-
-                r = sd_bus_message_append(reply, "(osssqs)", i->path, i->name, i->owner, b ? b->name : "", i->port,
-                                          i->state);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_list_by_name(msg, m->instances_by_id, offsetof(Instance, name), "(osssqs)",
+                                      append_instance_entry, m);
 }
 
 static int method_get_instance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -27,36 +27,22 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", L4M_VERSION);
 }
 
-static gint overlay_compare_by_name(gconstpointer a, gconstpointer b) {
-        return strcmp((*(Overlay *const *) a)->name, (*(Overlay *const *) b)->name);
+static int append_overlay_entry(sd_bus_message *reply, const void *value, void *userdata) {
+        const Overlay *o = value;
+
+        return sd_bus_message_append(reply, "(osssst)", o->path, o->name, l4m_overlay_type_to_string(o->type),
+                                     o->owner, o->state, o->created);
 }
 
 static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GPtrArray) sorted = NULL;
         Manager *m = userdata;
         int r;
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        sorted = hash_table_sorted_values(m->overlays_by_id, overlay_compare_by_name);
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(osssst)");
-        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
-                const Overlay *o = sorted->pdata[i];
-                r = sd_bus_message_append(reply, "(osssst)", o->path, o->name,
-                                          l4m_overlay_type_to_string(o->type), o->owner, o->state, o->created);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_list_by_name(msg, m->overlays_by_id, offsetof(Overlay, name), "(osssst)",
+                                      append_overlay_entry, NULL);
 }
 
 static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -142,51 +128,39 @@ static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error 
         return reply_path_by_name(msg, m, m->overlays_by_name, offsetof(Overlay, path), "overlay", error);
 }
 
-static gint blueprint_compare_by_name(gconstpointer a, gconstpointer b) {
-        return strcmp((*(Blueprint *const *) a)->name, (*(Blueprint *const *) b)->name);
+static int append_blueprint_entry(sd_bus_message *reply, const void *value, void *userdata) {
+        const Blueprint *b = value;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "ossast");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "oss", b->path, b->name, b->owner);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (guint k = 0; r >= 0 && k < b->overlays->len; k++) {
+                Overlay *o = g_hash_table_lookup(m->overlays_by_id, &g_array_index(b->overlays, uint64_t, k));
+                if (o)
+                        r = sd_bus_message_append(reply, "s", o->name);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", b->created);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GPtrArray) sorted = NULL;
         Manager *m = userdata;
         int r;
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        sorted = hash_table_sorted_values(m->blueprints_by_id, blueprint_compare_by_name);
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ossast)");
-        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
-                const Blueprint *b = sorted->pdata[i];
-
-                r = sd_bus_message_open_container(reply, 'r', "ossast");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "oss", b->path, b->name, b->owner);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "s");
-                for (guint k = 0; r >= 0 && k < b->overlays->len; k++) {
-                        Overlay *o = g_hash_table_lookup(m->overlays_by_id, &g_array_index(b->overlays, uint64_t, k));
-                        if (o)
-                                r = sd_bus_message_append(reply, "s", o->name);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "t", b->created);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_list_by_name(msg, m->blueprints_by_id, offsetof(Blueprint, name), "(ossast)",
+                                      append_blueprint_entry, m);
 }
 
 /* Options: server_cfg (s) and launch_args (as), as SetServerCfg and
