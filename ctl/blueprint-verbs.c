@@ -154,24 +154,6 @@ static int get_blueprint_info(sd_bus *bus, const char *path, const char *what, B
         return 0;
 }
 
-/* Manager.GetBlueprint(name) into *ret (g_free() it). */
-static int get_blueprint_path(sd_bus *bus, const char *name, const char *what, char **ret) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) reply = NULL;
-        const char *path;
-        int r;
-
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
-                               "GetBlueprint", &error, &reply, "s", name);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return bus_log_parse_error(r);
-        *ret = g_strdup(path);
-        return 0;
-}
-
 /* l4mctl blueprint list */
 int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         static const char *const headers[] = { "NAME", "OWNER", "OVERLAYS", "CREATED" };
@@ -306,7 +288,7 @@ int verb_blueprint_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         assert(argv[0]);
 
         what = g_strdup_printf("cannot show blueprint \"%s\"", argv[0]);
-        r = get_blueprint_path(bus, argv[0], what, &info.path);
+        r = bus_get_object_path(bus, "GetBlueprint", argv[0], what, &info.path);
         if (r == 0)
                 r = get_blueprint_info(bus, info.path, what, &info);
         if (r != 0) {
@@ -365,7 +347,7 @@ static int call_on_blueprint(sd_bus *bus, const char *name, const char *what, co
         g_autofree char *path = NULL;
         int r;
 
-        r = get_blueprint_path(bus, name, what, &path);
+        r = bus_get_object_path(bus, "GetBlueprint", name, what, &path);
         if (r != 0)
                 return r;
 

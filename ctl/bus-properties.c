@@ -109,3 +109,20 @@ int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,
                 return log_bus_error(&error, r, "%s", what);
         return 0;
 }
+
+int bus_get_object_path(sd_bus *bus, const char *method, const char *name, const char *what, char **ret) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                               method, &error, &reply, "s", name);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        *ret = g_strdup(path);
+        return 0;
+}

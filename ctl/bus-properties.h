@@ -34,3 +34,8 @@ int bus_read_properties(sd_bus_message *m, const BusProperty *map, size_t n, uin
  * Returns 0, or the exit code for the failure (logged as "<what>: …"). */
 int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,
                            const char *what, sd_bus_message **ret_reply);
+
+/* Manager.<method>(name), for GetBlueprint or GetInstance: the object path
+ * into *ret (g_free() it). Returns 0, or the exit code for the failure
+ * (logged as "<what>: …"). */
+int bus_get_object_path(sd_bus *bus, const char *method, const char *name, const char *what, char **ret);

@@ -23,24 +23,6 @@
 #include "time-util.h"
 #include "verbs.h"
 
-/* Manager.GetInstance(name) into *ret (g_free() it). */
-static int get_instance_path(sd_bus *bus, const char *name, const char *what, char **ret) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) reply = NULL;
-        const char *path;
-        int r;
-
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
-                               "GetInstance", &error, &reply, "s", name);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return bus_log_parse_error(r);
-        *ret = g_strdup(path);
-        return 0;
-}
-
 /* l4mctl instance list */
 int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         static const char *const headers[] = { "NAME", "OWNER", "BLUEPRINT", "PORT", "STATE" };
@@ -190,7 +172,7 @@ int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         assert(args);
 
         what = g_strdup_printf("cannot show instance \"%s\"", argv[0]);
-        r = get_instance_path(bus, argv[0], what, &path);
+        r = bus_get_object_path(bus, "GetInstance", argv[0], what, &path);
         if (r != 0)
                 return r;
         r = bus_get_all_properties(bus, path, L4M_INSTANCE_INTERFACE, what, &reply);
@@ -284,7 +266,7 @@ static int call_on_instance(sd_bus *bus, const char *name, const char *what, con
         va_list ap;
         int r;
 
-        r = get_instance_path(bus, name, what, &path);
+        r = bus_get_object_path(bus, "GetInstance", name, what, &path);
         if (r != 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, method);
