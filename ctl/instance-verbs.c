@@ -290,16 +290,105 @@ static int instance_simple(sd_bus *bus, char *const *argv, const char *verb, con
         return call_on_instance(bus, argv[0], what, method, NULL, NULL);
 }
 
+/* --wait: how long a server may take to come up or go down. */
+#define INSTANCE_WAIT_USEC (120 * G_USEC_PER_SEC)
+
+static int on_instance_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return 0;       /* only wakes the loop below, which reads State again */
+}
+
+/* Calls method of instance name, then (with --wait) follows it until the
+ * server is up (want "running": it runs and answers A2S_INFO queries) or
+ * down (want "stopped"). A server that fails or goes down on its way up is
+ * an error. Event-driven: the properties are read again whenever they
+ * change. */
+static int instance_control(sd_bus *bus, const CtlArgs *args, const char *name, const char *verb,
+                            const char *method, const char *want) {
+        g_autofree char *what = g_strdup_printf("cannot %s instance \"%s\"", verb, name);
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_slot) match = NULL;
+        g_autofree char *path = NULL;
+        uint64_t deadline;
+        bool seen_active = false;
+        int r;
+
+        if (!args->wait)
+                return instance_simple(bus, (char *const[]) { (char *) name, NULL }, verb, method);
+
+        r = bus_get_object_path(bus, "GetInstance", name, what, &path);
+        if (r != 0)
+                return r;
+        /* Before the call, so that no change is missed. */
+        r = sd_bus_match_signal(bus, &match, L4M_BUS_NAME, path, PROPERTIES_INTERFACE, "PropertiesChanged",
+                                on_instance_changed, NULL);
+        if (r < 0)
+                return log_error_errno(r, "cannot follow instance \"%s\": %s", name, STRERROR(r));
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, method, &error, NULL, NULL);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+
+        deadline = g_get_monotonic_time() + INSTANCE_WAIT_USEC;
+        for (;;) {
+                g_autofree char *state = NULL;
+                int64_t now;
+
+                sd_bus_error_free(&error);
+                r = sd_bus_get_property_string(bus, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, "State", &error, &state);
+                if (r < 0)
+                        return log_bus_error(&error, r, "cannot follow instance \"%s\"", name);
+                if (strcmp(state, want) == 0 && strcmp(want, "running") != 0)
+                        return 0;
+                if (strcmp(want, "running") == 0) {
+                        g_autofree char *map = NULL;
+
+                        /* Running is only that srcds was started: up means
+                         * it answers queries too (Map comes from A2S_INFO). */
+                        if (strcmp(state, "running") == 0) {
+                                sd_bus_error_free(&error);
+                                r = sd_bus_get_property_string(bus, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE,
+                                                               "Map", &error, &map);
+                                if (r < 0)
+                                        return log_bus_error(&error, r, "cannot follow instance \"%s\"", name);
+                                if (*map)
+                                        return 0;
+                        }
+                        if (strcmp(state, "failed") == 0 || (strcmp(state, "stopped") == 0 && seen_active)) {
+                                log_error("instance \"%s\" is %s, not running; see: l4mctl instance logs %s",
+                                          name, state, name);
+                                return L4M_EXIT_FAILURE;
+                        }
+                        if (strcmp(state, "stopped") != 0)
+                                seen_active = true;
+                }
+                /* Whatever the signals that came meanwhile said: State was
+                 * read after them. */
+                do
+                        r = sd_bus_process(bus, NULL);
+                while (r > 0);
+                if (r < 0)
+                        return log_error_errno(r, "cannot follow instance \"%s\": %s", name, STRERROR(r));
+                now = g_get_monotonic_time();
+                if ((uint64_t) now >= deadline) {
+                        log_error("instance \"%s\" is still %s after %u s", name, state,
+                                  (unsigned) (INSTANCE_WAIT_USEC / G_USEC_PER_SEC));
+                        return L4M_EXIT_FAILURE;
+                }
+                r = sd_bus_wait(bus, deadline - (uint64_t) now);
+                if (r < 0 && r != -EINTR)
+                        return log_error_errno(r, "cannot follow instance \"%s\": %s", name, STRERROR(r));
+        }
+}
+
 int verb_instance_start(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        return instance_simple(bus, argv, "start", "Start");
+        return instance_control(bus, args, argv[0], "start", "Start", "running");
 }
 
 int verb_instance_stop(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        return instance_simple(bus, argv, "stop", "Stop");
+        return instance_control(bus, args, argv[0], "stop", "Stop", "stopped");
 }
 
 int verb_instance_restart(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        return instance_simple(bus, argv, "restart", "Restart");
+        return instance_control(bus, args, argv[0], "restart", "Restart", "running");
 }
 
 int verb_instance_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {

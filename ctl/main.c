@@ -166,12 +166,12 @@ static const Verb verbs[] = {
           verb_instance_create },
         { "instance", "show",     1, 1, OPT_JSON, 0, NULL,
           "instance show NAME",                     verb_instance_show },
-        { "instance", "start",    1, 1, 0, 0, NULL,
-          "instance start NAME",                    verb_instance_start },
-        { "instance", "stop",     1, 1, 0, 0, NULL,
-          "instance stop NAME",                     verb_instance_stop },
-        { "instance", "restart",  1, 1, 0, 0, NULL,
-          "instance restart NAME",                  verb_instance_restart },
+        { "instance", "start",    1, 1, OPT_WAIT, 0, NULL,
+          "instance start NAME [--wait]",           verb_instance_start },
+        { "instance", "stop",     1, 1, OPT_WAIT, 0, NULL,
+          "instance stop NAME [--wait]",            verb_instance_stop },
+        { "instance", "restart",  1, 1, OPT_WAIT, 0, NULL,
+          "instance restart NAME [--wait]",         verb_instance_restart },
         { "instance", "rcon",     2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
           "instance rcon NAME COMMAND...",          verb_instance_rcon },
         { "instance", "set",      2, ARGS_UNLIMITED, 0, 0, NULL,
@@ -249,8 +249,9 @@ static void help(void) {
                "                              Create a server instance (port: the lowest\n"
                "                              free one unless given)\n"
                "  instance show NAME          Show an instance's settings and state\n"
-               "  instance start|stop|restart NAME\n"
-               "                              Start, stop or restart a server\n"
+               "  instance start|stop|restart NAME [--wait]\n"
+               "                              Start, stop or restart a server (--wait: until\n"
+               "                              it answers queries, or is down)\n"
                "  instance rcon NAME COMMAND...\n"
                "                              Run an RCON command, print the answer\n"
                "  instance set NAME KEY=VALUE...\n"

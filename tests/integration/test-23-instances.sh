@@ -656,7 +656,7 @@ l4m_test instances-autostart test_ins_autostart 180
 
 # l4mctl's instance verbs, and the introspection XML of org.left4me.Instance.
 test_ins_l4mctl() {
-        local live path
+        local live path pid
         trap 'ins_remove ins-ctl' EXIT
         ins_setup
         ins_three
@@ -712,11 +712,27 @@ test_ins_l4mctl() {
         capture python3 "$L4M_SRCDIR/tests/integration/check-introspection.py" "$L4M_SRCDIR/dbus/org.left4me.Instance.xml" "$live"
         expect_ok "the introspection of $path matches dbus/org.left4me.Instance.xml"
 
-        capture in_container l4mctl instance stop ins-ctl
-        expect_ok "l4mctl instance stop"
-        ins_wait_state ins-ctl stopped
-        capture in_container l4mctl instance delete ins-ctl
-        expect_ok "l4mctl instance delete"
+        # --wait: restart returns with the new server running, stop with
+        # the server down (so that delete can follow at once).
+        pid=$(ins_prop ins-ctl MainPID)
+        capture in_container l4mctl instance restart ins-ctl --wait
+        expect_ok "l4mctl instance restart --wait"
+        assert_eq running "$(ins_prop ins-ctl State)" "State right after restart --wait"
+        [[ $(ins_prop ins-ctl MainPID) != "$pid" ]] || fail "restart --wait returned with the old server ($pid)"
+        capture in_container sh -c 'l4mctl instance stop ins-ctl --wait && l4mctl instance delete ins-ctl'
+        expect_ok "l4mctl instance stop --wait && l4mctl instance delete"
+        # A server that cannot start: --wait ends when systemd gives up.
+        ins_delete_blueprint ins-bp-bad
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateBlueprint "'ins-bp-bad'" "['ins-a']" \
+                "{'launch_args': <['+fake_exit', '3']>}"
+        expect_ok "a blueprint whose server exits at once"
+        capture in_container sh -c 'l4mctl instance create ins-ctl ins-bp-bad >/dev/null && l4mctl instance start ins-ctl --wait'
+        expect_exit 1 "l4mctl instance start --wait of a server that exits at once"
+        [[ $ERR == *"is failed, not running"* ]] || fail "start --wait does not say the server failed: $ERR"
+        assert_eq failed "$(ins_prop ins-ctl State)" "State after the failed start"
+        capture in_container sh -c 'l4mctl instance stop ins-ctl --wait && l4mctl instance delete ins-ctl'
+        expect_ok "stop --wait and delete of the failed instance"
+        ins_delete_blueprint ins-bp-bad
         capture in_container l4mctl instance show ins-ctl
         expect_exit 4 "l4mctl instance show after delete"
 }
