@@ -695,7 +695,7 @@ static void game_install_stop_instances(GameInstall *g, GPtrArray *active) {
                 Instance *i = g_hash_table_lookup(m->instances_by_name, active->pdata[k]);
 
                 assert(i);
-                r = instance_stop(i);
+                r = instance_stop(i, NULL);
                 if (r < 0) {
                         message = g_strdup_printf("Cannot stop instance \"%s\": %s", i->name, STRERROR(r));
                         game_install_conclude(g, r, NULL, message);

@@ -131,9 +131,11 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r < 0 ? r : 1;
         if (i->start_call)
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is starting; stop it once it runs.", i->name);
-        r = instance_stop(i);
+        r = instance_stop(i, msg);
         if (r < 0)
                 return bus_error_internal(error, r, "Stopping the server unit");
+        if (r > 0)
+                return 1;       /* answered once systemd did */
         return sd_bus_reply_method_return(msg, NULL);
 }
 

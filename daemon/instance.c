@@ -99,6 +99,11 @@ void instance_free(Instance *i) {
                 (void) sd_bus_reply_method_errorf(i->start_request, L4M_ERROR_FAILED, "The daemon is stopping.");
                 sd_bus_message_unref(i->start_request);
         }
+        sd_bus_slot_unref(i->stop_call);
+        if (i->stop_request) {
+                (void) sd_bus_reply_method_errorf(i->stop_request, L4M_ERROR_FAILED, "The daemon is stopping.");
+                sd_bus_message_unref(i->stop_request);
+        }
         sd_event_source_disable_unref(i->a2s_timer);
         a2s_query_free(i->a2s_query);
         rcon_client_free(i->rcon);
@@ -601,7 +606,46 @@ int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
         return 0;
 }
 
-int instance_stop(Instance *i) {
+static int on_unit_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Instance *i = userdata;
+        g_autoptr(sd_bus_message) request = g_steal_pointer(&i->stop_request);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        i->stop_call = sd_bus_slot_unref(i->stop_call);
+        /* Gone already: as good as stopped. */
+        if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                log_warning("systemd refused to stop %s: %s", i->unit, e->message);
+                /* No restart after all; State as systemd has it. */
+                i->start_after_stop = false;
+                i->restarting = false;
+                if (i->tracker)
+                        unit_tracker_refresh(i->tracker);
+                if (request)
+                        (void) sd_bus_reply_method_errorf(request, L4M_ERROR_FAILED, "systemd refused to stop %s: %s",
+                                                          i->unit, e->message);
+                return 0;
+        }
+        if (request)
+                (void) sd_bus_reply_method_return(request, NULL);
+        return 0;
+}
+
+/* StopUnit, answered in on_unit_stop_reply(); at most one in flight. */
+static int instance_stop_unit(Instance *i, sd_bus_message *reply_to) {
+        int r;
+
+        if (i->stop_call)
+                return 0;       /* the stop under way is this one */
+        r = unit_stop_async(i->manager->bus, i->unit, on_unit_stop_reply, i, &i->stop_call);
+        if (r < 0)
+                return r;
+        if (!reply_to)
+                return 0;
+        i->stop_request = sd_bus_message_ref(reply_to);
+        return 1;
+}
+
+int instance_stop(Instance *i, sd_bus_message *reply_to) {
         i->start_after_stop = false;
         i->restarting = false;
         /* Until the tracker's first answer the unit may run: stop it anyway
@@ -610,10 +654,14 @@ int instance_stop(Instance *i) {
                 return 0;
         if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
                 return unit_reset_failed(i->manager->bus, i->unit);
-        return unit_stop(i->manager->bus, i->unit);
+        if (i->stop_request)
+                return 0;       /* another Stop() waits for systemd already */
+        return instance_stop_unit(i, reply_to);
 }
 
 int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
+        int r;
+
         if (!instance_is_active(i))
                 return instance_start(i, reply_to, error);
         if (i->start_call)
@@ -623,7 +671,14 @@ int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error)
         i->start_after_stop = true;
         i->restarting = true;
         instance_set_state(i, INSTANCE_STATE_RESTARTING);
-        return unit_stop(i->manager->bus, i->unit);
+        r = instance_stop_unit(i, NULL);
+        if (r < 0) {
+                i->start_after_stop = false;
+                i->restarting = false;
+                if (i->tracker)
+                        unit_tracker_refresh(i->tracker);
+        }
+        return r;
 }
 
 /* --- RCON ------------------------------------------------------------- */

@@ -55,6 +55,8 @@ struct Instance {
         bool restarting;        /* an automatic or asked-for restart is under way */
         sd_bus_slot *start_call;        /* StartTransientUnit in flight */
         sd_bus_message *start_request;  /* the Start()/Restart() call waiting for it */
+        sd_bus_slot *stop_call;         /* StopUnit in flight */
+        sd_bus_message *stop_request;   /* the Stop() call waiting for it */
         bool start_after_stop;          /* Restart(): start once the unit is gone */
 
         /* from the server (A2S_INFO), while it runs */
@@ -110,7 +112,10 @@ int instance_save(Instance *i);
  * outcome reaches reply (may be NULL) as a method return or error. -EBUSY
  * if the unit still exists. */
 int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
-int instance_stop(Instance *i);
+/* Stops the unit (or forgets a failed one). With reply_to, the Stop() call
+ * is answered once systemd accepted or refused the stop: returns 1 then,
+ * 0 if there was nothing to wait for (the caller answers). */
+int instance_stop(Instance *i, sd_bus_message *reply_to);
 int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
 /* True while the unit exists in any state but failed/inactive. */
 bool instance_is_active(const Instance *i);

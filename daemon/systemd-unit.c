@@ -64,6 +64,12 @@ int unit_stop(sd_bus *bus, const char *name) {
         return call_logged(bus, what, "StopUnit", "ss", name, "replace");
 }
 
+int unit_stop_async(sd_bus *bus, const char *name, sd_bus_message_handler_t reply, void *userdata,
+                    sd_bus_slot **ret_slot) {
+        return sd_bus_call_method_async(bus, ret_slot, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE,
+                                        "StopUnit", reply, userdata, "ss", name, "replace");
+}
+
 int unit_reset_failed(sd_bus *bus, const char *name) {
         g_autofree char *what = g_strdup_printf("forget the failure of %s", name);
         return call_logged(bus, what, "ResetFailedUnit", "s", name);

@@ -24,6 +24,9 @@ int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill,
 
 /* StopUnit(name, "replace") and ResetFailedUnit(name), answers only logged. */
 int unit_stop(sd_bus *bus, const char *name);
+/* StopUnit(name, "replace") with systemd's answer going to reply(). */
+int unit_stop_async(sd_bus *bus, const char *name, sd_bus_message_handler_t reply, void *userdata,
+                    sd_bus_slot **ret_slot);
 int unit_reset_failed(sd_bus *bus, const char *name);
 
 /* How a unit ended. A unit has ended when it has no job pending and is

@@ -65,3 +65,39 @@ test_rl_server_unit_reload() {
         note "settings kept across daemon-reload and a crash restart; exposure $score"
 }
 l4m_test server-unit-reload test_rl_server_unit_reload 240
+
+# Stop() answers with systemd's answer: a stop systemd refuses (here
+# RefuseManualStop= from a drop-in an operator might add) is an error, and
+# the server goes on running.
+test_rl_stop_refused() {
+        local name=rl-refuse unit=left4me-server-rl-refuse.service dropin pid
+        # shellcheck source=test-23-instances.sh
+        source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
+        dropin=/run/systemd/system/$unit.d
+        # shellcheck disable=SC2064  # the drop-in's path, now
+        trap "in_container rm -rf '$dropin'; in_container systemctl daemon-reload; ins_remove rl-refuse" EXIT
+        ins_setup
+        ins_three
+        ins_remove "$name"
+        ins_create root "$name" ins-bp "{'port': <uint16 27061>}"
+        expect_ok "CreateInstance $name"
+        ins_call root "$name" Start
+        expect_ok "Start $name"
+        ins_wait_state "$name" running
+        pid=$(ins_prop "$name" MainPID)
+
+        in_container sh -ec "mkdir -p '$dropin' && printf '[Unit]\nRefuseManualStop=yes\n' > '$dropin/50-refuse.conf'
+                systemctl daemon-reload"
+        assert_eq yes "$(in_container systemctl show -P RefuseManualStop "$unit")" "RefuseManualStop from the drop-in"
+        ins_call root "$name" Stop
+        expect_dbus_error org.left4me.Error.Failed "Stop refused by systemd"
+        [[ $ERR == *"refused to stop $unit"* ]] || fail "the error does not say systemd refused: $ERR"
+        ins_wait_state "$name" running
+        assert_eq "$pid" "$(ins_prop "$name" MainPID)" "MainPID after the refused stop"
+
+        in_container sh -ec "rm -rf '$dropin' && systemctl daemon-reload"
+        ins_call root "$name" Stop
+        expect_ok "Stop once systemd allows it"
+        ins_wait_state "$name" stopped
+}
+l4m_test server-stop-refused test_rl_stop_refused 240
