@@ -44,7 +44,8 @@ typedef enum VerbOption {
         OPT_MAP              = 1u << 12,
         OPT_AUTOSTART        = 1u << 13,
         OPT_LINES            = 1u << 14,
-        _OPT_MAX             = 1u << 15,
+        OPT_ROLE             = 1u << 15,
+        _OPT_MAX             = 1u << 16,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
@@ -52,7 +53,7 @@ static const char *const option_names[] = {
         "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
         "--validate", "--restart-instances",
         "--port", "--hostname", "--max-players", "--map", "--autostart",
-        "--lines",
+        "--lines", "--role",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -180,6 +181,14 @@ static const Verb verbs[] = {
           "instance delete NAME",                   verb_instance_delete },
         { "instance", "logs",     1, 1, OPT_FOLLOW | OPT_LINES, 0, NULL,
           "instance logs NAME [-f] [-n N]",         verb_instance_logs },
+        { "user",    "add",       1, 1, OPT_ROLE, OPT_ROLE, NULL,
+          "user add NAME --role user|admin",        verb_user_add },
+        { "user",    "list",      0, 0, OPT_JSON, 0, NULL,
+          "user list",                              verb_user_list },
+        { "user",    "passwd",    1, 1, 0, 0, NULL,
+          "user passwd NAME",                       verb_user_passwd },
+        { "user",    "delete",    1, 1, 0, 0, NULL,
+          "user delete NAME",                       verb_user_delete },
 };
 
 static void help(void) {
@@ -261,7 +270,13 @@ static void help(void) {
                "  instance logs NAME [-f] [-n N]\n"
                "                              Print the server's last N log lines (default\n"
                "                              50) from the journal; with -f go on with new\n"
-               "                              ones until Ctrl-C\n"
+               "                              ones until Ctrl-C\n");
+        printf("  user add NAME --role ROLE   Create a web account (ROLE user or admin); the\n"
+               "                              password is asked twice on a terminal, else\n"
+               "                              read from standard input's first line\n"
+               "  user list                   List web accounts\n"
+               "  user passwd NAME            Set a web account's password (as 'user add')\n"
+               "  user delete NAME            Delete a web account\n"
                "\n");
         /* In parts: ISO C bounds the length of one string literal. */
         printf("Options:\n"
@@ -277,6 +292,7 @@ static void help(void) {
                "  -f --follow                 'job log': keep printing until the job ends;\n"
                "                              'instance logs': keep printing new lines\n"
                "  -n --lines=N                'instance logs': how many earlier lines (0-10000)\n"
+               "     --role=ROLE              'user add': user or admin\n"
                "     --validate               'game install|update': steamcmd checks every file\n"
                "     --restart-instances      'game update': stop the servers using the game\n"
                "                              and start them again after, instead of refusing\n"
@@ -354,6 +370,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_MAX_PLAYERS,
                 ARG_MAP,
                 ARG_AUTOSTART,
+                ARG_ROLE,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -375,6 +392,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "map",              required_argument, NULL, ARG_MAP              },
                 { "autostart",        no_argument,       NULL, ARG_AUTOSTART        },
                 { "lines",            required_argument, NULL, 'n'                  },
+                { "role",             required_argument, NULL, ARG_ROLE             },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -467,6 +485,10 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 case ARG_AUTOSTART:
                         args->autostart = true;
                         given |= OPT_AUTOSTART;
+                        break;
+                case ARG_ROLE:
+                        args->role = optarg;
+                        given |= OPT_ROLE;
                         break;
                 case 'n':
                         r = parse_number_option("--lines", optarg, 0, 10000, &args->lines);

@@ -28,6 +28,7 @@ typedef struct CtlArgs {
         bool autostart;   /* --autostart */
         bool have_lines;
         uint32_t lines;   /* -n, --lines */
+        const char *role; /* --role, NULL if not given */
 } CtlArgs;
 
 /* A verb gets the connected bus and its positional arguments (argv, after
@@ -77,3 +78,7 @@ int verb_instance_rcon(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_logs(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_user_add(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_user_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_user_passwd(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_user_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);

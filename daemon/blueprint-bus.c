@@ -43,7 +43,7 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
         for (size_t i = 0; i < n; i++) {
                 Overlay *o = g_hash_table_lookup(m->overlays_by_name, names[i]);
 
-                if (!o)
+                if (!o || !caller_sees(m, msg, o->owner))
                         return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No overlay \"%s\".", names[i]);
                 g_array_append_val(ids, o->id);
         }
@@ -82,7 +82,7 @@ static int authorize_change(Blueprint *b, sd_bus_message *msg, sd_bus_error *err
         g_autofree char *caller = NULL;
         int r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(b->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         return polkit_verify(b->manager->polkit, msg,
@@ -249,7 +249,7 @@ int blueprint_object_find(sd_bus *bus, const char *path, const char *interface, 
                           void **ret_found, sd_bus_error *error) {
         Blueprint *b = manager_find_blueprint_by_path(userdata, path);
 
-        if (!b)
+        if (!b || !caller_sees_object(userdata, bus, path, b->owner))
                 return 0;
         *ret_found = b;
         return 1;
@@ -257,5 +257,6 @@ int blueprint_object_find(sd_bus *bus, const char *path, const char *interface, 
 
 int blueprint_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                               sd_bus_error *error) {
-        return bus_enumerate_paths(((Manager *) userdata)->blueprints_by_id, offsetof(Blueprint, path), ret_nodes);
+        return caller_enumerate_objects(userdata, bus, ((Manager *) userdata)->blueprints_by_id, offsetof(Blueprint, path),
+                                        offsetof(Blueprint, owner), ret_nodes);
 }

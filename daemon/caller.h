@@ -1,9 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include <systemd/sd-bus.h>
 
-/* The principal a call acts for. For a direct caller it is the user name of
- * the connection's uid as recorded by the bus (never read from /proc, which
- * a caller could race), or "uid:<N>" for a uid without a passwd entry. */
-int caller_principal(sd_bus_message *m, char **ret);
+#include "delegation.h"
+
+typedef struct Manager Manager;
+
+/* For List* replies: who asks (caller_sees() filters the entries). */
+typedef struct CallerView {
+        Manager *manager;
+        sd_bus_message *call;
+} CallerView;
+
+/* The principal a call acts for. On a connection that logged in as a web
+ * account it is "web:<account>" (delegation.h). For a direct caller it is
+ * the user name of the connection's uid as recorded by the bus (never read
+ * from /proc, which a caller could race), or "uid:<N>" for a uid without a
+ * passwd entry. */
+int caller_principal(Manager *m, sd_bus_message *msg, char **ret);
+
+/* The web session the call came on, NULL for a direct caller. */
+const Delegation *caller_delegation(Manager *m, sd_bus_message *msg);
+
+/* Whether the caller may see an entity owner owns: a direct caller and a
+ * web admin see everything, a web user only its own, a revoked web session
+ * nothing. Others' entities are answered as if they did not exist. */
+bool caller_sees(Manager *m, sd_bus_message *msg, const char *owner);
+
+/* The same inside an object find or node enumerator callback (path: the
+ * object asked for; NULL from an enumerator), for the call being
+ * dispatched. Outside a call from a web user (signals the daemon emits
+ * itself) every object is there. */
+bool caller_sees_object(Manager *m, sd_bus *bus, const char *path, const char *owner);
+
+#include <glib.h>
+
+/* A node enumerator's answer: the object paths of the values of table
+ * (a char* at path_offset in each) that the call being dispatched may see
+ * by their owner (a char* at owner_offset). */
+int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t path_offset, size_t owner_offset,
+                             char ***ret_nodes);

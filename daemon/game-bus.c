@@ -85,7 +85,7 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
         if (r < 0)
                 return r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(m, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         r = polkit_verify(m->polkit, msg, game_action(m, caller, o.restart_instances, &foreign), error);

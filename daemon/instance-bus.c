@@ -38,7 +38,7 @@ static int authorize(Instance *i, sd_bus_message *msg, const char *owner_action,
         g_autofree char *caller = NULL;
         int r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(i->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         return polkit_verify(i->manager->polkit, msg, strcmp(caller, i->owner) == 0 ? owner_action : L4M_ACTION_ADMIN,
@@ -54,7 +54,7 @@ static int authorize_with_blueprint(Manager *m, const char *owner, const Bluepri
         bool own;
         int r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(m, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         own = (!owner || strcmp(caller, owner) == 0) && (!b || strcmp(caller, b->owner) == 0);
@@ -71,7 +71,7 @@ static int read_blueprint_name(sd_bus_message *msg, Manager *m, Blueprint **ret,
         if (!l4m_name_is_valid(name))
                 return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
         *ret = g_hash_table_lookup(m->blueprints_by_name, name);
-        if (!*ret)
+        if (!*ret || !caller_sees(m, msg, (*ret)->owner))
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No blueprint \"%s\".", name);
         return 0;
 }
@@ -207,7 +207,7 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = authorize(i, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_principal(msg, &caller);
+        r = caller_principal(i->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
 
@@ -375,7 +375,7 @@ int instance_object_find(sd_bus *bus, const char *path, const char *interface, v
                          void **ret_found, sd_bus_error *error) {
         Instance *i = manager_find_instance_by_path(userdata, path);
 
-        if (!i)
+        if (!i || !caller_sees_object(userdata, bus, path, i->owner))
                 return 0;
         *ret_found = i;
         return 1;
@@ -383,16 +383,19 @@ int instance_object_find(sd_bus *bus, const char *path, const char *interface, v
 
 int instance_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                              sd_bus_error *error) {
-        return bus_enumerate_paths(((Manager *) userdata)->instances_by_id, offsetof(Instance, path), ret_nodes);
+        return caller_enumerate_objects(userdata, bus, ((Manager *) userdata)->instances_by_id, offsetof(Instance, path),
+                                        offsetof(Instance, owner), ret_nodes);
 }
 
 /* --- org.left4me.Manager's instance methods ---------------------------- */
 
 static int append_instance_entry(sd_bus_message *reply, const void *value, void *userdata) {
         const Instance *i = value;
-        Manager *m = userdata;
-        Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+        const CallerView *view = userdata;
+        Blueprint *b = g_hash_table_lookup(view->manager->blueprints_by_id, &i->blueprint_id);
 
+        if (!caller_sees(view->manager, view->call, i->owner))
+                return 0;
         return sd_bus_message_append(reply, "(osssqs)", i->path, i->name, i->owner, b ? b->name : "", i->port,
                                      i->state);
 }
@@ -405,7 +408,7 @@ static int method_list_instances(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r <= 0)
                 return r < 0 ? r : 1;
         return bus_reply_list_by_name(msg, m->instances_by_id, offsetof(Instance, name), "(osssqs)",
-                                      append_instance_entry, m);
+                                      append_instance_entry, &(CallerView) { m, msg });
 }
 
 static int method_get_instance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -423,7 +426,7 @@ static int method_get_instance(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r <= 0)
                 return r < 0 ? r : 1;
         i = g_hash_table_lookup(m->instances_by_name, name);
-        if (!i)
+        if (!i || !caller_sees(m, msg, i->owner))
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No instance \"%s\".", name);
         return sd_bus_reply_method_return(msg, "o", i->path);
 }
@@ -552,7 +555,7 @@ static int method_create_instance(sd_bus_message *msg, void *userdata, sd_bus_er
         r = authorize_with_blueprint(m, NULL, b, msg, L4M_ACTION_INSTANCE_MANAGE, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_principal(msg, &owner);
+        r = caller_principal(m, msg, &owner);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
 

@@ -23,7 +23,7 @@ static int verify_job_access(Job *j, sd_bus_message *msg, const char *owner_acti
         g_autofree char *caller = NULL;
         int r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(j->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         return polkit_verify(j->manager->polkit, msg,
@@ -92,7 +92,7 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
                     void **ret_found, sd_bus_error *error) {
         Job *j = manager_find_job_by_path(userdata, path);
 
-        if (!j)
+        if (!j || !caller_sees_object(userdata, bus, path, j->owner))
                 return 0;
         *ret_found = j;
         return 1;
@@ -100,7 +100,8 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
 
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                         sd_bus_error *error) {
-        return bus_enumerate_paths(((Manager *) userdata)->jobs_by_id, offsetof(Job, path), ret_nodes);
+        return caller_enumerate_objects(userdata, bus, ((Manager *) userdata)->jobs_by_id, offsetof(Job, path),
+                                        offsetof(Job, owner), ret_nodes);
 }
 
 void job_emit_changed(Job *j, const char *property, ...) {

@@ -29,7 +29,10 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int append_overlay_entry(sd_bus_message *reply, const void *value, void *userdata) {
         const Overlay *o = value;
+        const CallerView *view = userdata;
 
+        if (!caller_sees(view->manager, view->call, o->owner))
+                return 0;
         return sd_bus_message_append(reply, "(osssst)", o->path, o->name, l4m_overlay_type_to_string(o->type),
                                      o->owner, o->state, o->created);
 }
@@ -42,7 +45,7 @@ static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r <= 0)
                 return r < 0 ? r : 1;
         return bus_reply_list_by_name(msg, m->overlays_by_id, offsetof(Overlay, name), "(osssst)",
-                                      append_overlay_entry, NULL);
+                                      append_overlay_entry, &(CallerView) { m, msg });
 }
 
 static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -75,7 +78,7 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = caller_principal(msg, &owner);
+        r = caller_principal(m, msg, &owner);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
 
@@ -99,10 +102,10 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
 }
 
 /* GetOverlay, GetBlueprint: the object path of what by_name holds under
- * the name the message carries (its path a char* at path_offset), for
- * anyone who may read. */
+ * the name the message carries (its path a char* at path_offset, its owner
+ * one at owner_offset), for anyone who may read and see it. */
 static int reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_name, size_t path_offset,
-                              const char *kind, sd_bus_error *error) {
+                              size_t owner_offset, const char *kind, sd_bus_error *error) {
         const char *name;
         void *found;
         int r;
@@ -118,21 +121,25 @@ static int reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_na
                 return r < 0 ? r : 1;
 
         found = g_hash_table_lookup(by_name, name);
-        if (!found)
+        if (!found || !caller_sees(m, msg, *(char **) ((char *) found + owner_offset)))
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No %s \"%s\".", kind, name);
         return sd_bus_reply_method_return(msg, "o", *(char **) ((char *) found + path_offset));
 }
 
 static int method_get_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return reply_path_by_name(msg, m, m->overlays_by_name, offsetof(Overlay, path), "overlay", error);
+        return reply_path_by_name(msg, m, m->overlays_by_name, offsetof(Overlay, path), offsetof(Overlay, owner),
+                                  "overlay", error);
 }
 
 static int append_blueprint_entry(sd_bus_message *reply, const void *value, void *userdata) {
         const Blueprint *b = value;
-        Manager *m = userdata;
+        const CallerView *view = userdata;
+        Manager *m = view->manager;
         int r;
 
+        if (!caller_sees(m, view->call, b->owner))
+                return 0;
         r = sd_bus_message_open_container(reply, 'r', "ossast");
         if (r >= 0)
                 r = sd_bus_message_append(reply, "oss", b->path, b->name, b->owner);
@@ -160,7 +167,7 @@ static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r <= 0)
                 return r < 0 ? r : 1;
         return bus_reply_list_by_name(msg, m->blueprints_by_id, offsetof(Blueprint, name), "(ossast)",
-                                      append_blueprint_entry, m);
+                                      append_blueprint_entry, &(CallerView) { m, msg });
 }
 
 /* Options: server_cfg (s) and launch_args (as), as SetServerCfg and
@@ -248,7 +255,7 @@ static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = caller_principal(msg, &owner);
+        r = caller_principal(m, msg, &owner);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
 
@@ -275,7 +282,8 @@ static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_e
 
 static int method_get_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return reply_path_by_name(msg, m, m->blueprints_by_name, offsetof(Blueprint, path), "blueprint", error);
+        return reply_path_by_name(msg, m, m->blueprints_by_name, offsetof(Blueprint, path), offsetof(Blueprint, owner),
+                                  "blueprint", error);
 }
 
 static gint job_compare_by_id(gconstpointer a, gconstpointer b) {
@@ -300,6 +308,9 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 r = sd_bus_message_open_container(reply, 'a', "(tssssdo)");
         for (guint i = 0; r >= 0 && i < sorted->len; i++) {
                 const Job *j = sorted->pdata[i];
+
+                if (!caller_sees(m, msg, j->owner))
+                        continue;
                 r = sd_bus_message_append(reply, "(tssssdo)", j->id, j->kind_name, j->target, j->owner,
                                           job_state_to_string(j->state), j->progress, j->path);
         }
@@ -325,7 +336,7 @@ static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r < 0 ? r : 1;
 
         j = g_hash_table_lookup(m->jobs_by_id, &id);
-        if (!j)
+        if (!j || !caller_sees(m, msg, j->owner))
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No job %" G_GUINT64_FORMAT ".", id);
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
@@ -413,6 +424,9 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, game_manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the manager's game members: %s", STRERROR(r));
+        r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, user_manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager's web account members: %s", STRERROR(r));
         r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE,
                                        overlay_vtable, overlay_object_find, m);
         if (r < 0)
@@ -451,6 +465,9 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_set_exit_on_disconnect(m->bus, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set exit-on-disconnect: %s", STRERROR(r));
+        r = delegation_registry_attach(m->delegations, m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot follow web sessions' connections: %s", STRERROR(r));
 
         /* Units of jobs that were running when we stopped: follow them again. */
         r = systemd_subscribe(m->bus);

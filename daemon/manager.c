@@ -29,6 +29,14 @@
 /* The game user must reach runtime/<name>/merged; nobody may list it. */
 #define RUNTIME_DIR_MODE  0711
 
+static const LoginThrottleParams manager_login_throttle = {
+        .free_failures = LOGIN_THROTTLE_FREE_FAILURES,
+        .base_usec = LOGIN_THROTTLE_BASE_USEC,
+        .max_usec = LOGIN_THROTTLE_MAX_USEC,
+        .window_usec = LOGIN_THROTTLE_WINDOW_USEC,
+        .keys_max = LOGIN_THROTTLE_KEYS_MAX,
+};
+
 static guint id_hash(gconstpointer p) {
         return g_int64_hash(p);
 }
@@ -48,6 +56,11 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->config = config_load(conf_dir);
         m->start_usec = g_get_monotonic_time();
         m->polkit = polkit_registry_new();
+        m->delegations = delegation_registry_new();
+        polkit_registry_set_delegations(m->polkit, m->delegations);
+        m->login_failures_by_user = login_throttle_new(&manager_login_throttle);
+        m->login_failures_by_connection = login_throttle_new(&manager_login_throttle);
+        m->logins = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) login_free);
         m->overlays_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) overlay_free);
         m->overlays_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->blueprints_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) blueprint_free);
@@ -63,6 +76,9 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot allocate event loop: %s", STRERROR(r));
+        r = password_hasher_new(m->event, &m->password_hasher);
+        if (r < 0)
+                return r;
         r = journal_stream_set_new(m->event, JOURNAL_STREAMS_MAX, JOURNAL_STREAMS_PER_CLIENT_MAX, &m->journal_streams);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up journal streams: %s", STRERROR(r));
@@ -83,8 +99,14 @@ void manager_free(Manager *m) {
         /* Instances hold bus slots: before the bus goes. */
         g_hash_table_destroy(m->instances_by_name);
         g_hash_table_destroy(m->instances_by_id);
+        /* Waits for hashes still running; then the Logins they were for go. */
+        password_hasher_free(m->password_hasher);
+        g_hash_table_destroy(m->logins);
+        login_throttle_free(m->login_failures_by_user);
+        login_throttle_free(m->login_failures_by_connection);
         sd_bus_flush_close_unref(m->bus);
         polkit_registry_free(m->polkit);
+        delegation_registry_free(m->delegations);
         g_hash_table_destroy(m->blueprints_by_name);
         g_hash_table_destroy(m->blueprints_by_id);
         g_hash_table_destroy(m->overlays_by_name);

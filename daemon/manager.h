@@ -10,7 +10,10 @@
 #include <systemd/sd-event.h>
 
 #include "config-file.h"
+#include "delegation.h"
 #include "journal-stream.h"
+#include "login-throttle.h"
+#include "password-hash.h"
 #include "polkit.h"
 
 typedef struct Overlay Overlay;
@@ -23,6 +26,11 @@ typedef struct Manager {
         sd_bus *bus;
         sqlite3 *db;
         PolkitRegistry *polkit;
+        DelegationRegistry *delegations; /* bus connections acting for web accounts */
+        PasswordHasher *password_hasher;
+        LoginThrottle *login_failures_by_user;       /* failed Logins per web account */
+        LoginThrottle *login_failures_by_connection; /* … and per bus connection */
+        GHashTable *logins;             /* Login calls not answered yet: Login* (owned) */
         Config *config;
         char *conf_dir;
 
@@ -75,3 +83,8 @@ unsigned manager_count_overlays_of(Manager *m, const char *owner);
 
 /* manager-bus.c */
 int manager_connect_bus(Manager *m);
+
+/* user-bus.c: web accounts and Login. */
+typedef struct Login Login;
+void login_free(Login *l);
+extern const sd_bus_vtable user_manager_vtable[];

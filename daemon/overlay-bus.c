@@ -36,7 +36,7 @@ static int verify_overlay_access(Overlay *o, sd_bus_message *msg, const char *ow
         g_autofree char *caller = NULL;
         int r;
 
-        r = caller_principal(msg, &caller);
+        r = caller_principal(o->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         return polkit_verify(o->manager->polkit, msg,
@@ -189,7 +189,7 @@ static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void 
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is in use by running instance(s) %s; stop them first.",
                                          o->name, list);
         }
-        r = caller_principal(msg, &caller);
+        r = caller_principal(o->manager, msg, &caller);
         if (r < 0) {
                 kind->free_data(data);
                 return bus_error_internal(error, r, "Identifying the caller");
@@ -560,7 +560,7 @@ int overlay_object_find(sd_bus *bus, const char *path, const char *interface, vo
                         void **ret_found, sd_bus_error *error) {
         Overlay *o = manager_find_overlay_by_path(userdata, path);
 
-        if (!o)
+        if (!o || !caller_sees_object(userdata, bus, path, o->owner))
                 return 0;
         *ret_found = o;
         return 1;
@@ -568,5 +568,6 @@ int overlay_object_find(sd_bus *bus, const char *path, const char *interface, vo
 
 int overlay_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                             sd_bus_error *error) {
-        return bus_enumerate_paths(((Manager *) userdata)->overlays_by_id, offsetof(Overlay, path), ret_nodes);
+        return caller_enumerate_objects(userdata, bus, ((Manager *) userdata)->overlays_by_id, offsetof(Overlay, path),
+                                        offsetof(Overlay, owner), ret_nodes);
 }

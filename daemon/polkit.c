@@ -27,6 +27,7 @@ typedef struct PolkitQuery {
 
 struct PolkitRegistry {
         GHashTable *queries;            /* sd_bus_message* → PolkitQuery* (owned) */
+        const DelegationRegistry *delegations;
 };
 
 static void polkit_query_free(PolkitQuery *q) {
@@ -45,6 +46,10 @@ PolkitRegistry *polkit_registry_new(void) {
         reg->queries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                              (GDestroyNotify) polkit_query_free);
         return reg;
+}
+
+void polkit_registry_set_delegations(PolkitRegistry *reg, const DelegationRegistry *delegations) {
+        reg->delegations = delegations;
 }
 
 void polkit_registry_free(PolkitRegistry *reg) {
@@ -181,6 +186,17 @@ static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const c
         return 0;
 }
 
+/* A new check: a connection acting for a web account gets its role's
+ * answer at once (a check begun before it logged in runs on); any other
+ * caller is polkitd's to judge. */
+static int check_start(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
+        const Delegation *d = delegation_find(reg->delegations, sd_bus_message_get_sender(call));
+
+        if (d)
+                return delegation_verify(d, action, ret_error);
+        return polkit_query_start(reg, call, action, ret_error);
+}
+
 int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
         PolkitQuery *q;
         int r;
@@ -191,7 +207,7 @@ int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action,
 
         q = g_hash_table_lookup(reg->queries, call);
         if (!q)
-                return polkit_query_start(reg, call, action, ret_error);
+                return check_start(reg, call, action, ret_error);
 
         if (!q->done)
                 return 0;
@@ -200,7 +216,7 @@ int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action,
          * acts on changed hands meanwhile): that answer does not apply. */
         if (strcmp(q->action, action) != 0) {
                 g_hash_table_remove(reg->queries, call);
-                return polkit_query_start(reg, call, action, ret_error);
+                return check_start(reg, call, action, ret_error);
         }
 
         r = q->result;

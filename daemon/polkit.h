@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "delegation.h"
+
 /* Asynchronous polkit checks for incoming method calls.
  *
  * A method handler calls polkit_verify() with the action it needs:
@@ -30,5 +32,9 @@ typedef struct PolkitRegistry PolkitRegistry;
 PolkitRegistry *polkit_registry_new(void);
 void polkit_registry_free(PolkitRegistry *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PolkitRegistry, polkit_registry_free)
+
+/* Calls on connections that act for a web account are decided from the
+ * account's role (delegation_verify()), without asking polkitd. */
+void polkit_registry_set_delegations(PolkitRegistry *reg, const DelegationRegistry *delegations);
 
 int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error);

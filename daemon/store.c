@@ -91,6 +91,14 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX instances_by_blueprint ON instances (blueprint_id);"),
+        /* 8: web accounts (the bridge logs in as them; DESIGN §3): the
+         * password only as a libsodium crypto_pwhash_str() string. */
+        ("CREATE TABLE web_users ("
+        "  name TEXT NOT NULL PRIMARY KEY,"
+        "  role TEXT NOT NULL CHECK (role IN ('user', 'admin')),"
+        "  password_hash TEXT NOT NULL,"
+        "  created INTEGER NOT NULL"
+        ");"),
 };
 
 int store_errno(int rc) {

@@ -136,3 +136,22 @@ int store_instance_update(sqlite3 *db, const StoreInstance *i);
 int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *password);
 typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);
+
+/* store-user.c: web accounts. */
+typedef struct StoreUser {
+        const char *name;
+        const char *role;               /* "user" or "admin" */
+        const char *password_hash;      /* crypto_pwhash_str() output */
+        uint64_t created;               /* µs since the epoch */
+} StoreUser;
+
+/* -EEXIST if the name is taken. */
+int store_user_insert(sqlite3 *db, const StoreUser *u);
+/* -ENOENT if there is no such row. */
+int store_user_set_password(sqlite3 *db, const char *name, const char *password_hash);
+int store_user_delete(sqlite3 *db, const char *name);
+/* Role and hash of one account as new strings; -ENOENT if there is none. */
+int store_user_get(sqlite3 *db, const char *name, char **ret_role, char **ret_hash);
+/* Calls cb for every account, in name order; a negative return stops. */
+typedef int (*StoreUserFunc)(const StoreUser *u, void *userdata);
+int store_user_foreach(sqlite3 *db, StoreUserFunc cb, void *userdata);

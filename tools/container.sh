@@ -34,7 +34,8 @@ L4M_DEPS=(meson ninja-build pkg-config gcc libsystemd-dev libglib2.0-dev
           libcurl4-openssl-dev libarchive-tools curl systemd-container
           polkitd pkexec dbus sqlite3 python3 iproute2 util-linux procps
           python3-dbus python3-gi zip unzip p7zip-full
-          bash coreutils tar xz-utils)
+          bash coreutils tar xz-utils libsodium-dev libsoup-3.0-dev
+          glib-networking chromium nodejs wrk socat)
 
 CTR_NAME=${CTR_NAME:-left4me-test}
 CTR_BOOT_TIMEOUT=${CTR_BOOT_TIMEOUT:-90}

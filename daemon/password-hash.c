@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "l4m-log.h"
+#include "l4m-util.h"
+#include "password-hash.h"
+#include "worker.h"
+
+/* A crypto_pwhash_str() of a random password that was thrown away, with the
+ * parameters password_hash_async() uses, so that verifying against it takes
+ * as long as verifying against a real account's hash. */
+#define DUMMY_HASH "$argon2id$v=19$m=65536,t=2,p=1$1OzynWjkmjcn+8hyjwUWDA$d1Xgi5KsFX3WrcifwzPAg1CxydCOFyJkXyRr9EIXMoQ"
+
+typedef struct PasswordOp {
+        PasswordHasher *hasher;
+        bool verify;
+        char *password;                 /* wiped before it is freed */
+        size_t password_len;
+        char hash[crypto_pwhash_STRBYTES];      /* verify: the input; hash: the output */
+        Worker *worker;
+        PasswordDoneFunc done;
+        void *userdata;
+        GDestroyNotify free_userdata;
+} PasswordOp;
+
+struct PasswordHasher {
+        sd_event *event;
+        GQueue queued;                  /* PasswordOp* (owned) */
+        GPtrArray *running;             /* PasswordOp* (owned) */
+};
+
+const char *password_problem(const char *password, size_t len) {
+        if (len < PASSWORD_MIN_BYTES)
+                return "Passwords have at least 8 bytes.";
+        if (len > PASSWORD_MAX_BYTES)
+                return "Passwords have at most 1024 bytes.";
+        if (memchr(password, 0, len))
+                return "Passwords hold no NUL character.";
+        if (!g_utf8_validate(password, (gssize) len, NULL))
+                return "Passwords are UTF-8 text.";
+        return NULL;
+}
+
+static void op_free(PasswordOp *op) {
+        if (!op)
+                return;
+        op->worker = worker_free(op->worker);
+        if (op->password) {
+                sodium_memzero(op->password, op->password_len);
+                g_free(op->password);
+        }
+        sodium_memzero(op->hash, sizeof op->hash);
+        if (op->free_userdata)
+                op->free_userdata(op->userdata);
+        g_free(op);
+}
+
+int password_hasher_new(sd_event *event, PasswordHasher **ret) {
+        PasswordHasher *h;
+
+        assert(event);
+        assert(ret);
+
+        if (sodium_init() < 0)
+                return log_error_errno(EIO, "Cannot initialise libsodium.");
+
+        h = g_new0(PasswordHasher, 1);
+        h->event = sd_event_ref(event);
+        g_queue_init(&h->queued);
+        h->running = g_ptr_array_new_with_free_func((GDestroyNotify) op_free);
+        *ret = h;
+        return 0;
+}
+
+void password_hasher_free(PasswordHasher *h) {
+        PasswordOp *op;
+
+        if (!h)
+                return;
+        /* Joins the threads still hashing. */
+        g_ptr_array_free(h->running, TRUE);
+        while ((op = g_queue_pop_head(&h->queued)))
+                op_free(op);
+        sd_event_unref(h->event);
+        g_free(h);
+}
+
+unsigned password_hasher_pending(PasswordHasher *h) {
+        return h->running->len + h->queued.length;
+}
+
+static int op_work(void *userdata) {
+        PasswordOp *op = userdata;
+
+        if (op->verify)
+                return crypto_pwhash_str_verify(op->hash, op->password, op->password_len) == 0;
+        if (crypto_pwhash_str(op->hash, op->password, op->password_len,
+                              crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+                return -ENOMEM;        /* the only way it fails: no 64 MiB to be had */
+        return 0;
+}
+
+static void start_queued(PasswordHasher *h);
+
+static void on_op_done(Worker *w, int result, void *userdata) {
+        PasswordOp *op = userdata;
+        PasswordHasher *h = op->hasher;
+
+        guint index;
+
+        op->worker = worker_free(op->worker);
+        if (g_ptr_array_find(h->running, op, &index))
+                g_ptr_array_steal_index_fast(h->running, index);
+        op->done(result, !op->verify && result >= 0 ? op->hash : NULL, op->userdata);
+        op_free(op);
+        start_queued(h);
+}
+
+static void start_queued(PasswordHasher *h) {
+        PasswordOp *op;
+        int r;
+
+        while (h->running->len < PASSWORD_HASH_RUNNING_MAX && (op = g_queue_pop_head(&h->queued))) {
+                r = worker_start(h->event, "password-hash", op_work, on_op_done, op, &op->worker);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot start hashing a password: %s", STRERROR(r));
+                        op->done(r, NULL, op->userdata);
+                        op_free(op);
+                        continue;
+                }
+                g_ptr_array_add(h->running, op);
+        }
+}
+
+static int submit(PasswordHasher *h, bool verify, const char *hash, const char *password, PasswordDoneFunc done,
+                  void *userdata, GDestroyNotify free_userdata) {
+        PasswordOp *op;
+
+        assert(h);
+        assert(password);
+        assert(done);
+
+        if (h->queued.length >= PASSWORD_HASH_QUEUED_MAX)
+                return -EBUSY;
+
+        op = g_new0(PasswordOp, 1);
+        op->hasher = h;
+        op->verify = verify;
+        op->password_len = strlen(password);
+        op->password = g_memdup2(password, op->password_len + 1);
+        if (verify)
+                g_strlcpy(op->hash, hash ? hash : DUMMY_HASH, sizeof op->hash);
+        op->done = done;
+        op->userdata = userdata;
+        op->free_userdata = free_userdata;
+        g_queue_push_tail(&h->queued, op);
+        start_queued(h);
+        return 0;
+}
+
+int password_hash_async(PasswordHasher *h, const char *password, PasswordDoneFunc done, void *userdata,
+                        GDestroyNotify free_userdata) {
+        return submit(h, false, NULL, password, done, userdata, free_userdata);
+}
+
+int password_verify_async(PasswordHasher *h, const char *hash, const char *password, PasswordDoneFunc done,
+                          void *userdata, GDestroyNotify free_userdata) {
+        return submit(h, true, hash, password, done, userdata, free_userdata);
+}
