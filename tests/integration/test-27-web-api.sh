@@ -1,0 +1,335 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# left4me-web, the HTTP bridge: socket activation, static files and their
+# path checks, sessions (cookie flags, CSRF token, Origin/Sec-Fetch-Site,
+# Host, logout, rate limit), the JSON API on a session's own bus connection
+# (an overlay created, listed and read back; types checked against the
+# method's signature; bus errors mapped to statuses), body size limits,
+# archive upload, and the generator's socket drop-in.
+
+# shellcheck source=web-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/web-lib.sh"
+
+WEB_UI=/usr/share/left4me/ui
+
+test_web_static() {
+        web_up
+        step "socket activation and the UI"
+        [[ $(in_container systemctl is-active left4me-web.service) == active ]] ||
+                fail "left4me-web.service did not start on the first connection"
+        [[ $(in_container systemctl show -P User left4me-web.service) == left4me-web ]] ||
+                fail "left4me-web does not run as left4me-web"
+        web_req /
+        web_expect 200 "GET /"
+        [[ $WEB_BODY == *"<html"* ]] || fail "GET / is not the UI's index.html: $WEB_BODY"
+        [[ $(web_header Content-Type) == "text/html; charset=utf-8" ]] || fail "Content-Type of /: $(web_header Content-Type)"
+        [[ $(web_header Content-Security-Policy) == *"default-src 'self'"*"frame-ancestors 'none'"* ]] ||
+                fail "no or a weak Content-Security-Policy: $WEB_HEADERS"
+        [[ $(web_header X-Content-Type-Options) == nosniff ]] || fail "no X-Content-Type-Options: nosniff"
+        [[ $(web_header Referrer-Policy) == no-referrer ]] || fail "no Referrer-Policy: no-referrer"
+        local etag
+        etag=$(web_header ETag)
+        [[ -n $etag ]] || fail "no ETag on /"
+        web_req -H "If-None-Match: $etag" /
+        web_expect 304 "GET / with its ETag"
+
+        step "path traversal"
+        # A file next to the UI directory: what a traversal would reach.
+        in_container sh -c "echo SECRET > '$WEB_UI/../secret.txt'"
+        local p
+        for p in /../secret.txt /%2e%2e/secret.txt /.%2e/secret.txt /..%2fsecret.txt /%2e%2e%2fsecret.txt \
+                 /ui/..%5csecret.txt /../../../etc/passwd; do
+                web_req --path-as-is "$p"
+                [[ $WEB_STATUS == 400 || $WEB_STATUS == 404 ]] || fail "GET $p: HTTP $WEB_STATUS"
+                [[ $WEB_BODY != *SECRET* && $WEB_BODY != *root:* ]] || fail "GET $p was served: $WEB_BODY"
+        done
+        in_container rm -f "$WEB_UI/../secret.txt"
+        web_req --path-as-is /..%2f..%2fetc%2fpasswd
+        web_expect 400 "percent-encoded slashes"
+        web_req /.hidden
+        web_expect 400 "a hidden file name"
+        in_container ln -sfn /etc/passwd "$WEB_UI/evil-link"
+        in_container ln -sfn /etc "$WEB_UI/evil-dir"
+        web_req /evil-link
+        web_expect 404 "a symlink in the UI directory"
+        web_req /evil-dir/passwd
+        web_expect 404 "a path through a symlinked directory"
+        in_container rm -f "$WEB_UI/evil-link" "$WEB_UI/evil-dir"
+        in_container mkdir -p "$WEB_UI/somedir"
+        web_req /somedir
+        web_expect 404 "a directory (never listed)"
+        in_container rmdir "$WEB_UI/somedir"
+        web_req /no-such-file.js
+        web_expect 404 "a missing file"
+
+        step "Host check"
+        web_req -H 'Host: evil.example:8480' /
+        web_expect 403 "GET / with a foreign Host"
+        web_req -H 'Host: evil.example' /api/session
+        web_expect 403 org.left4me.Web.Forbidden "GET /api/session with a foreign Host"
+        web_req -H 'Host: localhost:8480' /
+        web_expect 200 "GET / as localhost"
+}
+l4m_test web-static test_web_static 120
+
+test_web_session() {
+        web_up
+        web_user webalice 'correct horse battery' user
+
+        step "no session"
+        web_req /api/overlays
+        web_expect 401 org.left4me.Web.Unauthorized "GET /api/overlays without a session"
+        [[ $(web_header Cache-Control) == no-store ]] || fail "no Cache-Control: no-store on /api"
+        web_req -H "Cookie: l4m_session=$(printf '%064d' 0)" /api/session
+        web_expect 401 org.left4me.Web.Unauthorized "a made-up session token"
+
+        step "login"
+        web_login webalice 'wrong password'
+        web_expect 401 org.left4me.Web.Unauthorized "login with a wrong password"
+        web_req -H "Origin: http://evil.example" -H 'Content-Type: application/json' \
+                --data-binary '{"user":"webalice","password":"correct horse battery"}' /api/login
+        web_expect 403 org.left4me.Web.Forbidden "login from a foreign Origin (login CSRF)"
+        web_req -H 'Sec-Fetch-Site: cross-site' -H 'Content-Type: application/json' \
+                --data-binary '{"user":"webalice","password":"correct horse battery"}' /api/login
+        web_expect 403 org.left4me.Web.Forbidden "login with Sec-Fetch-Site: cross-site"
+        web_req -H "Origin: $WEB_ORIGIN" --data-binary '{"user": 5}' /api/login
+        web_expect 400 org.left4me.Web.BadRequest "login with a malformed body"
+        web_login webalice 'correct horse battery'
+        web_expect 200 "login"
+        [[ $(json 'd["user"]' <<<"$WEB_BODY") == webalice && $(json 'd["role"]' <<<"$WEB_BODY") == user ]] ||
+                fail "login answered $WEB_BODY"
+        [[ $WEB_CSRF =~ ^[0-9a-f]{64}$ ]] || fail "CSRF token '$WEB_CSRF' is not 256 bits of hex"
+        local cookie
+        cookie=$(web_header Set-Cookie)
+        [[ $cookie =~ ^l4m_session=[0-9a-f]{64}\; ]] || fail "session cookie: $cookie"
+        [[ $cookie == *"HttpOnly"* && $cookie == *"SameSite=Strict"* && $cookie == *"Path=/"* ]] ||
+                fail "session cookie flags: $cookie"
+        [[ $cookie != *Secure* ]] || fail "a Secure cookie over plain HTTP: $cookie"
+
+        web_call GET /api/session
+        web_expect 200 "GET /api/session"
+        [[ $(json 'd["user"]' <<<"$WEB_BODY") == webalice && $(json 'd["csrf"]' <<<"$WEB_BODY") == "$WEB_CSRF" ]] ||
+                fail "/api/session answered $WEB_BODY"
+
+        step "CSRF and Origin on state-changing requests"
+        local body='{"name":"web-ov1","type":"workshop"}'
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
+                --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST without X-CSRF-Token"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(printf 'f%.0s' {1..64})" \
+                -H 'Content-Type: application/json' --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST with a wrong X-CSRF-Token"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: http://evil.example" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/json' --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST from a foreign Origin"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: http://127.0.0.1:9999" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/json' --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST from another port"
+        _web_curl -b "$WEB_DIR/jar" -H "X-CSRF-Token: $WEB_CSRF" -H 'Sec-Fetch-Site: same-site' \
+                -H 'Content-Type: application/json' --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST without Origin, Sec-Fetch-Site: same-site"
+        _web_curl -b "$WEB_DIR/jar" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/json' --data-binary "$body" "$WEB_ORIGIN/api/overlays"
+        web_expect 403 org.left4me.Web.Forbidden "POST without Origin and Sec-Fetch-Site"
+        [[ -z $(row_id web-ov1) ]] || fail "a refused request created the overlay"
+
+        step "logout"
+        web_call POST /api/logout
+        web_expect 204 "logout"
+        web_call GET /api/session
+        web_expect 401 org.left4me.Web.Unauthorized "the session after logout"
+        web_call GET /api/overlays
+        web_expect 401 org.left4me.Web.Unauthorized "GET /api/overlays after logout"
+}
+l4m_test web-session test_web_session 120
+
+test_web_login_rate() {
+        local i
+        web_up
+        web_user webalice 'correct horse battery' user
+        # A fresh bridge: its login buckets start full.
+        capture in_container systemctl restart left4me-web.service
+        expect_ok "restart left4me-web"
+        for i in $(seq 10); do
+                web_login webalice 'correct horse battery'
+                web_expect 200 "login $i of 10"
+        done
+        web_login webalice 'correct horse battery'
+        web_expect 429 org.left4me.Web.TooManyRequests "the 11th login within a minute"
+        [[ $(web_header Retry-After) =~ ^[0-9]+$ ]] || fail "no Retry-After on 429: $WEB_HEADERS"
+        capture in_container systemctl restart left4me-web.service
+}
+l4m_test web-login-rate test_web_login_rate 120
+
+test_web_idle() {
+        web_up
+        web_user webalice 'correct horse battery' user
+        in_container mkdir -p "$L4M_CONF_D"
+        printf '[Web]\nSessionIdleSec=2\n' >"$CTR_DIR/root$L4M_CONF_D/50-web-idle.conf"
+        capture in_container systemctl restart left4me-web.service
+        expect_ok "restart left4me-web"
+        web_login webalice 'correct horse battery'
+        web_expect 200 "login"
+        web_call GET /api/session
+        web_expect 200 "a session in use"
+        sleep 3
+        web_call GET /api/session
+        web_expect 401 org.left4me.Web.Unauthorized "a session idle for longer than SessionIdleSec="
+        in_container rm -f "$L4M_CONF_D/50-web-idle.conf"
+        capture in_container systemctl restart left4me-web.service
+}
+l4m_test web-idle test_web_idle 60
+
+test_web_unit() {
+        local p
+        web_up
+        for p in NoNewPrivileges=yes ProtectSystem=strict PrivateNetwork=yes PrivateTmp=yes \
+                 ProtectHome=yes MemoryDenyWriteExecute=yes CapabilityBoundingSet= UMask=0077; do
+                [[ $(in_container systemctl show -P "${p%%=*}" left4me-web.service) == "${p#*=}" ]] ||
+                        fail "left4me-web.service: ${p%%=*}=$(in_container systemctl show -P "${p%%=*}" left4me-web.service)"
+        done
+        capture in_container systemd-analyze security --no-pager left4me-web.service
+        note "systemd-analyze security left4me-web.service: $(grep -o 'Overall exposure level.*' <<<"$OUT")"
+}
+l4m_test web-unit test_web_unit 60
+
+test_web_api() {
+        local id
+        web_up
+        web_user webalice 'correct horse battery' user
+        delete_overlay_named() {
+                local p
+                gcall root "$L4M_MANAGER" org.left4me.Manager.GetOverlay "$(gv_str "$1")"
+                if ((RC == 0)); then
+                        p=$(path_from_output)
+                        delete_overlay root "$p"
+                fi
+        }
+        delete_overlay_named web-ov2
+        web_login webalice 'correct horse battery'
+        web_expect 200 "login"
+
+        step "create, list, show an overlay"
+        web_call POST /api/overlays '{"name":"web-ov2","type":"workshop"}'
+        web_expect 201 "POST /api/overlays"
+        [[ $(json 'd["Name"]' <<<"$WEB_BODY") == web-ov2 && $(json 'd["Type"]' <<<"$WEB_BODY") == workshop ]] ||
+                fail "the created overlay: $WEB_BODY"
+        id=$(row_id web-ov2)
+        [[ -n $id ]] || fail "no row for web-ov2"
+        web_call GET /api/overlays
+        web_expect 200 "GET /api/overlays"
+        [[ $(json '[o["Name"] for o in d if o["Name"] == "web-ov2"]' <<<"$WEB_BODY") == '["web-ov2"]' ]] ||
+                fail "web-ov2 is not listed: $WEB_BODY"
+        web_call GET /api/overlays/web-ov2
+        web_expect 200 "GET /api/overlays/web-ov2"
+        [[ $(json 'd["Items"]' <<<"$WEB_BODY") == '[]' ]] || fail "GET /api/overlays/web-ov2: $WEB_BODY"
+        web_call PUT /api/overlays/web-ov2/items '{"items":["123456"]}'
+        web_expect 200 "PUT items"
+        [[ $(json 'd["Items"]' <<<"$WEB_BODY") == '[123456]' ]] || fail "items after PUT: $WEB_BODY"
+
+        step "types by the method's signature"
+        web_call POST /api/overlays '{"name":5,"type":"workshop"}'
+        web_expect 400 org.left4me.Error.InvalidArgument "a number for a string"
+        web_call POST /api/overlays '{"name":"web-ov3"}'
+        web_expect 400 org.left4me.Error.InvalidArgument "a missing argument"
+        web_call POST /api/overlays '{"name":"web-ov3","type":"workshop","options":{"bogus":1}}'
+        web_expect 400 org.left4me.Error.InvalidArgument "an unknown option"
+        web_call PUT /api/overlays/web-ov2/items '{"items":"123"}'
+        web_expect 400 org.left4me.Error.InvalidArgument "a string for an array"
+        web_call POST /api/overlays '{"name":'
+        web_expect 400 org.left4me.Web.BadRequest "malformed JSON"
+        web_call POST /api/overlays '[1]'
+        web_expect 400 org.left4me.Web.BadRequest "not an object"
+        [[ -z $(row_id web-ov3) ]] || fail "a refused request created web-ov3"
+
+        step "bus errors"
+        web_call POST /api/overlays '{"name":"web-ov2","type":"workshop"}'
+        web_expect 409 org.left4me.Error.Exists "a name in use"
+        web_call POST /api/overlays '{"name":"Bad Name","type":"workshop"}'
+        web_expect 400 org.left4me.Error.InvalidArgument "an invalid name"
+        web_call GET /api/overlays/no-such-overlay
+        web_expect 404 org.left4me.Error.NotFound "a missing overlay"
+
+        step "routes"
+        web_call GET /api/no-such-thing
+        web_expect 404 org.left4me.Web.NotFound "an unknown API path"
+        web_call PATCH /api/overlays
+        web_expect 405 org.left4me.Web.MethodNotAllowed "a wrong method"
+        [[ $(web_header Allow) == *GET* && $(web_header Allow) == *POST* ]] || fail "Allow: $(web_header Allow)"
+        web_call GET /api/overlays/web%2fov2
+        web_expect 404 org.left4me.Web.NotFound "an encoded slash in a name"
+
+        step "size limits"
+        head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WEB_HOST_DIR/big.json"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/json' --data-binary "@$WEB_DIR/big.json" "$WEB_ORIGIN/api/overlays"
+        web_expect 413 org.left4me.Web.PayloadTooLarge "a 2 MiB body"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
+                --data-binary "@$WEB_DIR/big.json" "$WEB_ORIGIN/api/overlays"
+        web_expect 413 org.left4me.Web.PayloadTooLarge "a 2 MiB chunked body"
+        web_call GET /api/session
+        web_expect 200 "the session after refused bodies"
+
+        step "archive upload"
+        delete_overlay_named web-arc
+        web_call POST /api/overlays '{"name":"web-arc","type":"archive"}'
+        web_expect 201 "create web-arc"
+        mkdir -p "$WEB_HOST_DIR/tree/left4dead2/addons"
+        echo hello >"$WEB_HOST_DIR/tree/left4dead2/addons/web.txt"
+        tar -C "$WEB_HOST_DIR/tree" -czf "$WEB_HOST_DIR/a.tar.gz" left4dead2
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/a.tar.gz" \
+                "$WEB_ORIGIN/api/overlays/web-arc/archive"
+        web_expect 202 "upload an archive"
+        local job state
+        job=$(json 'd["job"]' <<<"$WEB_BODY")
+        [[ $job =~ ^[0-9]+$ ]] || fail "upload answered $WEB_BODY"
+        for _ in $(seq 100); do
+                web_call GET "/api/jobs/$job"
+                state=$(json 'd["State"]' <<<"$WEB_BODY")
+                [[ $state == succeeded || $state == failed || $state == cancelled ]] && break
+                sleep 0.2
+        done
+        [[ $state == succeeded ]] || fail "the import job ended $state: $WEB_BODY"
+        [[ $(in_container cat "$L4M_OVERLAYS/$(row_id web-arc)/left4dead2/addons/web.txt") == hello ]] ||
+                fail "the uploaded archive's file is not in the overlay"
+        web_req -H "Origin: $WEB_ORIGIN" --data-binary "@$WEB_DIR/a.tar.gz" /api/overlays/web-arc/archive
+        web_expect 401 org.left4me.Web.Unauthorized "an upload without a session"
+
+        web_call DELETE /api/overlays/web-ov2
+        web_expect 204 "DELETE /api/overlays/web-ov2"
+        [[ -z $(row_id web-ov2) ]] || fail "web-ov2 is still there"
+}
+l4m_test web-api test_web_api 180
+
+test_web_generator() {
+        local gen dir
+        web_files
+        gen=$(in_container sh -c 'ls /usr/lib/systemd/system-generators/left4me-web-generator /lib/systemd/system-generators/left4me-web-generator 2>/dev/null | head -n 1')
+        [[ -n $gen ]] || fail "left4me-web-generator is not installed"
+        dir=$WEB_DIR/gen
+        in_container rm -rf "$dir"
+        in_container mkdir -p "$dir"
+        capture in_container "$gen" "$dir" "$dir" "$dir"
+        expect_ok "generator without Listen="
+        in_container test ! -e "$dir/left4me-web.socket.d" || fail "a drop-in without [Web] Listen="
+
+        in_container mkdir -p "$L4M_CONF_D"
+        printf '[Web]\nListen=127.0.0.1:8481 [::1]:8481\n' >"$CTR_DIR/root$L4M_CONF_D/50-web-test.conf"
+        capture in_container systemctl daemon-reload
+        expect_ok "daemon-reload"
+        capture in_container systemctl show -P Listen left4me-web.socket
+        in_container rm -f "$L4M_CONF_D/50-web-test.conf"
+        [[ $OUT == *"127.0.0.1:8481"* && $OUT == *"[::1]:8481"* && $OUT != *"8480"* ]] ||
+                { in_container systemctl daemon-reload; fail "the socket listens on: $OUT"; }
+
+        printf '[Web]\nListen=localhost:80\n' >"$CTR_DIR/root$L4M_CONF_D/50-web-test.conf"
+        capture in_container "$gen" "$dir" "$dir" "$dir"
+        in_container rm -f "$L4M_CONF_D/50-web-test.conf"
+        in_container test ! -e "$dir/left4me-web.socket.d" || fail "a drop-in from an invalid Listen="
+        capture in_container systemctl daemon-reload
+        capture in_container systemctl show -P Listen left4me-web.socket
+        [[ $OUT == *"127.0.0.1:8480"* ]] || fail "the socket did not go back to 127.0.0.1:8480: $OUT"
+}
+l4m_test web-generator test_web_generator 120

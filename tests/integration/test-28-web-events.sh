@@ -1,0 +1,318 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# left4me-web's Server-Sent Events (web-bridge/API.md, "Event streams"),
+# read with curl -N inside the container: an instance log line printed
+# after subscribing arrives, ids increase and Last-Event-ID gets exactly the
+# lines missed; two subscribers share one journal reader in the daemon; a
+# job log ends with "end" and resumes from a byte offset; /api/events
+# carries instance State changes and a job reaching Progress 1; heartbeats;
+# logout ends the session's streams; a user account does not get events of
+# an instance it may not see (an admin account does).
+#
+# The instance runs on the fake installation and fake srcds of
+# test-23-instances.sh (helpers ins_*), owned by unix user alice.
+
+# shellcheck source=web-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/web-lib.sh"
+
+EV_CONF=70-web-events
+EV_PW=correct-horse-battery-staple
+EV_ADMIN=ev-wendy
+EV_USER=ev-bob
+EV_NAME=ev-a
+
+# ev_setup: the instance helpers, the bridge with one-second heartbeats,
+# two web accounts logged in (jars "adm" and "usr"), and alice's stopped
+# instance EV_NAME.
+ev_setup() {
+        # shellcheck source=test-23-instances.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/test-23-instances.sh"
+        ins_setup
+        web_up
+        in_container mkdir -p "$L4M_CONF_D"
+        printf '[Web]\nHeartbeatSec=1\n' >"$CTR_DIR/root$L4M_CONF_D/$EV_CONF.conf"
+        trap ev_cleanup EXIT
+        ev_restart
+        web_user "$EV_ADMIN" "$EV_PW" admin
+        web_user "$EV_USER" "$EV_PW" user
+        ev_login adm "$EV_ADMIN"
+        ev_login usr "$EV_USER"
+
+        ins_remove "$EV_NAME"
+        ins_overlay ev-ov 'mkdir -p left4dead2/addons && echo E > left4dead2/addons/ev.vpk' >/dev/null
+        ins_delete_blueprint ev-bp
+        gcall alice "$L4M_MANAGER" org.left4me.Manager.CreateBlueprint "'ev-bp'" "['ev-ov']" '@a{sv} {}'
+        expect_ok "alice creates blueprint ev-bp"
+        ins_create alice "$EV_NAME" ev-bp "{'port': <uint16 27071>}"
+        expect_ok "alice creates instance $EV_NAME"
+}
+
+ev_cleanup() {
+        set +e
+        ev_stop_all
+        ins_remove "$EV_NAME"
+        in_container rm -f "$L4M_CONF_D/$EV_CONF.conf"
+        in_container systemctl stop left4me-web.service left4me-web.socket 2>/dev/null
+        in_container systemctl reset-failed left4me-web.service left4me-web.socket 2>/dev/null
+        in_container systemctl start left4me-web.socket 2>/dev/null
+        return 0
+}
+
+# ev_restart: the bridge with this test's configuration, answering.
+# Socket and service both, so that a socket changed on disk (an earlier
+# test's Listen=) is bound afresh; the first request starts the bridge.
+ev_restart() {
+        in_container systemctl stop left4me-web.service left4me-web.socket 2>/dev/null || true
+        # Every test restarts the bridge twice: not a start loop.
+        in_container systemctl reset-failed left4me-web.service left4me-web.socket 2>/dev/null || true
+        capture in_container systemctl start left4me-web.socket
+        expect_ok "start left4me-web.socket"
+        wait_until 20 in_container curl -sS -o /dev/null "$WEB_ORIGIN/" ||
+                fail "left4me-web does not answer: $(in_container journalctl -u left4me-web.service -u left4me-web.socket --no-pager -n 20 | paste -sd '|')"
+}
+
+# ev_login JAR USER: a session in cookie jar JAR (of this test's web
+# directory); its CSRF token in JAR.csrf.
+ev_login() {
+        web_login "$2" "$EV_PW"
+        web_expect 200 "login of $2"
+        cp "$WEB_HOST_DIR/jar" "$WEB_HOST_DIR/$1.jar"
+        printf '%s\n' "$WEB_CSRF" >"$WEB_HOST_DIR/$1.csrf"
+}
+
+# ev_post JAR PATH: a POST as the page makes it; the status in OUT.
+ev_post() {
+        capture in_container curl -sS --max-time 30 -o /dev/null -w '%{http_code}' -X POST -b "$WEB_DIR/$1.jar" \
+                -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(cat "$WEB_HOST_DIR/$1.csrf")" "$WEB_ORIGIN$2"
+}
+
+# ev_stream NAME JAR PATH [CURL-ARG...]: reads event stream PATH in the
+# background into NAME.out (NAME.pid: curl's pid in the container; NAME.done
+# once it exited).
+ev_stream() {
+        local name=$1 jar=$2 path=$3
+        shift 3
+        rm -f "$WEB_HOST_DIR/$name.out" "$WEB_HOST_DIR/$name.pid" "$WEB_HOST_DIR/$name.done"
+        in_container sh -c 'n=$0; curl -sSN --max-time 120 "$@" >"$n.out" 2>"$n.err" & echo $! >"$n.pid"; wait $!; touch "$n.done"' \
+                "$WEB_DIR/$name" -b "$WEB_DIR/$jar.jar" "$@" "$WEB_ORIGIN$path" &
+        wait_until 10 test -s "$WEB_HOST_DIR/$name.pid" || fail "stream $name did not start"
+        printf '%s\n' "$name" >>"$WEB_HOST_DIR/streams"
+}
+
+ev_stop() {
+        local pid
+        pid=$(cat "$WEB_HOST_DIR/$1.pid" 2>/dev/null) || return 0
+        [[ -e $WEB_HOST_DIR/$1.done ]] || in_container kill "$pid" 2>/dev/null || true
+        wait_until 10 test -e "$WEB_HOST_DIR/$1.done" || true
+}
+
+ev_stop_all() {
+        local n
+        [[ -e $WEB_HOST_DIR/streams ]] || return 0
+        while read -r n; do
+                ev_stop "$n"
+        done <"$WEB_HOST_DIR/streams"
+        rm -f "$WEB_HOST_DIR/streams"
+}
+
+ev_has() {
+        grep -F -- "$2" "$WEB_HOST_DIR/$1.out" >/dev/null 2>&1
+}
+
+ev_ended() {
+        [[ -e $WEB_HOST_DIR/$1.done ]]
+}
+
+# ev_log_events NAME: "ID LINE" per log event of NAME.out.
+ev_log_events() {
+        python3 - "$WEB_HOST_DIR/$1.out" <<'PY'
+import json, sys
+ev = {}
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    line = line.rstrip("\n")
+    if not line:
+        if ev.get("event") == "log":
+            print(ev.get("id", "-"), json.loads(ev["data"])["line"])
+        ev = {}
+    elif not line.startswith(":") and ":" in line:
+        k, v = line.split(":", 1)
+        ev[k] = v[1:] if v.startswith(" ") else v
+PY
+}
+
+ev_daemon_fds() {
+        local pid
+        pid=$(in_container systemctl show -P MainPID left4me.service)
+        in_container find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+ev_send() {
+        ins_call alice "$EV_NAME" SendCommand "$(gv_str "echo $1")"
+        expect_ok "alice: SendCommand echo $1"
+}
+
+# --- tests --------------------------------------------------------------
+
+test_ev_instance_log() {
+        local ids last head out
+        ev_setup
+        ins_call alice "$EV_NAME" Start
+        expect_ok "alice starts $EV_NAME"
+        ins_wait_state "$EV_NAME" running
+
+        step "a user account may not read alice's instance log; no session: 401"
+        capture in_container curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -b "$WEB_DIR/usr.jar" \
+                "$WEB_ORIGIN/api/instances/$EV_NAME/log"
+        [[ $OUT == 404 ]] || fail "$EV_USER reading $EV_NAME's log: HTTP $OUT"
+        capture in_container curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$WEB_ORIGIN/api/instances/$EV_NAME/log"
+        [[ $OUT == 401 ]] || fail "no session reading $EV_NAME's log: HTTP $OUT"
+
+        step "a line printed after subscribing arrives"
+        ev_stream l1 adm "/api/instances/$EV_NAME/log?lines=5"
+        wait_until 10 ev_has l1 'retry: 2000' || fail "no stream: $(cat "$WEB_HOST_DIR/l1.err" "$WEB_HOST_DIR/l1.out")"
+        head=$(in_container curl -sS --max-time 2 -b "$WEB_DIR/adm.jar" -D - -o /dev/null \
+                "$WEB_ORIGIN/api/instances/$EV_NAME/log" 2>/dev/null | tr -d '\r' || true)
+        grep -i '^content-type: text/event-stream' <<<"$head" >/dev/null || fail "headers: $head"
+        grep -i '^cache-control: no-store' <<<"$head" >/dev/null || fail "headers: $head"
+        ev_send ev-mark-1
+        wait_until 15 ev_has l1 'rcon: echo ev-mark-1' || fail "MARK not streamed: $(tail -c 600 "$WEB_HOST_DIR/l1.out")"
+        ev_send ev-mark-2
+        wait_until 15 ev_has l1 'rcon: echo ev-mark-2' || fail "second MARK not streamed"
+        ids=$(ev_log_events l1 | cut -d' ' -f1)
+        [[ -n $ids ]] || fail "no log events"
+        sort -n -c <<<"$ids" || fail "ids do not increase: $ids"
+        [[ $(sort -n -u <<<"$ids" | wc -l) == $(wc -l <<<"$ids") ]] || fail "ids repeat: $ids"
+        last=$(ev_log_events l1 | grep 'rcon: echo ev-mark-2' | tail -n 1 | cut -d' ' -f1)
+        ev_stop l1
+
+        step "Last-Event-ID $last gets exactly the lines after it"
+        ev_send ev-mark-3
+        ev_send ev-mark-4
+        ev_stream l2 adm "/api/instances/$EV_NAME/log" -H "Last-Event-ID: $last"
+        wait_until 15 ev_has l2 'rcon: echo ev-mark-4' || fail "missed lines not replayed: $(tail -c 600 "$WEB_HOST_DIR/l2.out")"
+        ev_stop l2
+        out=$(ev_log_events l2)
+        ! grep -e 'ev-mark-1' -e 'ev-mark-2' <<<"$out" >/dev/null || fail "lines before Last-Event-ID came again: $out"
+        ! grep '^event: reset' "$WEB_HOST_DIR/l2.out" >/dev/null || fail "reset instead of a resume"
+        [[ $(head -n 1 <<<"$out" | cut -d' ' -f1) == $((last + 1)) ]] || fail "not resumed at $((last + 1)): $out"
+        grep 'rcon: echo ev-mark-3' <<<"$out" >/dev/null || fail "ev-mark-3 missing: $out"
+
+        step "Last-Event-ID older than the ring: reset"
+        ev_stream l3 adm "/api/instances/$EV_NAME/log" -H "Last-Event-ID: 5"
+        wait_until 10 ev_has l3 'event: reset' || fail "no reset for an unknown id"
+        ev_stop l3
+
+        step "the instance is deleted: end"
+        ev_stream l4 adm "/api/instances/$EV_NAME/log"
+        wait_until 10 ev_has l4 'retry: 2000' || fail "no stream"
+        ins_remove "$EV_NAME"
+        wait_until 15 ev_ended l4 || fail "the log stream outlived its instance"
+        ev_has l4 'event: end' || fail "no end event: $(tail -c 600 "$WEB_HOST_DIR/l4.out")"
+}
+
+test_ev_shared_feed() {
+        local one two
+        ev_setup
+        ins_call alice "$EV_NAME" Start
+        expect_ok "alice starts $EV_NAME"
+        ins_wait_state "$EV_NAME" running
+
+        ev_stream s1 adm "/api/instances/$EV_NAME/log"
+        wait_until 10 ev_has s1 'retry: 2000' || fail "first stream did not start"
+        ev_send ev-shared-1
+        wait_until 15 ev_has s1 'ev-shared-1' || fail "first stream got no line"
+        one=$(ev_daemon_fds)
+        ev_stream s2 adm "/api/instances/$EV_NAME/log"
+        wait_until 10 ev_has s2 'retry: 2000' || fail "second stream did not start"
+        ev_send ev-shared-2
+        wait_until 15 ev_has s2 'ev-shared-2' || fail "second stream got no line"
+        wait_until 15 ev_has s1 'ev-shared-2' || fail "first stream lost the line"
+        # The subscribers' checks (OpenLog without follow) are closed again.
+        wait_until 10 test "$(ev_daemon_fds)" -le "$one" ||
+                fail "left4med holds $(ev_daemon_fds) descriptors with two subscribers, $one with one"
+
+        step "the daemon restarts: log streams close without end, /api/events says reset"
+        ev_stream e1 adm /api/events
+        wait_until 10 ev_has e1 'retry: 2000' || fail "no events stream"
+        reset_start_limit
+        capture in_container systemctl restart left4me.service
+        expect_ok "restart left4me.service"
+        wait_until 15 ev_ended s1 || fail "a log stream outlived the daemon's journal reader"
+        ! ev_has s1 'event: end' || fail "end sent for an instance that still exists"
+        wait_until 15 ev_has e1 'event: reset' || fail "no reset after the daemon restarted"
+        ! ev_ended e1 || fail "the events stream ended"
+        ins_call alice "$EV_NAME" Stop
+        expect_ok "alice stops $EV_NAME"
+        wait_until 15 ev_has e1 '"State":"stopped"' || fail "no events after the daemon restarted"
+}
+
+test_ev_job_log() {
+        local job id first n
+        ev_setup
+        ev_stream e1 adm /api/events
+        wait_until 10 ev_has e1 'retry: 2000' || fail "no events stream"
+
+        step "an import job: its log, then end"
+        ins_overlay ev-ov2 'echo x > a.txt && echo y > b.txt' >/dev/null
+        job=$(sql "SELECT id FROM jobs ORDER BY id DESC LIMIT 1")
+        [[ $job =~ ^[0-9]+$ ]] || fail "no job id: $job"
+        ev_stream j1 adm "/api/jobs/$job/log"
+        wait_until 15 ev_ended j1 || fail "job log stream did not end: $(tail -c 600 "$WEB_HOST_DIR/j1.out")"
+        grep -A2 '^event: end' "$WEB_HOST_DIR/j1.out" | grep '"State":"succeeded"' >/dev/null ||
+                fail "no end with State succeeded: $(tail -c 600 "$WEB_HOST_DIR/j1.out")"
+        n=$(ev_log_events j1 | wc -l)
+        ((n >= 2)) || fail "job log has $n lines: $(cat "$WEB_HOST_DIR/j1.out")"
+
+        step "resumed after its first line"
+        first=$(ev_log_events j1 | head -n 1 | cut -d' ' -f1)
+        ev_stream j2 adm "/api/jobs/$job/log" -H "Last-Event-ID: $first"
+        wait_until 15 ev_ended j2 || fail "resumed job log did not end"
+        [[ $(ev_log_events j2 | wc -l) == $((n - 1)) ]] ||
+                fail "resumed log: $(ev_log_events j2 | wc -l) lines, not $((n - 1))"
+        [[ "$(ev_log_events j2)" == "$(ev_log_events j1 | tail -n +2)" ]] || fail "resumed log differs"
+        grep '^event: end' "$WEB_HOST_DIR/j2.out" >/dev/null || fail "resumed log without end"
+
+        step "/api/events: the job reached Progress 1 and succeeded"
+        id=$job
+        wait_until 10 ev_has e1 "\"Id\":$id," || fail "no job event for $id: $(tail -c 800 "$WEB_HOST_DIR/e1.out")"
+        grep '^data: .*"Id":'"$id"',' "$WEB_HOST_DIR/e1.out" | grep '"State":"succeeded"' | grep '"Progress":1' >/dev/null ||
+                fail "no job event with State succeeded and Progress 1: $(grep '"Id":'"$id" "$WEB_HOST_DIR/e1.out" | tail -n 3)"
+}
+
+test_ev_state() {
+        ev_setup
+        ev_stream e1 adm /api/events
+        ev_stream e2 usr /api/events
+        wait_until 10 ev_has e1 'retry: 2000' || fail "no events stream"
+        wait_until 10 ev_has e2 'retry: 2000' || fail "no events stream of the user"
+
+        step "heartbeats on an idle stream"
+        wait_until 5 ev_has e2 ': ping' || fail "no heartbeat within 5 s"
+
+        step "start and stop: instance events"
+        ins_call alice "$EV_NAME" Start
+        expect_ok "alice starts $EV_NAME"
+        ins_wait_state "$EV_NAME" running
+        wait_until 15 ev_has e1 '"State":"running"' || fail "no running event: $(tail -c 800 "$WEB_HOST_DIR/e1.out")"
+        grep -B1 '"State":"running"' "$WEB_HOST_DIR/e1.out" | grep '^event: instance' >/dev/null || fail "not an instance event"
+        grep '"State":"running"' "$WEB_HOST_DIR/e1.out" | grep "\"Name\":\"$EV_NAME\"" >/dev/null ||
+                fail "the event does not carry the whole instance"
+        ins_call alice "$EV_NAME" Stop
+        expect_ok "alice stops $EV_NAME"
+        wait_until 30 ins_stopped "$EV_NAME" || fail "$EV_NAME did not stop"
+        wait_until 15 ev_has e1 '"State":"stopped"' || fail "no stopped event: $(tail -c 800 "$WEB_HOST_DIR/e1.out")"
+
+        step "a user account does not get events of alice's instance"
+        ! ev_has e2 "\"Name\":\"$EV_NAME\"" || fail "$EV_USER got events of $EV_NAME"
+
+        step "logout ends the session's streams"
+        ev_post usr /api/logout
+        [[ $OUT == 204 ]] || fail "logout: $OUT"
+        wait_until 10 ev_ended e2 || fail "the stream outlived its session"
+        ! ev_ended e1 || fail "another session's stream ended too"
+}
+
+l4m_test web-events-instance-log test_ev_instance_log 240
+l4m_test web-events-shared-feed test_ev_shared_feed 240
+l4m_test web-events-job-log test_ev_job_log 240
+l4m_test web-events-state test_ev_state 240

@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "api-call.h"
+#include "api-routes.h"
+#include "bridge-internal.h"
+#include "json-bus.h"
+#include "l4m-log.h"
+#include "l4m-util.h"
+
+#define SEGMENTS_MAX 6
+#define SEGMENT_MAX 128
+#define LIST_MAX 100000
+
+typedef enum {
+        TARGET_MANAGER,
+        TARGET_OVERLAY,
+        TARGET_BLUEPRINT,
+        TARGET_INSTANCE,
+        TARGET_JOB,
+} Target;
+
+typedef enum {
+        ANSWER_EMPTY,    /* 204 */
+        ANSWER_ENTITY,   /* 200 the entity's properties (after the call, if any) */
+        ANSWER_CREATED,  /* 201 the properties of the object path answered */
+        ANSWER_JOB,      /* 202 {job: id} of the job path answered */
+        ANSWER_FIELDS,   /* 200 the answer's values under fields[] */
+        ANSWER_ROWS,     /* 200 the answer's array of structs as objects with fields[] */
+        ANSWER_LIST,     /* 200 the properties of each object path (field path_field) of the rows */
+        ANSWER_USER,     /* 201 {name, role} of the request */
+        ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
+} Answer;
+
+typedef struct Route {
+        const char *method;
+        const char *pattern;            /* path below /api/; '*' is the NAME */
+        Target target;                  /* the kind of entity */
+        bool on_manager;                /* the method is the Manager's (no lookup of NAME) */
+        const char *member;             /* NULL: no call, just the properties */
+        const char *signature;          /* of the arguments */
+        const char *args[4];            /* their JSON names; "$name": the NAME of the path */
+        const JsonBusOption *options;   /* for an a{sv} argument */
+        Answer answer;
+        const char *fields[5];
+        unsigned path_field;
+} Route;
+
+static const JsonBusOption no_options[] = { { NULL, NULL } };
+static const JsonBusOption install_options[] = { { "validate", "b" }, { NULL, NULL } };
+static const JsonBusOption update_options[] = { { "validate", "b" }, { "restart_instances", "b" }, { NULL, NULL } };
+static const JsonBusOption blueprint_options[] = { { "server_cfg", "s" }, { "launch_args", "as" }, { NULL, NULL } };
+static const JsonBusOption instance_options[] = {
+        { "port", "q" }, { "hostname", "s" }, { "max_players", "u" }, { "map", "s" }, { "autostart", "b" },
+        { NULL, NULL },
+};
+
+static const Route routes[] = {
+        { "GET", "manager", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "game/install", TARGET_MANAGER, true, "InstallGame", "a{sv}", { "options" }, install_options, ANSWER_JOB, { NULL }, 0 },
+        { "POST", "game/update", TARGET_MANAGER, true, "UpdateGame", "a{sv}", { "options" }, update_options, ANSWER_JOB, { NULL }, 0 },
+        { "PUT", "game/steam-login", TARGET_MANAGER, true, "SetSteamLogin", "ss", { "user", "password" }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+
+        { "GET", "overlays", TARGET_OVERLAY, true, "ListOverlays", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
+        { "POST", "overlays", TARGET_OVERLAY, true, "CreateOverlay", "ssa{sv}", { "name", "type", "options" }, no_options, ANSWER_CREATED, { NULL }, 0 },
+        { "GET", "overlays/*", TARGET_OVERLAY, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "DELETE", "overlays/*", TARGET_OVERLAY, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "PUT", "overlays/*/items", TARGET_OVERLAY, false, "SetWorkshopItems", "as", { "items" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "GET", "overlays/*/script", TARGET_OVERLAY, false, "GetScript", "", { NULL }, NULL, ANSWER_FIELDS, { "script" }, 0 },
+        { "PUT", "overlays/*/script", TARGET_OVERLAY, false, "SetScript", "s", { "script" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "PUT", "overlays/*/source", TARGET_OVERLAY, false, "SetArchiveSource", "ss", { "url", "checksum" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "overlays/*/build", TARGET_OVERLAY, false, "Build", "a{sv}", { "options" }, no_options, ANSWER_JOB, { NULL }, 0 },
+        { "POST", "overlays/*/wipe", TARGET_OVERLAY, false, "Wipe", "", { NULL }, NULL, ANSWER_JOB, { NULL }, 0 },
+
+        { "GET", "blueprints", TARGET_BLUEPRINT, true, "ListBlueprints", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
+        { "POST", "blueprints", TARGET_BLUEPRINT, true, "CreateBlueprint", "sasa{sv}", { "name", "overlays", "options" }, blueprint_options, ANSWER_CREATED, { NULL }, 0 },
+        { "GET", "blueprints/*", TARGET_BLUEPRINT, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "DELETE", "blueprints/*", TARGET_BLUEPRINT, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "PUT", "blueprints/*/overlays", TARGET_BLUEPRINT, false, "SetOverlays", "as", { "overlays" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "PUT", "blueprints/*/server-cfg", TARGET_BLUEPRINT, false, "SetServerCfg", "s", { "text" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "PUT", "blueprints/*/launch-args", TARGET_BLUEPRINT, false, "SetLaunchArgs", "as", { "args" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+
+        { "GET", "instances", TARGET_INSTANCE, true, "ListInstances", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
+        { "POST", "instances", TARGET_INSTANCE, true, "CreateInstance", "ssa{sv}", { "name", "blueprint", "options" }, instance_options, ANSWER_CREATED, { NULL }, 0 },
+        { "GET", "instances/*", TARGET_INSTANCE, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "PATCH", "instances/*", TARGET_INSTANCE, false, NULL, "", { NULL }, NULL, ANSWER_PATCH, { NULL }, 0 },
+        { "DELETE", "instances/*", TARGET_INSTANCE, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "POST", "instances/*/start", TARGET_INSTANCE, false, "Start", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "instances/*/stop", TARGET_INSTANCE, false, "Stop", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "instances/*/restart", TARGET_INSTANCE, false, "Restart", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "instances/*/command", TARGET_INSTANCE, false, "SendCommand", "s", { "command" }, NULL, ANSWER_FIELDS, { "reply" }, 0 },
+
+        { "GET", "jobs", TARGET_JOB, true, "ListJobs", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 6 },
+        { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "jobs/*/cancel", TARGET_JOB, false, "Cancel", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+
+        { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "updated", "size" }, 0 },
+        { "POST", "cache/prune", TARGET_MANAGER, true, "PruneCache", "", { NULL }, NULL, ANSWER_FIELDS, { "files", "bytes" }, 0 },
+
+        { "GET", "users", TARGET_MANAGER, true, "ListUsers", "", { NULL }, NULL, ANSWER_ROWS, { "name", "role", "created" }, 0 },
+        { "POST", "users", TARGET_MANAGER, true, "CreateUser", "sss", { "name", "password", "role" }, NULL, ANSWER_USER, { NULL }, 0 },
+        { "PUT", "users/*/password", TARGET_MANAGER, true, "SetPassword", "ss", { "$name", "password" }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "DELETE", "users/*", TARGET_MANAGER, true, "DeleteUser", "s", { "$name" }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+};
+
+/* PATCH /api/instances/NAME: body member → setter. */
+static const struct {
+        const char *member_name, *method, *signature;
+} instance_setters[] = {
+        { "blueprint", "SetBlueprint", "s" },
+        { "hostname", "SetHostname", "s" },
+        { "limit", "SetPlayerLimit", "u" },
+        { "map", "SetStartMap", "s" },
+        { "autostart", "SetAutostart", "b" },
+};
+
+static const char *target_interface(Target t) {
+        switch (t) {
+        case TARGET_MANAGER: return "org.left4me.Manager";
+        case TARGET_OVERLAY: return "org.left4me.Overlay";
+        case TARGET_BLUEPRINT: return "org.left4me.Blueprint";
+        case TARGET_INSTANCE: return "org.left4me.Instance";
+        case TARGET_JOB: return "org.left4me.Job";
+        }
+        assert(!"bad target");
+        return NULL;
+}
+
+static const char *target_getter(Target t) {
+        switch (t) {
+        case TARGET_OVERLAY: return "GetOverlay";
+        case TARGET_BLUEPRINT: return "GetBlueprint";
+        case TARGET_INSTANCE: return "GetInstance";
+        case TARGET_JOB: return "GetJob";
+        default: assert(!"no getter"); return NULL;
+        }
+}
+
+bool api_segment_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > SEGMENT_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!g_ascii_isalnum(s[i]) && !strchr("_-.@", s[i]))
+                        return false;
+        return true;
+}
+
+/* Matches "a/b/c" against a pattern; *ret_name gets what '*' matched. */
+static bool pattern_matches(const char *pattern, char **segs, const char **ret_name) {
+        g_auto(GStrv) p = g_strsplit(pattern, "/", -1);
+        const char *name = NULL;
+
+        if (g_strv_length(p) != g_strv_length(segs))
+                return false;
+        for (size_t i = 0; p[i]; i++) {
+                if (strcmp(p[i], "*") == 0)
+                        name = segs[i];
+                else if (strcmp(p[i], segs[i]) != 0)
+                        return false;
+        }
+        *ret_name = name;
+        return true;
+}
+
+int api_route_find(const char *method, const char *subpath, const void **ret_route, char **ret_name,
+                   char **ret_allow) {
+        g_auto(GStrv) segs = NULL;
+        g_autoptr(GString) allow = g_string_new(NULL);
+
+        segs = g_strsplit(subpath, "/", SEGMENTS_MAX + 1);
+        if (g_strv_length(segs) > SEGMENTS_MAX)
+                return -ENOENT;
+        for (size_t i = 0; segs[i]; i++)
+                if (!api_segment_is_valid(segs[i]))
+                        return -ENOENT;
+        for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
+                const char *name = NULL;
+
+                if (!pattern_matches(routes[i].pattern, segs, &name))
+                        continue;
+                if (strcmp(routes[i].method, method) == 0 ||
+                    (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
+                        *ret_route = &routes[i];
+                        *ret_name = g_strdup(name);
+                        return 0;
+                }
+                g_string_append_printf(allow, "%s%s", allow->len ? ", " : "", routes[i].method);
+        }
+        if (allow->len == 0)
+                return -ENOENT;
+        if (ret_allow)
+                *ret_allow = g_string_free(g_steal_pointer(&allow), false);
+        return -EOPNOTSUPP;
+}
+
+/* --- answers ------------------------------------------------------------- */
+
+static JsonNode *node_from_reply(sd_bus_message *reply) {
+        JsonNode *all = NULL;
+
+        if (json_bus_read_all(reply, &all) < 0)
+                return NULL;
+        return all;
+}
+
+static void reply_unexpected(ApiCall *c) {
+        api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", "Unexpected answer from left4med.");
+}
+
+static void on_properties(ApiCall *c, sd_bus_message *reply, unsigned status) {
+        g_autoptr(JsonNode) all = node_from_reply(reply);
+        JsonArray *a;
+
+        if (!all || json_array_get_length(a = json_node_get_array(all)) != 1) {
+                reply_unexpected(c);
+                return;
+        }
+        api_call_reply_json(c, status, json_array_get_element(a, 0));
+}
+
+/* Properties.GetAll of the entity, answered with status. */
+static void send_properties(ApiCall *c, const char *path, guint status) {
+        const Route *rt = c->route;
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = api_call_new_method(c, path, "org.freedesktop.DBus.Properties", "GetAll", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", target_interface(rt->target));
+        if (r >= 0)
+                r = api_call_send(c, m, on_properties, status);
+        if (r < 0)
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+}
+
+static void node_unref0(gpointer p) {
+        if (p)
+                json_node_unref(p);
+}
+
+static void on_list_item(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        if (reply) {
+                g_autoptr(JsonNode) all = node_from_reply(reply);
+
+                if (all && json_array_get_length(json_node_get_array(all)) == 1)
+                        c->items->pdata[index] = json_node_ref(json_array_get_element(json_node_get_array(all), 0));
+        }
+        if (c->pending > 0)
+                return;
+        {
+                g_autoptr(JsonArray) a = json_array_new();
+                g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+
+                /* In the daemon's order (by name; jobs by id); objects
+                 * that went away in between are left out. */
+                for (guint i = 0; i < c->items->len; i++)
+                        if (c->items->pdata[i])
+                                json_array_add_element(a, json_node_ref(c->items->pdata[i]));
+                json_node_set_array(node, a);
+                api_call_reply_json(c, SOUP_STATUS_OK, node);
+        }
+}
+
+static void answer_list(ApiCall *c, sd_bus_message *reply) {
+        const Route *rt = c->route;
+        g_autoptr(JsonNode) all = node_from_reply(reply);
+        JsonArray *rows;
+        guint n;
+
+        if (!all || json_array_get_length(json_node_get_array(all)) != 1 ||
+            !JSON_NODE_HOLDS_ARRAY(json_array_get_element(json_node_get_array(all), 0))) {
+                reply_unexpected(c);
+                return;
+        }
+        rows = json_node_get_array(json_array_get_element(json_node_get_array(all), 0));
+        n = MIN(json_array_get_length(rows), LIST_MAX);
+        c->items = g_ptr_array_new_full(n, node_unref0);
+        g_ptr_array_set_size(c->items, n);
+        c->tolerate_errors = true;
+        for (guint i = 0; i < n; i++) {
+                JsonArray *row = json_node_get_array(json_array_get_element(rows, i));
+                g_autoptr(sd_bus_message) m = NULL;
+                const char *path;
+                int r;
+
+                if (!row || json_array_get_length(row) <= rt->path_field ||
+                    !(path = json_array_get_string_element(row, rt->path_field))) {
+                        reply_unexpected(c);
+                        return;
+                }
+                r = api_call_new_method(c, path, "org.freedesktop.DBus.Properties", "GetAll", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", target_interface(rt->target));
+                if (r >= 0)
+                        r = api_call_send(c, m, on_list_item, i);
+                if (r < 0) {
+                        api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                        return;
+                }
+        }
+        if (n == 0) {
+                g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+
+                json_node_take_array(node, json_array_new());
+                api_call_reply_json(c, SOUP_STATUS_OK, node);
+        }
+}
+
+static JsonNode *object_of_fields(JsonArray *values, const char *const *fields) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        for (guint i = 0; fields[i] && i < json_array_get_length(values); i++) {
+                json_builder_set_member_name(b, fields[i]);
+                json_builder_add_value(b, json_node_ref(json_array_get_element(values, i)));
+        }
+        json_builder_end_object(b);
+        return json_builder_get_root(b);
+}
+
+/* The id at the end of a job's object path. */
+static bool job_id_of_path(const char *path, uint64_t *ret) {
+        const char *prefix = L4M_MANAGER_PATH "/job/";
+        guint64 id;
+
+        if (!g_str_has_prefix(path, prefix) ||
+            !g_ascii_string_to_unsigned(path + strlen(prefix), 10, 0, G_MAXUINT64, &id, NULL))
+                return false;
+        *ret = id;
+        return true;
+}
+
+static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        const Route *rt = c->route;
+
+        switch (rt->answer) {
+        case ANSWER_EMPTY:
+                api_call_reply_json(c, SOUP_STATUS_NO_CONTENT, NULL);
+                return;
+        case ANSWER_ENTITY:
+                send_properties(c, c->path, SOUP_STATUS_OK);
+                return;
+        case ANSWER_CREATED: {
+                const char *path;
+
+                if (sd_bus_message_read(reply, "o", &path) < 0) {
+                        reply_unexpected(c);
+                        return;
+                }
+                g_free(c->path);
+                c->path = g_strdup(path);
+                send_properties(c, c->path, SOUP_STATUS_CREATED);
+                return;
+        }
+        case ANSWER_JOB: {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+                g_autoptr(JsonNode) node = NULL;
+                const char *path;
+                uint64_t id;
+
+                if (sd_bus_message_read(reply, "o", &path) < 0 || !job_id_of_path(path, &id)) {
+                        reply_unexpected(c);
+                        return;
+                }
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "job");
+                json_builder_add_int_value(b, (int64_t) id);
+                json_builder_end_object(b);
+                node = json_builder_get_root(b);
+                api_call_reply_json(c, SOUP_STATUS_ACCEPTED, node);
+                return;
+        }
+        case ANSWER_FIELDS: {
+                g_autoptr(JsonNode) all = node_from_reply(reply);
+                g_autoptr(JsonNode) node = NULL;
+
+                if (!all) {
+                        reply_unexpected(c);
+                        return;
+                }
+                node = object_of_fields(json_node_get_array(all), rt->fields);
+                api_call_reply_json(c, SOUP_STATUS_OK, node);
+                return;
+        }
+        case ANSWER_ROWS: {
+                g_autoptr(JsonNode) all = node_from_reply(reply);
+                g_autoptr(JsonArray) out = json_array_new();
+                g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+                JsonArray *rows;
+
+                if (!all || json_array_get_length(json_node_get_array(all)) != 1 ||
+                    !JSON_NODE_HOLDS_ARRAY(json_array_get_element(json_node_get_array(all), 0))) {
+                        reply_unexpected(c);
+                        return;
+                }
+                rows = json_node_get_array(json_array_get_element(json_node_get_array(all), 0));
+                for (guint i = 0; i < json_array_get_length(rows); i++) {
+                        JsonNode *row = json_array_get_element(rows, i);
+
+                        if (!JSON_NODE_HOLDS_ARRAY(row)) {
+                                reply_unexpected(c);
+                                return;
+                        }
+                        json_array_add_element(out, object_of_fields(json_node_get_array(row), rt->fields));
+                }
+                json_node_set_array(node, out);
+                api_call_reply_json(c, SOUP_STATUS_OK, node);
+                return;
+        }
+        case ANSWER_LIST:
+                answer_list(c, reply);
+                return;
+        case ANSWER_USER: {
+                JsonObject *o = json_node_get_object(c->body);
+                g_autoptr(JsonBuilder) b = json_builder_new();
+                g_autoptr(JsonNode) node = NULL;
+
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "name");
+                json_builder_add_string_value(b, json_object_get_string_member(o, "name"));
+                json_builder_set_member_name(b, "role");
+                json_builder_add_string_value(b, json_object_get_string_member(o, "role"));
+                json_builder_end_object(b);
+                node = json_builder_get_root(b);
+                api_call_reply_json(c, SOUP_STATUS_CREATED, node);
+                return;
+        }
+        case ANSWER_PATCH:
+                break;
+        }
+        assert(!"unexpected answer kind");
+}
+
+/* --- the call ------------------------------------------------------------- */
+
+static void reply_invalid(ApiCall *c, const char *what, const char *text) {
+        g_autofree char *m = g_strdup_printf("%s: %s", what, text ? text : "invalid");
+
+        api_call_reply_error(c, SOUP_STATUS_BAD_REQUEST, "org.left4me.Error.InvalidArgument", m);
+}
+
+/* Appends the route's arguments from the body; false if it answered. */
+static bool append_arguments(ApiCall *c, sd_bus_message *m) {
+        const Route *rt = c->route;
+        JsonObject *o = c->body ? json_node_get_object(c->body) : NULL;
+        const char *sig = rt->signature;
+
+        for (size_t i = 0; *sig; i++) {
+                size_t len = json_bus_type_length(sig);
+                g_autofree char *type = g_strndup(sig, len);
+                g_autofree char *error_text = NULL;
+                g_autoptr(JsonNode) empty = NULL;
+                JsonNode *node;
+                int r;
+
+                assert(len > 0 && rt->args[i]);
+                if (strcmp(rt->args[i], "$name") == 0) {
+                        r = sd_bus_message_append_basic(m, 's', c->name);
+                } else {
+                        node = o ? json_object_get_member(o, rt->args[i]) : NULL;
+                        if (!node && strcmp(type, "a{sv}") == 0) {
+                                empty = json_node_new(JSON_NODE_OBJECT);
+                                json_node_take_object(empty, json_object_new());
+                                node = empty;
+                        }
+                        if (!node) {
+                                reply_invalid(c, rt->args[i], "missing");
+                                return false;
+                        }
+                        r = json_bus_append(m, type, node, rt->options, &error_text);
+                        if (r == -EINVAL && error_text) {
+                                reply_invalid(c, rt->args[i], error_text);
+                                return false;
+                        }
+                }
+                if (r < 0) {
+                        api_call_reply_error(c, SOUP_STATUS_INTERNAL_SERVER_ERROR, "org.left4me.Error.Failed", STRERROR(r));
+                        return false;
+                }
+                sig += len;
+        }
+        return true;
+}
+
+static void message_unref(gpointer p) {
+        sd_bus_message_unref(p);
+}
+
+static void on_patch_step(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        sd_bus_message *m;
+        int r;
+
+        if (c->queue->len == 0) {
+                send_properties(c, c->path, SOUP_STATUS_OK);
+                return;
+        }
+        m = g_ptr_array_steal_index(c->queue, 0);
+        r = api_call_send(c, m, on_patch_step, 0);
+        sd_bus_message_unref(m);
+        if (r < 0)
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+}
+
+/* PATCH: every setter message is built (and its value checked) before the
+ * first is sent, so a bad member changes nothing. */
+static void start_patch(ApiCall *c) {
+        JsonObject *o = json_node_get_object(c->body);
+        g_autoptr(GList) members = json_object_get_members(o);
+
+        c->queue = g_ptr_array_new_with_free_func(message_unref);
+        for (size_t i = 0; i < G_N_ELEMENTS(instance_setters); i++) {
+                JsonNode *node = json_object_get_member(o, instance_setters[i].member_name);
+                g_autofree char *error_text = NULL;
+                sd_bus_message *m = NULL;
+                int r;
+
+                if (!node)
+                        continue;
+                r = api_call_new_method(c, c->path, "org.left4me.Instance", instance_setters[i].method, &m);
+                if (r >= 0)
+                        r = json_bus_append(m, instance_setters[i].signature, node, NULL, &error_text);
+                if (r >= 0)
+                        g_ptr_array_add(c->queue, m);
+                else
+                        sd_bus_message_unref(m);
+                if (r == -EINVAL && error_text) {
+                        reply_invalid(c, instance_setters[i].member_name, error_text);
+                        return;
+                }
+                if (r < 0) {
+                        api_call_reply_error(c, SOUP_STATUS_INTERNAL_SERVER_ERROR, "org.left4me.Error.Failed", STRERROR(r));
+                        return;
+                }
+        }
+        for (GList *l = members; l; l = l->next) {
+                bool known = false;
+
+                for (size_t i = 0; i < G_N_ELEMENTS(instance_setters); i++)
+                        known = known || strcmp(instance_setters[i].member_name, l->data) == 0;
+                if (!known) {
+                        reply_invalid(c, l->data, "unknown member");
+                        return;
+                }
+        }
+        on_patch_step(c, NULL, 0);
+}
+
+static void call_method(ApiCall *c) {
+        const Route *rt = c->route;
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        if (rt->answer == ANSWER_PATCH) {
+                start_patch(c);
+                return;
+        }
+        if (!rt->member) {
+                send_properties(c, c->path, SOUP_STATUS_OK);
+                return;
+        }
+        r = api_call_new_method(c, rt->on_manager ? L4M_MANAGER_PATH : c->path,
+                                target_interface(rt->on_manager ? TARGET_MANAGER : rt->target), rt->member, &m);
+        if (r < 0) {
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                return;
+        }
+        if (!append_arguments(c, m))
+                return;
+        r = api_call_send(c, m, on_called, 0);
+        if (r < 0)
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+}
+
+static void on_looked_up(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        const char *path;
+
+        if (sd_bus_message_read(reply, "o", &path) < 0) {
+                reply_unexpected(c);
+                return;
+        }
+        c->path = g_strdup(path);
+        if (c->lookup_done) {
+                c->lookup_done(c);
+                return;
+        }
+        call_method(c);
+}
+
+void api_call_lookup(ApiCall *c, int target, void (*done)(ApiCall *c)) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        c->lookup_done = done;
+        r = api_call_new_method(c, L4M_MANAGER_PATH, "org.left4me.Manager", target_getter((Target) target), &m);
+        if (r < 0) {
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                return;
+        }
+        if (target == TARGET_JOB) {
+                guint64 id;
+
+                if (!g_ascii_string_to_unsigned(c->name, 10, 0, G_MAXUINT64, &id, NULL)) {
+                        api_call_reply_error(c, SOUP_STATUS_NOT_FOUND, "org.left4me.Error.NotFound", "No such job.");
+                        return;
+                }
+                r = sd_bus_message_append(m, "t", (uint64_t) id);
+        } else
+                r = sd_bus_message_append(m, "s", c->name);
+        if (r >= 0)
+                r = api_call_send(c, m, on_looked_up, 0);
+        if (r < 0)
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+}
+
+/* The JSON object of the body ({} when empty); NULL if it answered 400. */
+JsonNode *api_request_body(SoupServerMessage *msg) {
+        g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+        g_autoptr(JsonParser) p = json_parser_new_immutable();
+        g_autoptr(GError) error = NULL;
+        gsize len;
+        const char *data = g_bytes_get_data(body, &len);
+        JsonNode *root;
+
+        if (len == 0) {
+                JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+                json_node_take_object(node, json_object_new());
+                return node;
+        }
+        if (!g_utf8_validate(data, (gssize) len, NULL) || !json_parser_load_from_data(p, data, (gssize) len, &error)) {
+                bridge_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "org.left4me.Web.BadRequest",
+                                   error ? error->message : "The body is not UTF-8.");
+                return NULL;
+        }
+        root = json_parser_get_root(p);
+        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+                bridge_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "org.left4me.Web.BadRequest", "Expected a JSON object.");
+                return NULL;
+        }
+        return json_node_ref(root);
+}
+
+void api_routes_handle(Bridge *b, SoupServerMessage *msg, const char *path) {
+        const char *method = soup_server_message_get_method(msg);
+        g_autofree char *name = NULL, *allow = NULL;
+        g_autoptr(Session) s = NULL;
+        const void *found = NULL;
+        const Route *rt;
+        JsonNode *body = NULL;
+        ApiCall *c;
+        int r;
+
+        assert(g_str_has_prefix(path, "/api/"));
+        r = api_route_find(method, path + strlen("/api/"), &found, &name, &allow);
+        if (r == -EOPNOTSUPP) {
+                bridge_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "org.left4me.Web.MethodNotAllowed",
+                                   "Method not allowed here.");
+                soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", allow);
+                return;
+        }
+        if (r < 0) {
+                bridge_reply_error(msg, SOUP_STATUS_NOT_FOUND, "org.left4me.Web.NotFound", "No such API path.");
+                return;
+        }
+        rt = found;
+        s = bridge_request_session(b, msg);
+        if (!s)
+                return;
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "DELETE") != 0) {
+                body = api_request_body(msg);
+                if (!body)
+                        return;
+        }
+        c = api_call_new(s, msg);
+        c->route = rt;
+        c->name = g_steal_pointer(&name);
+        c->body = body;
+        if (c->name && !rt->on_manager)
+                api_call_lookup(c, rt->target, NULL);
+        else {
+                c->path = g_strdup(L4M_MANAGER_PATH);
+                call_method(c);
+        }
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The request checks of the bridge that need no server: pure functions of
+ * header values and settings, so that they can be tested on their own. */
+
+/* The host part of a Host header value ("name", "name:port", "[v6]",
+ * "[v6]:port"), lower-cased and without brackets; NULL when the value is not
+ * of that form. */
+char *web_host_name(const char *host_header);
+
+/* True if the Host header names one of allowed (host names or address
+ * literals, IPv6 ones with or without brackets; the port is ignored). */
+bool web_host_allowed(const char *host_header, char *const *allowed);
+
+/* True if origin (an Origin header value) is scheme://host[:port] of the
+ * request itself: "https" exactly when tls, and host and port equal to the
+ * Host header's (an absent port meaning the scheme's default). */
+bool web_origin_same(const char *origin, const char *host_header, bool tls);
+
+/* True for the Sec-Fetch-Site values that vouch for a same-origin request:
+ * "same-origin", and "none" (typed by the user). */
+bool web_fetch_site_ok(const char *value);
+
+/* Constant-time comparison of two tokens (time depends on the lengths only). */
+bool web_token_equal(const char *a, const char *b);
+
+/* The value of cookie name in a Cookie header, or NULL. */
+char *web_cookie_get(const char *cookie_header, const char *name);
+
+/* The Set-Cookie value of the session cookie. value NULL: one that deletes it. */
+char *web_session_cookie(const char *name, const char *value, bool secure);
+
+/* Maps the path of a static-file request to a file name relative to the UI
+ * directory: "/" is "index.html". Every component must be [A-Za-z0-9_.-]+
+ * and not start with '.', so no "..", no hidden files, no percent-encoding,
+ * no backslashes, no empty components. Returns 0 and the name, or -EINVAL. */
+int web_static_file_name(const char *path, char **ret);
+
+/* The Content-Type for a file name, by its extension. */
+const char *web_content_type(const char *name);
+
+/* Parses one listen address: "IPV4:PORT" or "[IPV6]:PORT", the address a
+ * literal (no names), port 1-65535. Returns 0 or -EINVAL. ret_addr (may be
+ * NULL) gets the address without brackets. */
+int web_listen_address_parse(const char *s, char **ret_addr, unsigned *ret_port);
+
+/* Splits a whitespace-separated list of listen addresses, each checked as
+ * above; at most 32, at least one. Returns 0 or -EINVAL. */
+int web_listen_list_parse(const char *s, char ***ret);
