@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The left4me UI in Debian's chromium, driven by playwright-core, the way a
+// user goes through it: log in, create a workshop overlay and build it
+// (progress to 100 %), create a blueprint and an instance, start it, see
+// the server's log in the console, send "status" and see the reply, stop
+// it, log out. Every step asserts what the page shows and saves
+// screenshots (a 1280x800 desktop and a 375x812 phone, where the page must
+// not scroll sideways and buttons must be big enough to touch). No request
+// may leave the host and the page may log no errors.
+//
+//   node ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]
+//
+// The names it creates: PREFIX-maps, -upload, -bp and -server.
+// Environment: CHROMIUM (default /usr/bin/chromium), UI_FLOW_PREFIX (names
+// of what it creates, default "ui"). Exit status 0 when every step passed.
+
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, user, password, outDir, item = '29901'] = process.argv.slice(2);
+if (!base || !user || !password || !outDir) {
+        console.error('usage: ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]');
+        process.exit(2);
+}
+const prefix = process.env.UI_FLOW_PREFIX || 'ui';
+const OVERLAY = `${prefix}-maps`;
+const BLUEPRINT = `${prefix}-bp`;
+const INSTANCE = `${prefix}-server`;
+const UPLOAD = `${prefix}-upload`;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+mkdirSync(outDir, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), 'l4m-chromium-'));
+
+// A small tar (left4dead2/cfg/ui-upload.cfg) for the upload step.
+function uploadTar() {
+        const dir = mkdtempSync(join(tmpdir(), 'l4m-upload-'));
+        try {
+                mkdirSync(join(dir, 'left4dead2', 'cfg'), { recursive: true });
+                writeFileSync(join(dir, 'left4dead2', 'cfg', 'ui-upload.cfg'), 'echo "uploaded through the browser"\n'.repeat(2000));
+                return execFileSync('tar', ['-C', dir, '-cf', '-', 'left4dead2']);
+        } finally {
+                rmSync(dir, { recursive: true, force: true });
+        }
+}
+
+const problems = [];
+let stepName = '';
+let shots = 0;
+
+function fail(msg) {
+        throw new Error(`${stepName}: ${msg}`);
+}
+
+function step(name) {
+        stepName = name;
+        console.log(`--- ${name}`);
+}
+
+// A fresh profile (the user data directory) for every run.
+const context = await chromium.launchPersistentContext(profile, {
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                '--disable-default-apps', '--disable-extensions'],
+        viewport: DESKTOP,
+        colorScheme: 'light',
+});
+const page = context.pages()[0] || await context.newPage();
+
+let exitCode = 0;
+try {
+        page.setDefaultTimeout(20000);
+
+        page.on('request', (req) => {
+                const url = new URL(req.url());
+                if (url.protocol === 'data:')
+                        return;
+                if (!LOCAL_HOSTS.has(url.hostname))
+                        problems.push(`request to a non-local host: ${req.url()}`);
+        });
+        page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+        page.on('console', (msg) => {
+                if (msg.type() !== 'error')
+                        return;
+                // Chromium reports every HTTP error answer to a fetch; the UI
+                // expects these two (not logged in yet, wrong password).
+                const where = msg.location().url || '';
+                if (/Failed to load resource: .* 401/.test(msg.text()) &&
+                    (where.endsWith('/api/session') || where.endsWith('/api/login')))
+                        return;
+                problems.push(`console error: ${msg.text()} (${where})`);
+        });
+
+        // shot(name): desktop and phone screenshots of the current page; on
+        // the phone nothing may stick out sideways and every visible button
+        // and link in the header is at least 40 px high.
+        async function shot(name) {
+                shots++;
+                const n = String(shots).padStart(2, '0');
+                await page.evaluate(() => window.scrollTo(0, 0));
+                await page.screenshot({ path: join(outDir, `${n}-${name}-desktop.png`), fullPage: true });
+                await page.setViewportSize(PHONE);
+                try {
+                        const over = await page.evaluate(() => {
+                                const doc = document.documentElement;
+                                const wide = [];
+                                if (doc.scrollWidth > doc.clientWidth + 1)
+                                        for (const el of document.querySelectorAll('body *')) {
+                                                const r = el.getBoundingClientRect();
+                                                if (r.width && r.right > doc.clientWidth + 1 && !el.closest('.table-box, .console, nav'))
+                                                        wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
+                                        }
+                                return { scroll: doc.scrollWidth, client: doc.clientWidth, wide: wide.slice(0, 5) };
+                        });
+                        if (over.scroll > over.client + 1)
+                                problems.push(`${name}: the phone view scrolls sideways (${over.scroll} > ${over.client}): ${over.wide.join(', ')}`);
+                        const small = await page.evaluate(() => {
+                                const out = [];
+                                for (const el of document.querySelectorAll('button, nav a, summary')) {
+                                        const r = el.getBoundingClientRect();
+                                        if (r.width === 0 || r.height === 0)
+                                                continue;
+                                        if (r.height < 40 || r.width < 40)
+                                                out.push(`${el.tagName.toLowerCase()} "${el.textContent.trim()}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+                                }
+                                return out;
+                        });
+                        if (small.length)
+                                problems.push(`${name}: touch targets smaller than 40 px on the phone: ${small.join('; ')}`);
+                        await page.screenshot({ path: join(outDir, `${n}-${name}-phone.png`), fullPage: true });
+                } finally {
+                        await page.setViewportSize(DESKTOP);
+                }
+        }
+
+        async function expectText(locator, re, what, timeout) {
+                try {
+                        await locator.filter({ hasText: re }).first().waitFor({ state: 'visible', timeout: timeout || 20000 });
+                } catch (e) {
+                        const seen = await locator.allTextContents().catch(() => []);
+                        fail(`${what}: expected ${re}, saw ${JSON.stringify(seen.slice(0, 5))}`);
+                }
+        }
+
+        async function notices() {
+                return (await page.locator('#notices .notice.error').allTextContents()).join(' | ');
+        }
+
+        // Waits until the page header's badge shows state (failing early on
+        // an error notice).
+        async function expectState(re, what, timeout) {
+                const deadline = Date.now() + (timeout || 30000);
+                for (;;) {
+                        const s = (await page.locator('.page-head .badge').first().textContent()) || '';
+                        if (re.test(s.trim()))
+                                return;
+                        if (Date.now() > deadline)
+                                fail(`${what}: the state is "${s}", expected ${re}; notices: ${await notices()}`);
+                        await page.waitForTimeout(200);
+                }
+        }
+
+        async function nav(section) {
+                await page.locator(`#nav a[data-section="${section}"]`).click();
+                await page.waitForFunction((s) => location.hash === `#/${s}` && !document.getElementById('main').hasAttribute('aria-busy'), section);
+        }
+
+        step('the login page');
+        await page.goto(base + '/');
+        await page.locator('#login-title').waitFor();
+        if (!(await page.locator('#top').isHidden()))
+                fail('the header shows before anyone logged in');
+        await shot('login');
+
+        step('a wrong password is refused');
+        await page.getByLabel('User', { exact: true }).fill(user);
+        await page.getByLabel('Password', { exact: true }).fill(password + '-wrong');
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await expectText(page.locator('.form-error'), /Wrong user name or password|Too many/, 'the login error');
+        await shot('login-error');
+
+        step('log in');
+        await page.getByLabel('Password', { exact: true }).fill(password);
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.locator('#top').waitFor({ state: 'visible' });
+        await page.waitForFunction(() => location.hash === '#/instances');
+        if ((await page.locator('#who-user').textContent()) !== user)
+                fail('the header does not show the user');
+        await page.locator('main h1', { hasText: 'Instances' }).waitFor();
+        await shot('dashboard');
+
+        step('create a workshop overlay');
+        await nav('overlays');
+        await page.locator('summary', { hasText: 'Create an overlay' }).click();
+        const ovForm = page.locator('form[aria-label="Create an overlay"]');
+        await ovForm.getByLabel('Name', { exact: true }).fill(OVERLAY);
+        await ovForm.getByLabel('Type').selectOption('workshop');
+        await ovForm.getByLabel('Workshop items').fill(`https://steamcommunity.com/sharedfiles/filedetails/?id=${item}`);
+        await shot('overlay-create-form');
+        await ovForm.getByRole('button', { name: 'Create overlay' }).click();
+        await page.waitForFunction((n) => location.hash === `#/overlays/${n}`, OVERLAY);
+        await expectText(page.locator('main h1'), new RegExp(`^${OVERLAY}$`), 'the overlay page');
+        await expectState(/^empty$/, 'a new overlay');
+        const items = await page.getByRole('textbox', { name: 'Items' }).inputValue();
+        if (items.trim() !== item)
+                fail(`the overlay's items show "${items}", expected ${item}`);
+        await shot('overlay');
+
+        step('build it and watch the progress reach 100 %');
+        // Every percentage the page shows while the build runs.
+        await page.evaluate(() => {
+                window.__seenPct = [];
+                const watch = () => {
+                        const el = document.querySelector('.job-panel .pct');
+                        if (el && window.__seenPct[window.__seenPct.length - 1] !== el.textContent)
+                                window.__seenPct.push(el.textContent);
+                };
+                new MutationObserver(watch).observe(document.getElementById('main'), { subtree: true, childList: true, characterData: true });
+        });
+        await page.getByRole('button', { name: 'Build', exact: true }).click();
+        await page.locator('.job-panel').waitFor({ state: 'visible' });
+        await page.waitForFunction(() => {
+                const p = document.querySelector('.job-panel progress');
+                return p && p.value === 100;
+        }, null, { timeout: 60000 }).catch(async () => fail(`the progress bar did not reach 100: ${await page.locator('.job-panel .pct').textContent()}; ${await notices()}`));
+        await expectText(page.locator('.job-panel .pct'), /^100 %$/, 'the percentage');
+        await expectText(page.locator('.job-panel .card-head .badge'), /^succeeded$/, 'the build job', 60000);
+        await expectState(/^ready$/, 'the built overlay', 30000);
+        await expectText(page.locator('.job-panel .console div'), /./, 'the build log');
+        console.log(`percentages shown: ${JSON.stringify(await page.evaluate(() => window.__seenPct))}`);
+        await shot('overlay-built');
+
+        step('upload an archive into an archive overlay');
+        await nav('overlays');
+        await page.locator('summary', { hasText: 'Create an overlay' }).click();
+        await ovForm.getByLabel('Name', { exact: true }).fill(UPLOAD);
+        await ovForm.getByLabel('Type').selectOption('archive');
+        await ovForm.getByRole('button', { name: 'Create overlay' }).click();
+        await page.waitForFunction((n) => location.hash === `#/overlays/${n}`, UPLOAD);
+        await expectState(/^empty$/, 'the archive overlay');
+        await page.getByLabel('Archive file').setInputFiles({ name: 'upload.tar', mimeType: 'application/x-tar', buffer: uploadTar() });
+        await page.getByRole('button', { name: 'Upload', exact: true }).click();
+        await expectText(page.locator('form[aria-label="Upload an archive"] .pct'), /^100 %$/, 'the upload progress');
+        await expectText(page.locator('.job-panel .card-head .badge'), /^succeeded$/, 'the import job', 60000);
+        await expectState(/^ready$/, 'the imported overlay', 30000);
+        await shot('overlay-uploaded');
+
+        step('create a blueprint with it');
+        await nav('blueprints');
+        await page.locator('summary', { hasText: 'Create a blueprint' }).click();
+        const bpForm = page.locator('form[aria-label="Create a blueprint"]');
+        await bpForm.getByLabel('Name', { exact: true }).fill(BLUEPRINT);
+        await bpForm.getByLabel('Overlay', { exact: true }).selectOption(OVERLAY);
+        await bpForm.getByRole('button', { name: 'Add the chosen overlay' }).click();
+        await expectText(bpForm.locator('.ordered-name'), new RegExp(`^${OVERLAY}$`), 'the chosen overlays');
+        await shot('blueprint-create-form');
+        await bpForm.getByRole('button', { name: 'Create blueprint' }).click();
+        await page.waitForFunction((n) => location.hash === `#/blueprints/${n}`, BLUEPRINT);
+        await expectText(page.locator('main h1'), new RegExp(`^${BLUEPRINT}$`), 'the blueprint page');
+        await expectText(page.locator('.ordered-name'), new RegExp(`^${OVERLAY}$`), 'the blueprint\'s overlays');
+        await shot('blueprint');
+
+        step('create an instance');
+        await nav('instances');
+        await page.locator('summary', { hasText: 'Create an instance' }).click();
+        const insForm = page.locator('form[aria-label="Create an instance"]');
+        await insForm.getByLabel('Name', { exact: true }).fill(INSTANCE);
+        await insForm.getByLabel('Blueprint', { exact: true }).selectOption(BLUEPRINT);
+        await insForm.getByLabel('Hostname', { exact: true }).fill('left4me browser test');
+        await insForm.getByRole('button', { name: 'Create instance' }).click();
+        const card = page.locator(`li.card.instance[data-name="${INSTANCE}"]`);
+        await card.waitFor();
+        await expectText(card.locator('.badge'), /^stopped$/, 'the new instance\'s state');
+        await shot('dashboard-instance');
+
+        step('start it and see its log in the console');
+        await card.getByRole('link', { name: INSTANCE }).click();
+        await page.waitForFunction((n) => location.hash === `#/instances/${n}`, INSTANCE);
+        await expectState(/^stopped$/, 'the instance page');
+        await page.getByRole('button', { name: 'Start', exact: true }).click();
+        await expectState(/^running$/, 'the started instance', 60000);
+        await expectText(page.locator('.console-card .console div'), /fake srcds: (starting on port|ready)/, 'the console', 30000);
+        // The map the server reports (A2S) arrives as a live update.
+        await expectText(page.locator('dl.props div').filter({ has: page.locator('dt', { hasText: /^Map$/ }) }).locator('dd'),
+                /^[A-Za-z0-9_]+$/, 'the map of the running server', 30000);
+        await shot('instance-running');
+
+        step('send status and see the reply');
+        await page.getByLabel('Command', { exact: true }).fill('status');
+        await page.getByRole('button', { name: 'Send', exact: true }).click();
+        await expectText(page.locator('.console-card .console div.cmd'), /^> status$/, 'the command in the console');
+        await expectText(page.locator('.console-card .console div.reply'), /^players\s*:/, 'the reply in the console');
+        await expectText(page.locator('.console-card .console div.reply'), /^map\s*:/, 'the reply in the console');
+        await shot('instance-status');
+        const atEnd = await page.locator('.console-card .console').evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
+        if (!atEnd)
+                fail('the console does not show its last lines');
+
+        step('stop it');
+        await page.getByRole('button', { name: 'Stop', exact: true }).click();
+        await expectState(/^stopped$/, 'the stopped instance', 60000);
+        await shot('instance-stopped');
+
+        step('the dashboard follows');
+        await nav('instances');
+        await expectText(card.locator('.badge'), /^stopped$/, 'the instance on the dashboard');
+        await shot('dashboard-stopped');
+
+        step('the jobs page');
+        await nav('jobs');
+        await expectText(page.locator('li.card.job h2'), /^#[0-9]+ workshop-build$/, 'the build job in the list');
+        await expectText(page.locator('li.card.job .badge'), /^succeeded$/, 'the build job\'s state');
+        await shot('jobs');
+
+        step('the users page (an admin\'s)');
+        await nav('users');
+        await expectText(page.locator('table.stack tbody td'), new RegExp(`^${user}$`), 'the web accounts');
+        await shot('users');
+
+        step('the account page');
+        await page.locator('#who-account').click();
+        await page.waitForFunction(() => location.hash === '#/account');
+        await page.getByLabel('New password', { exact: true }).waitFor();
+        await shot('account');
+
+        step('log out');
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.locator('#login-title').waitFor();
+        await page.waitForFunction(() => location.hash === '#/login');
+        if (!(await page.locator('#top').isHidden()))
+                fail('the header still shows after logging out');
+        await page.reload();
+        await page.locator('#login-title').waitFor();
+        await shot('logged-out');
+
+        stepName = 'the whole run';
+        if (problems.length)
+                fail(problems.join('\n  '));
+        console.log(`ui-flow: every step passed; ${shots * 2} screenshots in ${outDir}`);
+} catch (e) {
+        console.error(`ui-flow: FAILED: ${e.message}`);
+        for (const p of problems)
+                console.error(`  ${p}`);
+        exitCode = 1;
+        await page.screenshot({ path: join(outDir, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+}
+process.exit(exitCode);

@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The browser UI end to end: tests/browser/ui-flow.mjs drives Debian's
+# chromium with playwright-core against left4me-web (socket-activated) and
+# left4med in the container, with the fake Steam API (test-08's fixture) and
+# the fake srcds installation (test-23's). It logs in as a web admin,
+# creates and builds a workshop overlay, uploads an archive into another,
+# creates a blueprint and an instance,
+# starts it, reads its console, sends "status", stops it and logs out;
+# screenshots of every page (desktop and phone) go to $L4M_OUTPUT.
+
+WB_ITEM=29901
+WB_USER=webadmin
+WB_PASSWORD=browser-test-password
+
+# wb_overlay_path NAME: the object path of overlay NAME, empty if none.
+wb_overlay_path() {
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetOverlay "$(gv_str "$1")"
+        ((RC != 0)) || path_from_output
+}
+
+# wb_cleanup: what ui-flow.mjs creates, gone (as root, an admin).
+wb_cleanup() {
+        local path ov
+        ins_remove ui-server
+        ins_delete_blueprint ui-bp
+        for ov in ui-maps ui-upload; do
+                path=$(wb_overlay_path "$ov")
+                if [[ -n $path ]]; then
+                        delete_overlay root "$path"
+                fi
+        done
+}
+
+# wb_browser_files: tests/browser with its node_modules (npm ci on the host
+# when missing), copied into the container's own filesystem; prints the
+# directory (in the container).
+wb_browser_files() {
+        local src=$L4M_SRCDIR/tests/browser dir
+        if [[ ! -f $src/node_modules/playwright-core/package.json ]]; then
+                step "npm ci in $src"
+                npm ci --prefix "$src" --no-audit --no-fund >&2 || fail "npm ci --prefix $src failed"
+        fi
+        dir=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)/browser
+        rm -rf "$CTR_DIR/root$dir"
+        mkdir -p "$CTR_DIR/root$dir"
+        cp -a "$src/package.json" "$src/ui-flow.mjs" "$src/node_modules" "$CTR_DIR/root$dir/"
+        printf '%s\n' "$dir"
+}
+
+test_web_browser() {
+        local dir shots rc
+        # shellcheck source=test-23-instances.sh
+        source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
+        # shellcheck source=web-lib.sh
+        source "$L4M_SRCDIR/tests/integration/web-lib.sh"
+        command -v node >/dev/null || fail "node is not installed"
+        [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
+
+        ins_setup
+        # One item, big enough that the build takes a moment, with a
+        # short stall half-way so that the page shows progress on its way.
+        fixture_start "{\"items\": {\"$WB_ITEM\": {\"size\": 2000000, \"stall_after\": 1000000,
+                \"stall_seconds\": 2, \"stall_times\": 1, \"title\": \"browser test map\"}}}"
+        wb_cleanup
+
+        step "the web account $WB_USER (admin), left4me-web.socket"
+        web_user "$WB_USER" "$WB_PASSWORD" admin
+        web_up
+
+        dir=$(wb_browser_files)
+        shots=$dir/screenshots
+        step "ui-flow.mjs in the container"
+        if in_container_timeout 420 node "$dir/ui-flow.mjs" "$WEB_ORIGIN" "$WB_USER" "$WB_PASSWORD" "$shots" "$WB_ITEM" \
+                >"$L4M_WORK/ui-flow.log" 2>&1; then
+                rc=0
+        else
+                rc=$?
+        fi
+        sed 's/^/  ui-flow: /' "$L4M_WORK/ui-flow.log" >&2
+        if [[ -d $CTR_DIR/root$shots ]]; then
+                cp -a "$CTR_DIR/root$shots/." "$L4M_OUTPUT/"
+        fi
+        ((rc == 0)) || fail "ui-flow.mjs failed (exit $rc): $(grep -A5 'FAILED' "$L4M_WORK/ui-flow.log" | head -n 8 | paste -sd '|')"
+        grep -x 'ui-flow: every step passed; .*' "$L4M_WORK/ui-flow.log" >/dev/null ||
+                fail "ui-flow.mjs did not report that every step passed"
+        note "$(grep '^percentages shown' "$L4M_WORK/ui-flow.log")"
+        note "$(find "$L4M_OUTPUT" -name '*.png' | wc -l) screenshots"
+
+        # What the UI did is what the daemon has.
+        assert_eq ready "$(ov_prop "$(wb_overlay_path ui-maps)" State)" "the overlay built through the UI"
+        assert_eq ready "$(ov_prop "$(wb_overlay_path ui-upload)" State)" "the overlay uploaded through the UI"
+        in_container grep -c 'uploaded through the browser' \
+                "$L4M_OVERLAYS/$(id_of_path "$(wb_overlay_path ui-upload)")/left4dead2/cfg/ui-upload.cfg" >/dev/null ||
+                fail "the uploaded file is not in the overlay"
+        assert_eq stopped "$(ins_prop ui-server State)" "the instance stopped through the UI"
+        assert_eq "web:$WB_USER" "$(ins_prop ui-server Owner)" "the instance's owner"
+
+        wb_cleanup
+}
+l4m_test web-browser test_web_browser 600

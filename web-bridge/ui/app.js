@@ -1,0 +1,1476 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The left4me browser UI: a hash router over the bridge's JSON API
+// (web-bridge/API.md) with live updates from Server-Sent Events.
+//
+// Everything the server sends (names, logs, RCON replies, messages) is
+// untrusted: the DOM is built with createElement and textContent only.
+
+const LOG_LINES_MAX = 5000;
+
+// --- state ----------------------------------------------------------------
+
+const session = { user: null, role: null, csrf: null };
+
+// What /api/events keeps current, keyed by name (jobs by id).
+const cache = {
+        instances: new Map(),
+        overlays: new Map(),
+        jobs: new Map(),
+};
+const listeners = new Set();   // fn(kind, object) for live updates
+let events = null;             // the EventSource of /api/events
+let eventsRetry = null;
+let pageCleanup = [];          // closes what the current page opened
+
+// --- DOM helpers ------------------------------------------------------------
+
+// h('tag.class', {attr: value, onclick: fn}, child...): an element. Children
+// are nodes or strings (as text); null/false children are skipped.
+function h(spec, attrs, ...children) {
+        const [tag, ...classes] = spec.split('.');
+        const el = document.createElement(tag);
+        if (classes.length)
+                el.className = classes.join(' ');
+        for (const [k, v] of Object.entries(attrs || {})) {
+                if (v === null || v === undefined || v === false)
+                        continue;
+                if (k.startsWith('on'))
+                        el.addEventListener(k.slice(2), v);
+                else if (k === 'value' && tag === 'textarea')
+                        el.defaultValue = v;
+                else if (k === 'value' || k === 'checked') {
+                        // The attribute too: it is what form.reset() returns to.
+                        el.setAttribute(k, k === 'checked' ? '' : v);
+                        el[k] = v;
+                } else if (k === 'textContent')
+                        el[k] = v;
+                else
+                        el.setAttribute(k, v === true ? '' : String(v));
+        }
+        append(el, children);
+        return el;
+}
+
+function append(el, children) {
+        for (const c of children.flat()) {
+                if (c === null || c === undefined || c === false)
+                        continue;
+                el.append(c instanceof Node ? c : String(c));
+        }
+        return el;
+}
+
+function clear(el) {
+        while (el.firstChild)
+                el.firstChild.remove();
+        return el;
+}
+
+let idCounter = 0;
+function uid(prefix) {
+        idCounter++;
+        return `${prefix}-${idCounter}`;
+}
+
+// field(label, control, hint): a labelled form row.
+function field(label, control, hint) {
+        if (!control.id)
+                control.id = uid('f');
+        const row = h('div.field', null, h('label', { for: control.id }, label), control);
+        if (hint) {
+                const hid = uid('hint');
+                control.setAttribute('aria-describedby', hid);
+                row.append(h('small.hint', { id: hid }, hint));
+        }
+        return row;
+}
+
+function button(label, onclick, cls, attrs) {
+        const b = h('button' + (cls ? '.' + cls : ''), Object.assign({ type: 'button' }, attrs || {}), label);
+        b.addEventListener('click', async (ev) => {
+                b.disabled = true;
+                try {
+                        await onclick(ev);
+                } catch (e) {
+                        showError(e);
+                } finally {
+                        if (b.isConnected)
+                                b.disabled = false;
+                }
+        });
+        return b;
+}
+
+function badge(state) {
+        return h('span.badge.state-' + String(state || 'unknown').replace(/[^a-z-]/g, ''), null, state || '—');
+}
+
+function setBadge(el, state) {
+        el.className = 'badge state-' + String(state || 'unknown').replace(/[^a-z-]/g, '');
+        el.textContent = state || '—';
+}
+
+function fmtTime(us) {
+        if (!us)
+                return '—';
+        return new Date(us / 1000).toLocaleString();
+}
+
+function fmtBytes(n) {
+        if (!n)
+                return '0 B';
+        const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+        let i = 0;
+        while (n >= 1024 && i < units.length - 1) {
+                n /= 1024;
+                i++;
+        }
+        return (i ? n.toFixed(1) : String(n)) + ' ' + units[i];
+}
+
+function fmtPercent(p) {
+        return Math.round(Math.max(0, Math.min(1, p || 0)) * 100) + ' %';
+}
+
+// A <progress> with its percentage as text next to it.
+function progressBar(label) {
+        const bar = h('progress', { max: '100', value: '0', 'aria-label': label });
+        const pct = h('span.pct', null, '0 %');
+        const wrap = h('div.progress', null, bar, pct);
+        wrap.set = (p) => {
+                bar.value = Math.round(Math.max(0, Math.min(1, p || 0)) * 100);
+                pct.textContent = fmtPercent(p);
+        };
+        return wrap;
+}
+
+function dl(pairs) {
+        const list = h('dl.props');
+        const values = {};
+        for (const [key, label] of pairs) {
+                const dd = h('dd');
+                values[key] = dd;
+                list.append(h('div', null, h('dt', null, label), dd));
+        }
+        list.values = values;
+        return list;
+}
+
+function pageHeader(title, ...extra) {
+        return h('div.page-head', null, h('h1', { tabindex: '-1' }, title), ...extra);
+}
+
+// --- notices ------------------------------------------------------------------
+
+function notice(text, kind) {
+        const box = document.getElementById('notices');
+        const n = h('div.notice.' + (kind || 'info'), { role: kind === 'error' ? 'alert' : 'status' });
+        n.append(h('span.notice-text', null, text));
+        n.append(button('Dismiss', () => n.remove(), 'link', { 'aria-label': 'Dismiss notice' }));
+        n.born = Date.now();
+        box.append(n);
+        while (box.children.length > 2)
+                box.firstChild.remove();
+        if (kind !== 'error')
+                setTimeout(() => n.remove(), 5000);
+        return n;
+}
+
+// On a new page: notices from before it (older than the navigation that
+// led here) go.
+function ageNotices() {
+        for (const n of [...document.getElementById('notices').children])
+                if (Date.now() - (n.born || 0) > 1500)
+                        n.remove();
+}
+
+function showError(e) {
+        if (e instanceof ApiError) {
+                if (e.status === 401 && session.user) {
+                        loggedOut('Your session has ended. Please log in again.');
+                        return;
+                }
+                notice(e.message + (e.error ? ` (${e.error})` : ''), 'error');
+        } else {
+                notice(String(e && e.message ? e.message : e), 'error');
+        }
+}
+
+function clearNotices() {
+        clear(document.getElementById('notices'));
+}
+
+// --- the API --------------------------------------------------------------------
+
+class ApiError extends Error {
+        constructor(status, error, message) {
+                super(message || `HTTP ${status}`);
+                this.status = status;
+                this.error = error || '';
+        }
+}
+
+const enc = encodeURIComponent;
+
+async function api(method, path, body) {
+        const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+        if (method !== 'GET' && method !== 'HEAD') {
+                opts.headers['Content-Type'] = 'application/json';
+                if (session.csrf)
+                        opts.headers['X-CSRF-Token'] = session.csrf;
+                opts.body = JSON.stringify(body === undefined ? {} : body);
+        }
+        let res;
+        try {
+                res = await fetch(path, opts);
+        } catch (e) {
+                throw new ApiError(0, '', 'The server cannot be reached.');
+        }
+        if (res.status === 204)
+                return null;
+        let data = null;
+        const text = await res.text();
+        if (text) {
+                try {
+                        data = JSON.parse(text);
+                } catch (e) {
+                        data = null;
+                }
+        }
+        if (!res.ok) {
+                let msg = data && typeof data.message === 'string' ? data.message : `${res.status} ${res.statusText}`;
+                if (res.status === 429) {
+                        const after = res.headers.get('Retry-After');
+                        msg = 'Too many attempts; try again' + (after ? ` in ${after} s.` : ' later.') +
+                                (data && data.message ? ` ${data.message}` : '');
+                }
+                throw new ApiError(res.status, data && data.error, msg);
+        }
+        return data;
+}
+
+// upload(path, file, onProgress): POSTs the file as the raw body with upload
+// progress events (fetch has none); resolves to the JSON answer.
+function upload(path, file, onProgress) {
+        return new Promise((resolve, reject) => {
+                const xhr = new XMLHttpRequest();
+                xhr.open('POST', path);
+                xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+                xhr.setRequestHeader('X-CSRF-Token', session.csrf || '');
+                xhr.upload.addEventListener('progress', (ev) => {
+                        if (ev.lengthComputable)
+                                onProgress(ev.loaded / ev.total);
+                });
+                xhr.addEventListener('load', () => {
+                        let data = null;
+                        try {
+                                data = JSON.parse(xhr.responseText);
+                        } catch (e) {
+                                data = null;
+                        }
+                        if (xhr.status >= 200 && xhr.status < 300)
+                                resolve(data);
+                        else
+                                reject(new ApiError(xhr.status, data && data.error,
+                                        data && data.message ? data.message : `${xhr.status} ${xhr.statusText}`));
+                });
+                xhr.addEventListener('error', () => reject(new ApiError(0, '', 'The upload failed.')));
+                xhr.addEventListener('abort', () => reject(new ApiError(0, '', 'The upload was aborted.')));
+                xhr.send(file);
+        });
+}
+
+// stream(path, handlers): an EventSource closed when the page changes.
+function stream(path, handlers) {
+        const es = new EventSource(path);
+        for (const [name, fn] of Object.entries(handlers)) {
+                es.addEventListener(name, (ev) => {
+                        let data = null;
+                        try {
+                                data = JSON.parse(ev.data);
+                        } catch (e) {
+                                return;
+                        }
+                        fn(data, ev, es);
+                });
+        }
+        pageCleanup.push(() => es.close());
+        return es;
+}
+
+// --- live state: /api/events -------------------------------------------------
+
+function emit(kind, obj) {
+        for (const fn of listeners)
+                fn(kind, obj);
+}
+
+function onLive(fn) {
+        listeners.add(fn);
+        pageCleanup.push(() => listeners.delete(fn));
+}
+
+function eventsStart() {
+        eventsStop();
+        events = new EventSource('/api/events');
+        const on = (name, fn) => events.addEventListener(name, (ev) => {
+                let data;
+                try {
+                        data = JSON.parse(ev.data);
+                } catch (e) {
+                        return;
+                }
+                fn(data);
+        });
+        on('instance', (o) => {
+                cache.instances.set(o.Name, o);
+                emit('instance', o);
+        });
+        on('instance-removed', (o) => {
+                cache.instances.delete(o.Name);
+                emit('instance-removed', o);
+        });
+        on('overlay', (o) => {
+                cache.overlays.set(o.Name, o);
+                emit('overlay', o);
+        });
+        on('overlay-removed', (o) => {
+                cache.overlays.delete(o.Name);
+                emit('overlay-removed', o);
+        });
+        on('job', (o) => {
+                cache.jobs.set(String(o.Id), o);
+                emit('job', o);
+        });
+        on('job-removed', (o) => {
+                cache.jobs.delete(String(o.Id));
+                emit('job-removed', o);
+        });
+        on('blueprint', (o) => emit('blueprint', o));
+        on('blueprint-removed', (o) => emit('blueprint-removed', o));
+        events.addEventListener('reset', () => emit('reset', null));
+        events.addEventListener('error', () => {
+                // The browser reconnects by itself after network errors; an
+                // HTTP error (401 after the session expired) closes it.
+                if (events && events.readyState === EventSource.CLOSED)
+                        eventsRecover();
+        });
+}
+
+async function eventsRecover() {
+        eventsStop();
+        try {
+                await api('GET', '/api/session');
+        } catch (e) {
+                if (e instanceof ApiError && e.status === 401) {
+                        loggedOut('Your session has ended. Please log in again.');
+                        return;
+                }
+        }
+        eventsRetry = setTimeout(() => {
+                eventsRetry = null;
+                if (session.user) {
+                        eventsStart();
+                        emit('reset', null);
+                }
+        }, 3000);
+}
+
+function eventsStop() {
+        if (eventsRetry) {
+                clearTimeout(eventsRetry);
+                eventsRetry = null;
+        }
+        if (events) {
+                events.close();
+                events = null;
+        }
+}
+
+// --- session ------------------------------------------------------------------
+
+function loggedIn(s) {
+        session.user = s.user;
+        session.role = s.role;
+        session.csrf = s.csrf;
+        document.getElementById('who-user').textContent = s.user;
+        setBadge(document.getElementById('who-role'), s.role);
+        document.getElementById('nav-users').hidden = s.role !== 'admin';
+        document.getElementById('top').hidden = false;
+        eventsStart();
+}
+
+function loggedOut(message) {
+        eventsStop();
+        session.user = session.role = session.csrf = null;
+        cache.instances.clear();
+        cache.overlays.clear();
+        cache.jobs.clear();
+        document.getElementById('top').hidden = true;
+        if (message)
+                notice(message, 'error');
+        if (location.hash !== '#/login')
+                location.hash = '#/login';
+        else
+                route();
+}
+
+async function logout() {
+        // Closed first: the bridge ends the stream with the session.
+        eventsStop();
+        try {
+                await api('POST', '/api/logout');
+        } catch (e) {
+                if (!(e instanceof ApiError && e.status === 401))
+                        throw e;
+        }
+        clearNotices();
+        loggedOut(null);
+}
+
+// --- pages: login ---------------------------------------------------------------
+
+function pageLogin(main) {
+        const user = h('input', { name: 'user', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+        const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+        const submit = h('button.primary', { type: 'submit' }, 'Log in');
+        const err = h('p.form-error', { role: 'alert', id: 'login-error' });
+        const form = h('form.card.login', { 'aria-labelledby': 'login-title' },
+                h('h1', { id: 'login-title' }, 'Log in to left4me'),
+                field('User', user), field('Password', pass), err, submit);
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                err.textContent = '';
+                submit.disabled = true;
+                try {
+                        const s = await api('POST', '/api/login', { user: user.value, password: pass.value });
+                        clearNotices();
+                        loggedIn(s);
+                        location.hash = '#/instances';
+                } catch (e) {
+                        pass.value = '';
+                        if (e instanceof ApiError && e.status === 401)
+                                err.textContent = 'Wrong user name or password.';
+                        else if (e instanceof ApiError)
+                                err.textContent = e.message + (e.error ? ` (${e.error})` : '');
+                        else
+                                err.textContent = String(e);
+                        pass.focus();
+                } finally {
+                        submit.disabled = false;
+                }
+        });
+        append(main, [h('div.login-wrap', null, form)]);
+        user.focus();
+}
+
+// --- pages: instances ---------------------------------------------------------
+
+function instanceLink(name) {
+        return h('a', { href: '#/instances/' + enc(name) }, name);
+}
+
+async function controlInstance(name, action) {
+        const o = await api('POST', `/api/instances/${enc(name)}/${action}`);
+        if (o && o.Name) {
+                cache.instances.set(o.Name, o);
+                emit('instance', o);
+        }
+        return o;
+}
+
+function instanceButtons(name) {
+        return h('div.actions', null,
+                button('Start', () => controlInstance(name, 'start'), 'primary', { 'data-action': 'start' }),
+                button('Stop', () => controlInstance(name, 'stop'), null, { 'data-action': 'stop' }),
+                button('Restart', () => controlInstance(name, 'restart'), null, { 'data-action': 'restart' }));
+}
+
+function instanceCard(o) {
+        const state = badge(o.State);
+        const map = h('span');
+        const players = h('span');
+        const port = h('span');
+        const card = h('li.card.instance', { 'data-name': o.Name },
+                h('div.card-head', null, h('h2', null, instanceLink(o.Name)), state),
+                h('dl.facts', null,
+                        h('div', null, h('dt', null, 'Map'), h('dd', null, map)),
+                        h('div', null, h('dt', null, 'Players'), h('dd', null, players)),
+                        h('div', null, h('dt', null, 'Port'), h('dd', null, port))),
+                instanceButtons(o.Name));
+        card.update = (n) => {
+                setBadge(state, n.State);
+                map.textContent = n.Map || n.StartMap || '—';
+                players.textContent = `${n.Players || 0}/${n.MaxPlayers || n.PlayerLimit || 0}`;
+                port.textContent = String(n.Port || '—');
+        };
+        card.update(o);
+        return card;
+}
+
+// keyedList(ul, makeItem, key): keeps one <li> per object, updated in place.
+function keyedList(ul, makeItem, key, emptyText) {
+        const items = new Map();
+        const empty = h('li.empty', null, emptyText);
+        const sync = () => {
+                if (items.size === 0 && !empty.isConnected)
+                        ul.append(empty);
+                else if (items.size && empty.isConnected)
+                        empty.remove();
+        };
+        const api = {
+                set(o) {
+                        const k = key(o);
+                        const cur = items.get(k);
+                        if (cur) {
+                                cur.update(o);
+                                return;
+                        }
+                        const el = makeItem(o);
+                        items.set(k, el);
+                        // Sorted by key.
+                        let before = null;
+                        for (const [k2, el2] of items)
+                                if (k2 !== k && el2.isConnected && compareKeys(k2, k) > 0 &&
+                                    (!before || compareKeys(k2, before.key) < 0))
+                                        before = { key: k2, el: el2 };
+                        ul.insertBefore(el, before ? before.el : null);
+                        sync();
+                },
+                remove(k) {
+                        const el = items.get(k);
+                        if (el) {
+                                el.remove();
+                                items.delete(k);
+                        }
+                        sync();
+                },
+                replace(list) {
+                        const keep = new Set(list.map(key));
+                        for (const k of [...items.keys()])
+                                if (!keep.has(k))
+                                        api.remove(k);
+                        for (const o of list)
+                                api.set(o);
+                        sync();
+                },
+        };
+        sync();
+        return api;
+}
+
+function compareKeys(a, b) {
+        if (typeof a === 'number' && typeof b === 'number')
+                return a - b;
+        return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+async function blueprintOptions(select, current) {
+        const bps = await api('GET', '/api/blueprints');
+        clear(select);
+        if (!bps.length)
+                select.append(h('option', { value: '' }, '(no blueprints yet)'));
+        for (const b of bps)
+                select.append(h('option', { value: b.Name, selected: b.Name === current }, b.Name));
+        if (current)
+                select.value = current;
+}
+
+async function pageInstances(main) {
+        const ul = h('ul.cards', { 'aria-label': 'Instances' });
+        const list = keyedList(ul, instanceCard, (o) => o.Name, 'No instances yet.');
+
+        const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
+        const bp = h('select', { name: 'blueprint', required: true });
+        const port = h('input', { name: 'port', type: 'number', min: '1', max: '65535', inputmode: 'numeric' });
+        const hostname = h('input', { name: 'hostname', maxlength: '64' });
+        const maxp = h('input', { name: 'max_players', type: 'number', min: '1', max: '32', value: '8', inputmode: 'numeric' });
+        const map = h('input', { name: 'map', pattern: '[A-Za-z0-9_\\-]{1,64}', autocapitalize: 'none', spellcheck: 'false' });
+        const auto = h('input', { name: 'autostart', type: 'checkbox', id: uid('f') });
+        const form = h('form.card.create', { 'aria-label': 'Create an instance' },
+                h('h2', null, 'New instance'),
+                h('div.grid', null,
+                        field('Name', name, 'a-z, 0-9, _ and -'),
+                        field('Blueprint', bp),
+                        field('Port', port, 'optional: the lowest free one'),
+                        field('Hostname', hostname, 'optional: the name'),
+                        field('Max players', maxp),
+                        field('Start map', map, 'optional, e.g. c1m1_hotel')),
+                h('div.field.check', null, auto, h('label', { for: auto.id }, 'Start with the host')),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create instance')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const options = { max_players: Number(maxp.value || 8), autostart: auto.checked };
+                if (port.value)
+                        options.port = Number(port.value);
+                if (hostname.value)
+                        options.hostname = hostname.value;
+                if (map.value)
+                        options.map = map.value;
+                try {
+                        const o = await api('POST', '/api/instances', { name: name.value, blueprint: bp.value, options });
+                        list.set(o);
+                        notice(`Instance ${o.Name} created.`, 'ok');
+                        form.reset();
+                } catch (e) {
+                        showError(e);
+                }
+        });
+
+        append(main, [pageHeader('Instances'), ul, h('details.create-box', null, h('summary', null, 'Create an instance'), form)]);
+
+        const load = async () => list.replace(await api('GET', '/api/instances'));
+        onLive((kind, o) => {
+                if (kind === 'instance')
+                        list.set(o);
+                else if (kind === 'instance-removed')
+                        list.remove(o.Name);
+                else if (kind === 'reset')
+                        load().catch(showError);
+        });
+        await Promise.all([load(), blueprintOptions(bp)]);
+}
+
+// A live console: lines appended at the bottom, kept scrolled to the end
+// unless the user scrolled up.
+function consoleBox(label) {
+        const box = h('div.console', { role: 'log', 'aria-live': 'polite', 'aria-label': label, tabindex: '0' });
+        // Whether it follows the end: true until the user scrolls up, again
+        // once they scroll back down.
+        let stuck = true;
+        const toEnd = () => {
+                box.scrollTop = box.scrollHeight;
+        };
+        box.addEventListener('scroll', () => {
+                stuck = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+        });
+        // Lines wrap anew when the width changes (a phone turned).
+        new ResizeObserver(() => {
+                if (stuck)
+                        toEnd();
+        }).observe(box);
+        box.line = (text, cls) => {
+                box.append(h('div' + (cls ? '.' + cls : ''), null, text));
+                while (box.childElementCount > LOG_LINES_MAX)
+                        box.firstElementChild.remove();
+                if (stuck)
+                        toEnd();
+        };
+        box.toEnd = () => {
+                stuck = true;
+                toEnd();
+        };
+        return box;
+}
+
+async function pageInstance(main, name) {
+        let o = await api('GET', `/api/instances/${enc(name)}`);
+        const state = badge(o.State);
+        const props = dl([['Blueprint', 'Blueprint'], ['Port', 'Port'], ['Hostname', 'Hostname'],
+                ['Map', 'Map'], ['Players', 'Players'], ['PlayerLimit', 'Player limit'], ['StartMap', 'Start map'],
+                ['Autostart', 'Autostart'], ['Owner', 'Owner'], ['MainPID', 'Process'], ['Created', 'Created']]);
+        const show = (n) => {
+                o = n;
+                setBadge(state, n.State);
+                const v = props.values;
+                v.Blueprint.textContent = n.Blueprint;
+                v.Port.textContent = String(n.Port);
+                v.Hostname.textContent = n.Hostname;
+                v.Map.textContent = n.Map || '—';
+                v.Players.textContent = `${n.Players || 0}/${n.MaxPlayers || 0}`;
+                v.PlayerLimit.textContent = String(n.PlayerLimit);
+                v.StartMap.textContent = n.StartMap || '—';
+                v.Autostart.textContent = n.Autostart ? 'yes' : 'no';
+                v.Owner.textContent = n.Owner;
+                v.MainPID.textContent = n.MainPID ? String(n.MainPID) : '—';
+                v.Created.textContent = fmtTime(n.Created);
+        };
+        show(o);
+
+        // Editing.
+        const bp = h('select', { name: 'blueprint' });
+        const hostname = h('input', { name: 'hostname', maxlength: '64', value: o.Hostname });
+        const limit = h('input', { name: 'limit', type: 'number', min: '1', max: '32', value: String(o.PlayerLimit), inputmode: 'numeric' });
+        const map = h('input', { name: 'map', value: o.StartMap || '', autocapitalize: 'none', spellcheck: 'false' });
+        const auto = h('input', { name: 'autostart', type: 'checkbox', checked: !!o.Autostart, id: uid('f') });
+        const edit = h('form.card', { 'aria-label': 'Settings' },
+                h('h2', null, 'Settings'),
+                h('div.grid', null, field('Blueprint', bp), field('Hostname', hostname),
+                        field('Player limit', limit), field('Start map', map)),
+                h('div.field.check', null, auto, h('label', { for: auto.id }, 'Start with the host')),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save settings')));
+        edit.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const patch = {};
+                if (bp.value && bp.value !== o.Blueprint)
+                        patch.blueprint = bp.value;
+                if (hostname.value !== o.Hostname)
+                        patch.hostname = hostname.value;
+                if (Number(limit.value) !== o.PlayerLimit)
+                        patch.limit = Number(limit.value);
+                if (map.value !== o.StartMap)
+                        patch.map = map.value;
+                if (auto.checked !== !!o.Autostart)
+                        patch.autostart = auto.checked;
+                try {
+                        show(await api('PATCH', `/api/instances/${enc(name)}`, patch));
+                        notice('Settings saved.', 'ok');
+                } catch (e) {
+                        showError(e);
+                }
+        });
+
+        // The console.
+        const con = consoleBox(`Console of ${name}`);
+        const cmd = h('input', { name: 'command', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', placeholder: 'status' });
+        const send = h('button.primary', { type: 'submit' }, 'Send');
+        const cmdForm = h('form.command', { 'aria-label': 'Send a console command' }, field('Command', cmd), send);
+        cmdForm.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const text = cmd.value.trim();
+                if (!text)
+                        return;
+                con.toEnd();
+                con.line('> ' + text, 'cmd');
+                cmd.value = '';
+                send.disabled = true;
+                try {
+                        const r = await api('POST', `/api/instances/${enc(name)}/command`, { command: text });
+                        const reply = (r && r.reply) || '';
+                        const lines = reply.replace(/\n$/, '').split('\n');
+                        for (const l of lines)
+                                con.line(l, 'reply');
+                } catch (e) {
+                        con.line(`! ${e.message}${e.error ? ` (${e.error})` : ''}`, 'err');
+                } finally {
+                        send.disabled = false;
+                        cmd.focus();
+                }
+        });
+
+        append(main, [
+                pageHeader(name, state),
+                h('div.layout', null,
+                        h('section.card', { 'aria-label': 'Control' },
+                                instanceButtons(name),
+                                props,
+                                h('div.actions.danger-zone', null,
+                                        button('Delete instance', async () => {
+                                                if (!confirm(`Delete instance ${name}? Its runtime files are removed.`))
+                                                        return;
+                                                await api('DELETE', `/api/instances/${enc(name)}`);
+                                                notice(`Instance ${name} deleted.`, 'ok');
+                                                location.hash = '#/instances';
+                                        }, 'danger'))),
+                        h('section.card.console-card', { 'aria-label': 'Console' },
+                                h('h2', null, 'Console'), con, cmdForm),
+                        edit),
+        ]);
+
+        stream(`/api/instances/${enc(name)}/log?lines=200`, {
+                log: (d) => con.line(d.line),
+                // Lines were lost between a reconnection and what the
+                // bridge still holds.
+                reset: () => con.line('(some lines were missed)', 'err'),
+                // The instance was deleted or the daemon went away.
+                end: (d, ev, source) => {
+                        source.close();
+                        con.line('(the log ended)', 'err');
+                },
+        });
+        onLive((kind, n) => {
+                if (kind === 'instance' && n.Name === name)
+                        show(n);
+                else if (kind === 'instance-removed' && n.Name === name)
+                        notice(`Instance ${name} was deleted.`, 'error');
+                else if (kind === 'reset')
+                        api('GET', `/api/instances/${enc(name)}`).then(show, showError);
+        });
+        await blueprintOptions(bp, o.Blueprint);
+}
+
+// --- pages: overlays ----------------------------------------------------------
+
+function overlayCard(o) {
+        const state = badge(o.State);
+        const size = h('span');
+        const built = h('span');
+        const card = h('li.card.overlay', { 'data-name': o.Name },
+                h('div.card-head', null, h('h2', null, h('a', { href: '#/overlays/' + enc(o.Name) }, o.Name)), state),
+                h('dl.facts', null,
+                        h('div', null, h('dt', null, 'Type'), h('dd', null, o.Type)),
+                        h('div', null, h('dt', null, 'Size'), h('dd', null, size)),
+                        h('div', null, h('dt', null, 'Owner'), h('dd', null, o.Owner)),
+                        h('div', null, h('dt', null, 'Built'), h('dd', null, built))));
+        card.update = (n) => {
+                setBadge(state, n.State);
+                size.textContent = fmtBytes(n.Size);
+                built.textContent = fmtTime(n.LastBuild);
+        };
+        card.update(o);
+        return card;
+}
+
+function itemsFromText(text) {
+        return text.split(/[\s,]+/).map((s) => s.trim()).filter((s) => s.length);
+}
+
+async function pageOverlays(main) {
+        const ul = h('ul.cards', { 'aria-label': 'Overlays' });
+        const list = keyedList(ul, overlayCard, (o) => o.Name, 'No overlays yet.');
+
+        const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
+        const type = h('select', { name: 'type' },
+                h('option', { value: 'workshop' }, 'Workshop items'),
+                h('option', { value: 'archive' }, 'Archive'),
+                h('option', { value: 'script' }, 'Script'));
+        const items = h('textarea', { name: 'items', rows: '4', autocapitalize: 'none', spellcheck: 'false' });
+        const url = h('input', { name: 'url', type: 'url', autocapitalize: 'none', spellcheck: 'false' });
+        const checksum = h('input', { name: 'checksum', autocapitalize: 'none', spellcheck: 'false' });
+        const file = h('input', { name: 'file', type: 'file' });
+        const script = h('textarea.code', { name: 'script', rows: '8', spellcheck: 'false' }, '#!/bin/bash\nset -euo pipefail\ncd /overlay\n');
+        const parts = {
+                workshop: h('div', null, field('Workshop items', items, 'ids or URLs of items or collections, one per line')),
+                archive: h('div', null, field('Source URL', url, 'optional: fetched at every build'),
+                        field('Checksum', checksum, 'optional, e.g. sha256:…'),
+                        field('Or upload a file', file, 'zip, 7z or tar')),
+                script: h('div', null, field('Script', script, 'bash; /overlay is the only writable place')),
+        };
+        const partBox = h('div');
+        const showPart = () => {
+                clear(partBox).append(parts[type.value]);
+        };
+        type.addEventListener('change', showPart);
+        showPart();
+        const bar = progressBar('Upload');
+        bar.hidden = true;
+        const form = h('form.card.create', { 'aria-label': 'Create an overlay' },
+                h('h2', null, 'New overlay'),
+                h('div.grid', null, field('Name', name, 'a-z, 0-9, _ and -'), field('Type', type)),
+                partBox, bar,
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create overlay')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const n = name.value;
+                try {
+                        let o = await api('POST', '/api/overlays', { name: n, type: type.value, options: {} });
+                        list.set(o);
+                        if (type.value === 'workshop' && items.value.trim())
+                                o = await api('PUT', `/api/overlays/${enc(n)}/items`, { items: itemsFromText(items.value) });
+                        else if (type.value === 'script')
+                                o = await api('PUT', `/api/overlays/${enc(n)}/script`, { script: script.value });
+                        else if (type.value === 'archive' && url.value)
+                                o = await api('PUT', `/api/overlays/${enc(n)}/source`, { url: url.value, checksum: checksum.value });
+                        if (type.value === 'archive' && file.files.length) {
+                                bar.hidden = false;
+                                await upload(`/api/overlays/${enc(n)}/archive`, file.files[0], bar.set);
+                        }
+                        list.set(o);
+                        notice(`Overlay ${n} created.`, 'ok');
+                        location.hash = '#/overlays/' + enc(n);
+                } catch (e) {
+                        showError(e);
+                }
+        });
+
+        append(main, [pageHeader('Overlays'), ul, h('details.create-box', null, h('summary', null, 'Create an overlay'), form)]);
+        const load = async () => list.replace(await api('GET', '/api/overlays'));
+        onLive((kind, o) => {
+                if (kind === 'overlay')
+                        list.set(o);
+                else if (kind === 'overlay-removed')
+                        list.remove(o.Name);
+                else if (kind === 'reset')
+                        load().catch(showError);
+        });
+        await load();
+}
+
+// jobPanel(): a job's progress bar, state, message and live log; follow(id)
+// switches it to another job.
+function jobPanel() {
+        const bar = progressBar('Job progress');
+        const state = badge('');
+        const msg = h('p.job-message', { 'aria-live': 'polite' });
+        const link = h('a');
+        const con = consoleBox('Job log');
+        const panel = h('section.card.job-panel', { 'aria-label': 'Job' },
+                h('div.card-head', null, h('h2', null, 'Job ', link), state), bar, msg, con);
+        let es = null;
+        let jobId = null;
+        const show = (j) => {
+                setBadge(state, j.State);
+                bar.set(j.State === 'succeeded' ? 1 : j.Progress);
+                msg.textContent = j.Message || '';
+        };
+        panel.follow = (id) => {
+                jobId = String(id);
+                link.href = '#/jobs/' + enc(jobId);
+                link.textContent = '#' + jobId;
+                clear(con);
+                bar.set(0);
+                panel.hidden = false;
+                if (es)
+                        es.close();
+                es = stream(`/api/jobs/${enc(jobId)}/log`, {
+                        log: (d) => con.line(d.line),
+                        end: (d, ev, source) => {
+                                source.close();
+                                setBadge(state, d.State);
+                        },
+                });
+                api('GET', `/api/jobs/${enc(jobId)}`).then(show, () => {});
+        };
+        panel.jobId = () => jobId;
+        onLive((kind, j) => {
+                if (kind === 'job' && String(j.Id) === jobId)
+                        show(j);
+        });
+        panel.hidden = true;
+        return panel;
+}
+
+function jobIdOf(answer) {
+        if (answer && answer.job !== undefined) {
+                const j = String(answer.job);
+                const m = /(\d+)$/.exec(j);
+                return m ? m[1] : j;
+        }
+        return null;
+}
+
+// The last job this browser tab started on an overlay, to show again when
+// the page is opened again (a job's Target names the overlay by id, which
+// the overlay's properties do not carry).
+function lastJobKey(name) {
+        return 'l4m-overlay-job:' + name;
+}
+
+async function pageOverlay(main, name) {
+        let o = await api('GET', `/api/overlays/${enc(name)}`);
+        const state = badge(o.State);
+        const props = dl([['Type', 'Type'], ['Owner', 'Owner'], ['Size', 'Size'], ['LastBuild', 'Last build'], ['Created', 'Created']]);
+        const show = (n) => {
+                o = n;
+                setBadge(state, n.State);
+                props.values.Type.textContent = n.Type;
+                props.values.Owner.textContent = n.Owner;
+                props.values.Size.textContent = fmtBytes(n.Size);
+                props.values.LastBuild.textContent = fmtTime(n.LastBuild);
+                props.values.Created.textContent = fmtTime(n.Created);
+        };
+        show(o);
+        const job = jobPanel();
+        const startJob = (answer, what) => {
+                const id = jobIdOf(answer);
+                notice(`${what} queued.`, 'ok');
+                if (id) {
+                        try {
+                                sessionStorage.setItem(lastJobKey(name), id);
+                        } catch (e) {
+                                // Storage may be disabled; the panel still follows it.
+                        }
+                        job.follow(id);
+                }
+        };
+
+        // The source editor for the overlay's type.
+        let source;
+        if (o.Type === 'workshop') {
+                const items = h('textarea', { name: 'items', rows: '5', autocapitalize: 'none', spellcheck: 'false' });
+                items.value = (o.Items || []).join('\n');
+                source = h('form.card', { 'aria-label': 'Workshop items' }, h('h2', null, 'Workshop items'),
+                        field('Items', items, 'ids or URLs of items or collections, one per line'),
+                        h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save items')));
+                source.addEventListener('submit', async (ev) => {
+                        ev.preventDefault();
+                        try {
+                                show(await api('PUT', `/api/overlays/${enc(name)}/items`, { items: itemsFromText(items.value) }));
+                                notice('Items saved.', 'ok');
+                        } catch (e) {
+                                showError(e);
+                        }
+                });
+        } else if (o.Type === 'script') {
+                const script = h('textarea.code', { name: 'script', rows: '14', spellcheck: 'false' });
+                source = h('form.card', { 'aria-label': 'Script' }, h('h2', null, 'Script'),
+                        field('Script', script, 'bash; /overlay is the only writable place'),
+                        h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save script')));
+                source.addEventListener('submit', async (ev) => {
+                        ev.preventDefault();
+                        try {
+                                show(await api('PUT', `/api/overlays/${enc(name)}/script`, { script: script.value }));
+                                notice('Script saved.', 'ok');
+                        } catch (e) {
+                                showError(e);
+                        }
+                });
+                api('GET', `/api/overlays/${enc(name)}/script`).then((r) => {
+                        script.value = (r && r.script) || '';
+                }, showError);
+        } else {
+                const url = h('input', { name: 'url', type: 'url', value: o.SourceUrl || '', autocapitalize: 'none', spellcheck: 'false' });
+                const checksum = h('input', { name: 'checksum', value: o.SourceChecksum || '', autocapitalize: 'none', spellcheck: 'false' });
+                const form = h('form', { 'aria-label': 'Archive source' },
+                        field('Source URL', url, 'fetched at every build'), field('Checksum', checksum, 'optional, e.g. sha256:…'),
+                        h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save source')));
+                form.addEventListener('submit', async (ev) => {
+                        ev.preventDefault();
+                        try {
+                                show(await api('PUT', `/api/overlays/${enc(name)}/source`, { url: url.value, checksum: checksum.value }));
+                                notice('Source saved.', 'ok');
+                        } catch (e) {
+                                showError(e);
+                        }
+                });
+                const file = h('input', { name: 'file', type: 'file' });
+                const bar = progressBar('Upload progress');
+                bar.hidden = true;
+                const up = h('form', { 'aria-label': 'Upload an archive' },
+                        field('Archive file', file, 'zip, 7z or tar: replaces the content'), bar,
+                        h('div.actions', null, h('button', { type: 'submit' }, 'Upload')));
+                up.addEventListener('submit', async (ev) => {
+                        ev.preventDefault();
+                        if (!file.files.length) {
+                                notice('Choose a file first.', 'error');
+                                return;
+                        }
+                        bar.hidden = false;
+                        bar.set(0);
+                        try {
+                                const r = await upload(`/api/overlays/${enc(name)}/archive`, file.files[0], bar.set);
+                                bar.set(1);
+                                startJob(r, 'Import');
+                        } catch (e) {
+                                showError(e);
+                        }
+                });
+                source = h('section.card', { 'aria-label': 'Archive' }, h('h2', null, 'Archive'), form, h('hr'), up);
+        }
+
+        append(main, [
+                pageHeader(name, state),
+                h('div.layout', null,
+                        h('section.card', { 'aria-label': 'Overlay' },
+                                props,
+                                h('div.actions', null,
+                                        button('Build', async () => startJob(await api('POST', `/api/overlays/${enc(name)}/build`, { options: {} }), 'Build'), 'primary'),
+                                        button('Wipe', async () => {
+                                                if (!confirm(`Wipe the content of ${name}?`))
+                                                        return;
+                                                startJob(await api('POST', `/api/overlays/${enc(name)}/wipe`), 'Wipe');
+                                        }),
+                                        button('Delete overlay', async () => {
+                                                if (!confirm(`Delete overlay ${name}?`))
+                                                        return;
+                                                await api('DELETE', `/api/overlays/${enc(name)}`);
+                                                notice(`Overlay ${name} deleted.`, 'ok');
+                                                location.hash = '#/overlays';
+                                        }, 'danger'))),
+                        job, source),
+        ]);
+        onLive((kind, n) => {
+                if (kind === 'overlay' && n.Name === name)
+                        show(n);
+                else if (kind === 'reset')
+                        api('GET', `/api/overlays/${enc(name)}`).then(show, showError);
+        });
+        let last = null;
+        try {
+                last = sessionStorage.getItem(lastJobKey(name));
+        } catch (e) {
+                last = null;
+        }
+        if (last && /^[0-9]+$/.test(last) && !job.jobId())
+                job.follow(last);
+}
+
+// --- pages: blueprints -------------------------------------------------------
+
+async function pageBlueprints(main) {
+        const ul = h('ul.cards', { 'aria-label': 'Blueprints' });
+        const list = keyedList(ul, (b) => {
+                const overlays = h('dd');
+                const li = h('li.card', { 'data-name': b.Name },
+                        h('div.card-head', null, h('h2', null, h('a', { href: '#/blueprints/' + enc(b.Name) }, b.Name))),
+                        h('dl.facts', null,
+                                h('div', null, h('dt', null, 'Overlays'), overlays),
+                                h('div', null, h('dt', null, 'Owner'), h('dd', null, b.Owner))));
+                li.update = (n) => {
+                        overlays.textContent = (n.Overlays || []).join(', ') || '—';
+                };
+                li.update(b);
+                return li;
+        }, (b) => b.Name, 'No blueprints yet.');
+
+        const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
+        const editor = overlayListEditor([]);
+        const form = h('form.card.create', { 'aria-label': 'Create a blueprint' },
+                h('h2', null, 'New blueprint'),
+                field('Name', name, 'a-z, 0-9, _ and -'), editor,
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create blueprint')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                try {
+                        const b = await api('POST', '/api/blueprints', { name: name.value, overlays: editor.value(), options: {} });
+                        notice(`Blueprint ${b.Name} created.`, 'ok');
+                        location.hash = '#/blueprints/' + enc(b.Name);
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        append(main, [pageHeader('Blueprints'), ul, h('details.create-box', null, h('summary', null, 'Create a blueprint'), form)]);
+        const load = async () => list.replace(await api('GET', '/api/blueprints'));
+        onLive((kind, b) => {
+                if (kind === 'blueprint')
+                        list.set(b);
+                else if (kind === 'blueprint-removed')
+                        list.remove(b.Name);
+                else if (kind === 'reset')
+                        load().catch(showError);
+        });
+        await Promise.all([load(), editor.load()]);
+}
+
+// An ordered overlay list (top first): add from a select, move, remove.
+function overlayListEditor(initial) {
+        let names = [...initial];
+        const ol = h('ol.ordered', { 'aria-label': 'Overlays, top first' });
+        const pick = h('select', { name: 'add-overlay' });
+        const render = () => {
+                clear(ol);
+                if (!names.length)
+                        ol.append(h('li.empty', null, 'No overlays yet: add one below.'));
+                names.forEach((n, i) => {
+                        const up = button('↑', () => {
+                                [names[i - 1], names[i]] = [names[i], names[i - 1]];
+                                render();
+                        }, 'icon', { 'aria-label': `Move ${n} up`, disabled: i === 0 });
+                        const down = button('↓', () => {
+                                [names[i + 1], names[i]] = [names[i], names[i + 1]];
+                                render();
+                        }, 'icon', { 'aria-label': `Move ${n} down`, disabled: i === names.length - 1 });
+                        const rm = button('✕', () => {
+                                names.splice(i, 1);
+                                render();
+                        }, 'icon', { 'aria-label': `Remove ${n}` });
+                        ol.append(h('li', null, h('span.ordered-name', null, n), h('span.ordered-buttons', null, up, down, rm)));
+                });
+        };
+        const add = button('Add', () => {
+                if (pick.value && !names.includes(pick.value)) {
+                        names.push(pick.value);
+                        render();
+                }
+        }, null, { 'aria-label': 'Add the chosen overlay' });
+        const box = h('fieldset.overlay-list', null, h('legend', null, 'Overlays (top wins)'), ol,
+                h('div.add-row', null, field('Overlay', pick), add));
+        box.value = () => [...names];
+        box.set = (list) => {
+                names = [...list];
+                render();
+        };
+        box.load = async () => {
+                const overlays = await api('GET', '/api/overlays');
+                clear(pick);
+                for (const o of overlays)
+                        pick.append(h('option', { value: o.Name }, `${o.Name} (${o.Type}, ${o.State})`));
+                if (!overlays.length)
+                        pick.append(h('option', { value: '' }, '(no overlays yet)'));
+        };
+        render();
+        return box;
+}
+
+async function pageBlueprint(main, name) {
+        const b = await api('GET', `/api/blueprints/${enc(name)}`);
+        const editor = overlayListEditor(b.Overlays || []);
+        const cfg = h('textarea.code', { name: 'server-cfg', rows: '10', spellcheck: 'false' });
+        cfg.value = b.ServerCfg || '';
+        const args = h('input', { name: 'launch-args', autocapitalize: 'none', spellcheck: 'false', value: (b.LaunchArgs || []).join(' ') });
+        const props = dl([['Owner', 'Owner'], ['Created', 'Created']]);
+        props.values.Owner.textContent = b.Owner;
+        props.values.Created.textContent = fmtTime(b.Created);
+        const form = h('form.card', { 'aria-label': 'Blueprint' },
+                editor,
+                field('server.cfg', cfg),
+                field('Launch arguments', args, 'separated by spaces, e.g. -tickrate 60'),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save blueprint')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                try {
+                        await api('PUT', `/api/blueprints/${enc(name)}/overlays`, { overlays: editor.value() });
+                        await api('PUT', `/api/blueprints/${enc(name)}/server-cfg`, { text: cfg.value });
+                        const nb = await api('PUT', `/api/blueprints/${enc(name)}/launch-args`,
+                                { args: args.value.split(/\s+/).filter((s) => s.length) });
+                        if (nb && nb.Overlays)
+                                editor.set(nb.Overlays);
+                        notice('Blueprint saved.', 'ok');
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        append(main, [
+                pageHeader(name),
+                h('div.layout', null,
+                        h('section.card', { 'aria-label': 'About' }, props,
+                                h('div.actions', null, button('Delete blueprint', async () => {
+                                        if (!confirm(`Delete blueprint ${name}?`))
+                                                return;
+                                        await api('DELETE', `/api/blueprints/${enc(name)}`);
+                                        notice(`Blueprint ${name} deleted.`, 'ok');
+                                        location.hash = '#/blueprints';
+                                }, 'danger'))),
+                        form),
+        ]);
+        await editor.load();
+}
+
+// --- pages: jobs ----------------------------------------------------------------
+
+function jobCard(j) {
+        const state = badge(j.State);
+        const bar = progressBar(`Progress of job ${j.Id}`);
+        const msg = h('dd');
+        const card = h('li.card.job', { 'data-id': String(j.Id) },
+                h('div.card-head', null, h('h2', null, h('a', { href: '#/jobs/' + enc(String(j.Id)) }, `#${j.Id} ${j.Kind}`)), state),
+                h('dl.facts', null,
+                        h('div', null, h('dt', null, 'Target'), h('dd', null, j.Target || '—')),
+                        h('div', null, h('dt', null, 'Owner'), h('dd', null, j.Owner || '—')),
+                        h('div.wide', null, h('dt', null, 'Message'), msg)),
+                bar);
+        card.update = (n) => {
+                setBadge(state, n.State);
+                bar.set(n.State === 'succeeded' ? 1 : n.Progress);
+                msg.textContent = n.Message || '—';
+        };
+        card.update(j);
+        return card;
+}
+
+async function pageJobs(main) {
+        const ul = h('ul.cards', { 'aria-label': 'Jobs' });
+        // Newest first: sort by negative id.
+        const list = keyedList(ul, jobCard, (j) => -Number(j.Id), 'No jobs.');
+        append(main, [pageHeader('Jobs'), ul]);
+        const load = async () => list.replace(await api('GET', '/api/jobs'));
+        onLive((kind, j) => {
+                if (kind === 'job')
+                        list.set(j);
+                else if (kind === 'job-removed')
+                        list.remove(-Number(j.Id));
+                else if (kind === 'reset')
+                        load().catch(showError);
+        });
+        await load();
+}
+
+async function pageJob(main, id) {
+        const j = await api('GET', `/api/jobs/${enc(id)}`);
+        const props = dl([['Kind', 'Kind'], ['Target', 'Target'], ['Owner', 'Owner'], ['Created', 'Created'],
+                ['Started', 'Started'], ['Finished', 'Finished']]);
+        const show = (n) => {
+                props.values.Kind.textContent = n.Kind;
+                props.values.Target.textContent = n.Target || '—';
+                props.values.Owner.textContent = n.Owner;
+                props.values.Created.textContent = fmtTime(n.Created);
+                props.values.Started.textContent = fmtTime(n.Started);
+                props.values.Finished.textContent = fmtTime(n.Finished);
+        };
+        show(j);
+        const panel = jobPanel();
+        append(main, [
+                pageHeader(`Job #${j.Id}`),
+                h('div.layout', null,
+                        h('section.card', { 'aria-label': 'About' }, props,
+                                h('div.actions', null, button('Cancel job', async () => {
+                                        await api('POST', `/api/jobs/${enc(id)}/cancel`);
+                                        notice(`Cancelling job ${id}.`, 'ok');
+                                }, 'danger'))),
+                        panel),
+        ]);
+        panel.follow(j.Id);
+        onLive((kind, n) => {
+                if (kind === 'job' && String(n.Id) === String(j.Id))
+                        show(n);
+        });
+}
+
+// --- pages: users and account -------------------------------------------------
+
+async function pageUsers(main) {
+        if (session.role !== 'admin') {
+                append(main, [pageHeader('Users'), h('p', null, 'Only administrators manage web accounts.')]);
+                return;
+        }
+        const tbody = h('tbody');
+        const load = async () => {
+                const users = await api('GET', '/api/users');
+                clear(tbody);
+                for (const u of users) {
+                        const pw = h('input', { type: 'password', autocomplete: 'new-password', 'aria-label': `New password for ${u.name}` });
+                        tbody.append(h('tr', null,
+                                h('td', { 'data-label': 'Name' }, u.name),
+                                h('td', { 'data-label': 'Role' }, badge(u.role)),
+                                h('td', { 'data-label': 'Created' }, fmtTime(u.created)),
+                                h('td.row-actions', { 'data-label': 'Password' }, pw,
+                                        button('Set', async () => {
+                                                await api('PUT', `/api/users/${enc(u.name)}/password`, { password: pw.value });
+                                                pw.value = '';
+                                                notice(`Password of ${u.name} changed.`, 'ok');
+                                        }, null, { 'aria-label': `Set the password of ${u.name}` }),
+                                        button('Delete', async () => {
+                                                if (!confirm(`Delete web account ${u.name}?`))
+                                                        return;
+                                                await api('DELETE', `/api/users/${enc(u.name)}`);
+                                                notice(`User ${u.name} deleted.`, 'ok');
+                                                await load();
+                                        }, 'danger', { 'aria-label': `Delete ${u.name}` }))));
+                }
+        };
+        const name = h('input', { name: 'name', required: true, autocapitalize: 'none', spellcheck: 'false' });
+        const pw = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+        const role = h('select', { name: 'role' }, h('option', { value: 'user' }, 'user'), h('option', { value: 'admin' }, 'admin'));
+        const form = h('form.card.create', { 'aria-label': 'Create a user' },
+                h('h2', null, 'New web account'),
+                h('div.grid', null, field('Name', name), field('Password', pw), field('Role', role)),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create user')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                try {
+                        await api('POST', '/api/users', { name: name.value, password: pw.value, role: role.value });
+                        notice(`User ${name.value} created.`, 'ok');
+                        form.reset();
+                        await load();
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        append(main, [pageHeader('Users'),
+                h('div.table-box', null, h('table.stack', null,
+                        h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'Created'), h('th', null, 'Password'))),
+                        tbody)),
+                form]);
+        await load();
+}
+
+function pageAccount(main) {
+        const pw = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+        const pw2 = h('input', { name: 'password2', type: 'password', required: true, autocomplete: 'new-password' });
+        const form = h('form.card', { 'aria-label': 'Change your password' },
+                h('h2', null, 'Change your password'),
+                field('New password', pw), field('Repeat it', pw2),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Change password')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                if (pw.value !== pw2.value) {
+                        notice('The two passwords differ.', 'error');
+                        return;
+                }
+                try {
+                        await api('PUT', `/api/users/${enc(session.user)}/password`, { password: pw.value });
+                        form.reset();
+                        notice('Password changed.', 'ok');
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        const props = dl([['user', 'User'], ['role', 'Role']]);
+        props.values.user.textContent = session.user;
+        props.values.role.textContent = session.role;
+        append(main, [pageHeader('Account'), h('div.layout', null, h('section.card', { 'aria-label': 'You' }, props), form)]);
+}
+
+// --- router -------------------------------------------------------------------------
+
+const routes = [
+        [/^#\/login$/, pageLogin, null],
+        [/^#\/instances$/, pageInstances, 'instances'],
+        [/^#\/instances\/([^/]+)$/, pageInstance, 'instances'],
+        [/^#\/overlays$/, pageOverlays, 'overlays'],
+        [/^#\/overlays\/([^/]+)$/, pageOverlay, 'overlays'],
+        [/^#\/blueprints$/, pageBlueprints, 'blueprints'],
+        [/^#\/blueprints\/([^/]+)$/, pageBlueprint, 'blueprints'],
+        [/^#\/jobs$/, pageJobs, 'jobs'],
+        [/^#\/jobs\/([0-9]+)$/, pageJob, 'jobs'],
+        [/^#\/users$/, pageUsers, 'users'],
+        [/^#\/account$/, pageAccount, null],
+];
+
+let routeSeq = 0;
+
+async function route() {
+        const seq = ++routeSeq;
+        for (const fn of pageCleanup)
+                fn();
+        pageCleanup = [];
+        let hash = location.hash || '#/instances';
+        if (!session.user && hash !== '#/login') {
+                location.hash = '#/login';
+                return;
+        }
+        if (session.user && hash === '#/login')
+                hash = '#/instances';
+        let page = null;
+        let args = [];
+        let section = null;
+        for (const [re, fn, sec] of routes) {
+                const m = re.exec(hash);
+                if (m) {
+                        page = fn;
+                        section = sec;
+                        try {
+                                args = m.slice(1).map(decodeURIComponent);
+                        } catch (e) {
+                                page = null;
+                        }
+                        break;
+                }
+        }
+        for (const a of document.querySelectorAll('#nav a')) {
+                if (a.dataset.section === section)
+                        a.setAttribute('aria-current', 'page');
+                else
+                        a.removeAttribute('aria-current');
+        }
+        ageNotices();
+        const old = document.getElementById('main');
+        const main = h('main', { id: 'main', tabindex: '-1', 'data-page': hash.split('/')[1] || '' });
+        old.replaceWith(main);
+        if (!page) {
+                append(main, [pageHeader('Not found'), h('p', null, 'There is no such page. ', h('a', { href: '#/instances' }, 'Go to the instances.'))]);
+                return;
+        }
+        main.setAttribute('aria-busy', 'true');
+        try {
+                await page(main, ...args);
+        } catch (e) {
+                if (seq === routeSeq) {
+                        if (e instanceof ApiError && e.status === 404)
+                                append(main, [pageHeader('Not found'), h('p', null, e.message),
+                                        h('p', null, h('a', { href: '#/instances' }, 'Go to the instances.'))]);
+                        else
+                                showError(e);
+                }
+        } finally {
+                main.removeAttribute('aria-busy');
+        }
+        if (seq === routeSeq) {
+                const h1 = main.querySelector('h1');
+                document.title = (h1 ? h1.textContent + ' · ' : '') + 'left4me';
+        }
+}
+
+async function start() {
+        document.getElementById('logout').addEventListener('click', () => logout().catch(showError));
+        try {
+                loggedIn(await api('GET', '/api/session'));
+        } catch (e) {
+                if (!(e instanceof ApiError && e.status === 401))
+                        showError(e);
+        }
+        window.addEventListener('hashchange', route);
+        route();
+}
+
+start();
