@@ -20,7 +20,7 @@ typedef enum {
         KEY_BYTES,              /* a number with an optional K, M, G or T (1024-based), or infinity */
         KEY_PERCENT,            /* N% */
         KEY_UINT64_OR_INFINITY,
-        KEY_ACCEPTED,           /* known, read by a later part of the daemon */
+        KEY_ACCEPTED,           /* known, read by left4me-web (web-bridge/web-config.c) */
 } KeyType;
 
 typedef struct ConfigKey {
@@ -53,6 +53,14 @@ static const ConfigKey config_keys[] = {
         { "Web", "Certificate", KEY_ACCEPTED, 0, 0, 0 },
         { "Web", "Key", KEY_ACCEPTED, 0, 0, 0 },
         { "Web", "AllowedHosts", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "SessionIdleSec", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "HeartbeatSec", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "MaxSessions", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "MaxStreams", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "MaxStreamsPerSession", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "MaxBodyBytes", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "MaxUploadBytes", KEY_ACCEPTED, 0, 0, 0 },
+        { "Web", "UiDir", KEY_ACCEPTED, 0, 0, 0 },
 };
 
 void config_free(Config *c) {
