@@ -133,7 +133,8 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         /* The store would refuse too (RESTRICT); say who uses it. */
         users = manager_instances_using_blueprint(m, b->id);
         if (users) {
-                g_autofree char *list = instance_names_join(users);
+                g_autofree char *list = caller_names_join(m, msg, users, m->instances_by_name,
+                                                          offsetof(Instance, owner));
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Blueprint \"%s\" is used by instance(s) %s.", b->name, list);
         }
 

@@ -89,6 +89,50 @@ int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t 
         return 1;
 }
 
+/* The owner of the entity called name in by_name, NULL if there is none. */
+static const char *owner_by_name(GHashTable *by_name, const char *name, size_t owner_offset) {
+        const char *value = g_hash_table_lookup(by_name, name);
+
+        return value ? *(const char *const *) (value + owner_offset) : NULL;
+}
+
+static bool caller_sees_name(Manager *m, sd_bus_message *msg, GHashTable *by_name, const char *name,
+                             size_t owner_offset) {
+        const char *owner;
+
+        if (!caller_delegation(m, msg))
+                return true;
+        /* Gone meanwhile: whose it was is not known, so it is not named. */
+        owner = owner_by_name(by_name, name, owner_offset);
+        return owner && caller_sees(m, msg, owner);
+}
+
+char *caller_names_join(Manager *m, sd_bus_message *msg, GPtrArray *names, GHashTable *by_name, size_t owner_offset) {
+        GString *s = g_string_new(NULL);
+        unsigned shown = 0, hidden = 0;
+
+        assert(m);
+        assert(msg);
+        assert(names);
+        assert(by_name);
+
+        for (guint k = 0; k < names->len; k++) {
+                const char *name = names->pdata[k];
+
+                if (!caller_sees_name(m, msg, by_name, name, owner_offset)) {
+                        hidden++;
+                        continue;
+                }
+                g_string_append_printf(s, "%s\"%s\"", shown > 0 ? ", " : "", name);
+                shown++;
+        }
+        if (hidden > 0 && shown > 0)
+                g_string_append_printf(s, " and %u of other users", hidden);
+        else if (hidden > 0)
+                g_string_append_printf(s, "of other users (%u)", hidden);
+        return g_string_free(s, FALSE);
+}
+
 int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
         g_autoptr(sd_bus_creds) creds = NULL;
         const Delegation *d;

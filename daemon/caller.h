@@ -2,7 +2,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include <glib.h>
 #include <systemd/sd-bus.h>
 
 #include "delegation.h"
@@ -36,10 +38,16 @@ bool caller_sees(Manager *m, sd_bus_message *msg, const char *owner);
  * itself) every object is there. */
 bool caller_sees_object(Manager *m, sd_bus *bus, const char *path, const char *owner);
 
-#include <glib.h>
-
 /* A node enumerator's answer: the object paths of the values of table
  * (a char* at path_offset in each) that the call being dispatched may see
  * by their owner (a char* at owner_offset). */
 int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t path_offset, size_t owner_offset,
                              char ***ret_nodes);
+
+/* For an error text that names the entities in the way (the instances
+ * using an overlay, ...): names (sorted char*, the keys of by_name, whose
+ * values have their owner, a char*, at owner_offset) joined as
+ * "\"a\", \"b\"", but only those the caller sees (caller_sees()); the
+ * others are counted: "\"a\" and 2 of other users", or "of other users
+ * (2)" when it sees none. */
+char *caller_names_join(Manager *m, sd_bus_message *msg, GPtrArray *names, GHashTable *by_name, size_t owner_offset);

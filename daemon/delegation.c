@@ -141,19 +141,36 @@ const Delegation *delegation_find(const DelegationRegistry *reg, const char *sen
         return g_hash_table_lookup(reg->by_sender, sender);
 }
 
-unsigned delegation_revoke_account(DelegationRegistry *reg, const char *account) {
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+unsigned delegation_revoke_account(DelegationRegistry *reg, const char *account, const char *except,
+                                   char ***ret_senders) {
+        g_autoptr(GPtrArray) senders = g_ptr_array_new_with_free_func(g_free);
         GHashTableIter it;
         gpointer value;
-        unsigned n = 0;
+        unsigned n;
+
+        assert(reg);
+        assert(account);
 
         g_hash_table_iter_init(&it, reg->by_sender);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 Delegation *d = value;
 
-                if (!d->revoked && strcmp(d->account, account) == 0) {
-                        d->revoked = true;
-                        n++;
-                }
+                if (d->revoked || strcmp(d->account, account) != 0)
+                        continue;
+                if (except && strcmp(d->sender, except) == 0)
+                        continue;
+                d->revoked = true;
+                g_ptr_array_add(senders, g_strdup(d->sender));
+        }
+        n = senders->len;
+        if (ret_senders) {
+                g_ptr_array_sort(senders, compare_strings);
+                g_ptr_array_add(senders, NULL);
+                *ret_senders = (char **) g_ptr_array_free(g_steal_pointer(&senders), FALSE);
         }
         return n;
 }
@@ -168,7 +185,8 @@ int delegation_verify(const Delegation *d, const char *action, sd_bus_error *ret
 
         if (d->revoked)
                 return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "The web account this connection logged in as was deleted.");
+                                        "The web session of this connection was revoked: its account was deleted or "
+                                        "its password changed.");
         if (strcmp(action, L4M_ACTION_DELEGATE) == 0)
                 return sd_bus_error_setf(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Web account %s is not authorised for %s.", d->account, action);

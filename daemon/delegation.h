@@ -11,9 +11,10 @@
  * name) acts as principal "web:<account>" with the account's role, and
  * polkitd is no longer asked: role user may do everything but
  * org.left4me.admin and org.left4me.delegate, role admin everything but
- * org.left4me.delegate. Deleting the account revokes its connections: they
- * are refused everything until they go away. An entry is dropped when its
- * connection leaves the bus (unique names are never reused). */
+ * org.left4me.delegate. Deleting the account or changing its password
+ * revokes its connections: they are refused everything until they go away.
+ * An entry is dropped when its connection leaves the bus (unique names are
+ * never reused). */
 
 typedef enum WebRole {
         WEB_ROLE_USER,
@@ -55,8 +56,11 @@ int delegation_registry_attach(DelegationRegistry *reg, sd_bus *bus);
 int delegation_add(DelegationRegistry *reg, const char *sender, const char *account, WebRole role);
 /* NULL for a sender without an entry (a direct caller). */
 const Delegation *delegation_find(const DelegationRegistry *reg, const char *sender);
-/* Revokes every connection of account; returns how many. */
-unsigned delegation_revoke_account(DelegationRegistry *reg, const char *account);
+/* Revokes every connection logged in as account but except (a unique name,
+ * NULL for none); returns how many. ret_senders (optional) gets their
+ * unique names, sorted (a NULL-terminated strv, empty if none). */
+unsigned delegation_revoke_account(DelegationRegistry *reg, const char *account, const char *except,
+                                   char ***ret_senders);
 unsigned delegation_count(const DelegationRegistry *reg);
 
 /* polkit_verify() for a delegated connection: > 0 if its role allows

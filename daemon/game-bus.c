@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,13 +41,13 @@ static int game_option(sd_bus_message *msg, const char *key, void *userdata, sd_
 /* Server instances run from the installation: it must not change under
  * them. Refuses with Busy while some run, unless restart is set (they are
  * stopped for the update and started again after). */
-static int game_check_instances(Manager *m, bool restart, sd_bus_error *error) {
+static int game_check_instances(Manager *m, sd_bus_message *msg, bool restart, sd_bus_error *error) {
         g_autoptr(GPtrArray) active = manager_instances_active(m);
         g_autofree char *names = NULL;
 
         if (!active || restart)
                 return 0;
-        names = instance_names_join(active);
+        names = caller_names_join(m, msg, active, m->instances_by_name, offsetof(Instance, owner));
         return sd_bus_error_setf(error, L4M_ERROR_BUSY,
                                  "Server instances run from the installation: %s. Stop them first, or update with "
                                  "restart_instances to have them stopped and started again.", names);
@@ -95,6 +96,10 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
                 g_autofree char *name = g_strdup(error->name);
 
                 sd_bus_error_free(error);
+                if (!caller_sees(m, msg, foreign->owner))
+                        return sd_bus_error_setf(error, name,
+                                                 "An instance of another user runs: restarting it for the update needs %s.",
+                                                 L4M_ACTION_ADMIN);
                 return sd_bus_error_setf(error, name,
                                          "Instance \"%s\" runs and is %s's: restarting it for the update needs %s.",
                                          foreign->name, foreign->owner, L4M_ACTION_ADMIN);
@@ -111,7 +116,7 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
         }
         if (manager_game_job_active(m))
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A game install or update is queued or running already.");
-        r = game_check_instances(m, o.restart_instances, error);
+        r = game_check_instances(m, msg, o.restart_instances, error);
         if (r < 0)
                 return r;
 

@@ -567,6 +567,9 @@ static int method_create_instance(sd_bus_message *msg, void *userdata, sd_bus_er
         if (o.port != 0) {
                 port = (uint16_t) o.port;
                 other = manager_find_instance_by_port(m, port);
+                if (other && !caller_sees(m, msg, other->owner))
+                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use by an instance of another user.",
+                                                 (unsigned) port);
                 if (other)
                         return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use by instance \"%s\".",
                                                  (unsigned) port, other->name);

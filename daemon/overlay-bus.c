@@ -83,18 +83,18 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         /* The store would refuse too (RESTRICT); say who uses it. */
         users = manager_blueprints_using_overlay(m, o->id);
         if (users) {
-                g_autoptr(GString) list = g_string_new(NULL);
+                g_autofree char *list = caller_names_join(m, msg, users, m->blueprints_by_name,
+                                                          offsetof(Blueprint, owner));
 
-                for (guint i = 0; i < users->len; i++)
-                        g_string_append_printf(list, "%s\"%s\"", i > 0 ? ", " : "", (const char *) users->pdata[i]);
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is used by blueprint(s) %s.",
-                                         o->name, list->str);
+                                         o->name, list);
         }
         /* No blueprint names it any more, but a running server may still
          * have it mounted (its stack is the one it started with). */
         users = manager_instances_using_overlay(m, o->id);
         if (users) {
-                g_autofree char *list = instance_names_join(users);
+                g_autofree char *list = caller_names_join(m, msg, users, m->instances_by_name,
+                                                          offsetof(Instance, owner));
 
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY,
                                          "Overlay \"%s\" is mounted by running instance(s) %s; stop them first.",
@@ -184,7 +184,8 @@ static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void 
          * Build, Wipe and ImportArchive wait until its servers stopped. */
         users = manager_instances_using_overlay(o->manager, o->id);
         if (users) {
-                g_autofree char *list = instance_names_join(users);
+                g_autofree char *list = caller_names_join(o->manager, msg, users, o->manager->instances_by_name,
+                                                          offsetof(Instance, owner));
                 kind->free_data(data);
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Overlay \"%s\" is in use by running instance(s) %s; stop them first.",
                                          o->name, list);

@@ -19,10 +19,17 @@
 #include "password-hash.h"
 #include "store.h"
 
-/* Login calls being answered (waiting out a delay or a hash), in all and
- * per connection; beyond that, Busy. */
+/* Login calls being answered (waiting out a delay or a hash), in all, per
+ * connection and per account name; beyond that, Busy. The bound per
+ * account keeps those guessing one account's password, whose attempts wait
+ * out long delays, from taking every slot and so blocking everyone's
+ * logins. */
 #define LOGINS_PENDING_MAX 64u
 #define LOGINS_PENDING_PER_CONNECTION_MAX 4u
+#define LOGINS_PENDING_PER_ACCOUNT_MAX 2u
+
+/* How much of a name a caller sent goes into a log line. */
+#define LOGGED_NAME_MAX 64
 
 #define LOGIN_REFUSED_TEXT "Wrong user name or password."
 
@@ -31,6 +38,8 @@ struct Login {
         sd_bus_message *call;
         char *sender;
         char *user;                     /* NULL if the name given is no valid account name */
+        char *user_for_log;             /* the name given, cut and escaped */
+        char *hash;                     /* the account's hash the password is checked against */
         char *password;                 /* wiped before it is freed */
         size_t password_len;
         sd_event_source *delay;
@@ -47,7 +56,18 @@ void login_free(Login *l) {
         }
         g_free(l->sender);
         g_free(l->user);
+        g_free(l->user_for_log);
+        g_free(l->hash);
         g_free(l);
+}
+
+/* What a caller sent as a name, fit for a log line: the first
+ * LOGGED_NAME_MAX bytes, with control characters, quotes, backslashes and
+ * non-ASCII bytes escaped. */
+static char *name_for_log(const char *name) {
+        g_autofree char *head = g_strndup(name, LOGGED_NAME_MAX);
+
+        return g_strescape(head, NULL);
 }
 
 static void login_finish(Login *l) {
@@ -71,12 +91,13 @@ static int login_failed(Login *l) {
         if (l->user)
                 login_throttle_failure(m->login_failures_by_user, l->user, now);
         login_throttle_failure(m->login_failures_by_connection, l->sender, now);
-        log_notice("Failed web login%s%s from %s.", l->user ? " as " : "", l->user ? l->user : "", l->sender);
+        log_notice("Failed web login as \"%s\"%s from %s.", l->user_for_log,
+                   l->user ? "" : " (not a valid account name)", l->sender);
         return login_reply_error(l, SD_BUS_ERROR_ACCESS_DENIED, LOGIN_REFUSED_TEXT);
 }
 
 static int login_verified(Login *l, int result) {
-        g_autofree char *role_text = NULL;
+        g_autofree char *role_text = NULL, *hash = NULL;
         Manager *m = l->manager;
         WebRole role;
         int r;
@@ -88,9 +109,10 @@ static int login_verified(Login *l, int result) {
         if (result == 0 || !l->user)
                 return login_failed(l);
 
-        /* The account may have gone while its password was checked. */
-        r = store_user_get(m->db, l->user, &role_text, NULL);
-        if (r == -ENOENT)
+        /* The account may have gone, or its password changed (revoking
+         * its sessions), while the password was checked. */
+        r = store_user_get(m->db, l->user, &role_text, &hash);
+        if (r == -ENOENT || (r >= 0 && g_strcmp0(hash, l->hash) != 0))
                 return login_failed(l);
         if (r < 0)
                 return login_reply_error(l, L4M_ERROR_FAILED, "The web account could not be read.");
@@ -122,17 +144,16 @@ static void on_login_verified(int result, const char *hash, void *userdata) {
 }
 
 static int login_verify(Login *l) {
-        g_autofree char *hash = NULL;
         int r;
 
         /* An unknown account is checked against a dummy hash: the answer
          * takes as long as for a known one. */
         if (l->user) {
-                r = store_user_get(l->manager->db, l->user, NULL, &hash);
+                r = store_user_get(l->manager->db, l->user, NULL, &l->hash);
                 if (r < 0 && r != -ENOENT)
                         return login_reply_error(l, L4M_ERROR_FAILED, "The web account could not be read.");
         }
-        r = password_verify_async(l->manager->password_hasher, hash, l->password, on_login_verified, l, NULL);
+        r = password_verify_async(l->manager->password_hasher, l->hash, l->password, on_login_verified, l, NULL);
         if (r == -EBUSY)
                 return login_reply_error(l, L4M_ERROR_BUSY, "Too many passwords are being checked; try again.");
         if (r < 0)
@@ -155,6 +176,18 @@ static unsigned logins_of(Manager *m, const char *sender) {
         g_hash_table_iter_init(&it, m->logins);
         while (g_hash_table_iter_next(&it, &key, NULL))
                 if (strcmp(((Login *) key)->sender, sender) == 0)
+                        n++;
+        return n;
+}
+
+static unsigned logins_for_account(Manager *m, const char *user) {
+        GHashTableIter it;
+        gpointer key;
+        unsigned n = 0;
+
+        g_hash_table_iter_init(&it, m->logins);
+        while (g_hash_table_iter_next(&it, &key, NULL))
+                if (g_strcmp0(((Login *) key)->user, user) == 0)
                         n++;
         return n;
 }
@@ -183,12 +216,20 @@ static int method_login(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (g_hash_table_size(m->logins) >= LOGINS_PENDING_MAX ||
             logins_of(m, sender) >= LOGINS_PENDING_PER_CONNECTION_MAX)
                 return sd_bus_error_set(error, L4M_ERROR_BUSY, "Too many logins in progress; try again.");
+        now = (uint64_t) g_get_monotonic_time();
+        if (l4m_name_is_valid(user) && logins_for_account(m, user) >= LOGINS_PENDING_PER_ACCOUNT_MAX) {
+                delay = login_throttle_delay(m->login_failures_by_user, user, now);
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY,
+                                         "Too many login attempts for this account; try again in %" G_GUINT64_FORMAT " s.",
+                                         MAX(delay, G_USEC_PER_SEC) / G_USEC_PER_SEC);
+        }
 
         l = g_new0(Login, 1);
         l->manager = m;
         l->call = sd_bus_message_ref(msg);
         l->sender = g_strdup(sender);
         l->user = l4m_name_is_valid(user) ? g_strdup(user) : NULL;
+        l->user_for_log = name_for_log(user);
         l->password_len = strlen(password);
         l->password = g_memdup2(password, l->password_len + 1);
         g_hash_table_add(m->logins, l);
@@ -202,7 +243,6 @@ static int method_login(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         /* Recent failures for this account or on this connection: the
          * answer waits (a timer; the event loop goes on). */
-        now = (uint64_t) g_get_monotonic_time();
         delay = login_throttle_delay(m->login_failures_by_connection, sender, now);
         if (l->user) {
                 d = login_throttle_delay(m->login_failures_by_user, l->user, now);
@@ -245,6 +285,31 @@ static void user_write_free(UserWrite *w) {
         g_free(w);
 }
 
+/* Revokes the sessions logged in as account, but the connection except
+ * (NULL for none), and names them in SessionsRevoked so that the bridge
+ * ends them too. */
+static void revoke_sessions(Manager *m, const char *account, const char *except, const char *why) {
+        g_autoptr(sd_bus_message) signal = NULL;
+        g_auto(GStrv) senders = NULL;
+        unsigned n;
+        int r;
+
+        n = delegation_revoke_account(m->delegations, account, except, &senders);
+        log_info("Web account %s %s; %u session(s) revoked.", account, why, n);
+        if (n == 0 || !m->bus)
+                return;
+
+        r = sd_bus_message_new_signal(m->bus, &signal, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, "SessionsRevoked");
+        if (r >= 0)
+                r = sd_bus_message_append(signal, "s", account);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(signal, senders);
+        if (r >= 0)
+                r = sd_bus_send(m->bus, signal, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot announce the revoked sessions of %s: %s", account, STRERROR(r));
+}
+
 static void on_password_hashed(int result, const char *hash, void *userdata) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         UserWrite *w = userdata;
@@ -274,7 +339,9 @@ static void on_password_hashed(int result, const char *hash, void *userdata) {
                 else if (r < 0)
                         r = bus_error_internal(&error, r, "Storing the password");
                 else
-                        log_info("Password of web account %s changed.", w->name);
+                        /* A session changing its own password keeps
+                         * itself; every other one must log in again. */
+                        revoke_sessions(w->manager, w->name, sd_bus_message_get_sender(w->call), "has a new password");
         }
 
         r = r < 0 ? sd_bus_reply_method_error(w->call, &error) : sd_bus_reply_method_return(w->call, NULL);
@@ -409,7 +476,7 @@ static unsigned count_active_jobs_of(Manager *m, const char *owner) {
 static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autofree char *principal = NULL;
         Manager *m = userdata;
-        unsigned overlays, blueprints, instances, jobs, revoked;
+        unsigned overlays, blueprints, instances, jobs;
         const char *name;
         int r;
 
@@ -448,8 +515,7 @@ static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 return bus_error_internal(error, r, "Deleting the web account");
 
-        revoked = delegation_revoke_account(m->delegations, name);
-        log_info("Web account %s deleted; %u session(s) revoked.", name, revoked);
+        revoke_sessions(m, name, NULL, "deleted");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -500,5 +566,6 @@ const sd_bus_vtable user_manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(sst)", users),
                                 method_list_users, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("SessionsRevoked", SD_BUS_ARGS("s", user, "as", connections), 0),
         SD_BUS_VTABLE_END
 };

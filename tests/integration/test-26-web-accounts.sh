@@ -303,7 +303,7 @@ test_web_visibility() {
 l4m_test web-visibility test_web_visibility
 
 test_web_delete_user() {
-        local bpath flag pid out
+        local bpath pid out
         ws_setup
         ws_user wd-user 'delete-pass-1' user
         ws_delete_overlay_if_there wd-ov
@@ -317,29 +317,219 @@ test_web_delete_user() {
         expect_dbus_error org.left4me.Error.Busy "DeleteUser of an account owning an overlay"
         [[ $ERR == *"1 overlay(s)"* ]] || fail "the Busy error does not say what is owned: $ERR"
 
-        step "a logged-in session of the account is refused after DeleteUser"
-        flag=/var/tmp/l4m-wd-flag
-        in_container rm -f "$flag"
+        step "a logged-in session of the account is refused after DeleteUser, and told so by SessionsRevoked"
         out=$(mktemp)
-        { ws_mgr ListOverlays; printf '{"wait_file": "%s", "timeout": 60}\n' "$flag"; ws_mgr ListOverlays; } |
+        { ws_mgr ListOverlays; printf '{"wait_signal": "SessionsRevoked", "timeout": 30}\n'; ws_mgr ListOverlays; } |
                 run_as "$WS_BRIDGE_USER" "$L4M_PY" "$WS_TOOL" --login wd-user delete-pass-1 >"$out" &
         pid=$!
         wait_until 20 grep -q '"call": "ListOverlays"' "$out" || fail "the session did not start: $(cat "$out")"
         delete_overlay root "$bpath"
         gcall root "$L4M_MANAGER" org.left4me.Manager.DeleteUser "'wd-user'"
         expect_ok "DeleteUser after the overlay is gone"
-        in_container touch "$flag"
         wait "$pid" || fail "the session failed"
         OUT=$(<"$out")
         rm -f "$out"
         ws_expect_ok 2 "the session's call before DeleteUser"
+        assert_eq "$(ws_field 0 "json.dumps(['wd-user', [d['unique_name']]])")" "$(ws_field 3 "json.dumps(d.get('args'))")" \
+                "SessionsRevoked (user, connections) after DeleteUser"
         ws_expect_error 4 org.freedesktop.DBus.Error.AccessDenied "the session's call after DeleteUser"
-        in_container rm -f "$flag"
 
         ws_session "$WS_BRIDGE_USER" wd-user delete-pass-1 </dev/null
         ws_expect_error 1 org.freedesktop.DBus.Error.AccessDenied "Login of a deleted account"
 }
 l4m_test web-delete-user test_web_delete_user
+
+# ws_background OUT-FILE USER PASSWORD < CALLS: ws_session in the
+# background, as the bridge's user, its output to OUT-FILE; sets WS_PID.
+ws_background() {
+        # stdin named: a background command's would be /dev/null.
+        run_as "$WS_BRIDGE_USER" "$L4M_PY" "$WS_TOOL" --login "$2" "$3" <&0 >"$1" &
+        WS_PID=$!
+}
+
+test_web_password_revokes() {
+        local out pid_b name_a name_b
+        ws_setup
+        ws_user wr-user 'revoke-pass-1' user
+
+        step "two sessions of one account; one changes the password"
+        out=$(mktemp)
+        ws_background "$out" wr-user revoke-pass-1 < <(
+                ws_mgr ListOverlays
+                printf '{"wait_signal": "SessionsRevoked", "timeout": 30}\n'
+                ws_mgr ListOverlays)
+        pid_b=$WS_PID
+        wait_until 20 grep '"call": "ListOverlays"' "$out" || fail "session B did not start: $(cat "$out")"
+        ws_session "$WS_BRIDGE_USER" wr-user revoke-pass-1 < <(
+                ws_mgr SetPassword '(ss)' '"wr-user"' '"revoke-pass-2"'
+                ws_mgr ListOverlays)
+        name_a=$(ws_field 0 "d['unique_name']")
+        ws_expect_ok 2 "session A: SetPassword of its own account"
+        ws_expect_ok 3 "session A: a call after its own SetPassword"
+        wait "$pid_b" || fail "session B failed"
+        OUT=$(<"$out")
+        rm -f "$out"
+        name_b=$(ws_field 0 "d['unique_name']")
+        ws_expect_ok 2 "session B: the call before the SetPassword"
+        assert_eq "$(json "json.dumps(['wr-user', ['$name_b']])" <<<'{}')" "$(ws_field 3 "json.dumps(d.get('args'))")" \
+                "SessionsRevoked (user, connections) after A's SetPassword (A $name_a keeps its session)"
+        ws_expect_error 4 org.freedesktop.DBus.Error.AccessDenied "session B: a call after A's SetPassword"
+
+        step "the old password is refused, the new one works"
+        ws_session "$WS_BRIDGE_USER" wr-user revoke-pass-1 </dev/null
+        ws_expect_error 1 org.freedesktop.DBus.Error.AccessDenied "Login with the old password"
+        ws_session "$WS_BRIDGE_USER" wr-user revoke-pass-2 </dev/null
+        ws_expect_ok 1 "Login with the new password"
+
+        step "root resetting the password revokes every session of the account"
+        out=$(mktemp)
+        ws_background "$out" wr-user revoke-pass-2 < <(
+                ws_mgr ListOverlays
+                printf '{"wait_signal": "SessionsRevoked", "timeout": 30}\n'
+                ws_mgr ListOverlays)
+        pid_b=$WS_PID
+        wait_until 20 grep '"call": "ListOverlays"' "$out" || fail "the session did not start: $(cat "$out")"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.SetPassword "'wr-user'" "'revoke-pass-3'"
+        expect_ok "root: SetPassword wr-user"
+        wait "$pid_b" || fail "the session failed"
+        OUT=$(<"$out")
+        rm -f "$out"
+        assert_eq "$(ws_field 0 "json.dumps(['wr-user', [d['unique_name']]])")" "$(ws_field 3 "json.dumps(d.get('args'))")" \
+                "SessionsRevoked after root's SetPassword"
+        ws_expect_error 4 org.freedesktop.DBus.Error.AccessDenied "the session's call after root's SetPassword"
+
+        gcall root "$L4M_MANAGER" org.left4me.Manager.DeleteUser "'wr-user'"
+        expect_ok "DeleteUser wr-user"
+}
+l4m_test web-password-revokes test_web_password_revokes
+
+test_web_login_busy_per_account() {
+        local i out pid busy=0 denied=0 ms err
+        local outs=() pids=()
+        ws_setup
+        ws_user wp-busy 'busy-pass-1' user
+        ws_user wp-other 'other-pass-1' user
+
+        step "6 failures: the next attempt for the account waits 8 s"
+        for i in 1 2 3 4 5 6; do
+                ws_session "$WS_BRIDGE_USER" wp-busy wrong-password </dev/null
+                ws_expect_error 1 org.freedesktop.DBus.Error.AccessDenied "failed login $i"
+        done
+
+        step "3 attempts at once: 2 wait, the third is Busy at once"
+        for i in 1 2 3; do
+                out=$(mktemp)
+                outs+=("$out")
+                ws_background "$out" wp-busy wrong-password </dev/null
+                pids+=("$WS_PID")
+        done
+        wait_until 10 grep -h '"error": "org.left4me.Error.Busy"' "${outs[@]}" ||
+                fail "no attempt was Busy: $(cat "${outs[@]}")"
+
+        step "meanwhile another account logs in at once"
+        ws_session "$WS_BRIDGE_USER" wp-other other-pass-1 </dev/null
+        ws_expect_ok 1 "Login wp-other while wp-busy's attempts wait"
+        ms=$(ws_field 1 "int(d['ms'])")
+        ((ms < 1000)) || fail "Login of wp-other took $ms ms"
+
+        for pid in "${pids[@]}"; do
+                wait "$pid" || fail "a login attempt failed"
+        done
+        for out in "${outs[@]}"; do
+                OUT=$(<"$out")
+                rm -f "$out"
+                err=$(ws_field 1 "d.get('error', 'ok')")
+                ms=$(ws_field 1 "int(d['ms'])")
+                case $err in
+                org.left4me.Error.Busy)
+                        busy=$((busy + 1))
+                        ((ms < 1000)) || fail "the Busy answer took $ms ms"
+                        [[ $(ws_field 1 "d['message']") == "Too many login attempts for this account; try again in 8 s." ]] ||
+                                fail "the Busy text: $(ws_line 1)"
+                        ;;
+                org.freedesktop.DBus.Error.AccessDenied)
+                        denied=$((denied + 1))
+                        ((ms >= 7000)) || fail "a waiting attempt was answered in $ms ms, before its delay"
+                        ;;
+                *) fail "unexpected answer: $(ws_line 1)" ;;
+                esac
+        done
+        assert_eq 1 "$busy" "attempts answered Busy"
+        assert_eq 2 "$denied" "attempts answered after the delay"
+}
+l4m_test web-login-busy-per-account test_web_login_busy_per_account 180
+
+# ws_delete_blueprint_if_there NAME: as root.
+ws_delete_blueprint_if_there() {
+        local path
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetBlueprint "$(gv_str "$1")"
+        if ((RC == 0)); then
+                path=$(grep -o '/org/left4me/Manager/blueprint/[0-9]*' <<<"$OUT")
+                gcall root "$path" org.left4me.Blueprint.Delete
+                expect_ok "root: Delete blueprint $1"
+        fi
+}
+
+test_web_error_names() {
+        local opath
+        ws_setup
+        ws_user wn-a 'names-pass-a' user
+        ws_user wn-admin 'names-pass-admin' admin
+        ws_delete_blueprint_if_there wn-bp-root
+        ws_delete_blueprint_if_there wn-bp-a
+        ws_delete_overlay_if_there wn-ov
+
+        step "A's overlay, used by A's blueprint and by one of root's"
+        ws_session "$WS_BRIDGE_USER" wn-a names-pass-a < <(
+                ws_mgr CreateOverlay '(ssa{sv})' '"wn-ov"' '"workshop"' '{}'
+                ws_mgr CreateBlueprint '(sasa{sv})' '"wn-bp-a"' '["wn-ov"]' '{}')
+        ws_expect_ok 2 "A: CreateOverlay"
+        ws_expect_ok 3 "A: CreateBlueprint"
+        opath=$(ws_field 2 "d['ok'][0]")
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateBlueprint "'wn-bp-root'" "['wn-ov']" "@a{sv} {}"
+        expect_ok "root: CreateBlueprint with A's overlay"
+
+        step "A deleting it: Busy naming A's blueprint, only counting root's"
+        ws_session "$WS_BRIDGE_USER" wn-a names-pass-a < <(ws_obj "$opath" org.left4me.Overlay Delete)
+        ws_expect_error 2 org.left4me.Error.Busy "A: Delete of an overlay blueprints use"
+        assert_eq 'Overlay "wn-ov" is used by blueprint(s) "wn-bp-a" and 1 of other users.' \
+                "$(ws_field 2 "d['message']")" "the Busy text A gets"
+
+        step "a web admin and root get every name"
+        ws_session "$WS_BRIDGE_USER" wn-admin names-pass-admin < <(ws_obj "$opath" org.left4me.Overlay Delete)
+        ws_expect_error 2 org.left4me.Error.Busy "admin: Delete of an overlay blueprints use"
+        assert_eq 'Overlay "wn-ov" is used by blueprint(s) "wn-bp-a", "wn-bp-root".' \
+                "$(ws_field 2 "d['message']")" "the Busy text a web admin gets"
+
+        ws_delete_blueprint_if_there wn-bp-root
+        ws_delete_blueprint_if_there wn-bp-a
+        delete_overlay root "$opath"
+}
+l4m_test web-error-names test_web_error_names
+
+# ws_journal_has SINCE TEXT: left4me.service logged a line holding TEXT
+# (fixed string) since SINCE (seconds since the epoch).
+ws_journal_has() {
+        in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$1" | grep -F -- "$2" >/dev/null
+}
+
+test_web_login_log_escaped() {
+        local since
+        ws_setup
+        since=$(in_container date +%s)
+
+        step "a failed login's name is logged cut to 64 bytes and escaped"
+        ws_session "$WS_BRIDGE_USER" $'wx-evil\nFORGED LINE' wrong-password </dev/null
+        ws_expect_error 1 org.freedesktop.DBus.Error.AccessDenied "Login with a name holding a newline"
+        wait_until 10 ws_journal_has "$since" 'Failed web login as "wx-evil\nFORGED LINE" (not a valid account name)' ||
+                fail "no escaped log line for the name: $(in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$since")"
+        ws_session "$WS_BRIDGE_USER" "wx-long-$(printf 'y%.0s' {1..100})" wrong-password </dev/null
+        wait_until 10 ws_journal_has "$since" "Failed web login as \"wx-long-$(printf 'y%.0s' {1..56})\" (not" ||
+                fail "the long name is not logged cut to 64 bytes"
+        capture in_container journalctl --no-pager -q -o cat -u left4me.service --since "@$since"
+        ! grep '^FORGED LINE' <<<"$OUT" >/dev/null || fail "the name's newline reached the log"
+}
+l4m_test web-login-log-escaped test_web_login_log_escaped
 
 test_web_l4mctl_user() {
         ws_setup

@@ -11,10 +11,14 @@ read from stdin, one JSON object a line:
     {"method": "ListOverlays"}                     (on the Manager)
     {"path": P, "iface": I, "method": M, "sig": "(ss)", "args": [...]}
     {"wait_file": F, "timeout": S}                 waits until file F exists
+    {"wait_signal": NAME, "timeout": S}            waits for signal NAME of the
+                                                   Manager (received since the
+                                                   connection was made)
 
 and prints one JSON line for the login and for each call, in order:
     {"call": M, "ok": RESULT, "ms": MILLISECONDS}
     {"call": M, "error": D-BUS-ERROR-NAME, "message": TEXT, "ms": ...}
+    {"signal": NAME, "args": ARGS} or {"signal": NAME, "timeout": true}
 Exit status 0 unless the program itself failed.
 """
 import json
@@ -54,6 +58,22 @@ def call(conn, spec):
     return out
 
 
+def wait_signal(received, name, timeout):
+    """Runs the main context until signal name is in received (or timeout);
+    returns it and drops it from the list, or None."""
+    context = GLib.MainContext.default()
+    deadline = time.monotonic() + timeout
+    while True:
+        for k, (got, args) in enumerate(received):
+            if got == name:
+                del received[k]
+                return args
+        if time.monotonic() >= deadline:
+            return None
+        if not context.iteration(False):
+            time.sleep(0.02)
+
+
 def main(argv):
     login = None
     if len(argv) >= 4 and argv[1] == "--login":
@@ -69,6 +89,13 @@ def main(argv):
         None, None)
     emit({"unique_name": conn.get_unique_name()})
 
+    # Subscribed before anything else: signals sent after the calls below
+    # reach this connection (the bus handles AddMatch first).
+    received = []
+    conn.signal_subscribe(None, MANAGER_IF, None, MGR, None, Gio.DBusSignalFlags.NONE,
+                          lambda c, sender, path, iface, member, params, *_:
+                          received.append((member, params.unpack())))
+
     if login:
         emit(call(conn, {"method": "Login", "sig": "(ss)", "args": list(login)}))
 
@@ -82,6 +109,13 @@ def main(argv):
             while not os.path.exists(spec["wait_file"]) and time.monotonic() < deadline:
                 time.sleep(0.05)
             emit({"waited": spec["wait_file"], "found": os.path.exists(spec["wait_file"])})
+            continue
+        if "wait_signal" in spec:
+            args = wait_signal(received, spec["wait_signal"], spec.get("timeout", 60))
+            if args is None:
+                emit({"signal": spec["wait_signal"], "timeout": True})
+            else:
+                emit({"signal": spec["wait_signal"], "args": args})
             continue
         emit(call(conn, spec))
     conn.close_sync(None)
