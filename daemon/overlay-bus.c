@@ -514,6 +514,7 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
 
 const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Overlay, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Overlay, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Type", "s", property_get_type, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Owner", "s", NULL, offsetof(Overlay, owner), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -236,6 +236,15 @@ try {
         console.log(`percentages shown: ${JSON.stringify(await page.evaluate(() => window.__seenPct))}`);
         await shot('overlay-built');
 
+        step('the overlay page, opened again, finds its build job (Target overlay:<Id>)');
+        await nav('overlays');
+        await page.getByRole('link', { name: OVERLAY, exact: true }).click();
+        await page.waitForFunction((n) => location.hash === `#/overlays/${n}` && !document.getElementById('main').hasAttribute('aria-busy'), OVERLAY);
+        await page.locator('.job-panel').waitFor({ state: 'visible', timeout: 20000 })
+                .catch(() => fail('the overlay page shows no job for the overlay'));
+        await expectText(page.locator('.job-panel .card-head .badge'), /^succeeded$/, 'the build job found again');
+        await expectText(page.locator('.job-panel .console div'), /./, 'the build log found again');
+
         step('upload an archive into an archive overlay');
         await nav('overlays');
         await page.locator('summary', { hasText: 'Create an overlay' }).click();
@@ -316,6 +325,7 @@ try {
         await nav('jobs');
         await expectText(page.locator('li.card.job h2'), /^#[0-9]+ workshop-build$/, 'the build job in the list');
         await expectText(page.locator('li.card.job .badge'), /^succeeded$/, 'the build job\'s state');
+        await expectText(page.locator('li.card.job dd a'), new RegExp(`^overlay ${OVERLAY}$`), 'the build job\'s target by name');
         await shot('jobs');
 
         step('the users page (an admin\'s)');

@@ -17,6 +17,10 @@ const cache = {
         overlays: new Map(),
         jobs: new Map(),
 };
+// Overlay names by Id (as text), to name a job's Target ("overlay:<Id>");
+// kept from overlay lists and events, and kept after an overlay is deleted
+// (its jobs stay in the list).
+const overlayNames = new Map();
 const listeners = new Set();   // fn(kind, object) for live updates
 let events = null;             // the EventSource of /api/events
 let eventsRetry = null;
@@ -332,6 +336,7 @@ function eventsStart() {
         });
         on('overlay', (o) => {
                 cache.overlays.set(o.Name, o);
+                noteOverlays([o]);
                 emit('overlay', o);
         });
         on('overlay-removed', (o) => {
@@ -406,6 +411,7 @@ function loggedOut(message) {
         cache.instances.clear();
         cache.overlays.clear();
         cache.jobs.clear();
+        overlayNames.clear();
         document.getElementById('top').hidden = true;
         if (message)
                 notice(message, 'error');
@@ -939,11 +945,37 @@ function jobIdOf(answer) {
         return null;
 }
 
-// The last job this browser tab started on an overlay, to show again when
-// the page is opened again (a job's Target names the overlay by id, which
-// the overlay's properties do not carry).
-function lastJobKey(name) {
-        return 'l4m-overlay-job:' + name;
+function noteOverlays(list) {
+        for (const o of list || [])
+                if (o && o.Id !== undefined && o.Name)
+                        overlayNames.set(String(o.Id), o.Name);
+}
+
+// A job's Target as a node: "overlay NAME" (a link) where the overlay is
+// known, else the Target as it is.
+function targetNode(target) {
+        const m = /^overlay:([0-9]+)$/.exec(target || '');
+        const name = m ? overlayNames.get(m[1]) : undefined;
+        if (name)
+                return h('a', { href: '#/overlays/' + enc(name), title: target }, 'overlay ' + name);
+        return document.createTextNode(target || '—');
+}
+
+function jobActive(j) {
+        return j.State === 'queued' || j.State === 'running';
+}
+
+// Of the jobs on target: the active one, else the most recent; or null.
+function jobFor(jobs, target) {
+        let best = null;
+        for (const j of jobs) {
+                if (!j || j.Target !== target)
+                        continue;
+                if (!best || (jobActive(j) && !jobActive(best)) ||
+                    (jobActive(j) === jobActive(best) && Number(j.Id) > Number(best.Id)))
+                        best = j;
+        }
+        return best;
 }
 
 async function pageOverlay(main, name) {
@@ -960,18 +992,14 @@ async function pageOverlay(main, name) {
                 props.values.Created.textContent = fmtTime(n.Created);
         };
         show(o);
+        // The overlay's jobs are those whose Target is overlay:<Id>.
+        const target = 'overlay:' + o.Id;
         const job = jobPanel();
         const startJob = (answer, what) => {
                 const id = jobIdOf(answer);
                 notice(`${what} queued.`, 'ok');
-                if (id) {
-                        try {
-                                sessionStorage.setItem(lastJobKey(name), id);
-                        } catch (e) {
-                                // Storage may be disabled; the panel still follows it.
-                        }
+                if (id)
                         job.follow(id);
-                }
         };
 
         // The source editor for the overlay's type.
@@ -1074,15 +1102,18 @@ async function pageOverlay(main, name) {
                         show(n);
                 else if (kind === 'reset')
                         api('GET', `/api/overlays/${enc(name)}`).then(show, showError);
+                else if (kind === 'job' && n.Target === target && String(n.Id) !== job.jobId() &&
+                         (!job.jobId() || Number(n.Id) > Number(job.jobId())))
+                        job.follow(n.Id);  // a newer job on it, started here or elsewhere
         });
-        let last = null;
+        // The job running on it, else its most recent one.
         try {
-                last = sessionStorage.getItem(lastJobKey(name));
+                const found = jobFor([...cache.jobs.values(), ...await api('GET', '/api/jobs')], target);
+                if (found && !job.jobId())
+                        job.follow(found.Id);
         } catch (e) {
-                last = null;
+                showError(e);
         }
-        if (last && /^[0-9]+$/.test(last) && !job.jobId())
-                job.follow(last);
 }
 
 // --- pages: blueprints -------------------------------------------------------
@@ -1235,7 +1266,7 @@ function jobCard(j) {
         const card = h('li.card.job', { 'data-id': String(j.Id) },
                 h('div.card-head', null, h('h2', null, h('a', { href: '#/jobs/' + enc(String(j.Id)) }, `#${j.Id} ${j.Kind}`)), state),
                 h('dl.facts', null,
-                        h('div', null, h('dt', null, 'Target'), h('dd', null, j.Target || '—')),
+                        h('div', null, h('dt', null, 'Target'), h('dd', null, targetNode(j.Target))),
                         h('div', null, h('dt', null, 'Owner'), h('dd', null, j.Owner || '—')),
                         h('div.wide', null, h('dt', null, 'Message'), msg)),
                 bar);
@@ -1253,7 +1284,12 @@ async function pageJobs(main) {
         // Newest first: sort by negative id.
         const list = keyedList(ul, jobCard, (j) => -Number(j.Id), 'No jobs.');
         append(main, [pageHeader('Jobs'), ul]);
-        const load = async () => list.replace(await api('GET', '/api/jobs'));
+        const load = async () => {
+                // The overlays first, so that the cards name their targets.
+                const [jobs, overlays] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/overlays').catch(() => [])]);
+                noteOverlays(overlays);
+                list.replace(jobs);
+        };
         onLive((kind, j) => {
                 if (kind === 'job')
                         list.set(j);
@@ -1266,12 +1302,14 @@ async function pageJobs(main) {
 }
 
 async function pageJob(main, id) {
-        const j = await api('GET', `/api/jobs/${enc(id)}`);
+        const [j, overlays] = await Promise.all([api('GET', `/api/jobs/${enc(id)}`), api('GET', '/api/overlays').catch(() => [])]);
+        noteOverlays(overlays);
         const props = dl([['Kind', 'Kind'], ['Target', 'Target'], ['Owner', 'Owner'], ['Created', 'Created'],
                 ['Started', 'Started'], ['Finished', 'Finished']]);
         const show = (n) => {
                 props.values.Kind.textContent = n.Kind;
-                props.values.Target.textContent = n.Target || '—';
+                clear(props.values.Target);
+                props.values.Target.append(targetNode(n.Target));
                 props.values.Owner.textContent = n.Owner;
                 props.values.Created.textContent = fmtTime(n.Created);
                 props.values.Started.textContent = fmtTime(n.Started);
