@@ -485,15 +485,23 @@ async function controlInstance(name, action) {
         return o;
 }
 
+// Start, Stop and Restart; update(state) disables what the state makes
+// pointless (starting a running server, stopping a stopped one).
 function instanceButtons(name) {
-        return h('div.actions', null,
-                button('Start', () => controlInstance(name, 'start'), 'primary', { 'data-action': 'start' }),
-                button('Stop', () => controlInstance(name, 'stop'), null, { 'data-action': 'stop' }),
-                button('Restart', () => controlInstance(name, 'restart'), null, { 'data-action': 'restart' }));
+        const start = button('Start', () => controlInstance(name, 'start'), 'primary', { 'data-action': 'start' });
+        const stop = button('Stop', () => controlInstance(name, 'stop'), null, { 'data-action': 'stop' });
+        const restart = button('Restart', () => controlInstance(name, 'restart'), null, { 'data-action': 'restart' });
+        const box = h('div.actions', null, start, stop, restart);
+        box.update = (state) => {
+                start.disabled = state === 'running' || state === 'starting';
+                stop.disabled = state === 'stopped';
+        };
+        return box;
 }
 
 function instanceCard(o) {
         const state = badge(o.State);
+        const buttons = instanceButtons(o.Name);
         const map = h('span');
         const players = h('span');
         const port = h('span');
@@ -503,9 +511,10 @@ function instanceCard(o) {
                         h('div', null, h('dt', null, 'Map'), h('dd', null, map)),
                         h('div', null, h('dt', null, 'Players'), h('dd', null, players)),
                         h('div', null, h('dt', null, 'Port'), h('dd', null, port))),
-                instanceButtons(o.Name));
+                buttons);
         card.update = (n) => {
                 setBadge(state, n.State);
+                buttons.update(n.State);
                 map.textContent = n.Map || n.StartMap || '—';
                 players.textContent = `${n.Players || 0}/${n.MaxPlayers || n.PlayerLimit || 0}`;
                 port.textContent = String(n.Port || '—');
@@ -672,12 +681,14 @@ function consoleBox(label) {
 async function pageInstance(main, name) {
         let o = await api('GET', `/api/instances/${enc(name)}`);
         const state = badge(o.State);
+        const buttons = instanceButtons(name);
         const props = dl([['Blueprint', 'Blueprint'], ['Port', 'Port'], ['Hostname', 'Hostname'],
                 ['Map', 'Map'], ['Players', 'Players'], ['PlayerLimit', 'Player limit'], ['StartMap', 'Start map'],
                 ['Autostart', 'Autostart'], ['Owner', 'Owner'], ['MainPID', 'Process'], ['Created', 'Created']]);
         const show = (n) => {
                 o = n;
                 setBadge(state, n.State);
+                buttons.update(n.State);
                 const v = props.values;
                 v.Blueprint.textContent = n.Blueprint;
                 v.Port.textContent = String(n.Port);
@@ -758,7 +769,7 @@ async function pageInstance(main, name) {
                 pageHeader(name, state),
                 h('div.layout', null,
                         h('section.card', { 'aria-label': 'Control' },
-                                instanceButtons(name),
+                                buttons,
                                 props,
                                 h('div.actions.danger-zone', null,
                                         button('Delete instance', async () => {
