@@ -20,7 +20,8 @@ struct ApiCall {
         bool client_gone;
         bool answered;
         GPtrArray *slots;          /* sd_bus_slot* of calls in flight */
-        unsigned pending;
+        unsigned pending;          /* calls sent or waiting, not yet answered */
+        unsigned queued;           /* of those, waiting in the session's queue */
 
         /* What the route keeps between steps. */
         const void *route;
@@ -30,7 +31,7 @@ struct ApiCall {
         GPtrArray *items;          /* JsonNode*: results of parallel calls */
         GPtrArray *queue;          /* sd_bus_message*: calls still to make, one after another */
         int fd;                    /* an upload's temporary file, or -1 */
-        bool tolerate_errors;      /* error answers go to the reply function as NULL */
+        bool tolerate_errors;      /* "no such object" answers go to the reply function as NULL */
         void (*lookup_done)(ApiCall *c);
 };
 
@@ -39,7 +40,9 @@ ApiCall *api_call_new(Session *session, SoupServerMessage *msg);
 
 /* Sends m (on the session's bus) and calls reply(c, answer, index) for a
  * successful answer; an error answer answers the request with the mapped
- * error. Returns 0 or a negative errno (then answer yourself). */
+ * error. With too many calls of the session in flight, m waits its turn.
+ * Returns 0 or a negative errno (then answer yourself, e.g. with
+ * api_call_reply_send_error(); -EBUSY: too many calls wait already). */
 int api_call_send(ApiCall *c, sd_bus_message *m, ApiCallReply reply, unsigned index);
 
 /* A new method call on the session's bus (to the daemon). */
@@ -50,6 +53,9 @@ int api_call_new_method(ApiCall *c, const char *path, const char *iface, const c
 void api_call_reply_json(ApiCall *c, guint status, JsonNode *node);
 void api_call_reply_error(ApiCall *c, guint status, const char *name, const char *message);
 void api_call_reply_bus_error(ApiCall *c, const sd_bus_error *e);
+/* Answers the failure r of api_call_send() or of building a call: 503
+ * org.left4me.Web.Busy for -EBUSY, else 502. */
+void api_call_reply_send_error(ApiCall *c, int r);
 
 /* Fails every call in flight of a session being closed. */
 void api_calls_fail_session(Session *s);

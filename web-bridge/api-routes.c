@@ -9,6 +9,7 @@
 #include "json-bus.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "web-checks.h"
 
 #define SEGMENTS_MAX 6
 #define SEGMENT_MAX 128
@@ -234,7 +235,7 @@ static void send_properties(ApiCall *c, const char *path, guint status) {
         if (r >= 0)
                 r = api_call_send(c, m, on_properties, status);
         if (r < 0)
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
 }
 
 static void node_unref0(gpointer p) {
@@ -298,7 +299,7 @@ static void answer_list(ApiCall *c, sd_bus_message *reply) {
                 if (r >= 0)
                         r = api_call_send(c, m, on_list_item, i);
                 if (r < 0) {
-                        api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                        api_call_reply_send_error(c, r);
                         return;
                 }
         }
@@ -502,7 +503,7 @@ static void on_patch_step(ApiCall *c, sd_bus_message *reply, unsigned index) {
         r = api_call_send(c, m, on_patch_step, 0);
         sd_bus_message_unref(m);
         if (r < 0)
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
 }
 
 /* PATCH: every setter message is built (and its value checked) before the
@@ -565,14 +566,14 @@ static void call_method(ApiCall *c) {
         r = api_call_new_method(c, rt->on_manager ? L4M_MANAGER_PATH : c->path,
                                 target_interface(rt->on_manager ? TARGET_MANAGER : rt->target), rt->member, &m);
         if (r < 0) {
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
                 return;
         }
         if (!append_arguments(c, m))
                 return;
         r = api_call_send(c, m, on_called, 0);
         if (r < 0)
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
 }
 
 static void on_looked_up(ApiCall *c, sd_bus_message *reply, unsigned index) {
@@ -597,7 +598,7 @@ void api_call_lookup(ApiCall *c, int target, void (*done)(ApiCall *c)) {
         c->lookup_done = done;
         r = api_call_new_method(c, L4M_MANAGER_PATH, "org.left4me.Manager", target_getter((Target) target), &m);
         if (r < 0) {
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
                 return;
         }
         if (target == TARGET_JOB) {
@@ -613,7 +614,7 @@ void api_call_lookup(ApiCall *c, int target, void (*done)(ApiCall *c)) {
         if (r >= 0)
                 r = api_call_send(c, m, on_looked_up, 0);
         if (r < 0)
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+                api_call_reply_send_error(c, r);
 }
 
 /* The JSON object of the body ({} when empty); NULL if it answered 400. */
@@ -630,6 +631,12 @@ JsonNode *api_request_body(SoupServerMessage *msg) {
 
                 json_node_take_object(node, json_object_new());
                 return node;
+        }
+        /* json-glib recurses per level: a deep body would exhaust the stack. */
+        if (!web_json_depth_ok(data, len, WEB_JSON_DEPTH_MAX)) {
+                bridge_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "org.left4me.Web.BadRequest",
+                                   "The JSON nests too deeply.");
+                return NULL;
         }
         if (!g_utf8_validate(data, (gssize) len, NULL) || !json_parser_load_from_data(p, data, (gssize) len, &error)) {
                 bridge_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "org.left4me.Web.BadRequest",

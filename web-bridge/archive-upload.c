@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "api-call.h"
@@ -21,18 +22,54 @@
  * buffer the rest in memory. */
 
 #define UPLOAD_KEY "l4m-upload"
+/* Uploads in progress at once: one per session, a few in all (each may
+ * spool up to [Web] MaxUploadBytes=). */
+#define UPLOADS_PER_SESSION_MAX 1
+#define UPLOADS_MAX 4
+/* The spool's file system keeps at least this much free: the smaller of
+ * 1 GiB and 5 % of its size. Checked against the declared length before
+ * the body, and again every UPLOAD_SPACE_CHECK_BYTES written. */
+#define SPOOL_RESERVE_MAX (UINT64_C(1) << 30)
+#define SPOOL_RESERVE_PERCENT 5
+#define UPLOAD_SPACE_CHECK_BYTES (UINT64_C(64) << 20)
 
 typedef struct Upload {
+        Session *session;   /* a reference; counted in its uploads and the bridge's */
         int fd;
         uint64_t size, max;
-        int error;          /* a write failed: negative errno */
+        uint64_t checked;   /* size when free space was last checked */
+        int error;          /* a write failed (-ENOSPC: the spool would be too full) */
         bool too_large;
 } Upload;
 
 static void upload_free(Upload *u) {
+        Session *s = u->session;
+
+        assert(s->uploads > 0 && s->bridge->uploads > 0);
+        s->uploads--;
+        s->bridge->uploads--;
+        session_unref(s);
         if (u->fd >= 0)
                 close(u->fd);
         g_free(u);
+}
+
+/* Whether the file system of fd keeps its reserve after bytes more. */
+static int spool_has_room(int fd, uint64_t bytes) {
+        struct statvfs sv;
+        uint64_t avail, total, reserve;
+
+        if (fstatvfs(fd, &sv) < 0)
+                return -errno;
+        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        total = (uint64_t) sv.f_blocks * sv.f_frsize;
+        reserve = MIN(SPOOL_RESERVE_MAX, total / 100 * SPOOL_RESERVE_PERCENT);
+        return avail >= reserve && avail - reserve >= bytes;
+}
+
+static void reply_no_room(SoupServerMessage *msg) {
+        bridge_reply_error(msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "org.left4me.Web.InsufficientStorage",
+                           "Not enough free space to store the upload.");
 }
 
 static const JsonBusOption import_options[] = {
@@ -75,6 +112,16 @@ static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer userdat
                 (void) ftruncate(u->fd, 0);
                 return;
         }
+        /* A body without a declared length, or a file system filling up
+         * from elsewhere: the bytes so far count as well. */
+        if (u->size + len - u->checked >= UPLOAD_SPACE_CHECK_BYTES) {
+                u->checked = u->size;
+                if (spool_has_room(u->fd, UPLOAD_SPACE_CHECK_BYTES) == 0) {
+                        u->error = -ENOSPC;
+                        (void) ftruncate(u->fd, 0);
+                        return;
+                }
+        }
         while (len > 0) {
                 ssize_t n = write(u->fd, data, len);
 
@@ -92,16 +139,22 @@ static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer userdat
 
 bool archive_upload_begin(Bridge *b, SoupServerMessage *msg) {
         g_autoptr(Session) s = NULL;
+        goffset declared = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
         Upload *u;
-        int fd;
+        int fd, r;
 
         s = bridge_request_session(b, msg);
         if (!s)
                 return false;
-        if (soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg)) >
-            (goffset) b->config.max_upload_bytes) {
+        if (declared > (goffset) b->config.max_upload_bytes) {
                 bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
                                    "The archive is larger than [Web] MaxUploadBytes=.");
+                return false;
+        }
+        if (s->uploads >= UPLOADS_PER_SESSION_MAX || b->uploads >= UPLOADS_MAX) {
+                bridge_reply_error(msg, BRIDGE_STATUS_TOO_MANY_REQUESTS, "org.left4me.Web.TooManyRequests",
+                                   s->uploads >= UPLOADS_PER_SESSION_MAX ? "Another upload of this session is in progress."
+                                                                         : "Too many uploads in progress.");
                 return false;
         }
         fd = open_tmpfile();
@@ -111,7 +164,18 @@ bool archive_upload_begin(Bridge *b, SoupServerMessage *msg) {
                                    "Cannot store the upload.");
                 return false;
         }
+        r = spool_has_room(fd, declared > 0 ? (uint64_t) declared : 0);
+        if (r <= 0) {
+                if (r < 0)
+                        log_warning_errno(r, "Cannot check the spool's free space: %s", STRERROR(r));
+                close(fd);
+                reply_no_room(msg);
+                return false;
+        }
         u = g_new0(Upload, 1);
+        u->session = session_ref(s);
+        s->uploads++;
+        b->uploads++;
         u->fd = fd;
         u->max = b->config.max_upload_bytes;
         g_object_set_data_full(G_OBJECT(msg), UPLOAD_KEY, u, (GDestroyNotify) upload_free);
@@ -207,6 +271,10 @@ void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, 
         if (u->too_large) {
                 bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
                                    "The archive is larger than [Web] MaxUploadBytes=.");
+                return;
+        }
+        if (u->error == -ENOSPC) {
+                reply_no_room(msg);
                 return;
         }
         if (u->error < 0) {

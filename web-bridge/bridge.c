@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "bridge-internal.h"
@@ -139,4 +140,159 @@ Session *bridge_request_session(Bridge *b, SoupServerMessage *msg) {
         }
         s->last_used_usec = (uint64_t) g_get_monotonic_time();
         return session_ref(s);
+}
+
+/* Closes every open session for which pick() says so. */
+static void close_sessions(Bridge *b, bool (*pick)(Session *s, void *data), void *data, const char *why) {
+        g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func((GDestroyNotify) session_unref);
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, b->sessions);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (pick(value, data))
+                        g_ptr_array_add(doomed, session_ref(value));
+        for (guint i = 0; i < doomed->len; i++)
+                session_close(doomed->pdata[i], why);
+}
+
+static bool session_of_other_daemon(Session *s, void *data) {
+        const char *owner = data;
+
+        return !s->daemon || strcmp(s->daemon, owner) != 0;
+}
+
+/* org.left4me.Manager changed hands: a restarted left4med knows none of the
+ * logins, so every session ends (its user logs in again). */
+static int on_manager_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Bridge *b = userdata;
+        const char *name, *old_owner, *new_owner;
+        int r;
+
+        if (g_strcmp0(sd_bus_message_get_sender(m), "org.freedesktop.DBus") != 0)
+                return 0;
+        r = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
+        if (r < 0 || strcmp(name, L4M_BUS_NAME) != 0)
+                return 0;
+        close_sessions(b, session_of_other_daemon, (void *) new_owner, "left4med restarted");
+        return 0;
+}
+
+typedef struct Revoked {
+        const char *sender;
+        char **connections;
+} Revoked;
+
+static bool session_revoked(Session *s, void *data) {
+        const Revoked *rv = data;
+        const char *unique = NULL;
+
+        if (!s->bus || !s->daemon || strcmp(s->daemon, rv->sender) != 0)
+                return false;
+        if (sd_bus_get_unique_name(s->bus, &unique) < 0)
+                return false;
+        return g_strv_contains((const char *const *) rv->connections, unique);
+}
+
+/* SessionsRevoked(s user, as connections): the daemon dropped the logins of
+ * these connections (account deleted, password changed). Only the daemon
+ * that logged a session in can revoke it: a signal is anyone's to send. */
+static int on_sessions_revoked(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Bridge *b = userdata;
+        g_auto(GStrv) connections = NULL;
+        const char *user;
+        Revoked rv;
+        int r;
+
+        rv.sender = sd_bus_message_get_sender(m);
+        if (!rv.sender)
+                return 0;
+        r = sd_bus_message_read(m, "s", &user);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(m, &connections);
+        if (r < 0 || !connections) {
+                log_warning("Ignoring a malformed SessionsRevoked signal: %s", r < 0 ? STRERROR(r) : "no list");
+                return 0;
+        }
+        rv.connections = connections;
+        close_sessions(b, session_revoked, &rv, "revoked by left4med");
+        return 0;
+}
+
+int bridge_watch_daemon(Bridge *b) {
+        int r;
+
+        r = sd_bus_add_match_async(b->bus, NULL,
+                                   "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                   "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                   "arg0='" L4M_BUS_NAME "'",
+                                   on_manager_owner_changed, NULL, b);
+        if (r >= 0)
+                r = sd_bus_match_signal_async(b->bus, NULL, L4M_BUS_NAME, L4M_MANAGER_PATH, "org.left4me.Manager",
+                                              "SessionsRevoked", on_sessions_revoked, NULL, b);
+        return r;
+}
+
+#define WAITING_KEY "l4m-waiting"
+
+/* A connection waiting for the headers of its next request (a new one, or
+ * a kept-alive one between requests). Lives as data of that request's
+ * message: gone with the headers, or with the message (connection closed). */
+typedef struct Waiting {
+        Bridge *bridge;
+        SoupServerMessage *msg;  /* not a reference: the Waiting is the message's */
+        guint timer;
+} Waiting;
+
+static void waiting_free(Waiting *w) {
+        assert(w->bridge->waiting_connections > 0);
+        w->bridge->waiting_connections--;
+        if (w->timer)
+                g_source_remove(w->timer);
+        g_free(w);
+}
+
+/* Ends the connection: libsoup reads its end and closes it. */
+static void connection_shut(SoupServerMessage *msg) {
+        GSocket *sock = soup_server_message_get_socket(msg);
+
+        if (sock)
+                (void) g_socket_shutdown(sock, true, true, NULL);
+}
+
+static gboolean on_waiting_timeout(gpointer userdata) {
+        Waiting *w = userdata;
+
+        w->timer = 0;
+        log_debug("Closing a connection from %s that sent no request for %" PRIu64 " s.",
+                  soup_server_message_get_remote_host(w->msg), w->bridge->config.request_timeout_usec / G_USEC_PER_SEC);
+        connection_shut(w->msg);
+        return G_SOURCE_REMOVE;
+}
+
+static void on_got_headers(SoupServerMessage *msg, gpointer userdata) {
+        g_object_set_data(G_OBJECT(msg), WAITING_KEY, NULL);  /* frees the Waiting */
+}
+
+static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer userdata) {
+        Bridge *b = userdata;
+        Waiting *w;
+
+        if (b->waiting_connections >= b->config.max_connections) {
+                log_debug("Closing a connection from %s: %u wait for a request already ([Web] MaxConnections=).",
+                          soup_server_message_get_remote_host(msg), b->waiting_connections);
+                connection_shut(msg);
+                return;
+        }
+        w = g_new0(Waiting, 1);
+        w->bridge = b;
+        w->msg = msg;
+        b->waiting_connections++;
+        w->timer = g_timeout_add_seconds((guint) (b->config.request_timeout_usec / G_USEC_PER_SEC), on_waiting_timeout, w);
+        g_object_set_data_full(G_OBJECT(msg), WAITING_KEY, w, (GDestroyNotify) waiting_free);
+        g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), NULL);
+}
+
+void bridge_guard_connections(Bridge *b) {
+        g_signal_connect(b->server, "request-started", G_CALLBACK(on_request_started), b);
 }

@@ -24,9 +24,13 @@ typedef struct BridgeConfig {
         char **allowed_hosts;        /* host names (no port) a Host header may carry */
         uint64_t session_idle_usec;  /* a session unused this long is closed */
         unsigned max_sessions;       /* logged-in sessions at once (one bus connection each) */
+        unsigned max_sessions_per_user;  /* of one web account; at the cap its oldest is closed */
         unsigned max_streams;        /* event streams at once, in all */
         unsigned max_streams_per_session;
         uint64_t heartbeat_usec;     /* [Web] HeartbeatSec=: ": ping" on idle event streams; 0 = 15 s */
+        uint64_t request_timeout_usec;  /* [Web] RequestTimeoutSec=: a connection without a whole
+                                         * request's headers this long is closed */
+        unsigned max_connections;    /* [Web] MaxConnections=: connections waiting for a request */
         size_t max_body_bytes;       /* JSON request bodies */
         uint64_t max_upload_bytes;   /* archive uploads */
         char *ui_dir;                /* static files of the UI */
@@ -43,9 +47,17 @@ struct Session {
         char *user;        /* the web account's name */
         char *role;        /* "user" or "admin" */
         sd_bus *bus;       /* logged in as user; NULL once the session is closed */
+        char *daemon;      /* the unique bus name of the left4med that logged it in: every call
+                            * goes there, so none reaches a restarted daemon (which does not know
+                            * the login and would take the connection for the bridge's own uid) */
         uint64_t last_used_usec;  /* CLOCK_MONOTONIC (g_get_monotonic_time()) */
+        uint64_t created_usec;    /* CLOCK_MONOTONIC, at login */
         bool closed;
         GHashTable *calls; /* ApiCall* set: bus calls in flight (api-call.c), failed at close */
+        unsigned calls_in_flight;  /* bus calls sent, not yet answered (api-call.c) */
+        GQueue *call_queue;        /* Pending*: bus calls waiting for room, in order (api-call.c) */
+        bool pumping_calls;
+        unsigned uploads;          /* archive uploads in progress (archive-upload.c) */
 };
 
 struct Bridge {
@@ -57,7 +69,9 @@ struct Bridge {
         EventStreams *streams;     /* web-bridge/event-streams.c */
         bool tls;                  /* serving over TLS: cookies get Secure */
         GHashTable *login_buckets; /* client address → LoginBucket* (web-sessions.c) */
-        unsigned pending_logins;   /* logins waiting for the daemon (count against max_sessions) */
+        unsigned uploads;          /* archive uploads in progress, of all sessions */
+        unsigned waiting_connections;  /* connections whose next request's headers are not in */
+        unsigned pending_logins;   /* logins waiting for the daemon (at most BRIDGE_LOGINS_IN_FLIGHT_MAX) */
         guint expiry_timer;        /* closes idle sessions */
 };
 
@@ -71,6 +85,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Session, session_unref)
  * (a new reference) or NULL, having answered the request itself
  * (401/403/429). */
 Session *bridge_request_session(Bridge *b, SoupServerMessage *msg);
+
+/* Watches, on the bridge's own connection, for the daemon's name changing
+ * hands and for SessionsRevoked: the sessions concerned are closed. */
+int bridge_watch_daemon(Bridge *b);
+
+/* Closes connections that do not send a request's headers within [Web]
+ * RequestTimeoutSec= (idle keep-alive ones included), and new ones beyond
+ * [Web] MaxConnections= such connections. */
+void bridge_guard_connections(Bridge *b);
 
 /* Answers with {"error": name, "message": message}. */
 void bridge_reply_error(SoupServerMessage *msg, guint status, const char *name, const char *message);

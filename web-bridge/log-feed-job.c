@@ -72,7 +72,7 @@ static void job_log_complete(Stream *st) {
 
         line_splitter_finish(&sub->split, on_line, st);
         sub->io = sd_event_source_disable_unref(sub->io);
-        if (!bus || sd_bus_call_method_async(bus, &st->slot, L4M_BUS_NAME, sub->path, "org.freedesktop.DBus.Properties",
+        if (!bus || sd_bus_call_method_async(bus, &st->slot, st->session->daemon, sub->path, "org.freedesktop.DBus.Properties",
                                              "Get", on_state, st, "ss", L4M_JOB_INTERFACE, "State") < 0)
                 stream_end(st);
 }
@@ -162,7 +162,7 @@ static int on_job_found(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         r = sd_bus_message_read(reply, "o", &path);
         if (r >= 0) {
                 sub->path = g_strdup(path);
-                r = bus ? sd_bus_call_method_async(bus, &st->slot, L4M_BUS_NAME, path, L4M_JOB_INTERFACE, "OpenLog",
+                r = bus ? sd_bus_call_method_async(bus, &st->slot, st->session->daemon, path, L4M_JOB_INTERFACE, "OpenLog",
                                                    on_log_opened, st, "b", 1)
                         : -ENOTCONN;
         }
@@ -184,8 +184,8 @@ void job_log_stream_begin(Stream *st, uint64_t job_id) {
         st->detach = job_sub_detach;
         st->drained = job_sub_drained;
 
-        r = bus ? sd_bus_call_method_async(bus, &st->slot, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
-                                           "GetJob", on_job_found, st, "t", job_id)
+        r = bus ? sd_bus_call_method_async(bus, &st->slot, st->session->daemon, L4M_MANAGER_PATH,
+                                           L4M_MANAGER_INTERFACE, "GetJob", on_job_found, st, "t", job_id)
                 : -ENOTCONN;
         if (r < 0)
                 stream_fail(st, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", "Cannot reach the daemon.");

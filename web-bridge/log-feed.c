@@ -55,6 +55,7 @@ typedef struct AuthCheck {
         char *name;
         char *path;
         sd_bus *bus;                    /* the session's connection */
+        char *daemon;                   /* the unique name of the left4med it is logged in to */
         sd_bus_slot *slot;
         bool done;                      /* answered: out of checks */
         GQueue waiters;                 /* streams, via Stream.feed_link */
@@ -240,7 +241,7 @@ static void feed_fail_waiting(LogFeed *f, const sd_bus_error *error) {
         feed_close(f);
 }
 
-static int feed_open(LogFeed *f, sd_bus *bus);
+static int feed_open(LogFeed *f, sd_bus *bus, const char *destination);
 
 static int on_history_wait_over(sd_event_source *s, uint64_t usec, void *userdata) {
         feed_start_waiting(userdata);
@@ -265,7 +266,7 @@ static int on_feed_opened(sd_bus_message *reply, void *userdata, sd_bus_error *r
                         sd_bus *bus = stream_bus(st);
 
                         f->opened_on_session = true;
-                        if (bus && feed_open(f, bus) >= 0)
+                        if (bus && feed_open(f, bus, st->session->daemon) >= 0)
                                 return 0;
                 }
                 log_warning("Cannot open the log of instance %s: %s", f->name, e->message);
@@ -294,8 +295,10 @@ static int on_feed_opened(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
-static int feed_open(LogFeed *f, sd_bus *bus) {
-        return sd_bus_call_method_async(bus, &f->open_slot, L4M_BUS_NAME, f->path, L4M_INSTANCE_INTERFACE, "OpenLog",
+/* destination: the daemon's unique name for a session's connection, so that
+ * the call cannot reach a restarted daemon that does not know the login. */
+static int feed_open(LogFeed *f, sd_bus *bus, const char *destination) {
+        return sd_bus_call_method_async(bus, &f->open_slot, destination, f->path, L4M_INSTANCE_INTERFACE, "OpenLog",
                                         on_feed_opened, f, "bt", 1, (uint64_t) LOG_FEED_HISTORY);
 }
 
@@ -310,6 +313,7 @@ static void auth_check_free(AuthCheck *c) {
         assert(g_queue_is_empty(&c->waiters));
         sd_bus_slot_unref(c->slot);
         sd_bus_unref(c->bus);
+        g_free(c->daemon);
         g_free(c->key);
         g_free(c->name);
         g_free(c->path);
@@ -369,7 +373,7 @@ static void log_sub_attach(Stream *st) {
                 g_queue_init(&f->streams);
                 g_queue_init(&f->waiting);
                 g_hash_table_insert(feeds->feeds, f->name, f);
-                r = feed_open(f, feeds->bridge->bus);
+                r = feed_open(f, feeds->bridge->bus, L4M_BUS_NAME);
                 if (r < 0) {
                         feed_close(f);
                         stream_fail(st, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", "Cannot reach the daemon.");
@@ -435,7 +439,7 @@ static int on_instance_found(sd_bus_message *reply, void *userdata, sd_bus_error
         if (r >= 0) {
                 c->path = g_strdup(path);
                 /* What the daemon checks for logs, on the session's connection. */
-                r = sd_bus_call_method_async(c->bus, &c->slot, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, "OpenLog",
+                r = sd_bus_call_method_async(c->bus, &c->slot, c->daemon, path, L4M_INSTANCE_INTERFACE, "OpenLog",
                                              on_log_allowed, c, "bt", 0, UINT64_C(0));
         }
         if (r < 0)
@@ -469,8 +473,9 @@ void log_feeds_subscribe(LogFeeds *feeds, Stream *st, const char *instance, uint
                 c->key = g_steal_pointer(&key);
                 c->name = g_strdup(instance);
                 c->bus = sd_bus_ref(bus);
+                c->daemon = g_strdup(st->session->daemon);
                 g_queue_init(&c->waiters);
-                r = sd_bus_call_method_async(bus, &c->slot, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                r = sd_bus_call_method_async(bus, &c->slot, c->daemon, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
                                              "GetInstance", on_instance_found, c, "s", instance);
                 if (r < 0) {
                         auth_check_free(c);

@@ -158,11 +158,15 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
         sessions_init(b);
+        r = bridge_watch_daemon(b);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch left4med: %s", STRERROR(r));
         r = event_streams_new(b, &b->streams);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up event streams: %s", STRERROR(r));
         event_streams_add_routes(b->streams);
         web_server_add_handlers(b);
+        bridge_guard_connections(b);
         r = start_listening(b, (char **) listen->pdata);
         if (r < 0)
                 return r;

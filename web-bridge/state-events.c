@@ -67,6 +67,8 @@ typedef struct VisCheck {
         StateSub *sub;
         char *path;
         sd_bus_slot *slot;
+        bool removed;   /* the object went away while the check was pending */
+        bool readded;   /* ... and an object of the same path came after: the answer may be stale */
 } VisCheck;
 
 static void ring_event_free(void *p) {
@@ -233,15 +235,32 @@ static void sub_send_held(StateSub *sub, const char *path) {
                 stream_send(sub->st, frame);
 }
 
+static void sub_deliver(StateSub *sub, const char *path, bool removal, GBytes *frame);
+
 static int on_visibility(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         VisCheck *c = userdata;
         StateSub *sub = c->sub;
         g_autofree char *path = g_strdup(c->path);
+        g_autoptr(GBytes) frame = NULL;
+        bool removed = c->removed, readded = c->readded;
+        int vis = sd_bus_message_is_method_error(reply, NULL) ? VIS_HIDDEN : VIS_SHOWN;
 
-        g_hash_table_insert(sub->visible, g_strdup(path),
-                            GINT_TO_POINTER(sd_bus_message_is_method_error(reply, NULL) ? VIS_HIDDEN : VIS_SHOWN));
         g_hash_table_remove(sub->checks, path);        /* frees c and its slot */
-        sub_send_held(sub, path);                      /* last: may free sub */
+        if (!removed) {
+                g_hash_table_insert(sub->visible, g_strdup(path), GINT_TO_POINTER(vis));
+                sub_send_held(sub, path);              /* last: may free sub */
+                return 0;
+        }
+        /* Instance paths are reused by name: what was decided about the
+         * removed object must not stick to the path. */
+        g_hash_table_remove(sub->visible, path);
+        (void) g_hash_table_steal_extended(sub->held, path, NULL, (gpointer *) &frame);
+        if (!frame)
+                return 0;
+        if (readded)
+                sub_deliver(sub, path, false, frame);  /* asks again, about the new object; may free sub */
+        else if (vis == VIS_SHOWN)
+                stream_send(sub->st, frame);           /* the removal; may free sub */
         return 0;
 }
 
@@ -263,8 +282,16 @@ static void sub_deliver(StateSub *sub, const char *path, bool removal, GBytes *f
                 if (st->ended)
                         return;         /* dropped: sub is gone */
         }
-        if (vis == VIS_PENDING)
+        if (vis == VIS_PENDING) {
+                VisCheck *pending = g_hash_table_lookup(sub->checks, path);
+
                 g_hash_table_insert(sub->held, g_strdup(path), g_bytes_ref(frame));
+                if (pending && removal) {
+                        pending->removed = true;
+                        pending->readded = false;
+                } else if (pending && pending->removed)
+                        pending->readded = true;
+        }
         if (removal) {
                 if (vis != VIS_PENDING)
                         g_hash_table_remove(sub->visible, path);
@@ -284,7 +311,7 @@ static void sub_deliver(StateSub *sub, const char *path, bool removal, GBytes *f
         c = g_new0(VisCheck, 1);
         c->sub = sub;
         c->path = g_strdup(path);
-        if (sd_bus_call_method_async(bus, &c->slot, L4M_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+        if (sd_bus_call_method_async(bus, &c->slot, st->session->daemon, path, "org.freedesktop.DBus.Properties", "GetAll",
                                      on_visibility, c, "s", o->interface) < 0) {
                 vis_check_free(c);
                 return;

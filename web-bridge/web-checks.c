@@ -263,3 +263,84 @@ int web_listen_list_parse(const char *s, char ***ret) {
         *ret = (char **) g_ptr_array_free(g_steal_pointer(&list), false);
         return 0;
 }
+
+bool web_json_depth_ok(const char *data, size_t len, unsigned max_depth) {
+        unsigned depth = 0;
+        bool in_string = false, escaped = false;
+
+        assert(data || len == 0);
+        for (size_t i = 0; i < len; i++) {
+                char c = data[i];
+
+                if (in_string) {
+                        if (escaped)
+                                escaped = false;
+                        else if (c == '\\')
+                                escaped = true;
+                        else if (c == '"')
+                                in_string = false;
+                        continue;
+                }
+                switch (c) {
+                case '"':
+                        in_string = true;
+                        break;
+                case '[':
+                case '{':
+                        if (++depth > max_depth)
+                                return false;
+                        break;
+                case ']':
+                case '}':
+                        /* Unbalanced closers are the parser's to refuse. */
+                        if (depth > 0)
+                                depth--;
+                        break;
+                default:
+                        break;
+                }
+        }
+        return true;
+}
+
+char *web_client_key(const char *address) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        char buf[INET6_ADDRSTRLEN];
+
+        if (!address)
+                return g_strdup("-");
+        if (inet_pton(AF_INET, address, &a4) == 1) {
+                if (!inet_ntop(AF_INET, &a4, buf, sizeof(buf)))
+                        return g_strdup("-");
+                return g_strdup(buf);
+        }
+        if (inet_pton(AF_INET6, address, &a6) != 1)
+                return g_strdup("-");
+        if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+                memcpy(&a4, a6.s6_addr + 12, sizeof(a4));
+                if (!inet_ntop(AF_INET, &a4, buf, sizeof(buf)))
+                        return g_strdup("-");
+                return g_strdup(buf);
+        }
+        memset(a6.s6_addr + 8, 0, 8);
+        if (!inet_ntop(AF_INET6, &a6, buf, sizeof(buf)))
+                return g_strdup("-");
+        return g_strdup_printf("%s/64", buf);
+}
+
+char *web_log_escape(const char *s, size_t max) {
+        GString *out = g_string_new(NULL);
+
+        for (size_t i = 0; s && s[i] && i < max; i++) {
+                unsigned char c = (unsigned char) s[i];
+
+                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+                        g_string_append_c(out, (char) c);
+                else
+                        g_string_append_printf(out, "\\x%02x", c);
+        }
+        if (s && strlen(s) > max)
+                g_string_append(out, "...");
+        return g_string_free(out, false);
+}

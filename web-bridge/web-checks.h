@@ -51,3 +51,26 @@ int web_listen_address_parse(const char *s, char **ret_addr, unsigned *ret_port)
 /* Splits a whitespace-separated list of listen addresses, each checked as
  * above; at most 32, at least one. Returns 0 or -EINVAL. */
 int web_listen_list_parse(const char *s, char ***ret);
+
+/* POST /api/login bodies: {"user": ..., "password": ...} and no more. */
+#define WEB_LOGIN_BODY_MAX 4096
+
+/* The deepest nesting of arrays and objects a JSON request body may have. */
+#define WEB_JSON_DEPTH_MAX 32
+
+/* True if the JSON text data (len bytes) nests arrays and objects at most
+ * max_depth deep. Counts '[' and '{' outside strings (honouring backslash
+ * escapes) without recursion, so that a parser that recurses is never
+ * handed a text that would exhaust its stack. Malformed text that passes
+ * is left to the parser to refuse. */
+bool web_json_depth_ok(const char *data, size_t len, unsigned max_depth);
+
+/* The key a client address is rate-limited by: an IPv4 address as is, an
+ * IPv6 address by its /64 (one host usually has a whole /64 to pick from),
+ * an IPv4-mapped IPv6 address as the IPv4 address. Anything else (a Unix
+ * socket, NULL) is one key of its own. */
+char *web_client_key(const char *address);
+
+/* s made safe for a log line: at most max bytes of it, printable ASCII as
+ * is, everything else (and backslash and quote) as \xNN. */
+char *web_log_escape(const char *s, size_t max);

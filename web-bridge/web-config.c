@@ -21,6 +21,9 @@ void bridge_config_init(BridgeConfig *c) {
                 .allowed_hosts = g_strsplit("localhost;127.0.0.1;::1", ";", -1),
                 .session_idle_usec = UINT64_C(8) * 3600 * G_USEC_PER_SEC,
                 .max_sessions = 128,
+                .max_sessions_per_user = 8,
+                .request_timeout_usec = UINT64_C(30) * G_USEC_PER_SEC,
+                .max_connections = 4096,
                 .max_streams = 16384,
                 .max_streams_per_session = 64,
                 .heartbeat_usec = UINT64_C(15) * G_USEC_PER_SEC,
@@ -136,6 +139,18 @@ static bool apply_key(BridgeConfig *c, const char *key, const char *value) {
                 if (!parse_uint(value, 1, 240, &n))
                         return false;
                 c->max_sessions = (unsigned) n;
+        } else if (strcmp(key, "RequestTimeoutSec") == 0) {
+                if (!parse_uint(value, 1, 3600, &n))
+                        return false;
+                c->request_timeout_usec = n * G_USEC_PER_SEC;
+        } else if (strcmp(key, "MaxConnections") == 0) {
+                if (!parse_uint(value, 1, 1000000, &n))
+                        return false;
+                c->max_connections = (unsigned) n;
+        } else if (strcmp(key, "MaxSessionsPerUser") == 0) {
+                if (!parse_uint(value, 1, 240, &n))
+                        return false;
+                c->max_sessions_per_user = (unsigned) n;
         } else if (strcmp(key, "MaxStreams") == 0) {
                 if (!parse_uint(value, 1, 1000000, &n))
                         return false;

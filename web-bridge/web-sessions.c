@@ -16,6 +16,9 @@
 #define LOGIN_PER_MINUTE 10.0
 #define LOGIN_BUCKETS_MAX 4096
 #define LOGIN_FIELD_MAX 1024
+/* Logins waiting for the daemon, each with a bus connection of its own;
+ * they are not sessions yet and do not count against [Web] MaxSessions=. */
+#define LOGINS_IN_FLIGHT_MAX 16
 #define EXPIRY_INTERVAL_SEC 30
 
 typedef struct LoginBucket {
@@ -50,6 +53,11 @@ void session_unref(Session *s) {
                 sd_bus_close_unref(s->bus);
         if (s->calls)
                 g_hash_table_unref(s->calls);
+        if (s->call_queue) {
+                assert(g_queue_is_empty(s->call_queue));
+                g_queue_free(s->call_queue);
+        }
+        g_free(s->daemon);
         g_free(s->token);
         g_free(s->csrf);
         g_free(s->user);
@@ -183,6 +191,43 @@ static bool login_allowed(Bridge *b, const char *client, unsigned *retry_after) 
         return true;
 }
 
+static bool user_has_session(Bridge *b, const char *user) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, b->sessions);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (strcmp(((Session *) value)->user, user) == 0)
+                        return true;
+        return false;
+}
+
+/* Before a new session of user: at [Web] MaxSessionsPerUser= the account's
+ * oldest sessions are closed, so that logging in again always works and
+ * nobody holds more than that many bus connections. */
+static void sessions_make_room(Bridge *b, const char *user) {
+        for (;;) {
+                Session *oldest = NULL;
+                unsigned n = 0;
+                GHashTableIter it;
+                gpointer value;
+
+                g_hash_table_iter_init(&it, b->sessions);
+                while (g_hash_table_iter_next(&it, NULL, &value)) {
+                        Session *s = value;
+
+                        if (strcmp(s->user, user) != 0)
+                                continue;
+                        n++;
+                        if (!oldest || s->created_usec < oldest->created_usec)
+                                oldest = s;
+                }
+                if (n < b->config.max_sessions_per_user || !oldest)
+                        return;
+                session_close(oldest, "too many sessions of this account");
+        }
+}
+
 static void reply_session(SoupServerMessage *msg, guint status, Session *s) {
         g_autoptr(JsonBuilder) jb = json_builder_new();
         g_autoptr(JsonNode) node = NULL;
@@ -233,14 +278,16 @@ static int on_login_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         g_autoptr(Session) s = NULL;
         g_autofree char *cookie = NULL;
-        const char *role;
+        const char *role, *daemon;
         int r;
 
         if (e) {
                 if (sd_bus_error_has_names(e, "org.freedesktop.DBus.Error.AccessDenied",
                                            "org.left4me.Error.InvalidArgument", "org.left4me.Error.NotFound",
                                            "org.freedesktop.DBus.Error.AuthFailed")) {
-                        log_notice("Failed web login for '%s' from %s: %s", l->user,
+                        g_autofree char *who = web_log_escape(l->user, 64);
+
+                        log_notice("Failed web login for '%s' from %s: %s", who,
                                    soup_server_message_get_remote_host(l->msg), e->message);
                         login_answer_error(l, SOUP_STATUS_UNAUTHORIZED, "org.left4me.Web.Unauthorized",
                                            "Wrong user name or password.");
@@ -253,20 +300,30 @@ static int on_login_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 return 0;
         }
         r = sd_bus_message_read(reply, "s", &role);
-        if (r < 0 || (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0)) {
+        daemon = sd_bus_message_get_sender(reply);
+        if (r < 0 || (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0) || !daemon || daemon[0] != ':') {
                 login_answer_error(l, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", "Unexpected answer to Login.");
                 return 0;
         }
         if (l->client_gone)
                 return 0;
+        sessions_make_room(b, l->user);
+        if (g_hash_table_size(b->sessions) >= b->config.max_sessions) {
+                login_answer_error(l, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.TooManySessions",
+                                   "Too many sessions ([Web] MaxSessions=).");
+                return 0;
+        }
 
         s = g_new0(Session, 1);
         s->bridge = b;
         s->n_ref = 1;
         s->user = g_strdup(l->user);
         s->role = g_strdup(role);
+        s->daemon = g_strdup(daemon);
         s->calls = g_hash_table_new(NULL, NULL);
+        s->call_queue = g_queue_new();
         s->last_used_usec = (uint64_t) g_get_monotonic_time();
+        s->created_usec = s->last_used_usec;
         if (random_hex(32, &s->token) < 0 || random_hex(32, &s->csrf) < 0) {
                 login_answer_error(l, SOUP_STATUS_INTERNAL_SERVER_ERROR, "org.left4me.Error.Failed", "No randomness.");
                 return 0;
@@ -296,7 +353,14 @@ static bool login_body(SoupServerMessage *msg, char **ret_user, char **ret_passw
         gsize len;
         const char *data = g_bytes_get_data(body, &len);
 
-        if (!json_parser_load_from_data(p, data ? data : "", (gssize) len, NULL) ||
+        if (len > WEB_LOGIN_BODY_MAX) {
+                bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
+                                   "A login body is a user name and a password.");
+                return false;
+        }
+        /* Before anyone is authenticated: json-glib recurses per level. */
+        if (!web_json_depth_ok(data, len, WEB_JSON_DEPTH_MAX) ||
+            !json_parser_load_from_data(p, data ? data : "", (gssize) len, NULL) ||
             !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
                 bridge_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "org.left4me.Web.BadRequest", "Expected a JSON object.");
                 return false;
@@ -318,6 +382,7 @@ static bool login_body(SoupServerMessage *msg, char **ret_user, char **ret_passw
 
 void sessions_handle_login(Bridge *b, SoupServerMessage *msg) {
         g_autofree char *user = NULL, *password = NULL;
+        g_autofree char *client = web_client_key(soup_server_message_get_remote_host(msg));
         g_autoptr(Login) l = NULL;
         unsigned retry_after = 0;
         int r;
@@ -326,7 +391,7 @@ void sessions_handle_login(Bridge *b, SoupServerMessage *msg) {
          * account of the attacker's. */
         if (!bridge_check_origin(b, msg))
                 return;
-        if (!login_allowed(b, soup_server_message_get_remote_host(msg), &retry_after)) {
+        if (!login_allowed(b, client, &retry_after)) {
                 g_autofree char *ra = g_strdup_printf("%u", retry_after);
 
                 bridge_reply_error(msg, BRIDGE_STATUS_TOO_MANY_REQUESTS, "org.left4me.Web.TooManyRequests",
@@ -336,7 +401,14 @@ void sessions_handle_login(Bridge *b, SoupServerMessage *msg) {
         }
         if (!login_body(msg, &user, &password))
                 return;
-        if (g_hash_table_size(b->sessions) + b->pending_logins >= b->config.max_sessions) {
+        if (b->pending_logins >= LOGINS_IN_FLIGHT_MAX) {
+                bridge_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.Busy",
+                                   "Too many logins in progress; try again.");
+                return;
+        }
+        /* A full table refuses at once; the account's own sessions make
+         * room for its new one when the daemon has said yes. */
+        if (g_hash_table_size(b->sessions) >= b->config.max_sessions && !user_has_session(b, user)) {
                 bridge_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.TooManySessions",
                                    "Too many sessions ([Web] MaxSessions=).");
                 return;

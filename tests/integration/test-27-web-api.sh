@@ -303,6 +303,68 @@ test_web_api() {
 }
 l4m_test web-api test_web_api 180
 
+# A list answer makes one bus call per entry, all on the session's one bus
+# connection, and dbus-daemon refuses a connection more than 128 pending
+# replies (max_replies_per_connection) with LimitsExceeded. 64 requests,
+# 32 at a time, for a list of 40 overlays (over 2,600 calls) must all be
+# answered 200 with every overlay: the bridge keeps its calls in flight
+# below the limit.
+test_web_list_fanout() {
+        local i n=40 cookie
+        web_up
+        web_user webfan 'correct horse battery' user
+        web_login webfan 'correct horse battery'
+        web_expect 200 "login"
+        for ((i = 0; i < n; i++)); do
+                web_call POST /api/overlays "{\"name\":\"web-fan-$i\",\"type\":\"workshop\"}"
+                [[ $WEB_STATUS == 201 || $(web_error) == org.left4me.Error.Exists ]] ||
+                        fail "create web-fan-$i: HTTP $WEB_STATUS $WEB_BODY"
+        done
+        cookie=$(awk '$6 == "l4m_session" { print $7 }' "$WEB_HOST_DIR/jar" | tail -n 1)
+        [[ -n $cookie ]] || fail "no session cookie in the jar"
+        cat >"$WEB_HOST_DIR/fanout.py" <<'PY'
+import collections, concurrent.futures, http.client, json, sys
+port, cookie, path, total, width = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def get(_):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", path, headers={"Cookie": "l4m_session=" + cookie})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    if r.status != 200:
+        return "%d %s" % (r.status, body[:200].decode(errors="replace"))
+    return "200 %d" % len([o for o in json.loads(body) if o["Name"].startswith("web-fan-")])
+with concurrent.futures.ThreadPoolExecutor(width) as pool:
+    answers = collections.Counter(pool.map(get, range(total)))
+for answer, count in sorted(answers.items()):
+    print("%d x %s" % (count, answer))
+PY
+        step "64 concurrent GET /api/overlays, 32 at a time, of $n overlays"
+        capture in_container python3 "$WEB_DIR/fanout.py" "$WEB_PORT" "$cookie" /api/overlays 64 32
+        expect_ok "the concurrent requests"
+        note "answers: $(paste -sd ';' <<<"$OUT")"
+        assert_eq "64 x 200 $n" "$OUT" "the answers of 64 concurrent list requests"
+        if in_container sh -c 'command -v wrk' >/dev/null 2>&1; then
+                # The same under load: wrk, 32 connections, one session.
+                cp "$(dirname "${BASH_SOURCE[0]}")/../bench/wrk-status.lua" "$WEB_HOST_DIR/wrk-status.lua"
+                capture in_container wrk -t2 -c32 -d5s -s "$WEB_DIR/wrk-status.lua" \
+                        -H "Cookie: l4m_session=$cookie" "$WEB_ORIGIN/api/overlays"
+                expect_ok "wrk of GET /api/overlays"
+                note "wrk -t2 -c32 -d5s GET /api/overlays ($n overlays): $(grep -E '^(Requests/sec|status )' <<<"$OUT" | paste -sd ' ')"
+                grep -E '^status 200: [1-9]' <<<"$OUT" >/dev/null || fail "wrk saw no 200 answers: $OUT"
+                if grep -E '^status ' <<<"$OUT" | grep -v '^status 200:' >/dev/null; then
+                        fail "wrk saw answers other than 200: $(grep -E '^(status |first other)' <<<"$OUT" | paste -sd ' ')"
+                fi
+        fi
+        web_call GET /api/session
+        web_expect 200 "the session after the concurrent requests"
+        for ((i = 0; i < n; i++)); do
+                web_call DELETE "/api/overlays/web-fan-$i"
+                web_expect 204 "DELETE web-fan-$i"
+        done
+}
+l4m_test web-list-fanout test_web_list_fanout 180
+
 test_web_generator() {
         local gen dir
         web_files

@@ -713,24 +713,29 @@ l4m_test web-sec-body-limits test_sec_body_limits 180
 # JSON bodies far over the cap, declared by Content-Length or chunked.
 test_sec_huge_body() {
         local mode hwm0 hwm1 problems=()
-        sec_setup 'MaxBodyBytes=65536'
+        sec_setup 'MaxBodyBytes=65536
+MaxUploadBytes=1048576'
         # A huge body, declared (Content-Length: 10 GB; with a session and
-        # without) or chunked: the client sends up to 64 MiB of it. The bridge's peak RSS must stay
-        # (nothing past the cap is kept), and a declared length over the cap
-        # is answered 413 at once, without reading the body. (A chunked body
-        # may be read to its end before the 413: it has no declared size.)
+        # without) or chunked, to a JSON route and to the archive upload: the
+        # client sends up to 64 MiB of it. The bridge's peak RSS must stay
+        # (nothing past the cap is kept); a declared length over the cap is
+        # answered 413 at once, without reading the body, and a chunked body
+        # is cut off with a 413 as soon as it passes the cap.
         sec_python bigbody <<'PY' >/dev/null
 import select, socket, sys, time
 host, port, cookie, csrf, origin, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 s = socket.create_connection((host, port), timeout=10)
-framing = "Transfer-Encoding: chunked" if mode == "chunked" else "Content-Length: 10000000000"
-session = "" if mode == "declared-nosession" else "Cookie: l4m_session=%s\r\nX-CSRF-Token: %s\r\n" % (cookie, csrf)
-s.sendall(("POST /api/overlays HTTP/1.1\r\nHost: %s:%d\r\n%s"
-           "Origin: %s\r\nContent-Type: application/json\r\n%s\r\n\r\n"
-           % (host, port, session, origin, framing)).encode())
+framing = "Transfer-Encoding: chunked" if mode.endswith("chunked") else "Content-Length: 10000000000"
+session = "" if mode.endswith("-nosession") else "Cookie: l4m_session=%s\r\nX-CSRF-Token: %s\r\n" % (cookie, csrf)
+path, ctype = "/api/overlays", "application/json"
+if mode.startswith("upload-"):
+    path, ctype = "/api/overlays/sec-huge/archive", "application/x-tar"
+s.sendall(("POST %s HTTP/1.1\r\nHost: %s:%d\r\n%s"
+           "Origin: %s\r\nContent-Type: %s\r\n%s\r\n\r\n"
+           % (path, host, port, session, origin, ctype, framing)).encode())
 s.setblocking(False)
 chunk = b"a" * 65536
-if mode == "chunked":
+if mode.endswith("chunked"):
     chunk = b"10000\r\n" + chunk + b"\r\n"
 sent, data, limit = 0, b"", 64 << 20
 deadline = time.monotonic() + 30
@@ -753,7 +758,7 @@ while time.monotonic() < deadline and b"\r\n" not in data:
             break
 print("%s|%d" % (data.split(b"\r\n", 1)[0].decode(errors="replace"), sent))
 PY
-        for mode in chunked declared declared-nosession; do
+        for mode in chunked declared declared-nosession upload-chunked upload-declared upload-declared-nosession; do
                 # A fresh bridge each, so that each peak is its own.
                 sec_restart
                 sec_login a "$SEC_A"
@@ -762,22 +767,25 @@ PY
                         "$(sec_csrf a)" "$WEB_ORIGIN" "$mode"
                 expect_ok "the client of a $mode huge body"
                 hwm1=$(sec_vm VmHWM)
-                note "$mode huge JSON body: answer '${OUT%|*}' after ${OUT##*|} bytes sent; bridge VmHWM ${hwm0} → ${hwm1} kB"
-                if [[ $mode == declared && ${OUT%|*} != *" 413 "* ]]; then
+                note "$mode huge body: answer '${OUT%|*}' after ${OUT##*|} bytes sent; bridge VmHWM ${hwm0} → ${hwm1} kB"
+                if [[ $mode != *-nosession && ${OUT%|*} != *" 413 "* ]]; then
                         problems+=("$mode: expected 413 before 64 MiB were sent, got '${OUT%|*}' after ${OUT##*|} bytes")
                 fi
-                if [[ $mode == declared-nosession && ${OUT%|*} != *" 413 "* && ${OUT%|*} != *" 401 "* ]]; then
+                if [[ $mode == *-nosession && ${OUT%|*} != *" 413 "* && ${OUT%|*} != *" 401 "* ]]; then
                         problems+=("$mode: expected 413 or 401 before 64 MiB were sent, got '${OUT%|*}' after ${OUT##*|} bytes")
+                fi
+                if ((${OUT##*|} >= 64 << 20)); then
+                        problems+=("$mode: the client could send all 64 MiB before an answer")
                 fi
                 if ((hwm1 - hwm0 >= 32768)); then
                         problems+=("$mode: the bridge's peak RSS grew by $((hwm1 - hwm0)) kB")
                 fi
         done
-        ((${#problems[@]} == 0)) || fail "huge JSON bodies: $(printf '%s; ' "${problems[@]}")"
+        ((${#problems[@]} == 0)) || fail "huge bodies: $(printf '%s; ' "${problems[@]}")"
         sec_http a GET /api/session
         expect_http 200 "the session after the huge bodies"
 }
-l4m_test web-sec-huge-body test_sec_huge_body 120
+l4m_test web-sec-huge-body test_sec_huge_body 180
 
 # sec_cookie_value JAR: the session token in JAR.
 sec_cookie_value() {

@@ -186,6 +186,9 @@ static void test_config(void) {
 
         bridge_config_init(&c);
         g_assert_cmpuint(c.max_sessions, ==, 128);
+        g_assert_cmpuint(c.max_sessions_per_user, ==, 8);
+        g_assert_cmpuint(c.max_connections, ==, 4096);
+        g_assert_cmpuint(c.request_timeout_usec, ==, 30 * G_USEC_PER_SEC);
         g_assert_cmpuint(c.max_body_bytes, ==, 1024 * 1024);
         g_assert_true(web_host_allowed("localhost:1", c.allowed_hosts));
         g_assert_null(c.listen);
@@ -193,7 +196,8 @@ static void test_config(void) {
         path = write_config("[Steam]\nApiUrl=http://x/\n"
                             "[Web]\nListen=127.0.0.1:9000 [::1]:9000\nAllowedHosts=example.org;[::1]\n"
                             "SessionIdleSec=600\nMaxSessions=3\nMaxBodyBytes=64K\nMaxUploadBytes=1G\n"
-                            "UiDir=/srv/ui\nHeartbeatSec=2\nNoSuchKey=1\n");
+                            "UiDir=/srv/ui\nHeartbeatSec=2\nNoSuchKey=1\n"
+                            "MaxSessionsPerUser=2\nMaxConnections=10\nRequestTimeoutSec=5\n");
         bridge_config_load(&c, path);
         g_assert_cmpuint(g_strv_length(c.listen), ==, 2);
         g_assert_true(web_host_allowed("example.org:9000", c.allowed_hosts));
@@ -205,19 +209,84 @@ static void test_config(void) {
         g_assert_cmpuint(c.max_upload_bytes, ==, 1024 * 1024 * 1024);
         g_assert_cmpstr(c.ui_dir, ==, "/srv/ui");
         g_assert_cmpuint(c.heartbeat_usec, ==, 2 * G_USEC_PER_SEC);
+        g_assert_cmpuint(c.max_sessions_per_user, ==, 2);
+        g_assert_cmpuint(c.max_connections, ==, 10);
+        g_assert_cmpuint(c.request_timeout_usec, ==, 5 * G_USEC_PER_SEC);
 
         /* Values that do not parse leave what was there. */
         bad = write_config("[Web]\nListen=localhost:80\nMaxSessions=0\nMaxBodyBytes=lots\nUiDir=relative\n"
-                           "AllowedHosts=a/b\n");
+                           "AllowedHosts=a/b\nMaxSessionsPerUser=0\nMaxConnections=x\nRequestTimeoutSec=0\n");
         bridge_config_load(&c, bad);
         g_assert_cmpuint(g_strv_length(c.listen), ==, 2);
         g_assert_cmpuint(c.max_sessions, ==, 3);
         g_assert_cmpuint(c.max_body_bytes, ==, 64 * 1024);
         g_assert_cmpstr(c.ui_dir, ==, "/srv/ui");
+        g_assert_cmpuint(c.max_sessions_per_user, ==, 2);
+        g_assert_cmpuint(c.max_connections, ==, 10);
+        g_assert_cmpuint(c.request_timeout_usec, ==, 5 * G_USEC_PER_SEC);
         g_assert_true(web_host_allowed("example.org", c.allowed_hosts));
         bridge_config_done(&c);
         (void) g_unlink(path);
         (void) g_unlink(bad);
+}
+
+static void test_json_depth(void) {
+        g_autoptr(GString) deep = g_string_new(NULL);
+
+        g_assert_true(web_json_depth_ok("", 0, 32));
+        g_assert_true(web_json_depth_ok("{}", 2, 1));
+        g_assert_false(web_json_depth_ok("[[]]", 4, 1));
+        g_assert_true(web_json_depth_ok("[][][]", 6, 1));
+        /* Brackets inside strings do not count, escaped quotes do not end them. */
+        g_assert_true(web_json_depth_ok("[\"[[[{{{\"]", strlen("[\"[[[{{{\"]"), 1));
+        g_assert_false(web_json_depth_ok("[\"\\\"\",[]]", strlen("[\"\\\"\",[]]"), 1));
+        g_assert_true(web_json_depth_ok("[\"\\\\\",1]", strlen("[\"\\\\\",1]"), 1));
+        g_assert_false(web_json_depth_ok("[\"\\\\\",[1]]", strlen("[\"\\\\\",[1]]"), 1));
+        /* Unbalanced closers do not buy depth. */
+        g_assert_false(web_json_depth_ok("]]]]{{", 6, 1));
+        /* Exactly 32 levels pass, 33 do not. */
+        for (int i = 0; i < 32; i++)
+                g_string_append_c(deep, i % 2 ? '{' : '[');
+        g_assert_true(web_json_depth_ok(deep->str, deep->len, WEB_JSON_DEPTH_MAX));
+        g_string_append_c(deep, '[');
+        g_assert_false(web_json_depth_ok(deep->str, deep->len, WEB_JSON_DEPTH_MAX));
+        /* Only len bytes are looked at. */
+        g_assert_true(web_json_depth_ok(deep->str, 32, WEB_JSON_DEPTH_MAX));
+        /* 150,000 levels: refused, without recursing. */
+        g_string_set_size(deep, 0);
+        for (int i = 0; i < 150000; i++)
+                g_string_append_c(deep, '[');
+        g_assert_false(web_json_depth_ok(deep->str, deep->len, WEB_JSON_DEPTH_MAX));
+}
+
+static void test_client_key(void) {
+        g_autofree char *a = web_client_key("192.0.2.7");
+        g_autofree char *b = web_client_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd");
+        g_autofree char *c = web_client_key("2001:db8:1:2::1");
+        g_autofree char *d = web_client_key("2001:db8:1:3::1");
+        g_autofree char *e = web_client_key("::ffff:192.0.2.7");
+        g_autofree char *f = web_client_key(NULL);
+        g_autofree char *g = web_client_key("garbage");
+
+        g_assert_cmpstr(a, ==, "192.0.2.7");
+        g_assert_cmpstr(b, ==, "2001:db8:1:2::/64");
+        g_assert_cmpstr(b, ==, c);
+        g_assert_cmpstr(d, ==, "2001:db8:1:3::/64");
+        g_assert_cmpstr(e, ==, "192.0.2.7");
+        g_assert_cmpstr(f, ==, "-");
+        g_assert_cmpstr(g, ==, "-");
+}
+
+static void test_log_escape(void) {
+        g_autofree char *a = web_log_escape("alice", 64);
+        g_autofree char *b = web_log_escape("a\nb\"c\\\x1b[31m\xc3\xa9", 64);
+        g_autofree char *c = web_log_escape("abcdef", 3);
+        g_autofree char *d = web_log_escape(NULL, 64);
+
+        g_assert_cmpstr(a, ==, "alice");
+        g_assert_cmpstr(b, ==, "a\\x0ab\\x22c\\x5c\\x1b[31m\\xc3\\xa9");
+        g_assert_cmpstr(c, ==, "abc...");
+        g_assert_cmpstr(d, ==, "");
 }
 
 int main(int argc, char **argv) {
@@ -229,5 +298,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/web/listen", test_listen);
         g_test_add_func("/web/generator-dropin", test_generator_dropin);
         g_test_add_func("/web/config", test_config);
+        g_test_add_func("/web/json-depth", test_json_depth);
+        g_test_add_func("/web/client-key", test_client_key);
+        g_test_add_func("/web/log-escape", test_log_escape);
         return g_test_run();
 }
