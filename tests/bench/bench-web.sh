@@ -25,7 +25,8 @@
 #    percentiles. wrk runs in the container's network namespace.
 # The instances run on the fake installation of the instance benchmark
 # (tests/fixtures/fake-srcds.py as srcds_run). The bench raises the
-# bridge's [Web] MaxStreams=/MaxStreamsPerSession=/MaxSessions= with a
+# bridge's [Web] MaxStreams=/MaxStreamsPerSession=/MaxSessions=/
+# MaxSessionsPerUser=/MaxConnections= with a
 # drop-in (the unit's LimitNOFILE=65536 suffices; the client raises its own
 # soft limit up to the hard one). Prints figures only; no thresholds.
 #
@@ -112,8 +113,12 @@ PY
         in_container busctl call org.left4me.Manager /org/left4me/Manager/instance/bw_2d0 org.left4me.Instance Start >/dev/null
         bw_wait_state bw-0 running
         in_container mkdir -p /etc/left4me/left4me.conf.d
-        printf '[Web]\nMaxStreams=%d\nMaxStreamsPerSession=%d\nMaxSessions=%d\n' \
-                $((BW_STREAMS + 1000)) $((BW_STREAMS / BW_SESSIONS + 100)) $((BW_SESSIONS + 8)) \
+        # All sessions are one account's, and the client opens every
+        # stream at once: lift the per-account session cap and the cap on
+        # connections still sending their request.
+        printf '[Web]\nMaxStreams=%d\nMaxStreamsPerSession=%d\nMaxSessions=%d\nMaxSessionsPerUser=%d\nMaxConnections=%d\n' \
+                $((BW_STREAMS + 1000)) $((BW_STREAMS / BW_SESSIONS + 100)) $((BW_SESSIONS + 8)) $((BW_SESSIONS + 8)) \
+                $((BW_STREAMS + 1000)) \
                 >"$CTR_DIR/root/etc/left4me/left4me.conf.d/90-bench-web.conf"
         in_container systemctl stop left4me-web.service 2>/dev/null || true
         in_container systemctl start left4me-web.socket
