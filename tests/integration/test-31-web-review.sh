@@ -13,142 +13,22 @@
 # container against the bridge on loopback. Each test writes its own [Web]
 # drop-in and restarts the bridge.
 
-# shellcheck source=web-lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/web-lib.sh"
+# shellcheck source=web-http.sh
+source "$(dirname "${BASH_SOURCE[0]}")/web-http.sh"
 
-RV_CONF=71-web-review
-RV_PW=correct-horse-battery-staple
-RV_A=rv-alice
-RV_B=rv-bob
-RV_W=rv-wendy
+SEC_CONF=71-web-review
+SEC_PW=correct-horse-battery-staple
+SEC_A=rv-alice
+SEC_B=rv-bob
+SEC_W=rv-wendy
 
 # --- helpers ------------------------------------------------------------
 
 # rv_setup [WEB-CONFIG-LINES]: left4me up, this test's directory, the bridge
-# restarted with [Web] settings and the web accounts in place.
+# restarted with [Web] settings and the web accounts in place (web-http.sh).
 rv_setup() {
-        test_files_setup
         daemon_up
-        rv_conf "${1:-}"
-        trap rv_cleanup EXIT
-        rv_user "$RV_A" user
-        rv_user "$RV_B" user
-        rv_user "$RV_W" admin
-}
-
-rv_cleanup() {
-        set +e
-        rm -f "$CTR_DIR/root$L4M_CONF_D/$RV_CONF.conf"
-        rv_restart >/dev/null 2>&1
-        return 0
-}
-
-# rv_conf LINES: the [Web] drop-in of this test (no lines: none) and a
-# restarted bridge.
-rv_conf() {
-        if [[ -n $1 ]]; then
-                in_container mkdir -p "$L4M_CONF_D"
-                printf '[Web]\n%s\n' "$1" >"$CTR_DIR/root$L4M_CONF_D/.$RV_CONF.conf.tmp"
-                mv "$CTR_DIR/root$L4M_CONF_D/.$RV_CONF.conf.tmp" "$CTR_DIR/root$L4M_CONF_D/$RV_CONF.conf"
-                step "web drop-in: $(paste -sd ' ' <<<"$1")"
-        else
-                rm -f "$CTR_DIR/root$L4M_CONF_D/$RV_CONF.conf"
-        fi
-        rv_restart
-}
-
-rv_restart() {
-        WEB_URL=http://127.0.0.1:$WEB_PORT
-        WEB_ORIGIN=$WEB_URL
-        in_container systemctl stop left4me-web.service
-        in_container systemctl reset-failed left4me-web.service left4me-web.socket 2>/dev/null || true
-        capture in_container systemctl start left4me-web.socket
-        expect_ok "start left4me-web.socket"
-        wait_until 20 in_container curl -sS -o /dev/null --max-time 5 "$WEB_URL/" ||
-                fail "left4me-web does not answer on $WEB_URL"
-}
-
-# rv_user NAME ROLE: web account NAME with ROLE and password RV_PW.
-rv_user() {
-        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateUser "$(gv_str "$1")" "$(gv_str "$RV_PW")" "$(gv_str "$2")"
-        if [[ "$OUT$ERR" == *GDBus.Error:org.left4me.Error.Exists:* ]]; then
-                gcall root "$L4M_MANAGER" org.left4me.Manager.SetPassword "$(gv_str "$1")" "$(gv_str "$RV_PW")"
-        fi
-        expect_ok "web account $1 ($2)"
-}
-
-# rv_web_pid: the bridge's main process.
-rv_web_pid() {
-        local pid
-        pid=$(in_container systemctl show -P MainPID left4me-web.service)
-        ((pid > 0)) || fail "left4me-web.service has no main process"
-        printf '%s\n' "$pid"
-}
-
-# rv_http JAR METHOD PATH [CURL-ARG...]: one request with curl in the
-# container (JAR: a cookie jar name of this test, or "" for none); sets
-# HTTP_CODE (000 if curl failed) and HTTP_BODY.
-rv_http() {
-        local jar=$1 method=$2 path=$3 jarargs=() rc=0
-        shift 3
-        if [[ -n $jar ]]; then
-                jarargs=(-b "$TF_DIR/$jar.jar" -c "$TF_DIR/$jar.jar")
-        fi
-        rm -f "$TF_HOST/resp.body"
-        HTTP_CODE=$(in_container curl -sS --max-time 60 -o "$TF_DIR/resp.body" \
-                -w '%{http_code}' -X "$method" "${jarargs[@]}" "$@" \
-                "$WEB_URL$path" 2>"$TF_HOST/resp.err") || rc=$?
-        ((rc == 0)) || HTTP_CODE=000
-        HTTP_BODY=$(cat "$TF_HOST/resp.body" 2>/dev/null || true)
-        printf '%s %s -> %s %s\n' "$method" "$path" "$HTTP_CODE" "$(head -c 300 <<<"$HTTP_BODY")" >&2
-        if ((rc != 0)); then
-                printf '  curl: %s\n' "$(cat "$TF_HOST/resp.err")" >&2
-        fi
-}
-
-rv_csrf() {
-        cat "$TF_HOST/$1.csrf" 2>/dev/null || true
-}
-
-# rv_api JAR METHOD PATH [JSON] [CURL-ARG...]: a request as the page makes it.
-rv_api() {
-        local jar=$1 method=$2 path=$3 body=${4:-}
-        shift 3
-        (($# == 0)) || shift
-        local args=(-H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(rv_csrf "$jar")")
-        if [[ -n $body ]]; then
-                args+=(-H 'Content-Type: application/json' --data-binary "$body")
-        fi
-        rv_http "$jar" "$method" "$path" "${args[@]}" "$@"
-}
-
-# rv_login JAR USER [PASSWORD]: POST /api/login, which must answer 200.
-rv_login() {
-        local jar=$1 user=$2 pw=${3:-$RV_PW}
-        rm -f "$TF_HOST/$jar.jar" "$TF_HOST/$jar.csrf"
-        rv_http "$jar" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
-                --data-binary "{\"user\": \"$user\", \"password\": \"$pw\"}"
-        expect_http 200 "login as $user"
-        json 'd["csrf"]' <<<"$HTTP_BODY" >"$TF_HOST/$jar.csrf"
-        [[ -s $TF_HOST/$jar.csrf ]] || fail "login as $user answered no CSRF token: $HTTP_BODY"
-}
-
-expect_http() {
-        [[ $HTTP_CODE == "$1" ]] || fail "$2: expected HTTP $1, got $HTTP_CODE: $(head -c 400 <<<"$HTTP_BODY")"
-}
-
-expect_http_error() {
-        local got
-        expect_http "$1" "$3"
-        got=$(json 'd.get("error", "")' <<<"$HTTP_BODY" 2>/dev/null) || fail "$3: the body is not JSON: $HTTP_BODY"
-        assert_eq "$2" "$got" "$3: the error name"
-}
-
-# rv_python NAME < PROGRAM: stores a python program in this test's
-# directory; prints its path in the container.
-rv_python() {
-        cat >"$TF_HOST/$1.py"
-        printf '%s\n' "$TF_DIR/$1.py"
+        sec_setup "${1:-}"
 }
 
 # rv_events_start JAR NAME: GET /api/events in the background (curl -N), its
@@ -167,7 +47,7 @@ rv_events_has() {
 # rv_session_closed JAR: GET /api/session with JAR answers 401 (the signal
 # that closes a session may come a moment after the bus call's answer).
 rv_session_closed() {
-        rv_http "$1" GET /api/session 2>/dev/null
+        sec_http "$1" GET /api/session 2>/dev/null
         [[ $HTTP_CODE == 401 ]]
 }
 
@@ -189,40 +69,40 @@ rv_deep() {
 test_rv_deep_json() {
         local pid0
         rv_setup
-        pid0=$(rv_web_pid)
+        pid0=$(sec_web_pid)
 
         # Before any login: 150,000 levels are over the login body cap; 4,000
         # (under it) and 33 are too deep.
         rv_deep deep150k 150000
-        rv_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
+        sec_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
                 --data-binary "@$TF_DIR/deep150k"
         expect_http_error 413 org.left4me.Web.PayloadTooLarge "150,000 levels of '[' to /api/login"
         rv_deep deep4k 4000 '{"user":'
-        rv_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
+        sec_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
                 --data-binary "@$TF_DIR/deep4k"
         expect_http_error 400 org.left4me.Web.BadRequest "4,000 levels to /api/login"
         python3 -c 'import sys; sys.stdout.write("{\"user\":" + "[" * 33 + "]" * 33 + ",\"password\":\"x\"}")' \
                 >"$TF_HOST/deep33"
-        rv_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
+        sec_http "" POST /api/login -H "Origin: $WEB_ORIGIN" -H 'Content-Type: application/json' \
                 --data-binary "@$TF_DIR/deep33"
         expect_http_error 400 org.left4me.Web.BadRequest "33 closed levels to /api/login"
-        assert_eq "$pid0" "$(rv_web_pid)" "the bridge's process after deep JSON to /api/login"
+        assert_eq "$pid0" "$(sec_web_pid)" "the bridge's process after deep JSON to /api/login"
 
         # Logged in: 150,000 levels (150 KB, under MaxBodyBytes) to API routes.
-        rv_login a "$RV_A"
+        sec_login a "$SEC_A"
         rv_deep deepapi 150000 '{"name":"rv-deep","type":"script","options":'
-        rv_api a POST /api/overlays "@$TF_DIR/deepapi"
+        sec_api a POST /api/overlays "@$TF_DIR/deepapi"
         expect_http_error 400 org.left4me.Web.BadRequest "150,000 levels to POST /api/overlays"
         rv_deep deepuser 150000
-        rv_api a POST /api/users "@$TF_DIR/deepuser"
+        sec_api a POST /api/users "@$TF_DIR/deepuser"
         expect_http_error 400 org.left4me.Web.BadRequest "150,000 levels to POST /api/users"
-        assert_eq "$pid0" "$(rv_web_pid)" "the bridge's process after deep JSON to API routes"
-        rv_http a GET /api/session
+        assert_eq "$pid0" "$(sec_web_pid)" "the bridge's process after deep JSON to API routes"
+        sec_http a GET /api/session
         expect_http 200 "the session after deep JSON"
         # 32 levels are fine as far as depth goes (the route refuses the type).
         python3 -c 'import sys; sys.stdout.write("{\"name\":\"rv-deep\",\"type\":\"script\",\"options\":{\"x\":" + "[" * 30 + "]" * 30 + "}}")' \
                 >"$TF_HOST/deep32"
-        rv_api a POST /api/overlays "@$TF_DIR/deep32"
+        sec_api a POST /api/overlays "@$TF_DIR/deep32"
         [[ $HTTP_CODE == 400 ]] || fail "32 levels with an unknown option: expected 400, got $HTTP_CODE"
         [[ $HTTP_BODY != *"nests too deeply"* ]] || fail "32 levels were refused as too deep: $HTTP_BODY"
 }
@@ -233,12 +113,12 @@ l4m_test web-rv-deep-json test_rv_deep_json 120
 test_rv_daemon_restart() {
         local ov
         rv_setup
-        rv_login a "$RV_A"
-        rv_login w "$RV_W"
+        sec_login a "$SEC_A"
+        sec_login w "$SEC_W"
         rv_events_start w ev-w
         wait_until 10 rv_events_has ev-w retry: || fail "W's event stream did not open: $(cat "$TF_HOST/ev-w.events.err")"
         ov=$(ensure_overlay root rv-root-only)
-        rv_http a GET /api/overlays
+        sec_http a GET /api/overlays
         expect_http 200 "A lists overlays before the restart"
         [[ $HTTP_BODY != *rv-root-only* ]] || fail "A sees root's overlay before the restart"
 
@@ -247,15 +127,15 @@ test_rv_daemon_restart() {
         reset_start_limit
         wait_until 10 unit_is_active || fail "left4me.service is not active after the restart"
 
-        rv_http a GET /api/overlays
+        sec_http a GET /api/overlays
         [[ $HTTP_BODY != *rv-root-only* ]] || fail "A's old session lists root's overlay after a daemon restart: $HTTP_BODY"
         expect_http_error 401 org.left4me.Web.Unauthorized "A's old session after a daemon restart"
-        rv_http w GET /api/session
+        sec_http w GET /api/session
         expect_http_error 401 org.left4me.Web.Unauthorized "W's old session after a daemon restart"
         wait_until 10 rv_pid_gone "$RV_EV_PID" || fail "W's event stream is still open after a daemon restart"
         # A logs in again and sees only A's own overlays.
-        rv_login a "$RV_A"
-        rv_http a GET /api/overlays
+        sec_login a "$SEC_A"
+        sec_http a GET /api/overlays
         expect_http 200 "A lists overlays after logging in again"
         [[ $HTTP_BODY != *rv-root-only* ]] || fail "A sees root's overlay after logging in again"
         delete_overlay root "$ov"
@@ -266,12 +146,12 @@ l4m_test web-rv-daemon-restart test_rv_daemon_restart 120
 
 test_rv_revoked() {
         rv_setup
-        rv_user rv-gone admin
-        rv_login g rv-gone
-        rv_login g2 rv-gone
-        rv_login a "$RV_A"
-        rv_login a2 "$RV_A"
-        rv_login b "$RV_B"
+        sec_user rv-gone admin
+        sec_login g rv-gone
+        sec_login g2 rv-gone
+        sec_login a "$SEC_A"
+        sec_login a2 "$SEC_A"
+        sec_login b "$SEC_B"
         rv_events_start g ev-g
         wait_until 10 rv_events_has ev-g retry: || fail "the admin's event stream did not open: $(cat "$TF_HOST/ev-g.events.err")"
 
@@ -279,22 +159,22 @@ test_rv_revoked() {
         expect_ok "DeleteUser(rv-gone)"
         wait_until 10 rv_session_closed g || true
         wait_until 10 rv_pid_gone "$RV_EV_PID" || fail "the deleted admin's event stream is still open"
-        rv_http g GET /api/session
+        sec_http g GET /api/session
         expect_http_error 401 org.left4me.Web.Unauthorized "a session of a deleted account"
-        rv_http g2 GET /api/users
+        sec_http g2 GET /api/users
         expect_http_error 401 org.left4me.Web.Unauthorized "another session of the deleted account"
 
-        gcall root "$L4M_MANAGER" org.left4me.Manager.SetPassword "$(gv_str "$RV_A")" "'another-password-entirely'"
-        expect_ok "SetPassword($RV_A)"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.SetPassword "$(gv_str "$SEC_A")" "'another-password-entirely'"
+        expect_ok "SetPassword($SEC_A)"
         wait_until 10 rv_session_closed a || true
-        rv_http a GET /api/session
+        sec_http a GET /api/session
         expect_http_error 401 org.left4me.Web.Unauthorized "A's session after SetPassword"
-        rv_http a2 GET /api/overlays
+        sec_http a2 GET /api/overlays
         expect_http_error 401 org.left4me.Web.Unauthorized "A's other session after SetPassword"
-        rv_http b GET /api/session
+        sec_http b GET /api/session
         expect_http 200 "B's session after A's SetPassword"
-        rv_login a "$RV_A" another-password-entirely
-        rv_user "$RV_A" user
+        sec_login a "$SEC_A" another-password-entirely
+        sec_user "$SEC_A" user
 }
 l4m_test web-rv-revoked test_rv_revoked 120
 
@@ -302,17 +182,17 @@ l4m_test web-rv-revoked test_rv_revoked 120
 
 test_rv_sessions_per_user() {
         rv_setup 'MaxSessionsPerUser=2'
-        rv_login a1 "$RV_A"
-        rv_login b1 "$RV_B"
-        rv_login a2 "$RV_A"
-        rv_login a3 "$RV_A"
-        rv_http a1 GET /api/session
+        sec_login a1 "$SEC_A"
+        sec_login b1 "$SEC_B"
+        sec_login a2 "$SEC_A"
+        sec_login a3 "$SEC_A"
+        sec_http a1 GET /api/session
         expect_http_error 401 org.left4me.Web.Unauthorized "A's oldest session after a third login (MaxSessionsPerUser=2)"
-        rv_http a2 GET /api/session
+        sec_http a2 GET /api/session
         expect_http 200 "A's second session"
-        rv_http a3 GET /api/session
+        sec_http a3 GET /api/session
         expect_http 200 "A's third session"
-        rv_http b1 GET /api/session
+        sec_http b1 GET /api/session
         expect_http 200 "B's session, untouched by A's logins"
 }
 l4m_test web-rv-sessions-per-user test_rv_sessions_per_user 120
@@ -322,22 +202,22 @@ l4m_test web-rv-sessions-per-user test_rv_sessions_per_user 120
 test_rv_upload_per_session() {
         local slow_pid
         rv_setup
-        rv_login a "$RV_A"
-        rv_login b "$RV_B"
-        rv_api a POST /api/overlays '{"name":"rv-up-a","type":"archive","options":{}}'
+        sec_login a "$SEC_A"
+        sec_login b "$SEC_B"
+        sec_api a POST /api/overlays '{"name":"rv-up-a","type":"archive","options":{}}'
         [[ $HTTP_CODE == 201 || $HTTP_CODE == 409 ]] || fail "create rv-up-a: $HTTP_CODE $HTTP_BODY"
-        rv_api b POST /api/overlays '{"name":"rv-up-b","type":"archive","options":{}}'
+        sec_api b POST /api/overlays '{"name":"rv-up-b","type":"archive","options":{}}'
         [[ $HTTP_CODE == 201 || $HTTP_CODE == 409 ]] || fail "create rv-up-b: $HTTP_CODE $HTTP_BODY"
         in_container sh -c "head -c 8388608 /dev/zero > '$TF_DIR/big.bin' && head -c 1024 /dev/zero > '$TF_DIR/small.bin'"
         # A slow upload of A's: 8 MiB at 64 KiB/s, given up by curl after 20 s.
         # Its "100 Continue" says the bridge has taken it on (and counted it).
         in_container curl -sS -v --max-time 20 --limit-rate 64K -o /dev/null -b "$TF_DIR/a.jar" \
-                -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(rv_csrf a)" -H 'Content-Type: application/octet-stream' \
+                -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf a)" -H 'Content-Type: application/octet-stream' \
                 -H 'Expect: 100-continue' \
                 --data-binary "@$TF_DIR/big.bin" "$WEB_URL/api/overlays/rv-up-a/archive" </dev/null \
                 >"$TF_HOST/slow.out" 2>&1 &
         slow_pid=$!
-        trap 'kill_test_child "${slow_pid:-}"; rv_cleanup' EXIT
+        trap 'kill_test_child "${slow_pid:-}"; sec_cleanup' EXIT
         wait_until 10 grep -F '100 Continue' "$TF_HOST/slow.out" ||
                 fail "the slow upload was not taken on: $(cat "$TF_HOST/slow.out")"
         # While it goes on, another of A's is refused.
@@ -346,7 +226,7 @@ test_rv_upload_per_session() {
         expect_http_error 429 org.left4me.Web.TooManyRequests "a second upload of one session"
         rv_pid_gone "$slow_pid" && fail "the slow upload ended early: $(cat "$TF_HOST/slow.out")"
         # B's upload is B's own.
-        rv_api b POST /api/overlays/rv-up-b/archive '' -H 'Content-Type: application/octet-stream' \
+        sec_api b POST /api/overlays/rv-up-b/archive '' -H 'Content-Type: application/octet-stream' \
                 --data-binary "@$TF_DIR/small.bin"
         [[ $HTTP_CODE != 429 ]] || fail "B's upload was refused while A's went on: $HTTP_BODY"
         wait_until 40 rv_pid_gone "$slow_pid" || fail "the slow upload's curl did not give up"
@@ -357,13 +237,13 @@ l4m_test web-rv-upload-per-session test_rv_upload_per_session 180
 
 # rv_upload_refused JAR OVERLAY: a small upload answers 429.
 rv_upload_refused() {
-        rv_api "$1" POST "/api/overlays/$2/archive" '' -H 'Content-Type: application/octet-stream' \
+        sec_api "$1" POST "/api/overlays/$2/archive" '' -H 'Content-Type: application/octet-stream' \
                 --data-binary "@$TF_DIR/small.bin"
         [[ $HTTP_CODE == 429 ]]
 }
 
 rv_upload_not_refused() {
-        rv_api "$1" POST "/api/overlays/$2/archive" '' -H 'Content-Type: application/octet-stream' \
+        sec_api "$1" POST "/api/overlays/$2/archive" '' -H 'Content-Type: application/octet-stream' \
                 --data-binary "@$TF_DIR/small.bin"
         [[ $HTTP_CODE != 429 && $HTTP_CODE != 000 ]]
 }
@@ -374,7 +254,7 @@ test_rv_request_timeout() {
         local prog
         rv_setup 'RequestTimeoutSec=2
 MaxConnections=3'
-        prog=$(rv_python idle <<'PY'
+        prog=$(sec_python idle <<'PY'
 # A half request line is closed after the timeout; a complete request on a
 # fresh connection is answered; past MaxConnections= waiting connections a
 # new one is closed at once, and once they are gone new ones work again.
@@ -445,9 +325,9 @@ test_rv_no_conf_dir() {
         daemon_up
         in_container test -d /etc/left4me || in_container mkdir -p /etc/left4me
         in_container mv /etc/left4me /etc/left4me.rv-away
-        trap 'in_container sh -c "rm -rf /etc/left4me; mv /etc/left4me.rv-away /etc/left4me"; rv_restart >/dev/null 2>&1' EXIT
-        rv_restart
-        rv_http "" GET /api/session
+        trap 'in_container sh -c "rm -rf /etc/left4me; mv /etc/left4me.rv-away /etc/left4me"; sec_restart >/dev/null 2>&1' EXIT
+        sec_restart
+        sec_http "" GET /api/session
         expect_http_error 401 org.left4me.Web.Unauthorized "the bridge without /etc/left4me"
         assert_eq active "$(in_container systemctl is-active left4me-web.service)" "left4me-web.service without /etc/left4me"
 }
