@@ -6,6 +6,7 @@
 #include "config.h"
 #include "config-file.h"
 #include "l4m-log.h"
+#include "l4m-size.h"
 #include "l4m-util.h"
 
 #define CONFIG_FILE "left4me.conf"
@@ -115,34 +116,13 @@ static bool url_is_acceptable(const char *s) {
                strlen(s) < 2048 && !strpbrk(s, " \t\r\n");
 }
 
-/* "512", "64K", "1G" (1024-based) or "infinity" (UINT64_MAX). */
+/* l4m_parse_size(), or "infinity" (UINT64_MAX). */
 static bool parse_bytes(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
-        static const char suffixes[] = "KMGT";
-        g_autofree char *digits = NULL;
-        const char *suffix;
-        guint64 n;
-        size_t len = strlen(s);
-        unsigned shift = 0;
-
         if (strcmp(s, "infinity") == 0) {
                 *ret = UINT64_MAX;
                 return true;
         }
-        if (len == 0)
-                return false;
-        suffix = strchr(suffixes, g_ascii_toupper(s[len - 1]));
-        if (suffix) {
-                shift = 10 * (unsigned) (suffix - suffixes + 1);
-                len--;
-        }
-        digits = g_strndup(s, len);
-        if (!g_ascii_string_to_unsigned(digits, 10, 0, UINT64_MAX >> shift, &n, NULL))
-                return false;
-        n <<= shift;
-        if (n < min || n > max)
-                return false;
-        *ret = n;
-        return true;
+        return l4m_parse_size(s, min, max, ret);
 }
 
 /* Applies one key's value; false if it does not parse (the default stays). */

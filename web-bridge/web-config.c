@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "l4m-log.h"
+#include "l4m-size.h"
 #include "web-checks.h"
 #include "web-config.h"
 
@@ -40,32 +41,6 @@ void bridge_config_done(BridgeConfig *c) {
         g_free(c->certificate);
         g_free(c->key);
         *c = (BridgeConfig) { .max_sessions = 0 };
-}
-
-/* "512", "64K", "1M", "4G" (1024-based) within [min, max]. */
-static bool parse_bytes(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
-        static const char suffixes[] = "KMGT";
-        g_autofree char *digits = NULL;
-        const char *suffix;
-        size_t len = strlen(s);
-        unsigned shift = 0;
-        guint64 n;
-
-        if (len == 0)
-                return false;
-        suffix = strchr(suffixes, g_ascii_toupper(s[len - 1]));
-        if (suffix) {
-                shift = 10 * (unsigned) (suffix - suffixes + 1);
-                len--;
-        }
-        digits = g_strndup(s, len);
-        if (!g_ascii_string_to_unsigned(digits, 10, 0, UINT64_MAX >> shift, &n, NULL))
-                return false;
-        n <<= shift;
-        if (n < min || n > max)
-                return false;
-        *ret = n;
-        return true;
 }
 
 static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
@@ -160,11 +135,11 @@ static bool apply_key(BridgeConfig *c, const char *key, const char *value) {
                         return false;
                 c->max_streams_per_session = (unsigned) n;
         } else if (strcmp(key, "MaxBodyBytes") == 0) {
-                if (!parse_bytes(value, 1024, 64 * MIB, &n))
+                if (!l4m_parse_size(value, 1024, 64 * MIB, &n))
                         return false;
                 c->max_body_bytes = (size_t) n;
         } else if (strcmp(key, "MaxUploadBytes") == 0) {
-                if (!parse_bytes(value, 1024, 1024 * GIB, &n))
+                if (!l4m_parse_size(value, 1024, 1024 * GIB, &n))
                         return false;
                 c->max_upload_bytes = n;
         } else {
