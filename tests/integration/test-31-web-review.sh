@@ -235,6 +235,46 @@ test_rv_upload_per_session() {
 }
 l4m_test web-rv-upload-per-session test_rv_upload_per_session 180
 
+# Four uploads at most go on at once in all, whoever makes them: four slow
+# ones from four sessions, and a fifth session's upload is refused until
+# they are over.
+test_rv_uploads_in_all() {
+        local pids=() i
+        rv_setup
+        for i in 1 2 3 4 5; do
+                sec_login "s$i" "$SEC_A"
+        done
+        sec_api s1 POST /api/overlays '{"name":"rv-up-all","type":"archive","options":{}}'
+        [[ $HTTP_CODE == 201 || $HTTP_CODE == 409 ]] || fail "create rv-up-all: $HTTP_CODE $HTTP_BODY"
+        in_container sh -c "head -c 8388608 /dev/zero > '$TF_DIR/big.bin' && head -c 1024 /dev/zero > '$TF_DIR/small.bin'"
+        trap 'for p in "${pids[@]}"; do kill_test_child "$p"; done; sec_cleanup' EXIT
+        for i in 1 2 3 4; do
+                in_container curl -sS -v --max-time 25 --limit-rate 64K -o /dev/null -b "$TF_DIR/s$i.jar" \
+                        -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf "s$i")" \
+                        -H 'Content-Type: application/octet-stream' -H 'Expect: 100-continue' \
+                        --data-binary "@$TF_DIR/big.bin" "$WEB_URL/api/overlays/rv-up-all/archive" </dev/null \
+                        >"$TF_HOST/slow$i.out" 2>&1 &
+                pids+=($!)
+        done
+        for i in 1 2 3 4; do
+                wait_until 10 grep -F '100 Continue' "$TF_HOST/slow$i.out" ||
+                        fail "slow upload $i was not taken on: $(cat "$TF_HOST/slow$i.out")"
+        done
+        rv_upload_refused s5 rv-up-all || fail "a fifth upload at once was not refused: $HTTP_CODE $HTTP_BODY"
+        expect_http_error 429 org.left4me.Web.TooManyRequests "a fifth upload at once"
+        for i in 0 1 2 3; do
+                rv_pid_gone "${pids[i]}" && fail "slow upload $((i + 1)) ended early: $(cat "$TF_HOST/slow$((i + 1)).out")"
+        done
+        # curl gives up after its 25 s (killing in_container would leave
+        # the curl inside the container running).
+        for i in 0 1 2 3; do
+                wait_until 40 rv_pid_gone "${pids[i]}" || fail "slow upload $((i + 1))'s curl did not give up"
+        done
+        # With their clients gone, the fifth session's upload goes through.
+        wait_until 20 rv_upload_not_refused s5 rv-up-all || fail "the fifth upload was still refused: $HTTP_BODY"
+}
+l4m_test web-rv-uploads-in-all test_rv_uploads_in_all 180
+
 # rv_upload_refused JAR OVERLAY: a small upload answers 429.
 rv_upload_refused() {
         sec_api "$1" POST "/api/overlays/$2/archive" '' -H 'Content-Type: application/octet-stream' \
