@@ -168,27 +168,19 @@ static int on_login_delay(sd_event_source *s, uint64_t usec, void *userdata) {
         return login_verify(l);
 }
 
-static unsigned logins_of(Manager *m, const char *sender) {
+/* Logins pending from sender, or (sender NULL) for account user. */
+static unsigned logins_pending(Manager *m, const char *sender, const char *user) {
         GHashTableIter it;
         gpointer key;
         unsigned n = 0;
 
         g_hash_table_iter_init(&it, m->logins);
-        while (g_hash_table_iter_next(&it, &key, NULL))
-                if (strcmp(((Login *) key)->sender, sender) == 0)
-                        n++;
-        return n;
-}
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+                const Login *l = key;
 
-static unsigned logins_for_account(Manager *m, const char *user) {
-        GHashTableIter it;
-        gpointer key;
-        unsigned n = 0;
-
-        g_hash_table_iter_init(&it, m->logins);
-        while (g_hash_table_iter_next(&it, &key, NULL))
-                if (g_strcmp0(((Login *) key)->user, user) == 0)
+                if (sender ? strcmp(l->sender, sender) == 0 : g_strcmp0(l->user, user) == 0)
                         n++;
+        }
         return n;
 }
 
@@ -214,10 +206,10 @@ static int method_login(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return r < 0 ? r : 1;
 
         if (g_hash_table_size(m->logins) >= LOGINS_PENDING_MAX ||
-            logins_of(m, sender) >= LOGINS_PENDING_PER_CONNECTION_MAX)
+            logins_pending(m, sender, NULL) >= LOGINS_PENDING_PER_CONNECTION_MAX)
                 return sd_bus_error_set(error, L4M_ERROR_BUSY, "Too many logins in progress; try again.");
         now = (uint64_t) g_get_monotonic_time();
-        if (l4m_name_is_valid(user) && logins_for_account(m, user) >= LOGINS_PENDING_PER_ACCOUNT_MAX) {
+        if (l4m_name_is_valid(user) && logins_pending(m, NULL, user) >= LOGINS_PENDING_PER_ACCOUNT_MAX) {
                 delay = login_throttle_delay(m->login_failures_by_user, user, now);
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY,
                                          "Too many login attempts for this account; try again in %" G_GUINT64_FORMAT " s.",
