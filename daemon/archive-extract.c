@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,6 +15,8 @@
 #include <glib.h>
 
 #include "archive-extract.h"
+#include "archive-spool.h"
+#include "archive-volume.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 
@@ -27,9 +29,12 @@ static const uint8_t zeros[64 * 1024];
 typedef struct Extract {
         struct archive *archive;
 
-        int archive_fd;              /* borrowed */
-        bool seekable;
+        int archive_fd;              /* borrowed, or spool_fd */
+        int spool_fd;                /* owned: a pipe's content, copied into a file */
         off_t base;                  /* position of archive_fd when we started */
+        uint64_t archive_size;       /* bytes from base to the end */
+        uint64_t ratio_cap;          /* bytes MaxRatio lets the archive expand to */
+        const char *name_encoding;
         uint8_t *in_buf;
         int read_errno;
 
@@ -44,6 +49,7 @@ typedef struct Extract {
         bool cancelled;
 
         uint64_t bytes_in, bytes_written, entries, entry_written;
+        uint64_t extracted;          /* entries that made something in the tree */
         uint64_t reported_in, reported_written, reported_entries;
         bool reported_any;
 
@@ -136,18 +142,10 @@ static void report_progress(Extract *x, bool force) {
         x->progress(x->bytes_in, x->bytes_written, x->entries, x->userdata);
 }
 
-/* libarchive client callbacks: read from the fd in 64 KiB blocks, polling
- * the cancel flag, and seek relative to where the fd was positioned. */
-
-/* Waits until a pipe or socket has data, polling the cancel flag meanwhile,
- * so that a stalled sender cannot keep us from noticing cancellation. */
-static void wait_readable(Extract *x) {
-        struct pollfd p = { .fd = x->archive_fd, .events = POLLIN };
-
-        while (!check_cancel(x))
-                if (poll(&p, 1, 100) != 0)
-                        return;  /* ready, hung up, or an error read() will report */
-}
+/* libarchive client callbacks: read from the file in 64 KiB blocks,
+ * polling the cancel flag, and seek relative to where the fd was
+ * positioned. A pipe was copied into a file first, so every archive is
+ * read the same way. */
 
 static la_ssize_t read_cb(struct archive *a, void *userdata, const void **ret_buf) {
         Extract *x = userdata;
@@ -155,8 +153,6 @@ static la_ssize_t read_cb(struct archive *a, void *userdata, const void **ret_bu
         for (;;) {
                 ssize_t n;
 
-                if (!x->seekable)
-                        wait_readable(x);
                 if (check_cancel(x)) {
                         archive_set_error(a, ECANCELED, "Cancelled");
                         return -1;
@@ -229,8 +225,6 @@ static int fail_archive(Extract *x, const char *what) {
                 return fail_cancelled(x);
         if (x->read_errno != 0)
                 return fail(x, -x->read_errno, "%s", archive_message(x->archive));
-        if (!x->seekable && archive_format(x->archive) == ARCHIVE_FORMAT_7ZIP)
-                return fail(x, -ESPIPE, "7z archives need a seekable file, not a pipe or socket");
         if (archive_errno(x->archive) == ENOMEM)
                 return fail(x, -ENOMEM, "%s: out of memory", what);
         if (!m)
@@ -238,22 +232,62 @@ static int fail_archive(Extract *x, const char *what) {
         return fail(x, -EBADMSG, "%s: %s", what, m);
 }
 
+static bool is_tar(Extract *x) {
+        return (archive_format(x->archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+}
+
+/* Only tar archives may come compressed: zip, 7z and rar need to seek in
+ * the archive itself, which a decompressor cannot offer (libarchive reads
+ * a zip in a gzip stream by its local headers, and a 7z not at all). */
+static int check_container(Extract *x) {
+        const char *filter;
+
+        if (archive_filter_count(x->archive) <= 1 || archive_format(x->archive) == 0 || is_tar(x))
+                return 0;
+        filter = archive_filter_name(x->archive, 0);
+        return fail(x, -EBADMSG, "this is a %s archive inside a %s stream, which cannot be read: only tar archives "
+                    "may be compressed again (tar.gz, tar.bz2, tar.xz, tar.zst); decompress it and import the %s archive itself",
+                    archive_format_name(x->archive), filter ? filter : "compressed", archive_format_name(x->archive));
+}
+
+/* A zip of no entries is its end record alone, which libarchive's
+ * seekable zip reader does not recognise. */
+static bool is_empty_zip(Extract *x) {
+        char head[4];
+
+        return pread(x->archive_fd, head, sizeof(head), x->base) == (ssize_t) sizeof(head) &&
+               memcmp(head, "PK\x05\x06", sizeof(head)) == 0;
+}
+
 /* Failures before the first entry, or between entries. */
 static int fail_header(Extract *x) {
         g_autofree char *what = NULL;
+        int r;
 
         g_clear_pointer(&x->subject, g_free);
         if (x->entries > 0) {
                 x->subject = describe("after entry", x->last_name);
                 return fail_archive(x, "archive is corrupt or truncated");
         }
-        if (!x->cancelled && x->read_errno == 0 && x->bytes_in == 0)
-                return fail(x, -EBADMSG, "the archive is empty");
+        r = check_container(x);
+        if (r < 0)
+                return r;
+        if (archive_format(x->archive) == 0 && is_empty_zip(x))
+                return fail(x, -EBADMSG, "the archive has no entries: it is an empty zip archive");
+        if (archive_format(x->archive) == 0 && archive_filter_count(x->archive) > 1 && !x->cancelled &&
+            x->read_errno == 0)
+                return fail(x, -EBADMSG, "not a supported archive: the %s stream holds no tar archive (zip, 7z and rar archives are imported "
+                            "as they are, never compressed again)", archive_filter_name(x->archive, 0));
         if (archive_format(x->archive) != 0) {
                 what = g_strdup_printf("%s archive is corrupt or truncated", archive_format_name(x->archive));
                 return fail_archive(x, what);
         }
         return fail_archive(x, "not a supported archive (zip, 7z, rar, tar, tar.gz, tar.bz2, tar.xz, tar.zst)");
+}
+
+/* "C:/..." or "C:": a Windows drive, as absolute as "/". */
+static bool is_drive_path(const char *path) {
+        return g_ascii_isalpha(path[0]) && path[1] == ':' && (path[2] == '/' || path[2] == '\0');
 }
 
 /* Splits a path into components, dropping empty and "." ones and refusing
@@ -268,6 +302,8 @@ static int split_path(Extract *x, const char *what, const char *path, char ***re
                 return fail(x, -ENAMETOOLONG, "%s is longer than %i bytes", what, PATH_MAX - 1);
         if (path[0] == '/')
                 return fail(x, -EPERM, "%s is absolute", what);
+        if (is_drive_path(path))
+                return fail(x, -EPERM, "%s is absolute (a Windows drive)", what);
 
         for (const char *p = path; *p; ) {
                 const char *end = strchrnul(p, '/');
@@ -308,6 +344,8 @@ static int check_symlink_target(Extract *x, const char *target, unsigned depth) 
                 return fail(x, -ENAMETOOLONG, "symlink target is longer than %i bytes", PATH_MAX - 1);
         if (target[0] == '/')
                 return fail(x, -EPERM, "symlink target '%s' is absolute", target);
+        if (is_drive_path(target))
+                return fail(x, -EPERM, "symlink target '%s' is absolute (a Windows drive)", target);
 
         for (const char *p = target; *p; ) {
                 const char *end = strchrnul(p, '/');
@@ -432,6 +470,11 @@ static int account(Extract *x, uint64_t n) {
         if (n > x->limits.max_bytes - x->bytes_written)
                 return fail(x, -EFBIG, "archive expands to more than the limit of %" G_GUINT64_FORMAT " bytes (MaxBytes)",
                             x->limits.max_bytes);
+        if (n > x->ratio_cap - x->bytes_written)
+                return fail(x, -EFBIG, "archive of %" G_GUINT64_FORMAT " bytes expands to more than %" G_GUINT64_FORMAT
+                            " bytes, %" G_GUINT64_FORMAT " times %s (MaxRatio): a compression bomb?",
+                            x->archive_size, x->ratio_cap, x->limits.max_ratio,
+                            x->archive_size < ARCHIVE_RATIO_MIN_BASE ? "1 MiB, what any smaller archive may use" : "its size");
         x->entry_written += n;
         x->bytes_written += n;
         return 0;
@@ -479,7 +522,27 @@ static int write_hole(Extract *x, int fd, uint64_t len) {
         return 0;
 }
 
-static int copy_data(Extract *x, int fd) {
+/* At the end of an entry's data: a tar's sparse file may end in a hole,
+ * which libarchive reports as the end offset; anything else short of the
+ * size the header declared is missing. */
+static int finish_data(Extract *x, int fd, uint64_t pos, la_int64_t end, int64_t declared) {
+        int r;
+
+        if (declared < 0 || pos == (uint64_t) declared)
+                return 0;
+        if (is_tar(x) && end == declared && (uint64_t) end > pos) {
+                r = write_hole(x, fd, (uint64_t) end - pos);
+                if (r < 0)
+                        return r;
+                return 0;
+        }
+        return fail(x, -EBADMSG, "the archive holds %" G_GUINT64_FORMAT " of the %" G_GINT64_FORMAT " bytes its header "
+                    "declares: the archive is truncated, or is one volume of a split archive", pos, declared);
+}
+
+/* Writes the entry's data to fd. declared is the size the header gives,
+ * or -1: the data must match it, neither longer nor shorter. */
+static int copy_data(Extract *x, int fd, int64_t declared) {
         uint64_t pos = 0;
 
         for (;;) {
@@ -493,11 +556,14 @@ static int copy_data(Extract *x, int fd) {
 
                 r = archive_read_data_block(x->archive, &buf, &len, &offset);
                 if (r == ARCHIVE_EOF)
-                        return 0;
+                        return finish_data(x, fd, pos, offset, declared);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return fail_archive(x, "reading data");
                 if (offset < 0 || (uint64_t) offset < pos)
                         return fail(x, -EBADMSG, "data blocks out of order");
+                if (declared >= 0 && (uint64_t) offset + len > (uint64_t) declared)
+                        return fail(x, -EBADMSG, "entry holds more data than the %" G_GINT64_FORMAT " bytes its header declares",
+                                    declared);
 
                 r = write_hole(x, fd, (uint64_t) offset - pos);
                 if (r < 0)
@@ -584,7 +650,7 @@ static int extract_file(Extract *x, struct archive_entry *e, char *const *comps,
         if (fchmod(fd, file_mode(e)) < 0)
                 return fail(x, -errno, "setting the mode: %s", STRERROR(errno));
 
-        r = copy_data(x, fd);
+        r = copy_data(x, fd, archive_entry_size_is_set(e) ? archive_entry_size(e) : -1);
         if (r < 0)
                 return r;
         set_mtime(fd, e);
@@ -683,10 +749,57 @@ static int extract_hardlink(Extract *x, const char *target, char *const *comps, 
         return 0;
 }
 
-static const char *entry_string(const char *utf8, const char *raw) {
-        /* The UTF-8 form gives the same on-disk names whatever our locale;
-         * names that do not convert are used as the bytes they are. */
-        return utf8 ? utf8 : raw;
+/* A path of the entry (its name, or a link's target) as UTF-8, by the
+ * rules for names: libarchive converts what the format says the encoding
+ * is (UTF-16 in 7z, the UTF-8 flag of zip, pax headers, RAR's Unicode
+ * names, name_encoding for the rest); bytes that are not UTF-8 after that
+ * are refused, shown escaped, never used as they are. A backslash is a
+ * directory separator, as the Windows tools that write it mean it. what
+ * says which path it is, for messages; ret is NULL for a missing one. */
+static int entry_path(Extract *x, const char *what, const char *utf8, const char *raw, char **ret) {
+        const char *s = utf8 ? utf8 : raw;
+        char *path;
+
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!g_utf8_validate(s, -1, NULL)) {
+                g_autofree char *shown = NULL;
+
+                if (strcmp(what, "name") == 0) {
+                        g_free(x->subject);
+                        x->subject = describe("entry", s);
+                        shown = g_strdup(what);
+                } else
+                        shown = describe(what, s);
+                return fail(x, -EILSEQ, "the %s is not UTF-8; the archive was made with a legacy code page: import it "
+                            "with the option name_encoding set to that code page (for example CP1252 for Western "
+                            "Europe, CP1251 or CP866 for Cyrillic, CP936 for Chinese), or re-pack it with UTF-8 names",
+                            shown);
+        }
+        path = g_strdup(s);
+        g_strdelimit(path, "\\", '/');
+        *ret = path;
+        return 0;
+}
+
+/* The entry's name, after the rules of entry_path(); a name libarchive
+ * could not convert at all is refused with its reason. */
+static int entry_name(Extract *x, struct archive_entry *e, char **ret) {
+        const char *raw = archive_entry_pathname(e);
+        int r;
+
+        r = entry_path(x, "name", archive_entry_pathname_utf8(e), raw, ret);
+        if (r < 0)
+                return r;
+        if (*ret)
+                return 0;
+        g_free(x->subject);
+        x->subject = g_strdup_printf("entry %" G_GUINT64_FORMAT, x->entries);
+        if (archive_entry_pathname_w(e))
+                return fail(x, -EILSEQ, "its name cannot be converted to UTF-8: %s", archive_message(x->archive));
+        return fail(x, -EBADMSG, "it has no name");
 }
 
 static int refuse_type(Extract *x, mode_t type) {
@@ -705,8 +818,7 @@ static int refuse_type(Extract *x, mode_t type) {
 }
 
 static int extract_entry(Extract *x, struct archive_entry *e) {
-        const char *name = entry_string(archive_entry_pathname_utf8(e), archive_entry_pathname(e));
-        const char *hardlink = entry_string(archive_entry_hardlink_utf8(e), archive_entry_hardlink(e));
+        g_autofree char *name = NULL, *hardlink = NULL, *symlink = NULL;
         mode_t type = archive_entry_filetype(e);
         g_auto(GStrv) comps = NULL;
         size_t n = 0;
@@ -714,10 +826,16 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
 
         x->entries++;
         x->entry_written = 0;
+        r = entry_name(x, e, &name);
+        if (r < 0)
+                return r;
         g_free(x->subject);
         x->subject = describe("entry", name);
         g_free(x->last_name);
-        x->last_name = g_strdup(name ? name : "");
+        x->last_name = g_strdup(name);
+        r = entry_path(x, "hardlink target", archive_entry_hardlink_utf8(e), archive_entry_hardlink(e), &hardlink);
+        if (r < 0)
+                return r;
 
         if (x->entries > x->limits.max_entries)
                 return fail(x, -E2BIG, "archive has more than the limit of %" G_GUINT64_FORMAT " entries (MaxEntries)",
@@ -739,34 +857,39 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         }
 
         if (hardlink)
-                return extract_hardlink(x, hardlink, comps + x->strip, n - x->strip);
-        switch (type) {
-        case AE_IFREG:
-                return extract_file(x, e, comps + x->strip, n - x->strip);
-        case AE_IFDIR:
-                return extract_dir(x, comps + x->strip, n - x->strip);
-        case AE_IFLNK:
-                return extract_symlink(x, entry_string(archive_entry_symlink_utf8(e), archive_entry_symlink(e)),
-                                       comps + x->strip, n - x->strip);
-        default:
-                g_assert_not_reached();
+                r = extract_hardlink(x, hardlink, comps + x->strip, n - x->strip);
+        else if (type == AE_IFREG)
+                r = extract_file(x, e, comps + x->strip, n - x->strip);
+        else if (type == AE_IFDIR)
+                r = extract_dir(x, comps + x->strip, n - x->strip);
+        else {
+                assert(type == AE_IFLNK);
+                r = entry_path(x, "symlink target", archive_entry_symlink_utf8(e), archive_entry_symlink(e), &symlink);
+                if (r < 0)
+                        return r;
+                r = extract_symlink(x, symlink, comps + x->strip, n - x->strip);
         }
+        if (r < 0)
+                return r;
+        x->extracted++;
+        return 0;
 }
 
 static int enable_formats(struct archive *a) {
-        /* An explicit list: never "raw" (anything would be accepted as one
-         * file), never mtree (it references files on the host), and no
-         * filter that would run an external program. */
+        /* An explicit list, and nothing else: never "raw" (anything would
+         * be accepted as one file), never mtree (it references files on the
+         * host), no filter that would run an external program. zip is read
+         * by its central directory alone, as zip tools do: the streaming
+         * reader would read a different set of entries from the same file. */
         int (*const enable[])(struct archive *) = {
                 archive_read_support_format_tar,
-                archive_read_support_format_zip,
+                archive_read_support_format_zip_seekable,
                 archive_read_support_format_7zip,
                 archive_read_support_format_rar,
                 archive_read_support_format_rar5,
                 archive_read_support_filter_gzip,
                 archive_read_support_filter_bzip2,
                 archive_read_support_filter_xz,
-                archive_read_support_filter_lzma,
                 archive_read_support_filter_zstd,
         };
 
@@ -776,7 +899,40 @@ static int enable_formats(struct archive *a) {
         return 0;
 }
 
-static int open_archive(Extract *x) {
+static void on_spool_progress(uint64_t bytes, void *userdata) {
+        Extract *x = userdata;
+
+        x->bytes_in = bytes;
+        report_progress(x, false);
+}
+
+/* A pipe or socket is copied into a file without a name first; from then
+ * on it is read as any file. */
+static int spool(Extract *x) {
+        uint64_t size = 0;
+        int fd;
+
+        fd = archive_spool(x->archive_fd, x->root_fd, x->limits.max_bytes, x->cancel, on_spool_progress, x, &size);
+        if (fd == -ECANCELED)
+                return fail_cancelled(x);
+        if (fd == -EFBIG)
+                return fail(x, -EFBIG, "the archive is larger than the limit of %" G_GUINT64_FORMAT " bytes (MaxBytes)",
+                            x->limits.max_bytes);
+        if (fd < 0)
+                return fail(x, fd, "copying the archive from the pipe into a file: %s", STRERROR(fd));
+        x->spool_fd = x->archive_fd = fd;
+        x->base = 0;
+        x->archive_size = size;
+        x->bytes_in = 0;
+        return 0;
+}
+
+static uint64_t saturating_mul(uint64_t a, uint64_t b) {
+        return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+static int open_input(Extract *x) {
+        g_autofree char *volume = NULL;
         struct stat st;
         int r;
 
@@ -784,10 +940,37 @@ static int open_archive(Extract *x) {
                 return fail(x, -errno, "inspecting the archive fd: %s", STRERROR(errno));
         if (S_ISDIR(st.st_mode))
                 return fail(x, -EISDIR, "the archive is a directory");
-        if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
-                x->base = lseek(x->archive_fd, 0, SEEK_CUR);
-                x->seekable = x->base >= 0;
-        }
+        x->base = S_ISREG(st.st_mode) ? lseek(x->archive_fd, 0, SEEK_CUR) : -1;
+        if (x->base < 0) {
+                r = spool(x);
+                if (r < 0)
+                        return r;
+        } else
+                x->archive_size = (uint64_t) MAX(st.st_size - x->base, (off_t) 0);
+
+        if (x->archive_size == 0)
+                return fail(x, -EBADMSG, "the archive is empty");
+        x->ratio_cap = saturating_mul(x->limits.max_ratio, MAX(x->archive_size, ARCHIVE_RATIO_MIN_BASE));
+
+        r = archive_detect_volume(x->archive_fd, x->base, x->archive_size, &volume);
+        if (r < 0)
+                return fail(x, r, "reading the archive: %s", STRERROR(r));
+        if (r == ARCHIVE_VOLUME_OR_TRUNCATED)
+                return fail(x, -EBADMSG, "%s; multi-volume archives are not supported: join the parts into one "
+                            "archive and import that", volume);
+        if (r > 0)
+                return fail(x, -EOPNOTSUPP, "multi-volume (split) archives are not supported, and this is %s: join "
+                            "the parts into one archive and import that", volume);
+        return 0;
+}
+
+static int open_archive(Extract *x) {
+        g_autofree char *option = NULL;
+        int r;
+
+        r = open_input(x);
+        if (r < 0)
+                return r;
 
         x->archive = archive_read_new();
         if (!x->archive)
@@ -796,16 +979,37 @@ static int open_archive(Extract *x) {
         if (r < 0)
                 return fail(x, r, "libarchive lacks a required format or filter: %s",
                             archive_message(x->archive));
+        if (x->name_encoding) {
+                /* Formats that name their encoding (7z, zip's UTF-8 flag,
+                 * pax, RAR's Unicode names) ignore it. */
+                option = g_strdup_printf("hdrcharset=%s", x->name_encoding);
+                r = archive_read_set_options(x->archive, option);
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                        return fail(x, -EINVAL, "unknown name encoding '%s': %s", x->name_encoding,
+                                    archive_message(x->archive));
+        }
 
         x->in_buf = g_malloc(IN_BLOCK_SIZE);
         if (archive_read_set_callback_data(x->archive, x) != ARCHIVE_OK ||
             archive_read_set_read_callback(x->archive, read_cb) != ARCHIVE_OK ||
-            (x->seekable && archive_read_set_seek_callback(x->archive, seek_cb) != ARCHIVE_OK) ||
-            (x->seekable && archive_read_set_skip_callback(x->archive, skip_cb) != ARCHIVE_OK))
+            archive_read_set_seek_callback(x->archive, seek_cb) != ARCHIVE_OK ||
+            archive_read_set_skip_callback(x->archive, skip_cb) != ARCHIVE_OK)
                 return fail_archive(x, "setting up libarchive");
         if (archive_read_open1(x->archive) != ARCHIVE_OK)
                 return fail_header(x);
         return 0;
+}
+
+/* An import that makes nothing would replace an overlay's content with
+ * nothing: a file whose first block is zeros (a disk image, zeros) reads
+ * as an empty tar, and so do some damaged archives. */
+static int fail_nothing_extracted(Extract *x) {
+        g_clear_pointer(&x->subject, g_free);
+        if (x->entries == 0)
+                return fail(x, -EBADMSG, "the archive has no entries: it is empty, or not an archive at all "
+                            "(read as %s, it ended before its first entry)", archive_format_name(x->archive));
+        return fail(x, -EBADMSG, "nothing to import: every one of the %" G_GUINT64_FORMAT " entries is a directory "
+                    "that strip_components %u removes", x->entries, x->strip);
 }
 
 static int extract_all(Extract *x) {
@@ -821,14 +1025,19 @@ static int extract_all(Extract *x) {
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return fail_header(x);
+                if (x->entries == 0) {
+                        r = check_container(x);
+                        if (r < 0)
+                                return r;
+                }
 
                 r = extract_entry(x, e);
                 if (r < 0)
                         return r;
                 report_progress(x, true);
         }
-        if (x->entries == 0)
-                report_progress(x, true);
+        if (x->extracted == 0)
+                return fail_nothing_extracted(x);
         return 0;
 }
 
@@ -868,6 +1077,7 @@ static ArchiveLimits limits_or_defaults(const ArchiveLimits *l) {
                 .max_bytes = l && l->max_bytes ? l->max_bytes : L4M_ARCHIVE_DEFAULT_MAX_BYTES,
                 .max_entries = l && l->max_entries ? l->max_entries : L4M_ARCHIVE_DEFAULT_MAX_ENTRIES,
                 .max_entry_bytes = l && l->max_entry_bytes ? l->max_entry_bytes : L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES,
+                .max_ratio = l && l->max_ratio ? l->max_ratio : L4M_ARCHIVE_DEFAULT_MAX_RATIO,
         };
 }
 
@@ -875,6 +1085,7 @@ static void extract_clear(Extract *x) {
         if (x->archive)
                 archive_read_free(x->archive);
         g_free(x->in_buf);
+        l4m_close_fdp(&x->spool_fd);
         l4m_close_fdp(&x->root_fd);
         l4m_close_fdp(&x->parent_fd);
         g_free(x->parent_key);
@@ -887,20 +1098,36 @@ static void extract_clear(Extract *x) {
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Extract, extract_clear)
 
+/* libarchive converts names into the charset of the calling thread's
+ * locale; in the C locale every name outside ASCII fails to convert. The
+ * extraction thread reads in C.UTF-8, whatever the process uses. */
+static locale_t use_utf8_locale(void) {
+        static int warned = 0;
+        locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+
+        if (utf8 == (locale_t) 0 && !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+                log_warning_errno(-errno, "The C.UTF-8 locale is missing; archive entry names outside ASCII "
+                                  "will be refused: %s", STRERROR(errno));
+        return utf8;
+}
+
 int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *opts,
                     ArchiveProgressFunc progress, void *userdata,
                     const volatile int *cancel, char **ret_error) {
         g_auto(Extract) x = {
                 .archive_fd = archive_fd,
+                .spool_fd = -1,
                 .root_fd = -1,
                 .parent_fd = -1,
                 .strip = opts ? opts->strip_components : 0,
+                .name_encoding = opts && opts->name_encoding && *opts->name_encoding ? opts->name_encoding : NULL,
                 .limits = limits_or_defaults(opts ? &opts->limits : NULL),
                 .progress = progress,
                 .userdata = userdata,
                 .cancel = cancel,
                 .created_files = g_hash_table_new_full(file_id_hash, file_id_equal, g_free, NULL),
         };
+        locale_t utf8 = use_utf8_locale(), previous = (locale_t) 0;
         int r;
 
         assert(archive_fd >= 0);
@@ -908,6 +1135,8 @@ int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *op
 
         if (ret_error)
                 *ret_error = NULL;
+        if (utf8 != (locale_t) 0)
+                previous = uselocale(utf8);
 
         r = open_root(&x, dest_fd, opts ? opts->subdir : NULL);
         if (r >= 0)
@@ -921,6 +1150,15 @@ int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *op
                 log_debug_errno(r, "Archive extraction failed: %s", x.error);
                 if (ret_error)
                         *ret_error = g_steal_pointer(&x.error);
+        }
+        /* libarchive's conversions are tied to the locale: gone before it. */
+        if (x.archive) {
+                archive_read_free(x.archive);
+                x.archive = NULL;
+        }
+        if (utf8 != (locale_t) 0) {
+                uselocale(previous);
+                freelocale(utf8);
         }
         return r;
 }

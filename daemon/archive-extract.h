@@ -32,8 +32,25 @@
  *  - modes: directories 0755, files (mode & 0755) | 0644: no setuid,
  *    setgid, sticky or group/world write. Ownership, ACLs and xattrs are
  *    ignored; regular files keep their mtime.
+ *  - names: libarchive decodes them as the format says (UTF-16 in 7z,
+ *    zip's UTF-8 flag, pax headers, RAR's Unicode names; opts->name_encoding
+ *    for formats that store bytes of a legacy code page without saying so),
+ *    in a UTF-8 locale of the extracting thread. A name (or link target)
+ *    that is not UTF-8 after that is refused, its bytes shown as \xNN; a
+ *    backslash is a directory separator (Windows tools write it so), and
+ *    "C:" or "C:/..." is absolute like "/...": the rules above apply after.
  *  - caps count the bytes actually written (holes of sparse files are
- *    written out as zeros and counted), never header claims.
+ *    written out as zeros and counted), never header claims; besides
+ *    max_bytes, the archive may expand to max_ratio times its own size (or
+ *    times ARCHIVE_RATIO_MIN_BASE, if it is smaller). Every cap is checked
+ *    as each block is written.
+ *  - a regular file's data must be exactly as long as its header declares
+ *    (where the format declares it); a missing tail means a truncated
+ *    archive or one volume of a split one, and is refused.
+ *  - only tar archives may be compressed (gzip, bzip2, xz, zstd); zip is
+ *    read by its central directory; multi-volume archives are refused
+ *    (archive-volume.h); so is an archive that yields no entry, which is
+ *    what a disk image or a file of zeros reads as.
  */
 
 /* Components in an entry's path, subdir not counted; deeper is refused
@@ -41,18 +58,27 @@
 #define ARCHIVE_PATH_DEPTH_MAX 128u
 
 typedef struct ArchiveLimits {
-        uint64_t max_bytes;        /* total bytes written; 0: L4M_ARCHIVE_DEFAULT_MAX_BYTES */
+        uint64_t max_bytes;        /* total bytes written, and of a piped archive read; 0: the default */
         uint64_t max_entries;      /* entries processed; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRIES */
         uint64_t max_entry_bytes;  /* bytes written for one entry; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES */
+        uint64_t max_ratio;        /* bytes written per byte of archive; 0: L4M_ARCHIVE_DEFAULT_MAX_RATIO */
 } ArchiveLimits;
 
+/* A map pack of several campaigns fits; a single file of a VPK, whose
+ * offsets are 32-bit, cannot be larger than 4 GiB. */
 #define L4M_ARCHIVE_DEFAULT_MAX_BYTES       (UINT64_C(8) << 30)
 #define L4M_ARCHIVE_DEFAULT_MAX_ENTRIES     UINT64_C(100000)
 #define L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES (UINT64_C(4) << 30)
+/* Map archives expand to a few times their size (see left4med(8)); bombs
+ * to thousands. */
+#define L4M_ARCHIVE_DEFAULT_MAX_RATIO       UINT64_C(100)
+/* Archives smaller than this may expand as much as one of this size. */
+#define ARCHIVE_RATIO_MIN_BASE              (UINT64_C(1) << 20)
 
 typedef struct ArchiveExtractOptions {
         const char *subdir;         /* NULL, or a relative path below the destination to extract into */
         unsigned strip_components;  /* leading components removed from entry (and hardlink target) paths */
+        const char *name_encoding;  /* NULL, or the iconv name of the code page of names that are not UTF-8 */
         ArchiveLimits limits;
 } ArchiveExtractOptions;
 
@@ -62,11 +88,12 @@ typedef struct ArchiveExtractOptions {
 typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, uint64_t entries, void *userdata);
 
 /* Extracts the archive readable from archive_fd, starting at its current
- * position, into the directory dest_fd (which must be empty or a fresh
- * staging directory the caller owns; on failure it holds a partial tree the
- * caller throws away). opts may be NULL for the defaults. zip and 7z need a
- * seekable archive_fd (a regular file); tar formats also stream from a pipe
- * or socket, O_NONBLOCK or not.
+ * position if it is a regular file, into the directory dest_fd (which must
+ * be empty or a fresh staging directory the caller owns; on failure it
+ * holds a partial tree the caller throws away). opts may be NULL for the
+ * defaults. A pipe or socket (O_NONBLOCK or not) is first copied into a
+ * file without a name in dest_fd (archive-spool.h), at most max_bytes, so
+ * that every format is read the same way from either.
  *
  * Returns 0, or a negative errno with *ret_error (if not NULL) set to a
  * g_free()able, valid UTF-8 message naming the entry and the reason, e.g.
@@ -74,12 +101,14 @@ typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, u
  *   -EPERM          an entry refused by the policy above
  *   -ENAMETOOLONG   a path over PATH_MAX or a component over NAME_MAX
  *   -ENOTDIR        a path through a file; -EISDIR: a file over a directory
- *   -EFBIG          max_bytes or max_entry_bytes reached
+ *   -EFBIG          max_bytes, max_entry_bytes or max_ratio reached
  *   -E2BIG          more than max_entries entries
- *   -EBADMSG        empty input, not a supported archive, corrupt or truncated
- *   -EOPNOTSUPP     encrypted entries
- *   -ESPIPE         a format that needs seeking (7z) read from a pipe
- *   -EINVAL         invalid opts->subdir
+ *   -EBADMSG        empty input, no entries, not a supported archive,
+ *                   corrupt or truncated, data not of the declared size,
+ *                   a zip, 7z or rar inside a compressed stream
+ *   -EILSEQ         a name that is not UTF-8, or cannot be converted to it
+ *   -EOPNOTSUPP     encrypted entries; one volume of a multi-volume archive
+ *   -EINVAL         invalid opts->subdir or opts->name_encoding
  *   -EISDIR         archive_fd is a directory
  *   -ECANCELED      *cancel became non-zero (polled between blocks)
  *   other           I/O errors, reading the archive or writing the tree
