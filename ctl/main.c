@@ -45,7 +45,8 @@ typedef enum VerbOption {
         OPT_AUTOSTART        = 1u << 13,
         OPT_LINES            = 1u << 14,
         OPT_ROLE             = 1u << 15,
-        _OPT_MAX             = 1u << 16,
+        OPT_NAME_ENCODING    = 1u << 16,
+        _OPT_MAX             = 1u << 17,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
@@ -53,7 +54,7 @@ static const char *const option_names[] = {
         "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
         "--validate", "--restart-instances",
         "--port", "--hostname", "--max-players", "--map", "--autostart",
-        "--lines", "--role",
+        "--lines", "--role", "--name-encoding",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -118,8 +119,8 @@ static const Verb verbs[] = {
         { "overlay", "build",     1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
           "overlay build NAME [--wait]",            verb_overlay_build },
         { "overlay", "import",    2, 2,
-          OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE, 0, check_import,
-          "overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge] [--wait]",
+          OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE | OPT_NAME_ENCODING, 0, check_import,
+          "overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge] [--name-encoding CHARSET] [--wait]",
           verb_overlay_import },
         { "overlay", "wipe",      1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
           "overlay wipe NAME [--wait]",             verb_overlay_wipe },
@@ -218,7 +219,8 @@ static void help(void) {
                "  overlay build NAME [--wait] Queue a job that builds the overlay (a script\n"
                "                              overlay: runs its script in the sandbox)\n"
                "  overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge]\n"
-               "                 [--wait]     Queue a job that imports an archive ('-': from\n"
+               "                 [--name-encoding CHARSET] [--wait]\n"
+               "                              Queue a job that imports an archive ('-': from\n"
                "                              standard input) into an archive overlay\n"
                "  overlay wipe NAME [--wait]  Queue a job that empties the overlay\n"
                "  blueprint list              List blueprints\n"
@@ -289,6 +291,8 @@ static void help(void) {
                "     --strip-components=N     'overlay import': drop N leading path components\n"
                "     --merge                  'overlay import': merge with the content instead\n"
                "                              of replacing it\n"
+               "     --name-encoding=CHARSET  'overlay import': the code page of entry names\n"
+               "                              that are not UTF-8 (CP936, CP1251, ...)\n"
                "  -f --follow                 'job log': keep printing until the job ends;\n"
                "                              'instance logs': keep printing new lines\n"
                "  -n --lines=N                'instance logs': how many earlier lines (0-10000)\n"
@@ -371,6 +375,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_MAP,
                 ARG_AUTOSTART,
                 ARG_ROLE,
+                ARG_NAME_ENCODING,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -393,6 +398,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "autostart",        no_argument,       NULL, ARG_AUTOSTART        },
                 { "lines",            required_argument, NULL, 'n'                  },
                 { "role",             required_argument, NULL, ARG_ROLE             },
+                { "name-encoding",    required_argument, NULL, ARG_NAME_ENCODING    },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -453,6 +459,10 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 case ARG_MERGE:
                         args->merge = true;
                         given |= OPT_MERGE;
+                        break;
+                case ARG_NAME_ENCODING:
+                        args->name_encoding = optarg;
+                        given |= OPT_NAME_ENCODING;
                         break;
                 case ARG_VALIDATE:
                         args->validate = true;
@@ -625,6 +635,8 @@ static int find_verb(char *const *words, const CtlArgs *args, unsigned given,
                 return usage_error("--type is not valid UTF-8");
         if (args->subdir && !g_utf8_validate(args->subdir, -1, NULL))
                 return usage_error("--subdir is not valid UTF-8");
+        if (args->name_encoding && !g_utf8_validate(args->name_encoding, -1, NULL))
+                return usage_error("--name-encoding is not valid UTF-8");
 
         if (verb->check) {
                 int r = verb->check(words + n_words);

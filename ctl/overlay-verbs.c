@@ -443,11 +443,16 @@ static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
                 if (r < 0)
                         return r;
         }
+        if (args->name_encoding) {
+                r = sd_bus_message_append(m, "{sv}", "name_encoding", "s", args->name_encoding);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(m);
 }
 
 /* l4mctl overlay import NAME FILE|- [--subdir DIR] [--strip-components N]
- * [--merge] [--wait]. The daemon reads the archive from the descriptor we
+ * [--merge] [--name-encoding CHARSET] [--wait]. The daemon reads the archive from the descriptor we
  * pass, at its own pace; the file need not be readable by it. */
 int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;

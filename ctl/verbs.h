@@ -19,6 +19,7 @@ typedef struct CtlArgs {
         bool have_strip_components;
         uint32_t strip_components; /* --strip-components */
         bool merge;       /* --merge */
+        const char *name_encoding; /* --name-encoding, NULL if not given */
         bool validate;    /* --validate */
         bool restart_instances; /* --restart-instances */
         uint32_t port;    /* --port, 0 if not given */

@@ -29,6 +29,7 @@ struct ArchiveImport {
         char *subdir;
         unsigned strip_components;
         bool merge;
+        char *name_encoding;
         ArchiveLimits limits;
 
         char *staging_name;
@@ -96,21 +97,24 @@ static void archive_import_free(void *data) {
         }
         g_free(a->staging_name);
         g_free(a->subdir);
+        g_free(a->name_encoding);
         g_free(a->error);
         g_free(a);
 }
 
-ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir,
-                                  unsigned strip_components, bool merge) {
+ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImportOptions *opts) {
         ArchiveImport *a = g_new0(ArchiveImport, 1);
         struct stat st;
 
         a->manager = o->manager;
         a->overlay_id = o->id;
         a->archive_fd = archive_fd;
-        a->subdir = g_strdup(subdir);
-        a->strip_components = strip_components;
-        a->merge = merge;
+        if (opts) {
+                a->subdir = g_strdup(opts->subdir);
+                a->strip_components = opts->strip_components;
+                a->merge = opts->merge;
+                a->name_encoding = g_strdup(opts->name_encoding);
+        }
         a->staging_fd = -1;
         a->current_fd = -1;
         a->done_fd = -1;
@@ -118,6 +122,7 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir
                 .max_bytes = o->manager->config->archive_max_bytes,
                 .max_entries = o->manager->config->archive_max_entries,
                 .max_entry_bytes = o->manager->config->archive_max_entry_bytes,
+                .max_ratio = o->manager->config->archive_max_ratio,
         };
         if (fstat(archive_fd, &st) == 0 && S_ISREG(st.st_mode))
                 a->archive_size = (uint64_t) st.st_size;
@@ -125,7 +130,7 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir
 }
 
 ArchiveImport *archive_fetch_new(Overlay *o) {
-        ArchiveImport *a = archive_import_new(o, -1, NULL, 0, false);
+        ArchiveImport *a = archive_import_new(o, -1, NULL);
 
         a->url = g_strdup(o->source_url);
         a->checksum = g_strdup(o->source_checksum);
@@ -176,6 +181,7 @@ static gpointer extract_thread(gpointer userdata) {
         ArchiveExtractOptions opts = {
                 .subdir = a->subdir,
                 .strip_components = a->strip_components,
+                .name_encoding = a->name_encoding,
                 .limits = a->limits,
         };
         uint64_t one = 1;
@@ -334,8 +340,9 @@ static int extract_start(ArchiveImport *a) {
         if (r < 0)
                 return r;
 
-        job_log(j, "Importing into overlay %s (%s%s%s, strip %u).", o->name, a->merge ? "merge" : "replace",
-                a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components);
+        job_log(j, "Importing into overlay %s (%s%s%s, strip %u%s%s).", o->name, a->merge ? "merge" : "replace",
+                a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components,
+                a->name_encoding ? ", names in " : "", a->name_encoding ? a->name_encoding : "");
 
         a->thread = g_thread_try_new("archive-import", extract_thread, a, &error);
         if (!a->thread)

@@ -27,7 +27,15 @@ extern const JobKind archive_fetch_kind;
 /* An import whose archive sends nothing for this long fails. */
 #define ARCHIVE_IMPORT_STALL_USEC (10 * 60 * G_USEC_PER_SEC)
 
-/* Takes ownership of archive_fd. subdir may be NULL. */
-ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const char *subdir,
-                                  unsigned strip_components, bool merge);
+/* How ImportArchive's options ask for the archive to be imported. */
+typedef struct ArchiveImportOptions {
+        const char *subdir;             /* NULL: the overlay's top */
+        unsigned strip_components;
+        bool merge;                     /* false: replace */
+        const char *name_encoding;      /* NULL: names must be UTF-8 (archive-extract.h) */
+} ArchiveImportOptions;
+
+/* Takes ownership of archive_fd; copies what opts (NULL: the defaults)
+ * points to. */
+ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImportOptions *opts);
 ArchiveImport *archive_fetch_new(Overlay *o);

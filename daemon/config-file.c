@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "archive-extract.h"
 #include "config.h"
 #include "config-file.h"
 #include "l4m-log.h"
@@ -40,9 +41,10 @@ static const ConfigKey config_keys[] = {
         { "Jobs", "MaxRunning", KEY_UINT, offsetof(Config, jobs_max_running), 1, 64 },
         { "Jobs", "RetainDays", KEY_UINT, offsetof(Config, jobs_retain_days), 0, 3650 },
         { "Downloads", "MaxParallel", KEY_UINT, offsetof(Config, downloads_max_parallel), 1, 64 },
-        { "Archive", "MaxBytes", KEY_UINT64, offsetof(Config, archive_max_bytes), 1, 1024 * GIB },
+        { "Archive", "MaxBytes", KEY_BYTES, offsetof(Config, archive_max_bytes), 1, 1024 * GIB },
         { "Archive", "MaxEntries", KEY_UINT64, offsetof(Config, archive_max_entries), 1, 10000000 },
-        { "Archive", "MaxEntryBytes", KEY_UINT64, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
+        { "Archive", "MaxEntryBytes", KEY_BYTES, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
+        { "Archive", "MaxRatio", KEY_UINT64, offsetof(Config, archive_max_ratio), 1, 1000000 },
         { "Script", "RuntimeMaxSec", KEY_UINT64, offsetof(Config, script_runtime_max_sec), 1, 7 * 86400 },
         { "Script", "MemoryMax", KEY_BYTES, offsetof(Config, script_memory_max), 32 * 1024 * 1024, 1024 * GIB },
         { "Script", "CPUQuota", KEY_PERCENT, offsetof(Config, script_cpu_quota_percent), 1, 100000 },
@@ -84,9 +86,10 @@ Config *config_new_default(void) {
         c->jobs_max_running = 2;
         c->jobs_retain_days = 14;
         c->downloads_max_parallel = 4;
-        c->archive_max_bytes = 8 * GIB;
-        c->archive_max_entries = 100000;
-        c->archive_max_entry_bytes = 4 * GIB;
+        c->archive_max_bytes = L4M_ARCHIVE_DEFAULT_MAX_BYTES;
+        c->archive_max_entries = L4M_ARCHIVE_DEFAULT_MAX_ENTRIES;
+        c->archive_max_entry_bytes = L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES;
+        c->archive_max_ratio = L4M_ARCHIVE_DEFAULT_MAX_RATIO;
         c->script_runtime_max_sec = 3600;
         c->script_memory_max = 1 * GIB;
         c->script_cpu_quota_percent = 100;

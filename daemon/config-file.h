@@ -18,6 +18,7 @@ typedef struct Config {
         uint64_t archive_max_bytes;     /* [Archive] MaxBytes= */
         uint64_t archive_max_entries;   /* [Archive] MaxEntries= */
         uint64_t archive_max_entry_bytes; /* [Archive] MaxEntryBytes= */
+        uint64_t archive_max_ratio;     /* [Archive] MaxRatio= */
         uint64_t script_runtime_max_sec;  /* [Script] RuntimeMaxSec= */
         uint64_t script_memory_max;       /* [Script] MemoryMax=, bytes; UINT64_MAX = infinity */
         unsigned script_cpu_quota_percent;/* [Script] CPUQuota=, percent of one CPU */

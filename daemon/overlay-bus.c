@@ -374,6 +374,8 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
 }
 
 #define SUBDIR_DEPTH_MAX 16u
+#define NAME_ENCODING_MAX 32u
+#define NAME_ENCODING_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:"
 
 /* A relative path of at most SUBDIR_DEPTH_MAX plain components, for the
  * subdir option. */
@@ -392,11 +394,33 @@ static bool subdir_is_valid(const char *s) {
         return true;
 }
 
+/* An iconv name of a character set (CP936, windows-1251, ISO-8859-2)
+ * that iconv can convert to UTF-8, for the name_encoding option. */
+static bool name_encoding_is_valid(const char *s) {
+        GIConv cd;
+
+        if (!s || !*s || strlen(s) > NAME_ENCODING_MAX || strspn(s, NAME_ENCODING_CHARS) != strlen(s))
+                return false;
+        cd = g_iconv_open("UTF-8", s);
+        if (cd == (GIConv) -1)
+                return false;
+        g_iconv_close(cd);
+        return true;
+}
+
 typedef struct ImportOptions {
         char *subdir;
         unsigned strip;
         bool merge;
+        char *name_encoding;
 } ImportOptions;
+
+static void import_options_clear(ImportOptions *o) {
+        g_free(o->subdir);
+        g_free(o->name_encoding);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ImportOptions, import_options_clear)
 
 static int import_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
         ImportOptions *o = userdata;
@@ -438,38 +462,32 @@ static int import_option(sd_bus_message *msg, const char *key, void *userdata, s
                                                     "Invalid mode \"%.32s\": replace or merge.", s);
                 return 1;
         }
-        return 0;
-}
-
-static int read_import_options(sd_bus_message *msg, char **ret_subdir, unsigned *ret_strip, bool *ret_merge,
-                               sd_bus_error *error) {
-        ImportOptions o = { .subdir = NULL };
-        int r;
-
-        r = bus_message_read_options(msg, import_option, &o, error);
-        if (r < 0) {
-                g_free(o.subdir);
-                return r;
+        if (strcmp(key, "name_encoding") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option name_encoding takes a string.");
+                if (!name_encoding_is_valid(s))
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Unknown name_encoding \"%.40s\": the name of a character set, "
+                                                    "such as CP936, CP1251 or ISO-8859-2.", s);
+                g_free(o->name_encoding);
+                o->name_encoding = g_strdup(s);
+                return 1;
         }
-        *ret_subdir = o.subdir;
-        *ret_strip = o.strip;
-        *ret_merge = o.merge;
         return 0;
 }
 
 static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *subdir = NULL;
+        g_auto(ImportOptions) options = { .subdir = NULL };
         _cleanup_close_ int fd = -1;
         Overlay *o = userdata;
-        unsigned strip = 0;
-        bool merge = false;
         struct stat st;
         int passed, flags, r;
 
         r = sd_bus_message_read(msg, "h", &passed);
         if (r < 0)
                 return r;
-        r = read_import_options(msg, &subdir, &strip, &merge, error);
+        r = bus_message_read_options(msg, import_option, &options, error);
         if (r < 0)
                 return r;
         if (o->type != L4M_OVERLAY_ARCHIVE)
@@ -509,7 +527,12 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
                 return bus_error_internal(error, -errno, "Keeping the passed file descriptor");
 
         return reply_job(msg, o, &archive_import_kind,
-                         archive_import_new(o, l4m_take_fd(&fd), subdir, strip, merge), error);
+                         archive_import_new(o, l4m_take_fd(&fd), &(ArchiveImportOptions) {
+                                                 .subdir = options.subdir,
+                                                 .strip_components = options.strip,
+                                                 .merge = options.merge,
+                                                 .name_encoding = options.name_encoding,
+                                         }), error);
 }
 
 const sd_bus_vtable overlay_vtable[] = {

@@ -73,7 +73,7 @@ static void reply_no_room(SoupServerMessage *msg) {
 }
 
 static const JsonBusOption import_options[] = {
-        { "subdir", "s" }, { "strip_components", "u" }, { "mode", "s" }, { NULL, NULL },
+        { "subdir", "s" }, { "strip_components", "u" }, { "mode", "s" }, { "name_encoding", "s" }, { NULL, NULL },
 };
 
 bool archive_upload_path(const char *path, char **ret_name) {
@@ -184,7 +184,7 @@ bool archive_upload_begin(Bridge *b, SoupServerMessage *msg) {
         return true;
 }
 
-/* Options from the query: ?subdir=S&strip_components=N&mode=M. */
+/* Options from the query: ?subdir=S&strip_components=N&mode=M&name_encoding=E. */
 static JsonNode *options_from_query(SoupServerMessage *msg, char **error_text) {
         const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
         g_autoptr(GHashTable) params = NULL;

@@ -44,6 +44,7 @@ static void test_defaults(void) {
         g_assert_cmpuint(c->jobs_retain_days, ==, 14);
         g_assert_cmpuint(c->downloads_max_parallel, ==, 4);
         g_assert_cmpuint(c->archive_max_entries, ==, 100000);
+        g_assert_cmpuint(c->archive_max_ratio, ==, 100);
         remove_dir(dir);
 }
 
@@ -56,7 +57,8 @@ static void test_file_and_dropins(void) {
             "[Jobs]\nMaxRunning=3\nRetainDays=7\n"
             "[Downloads]\nMaxParallel=8\n");
         put(dir, "left4me.conf.d/20-b.conf", "[Jobs]\nMaxRunning=5\n");
-        put(dir, "left4me.conf.d/10-a.conf", "[Jobs]\nMaxRunning=4\n[Archive]\nMaxEntries=1000\n");
+        put(dir, "left4me.conf.d/10-a.conf", "[Jobs]\nMaxRunning=4\n[Archive]\nMaxEntries=1000\n"
+            "MaxBytes=64M\nMaxEntryBytes=2G\nMaxRatio=50\n");
         put(dir, "left4me.conf.d/30-c.conf.disabled", "[Jobs]\nMaxRunning=9\n");
 
         c = config_load(dir);
@@ -65,6 +67,9 @@ static void test_file_and_dropins(void) {
         g_assert_cmpuint(c->jobs_retain_days, ==, 7);
         g_assert_cmpuint(c->downloads_max_parallel, ==, 8);
         g_assert_cmpuint(c->archive_max_entries, ==, 1000);
+        g_assert_cmpuint(c->archive_max_bytes, ==, UINT64_C(64) << 20);
+        g_assert_cmpuint(c->archive_max_entry_bytes, ==, UINT64_C(2) << 30);
+        g_assert_cmpuint(c->archive_max_ratio, ==, 50);
         remove_dir(dir);
 }
 
@@ -76,7 +81,7 @@ static void test_bad_values_keep_defaults(void) {
             "[Steam]\nApiUrl=ftp://example.invalid/\nSteamCmd=relative/path\n"
             "[Jobs]\nMaxRunning=0\nRetainDays=-1\n"
             "[Downloads]\nMaxParallel=lots\n"
-            "[Archive]\nMaxBytes=99999999999999999999999\n"
+            "[Archive]\nMaxBytes=99999999999999999999999\nMaxRatio=0\nMaxEntryBytes=2X\n"
             "[Nonsense]\nKey=1\n"
             "[Script]\nRuntimeMaxSec=60\nNoSuchKey=1\n");
         c = config_load(dir);
@@ -86,6 +91,8 @@ static void test_bad_values_keep_defaults(void) {
         g_assert_cmpuint(c->jobs_retain_days, ==, 14);
         g_assert_cmpuint(c->downloads_max_parallel, ==, 4);
         g_assert_cmpuint(c->archive_max_bytes, ==, UINT64_C(8) << 30);
+        g_assert_cmpuint(c->archive_max_entry_bytes, ==, UINT64_C(4) << 30);
+        g_assert_cmpuint(c->archive_max_ratio, ==, 100);
         remove_dir(dir);
 }
 

@@ -255,6 +255,21 @@ async function api(method, path, body) {
 
 // upload(path, file, onProgress): POSTs the file as the raw body with upload
 // progress events (fetch has none); resolves to the JSON answer.
+/* Code pages of archives made by Windows tools that do not store UTF-8
+ * names: the value goes to ImportArchive's name_encoding. */
+const NAME_ENCODINGS = [
+        ['', 'UTF-8 (as stored)'],
+        ['CP936', 'Chinese, simplified (GBK, CP936)'],
+        ['CP950', 'Chinese, traditional (Big5, CP950)'],
+        ['CP1251', 'Cyrillic (Windows, CP1251)'],
+        ['CP866', 'Cyrillic (DOS, CP866)'],
+        ['CP1252', 'Western European (CP1252)'],
+        ['CP437', 'DOS, US (CP437)'],
+        ['CP932', 'Japanese (Shift JIS, CP932)'],
+        ['CP949', 'Korean (CP949)'],
+        ['CP1250', 'Central European (CP1250)'],
+];
+
 function upload(path, file, onProgress) {
         return new Promise((resolve, reject) => {
                 const xhr = new XMLHttpRequest();
@@ -1063,10 +1078,13 @@ async function pageOverlay(main, name) {
                         }
                 });
                 const file = h('input', { name: 'file', type: 'file' });
+                const encoding = h('select', { name: 'name_encoding' },
+                        NAME_ENCODINGS.map(([value, label]) => h('option', { value }, label)));
                 const bar = progressBar('Upload progress');
                 bar.hidden = true;
                 const up = h('form', { 'aria-label': 'Upload an archive' },
-                        field('Archive file', file, 'zip, 7z or tar: replaces the content'), bar,
+                        field('Archive file', file, 'zip, 7z, rar or tar: replaces the content'),
+                        field('File names', encoding, 'for archives whose names were not stored as UTF-8'), bar,
                         h('div.actions', null, h('button', { type: 'submit' }, 'Upload')));
                 up.addEventListener('submit', async (ev) => {
                         ev.preventDefault();
@@ -1077,7 +1095,8 @@ async function pageOverlay(main, name) {
                         bar.hidden = false;
                         bar.set(0);
                         try {
-                                const r = await upload(`/api/overlays/${enc(name)}/archive`, file.files[0], bar.set);
+                                const query = encoding.value ? `?name_encoding=${enc(encoding.value)}` : '';
+                                const r = await upload(`/api/overlays/${enc(name)}/archive${query}`, file.files[0], bar.set);
                                 bar.set(1);
                                 startJob(r, 'Import');
                         } catch (e) {
