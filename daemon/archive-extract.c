@@ -83,6 +83,18 @@ static char *escape_text(const char *s) {
         return g_string_free(out, FALSE);
 }
 
+/* Shows every byte outside printable ASCII as \xNN. */
+static char *escape_bytes(const char *s) {
+        GString *out = g_string_sized_new(strlen(s));
+
+        for (const uint8_t *p = (const uint8_t *) s; *p; p++)
+                if (*p >= 0x20 && *p < 0x7f)
+                        g_string_append_c(out, (char) *p);
+                else
+                        g_string_append_printf(out, "\\x%02x", (unsigned) *p);
+        return g_string_free(out, FALSE);
+}
+
 /* Records the first failure (prefixed with the current subject) and returns
  * error, so "return fail(x, -EPERM, ...);" reports and propagates. */
 static int fail(Extract *x, int error, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -765,14 +777,16 @@ static int entry_path(Extract *x, const char *what, const char *utf8, const char
                 return 0;
         }
         if (!g_utf8_validate(s, -1, NULL)) {
-                g_autofree char *shown = NULL;
+                g_autofree char *bytes = escape_bytes(s), *shown = NULL;
 
+                /* Every byte outside ASCII shown as \xNN: some of them may
+                 * happen to form UTF-8, which would only mislead. */
                 if (strcmp(what, "name") == 0) {
                         g_free(x->subject);
-                        x->subject = describe("entry", s);
+                        x->subject = describe("entry", bytes);
                         shown = g_strdup(what);
                 } else
-                        shown = describe(what, s);
+                        shown = describe(what, bytes);
                 return fail(x, -EILSEQ, "the %s is not UTF-8; the archive was made with a legacy code page: import it "
                             "with the option name_encoding set to that code page (for example CP1252 for Western "
                             "Europe, CP1251 or CP866 for Cyrillic, CP936 for Chinese), or re-pack it with UTF-8 names",

@@ -303,17 +303,18 @@ test_files_setup() {
         mkdir -p "$TF_HOST"
 }
 
-# l4m_tools_install: puts the fake Steam API and the bus helper (l4m_bus.py,
-# below) into the container; cheap and idempotent.
+# l4m_tools_install: puts the fake Steam API, the RAR 5 writer and the bus
+# helper (l4m_bus.py, below) into the container; cheap and idempotent.
 l4m_tools_install() {
-        local dir=$CTR_DIR/root$L4M_TOOLS
+        local dir=$CTR_DIR/root$L4M_TOOLS f
         [[ -n ${CTR_DIR:-} && -d $CTR_DIR/root ]] || fail "l4m_tools_install: no container root"
         mkdir -p "$dir"
-        if [[ ! -f $dir/fake-steam-api.py ||
-              $L4M_SRCDIR/tests/fixtures/fake-steam-api.py -nt $dir/fake-steam-api.py ]]; then
-                install -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-steam-api.py" "$dir/fake-steam-api.py.tmp"
-                mv "$dir/fake-steam-api.py.tmp" "$dir/fake-steam-api.py"
-        fi
+        for f in fake-steam-api.py make-rar5.py; do
+                if [[ ! -f $dir/$f || $L4M_SRCDIR/tests/fixtures/$f -nt $dir/$f ]]; then
+                        install -m 0755 "$L4M_SRCDIR/tests/fixtures/$f" "$dir/$f.tmp"
+                        mv "$dir/$f.tmp" "$dir/$f"
+                fi
+        done
         if [[ ! -f $dir/l4m_bus.py ]]; then
                 l4m_bus_py >"$dir/l4m_bus.py.tmp"
                 chmod 0755 "$dir/l4m_bus.py.tmp"
