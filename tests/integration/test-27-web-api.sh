@@ -193,6 +193,21 @@ test_web_unit() {
 }
 l4m_test web-unit test_web_unit 60
 
+# web_upload_wait WHAT: the job an upload just answered ({"job": N}) must
+# succeed within 20 s.
+web_upload_wait() {
+        local job state=
+        job=$(json 'd["job"]' <<<"$WEB_BODY")
+        [[ $job =~ ^[0-9]+$ ]] || fail "upload answered $WEB_BODY"
+        for _ in $(seq 100); do
+                web_call GET "/api/jobs/$job"
+                state=$(json 'd["State"]' <<<"$WEB_BODY")
+                [[ $state == succeeded || $state == failed || $state == cancelled ]] && break
+                sleep 0.2
+        done
+        [[ $state == succeeded ]] || fail "$1 ended $state: $WEB_BODY"
+}
+
 test_web_api() {
         local id
         web_up
@@ -282,20 +297,30 @@ test_web_api() {
                 -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/a.tar.gz" \
                 "$WEB_ORIGIN/api/overlays/web-arc/archive"
         web_expect 202 "upload an archive"
-        local job state
-        job=$(json 'd["job"]' <<<"$WEB_BODY")
-        [[ $job =~ ^[0-9]+$ ]] || fail "upload answered $WEB_BODY"
-        for _ in $(seq 100); do
-                web_call GET "/api/jobs/$job"
-                state=$(json 'd["State"]' <<<"$WEB_BODY")
-                [[ $state == succeeded || $state == failed || $state == cancelled ]] && break
-                sleep 0.2
-        done
-        [[ $state == succeeded ]] || fail "the import job ended $state: $WEB_BODY"
+        web_upload_wait "the import job"
         [[ $(in_container cat "$L4M_OVERLAYS/$(row_id web-arc)/left4dead2/addons/web.txt") == hello ]] ||
                 fail "the uploaded archive's file is not in the overlay"
         web_req -H "Origin: $WEB_ORIGIN" --data-binary "@$WEB_DIR/a.tar.gz" /api/overlays/web-arc/archive
         web_expect 401 org.left4me.Web.Unauthorized "an upload without a session"
+
+        # name_encoding reaches the daemon: a tar whose names are CP1251
+        # bytes arrives as UTF-8; an unknown encoding is refused.
+        python3 -c 'import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz", format=tarfile.GNU_FORMAT, encoding="cp1251") as t:
+    ti = tarfile.TarInfo("left4dead2/maps/Карта.bsp")
+    ti.size = 4
+    t.addfile(ti, io.BytesIO(b"bsp\n"))' "$WEB_HOST_DIR/cp1251.tar.gz"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/cp1251.tar.gz" \
+                "$WEB_ORIGIN/api/overlays/web-arc/archive?name_encoding=NOPE"
+        web_expect 400 org.left4me.Error.InvalidArgument "an upload with name_encoding NOPE"
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/cp1251.tar.gz" \
+                "$WEB_ORIGIN/api/overlays/web-arc/archive?name_encoding=CP1251"
+        web_expect 202 "upload a CP1251 archive with name_encoding CP1251"
+        web_upload_wait "the CP1251 import job"
+        [[ $(in_container cat "$L4M_OVERLAYS/$(row_id web-arc)/left4dead2/maps/Карта.bsp") == bsp ]] ||
+                fail "Карта.bsp (a CP1251 name) is not in the overlay as UTF-8"
 
         web_call DELETE /api/overlays/web-ov2
         web_expect 204 "DELETE /api/overlays/web-ov2"
