@@ -277,23 +277,27 @@ static int fail_header(Extract *x) {
         int r;
 
         g_clear_pointer(&x->subject, g_free);
+        if (x->cancelled)
+                return fail_cancelled(x);
         if (x->entries > 0) {
                 x->subject = describe("after entry", x->last_name);
                 return fail_archive(x, "archive is corrupt or truncated");
         }
+        if (x->read_errno != 0)
+                return fail_archive(x, "reading the archive");
         r = check_container(x);
         if (r < 0)
                 return r;
-        if (archive_format(x->archive) == 0 && is_empty_zip(x))
-                return fail(x, -EBADMSG, "the archive has no entries: it is an empty zip archive");
-        if (archive_format(x->archive) == 0 && archive_filter_count(x->archive) > 1 && !x->cancelled &&
-            x->read_errno == 0)
-                return fail(x, -EBADMSG, "not a supported archive: the %s stream holds no tar archive (zip, 7z and rar archives are imported "
-                            "as they are, never compressed again)", archive_filter_name(x->archive, 0));
         if (archive_format(x->archive) != 0) {
                 what = g_strdup_printf("%s archive is corrupt or truncated", archive_format_name(x->archive));
                 return fail_archive(x, what);
         }
+        if (is_empty_zip(x))
+                return fail(x, -EBADMSG, "the archive has no entries: it is an empty zip archive");
+        if (archive_filter_count(x->archive) > 1)
+                return fail(x, -EBADMSG, "not a supported archive: the %s stream holds no tar archive (zip, 7z and "
+                            "rar archives are imported as they are, never compressed again)",
+                            archive_filter_name(x->archive, 0));
         return fail_archive(x, "not a supported archive (zip, 7z, rar, tar, tar.gz, tar.bz2, tar.xz, tar.zst)");
 }
 
@@ -937,7 +941,7 @@ static int spool(Extract *x) {
         x->spool_fd = x->archive_fd = fd;
         x->base = 0;
         x->archive_size = size;
-        x->bytes_in = 0;
+        x->bytes_in = x->reported_in = 0;
         return 0;
 }
 
