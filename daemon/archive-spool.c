@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "archive-spool.h"
+#include "fs-util.h"
 #include "l4m-util.h"
 
 #define SPOOL_BLOCK_SIZE ((size_t) 64 * 1024)
@@ -53,20 +54,6 @@ static bool wait_readable(int fd, const volatile int *cancel) {
                 if (poll(&p, 1, SPOOL_POLL_MSEC) != 0)
                         return true;    /* ready, hung up, or an error read() will report */
         return false;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
 }
 
 int archive_spool(int fd, int dir_fd, uint64_t max_bytes, const volatile int *cancel,

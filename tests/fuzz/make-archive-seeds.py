@@ -34,3 +34,21 @@ tar("setuid.tar.xz", [member("s", b"#!/bin/sh\n", mode=0o4777)], mode="w:xz")
 with zipfile.ZipFile(os.path.join(out, "plain.zip"), "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("left4dead2/addons/b.vpk", b"zip" * 100)
     z.writestr("../escape", b"no")
+# Names outside ASCII, a legacy code page, backslashes.
+with zipfile.ZipFile(os.path.join(out, "unicode.zip"), "w") as z:
+    z.writestr("left4dead2/addons/地图 ☺.vpk", b"vpk")
+    z.writestr("..\\..\\etc\\x", b"no")
+with zipfile.ZipFile(os.path.join(out, "legacy.zip"), "w") as z:
+    z.writestr("left4dead2/addons/xxxx.vpk", b"vpk")
+with open(os.path.join(out, "legacy.zip"), "rb") as f:
+    legacy = f.read().replace(b"xxxx", "地图".encode("gbk"))
+with open(os.path.join(out, "legacy.zip"), "wb") as f:
+    f.write(legacy)
+# Headers of volumes: RAR 5 (main header with the volume flag and number)
+# and RAR 4 (MAIN_HEAD with MHD_VOLUME), and a zip split marker.
+with open(os.path.join(out, "volume.rar"), "wb") as f:
+    f.write(b"Rar!\x1a\x07\x01\x00" + bytes(4) + bytes([4, 1, 0, 3, 1]) + bytes(16))
+with open(os.path.join(out, "volume4.rar"), "wb") as f:
+    f.write(b"Rar!\x1a\x07\x00" + bytes([0, 0, 0x73, 0x01, 0x01, 13, 0]) + bytes(16))
+with open(os.path.join(out, "split.zip"), "wb") as f:
+    f.write(b"PK\x07\x08" + open(os.path.join(out, "plain.zip"), "rb").read())

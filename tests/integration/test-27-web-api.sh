@@ -193,6 +193,14 @@ test_web_unit() {
 }
 l4m_test web-unit test_web_unit 60
 
+# web_upload FILE OVERLAY [QUERY]: uploads $WEB_DIR/FILE into OVERLAY on
+# the session of the jar.
+web_upload() {
+        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/$1" \
+                "$WEB_ORIGIN/api/overlays/$2/archive${3:-}"
+}
+
 # web_upload_wait WHAT: the job an upload just answered ({"job": N}) must
 # succeed within 20 s.
 web_upload_wait() {
@@ -293,9 +301,7 @@ test_web_api() {
         mkdir -p "$WEB_HOST_DIR/tree/left4dead2/addons"
         echo hello >"$WEB_HOST_DIR/tree/left4dead2/addons/web.txt"
         tar -C "$WEB_HOST_DIR/tree" -czf "$WEB_HOST_DIR/a.tar.gz" left4dead2
-        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
-                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/a.tar.gz" \
-                "$WEB_ORIGIN/api/overlays/web-arc/archive"
+        web_upload a.tar.gz web-arc
         web_expect 202 "upload an archive"
         web_upload_wait "the import job"
         [[ $(in_container cat "$L4M_OVERLAYS/$(row_id web-arc)/left4dead2/addons/web.txt") == hello ]] ||
@@ -310,13 +316,9 @@ with tarfile.open(sys.argv[1], "w:gz", format=tarfile.GNU_FORMAT, encoding="cp12
     ti = tarfile.TarInfo("left4dead2/maps/Карта.bsp")
     ti.size = 4
     t.addfile(ti, io.BytesIO(b"bsp\n"))' "$WEB_HOST_DIR/cp1251.tar.gz"
-        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
-                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/cp1251.tar.gz" \
-                "$WEB_ORIGIN/api/overlays/web-arc/archive?name_encoding=NOPE"
+        web_upload cp1251.tar.gz web-arc "?name_encoding=NOPE"
         web_expect 400 org.left4me.Error.InvalidArgument "an upload with name_encoding NOPE"
-        _web_curl -b "$WEB_DIR/jar" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $WEB_CSRF" \
-                -H 'Content-Type: application/octet-stream' --data-binary "@$WEB_DIR/cp1251.tar.gz" \
-                "$WEB_ORIGIN/api/overlays/web-arc/archive?name_encoding=CP1251"
+        web_upload cp1251.tar.gz web-arc "?name_encoding=CP1251"
         web_expect 202 "upload a CP1251 archive with name_encoding CP1251"
         web_upload_wait "the CP1251 import job"
         [[ $(in_container cat "$L4M_OVERLAYS/$(row_id web-arc)/left4dead2/maps/Карта.bsp") == bsp ]] ||
