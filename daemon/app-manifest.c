@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "app-manifest.h"
+#include "fs-util.h"
 #include "l4m-util.h"
 
 typedef enum TokenType {
@@ -142,7 +143,7 @@ int app_manifest_parse_buildid(const char *text, size_t size, char **ret_buildid
 int app_manifest_read_buildid(int installation_fd, char **ret_buildid) {
         _cleanup_close_ int dir_fd = -1, fd = -1;
         g_autofree char *text = NULL;
-        size_t size = 0;
+        ssize_t n;
         struct stat st;
 
         assert(installation_fd >= 0);
@@ -164,18 +165,10 @@ int app_manifest_read_buildid(int installation_fd, char **ret_buildid) {
 
         /* The size may change while we read: never more than the bound. */
         text = g_malloc(APP_MANIFEST_SIZE_MAX + 1);
-        while (size <= APP_MANIFEST_SIZE_MAX) {
-                ssize_t n = read(fd, text + size, APP_MANIFEST_SIZE_MAX + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        if (size > APP_MANIFEST_SIZE_MAX)
+        n = read_full(fd, text, APP_MANIFEST_SIZE_MAX + 1, -1);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > APP_MANIFEST_SIZE_MAX)
                 return -EFBIG;
-        return app_manifest_parse_buildid(text, size, ret_buildid);
+        return app_manifest_parse_buildid(text, (size_t) n, ret_buildid);
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "archive-volume.h"
+#include "fs-util.h"
 
 #define HEAD_SIZE 64
 #define ZIP_EOCD_SIZE 22
@@ -28,24 +29,6 @@ static uint32_t le32(const uint8_t *p) {
 
 static uint64_t le64(const uint8_t *p) {
         return (uint64_t) le32(p) | (uint64_t) le32(p + 4) << 32;
-}
-
-/* Reads up to len bytes at offset; returns how many, or a negative errno. */
-static ssize_t read_at(int fd, void *buf, size_t len, off_t offset) {
-        size_t done = 0;
-
-        while (done < len) {
-                ssize_t n = pread(fd, (uint8_t *) buf + done, len - done, offset + (off_t) done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
-        return (ssize_t) done;
 }
 
 /* RAR 5 variable-length integer: 7 bits a byte, lowest first. */
@@ -131,7 +114,7 @@ static int detect_zip_tail(int fd, off_t base, uint64_t size, char **ret_what) {
         if (len < ZIP_EOCD_SIZE)
                 return 0;
         tail = g_malloc(len);
-        n = read_at(fd, tail, len, base + (off_t) (size - len));
+        n = read_full(fd, tail, len, base + (off_t) (size - len));
         if (n < 0)
                 return (int) n;
         if ((size_t) n != len)
@@ -171,7 +154,7 @@ int archive_detect_volume(int fd, off_t base, uint64_t size, char **ret_what) {
         g_assert(ret_what);
 
         *ret_what = NULL;
-        n = read_at(fd, head, (size_t) MIN(size, (uint64_t) sizeof(head)), base);
+        n = read_full(fd, head, (size_t) MIN(size, (uint64_t) sizeof(head)), base);
         if (n < 0)
                 return (int) n;
         len = (size_t) n;

@@ -277,6 +277,24 @@ int rm_rf_in_background(int dir_fd, const char *name) {
         return 0;
 }
 
+ssize_t read_full(int fd, void *data, size_t size, off_t offset) {
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = offset < 0 ? read(fd, (char *) data + done, size - done) :
+                                         pread(fd, (char *) data + done, size - done, offset + (off_t) done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}
+
 int write_all(int fd, const void *data, size_t size) {
         const char *p = data;
 

@@ -34,6 +34,11 @@ int rm_rf_in_background(int dir_fd, const char *name);
 /* write(2) until all of data is written (or an error other than EINTR). */
 int write_all(int fd, const void *data, size_t size);
 
+/* Reads until size bytes or the end of the file, from offset (pread), or
+ * from the current position if offset is negative. Returns the bytes read,
+ * or a negative errno. */
+ssize_t read_full(int fd, void *data, size_t size, off_t offset);
+
 /* Replaces name below dir_fd with data: written to a temporary file beside
  * it (made with O_EXCL, never through a link), given uid, gid and exactly
  * mode, then renamed into place, so readers see the old file or the new
