@@ -309,7 +309,7 @@ l4m_tools_install() {
         local dir=$CTR_DIR/root$L4M_TOOLS f
         [[ -n ${CTR_DIR:-} && -d $CTR_DIR/root ]] || fail "l4m_tools_install: no container root"
         mkdir -p "$dir"
-        for f in fake-steam-api.py make-rar5.py; do
+        for f in fake-steam-api.py make-rar.py; do
                 if [[ ! -f $dir/$f || $L4M_SRCDIR/tests/fixtures/$f -nt $dir/$f ]]; then
                         install -m 0755 "$L4M_SRCDIR/tests/fixtures/$f" "$dir/$f.tmp"
                         mv "$dir/$f.tmp" "$dir/$f"

@@ -6,7 +6,7 @@
 # 7z with subdir and strip_components, merge mode, mode sanitising, bad
 # input over the bus, and the URL source with checksums. Then archives as
 # people make them: names outside ASCII from 7-Zip, zip tools, bsdtar and
-# RAR 5, legacy code pages and name_encoding, Windows backslashes; files
+# RAR 5 and 4, legacy code pages and name_encoding, Windows backslashes; files
 # that read as an empty archive; split archives and data shorter than its
 # header; the same answer from a pipe and from a file; ratio bombs.
 
@@ -619,7 +619,8 @@ files_of() {
 }
 
 # Names outside ASCII arrive as UTF-8 from 7-Zip (UTF-16 names), zip with
-# the UTF-8 flag (p7zip, bsdtar, python), pax tar and RAR 5.
+# the UTF-8 flag (p7zip, bsdtar, python), pax tar, RAR 5 and RAR 4 Unicode
+# names.
 test_arch_unicode_names() {
         local path ov want got a
         arch_setup
@@ -629,12 +630,14 @@ test_arch_unicode_names() {
                 7z a -bd -y ../u.7z left4dead2 >/dev/null && 7z a -bd -y -tzip ../u-7z.zip left4dead2 >/dev/null &&
                 bsdtar --format zip -cf ../u-bsdtar.zip left4dead2 && bsdtar --format pax -czf ../u.tar.gz left4dead2 &&
                 python3 -c 'import zipfile; z = zipfile.ZipFile(\"../u-py.zip\", \"w\"); [z.write(p) for p in (\"left4dead2/addons/地图 ☺.vpk\", \"left4dead2/maps/Карта_01.bsp\")]; z.close()' &&
-                python3 $L4M_TOOLS/make-rar5.py ../u.rar 'left4dead2/addons/地图 ☺.vpk=left4dead2/addons/地图 ☺.vpk' \
+                python3 $L4M_TOOLS/make-rar.py ../u.rar 'left4dead2/addons/地图 ☺.vpk=left4dead2/addons/地图 ☺.vpk' \
+                        'left4dead2/maps/Карта_01.bsp=left4dead2/maps/Карта_01.bsp' &&
+                python3 $L4M_TOOLS/make-rar.py --rar4 ../u4.rar 'left4dead2/addons/地图 ☺.vpk=left4dead2/addons/地图 ☺.vpk' \
                         'left4dead2/maps/Карта_01.bsp=left4dead2/maps/Карта_01.bsp'"
         want="left4dead2/addons/地图 ☺.vpk:map left4dead2/maps/Карта_01.bsp:bsp"
         path=$(create_overlay root arch-unicode archive)
         ov=$(id_of_path "$path")
-        for a in u.7z u-7z.zip u-bsdtar.zip u.tar.gz u-py.zip u.rar; do
+        for a in u.7z u-7z.zip u-bsdtar.zip u.tar.gz u-py.zip u.rar u4.rar; do
                 arch_import_wait "$path" "$AR_DIR/$a"
                 expect_job succeeded "import of $a (names outside ASCII)"
                 got=$(in_container sh -c "cd '$L4M_OVERLAYS/$ov' && find . -type f -printf '%P\n' | LC_ALL=C sort |
@@ -721,8 +724,8 @@ test_arch_split_volumes() {
         arch_setup
         in_container sh -c "cd '$AR_DIR' && rm -rf sv && mkdir -p sv/left4dead2/addons && cd sv &&
                 head -c 300000 /dev/urandom > left4dead2/addons/big.vpk && echo small > small.txt &&
-                python3 $L4M_TOOLS/make-rar5.py --volumes 2 ../split left4dead2/addons/big.vpk=left4dead2/addons/big.vpk &&
-                python3 $L4M_TOOLS/make-rar5.py --declare 144608 ../short.rar left4dead2/addons/short.vpk=small.txt &&
+                python3 $L4M_TOOLS/make-rar.py --volumes 2 ../split left4dead2/addons/big.vpk=left4dead2/addons/big.vpk &&
+                python3 $L4M_TOOLS/make-rar.py --declare 144608 ../short.rar left4dead2/addons/short.vpk=small.txt &&
                 zip -q -s 100k -r ../split-zip.zip left4dead2 && 7z a -bd -y -v100k ../split7.7z left4dead2 >/dev/null"
         for part in split.part1.rar split.part2.rar; do
                 hostile_file "$AR_DIR/$part" "multi-volume" "RAR 5"
