@@ -42,8 +42,11 @@ lg_daemon_fds() {
         in_container find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
 
-lg_fds_are() {
-        [[ $(lg_daemon_fds) == "$1" ]]
+# lg_fds_at_most N: left4med holds no more than N descriptors (a reader
+# that went away left none behind; an unrelated one, such as a journal
+# file rotated meanwhile, may have closed too).
+lg_fds_at_most() {
+        (($(lg_daemon_fds) <= $1))
 }
 
 # The messages of 'logs' output: the text after "TIMESTAMP IDENT[PID]: ".
@@ -150,7 +153,7 @@ test_lg_logs() {
         assert_eq "1 0" "$(in_container systemctl show -P ExecMainCode,ExecMainStatus "$LG_FOLLOW_UNIT" | paste -sd ' ')" \
                 "how logs -f ended after SIGINT (ExecMainCode ExecMainStatus)"
         assert_eq "" "$(in_container cat "$follow.err")" "stderr of logs -f"
-        wait_until 10 lg_fds_are "$fds0" ||
+        wait_until 10 lg_fds_at_most "$fds0" ||
                 fail "left4med's descriptors did not return to $fds0 after the reader went away (now $(lg_daemon_fds))"
         in_container systemctl stop "$LG_FOLLOW_UNIT"
 
@@ -218,7 +221,7 @@ PY
         )
         assert_eq "17th: org.left4me.Error.Busy" "$out" "the 17th OpenLog of one caller"
         # The python process is gone with its 16 read ends.
-        wait_until 10 lg_fds_are "$fds0" ||
+        wait_until 10 lg_fds_at_most "$fds0" ||
                 fail "left4med's descriptors did not return to $fds0 after 16 readers went away (now $(lg_daemon_fds))"
         ins_call alice "$LG_NAME" OpenLog true "uint64 0"
         expect_ok "OpenLog once the others are closed"
