@@ -54,6 +54,7 @@ typedef struct Extract {
         bool reported_any;
 
         char *subject;               /* "entry 'x'", prefixed to error messages */
+        char *header_warning;        /* libarchive's warning on the current header, or NULL */
         char *last_name;             /* raw name of the previous entry */
         char *error;
 
@@ -111,6 +112,7 @@ static int fail(Extract *x, int error, const char *format, ...) {
         reason = g_strdup_vprintf(format, ap);
         va_end(ap);
         message = x->subject ? g_strdup_printf("%s: %s", x->subject, reason) : g_steal_pointer(&reason);
+        g_strchomp(message);    /* libarchive ends some of its messages with a newline */
         x->error = escape_text(message);
         return error;
 }
@@ -573,7 +575,9 @@ static int copy_data(Extract *x, int fd, int64_t declared) {
                 r = archive_read_data_block(x->archive, &buf, &len, &offset);
                 if (r == ARCHIVE_EOF)
                         return finish_data(x, fd, pos, offset, declared);
-                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                /* libarchive reports a bad CRC (zip, 7z, rar) as a warning:
+                 * the data is damaged, never a success. */
+                if (r != ARCHIVE_OK)
                         return fail_archive(x, "reading data");
                 if (offset < 0 || (uint64_t) offset < pos)
                         return fail(x, -EBADMSG, "data blocks out of order");
@@ -792,9 +796,9 @@ static int entry_path(Extract *x, const char *what, const char *utf8, const char
                 } else
                         shown = describe(what, bytes);
                 return fail(x, -EILSEQ, "the %s is not UTF-8; the archive was made with a legacy code page: import it "
-                            "with the option name_encoding set to that code page (for example CP1252 for Western "
-                            "Europe, CP1251 or CP866 for Cyrillic, CP936 for Chinese), or re-pack it with UTF-8 names",
-                            shown);
+                            "with ImportArchive's option name_encoding (l4mctl overlay import --name-encoding) set to "
+                            "that code page (for example CP1252 for Western Europe, CP1251 or CP866 for Cyrillic, "
+                            "CP936 for Chinese), or re-pack it with UTF-8 names", shown);
         }
         path = g_strdup(s);
         g_strdelimit(path, "\\", '/');
@@ -815,9 +819,18 @@ static int entry_name(Extract *x, struct archive_entry *e, char **ret) {
                 return 0;
         g_free(x->subject);
         x->subject = g_strdup_printf("entry %" G_GUINT64_FORMAT, x->entries);
-        if (archive_entry_pathname_w(e))
-                return fail(x, -EILSEQ, "its name cannot be converted to UTF-8: %s", archive_message(x->archive));
+        /* libarchive drops a name it cannot convert, and warns. */
+        if (x->header_warning)
+                return fail(x, -EILSEQ, "its name cannot be read: %s", x->header_warning);
         return fail(x, -EBADMSG, "it has no name");
+}
+
+/* An entry whose link target or type libarchive could not read (a target
+ * that did not convert) comes with a warning: that is the reason. */
+static int fail_unreadable(Extract *x, const char *what) {
+        if (x->header_warning)
+                return fail(x, -EILSEQ, "its %s cannot be read: %s", what, x->header_warning);
+        return 0;
 }
 
 static int refuse_type(Extract *x, mode_t type) {
@@ -854,6 +867,11 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         r = entry_path(x, "hardlink target", archive_entry_hardlink_utf8(e), archive_entry_hardlink(e), &hardlink);
         if (r < 0)
                 return r;
+        if (!hardlink && type == 0) {
+                r = fail_unreadable(x, "type or link target");
+                if (r < 0)
+                        return r;
+        }
 
         if (x->entries > x->limits.max_entries)
                 return fail(x, -E2BIG, "archive has more than the limit of %" G_GUINT64_FORMAT " entries (MaxEntries)",
@@ -885,6 +903,11 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
                 r = entry_path(x, "symlink target", archive_entry_symlink_utf8(e), archive_entry_symlink(e), &symlink);
                 if (r < 0)
                         return r;
+                if (!symlink) {
+                        r = fail_unreadable(x, "symlink target");
+                        if (r < 0)
+                                return r;
+                }
                 r = extract_symlink(x, symlink, comps + x->strip, n - x->strip);
         }
         if (r < 0)
@@ -896,9 +919,9 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
 static int enable_formats(struct archive *a) {
         /* An explicit list, and nothing else: never "raw" (anything would
          * be accepted as one file), never mtree (it references files on the
-         * host), no filter that would run an external program. zip is read
-         * by its central directory alone, as zip tools do: the streaming
-         * reader would read a different set of entries from the same file. */
+         * host), no filter that would run an external program. zip's entries
+         * are those of its central directory, as zip tools take them: the
+         * streaming reader would find a different set in the same file. */
         int (*const enable[])(struct archive *) = {
                 archive_read_support_format_tar,
                 archive_read_support_format_zip_seekable,
@@ -998,8 +1021,9 @@ static int open_archive(Extract *x) {
                 return fail(x, r, "libarchive lacks a required format or filter: %s",
                             archive_message(x->archive));
         if (x->name_encoding) {
-                /* Formats that name their encoding (7z, zip's UTF-8 flag,
-                 * pax, RAR's Unicode names) ignore it. */
+                /* Every name of a format that does not say its encoding
+                 * is decoded with it; formats that say (7z, zip's UTF-8
+                 * flag, pax, RAR's Unicode names) ignore it. */
                 option = g_strdup_printf("hdrcharset=%s", x->name_encoding);
                 r = archive_read_set_options(x->archive, option);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -1043,6 +1067,8 @@ static int extract_all(Extract *x) {
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return fail_header(x);
+                g_free(x->header_warning);
+                x->header_warning = r == ARCHIVE_WARN ? g_strchomp(g_strdup(archive_message(x->archive))) : NULL;
                 if (x->entries == 0) {
                         r = check_container(x);
                         if (r < 0)
@@ -1108,6 +1134,7 @@ static void extract_clear(Extract *x) {
         l4m_close_fdp(&x->parent_fd);
         g_free(x->parent_key);
         g_free(x->subject);
+        g_free(x->header_warning);
         g_free(x->last_name);
         g_free(x->error);
         if (x->created_files)

@@ -33,8 +33,9 @@
  *    setgid, sticky or group/world write. Ownership, ACLs and xattrs are
  *    ignored; regular files keep their mtime.
  *  - names: libarchive decodes them as the format says (UTF-16 in 7z,
- *    zip's UTF-8 flag, pax headers, RAR's Unicode names; opts->name_encoding
- *    for formats that store bytes of a legacy code page without saying so),
+ *    zip's UTF-8 flag, pax headers, RAR's Unicode names); opts->name_encoding
+ *    decodes every name of a format that does not say (zip without the
+ *    flag, ustar, RAR without Unicode names), all of them in one code page,
  *    in a UTF-8 locale of the extracting thread. A name (or link target)
  *    that is not UTF-8 after that is refused, its bytes shown as \xNN; a
  *    backslash is a directory separator (Windows tools write it so), and
@@ -47,8 +48,9 @@
  *  - a regular file's data must be exactly as long as its header declares
  *    (where the format declares it); a missing tail means a truncated
  *    archive or one volume of a split one, and is refused.
- *  - only tar archives may be compressed (gzip, bzip2, xz, zstd); zip is
- *    read by its central directory; multi-volume archives are refused
+ *  - data libarchive only warns about (a bad CRC) is refused as damaged.
+ *  - only tar archives may be compressed (gzip, bzip2, xz, zstd); a zip's
+ *    entries are those of its central directory; multi-volume archives are refused
  *    (archive-volume.h); so is an archive that yields no entry, which is
  *    what a disk image or a file of zeros reads as.
  */
@@ -106,7 +108,8 @@ typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, u
  *   -EBADMSG        empty input, no entries, not a supported archive,
  *                   corrupt or truncated, data not of the declared size,
  *                   a zip, 7z or rar inside a compressed stream
- *   -EILSEQ         a name that is not UTF-8, or cannot be converted to it
+ *   -EILSEQ         a name that is not UTF-8, or that libarchive could not
+ *                   convert (from name_encoding, say)
  *   -EOPNOTSUPP     encrypted entries; one volume of a multi-volume archive
  *   -EINVAL         invalid opts->subdir or opts->name_encoding
  *   -EISDIR         archive_fd is a directory

@@ -50,9 +50,13 @@ static int open_anonymous(int dir_fd) {
 static bool wait_readable(int fd, const volatile int *cancel) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
 
-        while (!cancelled(cancel))
-                if (poll(&p, 1, SPOOL_POLL_MSEC) != 0)
+        while (!cancelled(cancel)) {
+                int n = poll(&p, 1, SPOOL_POLL_MSEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != 0)
                         return true;    /* ready, hung up, or an error read() will report */
+        }
         return false;
 }
 

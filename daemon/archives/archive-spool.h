@@ -5,9 +5,9 @@
 
 /* Copies an archive that arrives through a pipe or socket into an unlinked
  * file, so that every import reads a regular file, seeking as the format
- * wants: a zip from a pipe would otherwise be read by its local headers and
- * from a file by its central directory, and the two can be made to
- * disagree.
+ * wants: a zip from a pipe would otherwise be walked through its local
+ * headers and from a file listed by its central directory, and the two can
+ * be made to disagree.
  *
  * Reads fd to its end into a new file in the directory dir_fd that has no
  * name (O_TMPFILE, or a name removed at once where the file system lacks

@@ -92,13 +92,19 @@ static int detect_7z(const uint8_t *head, size_t len, uint64_t size, char **ret_
                 return 0;
         next_offset = le64(head + 12);
         next_size = le64(head + 20);
-        if (next_offset > UINT64_MAX - next_size - SEVENZIP_START_HEADER_SIZE ||
-            next_offset + next_size + SEVENZIP_START_HEADER_SIZE > size) {
-                *ret_what = g_strdup_printf("the 7z archive is cut short, or is the first part of a split one "
-                                            "(.7z.001): its headers end at byte %" G_GUINT64_FORMAT
-                                            ", the file has %" G_GUINT64_FORMAT,
-                                            next_offset > UINT64_MAX - next_size - SEVENZIP_START_HEADER_SIZE ?
-                                            UINT64_MAX : next_offset + next_size + SEVENZIP_START_HEADER_SIZE, size);
+        /* The headers end at 32 + next_offset + next_size, computed
+         * without overflow. */
+        if (size < SEVENZIP_START_HEADER_SIZE || next_size > size - SEVENZIP_START_HEADER_SIZE ||
+            next_offset > size - SEVENZIP_START_HEADER_SIZE - next_size) {
+                if (next_size > UINT64_MAX - SEVENZIP_START_HEADER_SIZE ||
+                    next_offset > UINT64_MAX - SEVENZIP_START_HEADER_SIZE - next_size)
+                        *ret_what = g_strdup_printf("the 7z archive is cut short, or is the first part of a split "
+                                                    "one (.7z.001): its headers end beyond any file");
+                else
+                        *ret_what = g_strdup_printf("the 7z archive is cut short, or is the first part of a split "
+                                                    "one (.7z.001): its headers end at byte %" G_GUINT64_FORMAT
+                                                    ", the file has %" G_GUINT64_FORMAT,
+                                                    next_offset + next_size + SEVENZIP_START_HEADER_SIZE, size);
                 return ARCHIVE_VOLUME_OR_TRUNCATED;
         }
         return 0;
@@ -165,7 +171,8 @@ int archive_detect_volume(int fd, off_t base, uint64_t size, char **ret_what) {
                 return detect_rar4(head, len, ret_what);
         if (len >= sizeof(SEVENZIP_SIGNATURE) && memcmp(head, SEVENZIP_SIGNATURE, sizeof(SEVENZIP_SIGNATURE)) == 0)
                 return detect_7z(head, len, size, ret_what);
-        if (len >= 8 && (memcmp(head, "PK\x07\x08PK\x03\x04", 8) == 0 || memcmp(head, "PK00PK\x03\x04", 8) == 0)) {
+        /* "PK00" instead marks a zip that needed one segment only: whole. */
+        if (len >= 8 && memcmp(head, "PK\x07\x08PK\x03\x04", 8) == 0) {
                 *ret_what = g_strdup("the first segment of a split zip archive");
                 return ARCHIVE_VOLUME;
         }

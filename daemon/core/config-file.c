@@ -20,6 +20,7 @@ typedef enum {
         KEY_UINT,
         KEY_UINT64,
         KEY_BYTES,              /* a number with an optional K, M, G or T (1024-based), or infinity */
+        KEY_SIZE,               /* the same, without infinity */
         KEY_PERCENT,            /* N% */
         KEY_UINT64_OR_INFINITY,
         KEY_ACCEPTED,           /* known, read by left4me-web (web-bridge/web-config.c) */
@@ -41,9 +42,9 @@ static const ConfigKey config_keys[] = {
         { "Jobs", "MaxRunning", KEY_UINT, offsetof(Config, jobs_max_running), 1, 64 },
         { "Jobs", "RetainDays", KEY_UINT, offsetof(Config, jobs_retain_days), 0, 3650 },
         { "Downloads", "MaxParallel", KEY_UINT, offsetof(Config, downloads_max_parallel), 1, 64 },
-        { "Archive", "MaxBytes", KEY_BYTES, offsetof(Config, archive_max_bytes), 1, 1024 * GIB },
+        { "Archive", "MaxBytes", KEY_SIZE, offsetof(Config, archive_max_bytes), 1, 1024 * GIB },
         { "Archive", "MaxEntries", KEY_UINT64, offsetof(Config, archive_max_entries), 1, 10000000 },
-        { "Archive", "MaxEntryBytes", KEY_BYTES, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
+        { "Archive", "MaxEntryBytes", KEY_SIZE, offsetof(Config, archive_max_entry_bytes), 1, 1024 * GIB },
         { "Archive", "MaxRatio", KEY_UINT64, offsetof(Config, archive_max_ratio), 1, 1000000 },
         { "Script", "RuntimeMaxSec", KEY_UINT64, offsetof(Config, script_runtime_max_sec), 1, 7 * 86400 },
         { "Script", "MemoryMax", KEY_BYTES, offsetof(Config, script_memory_max), 32 * 1024 * 1024, 1024 * GIB },
@@ -158,6 +159,8 @@ static bool apply_key(Config *c, const ConfigKey *k, const char *value) {
                 return true;
         case KEY_BYTES:
                 return parse_bytes(value, k->min, k->max, (uint64_t *) field);
+        case KEY_SIZE:
+                return l4m_parse_size(value, k->min, k->max, (uint64_t *) field);
         case KEY_UINT64_OR_INFINITY:
                 if (strcmp(value, "infinity") == 0) {
                         *(uint64_t *) field = UINT64_MAX;

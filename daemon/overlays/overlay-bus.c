@@ -375,7 +375,7 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
 
 #define SUBDIR_DEPTH_MAX 16u
 #define NAME_ENCODING_MAX 32u
-#define NAME_ENCODING_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:"
+#define NAME_ENCODING_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 /* A relative path of at most SUBDIR_DEPTH_MAX plain components, for the
  * subdir option. */

@@ -802,3 +802,23 @@ test_arch_compressed_non_tar() {
         hostile_file "$AR_DIR/cz.zip.gz" "gzip stream holds no tar archive"
 }
 l4m_test archive-compressed-non-tar test_arch_compressed_non_tar
+
+# Damaged data is no success: libarchive only warns of a CRC that does not
+# match (a stored 7z and a zip, one byte of the data flipped).
+test_arch_damaged_data() {
+        arch_setup
+        in_container sh -c "cd '$AR_DIR' && rm -rf dd && mkdir -p dd/left4dead2/maps && cd dd &&
+                head -c 100000 /dev/urandom > left4dead2/maps/m.bsp &&
+                7z a -bd -y -mx=0 ../damaged.7z left4dead2 >/dev/null && zip -q -0 -r ../damaged.zip left4dead2"
+        in_container "$L4M_PY" - "$AR_DIR" <<'PY'
+import sys
+d = sys.argv[1]
+for name, offset in (("damaged.7z", 32 + 5000), ("damaged.zip", 30 + len("left4dead2/maps/m.bsp") + 5000)):
+    b = bytearray(open(d + "/" + name, "rb").read())
+    b[offset] ^= 0xFF
+    open(d + "/" + name, "wb").write(bytes(b))
+PY
+        hostile_file "$AR_DIR/damaged.7z" "'left4dead2/maps/m.bsp'" "CRC"
+        hostile_file "$AR_DIR/damaged.zip" "'left4dead2/maps/m.bsp'" "CRC"
+}
+l4m_test archive-damaged-data test_arch_damaged_data

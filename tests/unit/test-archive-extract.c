@@ -1381,17 +1381,34 @@ static void test_names(void) {
                 const TEntry entries[] = { { T_FILE, "ünïcødé", "utf-8" }, { T_FILE, "caf\xe9", "latin-1" } };
                 assert_refused(&f, F_USTAR, entries, G_N_ELEMENTS(entries), -EILSEQ, "caf\\xe9", "name_encoding");
         }
-        /* The code page named by name_encoding makes them UTF-8. */
+        /* The code page named by name_encoding decodes every name of a
+         * format that does not say its encoding, as an archive made with
+         * that code page has all its names in it. */
         {
-                const TEntry entries[] = { { T_FILE, "ünïcødé", "utf-8" }, { T_FILE, "caf\xe9", "latin-1" } };
+                const TEntry entries[] = { { T_FILE, "caf\xe9", "latin-1" }, { T_FILE, "plain", "ascii" } };
                 const ArchiveExtractOptions opts = { .name_encoding = "CP1252" };
+                g_auto(Fixture) g = { 0 };
                 g_autofree char *message = NULL;
 
-                g_assert_true(make_archive(f.archive, F_USTAR, entries, G_N_ELEMENTS(entries)));
-                g_assert_cmpint(extract(&f, &opts, &message), ==, 0);
-                CONTENTS_IS(&f, "café", "latin-1");
-                CONTENTS_IS(&f, "ünïcødé", "utf-8");
-                g_assert_false(exists_dest(&f, "caf\xe9"));
+                fixture_setup(&g);
+                g_assert_true(make_archive(g.archive, F_USTAR, entries, G_N_ELEMENTS(entries)));
+                g_assert_cmpint(extract(&g, &opts, &message), ==, 0);
+                CONTENTS_IS(&g, "café", "latin-1");
+                CONTENTS_IS(&g, "plain", "ascii");
+        }
+        /* Bytes that are not of that code page either: libarchive drops the
+         * name, and says why. */
+        {
+                const TEntry entries[] = { { T_FILE, "a\x81" " b", "x" } };
+                const ArchiveExtractOptions opts = { .name_encoding = "CP932" };
+                g_auto(Fixture) g = { 0 };
+                g_autofree char *message = NULL;
+
+                fixture_setup(&g);
+                g_assert_true(make_archive(g.archive, F_USTAR, entries, G_N_ELEMENTS(entries)));
+                g_assert_cmpint(extract(&g, &opts, &message), ==, -EILSEQ);
+                assert_message(message, NULL, "entry 1: its name cannot be read");
+                assert_message(message, NULL, "CP932");
         }
         {
                 const TEntry entries[] = { { T_FILE, long_component, "x" } };
@@ -1462,6 +1479,13 @@ static void test_names_backslash(void) {
         }
 }
 
+static void write_bytes(const char *path, const void *data, size_t len) {
+        g_autoptr(GError) error = NULL;
+
+        g_file_set_contents(path, data, (gssize) len, &error);
+        g_assert_no_error(error);
+}
+
 static uint32_t crc32_of(const uint8_t *p, size_t len) {
         uint32_t c = 0xffffffffu;
 
@@ -1485,11 +1509,11 @@ static void put32(GByteArray *b, uint32_t v) {
 
 /* A zip of one stored entry whose headers declare uncompressed_size, with
  * data as its content; flags 0x0800 marks the name UTF-8. */
-static void write_stored_zip(const char *path, const char *name, uint16_t flags, const char *data,
-                             uint32_t uncompressed_size) {
+static void write_stored_zip_crc(const char *path, const char *name, uint16_t flags, const char *data,
+                                 uint32_t uncompressed_size, uint32_t crc) {
         g_autoptr(GByteArray) b = g_byte_array_new();
         g_autoptr(GError) error = NULL;
-        uint32_t len = (uint32_t) strlen(data), crc = crc32_of((const uint8_t *) data, len);
+        uint32_t len = (uint32_t) strlen(data);
         uint16_t name_len = (uint16_t) strlen(name);
         uint32_t cd_offset;
 
@@ -1514,6 +1538,40 @@ static void write_stored_zip(const char *path, const char *name, uint16_t flags,
         g_assert_no_error(error);
 }
 
+static void write_stored_zip(const char *path, const char *name, uint16_t flags, const char *data,
+                             uint32_t uncompressed_size) {
+        write_stored_zip_crc(path, name, flags, data, uncompressed_size,
+                             crc32_of((const uint8_t *) data, strlen(data)));
+}
+
+/* Damaged data is no success, although libarchive only warns of a bad
+ * CRC; a zip marked as needing one segment only ("PK00") is whole. */
+static void test_bad_crc(void) {
+        g_auto(Fixture) f = { 0 };
+        g_autofree char *message = NULL, *data = NULL;
+        size_t len;
+
+        fixture_setup(&f);
+        write_stored_zip_crc(f.archive, "damaged.vpk", 0, "twenty bytes of data", 20, 0x12345678);
+        g_assert_cmpint(extract(&f, NULL, &message), ==, -EBADMSG);
+        assert_message(message, "damaged.vpk", "CRC");
+        g_clear_pointer(&message, g_free);
+
+        write_stored_zip(f.archive, "whole.vpk", 0, "twenty bytes of data", 20);
+        g_assert_true(g_file_get_contents(f.archive, &data, &len, NULL));
+        {
+                g_autofree char *marked = g_malloc(len + 4);
+
+                memcpy(marked, "PK00", 4);
+                memcpy(marked + 4, data, len);
+                /* The central directory moved by 4 bytes; libarchive finds it
+                 * by the end record and allows for data in front. */
+                write_bytes(f.archive, marked, len + 4);
+        }
+        g_assert_cmpint(extract(&f, NULL, &message), ==, 0);
+        CONTENTS_IS(&f, "whole.vpk", "twenty bytes of data");
+}
+
 /* A file's data must be as long as its header says: a shorter one (a
  * truncated archive, a split archive's first volume) is not a success. */
 static void test_declared_size(void) {
@@ -1524,7 +1582,9 @@ static void test_declared_size(void) {
                 g_autofree char *message = NULL;
                 write_stored_zip(f.archive, "short.vpk", 0, "twenty bytes of data", 144608);
                 g_assert_cmpint(extract(&f, NULL, &message), ==, -EBADMSG);
-                assert_message(message, "short.vpk", "holds 20 of the 144608 bytes");
+                /* libarchive's zip reader notices first; RAR 5 does not (the
+                 * integration test archive-split-volumes). */
+                assert_message(message, "short.vpk", "144608");
         }
         {
                 g_autofree char *message = NULL;
@@ -1552,13 +1612,6 @@ static void test_sparse_trailing_hole(void) {
         g_assert_cmpint(extract(&f, NULL, &message), ==, 0);
         g_assert_cmpint(fstatat(f.dest_fd, "tail", &st, 0), ==, 0);
         g_assert_cmpint(st.st_size, ==, 1 << 20);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len) {
-        g_autoptr(GError) error = NULL;
-
-        g_file_set_contents(path, data, (gssize) len, &error);
-        g_assert_no_error(error);
 }
 
 /* One volume of a multi-volume archive is refused, saying so. */
@@ -1745,6 +1798,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/archive/names/unicode", test_names_unicode);
         g_test_add_func("/archive/names/backslash", test_names_backslash);
         g_test_add_func("/archive/bad/declared-size", test_declared_size);
+        g_test_add_func("/archive/bad/crc", test_bad_crc);
         g_test_add_func("/archive/sparse-trailing-hole", test_sparse_trailing_hole);
         g_test_add_func("/archive/bad/volumes", test_volumes);
         g_test_add_func("/archive/caps/ratio", test_ratio);

@@ -81,7 +81,7 @@ static void test_bad_values_keep_defaults(void) {
             "[Steam]\nApiUrl=ftp://example.invalid/\nSteamCmd=relative/path\n"
             "[Jobs]\nMaxRunning=0\nRetainDays=-1\n"
             "[Downloads]\nMaxParallel=lots\n"
-            "[Archive]\nMaxBytes=99999999999999999999999\nMaxRatio=0\nMaxEntryBytes=2X\n"
+            "[Archive]\nMaxBytes=infinity\nMaxRatio=0\nMaxEntryBytes=2X\n"
             "[Nonsense]\nKey=1\n"
             "[Script]\nRuntimeMaxSec=60\nNoSuchKey=1\n");
         c = config_load(dir);
