@@ -6,7 +6,8 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
-/* Bus connections that act for a web account (DESIGN §3): after a
+/* Bus connections that act for a web account (docs/ARCHITECTURE.md,
+ * "Principals"): after a
  * successful Login, every later call on that connection (its unique bus
  * name) acts as principal "web:<account>" with the account's role, and
  * polkitd is no longer asked: role user may do everything but

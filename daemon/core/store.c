@@ -91,7 +91,8 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX instances_by_blueprint ON instances (blueprint_id);"),
-        /* 8: web accounts (the bridge logs in as them; DESIGN §3): the
+        /* 8: web accounts (the bridge logs in as them; docs/ARCHITECTURE.md,
+         * "Principals"): the
          * password only as a libsodium crypto_pwhash_str() string. */
         ("CREATE TABLE web_users ("
         "  name TEXT NOT NULL PRIMARY KEY,"

@@ -8,7 +8,8 @@
 
 /* The transient unit that installs or updates the game:
  * left4me-game-install-<job>.service runs steamcmd as the game user into
- * the installation directory (left4med(8), DESIGN.md §5). */
+ * the installation directory (left4med(8); docs/ARCHITECTURE.md,
+ * "Sandboxes"). */
 
 #define GAME_USER "left4me-game"
 #define GAME_APP_ID "222860"

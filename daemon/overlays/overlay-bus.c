@@ -180,7 +180,8 @@ static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void 
         Job *j;
         int r;
 
-        /* Lower layers must not change under a mounted stack (DESIGN §8):
+        /* Lower layers must not change under a mounted stack
+         * (docs/ARCHITECTURE.md, "Authorisation"):
          * Build, Wipe and ImportArchive wait until its servers stopped. */
         users = manager_instances_using_overlay(o->manager, o->id);
         if (users) {

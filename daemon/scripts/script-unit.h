@@ -8,7 +8,8 @@
 #include "config-file.h"
 
 /* The sandbox an overlay script runs in: the properties of its transient
- * unit left4me-script-<job>.service (left4med(8), DESIGN.md §5). */
+ * unit left4me-script-<job>.service (left4med(8); docs/ARCHITECTURE.md,
+ * "Sandboxes"). */
 
 #define SCRIPT_USER "l4d2-sandbox"
 /* Where the script and the overlay appear inside the sandbox. */
