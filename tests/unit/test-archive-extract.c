@@ -1507,41 +1507,32 @@ static void put32(GByteArray *b, uint32_t v) {
         put16(b, v >> 16);
 }
 
-/* A zip of one stored entry whose headers declare uncompressed_size, with
- * data as its content; flags 0x0800 marks the name UTF-8. */
-static void write_stored_zip_crc(const char *path, const char *name, uint16_t flags, const char *data,
+/* A zip of one stored entry whose headers declare uncompressed_size and
+ * crc, with data as its content. */
+static void write_stored_zip_crc(const char *path, const char *name, const char *data,
                                  uint32_t uncompressed_size, uint32_t crc) {
         g_autoptr(GByteArray) b = g_byte_array_new();
-        g_autoptr(GError) error = NULL;
         uint32_t len = (uint32_t) strlen(data);
         uint16_t name_len = (uint16_t) strlen(name);
         uint32_t cd_offset;
 
-        put32(b, 0x04034b50); put16(b, 20); put16(b, flags); put16(b, 0); put16(b, 0); put16(b, 0);
+        put32(b, 0x04034b50); put16(b, 20); put16(b, 0); put16(b, 0); put16(b, 0); put16(b, 0);
         put32(b, crc); put32(b, len); put32(b, uncompressed_size); put16(b, name_len); put16(b, 0);
         g_byte_array_append(b, (const uint8_t *) name, name_len);
         g_byte_array_append(b, (const uint8_t *) data, len);
         cd_offset = b->len;
-        put32(b, 0x02014b50); put16(b, 20); put16(b, 20); put16(b, flags); put16(b, 0); put16(b, 0); put16(b, 0);
+        put32(b, 0x02014b50); put16(b, 20); put16(b, 20); put16(b, 0); put16(b, 0); put16(b, 0); put16(b, 0);
         put32(b, crc); put32(b, len); put32(b, uncompressed_size); put16(b, name_len); put16(b, 0); put16(b, 0);
         put16(b, 0); put16(b, 0); put32(b, 0); put32(b, 0);
         g_byte_array_append(b, (const uint8_t *) name, name_len);
         put32(b, 0x06054b50); put16(b, 0); put16(b, 0); put16(b, 1); put16(b, 1);
-        put32(b, b->len - cd_offset - 0); put32(b, cd_offset); put16(b, 0);
-        /* The central directory's size: everything from its start to the end record. */
-        {
-                uint32_t cd_size = b->len - cd_offset - 22;
-                uint8_t *p = b->data + b->len - 10;
-                p[0] = cd_size & 0xff; p[1] = (cd_size >> 8) & 0xff; p[2] = (cd_size >> 16) & 0xff; p[3] = cd_size >> 24;
-        }
-        g_file_set_contents(path, (const char *) b->data, b->len, &error);
-        g_assert_no_error(error);
+        put32(b, b->len - 12 - cd_offset);      /* the central directory's size: 12 bytes of this record are written */
+        put32(b, cd_offset); put16(b, 0);
+        write_bytes(path, b->data, b->len);
 }
 
-static void write_stored_zip(const char *path, const char *name, uint16_t flags, const char *data,
-                             uint32_t uncompressed_size) {
-        write_stored_zip_crc(path, name, flags, data, uncompressed_size,
-                             crc32_of((const uint8_t *) data, strlen(data)));
+static void write_stored_zip(const char *path, const char *name, const char *data, uint32_t uncompressed_size) {
+        write_stored_zip_crc(path, name, data, uncompressed_size, crc32_of((const uint8_t *) data, strlen(data)));
 }
 
 /* Damaged data is no success, although libarchive only warns of a bad
@@ -1552,12 +1543,12 @@ static void test_bad_crc(void) {
         size_t len;
 
         fixture_setup(&f);
-        write_stored_zip_crc(f.archive, "damaged.vpk", 0, "twenty bytes of data", 20, 0x12345678);
+        write_stored_zip_crc(f.archive, "damaged.vpk", "twenty bytes of data", 20, 0x12345678);
         g_assert_cmpint(extract(&f, NULL, &message), ==, -EBADMSG);
         assert_message(message, "damaged.vpk", "CRC");
         g_clear_pointer(&message, g_free);
 
-        write_stored_zip(f.archive, "whole.vpk", 0, "twenty bytes of data", 20);
+        write_stored_zip(f.archive, "whole.vpk", "twenty bytes of data", 20);
         g_assert_true(g_file_get_contents(f.archive, &data, &len, NULL));
         {
                 g_autofree char *marked = g_malloc(len + 4);
@@ -1580,7 +1571,7 @@ static void test_declared_size(void) {
         fixture_setup(&f);
         {
                 g_autofree char *message = NULL;
-                write_stored_zip(f.archive, "short.vpk", 0, "twenty bytes of data", 144608);
+                write_stored_zip(f.archive, "short.vpk", "twenty bytes of data", 144608);
                 g_assert_cmpint(extract(&f, NULL, &message), ==, -EBADMSG);
                 /* libarchive's zip reader notices first; RAR 5 does not (the
                  * integration test archive-split-volumes). */
@@ -1588,13 +1579,13 @@ static void test_declared_size(void) {
         }
         {
                 g_autofree char *message = NULL;
-                write_stored_zip(f.archive, "long.vpk", 0, "twenty bytes of data", 10);
+                write_stored_zip(f.archive, "long.vpk", "twenty bytes of data", 10);
                 g_assert_cmpint(extract(&f, NULL, &message), ==, -EBADMSG);
                 assert_message(message, "long.vpk", "more data than the 10 bytes");
         }
         {
                 g_autofree char *message = NULL;
-                write_stored_zip(f.archive, "exact.vpk", 0, "twenty bytes of data", 20);
+                write_stored_zip(f.archive, "exact.vpk", "twenty bytes of data", 20);
                 g_assert_cmpint(extract(&f, NULL, &message), ==, 0);
                 CONTENTS_IS(&f, "exact.vpk", "twenty bytes of data");
         }
