@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "blueprint.h"
+#include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "instance.h"
@@ -17,6 +18,7 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
         g_auto(GStrv) names = NULL;
+        g_autofree char *problem = NULL;
         size_t n;
         int r;
 
@@ -24,11 +26,9 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
         if (r < 0)
                 return r;
         n = names ? g_strv_length(names) : 0;
-        if (n == 0)
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "A blueprint needs at least one overlay.");
-        if (n > BLUEPRINT_OVERLAYS_MAX)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Too many overlays (%zu): a blueprint has at most %u.", n, BLUEPRINT_OVERLAYS_MAX);
+        r = blueprint_check_overlay_count(n, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the overlays");
 
         /* Every name is checked before any is looked up: a bad name is
          * InvalidArgument whatever else is wrong. */
@@ -52,41 +52,16 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
         return 0;
 }
 
-int bus_check_launch_args(char *const *args, sd_bus_error *error) {
-        size_t n = args ? g_strv_length((char **) args) : 0;
-
-        if (n > BLUEPRINT_LAUNCH_ARGS_MAX)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "Too many launch arguments (%zu): at most %u.", n, BLUEPRINT_LAUNCH_ARGS_MAX);
-        for (size_t i = 0; i < n; i++) {
-                const char *problem = blueprint_launch_arg_problem(args[i]);
-
-                if (problem)
-                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Launch argument %zu \"%.80s\" is refused: %s.", i + 1, args[i], problem);
-        }
-        return 0;
-}
-
-int bus_check_server_cfg(const char *text, sd_bus_error *error) {
-        const char *problem = blueprint_server_cfg_problem(text);
-
-        if (problem)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "%s (it has %zu bytes).", problem, strlen(text));
-        return 0;
-}
-
-/* Owners change their own blueprints with org.left4me.blueprint.manage;
- * anyone else's needs org.left4me.admin. */
-static int authorize_change(Blueprint *b, sd_bus_message *msg, sd_bus_error *error) {
-        g_autofree char *caller = NULL;
-        int r;
-
-        r = caller_principal(b->manager, msg, &caller);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
-        return polkit_verify(b->manager->polkit, msg,
-                             strcmp(caller, b->owner) == 0 ? L4M_ACTION_BLUEPRINT_MANAGE : L4M_ACTION_ADMIN, error);
+/* Every method that acts on a blueprint: its owner needs
+ * org.left4me.blueprint.manage, anyone else org.left4me.admin. */
+static int authorize(Blueprint *b, sd_bus_message *msg, const char *verb, sd_bus_error *error) {
+        return authorize_call(b->manager, msg, &(AuthorizeRequest) {
+                                      .action = L4M_ACTION_BLUEPRINT_MANAGE,
+                                      .verb = verb,
+                                      .kind = "blueprint",
+                                      .name = b->name,
+                                      .owners = { b->owner },
+                              }, error);
 }
 
 static int property_get_overlays(sd_bus *bus, const char *path, const char *interface,
@@ -120,40 +95,26 @@ static int property_get_launch_args(sd_bus *bus, const char *path, const char *i
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(Actor) actor = { NULL };
+        g_autofree char *problem = NULL;
         Blueprint *b = userdata;
-        Manager *m = b->manager;
-        g_autoptr(GPtrArray) users = NULL;
-        g_autofree char *path = NULL;
         int r;
 
-        r = authorize_change(b, msg, error);
+        r = authorize(b, msg, "delete", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        /* The store would refuse too (RESTRICT); say who uses it. */
-        users = manager_instances_using_blueprint(m, b->id);
-        if (users) {
-                g_autofree char *list = caller_names_join(m, msg, users, m->instances_by_name,
-                                                          offsetof(Instance, owner));
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Blueprint \"%s\" is used by instance(s) %s.", b->name, list);
-        }
-
-        /* Announce while the object still resolves, then drop it. */
-        path = g_strdup(b->path);
-        r = sd_bus_emit_object_removed(m->bus, path);
+        r = caller_actor(b->manager, msg, &actor);
         if (r < 0)
-                log_warning_errno(r, "Cannot announce removal of %s: %s", path, STRERROR(r));
-
-        r = blueprint_delete(b);
-        if (r < 0) {
-                (void) sd_bus_emit_object_added(m->bus, path);
-                return bus_error_internal(error, r, "Deleting the blueprint");
-        }
+                return bus_error_internal(error, r, "Identifying the caller");
+        r = blueprint_delete(b, &actor, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Deleting the blueprint");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_set_overlays(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autoptr(GArray) ids = NULL;
+        g_autofree char *problem = NULL;
         Blueprint *b = userdata;
         int r;
 
@@ -161,20 +122,17 @@ static int method_set_overlays(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
 
-        r = authorize_change(b, msg, error);
+        r = authorize(b, msg, "change", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        r = blueprint_set_overlays(b, (const uint64_t *) ids->data, ids->len);
-        if (r == -ENOENT)
-                return sd_bus_error_set(error, L4M_ERROR_NOT_FOUND, "An overlay was deleted meanwhile.");
+        r = blueprint_set_overlays(b, (const uint64_t *) ids->data, ids->len, &problem);
         if (r < 0)
-                return bus_error_internal(error, r, "Storing the overlays");
-        (void) sd_bus_emit_properties_changed(b->manager->bus, b->path, L4M_BLUEPRINT_INTERFACE, "Overlays", NULL);
+                return bus_error_from_problem(error, r, problem, "Storing the overlays");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_set_server_cfg(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Blueprint *b = userdata;
         const char *text;
         int r;
@@ -182,22 +140,21 @@ static int method_set_server_cfg(sd_bus_message *msg, void *userdata, sd_bus_err
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
-        r = bus_check_server_cfg(text, error);
+        r = blueprint_check_server_cfg(text, &problem);
         if (r < 0)
-                return r;
+                return bus_error_from_problem(error, r, problem, "Checking the server.cfg text");
 
-        r = authorize_change(b, msg, error);
+        r = authorize(b, msg, "change", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        r = blueprint_set_server_cfg(b, text);
+        r = blueprint_set_server_cfg(b, text, &problem);
         if (r < 0)
-                return bus_error_internal(error, r, "Storing the server.cfg text");
-        (void) sd_bus_emit_properties_changed(b->manager->bus, b->path, L4M_BLUEPRINT_INTERFACE, "ServerCfg", NULL);
+                return bus_error_from_problem(error, r, problem, "Storing the server.cfg text");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_set_launch_args(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         g_auto(GStrv) args = NULL;
         Blueprint *b = userdata;
         int r;
@@ -207,18 +164,16 @@ static int method_set_launch_args(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r;
         if (!args)
                 args = g_new0(char *, 1);
-        r = bus_check_launch_args(args, error);
+        r = blueprint_check_launch_args(args, &problem);
         if (r < 0)
-                return r;
+                return bus_error_from_problem(error, r, problem, "Checking the launch arguments");
 
-        r = authorize_change(b, msg, error);
+        r = authorize(b, msg, "change", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        r = blueprint_set_launch_args(b, args);
+        r = blueprint_set_launch_args(b, args, &problem);
         if (r < 0)
-                return bus_error_internal(error, r, "Storing the launch arguments");
-        (void) sd_bus_emit_properties_changed(b->manager->bus, b->path, L4M_BLUEPRINT_INTERFACE, "LaunchArgs", NULL);
+                return bus_error_from_problem(error, r, problem, "Storing the launch arguments");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -261,3 +216,161 @@ int blueprint_node_enumerator(sd_bus *bus, const char *path, void *userdata, cha
         return caller_enumerate_objects(userdata, bus, ((Manager *) userdata)->blueprints_by_id, offsetof(Blueprint, path),
                                         offsetof(Blueprint, owner), ret_nodes);
 }
+
+/* --- org.left4me.Manager's blueprint methods ---------------------------- */
+
+static int append_blueprint_entry(sd_bus_message *reply, const void *value, void *userdata) {
+        const Blueprint *b = value;
+        const CallerView *view = userdata;
+        Manager *m = view->manager;
+        int r;
+
+        if (!caller_sees(m, view->call, b->owner))
+                return 0;
+        r = sd_bus_message_open_container(reply, 'r', "ossast");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "oss", b->path, b->name, b->owner);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (guint k = 0; r >= 0 && k < b->overlays->len; k++) {
+                Overlay *o = g_hash_table_lookup(m->overlays_by_id, &g_array_index(b->overlays, uint64_t, k));
+                if (o)
+                        r = sd_bus_message_append(reply, "s", o->name);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", b->created);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return bus_reply_list_by_name(msg, m->blueprints_by_id, offsetof(Blueprint, name), "(ossast)",
+                                      append_blueprint_entry, &(CallerView) { m, msg });
+}
+
+/* CreateBlueprint's options: server_cfg (s) and launch_args (as), as
+ * SetServerCfg and SetLaunchArgs take them; any other key is refused. */
+typedef struct BlueprintOptions {
+        char *cfg;
+        char **args;
+} BlueprintOptions;
+
+static void blueprint_options_clear(BlueprintOptions *o) {
+        g_free(o->cfg);
+        g_strfreev(o->args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BlueprintOptions, blueprint_options_clear)
+
+static int blueprint_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        BlueprintOptions *o = userdata;
+        const char *s;
+        int r;
+
+        if (strcmp(key, "server_cfg") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
+                r = blueprint_check_server_cfg(s, &problem);
+                if (r < 0)
+                        return bus_error_from_problem(error, r, problem, "Checking the server.cfg text");
+                g_free(o->cfg);
+                o->cfg = g_strdup(s);
+                return 1;
+        }
+        if (strcmp(key, "launch_args") == 0) {
+                char **v = NULL;
+
+                r = sd_bus_message_enter_container(msg, 'v', "as");
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
+                r = sd_bus_message_read_strv(msg, &v);
+                if (r < 0)
+                        return r;
+                g_strfreev(o->args);
+                o->args = v ? v : g_new0(char *, 1);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+                r = blueprint_check_launch_args(o->args, &problem);
+                if (r < 0)
+                        return bus_error_from_problem(error, r, problem, "Checking the launch arguments");
+                return 1;
+        }
+        return 0;
+}
+
+static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(BlueprintOptions) options = { .cfg = g_strdup(""), .args = g_new0(char *, 1) };
+        g_autofree char *problem = NULL;
+        g_auto(Actor) actor = { NULL };
+        g_autoptr(GArray) ids = NULL;
+        Manager *m = userdata;
+        const char *name;
+        Blueprint *b;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = blueprint_check_name(name, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the name");
+        r = bus_read_blueprint_overlays(msg, m, &ids, error);
+        if (r < 0)
+                return r;
+        r = bus_message_read_options(msg, blueprint_option, &options, error);
+        if (r < 0)
+                return r;
+
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_BLUEPRINT_MANAGE,
+                                   .verb = "create",
+                                   .kind = "blueprint",
+                                   .name = name,
+                           }, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = caller_actor(m, msg, &actor);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+
+        r = blueprint_create(m, &actor, name, (const uint64_t *) ids->data, ids->len, options.cfg, options.args, &b,
+                             &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Creating the blueprint");
+        return sd_bus_reply_method_return(msg, "o", b->path);
+}
+
+static int method_get_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return caller_reply_path_by_name(msg, m, m->blueprints_by_name, offsetof(Blueprint, path),
+                                         offsetof(Blueprint, owner), "blueprint", error);
+}
+
+const sd_bus_vtable blueprint_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListBlueprints",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ossast)", blueprints),
+                                method_list_blueprints, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateBlueprint",
+                                SD_BUS_ARGS("s", name, "as", overlays, "a{sv}", options),
+                                SD_BUS_RESULT("o", blueprint),
+                                method_create_blueprint, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetBlueprint",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", blueprint),
+                                method_get_blueprint, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "blueprint.h"
 #include "fs-util.h"
+#include "instance.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
+#include "problem.h"
 
 /* What left4me puts on every server's command line itself: a blueprint
  * must not change where the server listens or what game it runs, nor the
@@ -117,9 +120,68 @@ int blueprint_add(Manager *m, const StoreBlueprint *row, Blueprint **ret) {
         return 0;
 }
 
-int blueprint_create(Manager *m, const char *name, const char *owner, const uint64_t *overlay_ids, size_t n,
-                     const char *server_cfg, char *const *launch_args, Blueprint **ret) {
+int blueprint_check_name(const char *name, char **ret_problem) {
+        if (!l4m_name_is_valid(name))
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Invalid blueprint name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                    name, L4M_NAME_MAX);
+        return 0;
+}
+
+int blueprint_check_launch_args(char *const *args, char **ret_problem) {
+        size_t n = args ? g_strv_length((char **) args) : 0;
+
+        if (n > BLUEPRINT_LAUNCH_ARGS_MAX)
+                return problem_setf(ret_problem, -EINVAL, "Too many launch arguments (%zu): at most %u.", n,
+                                    BLUEPRINT_LAUNCH_ARGS_MAX);
+        for (size_t i = 0; i < n; i++) {
+                const char *problem = blueprint_launch_arg_problem(args[i]);
+
+                if (problem)
+                        return problem_setf(ret_problem, -EINVAL, "Launch argument %zu \"%.80s\" is refused: %s.", i + 1,
+                                            args[i], problem);
+        }
+        return 0;
+}
+
+int blueprint_check_server_cfg(const char *text, char **ret_problem) {
+        const char *problem = blueprint_server_cfg_problem(text);
+
+        if (problem)
+                return problem_setf(ret_problem, -EINVAL, "%s (it has %zu bytes).", problem, strlen(text));
+        return 0;
+}
+
+int blueprint_check_overlay_count(size_t n, char **ret_problem) {
+        if (n == 0)
+                return problem_setf(ret_problem, -EINVAL, "A blueprint needs at least one overlay.");
+        if (n > BLUEPRINT_OVERLAYS_MAX)
+                return problem_setf(ret_problem, -EINVAL, "Too many overlays (%zu): a blueprint has at most %u.", n,
+                                    BLUEPRINT_OVERLAYS_MAX);
+        return 0;
+}
+
+/* Count, and every id an overlay's (the store's RESTRICT keeps them so). */
+static int check_overlays(Manager *m, const uint64_t *overlay_ids, size_t n, char **ret_problem) {
+        int r = blueprint_check_overlay_count(n, ret_problem);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (!g_hash_table_contains(m->overlays_by_id, &overlay_ids[i]))
+                        return problem_setf(ret_problem, -ENOENT, "An overlay was deleted meanwhile.");
+        return 0;
+}
+
+static void emit_changed(Blueprint *b, const char *property) {
+        if (b->manager->bus)
+                (void) sd_bus_emit_properties_changed(b->manager->bus, b->path, L4M_BLUEPRINT_INTERFACE, property, NULL);
+}
+
+int blueprint_create(Manager *m, const Actor *actor, const char *name, const uint64_t *overlay_ids, size_t n,
+                     const char *server_cfg, char *const *launch_args, Blueprint **ret, char **ret_problem) {
         g_autofree char *args = blueprint_launch_args_join(launch_args);
+        const char *owner = actor->principal;
         StoreBlueprint row = {
                 .name = name,
                 .owner = owner,
@@ -130,16 +192,33 @@ int blueprint_create(Manager *m, const char *name, const char *owner, const uint
         Blueprint *b = NULL;
         int r;
 
-        assert(l4m_name_is_valid(name));
-        assert(n <= BLUEPRINT_OVERLAYS_MAX);
+        r = blueprint_check_name(name, ret_problem);
+        if (r >= 0)
+                r = check_overlays(m, overlay_ids, n, ret_problem);
+        if (r >= 0)
+                r = blueprint_check_server_cfg(server_cfg, ret_problem);
+        if (r >= 0)
+                r = blueprint_check_launch_args(launch_args, ret_problem);
+        if (r < 0)
+                return r;
+        if (g_hash_table_contains(m->blueprints_by_name, name))
+                return problem_setf(ret_problem, -EEXIST, "Blueprint \"%s\" already exists.", name);
+        if (manager_count_blueprints_of(m, owner) >= MANAGER_BLUEPRINTS_PER_OWNER_MAX)
+                return problem_setf(ret_problem, -EDQUOT, "%s already owns %u blueprints, the most one may own.", owner,
+                                    MANAGER_BLUEPRINTS_PER_OWNER_MAX);
 
         r = store_blueprint_insert(m->db, &row, overlay_ids, n, &row.id);
+        if (r == -EEXIST)
+                return problem_setf(ret_problem, r, "Blueprint \"%s\" already exists.", name);
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "An overlay was deleted meanwhile.");
         if (r < 0)
                 return r;
 
         r = blueprint_add(m, &row, &b);
         assert(r >= 0);
         g_array_append_vals(b->overlays, overlay_ids, (guint) n);
+        manager_emit_object_added(m, b->path);
 
         log_struct_errno(LOG_INFO, 0,
                          ((const char *[]) { "L4M_EVENT=blueprint-created", NULL }),
@@ -150,15 +229,29 @@ int blueprint_create(Manager *m, const char *name, const char *owner, const uint
         return 0;
 }
 
-int blueprint_delete(Blueprint *b) {
+int blueprint_delete(Blueprint *b, const Actor *actor, char **ret_problem) {
         Manager *m = b->manager;
         g_autofree char *name = g_strdup(b->name);
+        g_autofree char *path = g_strdup(b->path);
+        g_autoptr(GPtrArray) users = NULL;
         uint64_t id = b->id;
         int r;
 
+        /* The store would refuse too (RESTRICT); say who uses it. */
+        users = manager_instances_using_blueprint(m, b->id);
+        if (users) {
+                g_autofree char *list = actor_names_join(actor, users, m->instances_by_name, offsetof(Instance, owner));
+
+                return problem_setf(ret_problem, -EBUSY, "Blueprint \"%s\" is used by instance(s) %s.", b->name, list);
+        }
+
+        /* Announce while the object still resolves; again if it stays. */
+        manager_emit_object_removed(m, path);
         r = store_blueprint_delete(m->db, b->id);
-        if (r < 0)
+        if (r < 0) {
+                manager_emit_object_added(m, path);
                 return r;
+        }
 
         g_hash_table_remove(m->blueprints_by_name, b->name);
         g_hash_table_remove(m->blueprints_by_id, &b->id);     /* frees b */
@@ -169,36 +262,52 @@ int blueprint_delete(Blueprint *b) {
         return 0;
 }
 
-int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n) {
+int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n, char **ret_problem) {
         int r;
 
-        assert(n <= BLUEPRINT_OVERLAYS_MAX);
+        r = check_overlays(b->manager, overlay_ids, n, ret_problem);
+        if (r < 0)
+                return r;
         r = store_blueprint_set_overlays(b->manager->db, b->id, overlay_ids, n);
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "An overlay was deleted meanwhile.");
         if (r < 0)
                 return r;
         g_array_set_size(b->overlays, 0);
         g_array_append_vals(b->overlays, overlay_ids, (guint) n);
+        emit_changed(b, "Overlays");
         return 0;
 }
 
-int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg) {
-        int r = store_blueprint_set_server_cfg(b->manager->db, b->id, server_cfg);
+int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg, char **ret_problem) {
+        int r;
 
+        r = blueprint_check_server_cfg(server_cfg, ret_problem);
+        if (r < 0)
+                return r;
+        r = store_blueprint_set_server_cfg(b->manager->db, b->id, server_cfg);
         if (r < 0)
                 return r;
         g_free(b->server_cfg);
         b->server_cfg = g_strdup(server_cfg);
+        emit_changed(b, "ServerCfg");
         return 0;
 }
 
-int blueprint_set_launch_args(Blueprint *b, char *const *launch_args) {
-        g_autofree char *text = blueprint_launch_args_join(launch_args);
-        int r = store_blueprint_set_launch_args(b->manager->db, b->id, text);
+int blueprint_set_launch_args(Blueprint *b, char *const *launch_args, char **ret_problem) {
+        g_autofree char *text = NULL;
+        int r;
 
+        r = blueprint_check_launch_args(launch_args, ret_problem);
+        if (r < 0)
+                return r;
+        text = blueprint_launch_args_join(launch_args);
+        r = store_blueprint_set_launch_args(b->manager->db, b->id, text);
         if (r < 0)
                 return r;
         g_strfreev(b->launch_args);
         b->launch_args = g_strdupv((char **) launch_args);
+        emit_changed(b, "LaunchArgs");
         return 0;
 }
 

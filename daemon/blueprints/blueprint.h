@@ -2,10 +2,12 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
 
+#include "actor.h"
 #include "manager.h"
 #include "store.h"
 
@@ -50,17 +52,33 @@ char **blueprint_launch_args_split(const char *text);
 int blueprint_add(Manager *m, const StoreBlueprint *row, Blueprint **ret);
 void blueprint_free(Blueprint *b);
 
-/* Creates the row (and its overlay list) and adds it; -EEXIST if the name
- * is taken, -ENOENT if an overlay id has no row. */
-int blueprint_create(Manager *m, const char *name, const char *owner, const uint64_t *overlay_ids, size_t n,
-                     const char *server_cfg, char *const *launch_args, Blueprint **ret);
-/* Deletes the row; the caller has announced the removal on the bus. b is
- * freed. */
-int blueprint_delete(Blueprint *b);
+/* The engine's rules for blueprints: 0, or a negative errno with a text
+ * in *ret_problem (problem.h). The check_* functions let the bus refuse a
+ * bad request before it asks polkit; the others check everything again. */
+int blueprint_check_name(const char *name, char **ret_problem);
+/* -EINVAL unless 1 <= n <= BLUEPRINT_OVERLAYS_MAX. */
+int blueprint_check_overlay_count(size_t n, char **ret_problem);
+/* -EINVAL for more than BLUEPRINT_LAUNCH_ARGS_MAX arguments or one that
+ * blueprint_launch_arg_problem() refuses. */
+int blueprint_check_launch_args(char *const *args, char **ret_problem);
+/* -EINVAL for a text blueprint_server_cfg_problem() refuses. */
+int blueprint_check_server_cfg(const char *text, char **ret_problem);
 
-int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n);
-int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg);
-int blueprint_set_launch_args(Blueprint *b, char *const *launch_args);
+/* Creates a blueprint for actor (its owner) with the row and its overlay
+ * list, and announces it. -EINVAL for a bad name, overlay count, ServerCfg
+ * or launch argument, -ENOENT if an overlay id has no overlay, -EEXIST if
+ * the name is taken, -EDQUOT if the owner has
+ * MANAGER_BLUEPRINTS_PER_OWNER_MAX already. */
+int blueprint_create(Manager *m, const Actor *actor, const char *name, const uint64_t *overlay_ids, size_t n,
+                     const char *server_cfg, char *const *launch_args, Blueprint **ret, char **ret_problem);
+/* Deletes the row and announces the removal; -EBUSY while an instance
+ * uses it (naming those actor sees). b is freed. */
+int blueprint_delete(Blueprint *b, const Actor *actor, char **ret_problem);
+
+/* Setters: the checks above, then the store, then PropertiesChanged. */
+int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n, char **ret_problem);
+int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg, char **ret_problem);
+int blueprint_set_launch_args(Blueprint *b, char *const *launch_args, char **ret_problem);
 
 Blueprint *manager_find_blueprint_by_path(Manager *m, const char *path);
 /* Loads every blueprint and its overlays (at start, after the overlays). */
@@ -71,6 +89,8 @@ GPtrArray *manager_blueprints_using_overlay(Manager *m, uint64_t overlay_id);
 
 /* blueprint-bus.c */
 extern const sd_bus_vtable blueprint_vtable[];
+/* ListBlueprints, CreateBlueprint, GetBlueprint on the manager. */
+extern const sd_bus_vtable blueprint_manager_vtable[];
 int blueprint_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                           void **ret_found, sd_bus_error *error);
 int blueprint_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
@@ -80,7 +100,3 @@ int blueprint_node_enumerator(sd_bus *bus, const char *path, void *userdata, cha
  * BLUEPRINT_OVERLAYS_MAX valid names without duplicates (InvalidArgument),
  * each an existing overlay (NotFound naming it). *ret holds uint64_t ids. */
 int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, sd_bus_error *error);
-/* Checks launch arguments (InvalidArgument naming the first bad one). */
-int bus_check_launch_args(char *const *args, sd_bus_error *error);
-/* Checks a ServerCfg text (InvalidArgument). */
-int bus_check_server_cfg(const char *text, sd_bus_error *error);

@@ -16,6 +16,30 @@ int bus_error_internal(sd_bus_error *error, int r, const char *what) {
         return r;
 }
 
+static const char *error_name_of(int r) {
+        switch (r) {
+        case -EINVAL:
+                return L4M_ERROR_INVALID_ARGUMENT;
+        case -ENOENT:
+                return L4M_ERROR_NOT_FOUND;
+        case -EEXIST:
+                return L4M_ERROR_EXISTS;
+        case -EBUSY:
+        case -EDQUOT:
+        case -EADDRINUSE:
+                return L4M_ERROR_BUSY;
+        default:
+                return L4M_ERROR_FAILED;
+        }
+}
+
+int bus_error_from_problem(sd_bus_error *error, int r, const char *problem, const char *what) {
+        if (!problem)
+                return bus_error_internal(error, r, what);
+        (void) bus_error_setf_valid(error, error_name_of(r), "%s", problem);
+        return r < 0 ? r : -EIO;
+}
+
 int bus_error_setf_valid(sd_bus_error *error, const char *name, const char *format, ...) {
         g_autofree char *text = NULL, *valid = NULL;
         va_list ap;

@@ -7,6 +7,11 @@
  * details in the journal, and returns the negative errno. */
 int bus_error_internal(sd_bus_error *error, int r, const char *what);
 
+/* The reply to a refusal of the engine (problem.h): r mapped to an
+ * org.left4me.Error with problem as its text; without a problem, as
+ * bus_error_internal(error, r, what). Returns r. */
+int bus_error_from_problem(sd_bus_error *error, int r, const char *problem, const char *what);
+
 /* sd_bus_error_setf() for messages that quote what a caller sent, cut to a
  * number of bytes ("%.64s"): such a cut may end inside a character, and
  * sd-bus cannot send an error whose text is not UTF-8 (the caller would wait

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "caller.h"
+#include "l4m-bus-names.h"
+#include "l4m-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "manager.h"
@@ -36,14 +39,23 @@ const Delegation *caller_delegation(Manager *m, sd_bus_message *msg) {
         return delegation_find(m->delegations, sd_bus_message_get_sender(msg));
 }
 
+static ActorScope scope_of(const Delegation *d) {
+        if (!d || d->role == WEB_ROLE_ADMIN)
+                return d && d->revoked ? ACTOR_SEES_NOTHING : ACTOR_SEES_ALL;
+        return d->revoked ? ACTOR_SEES_NOTHING : ACTOR_SEES_OWN;
+}
+
 bool caller_sees(Manager *m, sd_bus_message *msg, const char *owner) {
         const Delegation *d = caller_delegation(m, msg);
 
-        if (!d)
+        switch (scope_of(d)) {
+        case ACTOR_SEES_ALL:
                 return true;
-        if (d->revoked)
+        case ACTOR_SEES_OWN:
+                return strcmp(d->principal, owner) == 0;
+        default:
                 return false;
-        return d->role == WEB_ROLE_ADMIN || strcmp(d->principal, owner) == 0;
+        }
 }
 
 bool caller_sees_object(Manager *m, sd_bus *bus, const char *path, const char *owner) {
@@ -89,48 +101,16 @@ int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t 
         return 1;
 }
 
-/* The owner of the entity called name in by_name, NULL if there is none. */
-static const char *owner_by_name(GHashTable *by_name, const char *name, size_t owner_offset) {
-        const char *value = g_hash_table_lookup(by_name, name);
+int caller_actor(Manager *m, sd_bus_message *msg, Actor *ret) {
+        const Delegation *d = caller_delegation(m, msg);
+        g_autofree char *principal = NULL;
+        int r;
 
-        return value ? *(const char *const *) (value + owner_offset) : NULL;
-}
-
-static bool caller_sees_name(Manager *m, sd_bus_message *msg, GHashTable *by_name, const char *name,
-                             size_t owner_offset) {
-        const char *owner;
-
-        if (!caller_delegation(m, msg))
-                return true;
-        /* Gone meanwhile: whose it was is not known, so it is not named. */
-        owner = owner_by_name(by_name, name, owner_offset);
-        return owner && caller_sees(m, msg, owner);
-}
-
-char *caller_names_join(Manager *m, sd_bus_message *msg, GPtrArray *names, GHashTable *by_name, size_t owner_offset) {
-        GString *s = g_string_new(NULL);
-        unsigned shown = 0, hidden = 0;
-
-        assert(m);
-        assert(msg);
-        assert(names);
-        assert(by_name);
-
-        for (guint k = 0; k < names->len; k++) {
-                const char *name = names->pdata[k];
-
-                if (!caller_sees_name(m, msg, by_name, name, owner_offset)) {
-                        hidden++;
-                        continue;
-                }
-                g_string_append_printf(s, "%s\"%s\"", shown > 0 ? ", " : "", name);
-                shown++;
-        }
-        if (hidden > 0 && shown > 0)
-                g_string_append_printf(s, " and %u of other users", hidden);
-        else if (hidden > 0)
-                g_string_append_printf(s, "of other users (%u)", hidden);
-        return g_string_free(s, FALSE);
+        r = caller_principal(m, msg, &principal);
+        if (r < 0)
+                return r;
+        *ret = (Actor) { .principal = g_steal_pointer(&principal), .scope = scope_of(d), .delegated = d };
+        return 0;
 }
 
 int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
@@ -157,4 +137,26 @@ int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
                 return log_error_errno(r, "Bus gave no uid for %s: %s", sd_bus_message_get_sender(msg), STRERROR(r));
 
         return user_name_of_uid(uid, ret);
+}
+
+int caller_reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_name, size_t path_offset,
+                              size_t owner_offset, const char *kind, sd_bus_error *error) {
+        const char *name;
+        void *found;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        found = g_hash_table_lookup(by_name, name);
+        if (!found || !caller_sees(m, msg, *(char **) ((char *) found + owner_offset)))
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No %s \"%s\".", kind, name);
+        return sd_bus_reply_method_return(msg, "o", *(char **) ((char *) found + path_offset));
 }

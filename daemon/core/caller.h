@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "actor.h"
 #include "delegation.h"
 
 typedef struct Manager Manager;
@@ -44,10 +45,13 @@ bool caller_sees_object(Manager *m, sd_bus *bus, const char *path, const char *o
 int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t path_offset, size_t owner_offset,
                              char ***ret_nodes);
 
-/* For an error text that names the entities in the way (the instances
- * using an overlay, ...): names (sorted char*, the keys of by_name, whose
- * values have their owner, a char*, at owner_offset) joined as
- * "\"a\", \"b\"", but only those the caller sees (caller_sees()); the
- * others are counted: "\"a\" and 2 of other users", or "of other users
- * (2)" when it sees none. */
-char *caller_names_join(Manager *m, sd_bus_message *msg, GPtrArray *names, GHashTable *by_name, size_t owner_offset);
+/* The Actor (actor.h) a call acts for: its principal and what it sees.
+ * actor_done() it. */
+int caller_actor(Manager *m, sd_bus_message *msg, Actor *ret);
+
+/* GetOverlay, GetBlueprint, GetInstance: reads a name from msg and replies
+ * with the object path of what by_name holds under it (its path a char* at
+ * path_offset, its owner one at owner_offset), for anyone who may read and
+ * see it; kind names it in errors. */
+int caller_reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_name, size_t path_offset,
+                              size_t owner_offset, const char *kind, sd_bus_error *error);

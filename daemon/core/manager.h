@@ -83,6 +83,10 @@ unsigned manager_count_overlays_of(Manager *m, const char *owner);
 
 /* manager-bus.c */
 int manager_connect_bus(Manager *m);
+/* ObjectManager's InterfacesAdded/InterfacesRemoved for an entity's object
+ * (removed: while it still resolves). Nothing without a bus (unit tests). */
+void manager_emit_object_added(Manager *m, const char *path);
+void manager_emit_object_removed(Manager *m, const char *path);
 
 /* user-bus.c: web accounts and Login. */
 typedef struct Login Login;

@@ -137,7 +137,20 @@ static unsigned count_queries_of(PolkitRegistry *reg, const char *sender) {
         return n;
 }
 
-static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
+/* details: NULL, or key, value, key, value, ..., NULL. */
+static int append_details(sd_bus_message *pk, const char *const *details) {
+        int r;
+
+        r = sd_bus_message_open_container(pk, 'a', "{ss}");
+        for (size_t k = 0; r >= 0 && details && details[k] && details[k + 1]; k += 2)
+                r = sd_bus_message_append(pk, "{ss}", details[k], details[k + 1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(pk);
+        return r;
+}
+
+static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const char *action,
+                              const char *const *details, sd_bus_error *ret_error) {
         g_autoptr(sd_bus_message) pk = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
         const char *sender = sd_bus_message_get_sender(call);
@@ -163,9 +176,11 @@ static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const c
                                            "org.freedesktop.PolicyKit1.Authority",
                                            "CheckAuthorization");
         if (r >= 0)
-                r = sd_bus_message_append(pk, "(sa{sv})sa{ss}us",
-                                          "system-bus-name", 1, "name", "s", sender,
-                                          action, 0, flags, "");
+                r = sd_bus_message_append(pk, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+        if (r >= 0)
+                r = append_details(pk, details);
+        if (r >= 0)
+                r = sd_bus_message_append(pk, "us", flags, "");
         if (r < 0)
                 return r;
 
@@ -189,15 +204,21 @@ static int polkit_query_start(PolkitRegistry *reg, sd_bus_message *call, const c
 /* A new check: a connection acting for a web account gets its role's
  * answer at once (a check begun before it logged in runs on); any other
  * caller is polkitd's to judge. */
-static int check_start(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
+static int check_start(PolkitRegistry *reg, sd_bus_message *call, const char *action, const char *const *details,
+                       sd_bus_error *ret_error) {
         const Delegation *d = delegation_find(reg->delegations, sd_bus_message_get_sender(call));
 
         if (d)
                 return delegation_verify(d, action, ret_error);
-        return polkit_query_start(reg, call, action, ret_error);
+        return polkit_query_start(reg, call, action, details, ret_error);
 }
 
 int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error) {
+        return polkit_verify_details(reg, call, action, NULL, ret_error);
+}
+
+int polkit_verify_details(PolkitRegistry *reg, sd_bus_message *call, const char *action, const char *const *details,
+                          sd_bus_error *ret_error) {
         PolkitQuery *q;
         int r;
 
@@ -207,7 +228,7 @@ int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action,
 
         q = g_hash_table_lookup(reg->queries, call);
         if (!q)
-                return check_start(reg, call, action, ret_error);
+                return check_start(reg, call, action, details, ret_error);
 
         if (!q->done)
                 return 0;
@@ -216,7 +237,7 @@ int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action,
          * acts on changed hands meanwhile): that answer does not apply. */
         if (strcmp(q->action, action) != 0) {
                 g_hash_table_remove(reg->queries, call);
-                return check_start(reg, call, action, ret_error);
+                return check_start(reg, call, action, details, ret_error);
         }
 
         r = q->result;

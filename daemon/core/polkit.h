@@ -38,3 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PolkitRegistry, polkit_registry_free)
 void polkit_registry_set_delegations(PolkitRegistry *reg, const DelegationRegistry *delegations);
 
 int polkit_verify(PolkitRegistry *reg, sd_bus_message *call, const char *action, sd_bus_error *ret_error);
+/* The same with polkit details: NULL, or key, value, key, value, ...,
+ * NULL. polkitd puts them into the action's message ($(key)) and hands
+ * them to rules (action.lookup(key)); authorize.h says which are sent. */
+int polkit_verify_details(PolkitRegistry *reg, sd_bus_message *call, const char *action, const char *const *details,
+                          sd_bus_error *ret_error);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "app-manifest.h"
+#include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "game-install.h"
@@ -38,47 +39,26 @@ static int game_option(sd_bus_message *msg, const char *key, void *userdata, sd_
         return 0;
 }
 
-/* Server instances run from the installation: it must not change under
- * them. Refuses with Busy while some run, unless restart is set (they are
- * stopped for the update and started again after). */
-static int game_check_instances(Manager *m, sd_bus_message *msg, bool restart, sd_bus_error *error) {
+/* A restart of the instances that run is part of the update when they are
+ * the caller's; the first that is not makes it administration: its owner
+ * goes to authorize_call(). */
+static Instance *first_foreign_active(Manager *m, const char *caller) {
         g_autoptr(GPtrArray) active = manager_instances_active(m);
-        g_autofree char *names = NULL;
 
-        if (!active || restart)
-                return 0;
-        names = caller_names_join(m, msg, active, m->instances_by_name, offsetof(Instance, owner));
-        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
-                                 "Server instances run from the installation: %s. Stop them first, or update with "
-                                 "restart_instances to have them stopped and started again.", names);
-}
-
-/* The one polkit action the call needs: org.left4me.game.install, or
- * org.left4me.admin when it restarts an instance that is not the caller's
- * (*ret_foreign names the first). Stopping and starting the caller's own
- * instances around the update comes with the update. */
-static const char *game_action(Manager *m, const char *caller, bool restart, Instance **ret_foreign) {
-        g_autoptr(GPtrArray) active = NULL;
-
-        *ret_foreign = NULL;
-        if (!restart)
-                return L4M_ACTION_GAME_INSTALL;
-        active = manager_instances_active(m);
         for (guint k = 0; active && k < active->len; k++) {
                 Instance *i = g_hash_table_lookup(m->instances_by_name, active->pdata[k]);
 
-                if (i && strcmp(i->owner, caller) != 0) {
-                        *ret_foreign = i;
-                        return L4M_ACTION_ADMIN;
-                }
+                if (i && strcmp(i->owner, caller) != 0)
+                        return i;
         }
-        return L4M_ACTION_GAME_INSTALL;
+        return NULL;
 }
 
 static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_error *error) {
         GameOptions o = { .update = update };
-        g_autofree char *caller = NULL;
-        Instance *foreign;
+        g_autofree char *problem = NULL;
+        g_auto(Actor) actor = { NULL };
+        Instance *foreign = NULL;
         Job *j;
         int r;
 
@@ -86,17 +66,25 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
         if (r < 0)
                 return r;
 
-        r = caller_principal(m, msg, &caller);
+        r = caller_actor(m, msg, &actor);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
-        r = polkit_verify(m->polkit, msg, game_action(m, caller, o.restart_instances, &foreign), error);
+        if (o.restart_instances)
+                foreign = first_foreign_active(m, actor.principal);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_GAME_INSTALL,
+                                   .verb = update ? "update" : "install",
+                                   .kind = "game",
+                                   .name = "Left 4 Dead 2",
+                                   .owners = { foreign ? foreign->owner : NULL },
+                           }, error);
         if (r < 0 && foreign && (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
                                  sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))) {
                 /* Say why the admin action was needed; the error's name stays. */
                 g_autofree char *name = g_strdup(error->name);
 
                 sd_bus_error_free(error);
-                if (!caller_sees(m, msg, foreign->owner))
+                if (!actor_sees(&actor, foreign->owner))
                         return sd_bus_error_setf(error, name,
                                                  "An instance of another user runs: restarting it for the update needs %s.",
                                                  L4M_ACTION_ADMIN);
@@ -107,25 +95,9 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        if (update) {
-                manager_game_refresh(m);
-                if (!m->game_installed)
-                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
-                                                 "The game is not installed (no %s in the installation): "
-                                                 "install it with InstallGame first.", APP_MANIFEST_PATH);
-        }
-        if (manager_game_job_active(m))
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A game install or update is queued or running already.");
-        r = game_check_instances(m, msg, o.restart_instances, error);
+        r = game_install_submit(m, &actor, update, o.validate, o.restart_instances, &j, &problem);
         if (r < 0)
-                return r;
-
-        r = job_submit(m, &game_install_kind, GAME_JOB_TARGET, caller,
-                       game_install_new(m, update, o.validate, o.restart_instances), &j);
-        if (r == -EBUSY)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A game install or update is queued or running already.");
-        if (r < 0)
-                return bus_error_internal(error, r, "Queuing the job");
+                return bus_error_from_problem(error, r, problem, "Queuing the job");
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
+#include "problem.h"
 #include "steam-login.h"
 #include "steamcmd-output.h"
 #include "systemd-unit.h"
@@ -826,3 +828,42 @@ const JobKind game_install_kind = {
         .log_grew = game_install_log_grew,
         .max_running = 1,
 };
+
+/* Server instances run from the installation: it must not change under
+ * them, unless restart is set (they are stopped for the update and
+ * started again after). */
+static int check_instances(Manager *m, const Actor *actor, bool restart, char **ret_problem) {
+        g_autoptr(GPtrArray) active = manager_instances_active(m);
+        g_autofree char *names = NULL;
+
+        if (!active || restart)
+                return 0;
+        names = actor_names_join(actor, active, m->instances_by_name, offsetof(Instance, owner));
+        return problem_setf(ret_problem, -EBUSY,
+                            "Server instances run from the installation: %s. Stop them first, or update with "
+                            "restart_instances to have them stopped and started again.", names);
+}
+
+int game_install_submit(Manager *m, const Actor *actor, bool update, bool validate, bool restart_instances, Job **ret,
+                        char **ret_problem) {
+        int r;
+
+        if (update) {
+                manager_game_refresh(m);
+                if (!m->game_installed)
+                        return problem_setf(ret_problem, -ENOENT,
+                                            "The game is not installed (no %s in the installation): "
+                                            "install it with InstallGame first.", APP_MANIFEST_PATH);
+        }
+        if (manager_game_job_active(m))
+                return problem_setf(ret_problem, -EBUSY, "A game install or update is queued or running already.");
+        r = check_instances(m, actor, restart_instances, ret_problem);
+        if (r < 0)
+                return r;
+
+        r = job_submit(m, &game_install_kind, GAME_JOB_TARGET, actor->principal,
+                       game_install_new(m, update, validate, restart_instances), ret);
+        if (r == -EBUSY)
+                return problem_setf(ret_problem, r, "A game install or update is queued or running already.");
+        return r;
+}

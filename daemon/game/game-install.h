@@ -5,6 +5,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "actor.h"
 #include "job.h"
 #include "manager.h"
 
@@ -37,6 +38,12 @@ GameInstall *game_install_new(Manager *m, bool update, bool validate, bool resta
  * whatever starts now, so server instances must not start. False again
  * once a job that stopped instances for an update starts them again. */
 bool manager_game_job_active(Manager *m);
+
+/* InstallGame and UpdateGame for actor: -ENOENT for an update without an
+ * installation, -EBUSY while a game job is queued or running, or while
+ * instances run and restart_instances is not set (problem.h). */
+int game_install_submit(Manager *m, const Actor *actor, bool update, bool validate, bool restart_instances, Job **ret,
+                        char **ret_problem);
 
 /* Called by the instances whenever what systemd says of one changed: a
  * game job waiting for the instances it stopped (restart_instances) to be

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "job.h"
@@ -19,22 +20,24 @@ static int property_get_state(sd_bus *bus, const char *path, const char *interfa
 
 /* The owner acts with the action of the job's kind (reads with
  * org.left4me.read); acting on anyone else's job is administration. */
-static int verify_job_access(Job *j, sd_bus_message *msg, const char *owner_action, sd_bus_error *error) {
-        g_autofree char *caller = NULL;
-        int r;
+static int authorize(Job *j, sd_bus_message *msg, const char *owner_action, const char *verb, sd_bus_error *error) {
+        char id[24];
 
-        r = caller_principal(j->manager, msg, &caller);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
-        return polkit_verify(j->manager->polkit, msg,
-                             strcmp(caller, j->owner) == 0 ? owner_action : L4M_ACTION_ADMIN, error);
+        (void) g_snprintf(id, sizeof id, "%" G_GUINT64_FORMAT, j->id);
+        return authorize_call(j->manager, msg, &(AuthorizeRequest) {
+                                      .action = owner_action,
+                                      .verb = verb,
+                                      .kind = "job",
+                                      .name = id,
+                                      .owners = { j->owner },
+                              }, error);
 }
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
 
-        r = verify_job_access(j, msg, j->kind ? j->kind->action : L4M_ACTION_ADMIN, error);
+        r = authorize(j, msg, j->kind ? j->kind->action : L4M_ACTION_ADMIN, "cancel", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -54,7 +57,7 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
 
-        r = verify_job_access(j, msg, L4M_ACTION_READ, error);
+        r = authorize(j, msg, L4M_ACTION_READ, "read the log of", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -140,3 +143,75 @@ void job_emit_removed(Job *j) {
         (void) sd_bus_emit_signal(bus, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, "JobRemoved", "tos",
                                   j->id, j->path, job_state_to_string(j->state));
 }
+
+/* --- org.left4me.Manager's job methods and signals ---------------------- */
+
+static gint job_compare_by_id(gconstpointer a, gconstpointer b) {
+        uint64_t x = (*(Job *const *) a)->id, y = (*(Job *const *) b)->id;
+        return (x > y) - (x < y);
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GPtrArray) sorted = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        sorted = hash_table_sorted_values(m->jobs_by_id, job_compare_by_id);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tssssdo)");
+        for (guint i = 0; r >= 0 && i < sorted->len; i++) {
+                const Job *j = sorted->pdata[i];
+
+                if (!caller_sees(m, msg, j->owner))
+                        continue;
+                r = sd_bus_message_append(reply, "(tssssdo)", j->id, j->kind_name, j->target, j->owner,
+                                          job_state_to_string(j->state), j->progress, j->path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t id;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        j = g_hash_table_lookup(m->jobs_by_id, &id);
+        if (!j || !caller_sees(m, msg, j->owner))
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No job %" G_GUINT64_FORMAT ".", id);
+        return sd_bus_reply_method_return(msg, "o", j->path);
+}
+
+const sd_bus_vtable job_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(tssssdo)", jobs),
+                                method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJob",
+                                SD_BUS_ARGS("t", id),
+                                SD_BUS_RESULT("o", job),
+                                method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("t", id, "o", job), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("t", id, "o", job, "s", result), 0),
+        SD_BUS_VTABLE_END
+};

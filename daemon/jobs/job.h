@@ -159,6 +159,8 @@ void job_log_readers_detach(Job *j);
 
 /* job-bus.c */
 extern const sd_bus_vtable job_vtable[];
+/* ListJobs, GetJob and the JobNew/JobRemoved signals on the manager. */
+extern const sd_bus_vtable job_manager_vtable[];
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                     void **ret_found, sd_bus_error *error);
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,

@@ -3,14 +3,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blueprint.h"
 #include "fs-util.h"
+#include "instance.h"
+#include "job.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay.h"
+#include "problem.h"
 
 #define OVERLAY_DIR_MODE 0755
 
@@ -82,18 +87,37 @@ static int overlay_dir_create(Manager *m, uint64_t id) {
         return 0;
 }
 
-int overlay_create(Manager *m, const char *name, L4mOverlayType type, const char *owner, Overlay **ret) {
+int overlay_check_name(const char *name, char **ret_problem) {
+        if (!l4m_name_is_valid(name))
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Invalid overlay name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                    name, L4M_NAME_MAX);
+        return 0;
+}
+
+int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type, Overlay **ret,
+                   char **ret_problem) {
         StoreOverlay row = {
                 .name = name,
                 .type = l4m_overlay_type_to_string(type),
-                .owner = owner,
+                .owner = actor->principal,
                 .state = OVERLAY_STATE_EMPTY,
                 .created = (uint64_t) g_get_real_time(),
         };
+        const char *owner = actor->principal;
+        Overlay *o;
         int r;
 
-        assert(l4m_name_is_valid(name));
-        assert(row.type);
+        r = overlay_check_name(name, ret_problem);
+        if (r < 0)
+                return r;
+        if (!row.type)
+                return problem_setf(ret_problem, -EINVAL, "Invalid overlay type.");
+        if (g_hash_table_contains(m->overlays_by_name, name))
+                return problem_setf(ret_problem, -EEXIST, "Overlay \"%s\" already exists.", name);
+        if (manager_count_overlays_of(m, owner) >= MANAGER_OVERLAYS_PER_OWNER_MAX)
+                return problem_setf(ret_problem, -EDQUOT, "%s already owns %u overlays, the most one may own.",
+                                    owner, MANAGER_OVERLAYS_PER_OWNER_MAX);
 
         r = store_begin(m->db);
         if (r < 0)
@@ -114,8 +138,11 @@ int overlay_create(Manager *m, const char *name, L4mOverlayType type, const char
                 goto rollback;
         }
 
-        r = overlay_add(m, &row, ret);
+        r = overlay_add(m, &row, &o);
         assert(r >= 0);
+        manager_emit_object_added(m, o->path);
+        if (ret)
+                *ret = o;
 
         log_struct_errno(LOG_INFO, 0,
                          ((const char *[]) { "L4M_EVENT=overlay-created", NULL }),
@@ -125,23 +152,57 @@ int overlay_create(Manager *m, const char *name, L4mOverlayType type, const char
 
 rollback:
         store_rollback(m->db);
+        if (r == -EEXIST)
+                return problem_setf(ret_problem, r, "Overlay \"%s\" already exists.", name);
         return r;
 }
 
-int overlay_delete(Overlay *o) {
+int overlay_check_idle(Overlay *o, char **ret_problem) {
+        g_autofree char *target = overlay_job_target(o);
+        Job *j = manager_find_active_job_for(o->manager, target);
+
+        if (!j)
+                return 0;
+        return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
+                            o->name, j->id, j->kind_name, job_state_to_string(j->state));
+}
+
+int overlay_delete(Overlay *o, const Actor *actor, char **ret_problem) {
         Manager *m = o->manager;
         g_autofree char *dir = overlay_dir_name(o->id);
         g_autofree char *name = g_strdup(o->name);
+        g_autofree char *path = g_strdup(o->path);
+        g_autoptr(GPtrArray) users = NULL;
         int r;
 
-        r = store_begin(m->db);
+        r = overlay_check_idle(o, ret_problem);
         if (r < 0)
                 return r;
-        r = store_overlay_delete(m->db, o->id);
-        if (r >= 0)
-                r = store_commit(m->db);
+        /* The store would refuse too (RESTRICT); say who uses it. */
+        users = manager_blueprints_using_overlay(m, o->id);
+        if (users) {
+                g_autofree char *list = actor_names_join(actor, users, m->blueprints_by_name, offsetof(Blueprint, owner));
+
+                return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" is used by blueprint(s) %s.", o->name, list);
+        }
+        /* No blueprint names it any more, but a running server may still
+         * have it mounted (its stack is the one it started with). */
+        r = overlay_check_unmounted(o, actor, "is mounted by", ret_problem);
+        if (r < 0)
+                return r;
+
+        /* Announce while the object still resolves; again if it stays. */
+        manager_emit_object_removed(m, path);
+        r = store_begin(m->db);
+        if (r >= 0) {
+                r = store_overlay_delete(m->db, o->id);
+                if (r >= 0)
+                        r = store_commit(m->db);
+                if (r < 0)
+                        store_rollback(m->db);
+        }
         if (r < 0) {
-                store_rollback(m->db);
+                manager_emit_object_added(m, path);
                 return r;
         }
 
@@ -228,40 +289,198 @@ Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target) {
         return g_hash_table_lookup(m->overlays_by_id, &id);
 }
 
-int overlay_set_items(Overlay *o, const uint64_t *items, size_t n) {
+int overlay_check_unmounted(Overlay *o, const Actor *actor, const char *how, char **ret_problem) {
+        g_autoptr(GPtrArray) users = manager_instances_using_overlay(o->manager, o->id);
+        g_autofree char *list = NULL;
+
+        if (!users)
+                return 0;
+        list = actor_names_join(actor, users, o->manager->instances_by_name, offsetof(Instance, owner));
+        return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" %s running instance(s) %s; stop them first.",
+                            o->name, how, list);
+}
+
+int overlay_check_type(Overlay *o, L4mOverlayType type, const char *what, char **ret_problem) {
+        if (o->type == type)
+                return 0;
+        return problem_setf(ret_problem, -EINVAL, "Overlay \"%s\" is a %s overlay; %s.", o->name,
+                            l4m_overlay_type_to_string(o->type), what);
+}
+
+static void emit_changed(Overlay *o, const char *property, const char *other) {
+        if (o->manager->bus)
+                (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE, property, other,
+                                                      NULL);
+}
+
+int overlay_check_items(Overlay *o, size_t n, char **ret_problem) {
+        int r = overlay_check_type(o, L4M_OVERLAY_WORKSHOP, "only Workshop overlays have items", ret_problem);
+
+        if (r < 0)
+                return r;
+        if (n > OVERLAY_ITEMS_MAX)
+                return problem_setf(ret_problem, -EINVAL, "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
+        return 0;
+}
+
+int overlay_set_items(Overlay *o, const uint64_t *items, size_t n, char **ret_problem) {
         int r;
 
-        assert(n <= OVERLAY_ITEMS_MAX);
+        r = overlay_check_items(o, n, ret_problem);
+        if (r >= 0)
+                r = overlay_check_idle(o, ret_problem);
+        if (r < 0)
+                return r;
         r = store_overlay_set_items(o->manager->db, o->id, items, n);
         if (r < 0)
                 return r;
         g_array_set_size(o->items, 0);
         g_array_append_vals(o->items, items, (guint) n);
+        emit_changed(o, "Items", NULL);
         return 0;
 }
 
-int overlay_set_source(Overlay *o, const char *url, const char *checksum) {
-        int r = store_overlay_set_source(o->manager->db, o->id, url, checksum);
+static bool is_hex(const char *s, size_t len) {
+        if (strlen(s) != len)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!g_ascii_isxdigit(s[i]))
+                        return false;
+        return true;
+}
 
+bool overlay_checksum_is_valid(const char *s) {
+        return !*s ||
+               (g_str_has_prefix(s, "md5:") && is_hex(s + 4, 32)) ||
+               (g_str_has_prefix(s, "sha256:") && is_hex(s + 7, 64));
+}
+
+bool overlay_source_url_is_valid(const char *s) {
+        const char *authority, *end;
+
+        if (g_str_has_prefix(s, "http://"))
+                authority = s + strlen("http://");
+        else if (g_str_has_prefix(s, "https://"))
+                authority = s + strlen("https://");
+        else
+                return false;
+        if (strlen(s) > 2048)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
+                        return false;
+        end = authority + strcspn(authority, "/?#");
+        return !memchr(authority, '@', (size_t) (end - authority));
+}
+
+int overlay_check_source(Overlay *o, const char *url, const char *checksum, char **ret_problem) {
+        int r = overlay_check_type(o, L4M_OVERLAY_ARCHIVE, "only archive overlays have a source URL", ret_problem);
+
+        if (r < 0)
+                return r;
+        if (*url && !overlay_source_url_is_valid(url))
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Invalid source URL \"%.80s\": an http or https URL of printable ASCII, without user:password@.",
+                                    url);
+        if (!overlay_checksum_is_valid(checksum))
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.",
+                                    checksum);
+        return 0;
+}
+
+int overlay_set_source(Overlay *o, const char *url, const char *checksum, char **ret_problem) {
+        int r;
+
+        r = overlay_check_source(o, url, checksum, ret_problem);
+        if (r >= 0)
+                r = overlay_check_idle(o, ret_problem);
+        if (r < 0)
+                return r;
+        r = store_overlay_set_source(o->manager->db, o->id, url, checksum);
         if (r < 0)
                 return r;
         g_free(o->source_url);
         o->source_url = g_strdup(url);
         g_free(o->source_checksum);
         o->source_checksum = g_strdup(checksum);
+        emit_changed(o, "SourceUrl", "SourceChecksum");
         return 0;
 }
 
-int overlay_set_script(Overlay *o, const char *script) {
-        size_t size = strlen(script);
+int overlay_check_script(Overlay *o, const char *script, char **ret_problem) {
+        int r = overlay_check_type(o, L4M_OVERLAY_SCRIPT, "only script overlays have a script", ret_problem);
+
+        if (r < 0)
+                return r;
+        if (script && strlen(script) > OVERLAY_SCRIPT_MAX)
+                return problem_setf(ret_problem, -EINVAL, "The script has %zu bytes; at most %u are allowed.",
+                                    strlen(script), OVERLAY_SCRIPT_MAX);
+        return 0;
+}
+
+int overlay_set_script(Overlay *o, const char *script, char **ret_problem) {
         int r;
 
-        assert(size <= OVERLAY_SCRIPT_MAX);
+        r = overlay_check_script(o, script, ret_problem);
+        if (r >= 0)
+                r = overlay_check_idle(o, ret_problem);
+        if (r < 0)
+                return r;
         r = store_overlay_set_script(o->manager->db, o->id, script);
         if (r < 0)
                 return r;
-        o->script_size = size;
+        o->script_size = strlen(script);
+        emit_changed(o, "ScriptSize", NULL);
         return 0;
+}
+
+int overlay_check_buildable(Overlay *o, char **ret_problem) {
+        switch (o->type) {
+        case L4M_OVERLAY_WORKSHOP:
+                if (o->items->len == 0)
+                        return problem_setf(ret_problem, -EINVAL,
+                                            "Overlay \"%s\" has no items: set some with SetWorkshopItems first.", o->name);
+                return 0;
+        case L4M_OVERLAY_ARCHIVE:
+                if (!*o->source_url)
+                        return problem_setf(ret_problem, -EINVAL,
+                                            "Overlay \"%s\" has no source URL: set one with SetArchiveSource, or use ImportArchive.",
+                                            o->name);
+                return 0;
+        case L4M_OVERLAY_SCRIPT:
+                if (o->script_size == 0)
+                        return problem_setf(ret_problem, -EINVAL,
+                                            "Overlay \"%s\" has no script: set one with SetScript first.", o->name);
+                return 0;
+        default:
+                return problem_setf(ret_problem, -EINVAL, "Building %s overlays is not supported.",
+                                    l4m_overlay_type_to_string(o->type));
+        }
+}
+
+int overlay_submit_job(Overlay *o, const Actor *actor, const JobKind *kind, void *data, Job **ret,
+                       char **ret_problem) {
+        g_autofree char *target = overlay_job_target(o);
+        int r;
+
+        r = overlay_check_idle(o, ret_problem);
+        if (r < 0) {
+                kind->free_data(data);
+                return r;
+        }
+        /* Lower layers must not change under a mounted stack
+         * (docs/ARCHITECTURE.md, "Authorisation"): Build, Wipe and
+         * ImportArchive wait until its servers stopped. */
+        r = overlay_check_unmounted(o, actor, "is in use by", ret_problem);
+        if (r < 0) {
+                kind->free_data(data);
+                return r;
+        }
+        r = job_submit(o->manager, kind, target, actor->principal, data, ret);
+        if (r == -EBUSY && overlay_check_idle(o, ret_problem) == 0)
+                return problem_setf(ret_problem, r, "Overlay \"%s\" has a job already.", o->name);
+        return r;
 }
 
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size) {

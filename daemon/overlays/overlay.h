@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
 
+#include "actor.h"
+#include "job.h"
 #include "l4m-names.h"
 #include "manager.h"
 #include "store.h"
@@ -43,9 +47,48 @@ struct Overlay {
 char *overlay_job_target(const Overlay *o);
 Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target);
 
-int overlay_set_items(Overlay *o, const uint64_t *items, size_t n);
-int overlay_set_source(Overlay *o, const char *url, const char *checksum);
-int overlay_set_script(Overlay *o, const char *script);
+/* The engine's rules for overlays. Each returns 0, or a negative errno
+ * with a text in *ret_problem (problem.h); the setters and the job
+ * submission check everything themselves and announce changed properties.
+ * The check_* functions let the bus refuse a bad request before it asks
+ * polkit. */
+
+/* -EINVAL unless name is a valid name. */
+int overlay_check_name(const char *name, char **ret_problem);
+/* -EBUSY while a job works on o. */
+int overlay_check_idle(Overlay *o, char **ret_problem);
+/* -EBUSY while a running server has o in its stack; how says it in the
+ * text ("is mounted by"). Names only the instances actor sees. */
+int overlay_check_unmounted(Overlay *o, const Actor *actor, const char *how, char **ret_problem);
+/* -EINVAL unless o is of type; what says what only that type has. */
+int overlay_check_type(Overlay *o, L4mOverlayType type, const char *what, char **ret_problem);
+/* -EINVAL unless o is a Workshop overlay and n <= OVERLAY_ITEMS_MAX. */
+int overlay_check_items(Overlay *o, size_t n, char **ret_problem);
+/* -EINVAL unless o is an archive overlay, url "" or valid
+ * (overlay_source_url_is_valid()) and checksum valid. */
+int overlay_check_source(Overlay *o, const char *url, const char *checksum, char **ret_problem);
+/* -EINVAL unless o is a script overlay and script (if not NULL) has at
+ * most OVERLAY_SCRIPT_MAX bytes. */
+int overlay_check_script(Overlay *o, const char *script, char **ret_problem);
+/* -EINVAL unless o has what its Build needs (items, a source, a script). */
+int overlay_check_buildable(Overlay *o, char **ret_problem);
+
+/* An http(s) URL of printable ASCII, at most 2048 bytes, without
+ * user:password@: properties and job messages are readable by every local
+ * user, so no secret may ride along in it. */
+bool overlay_source_url_is_valid(const char *s);
+/* "", "md5:<32 hex digits>" or "sha256:<64 hex digits>". */
+bool overlay_checksum_is_valid(const char *s);
+
+int overlay_set_items(Overlay *o, const uint64_t *items, size_t n, char **ret_problem);
+int overlay_set_source(Overlay *o, const char *url, const char *checksum, char **ret_problem);
+int overlay_set_script(Overlay *o, const char *script, char **ret_problem);
+
+/* Queues a job of kind on o for actor (taking data, freed on every path):
+ * -EBUSY while another job works on o or a server has it mounted. */
+int overlay_submit_job(Overlay *o, const Actor *actor, const JobKind *kind, void *data, Job **ret,
+                       char **ret_problem);
+
 /* Records a state change (and, with a build, its time and size). */
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
 /* A build or import that ended without success: failed (LastBuild still
@@ -58,15 +101,18 @@ int manager_load_overlay_items(Manager *m);
 int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret);
 void overlay_free(Overlay *o);
 
-/* Creates row and directory together: the directory is made (and synced)
- * inside the row's transaction, so a crash leaves at worst a directory
- * without a row, which the start-up sweep removes. -EEXIST if the name is
- * taken. */
-int overlay_create(Manager *m, const char *name, L4mOverlayType type, const char *owner, Overlay **ret);
+/* Creates an overlay for actor (its owner): row and directory together,
+ * the directory made (and synced) inside the row's transaction, so a crash
+ * leaves at worst a directory without a row, which the start-up sweep
+ * removes. -EINVAL for a bad name, -EEXIST if it is taken, -EDQUOT if the
+ * owner has MANAGER_OVERLAYS_PER_OWNER_MAX already. Announces the object. */
+int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type, Overlay **ret,
+                   char **ret_problem);
 
-/* Deletes the row, then the directory; the caller must have announced the
- * object's removal on the bus already. o is freed. */
-int overlay_delete(Overlay *o);
+/* Deletes the row, then the directory (in the background), announcing the
+ * object's removal. -EBUSY while a job works on it, a blueprint names it
+ * or a running server has it mounted. o is freed. */
+int overlay_delete(Overlay *o, const Actor *actor, char **ret_problem);
 
 Overlay *manager_find_overlay_by_path(Manager *m, const char *path);
 
@@ -75,6 +121,8 @@ int manager_sweep_overlay_dirs(Manager *m);
 
 /* overlay-bus.c */
 extern const sd_bus_vtable overlay_vtable[];
+/* ListOverlays, CreateOverlay, GetOverlay on the manager. */
+extern const sd_bus_vtable overlay_manager_vtable[];
 int overlay_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                         void **ret_found, sd_bus_error *error);
 int overlay_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,

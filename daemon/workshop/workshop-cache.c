@@ -14,6 +14,7 @@
 #include "l4m-util.h"
 #include "store.h"
 #include "workshop-build.h"
+#include "problem.h"
 #include "workshop-cache.h"
 
 static void entry_clear(void *p) {
@@ -101,10 +102,27 @@ int workshop_cache_list(Manager *m, GArray **ret) {
         return 0;
 }
 
-int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes) {
+static bool workshop_build_active(Manager *m) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->kind == &workshop_build_kind && job_state_is_active(j->state))
+                        return true;
+        }
+        return false;
+}
+
+int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes, char **ret_problem) {
         g_autoptr(GArray) entries = NULL;
         uint64_t files = 0, bytes = 0;
         int r;
+
+        /* A running build may be filling a file no link points to yet. */
+        if (workshop_build_active(m))
+                return problem_setf(ret_problem, -EBUSY, "A Workshop build is running; prune when it is done.");
 
         r = workshop_cache_list(m, &entries);
         if (r < 0)
@@ -135,64 +153,4 @@ int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes) {
         *ret_files = files;
         *ret_bytes = bytes;
         return 0;
-}
-
-int method_list_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GArray) entries = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-
-        r = workshop_cache_list(m, &entries);
-        if (r < 0)
-                return bus_error_internal(error, r, "Listing the Workshop cache");
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(tstu)");
-        for (guint i = 0; r >= 0 && i < entries->len; i++) {
-                const WorkshopCacheEntry *e = &g_array_index(entries, WorkshopCacheEntry, i);
-                r = sd_bus_message_append(reply, "(tstu)", e->published_id, e->name, e->size, e->links);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
-
-static bool workshop_build_active(Manager *m) {
-        GHashTableIter it;
-        gpointer value;
-
-        g_hash_table_iter_init(&it, m->jobs_by_id);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                Job *j = value;
-                if (j->kind == &workshop_build_kind && job_state_is_active(j->state))
-                        return true;
-        }
-        return false;
-}
-
-int method_prune_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        uint64_t files, bytes;
-        int r;
-
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_OVERLAY_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-
-        /* A running build may be filling a file no link points to yet. */
-        if (workshop_build_active(m))
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "A Workshop build is running; prune when it is done.");
-
-        r = workshop_cache_prune(m, &files, &bytes);
-        if (r < 0)
-                return bus_error_internal(error, r, "Pruning the Workshop cache");
-        return sd_bus_reply_method_return(msg, "tt", files, bytes);
 }

@@ -20,9 +20,9 @@ typedef struct WorkshopCacheEntry {
 int workshop_cache_list(Manager *m, GArray **ret);
 
 /* Removes every cache file no overlay links to (partial downloads too) and
- * directories left empty. The caller makes sure no Workshop build runs. */
-int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes);
+ * directories left empty. -EBUSY (with a text, problem.h) while a Workshop
+ * build runs: it may be filling a file no link points to yet. */
+int workshop_cache_prune(Manager *m, uint64_t *ret_files, uint64_t *ret_bytes, char **ret_problem);
 
-/* manager-bus.c methods */
-int method_list_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_prune_cache(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* workshop-cache-bus.c: ListCache and PruneCache on the manager. */
+extern const sd_bus_vtable workshop_cache_manager_vtable[];

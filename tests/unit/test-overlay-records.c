@@ -35,7 +35,15 @@ static void remove_state_dir(const char *state) {
         g_assert_cmpint(rm_rf_at(fd, base), ==, 0);
 }
 
+static int create(Manager *m, const char *name, L4mOverlayType type, const char *owner, Overlay **ret) {
+        g_auto(Actor) actor = { NULL };
+
+        actor_init_local(&actor, owner);
+        return overlay_create(m, &actor, name, type, ret, NULL);
+}
+
 static void test_create_delete(void) {
+        g_auto(Actor) root = { NULL };
         g_autofree char *state = make_state_dir();
         g_autoptr(Manager) m = NULL;
         Overlay *a = NULL, *b = NULL;
@@ -46,9 +54,9 @@ static void test_create_delete(void) {
         g_assert_cmpint(manager_new(state, state, &m), ==, 0);
         g_assert_cmpint(manager_load(m), ==, 0);
 
-        g_assert_cmpint(overlay_create(m, "maps1", L4M_OVERLAY_WORKSHOP, "root", &a), ==, 0);
-        g_assert_cmpint(overlay_create(m, "maps2", L4M_OVERLAY_SCRIPT, "alice", &b), ==, 0);
-        g_assert_cmpint(overlay_create(m, "maps1", L4M_OVERLAY_ARCHIVE, "alice", NULL), ==, -EEXIST);
+        g_assert_cmpint(create(m, "maps1", L4M_OVERLAY_WORKSHOP, "root", &a), ==, 0);
+        g_assert_cmpint(create(m, "maps2", L4M_OVERLAY_SCRIPT, "alice", &b), ==, 0);
+        g_assert_cmpint(create(m, "maps1", L4M_OVERLAY_ARCHIVE, "alice", NULL), ==, -EEXIST);
         g_assert_cmpstr(a->path, ==, "/org/left4me/Manager/overlay/1");
         g_assert_true(manager_find_overlay_by_path(m, a->path) == a);
         g_assert_null(manager_find_overlay_by_path(m, "/org/left4me/Manager/overlay/01"));
@@ -61,12 +69,13 @@ static void test_create_delete(void) {
         g_assert_cmpint(g_stat(a_dir, &st), ==, 0);
         g_assert_cmpint(st.st_mode & 07777, ==, 0755);
 
-        g_assert_cmpint(overlay_delete(a), ==, 0);
+        actor_init_local(&root, "root");
+        g_assert_cmpint(overlay_delete(a, &root, NULL), ==, 0);
         g_assert_false(overlay_dir_exists(state, a_id));
         g_assert_cmpuint(g_hash_table_size(m->overlays_by_name), ==, 1);
 
         /* The name is free again and gets a new id. */
-        g_assert_cmpint(overlay_create(m, "maps1", L4M_OVERLAY_WORKSHOP, "root", &a), ==, 0);
+        g_assert_cmpint(create(m, "maps1", L4M_OVERLAY_WORKSHOP, "root", &a), ==, 0);
         g_assert_cmpuint(a->id, >, a_id);
 
         g_clear_pointer(&m, manager_free);
@@ -84,7 +93,7 @@ static void test_reload_and_sweep(void) {
 
         g_assert_cmpint(manager_new(state, state, &m), ==, 0);
         g_assert_cmpint(manager_load(m), ==, 0);
-        g_assert_cmpint(overlay_create(m, "kept", L4M_OVERLAY_ARCHIVE, "bob", &o), ==, 0);
+        g_assert_cmpint(create(m, "kept", L4M_OVERLAY_ARCHIVE, "bob", &o), ==, 0);
         id = o->id;
         g_clear_pointer(&m, manager_free);
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <string.h>
+
+#include "authorize.h"
+#include "bus-util.h"
+#include "caller.h"
+#include "l4m-bus-names.h"
+
+int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, sd_bus_error *error) {
+        g_autofree char *caller = NULL;
+        const char *foreign = NULL;
+        int r;
+
+        assert(m);
+        assert(msg);
+        assert(req && req->action && req->verb && req->kind && req->name);
+
+        r = caller_principal(m, msg, &caller);
+        if (r < 0)
+                return bus_error_internal(error, r, "Identifying the caller");
+        for (size_t k = 0; k < AUTHORIZE_OWNERS_MAX && !foreign; k++)
+                if (req->owners[k] && strcmp(req->owners[k], caller) != 0)
+                        foreign = req->owners[k];
+
+        const char *details[] = {
+                "verb", req->verb,
+                "kind", req->kind,
+                "name", req->name,
+                foreign ? "owner" : NULL, foreign,
+                NULL,
+        };
+        return polkit_verify_details(m->polkit, msg, foreign ? L4M_ACTION_ADMIN : req->action, details, error);
+}

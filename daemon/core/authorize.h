@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* The one rule of ownership, for every method that acts on entities:
+ * when the caller owns everything the call touches (the object, and for
+ * an instance the blueprint it uses), it needs the owner's action
+ * (org.left4me.overlay.manage, ...); when anything is another principal's,
+ * org.left4me.admin. polkitd gets the details "verb", "kind" and "name"
+ * (and "owner" for someone else's), so the authentication prompt says what
+ * is being done ("delete overlay maps") and rules can look at it
+ * (action.lookup("kind")). */
+
+#define AUTHORIZE_OWNERS_MAX 4
+
+typedef struct AuthorizeRequest {
+        const char *action;     /* the owner's action */
+        const char *verb;       /* "delete", "start", ... */
+        const char *kind;       /* "overlay", "blueprint", "instance", "job", "game" */
+        const char *name;       /* the object's name ("maps", a job's id) */
+        /* The owners of what the call touches; NULL entries (an object not
+         * made yet) are skipped. */
+        const char *owners[AUTHORIZE_OWNERS_MAX];
+} AuthorizeRequest;
+
+/* As polkit_verify(): > 0 authorised, 0 check in flight (return 1 without
+ * replying), < 0 refused with error set. */
+int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, sd_bus_error *error);
