@@ -296,7 +296,8 @@ static void game_install_start_instances(GameInstall *g) {
         for (guint k = 0; k < g->stopped->len; k++) {
                 const char *name = g->stopped->pdata[k];
                 Instance *i = g_hash_table_lookup(m->instances_by_name, name);
-                g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+                g_autofree char *problem = NULL;
+                int r;
 
                 if (!i) {
                         job_log(g->job, "Instance \"%s\" was deleted meanwhile: not starting it again.", name);
@@ -306,11 +307,12 @@ static void game_install_start_instances(GameInstall *g) {
                         job_log(g->job, "Instance \"%s\" is %s already.", name, i->state);
                         continue;
                 }
-                if (instance_start(i, NULL, &error) < 0) {
-                        job_log(g->job, "Cannot start instance \"%s\" again: %s", name,
-                                error.message ? error.message : "unknown error");
-                        g_string_append_printf(failed, "%s\"%s\" (%s)", failed->len > 0 ? ", " : "", name,
-                                               error.message ? error.message : "unknown error");
+                r = instance_start(i, NULL, NULL, &problem);
+                if (r < 0) {
+                        const char *why = problem ? problem : STRERROR(r);
+
+                        job_log(g->job, "Cannot start instance \"%s\" again: %s", name, why);
+                        g_string_append_printf(failed, "%s\"%s\" (%s)", failed->len > 0 ? ", " : "", name, why);
                         continue;
                 }
                 job_log(g->job, "Starting instance \"%s\" again.", name);
@@ -697,7 +699,7 @@ static void game_install_stop_instances(GameInstall *g, GPtrArray *active) {
                 Instance *i = g_hash_table_lookup(m->instances_by_name, active->pdata[k]);
 
                 assert(i);
-                r = instance_stop(i, NULL);
+                r = instance_halt(i, NULL, NULL);
                 if (r < 0) {
                         message = g_strdup_printf("Cannot stop instance \"%s\": %s", i->name, STRERROR(r));
                         game_install_conclude(g, r, NULL, message);

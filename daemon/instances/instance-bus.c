@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "blueprint.h"
+#include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "instance.h"
@@ -32,33 +33,42 @@ void instance_emit_changed(Instance *i, ...) {
                 log_debug_errno(r, "Cannot announce changes of %s: %s", i->path, STRERROR(r));
 }
 
-/* Owners act on their own instances with owner_action; on anyone else's,
- * org.left4me.admin is needed. */
-static int authorize(Instance *i, sd_bus_message *msg, const char *owner_action, sd_bus_error *error) {
-        g_autofree char *caller = NULL;
-        int r;
-
-        r = caller_principal(i->manager, msg, &caller);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
-        return polkit_verify(i->manager->polkit, msg, strcmp(caller, i->owner) == 0 ? owner_action : L4M_ACTION_ADMIN,
-                             error);
+/* Every method that acts on an instance: its owner needs owner_action,
+ * anyone else org.left4me.admin. With b (SetBlueprint, CreateInstance),
+ * the blueprint must be the caller's too. i is NULL for one yet to be
+ * made, called name. */
+static int authorize(Manager *m, Instance *i, const char *name, const Blueprint *b, sd_bus_message *msg,
+                     const char *owner_action, const char *verb, sd_bus_error *error) {
+        return authorize_call(m, msg, &(AuthorizeRequest) {
+                                      .action = owner_action,
+                                      .verb = verb,
+                                      .kind = "instance",
+                                      .name = i ? i->name : name,
+                                      .owners = { i ? i->owner : NULL, b ? b->owner : NULL },
+                              }, error);
 }
 
-/* One polkit check per call: acting on one's own instance with one's own
- * blueprint (b, if not NULL) takes action; anything else takes
- * org.left4me.admin. owner is NULL for an instance yet to be made. */
-static int authorize_with_blueprint(Manager *m, const char *owner, const Blueprint *b, sd_bus_message *msg,
-                                    const char *action, sd_bus_error *error) {
-        g_autofree char *caller = NULL;
-        bool own;
-        int r;
+#define AUTHORIZE_OR_RETURN(i, msg, action, verb, error)                                                \
+        do {                                                                                            \
+                int _r = authorize((i)->manager, (i), NULL, NULL, (msg), (action), (verb), (error));    \
+                if (_r <= 0)                                                                            \
+                        return _r < 0 ? _r : 1;                                                         \
+        } while (false)
 
-        r = caller_principal(m, msg, &caller);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
-        own = (!owner || strcmp(caller, owner) == 0) && (!b || strcmp(caller, b->owner) == 0);
-        return polkit_verify(m->polkit, msg, own ? action : L4M_ACTION_ADMIN, error);
+/* Answers the call (userdata, a reference) once systemd or the server
+ * has: Start, Restart and Stop get an empty return, SendCommand the
+ * server's reply. */
+static void reply_when_done(Instance *i, int r, const char *text, void *userdata) {
+        g_autoptr(sd_bus_message) msg = userdata;
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+
+        if (r < 0) {
+                (void) bus_error_from_problem(&error, r, text, "Acting on the instance");
+                (void) sd_bus_reply_method_error(msg, &error);
+        } else if (sd_bus_message_is_method_call(msg, NULL, "SendCommand"))
+                (void) sd_bus_reply_method_return(msg, "s", text ? text : "");
+        else
+                (void) sd_bus_reply_method_return(msg, NULL);
 }
 
 static int read_blueprint_name(sd_bus_message *msg, Manager *m, Blueprint **ret, sd_bus_error *error) {
@@ -95,100 +105,82 @@ static int property_get_autostart(sd_bus *bus, const char *path, const char *int
 }
 
 static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         int r;
 
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = instance_start(i, msg, error);
-        return r < 0 ? r : 1;   /* answered once systemd has */
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "start", error);
+        r = instance_start(i, reply_when_done, sd_bus_message_ref(msg), &problem);
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return bus_error_from_problem(error, r, problem, "Starting the server unit");
+        }
+        return 1;       /* answered once systemd has */
 }
 
 static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         int r;
 
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, error);
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "restart", error);
+        r = instance_restart(i, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r <= 0)
-                return r < 0 ? r : 1;
-        if (!instance_is_active(i)) {
-                r = instance_start(i, msg, error);
-                return r < 0 ? r : 1;
-        }
-        r = instance_restart(i, NULL, error);
+                sd_bus_message_unref(msg);
         if (r < 0)
-                return r;
+                return bus_error_from_problem(error, r, problem, "Restarting the server unit");
+        if (r > 0)
+                return 1;       /* answered once systemd has started it */
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         int r;
 
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, error);
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "stop", error);
+        r = instance_stop(i, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r <= 0)
-                return r < 0 ? r : 1;
-        if (i->start_call)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is starting; stop it once it runs.", i->name);
-        r = instance_stop(i, msg);
+                sd_bus_message_unref(msg);
         if (r < 0)
-                return bus_error_internal(error, r, "Stopping the server unit");
+                return bus_error_from_problem(error, r, problem, "Stopping the server unit");
         if (r > 0)
                 return 1;       /* answered once systemd did */
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_send_command(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
-        const char *command, *problem;
+        const char *command;
         int r;
 
         r = sd_bus_message_read(msg, "s", &command);
         if (r < 0)
                 return r;
-        problem = instance_command_problem(command);
-        if (problem)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Command refused: %s.", problem);
+        r = instance_check_command(command, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the command");
 
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = instance_send_command(i, msg, command, error);
-        return r < 0 ? r : 1;   /* answered when the server has */
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "send a command to", error);
+        r = instance_send_command(i, command, reply_when_done, sd_bus_message_ref(msg), &problem);
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return bus_error_from_problem(error, r, problem, "Sending the RCON command");
+        }
+        return 1;       /* answered when the server has */
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
-        Manager *m = i->manager;
-        g_autofree char *path = NULL;
         int r;
 
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        if (!i->state_known)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "The state of instance \"%s\" is not known yet; try again.",
-                                         i->name);
-        if (instance_is_active(i) || i->start_after_stop)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is %s; stop it first.", i->name, i->state);
-        if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
-                (void) unit_reset_failed(m->bus, i->unit);
-
-        /* Announce while the object still resolves, then drop it. */
-        path = g_strdup(i->path);
-        r = sd_bus_emit_object_removed(m->bus, path);
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "delete", error);
+        r = instance_delete(i, &problem);
         if (r < 0)
-                log_warning_errno(r, "Cannot announce removal of %s: %s", path, STRERROR(r));
-
-        r = instance_delete(i);
-        if (r < 0) {
-                (void) sd_bus_emit_object_added(m->bus, path);
-                if (r == -EBUSY || r == -EXDEV)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
-                                                 "Something is still mounted in the instance's runtime directory.");
-                return bus_error_internal(error, r, "Deleting the instance");
-        }
+                return bus_error_from_problem(error, r, problem, "Deleting the instance");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -204,9 +196,7 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(msg, "bt", &follow, &lines);
         if (r < 0)
                 return r;
-        r = authorize(i, msg, L4M_ACTION_READ, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_READ, "read the log of", error);
         r = caller_principal(i->manager, msg, &caller);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
@@ -223,37 +213,14 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
 }
 
 /* Setters: the new value is stored at once and used at the next start. */
-static int save_or_fail(Instance *i, sd_bus_message *msg, const char *property, sd_bus_error *error) {
-        int r = instance_save(i);
-
-        if (r == -ENOENT)
-                return sd_bus_error_set(error, L4M_ERROR_NOT_FOUND, "The blueprint was deleted meanwhile.");
+static int reply_set(sd_bus_message *msg, int r, const char *problem, sd_bus_error *error) {
         if (r < 0)
-                return bus_error_internal(error, r, "Storing the instance's settings");
-        instance_emit_changed(i, property, NULL);
+                return bus_error_from_problem(error, r, problem, "Storing the instance's settings");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_set_hostname(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Instance *i = userdata;
-        const char *s, *problem;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &s);
-        if (r < 0)
-                return r;
-        problem = instance_hostname_problem(s);
-        if (problem)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Hostname refused: %s.", problem);
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        g_free(i->hostname);
-        i->hostname = g_strdup(s);
-        return save_or_fail(i, msg, "Hostname", error);
-}
-
-static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         const char *s;
         int r;
@@ -261,18 +228,33 @@ static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "s", &s);
         if (r < 0)
                 return r;
-        if (*s && !instance_map_is_valid(s))
-                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                            "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-', or empty.", s);
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        g_free(i->map);
-        i->map = g_strdup(s);
-        return save_or_fail(i, msg, "StartMap", error);
+        r = instance_check_hostname(s, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the hostname");
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        r = instance_set_hostname(i, s, &problem);
+        return reply_set(msg, r, problem, error);
+}
+
+static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        Instance *i = userdata;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        r = instance_check_map(s, true, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the map");
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        r = instance_set_start_map(i, s, &problem);
+        return reply_set(msg, r, problem, error);
 }
 
 static int method_set_player_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         uint32_t n;
         int r;
@@ -280,31 +262,29 @@ static int method_set_player_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         r = sd_bus_message_read(msg, "u", &n);
         if (r < 0)
                 return r;
-        if (n < INSTANCE_MAX_PLAYERS_MIN || n > INSTANCE_MAX_PLAYERS_MAX)
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "A player limit is %u to %u, not %u.",
-                                         INSTANCE_MAX_PLAYERS_MIN, INSTANCE_MAX_PLAYERS_MAX, n);
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        i->max_players = n;
-        return save_or_fail(i, msg, "PlayerLimit", error);
+        r = instance_check_player_limit(n, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the player limit");
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        r = instance_set_player_limit(i, n, &problem);
+        return reply_set(msg, r, problem, error);
 }
 
 static int method_set_autostart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         int b, r;
 
         r = sd_bus_message_read(msg, "b", &b);
         if (r < 0)
                 return r;
-        r = authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        i->autostart = b;
-        return save_or_fail(i, msg, "Autostart", error);
+        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        r = instance_set_autostart(i, b, &problem);
+        return reply_set(msg, r, problem, error);
 }
 
 static int method_set_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Instance *i = userdata;
         Blueprint *b;
         int r;
@@ -312,11 +292,11 @@ static int method_set_blueprint(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = read_blueprint_name(msg, i->manager, &b, error);
         if (r < 0)
                 return r;
-        r = authorize_with_blueprint(i->manager, i->owner, b, msg, L4M_ACTION_INSTANCE_MANAGE, error);
+        r = authorize(i->manager, i, NULL, b, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        i->blueprint_id = b->id;
-        return save_or_fail(i, msg, "Blueprint", error);
+        r = instance_set_blueprint(i, b, &problem);
+        return reply_set(msg, r, problem, error);
 }
 
 const sd_bus_vtable instance_vtable[] = {
@@ -413,38 +393,29 @@ static int method_list_instances(sd_bus_message *msg, void *userdata, sd_bus_err
 
 static int method_get_instance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *name;
-        Instance *i;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        if (!l4m_name_is_valid(name))
-                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid instance name \"%.64s\".", name);
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        i = g_hash_table_lookup(m->instances_by_name, name);
-        if (!i || !caller_sees(m, msg, i->owner))
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No instance \"%s\".", name);
-        return sd_bus_reply_method_return(msg, "o", i->path);
+        return caller_reply_path_by_name(msg, m, m->instances_by_name, offsetof(Instance, path),
+                                         offsetof(Instance, owner), "instance", error);
 }
 
 /* CreateInstance's options; any other key is refused. */
 typedef struct InstanceOptions {
         Manager *manager;
-        uint32_t port;          /* 0: assign one */
+        InstanceSettings settings;
         char *hostname;
-        uint32_t max_players;
         char *map;
-        bool autostart;
 } InstanceOptions;
 
+static void instance_options_clear(InstanceOptions *o) {
+        g_free(o->hostname);
+        g_free(o->map);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(InstanceOptions, instance_options_clear)
+
 static int instance_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         InstanceOptions *o = userdata;
-        const Config *c = o->manager->config;
-        const char *contents = NULL, *s, *problem;
+        const char *contents = NULL, *s;
         int b, r;
 
         r = sd_bus_message_peek_type(msg, NULL, &contents);
@@ -455,147 +426,88 @@ static int instance_option(sd_bus_message *msg, const char *key, void *userdata,
 
                 if (contents && strcmp(contents, "q") == 0) {
                         r = sd_bus_message_read(msg, "v", "q", &q);
-                        o->port = q;
+                        o->settings.port = q;
                 } else if (contents && strcmp(contents, "u") == 0)
-                        r = sd_bus_message_read(msg, "v", "u", &o->port);
+                        r = sd_bus_message_read(msg, "v", "u", &o->settings.port);
                 else
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option port takes a q or a u.");
                 if (r < 0)
                         return r;
-                if (o->port < c->instance_port_min || o->port > c->instance_port_max)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "Port %u is outside the range for instances, %u to %u ([Instances] PortMin=, PortMax=).",
-                                                 o->port, c->instance_port_min, c->instance_port_max);
-                return 1;
-        }
-        if (strcmp(key, "hostname") == 0) {
+                r = instance_check_port(o->manager, o->settings.port, &problem);
+        } else if (strcmp(key, "hostname") == 0) {
                 if (!contents || strcmp(contents, "s") != 0)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option hostname takes a string.");
                 r = sd_bus_message_read(msg, "v", "s", &s);
                 if (r < 0)
                         return r;
-                problem = instance_hostname_problem(s);
-                if (problem)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Hostname refused: %s.", problem);
+                r = instance_check_hostname(s, &problem);
                 g_free(o->hostname);
                 o->hostname = g_strdup(s);
-                return 1;
-        }
-        if (strcmp(key, "max_players") == 0) {
+        } else if (strcmp(key, "max_players") == 0) {
                 if (!contents || strcmp(contents, "u") != 0)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option max_players takes a u.");
-                r = sd_bus_message_read(msg, "v", "u", &o->max_players);
+                r = sd_bus_message_read(msg, "v", "u", &o->settings.max_players);
                 if (r < 0)
                         return r;
-                if (o->max_players < INSTANCE_MAX_PLAYERS_MIN || o->max_players > INSTANCE_MAX_PLAYERS_MAX)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "max_players is %u to %u, not %u.",
-                                                 INSTANCE_MAX_PLAYERS_MIN, INSTANCE_MAX_PLAYERS_MAX, o->max_players);
-                return 1;
-        }
-        if (strcmp(key, "map") == 0) {
+                r = instance_check_player_limit(o->settings.max_players, &problem);
+        } else if (strcmp(key, "map") == 0) {
                 if (!contents || strcmp(contents, "s") != 0)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option map takes a string.");
                 r = sd_bus_message_read(msg, "v", "s", &s);
                 if (r < 0)
                         return r;
-                if (!instance_map_is_valid(s))
-                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-'.", s);
+                r = instance_check_map(s, false, &problem);
                 g_free(o->map);
                 o->map = g_strdup(s);
-                return 1;
-        }
-        if (strcmp(key, "autostart") == 0) {
+        } else if (strcmp(key, "autostart") == 0) {
                 if (!contents || strcmp(contents, "b") != 0)
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option autostart takes a boolean.");
                 r = sd_bus_message_read(msg, "v", "b", &b);
                 if (r < 0)
                         return r;
-                o->autostart = b;
-                return 1;
-        }
-        return 0;
-}
-
-/* The lowest port of the range that no instance has and nothing on the
- * host uses; 0 if there is none. */
-static uint16_t assign_port(Manager *m) {
-        for (unsigned p = m->config->instance_port_min; p <= m->config->instance_port_max; p++)
-                if (!manager_find_instance_by_port(m, (uint16_t) p) && instance_port_check_free((uint16_t) p) == 0)
-                        return (uint16_t) p;
-        return 0;
+                o->settings.autostart = b;
+        } else
+                return 0;
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the options");
+        return 1;
 }
 
 static int method_create_instance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        InstanceOptions o = { .manager = m, .max_players = INSTANCE_MAX_PLAYERS_DEFAULT };
-        g_autofree char *owner = NULL, *hostname = NULL, *map = NULL;
+        g_auto(InstanceOptions) o = { .manager = m, .settings.max_players = INSTANCE_MAX_PLAYERS_DEFAULT };
+        g_autofree char *problem = NULL;
+        g_auto(Actor) actor = { NULL };
         const char *name;
         Blueprint *b;
-        Instance *i, *other;
-        uint16_t port;
+        Instance *i;
         int r;
 
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        if (!l4m_name_is_valid(name))
-                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                            "Invalid instance name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
-                                            name, L4M_NAME_MAX);
+        r = instance_check_name(name, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the name");
         r = read_blueprint_name(msg, m, &b, error);
         if (r < 0)
                 return r;
         r = bus_message_read_options(msg, instance_option, &o, error);
-        hostname = o.hostname;
-        map = o.map;
         if (r < 0)
                 return r;
 
-        r = authorize_with_blueprint(m, NULL, b, msg, L4M_ACTION_INSTANCE_MANAGE, error);
+        r = authorize(m, NULL, name, b, msg, L4M_ACTION_INSTANCE_MANAGE, "create", error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_principal(m, msg, &owner);
+        r = caller_actor(m, msg, &actor);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
 
-        if (g_hash_table_contains(m->instances_by_name, name))
-                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Instance \"%s\" already exists.", name);
-        if (manager_count_instances_of(m, owner) >= MANAGER_INSTANCES_PER_OWNER_MAX)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "%s already owns %u instances, the most one may own.",
-                                         owner, MANAGER_INSTANCES_PER_OWNER_MAX);
-        if (o.port != 0) {
-                port = (uint16_t) o.port;
-                other = manager_find_instance_by_port(m, port);
-                if (other && !caller_sees(m, msg, other->owner))
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use by an instance of another user.",
-                                                 (unsigned) port);
-                if (other)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use by instance \"%s\".",
-                                                 (unsigned) port, other->name);
-                if (instance_port_check_free(port) == -EADDRINUSE)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use on this host (UDP or TCP).",
-                                                 (unsigned) port);
-        } else {
-                port = assign_port(m);
-                if (port == 0)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "No port from %u to %u is free.",
-                                                 m->config->instance_port_min, m->config->instance_port_max);
-        }
-
-        r = instance_create(m, name, owner, b->id, port, hostname ? hostname : name, o.max_players, map ? map : "",
-                            o.autostart, &i);
-        if (r == -EEXIST)
-                return sd_bus_error_setf(error, L4M_ERROR_EXISTS, "Instance \"%s\" or port %u is taken.", name,
-                                         (unsigned) port);
-        if (r == -ENOENT)
-                return sd_bus_error_set(error, L4M_ERROR_NOT_FOUND, "The blueprint was deleted meanwhile.");
+        o.settings.hostname = o.hostname;
+        o.settings.map = o.map;
+        r = instance_create(m, &actor, name, b, &o.settings, &i, &problem);
         if (r < 0)
-                return bus_error_internal(error, r, "Creating the instance");
-
-        r = sd_bus_emit_object_added(m->bus, i->path);
-        if (r < 0)
-                log_warning_errno(r, "Cannot announce %s: %s", i->path, STRERROR(r));
+                return bus_error_from_problem(error, r, problem, "Creating the instance");
         return sd_bus_reply_method_return(msg, "o", i->path);
 }
 

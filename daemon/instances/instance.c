@@ -24,6 +24,7 @@
 #include "l4m-names.h"
 #include "l4m-util.h"
 #include "overlay.h"
+#include "problem.h"
 #include "rcon.h"
 
 /* A2S_INFO while a server runs: right after it started, then every few
@@ -76,6 +77,54 @@ const char *instance_command_problem(const char *s) {
         return NULL;
 }
 
+int instance_check_name(const char *name, char **ret_problem) {
+        if (!l4m_name_is_valid(name))
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Invalid instance name \"%.64s\": names are 1-%d characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+                                    name, L4M_NAME_MAX);
+        return 0;
+}
+
+int instance_check_hostname(const char *s, char **ret_problem) {
+        const char *problem = instance_hostname_problem(s);
+
+        if (problem)
+                return problem_setf(ret_problem, -EINVAL, "Hostname refused: %s.", problem);
+        return 0;
+}
+
+int instance_check_map(const char *s, bool empty_ok, char **ret_problem) {
+        if ((empty_ok && !*s) || instance_map_is_valid(s))
+                return 0;
+        return problem_setf(ret_problem, -EINVAL, "Invalid map name \"%.64s\": 1-64 characters of A-Z, a-z, 0-9, '_' and '-'%s.",
+                            s, empty_ok ? ", or empty" : "");
+}
+
+int instance_check_player_limit(uint32_t n, char **ret_problem) {
+        if (n < INSTANCE_MAX_PLAYERS_MIN || n > INSTANCE_MAX_PLAYERS_MAX)
+                return problem_setf(ret_problem, -EINVAL, "A player limit is %u to %u, not %u.", INSTANCE_MAX_PLAYERS_MIN,
+                                    INSTANCE_MAX_PLAYERS_MAX, n);
+        return 0;
+}
+
+int instance_check_port(Manager *m, uint32_t port, char **ret_problem) {
+        const Config *c = m->config;
+
+        if (port < c->instance_port_min || port > c->instance_port_max)
+                return problem_setf(ret_problem, -EINVAL,
+                                    "Port %u is outside the range for instances, %u to %u ([Instances] PortMin=, PortMax=).",
+                                    port, c->instance_port_min, c->instance_port_max);
+        return 0;
+}
+
+int instance_check_command(const char *command, char **ret_problem) {
+        const char *problem = instance_command_problem(command);
+
+        if (problem)
+                return problem_setf(ret_problem, -EINVAL, "Command refused: %s.", problem);
+        return 0;
+}
+
 char *instance_unit_name(const char *name) {
         return g_strdup_printf("left4me-server-%s.service", name);
 }
@@ -95,15 +144,11 @@ void instance_free(Instance *i) {
                 return;
         unit_tracker_free(i->tracker);
         sd_bus_slot_unref(i->start_call);
-        if (i->start_request) {
-                (void) sd_bus_reply_method_errorf(i->start_request, L4M_ERROR_FAILED, "The daemon is stopping.");
-                sd_bus_message_unref(i->start_request);
-        }
+        if (i->start_done)
+                i->start_done(i, -ESHUTDOWN, "The daemon is stopping.", i->start_userdata);
         sd_bus_slot_unref(i->stop_call);
-        if (i->stop_request) {
-                (void) sd_bus_reply_method_errorf(i->stop_request, L4M_ERROR_FAILED, "The daemon is stopping.");
-                sd_bus_message_unref(i->stop_request);
-        }
+        if (i->stop_done)
+                i->stop_done(i, -ESHUTDOWN, "The daemon is stopping.", i->stop_userdata);
         sd_event_source_disable_unref(i->a2s_timer);
         a2s_query_free(i->a2s_query);
         rcon_client_free(i->rcon);
@@ -162,30 +207,87 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
 static void instance_follow(Instance *i);
 static void manager_autostart_maybe(Manager *m);
 
-int instance_create(Manager *m, const char *name, const char *owner, uint64_t blueprint_id, uint16_t port,
-                    const char *hostname, uint32_t max_players, const char *map, bool autostart, Instance **ret) {
+/* The lowest port of the range that no instance has and nothing on the
+ * host uses; 0 if there is none. */
+static uint16_t assign_port(Manager *m) {
+        for (unsigned p = m->config->instance_port_min; p <= m->config->instance_port_max; p++)
+                if (!manager_find_instance_by_port(m, (uint16_t) p) && instance_port_check_free((uint16_t) p) == 0)
+                        return (uint16_t) p;
+        return 0;
+}
+
+static int choose_port(Manager *m, const Actor *actor, uint32_t wanted, uint16_t *ret, char **ret_problem) {
+        Instance *other;
+        int r;
+
+        if (wanted == 0) {
+                *ret = assign_port(m);
+                if (*ret == 0)
+                        return problem_setf(ret_problem, -EADDRINUSE, "No port from %u to %u is free.",
+                                            m->config->instance_port_min, m->config->instance_port_max);
+                return 0;
+        }
+        r = instance_check_port(m, wanted, ret_problem);
+        if (r < 0)
+                return r;
+        other = manager_find_instance_by_port(m, (uint16_t) wanted);
+        if (other && !actor_sees(actor, other->owner))
+                return problem_setf(ret_problem, -EADDRINUSE, "Port %u is in use by an instance of another user.", wanted);
+        if (other)
+                return problem_setf(ret_problem, -EADDRINUSE, "Port %u is in use by instance \"%s\".", wanted, other->name);
+        if (instance_port_check_free((uint16_t) wanted) == -EADDRINUSE)
+                return problem_setf(ret_problem, -EADDRINUSE, "Port %u is in use on this host (UDP or TCP).", wanted);
+        *ret = (uint16_t) wanted;
+        return 0;
+}
+
+int instance_create(Manager *m, const Actor *actor, const char *name, const Blueprint *b,
+                    const InstanceSettings *settings, Instance **ret, char **ret_problem) {
         g_autofree char *password = NULL;
+        const char *owner = actor->principal;
         StoreInstance row = {
                 .name = name,
                 .owner = owner,
-                .blueprint_id = blueprint_id,
-                .port = port,
-                .hostname = hostname,
-                .max_players = max_players,
-                .map = map,
-                .autostart = autostart,
+                .blueprint_id = b->id,
+                .hostname = settings->hostname ? settings->hostname : name,
+                .max_players = settings->max_players,
+                .map = settings->map ? settings->map : "",
+                .autostart = settings->autostart,
                 .created = (uint64_t) g_get_real_time(),
         };
         Instance *i = NULL;
         int r;
 
-        assert(l4m_name_is_valid(name));
+        r = instance_check_name(name, ret_problem);
+        if (r >= 0)
+                r = instance_check_hostname(row.hostname, ret_problem);
+        if (r >= 0)
+                r = instance_check_map(row.map, true, ret_problem);
+        if (r >= 0)
+                r = instance_check_player_limit(row.max_players, ret_problem);
+        if (r < 0)
+                return r;
+        if (g_hash_table_lookup(m->blueprints_by_id, &b->id) != b)
+                return problem_setf(ret_problem, -ENOENT, "The blueprint was deleted meanwhile.");
+        if (g_hash_table_contains(m->instances_by_name, name))
+                return problem_setf(ret_problem, -EEXIST, "Instance \"%s\" already exists.", name);
+        if (manager_count_instances_of(m, owner) >= MANAGER_INSTANCES_PER_OWNER_MAX)
+                return problem_setf(ret_problem, -EDQUOT, "%s already owns %u instances, the most one may own.", owner,
+                                    MANAGER_INSTANCES_PER_OWNER_MAX);
+        r = choose_port(m, actor, settings->port, &row.port, ret_problem);
+        if (r < 0)
+                return r;
+
         r = instance_generate_password(&password);
         if (r < 0)
                 return log_error_errno(r, "Cannot generate an RCON password: %s", STRERROR(r));
         row.rcon_password = password;
 
         r = store_instance_insert(m->db, &row, &row.id);
+        if (r == -EEXIST)
+                return problem_setf(ret_problem, r, "Instance \"%s\" or port %u is taken.", name, (unsigned) row.port);
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "The blueprint was deleted meanwhile.");
         if (r < 0)
                 return r;
         r = instance_add(m, &row, &i);
@@ -197,28 +299,43 @@ int instance_create(Manager *m, const char *name, const char *owner, uint64_t bl
          * if systemd says otherwise. */
         i->state_known = true;
         instance_follow(i);
+        manager_emit_object_added(m, i->path);
 
         log_struct_errno(LOG_INFO, 0,
                          ((const char *[]) { "L4M_EVENT=instance-created", NULL }),
                          "Instance %s (id %" G_GUINT64_FORMAT ", port %u) created for %s.", name, row.id,
-                         (unsigned) port, owner);
+                         (unsigned) row.port, owner);
         if (ret)
                 *ret = i;
         return 0;
 }
 
-int instance_delete(Instance *i) {
+int instance_delete(Instance *i, char **ret_problem) {
         Manager *m = i->manager;
         g_autofree char *name = g_strdup(i->name);
+        g_autofree char *path = g_strdup(i->path);
         int r;
 
-        assert(!instance_is_active(i));
+        if (!i->state_known)
+                return problem_setf(ret_problem, -EBUSY, "The state of instance \"%s\" is not known yet; try again.",
+                                    i->name);
+        if (instance_is_active(i) || i->start_after_stop)
+                return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is %s; stop it first.", i->name, i->state);
+        if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0 && m->bus)
+                (void) unit_reset_failed(m->bus, i->unit);
+
+        /* Announce while the object still resolves; again if it stays. */
+        manager_emit_object_removed(m, path);
         r = instance_runtime_remove(m, i->name);
-        if (r < 0)
+        if (r >= 0)
+                r = store_instance_delete(m->db, i->id);
+        if (r < 0) {
+                manager_emit_object_added(m, path);
+                if (r == -EBUSY || r == -EXDEV)
+                        return problem_setf(ret_problem, -EBUSY,
+                                            "Something is still mounted in the instance's runtime directory.");
                 return r;
-        r = store_instance_delete(m->db, i->id);
-        if (r < 0)
-                return r;
+        }
         if (i->awaited) {
                 i->awaited = false;
                 m->instances_unknown--;
@@ -236,7 +353,8 @@ int instance_delete(Instance *i) {
         return 0;
 }
 
-int instance_save(Instance *i) {
+/* Writes the settings of i to the store and announces property. */
+static int save(Instance *i, const char *property, char **ret_problem) {
         StoreInstance row = {
                 .id = i->id,
                 .blueprint_id = i->blueprint_id,
@@ -245,7 +363,55 @@ int instance_save(Instance *i) {
                 .map = i->map,
                 .autostart = i->autostart,
         };
-        return store_instance_update(i->manager->db, &row);
+        int r = store_instance_update(i->manager->db, &row);
+
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "The blueprint was deleted meanwhile.");
+        if (r < 0)
+                return r;
+        instance_emit_changed(i, property, NULL);
+        return 0;
+}
+
+int instance_set_hostname(Instance *i, const char *hostname, char **ret_problem) {
+        int r = instance_check_hostname(hostname, ret_problem);
+
+        if (r < 0)
+                return r;
+        g_free(i->hostname);
+        i->hostname = g_strdup(hostname);
+        return save(i, "Hostname", ret_problem);
+}
+
+int instance_set_start_map(Instance *i, const char *map, char **ret_problem) {
+        int r = instance_check_map(map, true, ret_problem);
+
+        if (r < 0)
+                return r;
+        g_free(i->map);
+        i->map = g_strdup(map);
+        return save(i, "StartMap", ret_problem);
+}
+
+int instance_set_player_limit(Instance *i, uint32_t n, char **ret_problem) {
+        int r = instance_check_player_limit(n, ret_problem);
+
+        if (r < 0)
+                return r;
+        i->max_players = n;
+        return save(i, "PlayerLimit", ret_problem);
+}
+
+int instance_set_autostart(Instance *i, bool autostart, char **ret_problem) {
+        i->autostart = autostart;
+        return save(i, "Autostart", ret_problem);
+}
+
+int instance_set_blueprint(Instance *i, const Blueprint *b, char **ret_problem) {
+        if (g_hash_table_lookup(i->manager->blueprints_by_id, &b->id) != b)
+                return problem_setf(ret_problem, -ENOENT, "The blueprint was deleted meanwhile.");
+        i->blueprint_id = b->id;
+        return save(i, "Blueprint", ret_problem);
 }
 
 bool instance_is_active(const Instance *i) {
@@ -407,13 +573,14 @@ static void on_unit_state(UnitTracker *t, const UnitState *s, void *userdata) {
         /* Restart(): the old unit is gone, start the new one. */
         if (i->start_after_stop && (!s->exists || strcmp(s->active_state, "inactive") == 0 ||
                                     strcmp(s->active_state, "failed") == 0)) {
-                sd_bus_error error = SD_BUS_ERROR_NULL;
+                g_autofree char *problem = NULL;
+                int r;
 
                 i->start_after_stop = false;
                 i->restarting = true;
-                if (instance_start(i, NULL, &error) < 0)
-                        log_warning("Cannot start %s again: %s", i->name, error.message ? error.message : "unknown error");
-                sd_bus_error_free(&error);
+                r = instance_start(i, NULL, NULL, &problem);
+                if (r < 0)
+                        log_warning("Cannot start %s again: %s", i->name, problem ? problem : STRERROR(r));
                 if (!i->start_call) {
                         i->restarting = false;
                         instance_set_state(i, strcmp(s->active_state, "failed") == 0 ? INSTANCE_STATE_FAILED
@@ -441,15 +608,12 @@ static void instance_follow(Instance *i) {
 
 /* --- starting and stopping -------------------------------------------- */
 
-static void start_reply(Instance *i, const sd_bus_error *e) {
-        g_autoptr(sd_bus_message) msg = g_steal_pointer(&i->start_request);
+static void start_done(Instance *i, int r, const char *text) {
+        InstanceDoneFunc done = i->start_done;
 
-        if (!msg)
-                return;
-        if (e)
-                (void) sd_bus_reply_method_error(msg, e);
-        else
-                (void) sd_bus_reply_method_return(msg, NULL);
+        i->start_done = NULL;
+        if (done)
+                done(i, r, text, i->start_userdata);
 }
 
 static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -458,17 +622,16 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         i->start_call = sd_bus_slot_unref(i->start_call);
         if (e) {
-                g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+                g_autofree char *text = NULL;
+                int r;
 
                 log_warning("systemd did not start %s: %s", i->unit, e->message);
                 if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists"))
-                        (void) sd_bus_error_setf(&error, L4M_ERROR_BUSY, "Instance \"%s\": its unit %s still exists.",
-                                                 i->name, i->unit);
+                        r = problem_setf(&text, -EBUSY, "Instance \"%s\": its unit %s still exists.", i->name, i->unit);
                 else
-                        (void) sd_bus_error_setf(&error, L4M_ERROR_FAILED, "systemd did not start %s: %s", i->unit,
-                                                 e->message);
+                        r = problem_setf(&text, -EIO, "systemd did not start %s: %s", i->unit, e->message);
                 i->restarting = false;
-                start_reply(i, &error);
+                start_done(i, r, text);
         } else {
                 /* It exists now, whether or not the tracker has said so
                  * yet: a Stop() right after this must reach it. */
@@ -476,7 +639,7 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
                 log_struct_errno(LOG_INFO, 0,
                                  ((const char *[]) { "L4M_EVENT=instance-start", NULL }),
                                  "Started %s for instance %s.", i->unit, i->name);
-                start_reply(i, NULL);
+                start_done(i, 0, NULL);
         }
         if (i->tracker)
                 unit_tracker_refresh(i->tracker);
@@ -509,8 +672,8 @@ static int instance_new_password(Instance *i) {
         return 0;
 }
 
-/* Busy naming the first overlay of the stack that cannot be mounted now. */
-static int check_overlays(Instance *i, const Blueprint *b, sd_bus_error *error) {
+/* -EBUSY naming the first overlay of the stack that cannot be mounted now. */
+static int check_overlays(Instance *i, const Blueprint *b, char **ret_problem) {
         Manager *m = i->manager;
 
         for (guint k = 0; k < b->overlays->len; k++) {
@@ -520,67 +683,65 @@ static int check_overlays(Instance *i, const Blueprint *b, sd_bus_error *error) 
                 Job *j;
 
                 if (!o)
-                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "Blueprint \"%s\" names an overlay that is gone.",
-                                                 b->name);
+                        return problem_setf(ret_problem, -ENOENT, "Blueprint \"%s\" names an overlay that is gone.", b->name);
                 target = overlay_job_target(o);
                 j = manager_find_active_job_for(m, target);
                 if (j)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
-                                                 "Overlay \"%s\" of blueprint \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
-                                                 o->name, b->name, j->id, j->kind_name, job_state_to_string(j->state));
+                        return problem_setf(ret_problem, -EBUSY,
+                                            "Overlay \"%s\" of blueprint \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
+                                            o->name, b->name, j->id, j->kind_name, job_state_to_string(j->state));
                 if (o->last_build == 0)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY,
-                                                 "Overlay \"%s\" of blueprint \"%s\" has never been built.", o->name, b->name);
+                        return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" of blueprint \"%s\" has never been built.",
+                                            o->name, b->name);
         }
         return 0;
 }
 
-int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
+int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
         Manager *m = i->manager;
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
-        g_autofree char *problem = NULL;
+        g_autofree char *why = NULL;
         struct passwd *pw;
         bool was_failed;
         int r;
 
         if (!i->state_known)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "The state of instance \"%s\" is not known yet; try again.",
-                                         i->name);
+                return problem_setf(ret_problem, -EBUSY, "The state of instance \"%s\" is not known yet; try again.",
+                                    i->name);
         if (instance_is_active(i) || i->start_after_stop)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is %s.", i->name, i->state);
+                return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is %s.", i->name, i->state);
         if (manager_game_job_active(m))
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "The game is being installed or updated.");
+                return problem_setf(ret_problem, -EBUSY, "The game is being installed or updated.");
         if (!b)
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "The blueprint of instance \"%s\" is gone.", i->name);
-        r = check_overlays(i, b, error);
+                return problem_setf(ret_problem, -ENOENT, "The blueprint of instance \"%s\" is gone.", i->name);
+        r = check_overlays(i, b, ret_problem);
         if (r < 0)
                 return r;
         if (faccessat(m->state_fd, "installation/srcds_run", X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0)
-                return sd_bus_error_setf(error, L4M_ERROR_FAILED,
-                                         "The game is not installed (no runnable installation/srcds_run): %s.",
-                                         STRERROR(errno));
+                return problem_setf(ret_problem, -ENOEXEC,
+                                    "The game is not installed (no runnable installation/srcds_run): %s.", STRERROR(errno));
         r = instance_port_check_free(i->port);
         if (r == -EADDRINUSE)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Port %u is in use on this host (UDP or TCP).",
-                                         (unsigned) i->port);
+                return problem_setf(ret_problem, r, "Port %u is in use on this host (UDP or TCP).", (unsigned) i->port);
         if (r < 0)
                 log_warning_errno(r, "Cannot check whether port %u is free: %s", (unsigned) i->port, STRERROR(r));
 
         errno = 0;
         pw = getpwnam(INSTANCE_USER);
         if (!pw)
-                return sd_bus_error_setf(error, L4M_ERROR_FAILED, "The game user %s does not exist (systemd-sysusers creates it).",
-                                         INSTANCE_USER);
+                return problem_setf(ret_problem, -ENXIO, "The game user %s does not exist (systemd-sysusers creates it).",
+                                    INSTANCE_USER);
 
         r = instance_new_password(i);
         if (r < 0)
-                return bus_error_internal(error, r, "Making a new RCON password");
+                return r;
 
-        r = instance_runtime_prepare(i, b, pw->pw_uid, pw->pw_gid, &problem);
+        r = instance_runtime_prepare(i, b, pw->pw_uid, pw->pw_gid, &why);
         if (r < 0) {
-                log_error_errno(r, "Cannot prepare instance %s: %s", i->name, problem);
-                return sd_bus_error_setf(error, L4M_ERROR_FAILED, "%s.", problem);
+                log_error_errno(r, "Cannot prepare instance %s: %s", i->name, why);
+                /* Whatever the errno, the server could not be set up: Failed. */
+                return problem_setf(ret_problem, -EIO, "%s.", why);
         }
 
         /* A failed unit stays loaded until its failure is forgotten. */
@@ -599,53 +760,58 @@ int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
         };
         r = unit_start_transient(m->bus, i->unit, instance_unit_properties, &spec, on_unit_started, i, &i->start_call);
         if (r < 0)
-                return bus_error_internal(error, r, "Starting the server unit");
-        if (reply_to)
-                i->start_request = sd_bus_message_ref(reply_to);
+                return log_error_errno(r, "Cannot start %s: %s", i->unit, STRERROR(r));
+        i->start_done = done;
+        i->start_userdata = userdata;
         instance_set_state(i, i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING);
         return 0;
 }
 
 static int on_unit_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Instance *i = userdata;
-        g_autoptr(sd_bus_message) request = g_steal_pointer(&i->stop_request);
+        InstanceDoneFunc done = i->stop_done;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         i->stop_call = sd_bus_slot_unref(i->stop_call);
+        i->stop_done = NULL;
         /* Gone already: as good as stopped. */
         if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                g_autofree char *text = NULL;
+                int r;
+
                 log_warning("systemd refused to stop %s: %s", i->unit, e->message);
                 /* No restart after all; State as systemd has it. */
                 i->start_after_stop = false;
                 i->restarting = false;
                 if (i->tracker)
                         unit_tracker_refresh(i->tracker);
-                if (request)
-                        (void) sd_bus_reply_method_errorf(request, L4M_ERROR_FAILED, "systemd refused to stop %s: %s",
-                                                          i->unit, e->message);
+                r = problem_setf(&text, -EIO, "systemd refused to stop %s: %s", i->unit, e->message);
+                if (done)
+                        done(i, r, text, i->stop_userdata);
                 return 0;
         }
-        if (request)
-                (void) sd_bus_reply_method_return(request, NULL);
+        if (done)
+                done(i, 0, NULL, i->stop_userdata);
         return 0;
 }
 
 /* StopUnit, answered in on_unit_stop_reply(); at most one in flight. */
-static int instance_stop_unit(Instance *i, sd_bus_message *reply_to) {
+static int instance_stop_unit(Instance *i, InstanceDoneFunc done, void *userdata) {
         int r;
 
         if (i->stop_call)
                 return 0;       /* the stop under way is this one */
         r = unit_stop_async(i->manager->bus, i->unit, on_unit_stop_reply, i, &i->stop_call);
         if (r < 0)
-                return r;
-        if (!reply_to)
+                return log_error_errno(r, "Cannot stop %s: %s", i->unit, STRERROR(r));
+        if (!done)
                 return 0;
-        i->stop_request = sd_bus_message_ref(reply_to);
+        i->stop_done = done;
+        i->stop_userdata = userdata;
         return 1;
 }
 
-int instance_stop(Instance *i, sd_bus_message *reply_to) {
+int instance_halt(Instance *i, InstanceDoneFunc done, void *userdata) {
         i->start_after_stop = false;
         i->restarting = false;
         /* Until the tracker's first answer the unit may run: stop it anyway
@@ -654,24 +820,32 @@ int instance_stop(Instance *i, sd_bus_message *reply_to) {
                 return 0;
         if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
                 return unit_reset_failed(i->manager->bus, i->unit);
-        if (i->stop_request)
+        if (i->stop_done)
                 return 0;       /* another Stop() waits for systemd already */
-        return instance_stop_unit(i, reply_to);
+        return instance_stop_unit(i, done, userdata);
 }
 
-int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error) {
+int instance_stop(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
+        if (i->start_call)
+                return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is starting; stop it once it runs.", i->name);
+        return instance_halt(i, done, userdata);
+}
+
+int instance_restart(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
         int r;
 
-        if (!instance_is_active(i))
-                return instance_start(i, reply_to, error);
+        if (!instance_is_active(i)) {
+                r = instance_start(i, done, userdata, ret_problem);
+                return r < 0 ? r : 1;
+        }
         if (i->start_call)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is starting.", i->name);
+                return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is starting.", i->name);
         /* Stop, then start afresh once the unit is gone: a new start reads
          * the settings and the blueprint again. */
         i->start_after_stop = true;
         i->restarting = true;
         instance_set_state(i, INSTANCE_STATE_RESTARTING);
-        r = instance_stop_unit(i, NULL);
+        r = instance_stop_unit(i, NULL, NULL);
         if (r < 0) {
                 i->start_after_stop = false;
                 i->restarting = false;
@@ -683,42 +857,56 @@ int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error)
 
 /* --- RCON ------------------------------------------------------------- */
 
+typedef struct CommandCall {
+        Instance *instance;
+        InstanceDoneFunc done;
+        void *userdata;
+} CommandCall;
+
 static void on_rcon_reply(int error, const char *reply, void *userdata) {
-        g_autoptr(sd_bus_message) msg = userdata;
+        g_autofree CommandCall *call = userdata;
+        g_autofree char *text = NULL;
 
         if (error < 0) {
                 const char *why = error == -EACCES ? "the server refused left4me's RCON password"
                                   : error == -ETIMEDOUT ? "the server did not answer in time"
                                   : error == -ECANCELED ? "the server stopped first"
                                   : STRERROR(error);
-                (void) sd_bus_reply_method_errorf(msg, L4M_ERROR_FAILED, "RCON failed: %s.", why);
+                call->done(call->instance, problem_setf(&text, -EIO, "RCON failed: %s.", why), text, call->userdata);
                 return;
         }
-        (void) sd_bus_reply_method_return(msg, "s", reply);
+        call->done(call->instance, 0, reply, call->userdata);
 }
 
-int instance_send_command(Instance *i, sd_bus_message *msg, const char *command, sd_bus_error *error) {
+int instance_send_command(Instance *i, const char *command, InstanceDoneFunc done, void *userdata,
+                          char **ret_problem) {
+        CommandCall *call;
         int r;
 
+        assert(done);
+        r = instance_check_command(command, ret_problem);
+        if (r < 0)
+                return r;
         if (strcmp(i->state, INSTANCE_STATE_RUNNING) != 0)
-                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Instance \"%s\" is not running (%s).", i->name, i->state);
+                return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is not running (%s).", i->name, i->state);
         if (!i->rcon) {
                 struct sockaddr_in a;
 
                 loopback_address(i, &a);
                 r = rcon_client_new(i->manager->event, (const struct sockaddr *) &a, sizeof a, i->rcon_password, &i->rcon);
                 if (r < 0)
-                        return bus_error_internal(error, r, "Setting up RCON");
+                        return log_error_errno(r, "Cannot set up RCON for %s: %s", i->name, STRERROR(r));
         }
-        r = rcon_client_send(i->rcon, command, RCON_TIMEOUT_USEC, on_rcon_reply, sd_bus_message_ref(msg));
+        call = g_new(CommandCall, 1);
+        *call = (CommandCall) { i, done, userdata };
+        r = rcon_client_send(i->rcon, command, RCON_TIMEOUT_USEC, on_rcon_reply, call);
         if (r < 0) {
-                sd_bus_message_unref(msg);
+                g_free(call);
                 if (r == -EBUSY)
-                        return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Too many RCON commands for \"%s\" are waiting.",
-                                                 i->name);
+                        return problem_setf(ret_problem, r, "Too many RCON commands for \"%s\" are waiting.", i->name);
                 if (r == -EINVAL)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "RCON refused the command.");
-                return bus_error_internal(error, r, "Sending the RCON command");
+                        return problem_setf(ret_problem, r, "RCON refused the command.");
+                return log_error_errno(r, "Cannot send an RCON command to %s: %s", i->name, STRERROR(r));
         }
         return 0;
 }
@@ -785,15 +973,16 @@ static void manager_autostart_maybe(Manager *m) {
         g_hash_table_iter_init(&it, m->instances_by_id);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 Instance *i = value;
-                sd_bus_error error = SD_BUS_ERROR_NULL;
+                g_autofree char *problem = NULL;
+                int r;
 
                 if (!i->autostart || instance_is_active(i))
                         continue;
-                if (instance_start(i, NULL, &error) < 0)
-                        log_warning("Cannot autostart instance %s: %s", i->name, error.message ? error.message : "?");
+                r = instance_start(i, NULL, NULL, &problem);
+                if (r < 0)
+                        log_warning("Cannot autostart instance %s: %s", i->name, problem ? problem : STRERROR(r));
                 else
                         n++;
-                sd_bus_error_free(&error);
         }
 
         marker = autostart_marker_path();

@@ -7,12 +7,20 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "actor.h"
+#include "blueprint.h"
 #include "manager.h"
 #include "store.h"
 #include "systemd-unit.h"
 
 typedef struct RconClient RconClient;
 typedef struct A2sQuery A2sQuery;
+
+/* How a start, a stop or an RCON command that waits for systemd or the
+ * server ends: r = 0 (text: the server's reply to a command, else NULL),
+ * or a negative errno with a text for whoever asked (problem.h).
+ * -ESHUTDOWN when the daemon stops first. */
+typedef void (*InstanceDoneFunc)(Instance *i, int r, const char *text, void *userdata);
 
 /* What an instance's State property says. */
 #define INSTANCE_STATE_STOPPED "stopped"
@@ -54,9 +62,11 @@ struct Instance {
         bool unit_exists;
         bool restarting;        /* an automatic or asked-for restart is under way */
         sd_bus_slot *start_call;        /* StartTransientUnit in flight */
-        sd_bus_message *start_request;  /* the Start()/Restart() call waiting for it */
+        InstanceDoneFunc start_done;    /* who waits for its answer */
+        void *start_userdata;
         sd_bus_slot *stop_call;         /* StopUnit in flight */
-        sd_bus_message *stop_request;   /* the Stop() call waiting for it */
+        InstanceDoneFunc stop_done;     /* who waits for its answer */
+        void *stop_userdata;
         bool start_after_stop;          /* Restart(): start once the unit is gone */
 
         /* from the server (A2S_INFO), while it runs */
@@ -68,7 +78,7 @@ struct Instance {
         RconClient *rcon;
 };
 
-/* Limits checked at the bus boundary. */
+/* Limits of an instance's settings. */
 #define INSTANCE_HOSTNAME_MAX 64u
 #define INSTANCE_MAP_MAX 64u
 #define INSTANCE_MAX_PLAYERS_MIN 1u
@@ -89,39 +99,81 @@ bool instance_map_is_valid(const char *s);
 /* NULL if s may be an RCON command, else why not. */
 const char *instance_command_problem(const char *s);
 
+/* The engine's rules for instances: 0, or a negative errno with a text in
+ * *ret_problem (problem.h). The check_* functions let the bus refuse a
+ * bad request before it asks polkit; the others check everything again. */
+int instance_check_name(const char *name, char **ret_problem);
+int instance_check_hostname(const char *s, char **ret_problem);
+/* A map name, or "" (the game's default) if empty_ok. */
+int instance_check_map(const char *s, bool empty_ok, char **ret_problem);
+int instance_check_player_limit(uint32_t n, char **ret_problem);
+/* -EINVAL unless port is in [Instances] PortMin= .. PortMax=. */
+int instance_check_port(Manager *m, uint32_t port, char **ret_problem);
+int instance_check_command(const char *command, char **ret_problem);
+
+/* What CreateInstance sets; port 0 takes the lowest free one of the
+ * range, hostname NULL the instance's name, map NULL or "" the game's
+ * default. */
+typedef struct InstanceSettings {
+        uint32_t port;
+        const char *hostname;
+        uint32_t max_players;
+        const char *map;
+        bool autostart;
+} InstanceSettings;
+
 /* "left4me-server-<name>.service". */
 char *instance_unit_name(const char *name);
 
 int instance_add(Manager *m, const StoreInstance *row, Instance **ret);
 void instance_free(Instance *i);
 
-/* Creates the row (with a fresh RCON password) and adds it; -EEXIST if the
- * name or the port is taken, -ENOENT if the blueprint has no row. */
-int instance_create(Manager *m, const char *name, const char *owner, uint64_t blueprint_id, uint16_t port,
-                    const char *hostname, uint32_t max_players, const char *map, bool autostart, Instance **ret);
-/* Deletes the row and runtime/<name> (removed in the background) and ends
- * the instance's open logs; the unit must be gone. The caller has
- * announced the removal on the bus. i is freed. -EBUSY if something is
- * still mounted in runtime/<name>. */
-int instance_delete(Instance *i);
+/* Creates an instance of blueprint b for actor (its owner) with a fresh
+ * RCON password, follows its unit and announces it. -EINVAL for a bad
+ * name or setting, -EEXIST if the name is taken, -EDQUOT if the owner has
+ * MANAGER_INSTANCES_PER_OWNER_MAX already, -EADDRINUSE if the port is an
+ * instance's (named if actor sees it) or in use on the host, or no port
+ * of the range is free; -ENOENT if the blueprint is gone. */
+int instance_create(Manager *m, const Actor *actor, const char *name, const Blueprint *b,
+                    const InstanceSettings *settings, Instance **ret, char **ret_problem);
+/* Deletes the row and runtime/<name> (removed in the background), ends
+ * the instance's open logs and announces the removal. -EBUSY while its
+ * state is not known yet, its unit is active, or something is still
+ * mounted in runtime/<name>. i is freed. */
+int instance_delete(Instance *i, char **ret_problem);
 
-/* Writes the settings of i to the store (after changing them in i). */
-int instance_save(Instance *i);
+/* Setters: checked, stored, announced; used at the next start. -ENOENT if
+ * the blueprint was deleted meanwhile. */
+int instance_set_hostname(Instance *i, const char *hostname, char **ret_problem);
+int instance_set_start_map(Instance *i, const char *map, char **ret_problem);
+int instance_set_player_limit(Instance *i, uint32_t n, char **ret_problem);
+int instance_set_autostart(Instance *i, bool autostart, char **ret_problem);
+int instance_set_blueprint(Instance *i, const Blueprint *b, char **ret_problem);
 
-/* Starts the unit with a fresh RCON password (stored first); the start's
- * outcome reaches reply (may be NULL) as a method return or error. -EBUSY
- * if the unit still exists. */
-int instance_start(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
-/* Stops the unit (or forgets a failed one). With reply_to, the Stop() call
- * is answered once systemd accepted or refused the stop: returns 1 then,
- * 0 if there was nothing to wait for (the caller answers). */
-int instance_stop(Instance *i, sd_bus_message *reply_to);
-int instance_restart(Instance *i, sd_bus_message *reply_to, sd_bus_error *error);
+/* Starts the unit with a fresh RCON password (stored first). 0 when
+ * systemd was asked: done (may be NULL) then gets its answer. -EBUSY while
+ * the state is not known, it is active, the game is being installed, an
+ * overlay is busy or never built, -EADDRINUSE if its port is in use,
+ * -ENOENT if its blueprint or an overlay is gone. */
+int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem);
+/* Stops the unit (or forgets a failed one). 1 if done gets systemd's
+ * answer, 0 if there is nothing to wait for (or another stop waits for it
+ * already): the caller answers at once. -EBUSY while it is starting. */
+int instance_stop(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem);
+/* The same without the rule, for the daemon's own stops (a game update
+ * stops a starting server too). */
+int instance_halt(Instance *i, InstanceDoneFunc done, void *userdata);
+/* Stops and starts afresh (0: under way, the caller answers), or starts a
+ * stopped one (1: done gets the start's answer). -EBUSY while starting. */
+int instance_restart(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem);
 /* True while the unit exists in any state but failed/inactive. */
 bool instance_is_active(const Instance *i);
 
-/* Sends command over RCON; reply gets the answer. */
-int instance_send_command(Instance *i, sd_bus_message *msg, const char *command, sd_bus_error *error);
+/* Sends command over RCON; done gets the server's reply (0 returned) or
+ * the failure. -EINVAL for a command that is refused, -EBUSY unless it
+ * runs or with too many commands waiting. */
+int instance_send_command(Instance *i, const char *command, InstanceDoneFunc done, void *userdata,
+                          char **ret_problem);
 
 Instance *manager_find_instance_by_path(Manager *m, const char *path);
 int manager_load_instances(Manager *m);
