@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The rules of left4med's engine without a bus: a Manager on a temporary
+ * state directory, called the way the bus handlers call it. Each rule
+ * here has its counterpart against the real daemon in
+ * tests/integration/ (test-03, test-04, test-21, test-23, ...). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "actor.h"
+#include "blueprint.h"
+#include "fs-util.h"
+#include "game-install.h"
+#include "instance.h"
+#include "instance-runtime.h"
+#include "job.h"
+#include "l4m-bus-names.h"
+#include "l4m-util.h"
+#include "manager.h"
+#include "overlay.h"
+#include "overlay-wipe.h"
+#include "workshop-cache.h"
+
+typedef struct Fixture {
+        char *state;
+        Manager *m;
+        Actor alice;            /* a local user: sees everything */
+        Actor bob_web;          /* a web user: sees only its own */
+        char *problem;
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+
+        f->state = g_dir_make_tmp("l4m-rules-XXXXXX", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(manager_new(f->state, f->state, &f->m), ==, 0);
+        g_assert_cmpint(manager_load(f->m), ==, 0);
+        actor_init_local(&f->alice, "alice");
+        f->bob_web = (Actor) { .principal = g_strdup("web:bob"), .scope = ACTOR_SEES_OWN, .delegated = true };
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        _cleanup_close_ int fd = open(g_get_tmp_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_autofree char *base = g_path_get_basename(f->state);
+
+        g_clear_pointer(&f->m, manager_free);
+        g_assert_cmpint(rm_rf_at(fd, base), ==, 0);
+        actor_done(&f->alice);
+        actor_done(&f->bob_web);
+        g_free(f->problem);
+        g_free(f->state);
+}
+
+/* r is error and the text says expected. */
+#define assert_refused(f, call, error, expected)                                        \
+        do {                                                                            \
+                g_clear_pointer(&(f)->problem, g_free);                                 \
+                g_assert_cmpint((call), ==, (error));                                   \
+                g_assert_nonnull((f)->problem);                                         \
+                if (!strstr((f)->problem, (expected)))                                  \
+                        g_error("\"%s\" does not say \"%s\"", (f)->problem, (expected)); \
+        } while (false)
+
+static Overlay *new_overlay(Fixture *f, const Actor *a, const char *name, L4mOverlayType type) {
+        Overlay *o = NULL;
+
+        g_clear_pointer(&f->problem, g_free);
+        g_assert_cmpint(overlay_create(f->m, a, name, type, &o, &f->problem), ==, 0);
+        g_assert_null(f->problem);
+        return o;
+}
+
+static Blueprint *new_blueprint(Fixture *f, const Actor *a, const char *name, Overlay *o) {
+        char *no_args[] = { NULL };
+        Blueprint *b = NULL;
+
+        g_assert_cmpint(blueprint_create(f->m, a, name, &o->id, 1, "", no_args, &b, &f->problem), ==, 0);
+        return b;
+}
+
+static Instance *new_instance(Fixture *f, const Actor *a, const char *name, Blueprint *b, uint32_t port) {
+        InstanceSettings s = { .port = port, .max_players = 8 };
+        Instance *i = NULL;
+
+        g_assert_cmpint(instance_create(f->m, a, name, b, &s, &i, &f->problem), ==, 0);
+        return i;
+}
+
+/* What systemd would have said: the unit runs. */
+static void set_running(Instance *i) {
+        i->unit_exists = true;
+        g_free(i->state);
+        i->state = g_strdup(INSTANCE_STATE_RUNNING);
+}
+
+/* A port range of three that nothing on this host is likely to use. */
+static uint16_t set_port_range(Fixture *f) {
+        for (unsigned base = 47000; base < 48000; base += 10) {
+                if (instance_port_check_free(base) == 0 && instance_port_check_free(base + 1) == 0 &&
+                    instance_port_check_free(base + 2) == 0) {
+                        f->m->config->instance_port_min = base;
+                        f->m->config->instance_port_max = base + 2;
+                        return (uint16_t) base;
+                }
+        }
+        g_assert_not_reached();
+}
+
+/* --- overlays ----------------------------------------------------------- */
+
+static void test_overlay_create(Fixture *f, gconstpointer data) {
+        Overlay *o;
+
+        assert_refused(f, overlay_create(f->m, &f->alice, "Bad Name", L4M_OVERLAY_WORKSHOP, NULL, &f->problem), -EINVAL,
+                       "Invalid overlay name \"Bad Name\"");
+        assert_refused(f, overlay_create(f->m, &f->alice, "", L4M_OVERLAY_WORKSHOP, NULL, &f->problem), -EINVAL,
+                       "Invalid overlay name");
+        g_assert_cmpuint(g_hash_table_size(f->m->overlays_by_id), ==, 0);
+
+        o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_WORKSHOP);
+        g_assert_cmpstr(o->owner, ==, "alice");
+        g_assert_cmpstr(o->state, ==, OVERLAY_STATE_EMPTY);
+        /* Taken, whoever asks. */
+        assert_refused(f, overlay_create(f->m, &f->bob_web, "maps", L4M_OVERLAY_SCRIPT, NULL, &f->problem), -EEXIST,
+                       "Overlay \"maps\" already exists.");
+}
+
+static void test_overlay_owner_cap(Fixture *f, gconstpointer data) {
+        /* Rows the store would hold for someone at the limit. */
+        for (unsigned k = 0; k < MANAGER_OVERLAYS_PER_OWNER_MAX; k++) {
+                g_autofree char *name = g_strdup_printf("o%u", k);
+                StoreOverlay row = { .id = 100000 + k, .name = name, .type = "archive", .owner = "alice",
+                                     .state = OVERLAY_STATE_EMPTY };
+
+                g_assert_cmpint(overlay_add(f->m, &row, NULL), ==, 0);
+        }
+        assert_refused(f, overlay_create(f->m, &f->alice, "one-more", L4M_OVERLAY_ARCHIVE, NULL, &f->problem), -EDQUOT,
+                       "alice already owns 1000 overlays");
+        /* The limit is per owner. */
+        new_overlay(f, &f->bob_web, "bobs", L4M_OVERLAY_ARCHIVE);
+}
+
+static void test_overlay_delete_in_use(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Overlay *other = new_overlay(f, &f->bob_web, "other", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        uint64_t id = o->id;
+
+        /* Names only what the asker may see. */
+        assert_refused(f, overlay_delete(o, &f->alice, &f->problem), -EBUSY,
+                       "Overlay \"maps\" is used by blueprint(s) \"coop\".");
+        assert_refused(f, overlay_delete(o, &f->bob_web, &f->problem), -EBUSY,
+                       "is used by blueprint(s) of other users (1).");
+        g_assert_true(g_hash_table_lookup(f->m->overlays_by_id, &id) == o);
+
+        g_assert_cmpint(blueprint_set_overlays(b, &other->id, 1, &f->problem), ==, 0);
+        g_assert_cmpint(overlay_delete(o, &f->alice, &f->problem), ==, 0);
+        g_assert_null(g_hash_table_lookup(f->m->overlays_by_id, &id));
+        g_assert_null(g_hash_table_lookup(f->m->overlays_by_name, "maps"));
+}
+
+static void test_overlay_mounted(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        Instance *i;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        set_running(i);
+
+        /* Lower layers do not change under a running server. */
+        assert_refused(f, overlay_submit_job(o, &f->alice, &overlay_wipe_kind, overlay_wipe_new(o), NULL, &f->problem),
+                       -EBUSY, "Overlay \"maps\" is in use by running instance(s) \"srv\"; stop them first.");
+        assert_refused(f, overlay_check_unmounted(o, &f->bob_web, "is mounted by", &f->problem), -EBUSY,
+                       "is mounted by running instance(s) of other users (1)");
+        g_assert_null(manager_find_active_job_for(f->m, "overlay:1"));
+}
+
+static int idle_start(Job *j) {
+        return 0;       /* runs until cancelled */
+}
+
+static void idle_cancel(Job *j) {
+        job_finish(j, -ECANCELED, NULL);
+}
+
+static const JobKind idle_kind = {
+        .name = "test-idle",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .start = idle_start,
+        .cancel = idle_cancel,
+        .free_data = g_free,
+};
+
+static void test_overlay_busy_with_job(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        g_autofree char *target = overlay_job_target(o);
+        Job *j = NULL;
+
+        g_assert_cmpint(job_submit(f->m, &idle_kind, target, "alice", g_new0(int, 1), &j), ==, 0);
+        assert_refused(f, overlay_check_idle(o, &f->problem), -EBUSY, "Overlay \"maps\" has job 1 (test-idle) queued.");
+        assert_refused(f, overlay_set_source(o, "https://example.org/a.zip", "", &f->problem), -EBUSY, "has job 1");
+        assert_refused(f, overlay_delete(o, &f->alice, &f->problem), -EBUSY, "has job 1");
+        assert_refused(f, overlay_submit_job(o, &f->alice, &overlay_wipe_kind, overlay_wipe_new(o), NULL, &f->problem),
+                       -EBUSY, "has job 1");
+        g_assert_cmpstr(o->source_url, ==, "");
+}
+
+static void test_overlay_setters(Fixture *f, gconstpointer data) {
+        Overlay *w = new_overlay(f, &f->alice, "ws", L4M_OVERLAY_WORKSHOP);
+        Overlay *a = new_overlay(f, &f->alice, "ar", L4M_OVERLAY_ARCHIVE);
+        Overlay *s = new_overlay(f, &f->alice, "sc", L4M_OVERLAY_SCRIPT);
+        g_autofree uint64_t *many = g_new0(uint64_t, OVERLAY_ITEMS_MAX + 1);
+        g_autofree char *big = g_malloc(OVERLAY_SCRIPT_MAX + 2);
+        uint64_t items[] = { 123, 456 };
+
+        /* Items: Workshop overlays only, at most OVERLAY_ITEMS_MAX. */
+        assert_refused(f, overlay_set_items(a, items, 2, &f->problem), -EINVAL,
+                       "Overlay \"ar\" is a archive overlay; only Workshop overlays have items.");
+        assert_refused(f, overlay_set_items(w, many, OVERLAY_ITEMS_MAX + 1, &f->problem), -EINVAL, "Too many items");
+        assert_refused(f, overlay_check_buildable(w, &f->problem), -EINVAL, "has no items");
+        g_assert_cmpint(overlay_set_items(w, items, 2, &f->problem), ==, 0);
+        g_assert_cmpuint(w->items->len, ==, 2);
+        g_assert_cmpint(overlay_check_buildable(w, &f->problem), ==, 0);
+
+        /* Sources: archive overlays, http(s) without credentials, checksums. */
+        assert_refused(f, overlay_set_source(w, "https://example.org/a.zip", "", &f->problem), -EINVAL,
+                       "only archive overlays have a source URL");
+        assert_refused(f, overlay_set_source(a, "ftp://example.org/a.zip", "", &f->problem), -EINVAL, "Invalid source URL");
+        assert_refused(f, overlay_set_source(a, "https://user:pw@example.org/a.zip", "", &f->problem), -EINVAL,
+                       "without user:password@");
+        assert_refused(f, overlay_set_source(a, "https://example.org/a b.zip", "", &f->problem), -EINVAL,
+                       "Invalid source URL");
+        assert_refused(f, overlay_set_source(a, "https://example.org/a.zip", "md5:xyz", &f->problem), -EINVAL,
+                       "Invalid checksum \"md5:xyz\"");
+        assert_refused(f, overlay_check_buildable(a, &f->problem), -EINVAL, "has no source URL");
+        g_assert_cmpstr(a->source_url, ==, "");
+        g_assert_cmpint(overlay_set_source(a, "https://example.org/p/a.zip?x=@1",
+                                           "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                           &f->problem), ==, 0);
+        g_assert_cmpstr(a->source_url, ==, "https://example.org/p/a.zip?x=@1");
+        g_assert_cmpint(overlay_check_buildable(a, &f->problem), ==, 0);
+
+        /* Scripts: script overlays, at most OVERLAY_SCRIPT_MAX bytes. */
+        memset(big, 'x', OVERLAY_SCRIPT_MAX + 1);
+        big[OVERLAY_SCRIPT_MAX + 1] = '\0';
+        assert_refused(f, overlay_set_script(a, "echo", &f->problem), -EINVAL, "only script overlays have a script");
+        assert_refused(f, overlay_set_script(s, big, &f->problem), -EINVAL, "The script has 262145 bytes");
+        assert_refused(f, overlay_check_buildable(s, &f->problem), -EINVAL, "has no script");
+        big[OVERLAY_SCRIPT_MAX] = '\0';
+        g_assert_cmpint(overlay_set_script(s, big, &f->problem), ==, 0);
+        g_assert_cmpuint(s->script_size, ==, OVERLAY_SCRIPT_MAX);
+        g_assert_cmpint(overlay_check_buildable(s, &f->problem), ==, 0);
+}
+
+/* --- blueprints --------------------------------------------------------- */
+
+static void test_blueprint_create(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        char *no_args[] = { NULL };
+        char *reserved[] = { (char *) "+hostport", (char *) "27020", NULL };
+        char *blank[] = { (char *) "+map c1m1 ", NULL };
+        char *shell[] = { (char *) "$(reboot)", NULL };
+        g_autofree char *invalid_utf8 = g_strdup("hostname \xff");
+        uint64_t gone = 4242;
+
+        assert_refused(f, blueprint_create(f->m, &f->alice, "-x", &o->id, 1, "", no_args, NULL, &f->problem), -EINVAL,
+                       "Invalid blueprint name");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &o->id, 0, "", no_args, NULL, &f->problem), -EINVAL,
+                       "A blueprint needs at least one overlay.");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &gone, 1, "", no_args, NULL, &f->problem), -ENOENT,
+                       "An overlay was deleted meanwhile.");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &o->id, 1, invalid_utf8, no_args, NULL, &f->problem),
+                       -EINVAL, "ServerCfg must be valid UTF-8");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &o->id, 1, "", reserved, NULL, &f->problem), -EINVAL,
+                       "Launch argument 1 \"+hostport\" is refused: left4me sets this argument itself.");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &o->id, 1, "", blank, NULL, &f->problem), -EINVAL,
+                       "may not contain blanks");
+        assert_refused(f, blueprint_create(f->m, &f->alice, "bp", &o->id, 1, "", shell, NULL, &f->problem), -EINVAL,
+                       "may not contain any of");
+        g_assert_cmpuint(g_hash_table_size(f->m->blueprints_by_id), ==, 0);
+
+        new_blueprint(f, &f->alice, "bp", o);
+        assert_refused(f, blueprint_create(f->m, &f->bob_web, "bp", &o->id, 1, "", no_args, NULL, &f->problem), -EEXIST,
+                       "Blueprint \"bp\" already exists.");
+
+        for (unsigned k = 0; k < MANAGER_BLUEPRINTS_PER_OWNER_MAX; k++) {
+                g_autofree char *name = g_strdup_printf("b%u", k);
+                StoreBlueprint row = { .id = 100000 + k, .name = name, .owner = "web:bob" };
+
+                g_assert_cmpint(blueprint_add(f->m, &row, NULL), ==, 0);
+        }
+        assert_refused(f, blueprint_create(f->m, &f->bob_web, "more", &o->id, 1, "", no_args, NULL, &f->problem), -EDQUOT,
+                       "web:bob already owns 1000 blueprints");
+}
+
+static void test_blueprint_delete_and_setters(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        g_autofree uint64_t *many = g_new0(uint64_t, BLUEPRINT_OVERLAYS_MAX + 1);
+        g_autofree char *cfg = g_malloc0(BLUEPRINT_SERVER_CFG_MAX + 2);
+        char *args[] = { (char *) "-tickrate", (char *) "100", NULL };
+        char *bad[] = { (char *) "-game", (char *) "x", NULL };
+        uint64_t gone = 4242, id = b->id;
+        Instance *i;
+
+        assert_refused(f, blueprint_set_overlays(b, many, BLUEPRINT_OVERLAYS_MAX + 1, &f->problem), -EINVAL,
+                       "Too many overlays (257)");
+        assert_refused(f, blueprint_set_overlays(b, &gone, 1, &f->problem), -ENOENT, "An overlay was deleted meanwhile.");
+        memset(cfg, 'x', BLUEPRINT_SERVER_CFG_MAX + 1);
+        assert_refused(f, blueprint_set_server_cfg(b, cfg, &f->problem), -EINVAL, "(it has 65537 bytes)");
+        assert_refused(f, blueprint_set_launch_args(b, bad, &f->problem), -EINVAL, "Launch argument 1 \"-game\"");
+        g_assert_cmpstr(b->server_cfg, ==, "");
+        g_assert_cmpint(blueprint_set_server_cfg(b, "sv_cheats 0\n", &f->problem), ==, 0);
+        g_assert_cmpint(blueprint_set_launch_args(b, args, &f->problem), ==, 0);
+        g_assert_cmpstr(b->server_cfg, ==, "sv_cheats 0\n");
+        g_assert_cmpstr(b->launch_args[1], ==, "100");
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        assert_refused(f, blueprint_delete(b, &f->alice, &f->problem), -EBUSY,
+                       "Blueprint \"coop\" is used by instance(s) \"srv\".");
+        assert_refused(f, blueprint_delete(b, &f->bob_web, &f->problem), -EBUSY,
+                       "is used by instance(s) of other users (1).");
+        g_assert_cmpint(instance_delete(i, &f->problem), ==, 0);
+        g_assert_cmpint(blueprint_delete(b, &f->alice, &f->problem), ==, 0);
+        g_assert_null(g_hash_table_lookup(f->m->blueprints_by_id, &id));
+}
+
+/* --- instances ---------------------------------------------------------- */
+
+static void test_instance_create(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        uint16_t base = set_port_range(f);
+        InstanceSettings s = { .max_players = 8 };
+        Instance *i;
+
+        assert_refused(f, instance_create(f->m, &f->alice, "Srv", b, &s, NULL, &f->problem), -EINVAL,
+                       "Invalid instance name \"Srv\"");
+        s.hostname = "a \"quoted\" name";
+        assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
+                       "Hostname refused: a hostname may not contain '\"' or ';'.");
+        s.hostname = NULL;
+        s.map = "c1m1 hotel";
+        assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
+                       "Invalid map name \"c1m1 hotel\"");
+        s.map = NULL;
+        s.max_players = 33;
+        assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
+                       "A player limit is 1 to 32, not 33.");
+        s.max_players = 8;
+        s.port = base + 3;
+        assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
+                       "is outside the range for instances");
+        g_assert_cmpuint(g_hash_table_size(f->m->instances_by_id), ==, 0);
+
+        /* The lowest free port; the hostname is the name by default. */
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        g_assert_cmpuint(i->port, ==, base);
+        g_assert_cmpstr(i->hostname, ==, "srv");
+        g_assert_cmpstr(i->state, ==, INSTANCE_STATE_STOPPED);
+        assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EEXIST,
+                       "Instance \"srv\" already exists.");
+
+        /* A port an instance has: named to whom may see it. */
+        s.port = base;
+        assert_refused(f, instance_create(f->m, &f->alice, "srv2", b, &s, NULL, &f->problem), -EADDRINUSE,
+                       "is in use by instance \"srv\".");
+        assert_refused(f, instance_create(f->m, &f->bob_web, "srv2", b, &s, NULL, &f->problem), -EADDRINUSE,
+                       "is in use by an instance of another user.");
+}
+
+static void test_instance_ports(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        uint16_t base = set_port_range(f);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = htons(base + 1) };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        InstanceSettings s = { .port = base + 1, .max_players = 8 };
+
+        /* Something else on the host holds base + 1 (UDP). */
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(bind(fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+        assert_refused(f, instance_create(f->m, &f->alice, "held", b, &s, NULL, &f->problem), -EADDRINUSE,
+                       "is in use on this host (UDP or TCP).");
+
+        /* Assignment passes it by; then the range is full. */
+        g_assert_cmpuint(new_instance(f, &f->alice, "one", b, 0)->port, ==, base);
+        g_assert_cmpuint(new_instance(f, &f->alice, "two", b, 0)->port, ==, base + 2);
+        assert_refused(f, instance_create(f->m, &f->alice, "three", b, &(InstanceSettings) { .max_players = 8 }, NULL,
+                                          &f->problem), -EADDRINUSE, "is free.");
+}
+
+static void test_instance_owner_cap(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+
+        set_port_range(f);
+        for (unsigned k = 0; k < MANAGER_INSTANCES_PER_OWNER_MAX; k++) {
+                g_autofree char *name = g_strdup_printf("i%u", k);
+                StoreInstance row = { .id = 100000 + k, .name = name, .owner = "alice", .blueprint_id = b->id,
+                                      .rcon_password = "x" };
+
+                g_assert_cmpint(instance_add(f->m, &row, NULL), ==, 0);
+        }
+        assert_refused(f, instance_create(f->m, &f->alice, "more", b, &(InstanceSettings) { .max_players = 8 }, NULL,
+                                          &f->problem), -EDQUOT, "alice already owns 100 instances");
+}
+
+static void test_instance_delete(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        StoreInstance row = { .id = 900, .name = "loaded", .owner = "alice", .blueprint_id = b->id, .rcon_password = "x" };
+        Instance *i, *loaded;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        set_running(i);
+        assert_refused(f, instance_delete(i, &f->problem), -EBUSY, "Instance \"srv\" is running; stop it first.");
+
+        /* Loaded from the store, before systemd said how its unit is. */
+        g_assert_cmpint(instance_add(f->m, &row, &loaded), ==, 0);
+        assert_refused(f, instance_delete(loaded, &f->problem), -EBUSY,
+                       "The state of instance \"loaded\" is not known yet; try again.");
+
+        i->unit_exists = false;
+        g_free(i->state);
+        i->state = g_strdup(INSTANCE_STATE_STOPPED);
+        g_assert_cmpint(instance_delete(i, &f->problem), ==, 0);
+        g_assert_null(g_hash_table_lookup(f->m->instances_by_name, "srv"));
+}
+
+static void test_instance_setters(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        Blueprint *b2 = new_blueprint(f, &f->alice, "versus", o);
+        g_autofree char *long_name = g_strnfill(INSTANCE_HOSTNAME_MAX + 1, 'h');
+        Instance *i;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        assert_refused(f, instance_set_hostname(i, long_name, &f->problem), -EINVAL, "at most 64 bytes");
+        assert_refused(f, instance_set_hostname(i, "tab\there", &f->problem), -EINVAL, "control characters");
+        assert_refused(f, instance_set_start_map(i, "../c1m1", &f->problem), -EINVAL, "Invalid map name");
+        assert_refused(f, instance_set_player_limit(i, 0, &f->problem), -EINVAL, "not 0");
+        g_assert_cmpstr(i->hostname, ==, "srv");
+
+        g_assert_cmpint(instance_set_hostname(i, "Friday night", &f->problem), ==, 0);
+        g_assert_cmpint(instance_set_start_map(i, "", &f->problem), ==, 0);
+        g_assert_cmpint(instance_set_player_limit(i, 4, &f->problem), ==, 0);
+        g_assert_cmpint(instance_set_blueprint(i, b2, &f->problem), ==, 0);
+        g_assert_cmpstr(i->hostname, ==, "Friday night");
+        g_assert_cmpuint(i->max_players, ==, 4);
+        g_assert_cmpuint(i->blueprint_id, ==, b2->id);
+        /* b is free now. */
+        g_assert_cmpint(blueprint_delete(b, &f->alice, &f->problem), ==, 0);
+}
+
+static void never_done(Instance *i, int r, const char *text, void *userdata) {
+        g_assert_not_reached();
+}
+
+static void test_instance_start_and_command(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        Instance *i;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        assert_refused(f, instance_start(i, NULL, NULL, &f->problem), -EBUSY,
+                       "Overlay \"maps\" of blueprint \"coop\" has never been built.");
+        o->last_build = 1;
+        /* The state directory has no installation. */
+        assert_refused(f, instance_start(i, NULL, NULL, &f->problem), -ENOEXEC, "The game is not installed");
+
+        assert_refused(f, instance_send_command(i, "status\nquit", never_done, NULL,
+                                                &f->problem), -EINVAL, "Command refused: a command is one line.");
+        assert_refused(f, instance_send_command(i, "status", never_done, NULL, &f->problem),
+                       -EBUSY, "Instance \"srv\" is not running (stopped).");
+}
+
+/* --- the Workshop cache and the game -------------------------------------- */
+
+static void test_cache_and_game(Fixture *f, gconstpointer data) {
+        uint64_t files = 7, bytes = 7;
+        Job *j = NULL;
+
+        g_assert_cmpint(workshop_cache_prune(f->m, &files, &bytes, &f->problem), ==, 0);
+        g_assert_cmpuint(files, ==, 0);
+        assert_refused(f, game_install_submit(f->m, &f->alice, true, false, false, NULL, &f->problem), -ENOENT,
+                       "The game is not installed");
+        g_assert_cmpint(job_submit(f->m, &idle_kind, GAME_JOB_TARGET, "alice", g_new0(int, 1), &j), ==, 0);
+        assert_refused(f, game_install_submit(f->m, &f->alice, false, false, false, NULL, &f->problem), -EBUSY,
+                       "A game install or update is queued or running already.");
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add("/engine-rules/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+        ADD("overlay/create", test_overlay_create);
+        ADD("overlay/owner-cap", test_overlay_owner_cap);
+        ADD("overlay/delete-in-use", test_overlay_delete_in_use);
+        ADD("overlay/mounted", test_overlay_mounted);
+        ADD("overlay/busy-with-job", test_overlay_busy_with_job);
+        ADD("overlay/setters", test_overlay_setters);
+        ADD("blueprint/create", test_blueprint_create);
+        ADD("blueprint/delete-and-setters", test_blueprint_delete_and_setters);
+        ADD("instance/create", test_instance_create);
+        ADD("instance/ports", test_instance_ports);
+        ADD("instance/owner-cap", test_instance_owner_cap);
+        ADD("instance/delete", test_instance_delete);
+        ADD("instance/setters", test_instance_setters);
+        ADD("instance/start-and-command", test_instance_start_and_command);
+        ADD("cache-and-game", test_cache_and_game);
+        return g_test_run();
+}
