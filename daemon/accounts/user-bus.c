@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "authorize.h"
 #include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
@@ -405,7 +406,12 @@ static int method_create_user(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
                                             "Invalid role \"%.32s\": expected user or admin.", role);
 
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_ADMIN, error);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_ADMIN,
+                                   .verb = "create",
+                                   .kind = "web account",
+                                   .name = name,
+                           }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -438,7 +444,12 @@ static int method_set_password(sd_bus_message *msg, void *userdata, sd_bus_error
          * is administration. */
         d = caller_delegation(m, msg);
         own = d && strcmp(d->account, name) == 0;
-        r = polkit_verify(m->polkit, msg, own ? L4M_ACTION_READ : L4M_ACTION_ADMIN, error);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = own ? L4M_ACTION_READ : L4M_ACTION_ADMIN,
+                                   .verb = "set the password of",
+                                   .kind = "web account",
+                                   .name = name,
+                           }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -479,7 +490,12 @@ static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
 
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_ADMIN, error);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_ADMIN,
+                                   .verb = "delete",
+                                   .kind = "web account",
+                                   .name = name,
+                           }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -520,7 +536,12 @@ static int method_list_users(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         int r;
 
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_ADMIN, error);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_ADMIN,
+                                   .verb = "list",
+                                   .kind = "web accounts",
+                                   .name = "",
+                           }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

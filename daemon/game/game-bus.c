@@ -131,7 +131,12 @@ static int method_set_steam_login(sd_bus_message *msg, void *userdata, sd_bus_er
                         return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, problem);
         }
 
-        r = polkit_verify(m->polkit, msg, L4M_ACTION_ADMIN, error);
+        r = authorize_call(m, msg, &(AuthorizeRequest) {
+                                   .action = L4M_ACTION_ADMIN,
+                                   .verb = "set",
+                                   .kind = "the Steam login",
+                                   .name = *user ? user : "anonymous",
+                           }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

@@ -140,6 +140,52 @@ test_mallory_denied() {
 }
 l4m_test mallory-denied test_mallory_denied
 
+# What polkitd is told about a check: the details verb, kind, name (and
+# owner for someone else's), which rules can read (action.lookup()) and
+# the actions' messages show ($(verb) ...). A rule that decides by them
+# shows that they arrive (polkitd runs with its output going nowhere, so
+# a rule cannot just log them).
+test_polkit_details() {
+        local path rules=/etc/polkit-1/rules.d/00-left4me-test-details.rules
+        daemon_up
+        path=$(ensure_overlay root probe1 archive)
+        ensure_overlay root probe2 archive >/dev/null
+        in_container sh -c "cat > $rules" <<'RULES'
+polkit.addRule(function(action, subject) {
+    if (action.id === "org.left4me.admin" && action.lookup("verb") === "delete" &&
+        action.lookup("kind") === "overlay" && action.lookup("name") === "probe1" &&
+        action.lookup("owner") === "root")
+        return polkit.Result.YES;
+    if (action.id === "org.left4me.overlay.manage" && action.lookup("verb") === "create" &&
+        action.lookup("kind") === "overlay" && action.lookup("name") === "probe-denied" &&
+        action.lookup("owner") === undefined)
+        return polkit.Result.NO;
+    return polkit.Result.NOT_HANDLED;
+});
+RULES
+        # polkitd notices new rules files on its own; try until it has.
+        probe_created_denied() {
+                gcall alice "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'probe-denied'" "'archive'" '{}'
+                [[ $RC != 0 && $ERR == *AccessDenied* ]]
+        }
+        wait_until 15 probe_created_denied || {
+                in_container rm -f "$rules"
+                fail "a rule on verb=create kind=overlay name=probe-denied did not refuse alice: ${ERR:-$OUT}"
+        }
+        [[ -z $(row_id probe-denied) ]] || fail "probe-denied was created"
+        gcall alice "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'probe-allowed'" "'archive'" '{}'
+        expect_ok "alice: CreateOverlay(probe-allowed), which the rule does not refuse"
+
+        gcall alice "$(ensure_overlay root probe2 archive)" org.left4me.Overlay.Delete
+        expect_dbus_error org.freedesktop.DBus.Error.InteractiveAuthorizationRequired \
+                "alice: Delete() on root's probe2 (the rule allows only probe1)"
+        gcall alice "$path" org.left4me.Overlay.Delete
+        in_container rm -f "$rules"
+        expect_ok "alice: Delete() on root's probe1, allowed by a rule on verb, kind, name and owner"
+        [[ -z $(row_id probe1) ]] || fail "probe1 is still there"
+}
+l4m_test polkit-details test_polkit_details
+
 test_mallory_can_read() {
         local n
         daemon_up
