@@ -427,6 +427,9 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, user_manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the manager's web account members: %s", STRERROR(r));
+        r = sd_bus_add_object_vtable(m->bus, NULL, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, config_manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager's configuration members: %s", STRERROR(r));
         r = sd_bus_add_fallback_vtable(m->bus, NULL, L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE,
                                        overlay_vtable, overlay_object_find, m);
         if (r < 0)
