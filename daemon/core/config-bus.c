@@ -11,8 +11,10 @@
  * left4med --check-config prints them. Like every property it is not
  * asked of polkit (org.left4me.read is granted to everyone by default);
  * a web session gets it only while its role may read, so a revoked one
- * gets an empty list. Changes are announced without the value
- * (EMITS_INVALIDATION): signals go to everyone. */
+ * gets an empty list. Changes are announced with the value, like every
+ * other property's: EMITS_INVALIDATION on an interface with more than one
+ * vtable trips an assertion in sd-bus (systemd 252,
+ * emit_properties_changed_on_interface()). */
 static int property_get_config_warnings(sd_bus *bus, const char *path, const char *interface,
                                         const char *property, sd_bus_message *reply, void *userdata,
                                         sd_bus_error *error) {
@@ -29,7 +31,7 @@ static int property_get_config_warnings(sd_bus *bus, const char *path, const cha
 const sd_bus_vtable config_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("ConfigWarnings", "as", property_get_config_warnings, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
