@@ -38,12 +38,30 @@ static int count_instances(sd_bus *bus, unsigned *ret_total, unsigned *ret_runni
         return 0;
 }
 
-/* l4mctl status: the daemon's version and how many overlays and instances
- * it has. */
+/* The problems of the daemon's configuration (ConfigWarnings), a
+ * NULL-terminated array. A daemon without the property has none to tell. */
+static int read_config_warnings(sd_bus *bus, char ***ret) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        char **warnings = NULL;
+        int r;
+
+        r = sd_bus_get_property_strv(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, "ConfigWarnings",
+                                     &error, &warnings);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                warnings = NULL;
+        else if (r < 0)
+                return log_bus_error(&error, r, "cannot read the configuration's warnings");
+        *ret = warnings ? warnings : g_new0(char *, 1);
+        return 0;
+}
+
+/* l4mctl status: the daemon's version, how many overlays and instances it
+ * has, and the problems of its configuration. */
 int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) version_reply = NULL, list_reply = NULL;
         g_autoptr(GArray) overlays = NULL;
+        g_auto(GStrv) warnings = NULL;
         const char *version;
         unsigned instances = 0, running = 0;
         int r;
@@ -66,6 +84,9 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         r = count_instances(bus, &instances, &running);
         if (r != 0)
                 return r;
+        r = read_config_warnings(bus, &warnings);
+        if (r != 0)
+                return r;
 
         if (args->json) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
@@ -79,6 +100,11 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 json_builder_add_int_value(b, instances);
                 json_builder_set_member_name(b, "instances_running");
                 json_builder_add_int_value(b, running);
+                json_builder_set_member_name(b, "config_warnings");
+                json_builder_begin_array(b);
+                for (size_t i = 0; warnings[i]; i++)
+                        json_builder_add_string_value(b, warnings[i]);
+                json_builder_end_array(b);
                 json_builder_end_object(b);
                 return json_print_builder(b);
         }
@@ -86,5 +112,12 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         printf("Version: %s\n", version);
         printf("Overlays: %u\n", overlays->len);
         printf("Instances: %u (%u running)\n", instances, running);
+        if (!warnings[0])
+                printf("Configuration: no problems\n");
+        else {
+                printf("Configuration: %u problem(s)\n", g_strv_length(warnings));
+                for (size_t i = 0; warnings[i]; i++)
+                        printf("  %s\n", warnings[i]);
+        }
         return 0;
 }

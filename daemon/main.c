@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -30,6 +31,41 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* left4med --check-config [DIR]: prints the problems of the configuration
+ * in DIR (default: the one the daemon reads), with the daemon's and
+ * left4me-web's keys, one per line; exit status 1 if there is any. Needs
+ * neither the bus nor the state directory. */
+static int check_config(int argc, char **argv) {
+        g_autoptr(Config) c = NULL;
+        const char *dir = L4M_CONF_DIR;
+        struct stat st;
+
+        l4m_log_open("left4med");
+        if (argc > 3) {
+                log_error("Usage: left4med --check-config [DIR]");
+                return EXIT_FAILURE;
+        }
+        if (argc == 3) {
+                dir = argv[2];
+                /* A directory named by hand that is not there is a typo,
+                 * not an empty configuration. */
+                int r = stat(dir, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+
+                if (r < 0) {
+                        log_error_errno(r, "Cannot check %s: %s", dir, STRERROR(r));
+                        return EXIT_FAILURE;
+                }
+        }
+        c = config_load(dir);
+        for (size_t i = 0; c->problems[i]; i++)
+                puts(c->problems[i]);
+        if (fflush(stdout) != 0) {
+                log_error_errno(errno, "Cannot write the problems: %s", STRERROR(errno));
+                return EXIT_FAILURE;
+        }
+        return c->problems[0] ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static int run(int argc, char **argv) {
         g_autoptr(Manager) m = NULL;
         sigset_t mask;
@@ -42,7 +78,8 @@ static int run(int argc, char **argv) {
                         puts("left4med " L4M_VERSION);
                         return 0;
                 }
-                return log_error_errno(EINVAL, "This program takes no arguments; it is started by systemd as left4me.service.");
+                return log_error_errno(EINVAL, "This program takes no arguments but --version and --check-config [DIR]; "
+                                       "it is started by systemd as left4me.service.");
         }
 
 
@@ -104,6 +141,10 @@ static int run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-        int r = run(argc, argv);
+        int r;
+
+        if (argc > 1 && strcmp(argv[1], "--check-config") == 0)
+                return check_config(argc, argv);
+        r = run(argc, argv);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,6 +10,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "l4m-web-config.h"
+
 /* The bridge process: one SoupServer on the GLib main loop, one sd-event
  * loop attached to it as a GSource, one bus connection of its own (the
  * bridge's uid, never logged in: for signals and shared log feeds) and one
@@ -20,24 +22,6 @@ typedef struct Bridge Bridge;
 typedef struct Session Session;
 typedef struct EventStreams EventStreams;
 
-typedef struct BridgeConfig {
-        char **allowed_hosts;        /* host names (no port) a Host header may carry */
-        uint64_t session_idle_usec;  /* a session unused this long is closed */
-        unsigned max_sessions;       /* logged-in sessions at once (one bus connection each) */
-        unsigned max_sessions_per_user;  /* of one web account; at the cap its oldest is closed */
-        unsigned max_streams;        /* event streams at once, in all */
-        unsigned max_streams_per_session;
-        uint64_t heartbeat_usec;     /* [Web] HeartbeatSec=: ": ping" on idle event streams; 0 = 15 s */
-        uint64_t request_timeout_usec;  /* [Web] RequestTimeoutSec=: a connection without a whole
-                                         * request's headers this long is closed */
-        unsigned max_connections;    /* [Web] MaxConnections=: connections waiting for a request */
-        size_t max_body_bytes;       /* JSON request bodies */
-        uint64_t max_upload_bytes;   /* archive uploads */
-        char *ui_dir;                /* static files of the UI */
-        char **listen;               /* [Web] Listen= (for the generator), NULL if unset */
-        char *certificate;           /* [Web] Certificate=, PEM; TLS when set with key */
-        char *key;                   /* [Web] Key=, PEM */
-} BridgeConfig;
 
 struct Session {
         Bridge *bridge;
@@ -61,7 +45,7 @@ struct Session {
 };
 
 struct Bridge {
-        BridgeConfig config;
+        L4mWebConfig config;       /* [Web] of the configuration */
         SoupServer *server;
         sd_event *event;
         sd_bus *bus;               /* the bridge's own connection */

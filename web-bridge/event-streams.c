@@ -38,7 +38,7 @@ static void on_wrote_body_data(SoupServerMessage *msg, guint size, gpointer user
 }
 
 Stream *stream_new(EventStreams *es, Session *session, SoupServerMessage *msg) {
-        const BridgeConfig *c = &es->bridge->config;
+        const L4mWebConfig *c = &es->bridge->config;
         const char *last;
         Stream *st;
 

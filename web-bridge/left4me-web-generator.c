@@ -9,7 +9,7 @@
 
 #include "l4m-log.h"
 #include "l4m-util.h"
-#include "web-config.h"
+#include "l4m-web-config.h"
 #include "web-generator.h"
 
 /* A systemd generator: left4me-web.socket listens where [Web] Listen= of
@@ -19,7 +19,7 @@
  * is not set (the unit's own ListenStream= stays). */
 
 int main(int argc, char **argv) {
-        BridgeConfig c;
+        L4mWebConfig c;
         g_autofree char *text = NULL, *dir = NULL, *file = NULL, *tmp = NULL;
         const char *config = getenv("L4M_WEB_GENERATOR_CONFIG");  /* tests only */
         int r;
@@ -30,10 +30,10 @@ int main(int argc, char **argv) {
                 log_error("Usage: %s NORMAL-DIR [EARLY-DIR LATE-DIR]", argv[0]);
                 return EXIT_FAILURE;
         }
-        bridge_config_init(&c);
-        bridge_config_load(&c, config && *config ? config : NULL);
+        l4m_web_config_init(&c);
+        l4m_web_config_load(&c, config && *config ? config : NULL);
         text = web_generator_dropin(c.listen);
-        bridge_config_done(&c);
+        l4m_web_config_done(&c);
         if (!text)
                 return EXIT_SUCCESS;
 

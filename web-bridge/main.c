@@ -12,11 +12,11 @@
 
 #include "bridge-internal.h"
 #include "config.h"
+#include "l4m-listen.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "sd-event-source.h"
 #include "web-checks.h"
-#include "web-config.h"
 #include "web-server.h"
 
 static gboolean on_terminate(gpointer userdata) {
@@ -60,7 +60,7 @@ static int start_listening(Bridge *b, char **listen) {
                 g_autofree char *addr = NULL;
                 unsigned port;
 
-                if (web_listen_address_parse(listen[i], &addr, &port) < 0)
+                if (l4m_listen_address_parse(listen[i], &addr, &port) < 0)
                         return log_error_errno(EINVAL, "Invalid --listen address '%s' (want ADDR:PORT or [ADDR]:PORT).",
                                                listen[i]);
                 sa = g_inet_socket_address_new_from_string(addr, port);
@@ -137,8 +137,8 @@ static int run(int argc, char **argv) {
                 (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
 
-        bridge_config_init(&b->config);
-        bridge_config_load(&b->config, config_file);
+        l4m_web_config_init(&b->config);
+        l4m_web_config_load(&b->config, config_file);
 
         r = sd_event_new(&b->event);
         if (r < 0)
@@ -184,7 +184,7 @@ static int run(int argc, char **argv) {
         g_object_unref(b->server);
         sd_bus_flush_close_unref(b->bus);
         sd_event_unref(b->event);
-        bridge_config_done(&b->config);
+        l4m_web_config_done(&b->config);
         return 0;
 }
 

@@ -43,15 +43,6 @@ int web_static_file_name(const char *path, char **ret);
 /* The Content-Type for a file name, by its extension. */
 const char *web_content_type(const char *name);
 
-/* Parses one listen address: "IPV4:PORT" or "[IPV6]:PORT", the address a
- * literal (no names), port 1-65535. Returns 0 or -EINVAL. ret_addr (may be
- * NULL) gets the address without brackets. */
-int web_listen_address_parse(const char *s, char **ret_addr, unsigned *ret_port);
-
-/* Splits a whitespace-separated list of listen addresses, each checked as
- * above; at most 32, at least one. Returns 0 or -EINVAL. */
-int web_listen_list_parse(const char *s, char ***ret);
-
 /* POST /api/login bodies: {"user": ..., "password": ...} and no more. */
 #define WEB_LOGIN_BODY_MAX 4096
 

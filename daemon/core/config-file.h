@@ -4,11 +4,13 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <systemd/sd-bus.h>
 
 /* The daemon's settings: /etc/left4me/left4me.conf, then every *.conf in
- * /etc/left4me/left4me.conf.d/ in name order (later files win). Every key
- * is optional with a compiled-in default; unknown groups and keys, and
- * values that do not parse, are warned about and leave the default. */
+ * /etc/left4me/left4me.conf.d/ in name order (later files win), read by
+ * lib/l4m-config.c. Every key is optional with a compiled-in default;
+ * unknown groups and keys, and values that do not parse, are problems and
+ * leave the default (or what an earlier file said). */
 typedef struct Config {
         char *steam_api_url;            /* [Steam] ApiUrl= */
         char *steam_cmd;                /* [Steam] SteamCmd= */
@@ -26,6 +28,7 @@ typedef struct Config {
         char *script_resolv_conf;         /* [Script] ResolvConf= */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
+        char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
 } Config;
 
 /* The default range instance ports are taken from. */
@@ -38,7 +41,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)
 /* A Config holding only the defaults. */
 Config *config_new_default(void);
 
-/* Reads dir/left4me.conf and dir/left4me.conf.d/ *.conf. A missing file or
- * directory is not an error; an unreadable or syntactically broken file is
- * skipped with a warning. Never fails. */
+/* Reads dir/left4me.conf and dir/left4me.conf.d/ *.conf with the daemon's
+ * keys and the bridge's [Web] keys (whose values the daemon does not use),
+ * so that problems holds every problem of the configuration, as
+ * left4med --check-config prints them. A missing file or directory is not
+ * a problem; an unreadable or syntactically broken file is skipped. Logs
+ * nothing. Never fails. */
 Config *config_load(const char *dir);
+
+/* Logs each of c's problems as a warning. */
+void config_log_problems(const Config *c);
+
+/* org.left4me.Manager's ConfigWarnings (daemon/core/config-bus.c): the
+ * problems of the configuration in force. */
+extern const sd_bus_vtable config_manager_vtable[];
+typedef struct Manager Manager;
+/* After a reload: PropertiesChanged for ConfigWarnings if old (the
+ * problems of the configuration before) differs. */
+void config_bus_emit_changed(Manager *m, char *const *old);

@@ -54,6 +54,7 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->state_dir = g_strdup(state_dir);
         m->conf_dir = g_strdup(conf_dir);
         m->config = config_load(conf_dir);
+        config_log_problems(m->config);
         m->start_usec = g_get_monotonic_time();
         m->polkit = polkit_registry_new();
         m->delegations = delegation_registry_new();
@@ -204,9 +205,12 @@ int manager_load(Manager *m) {
 }
 
 void manager_reload_config(Manager *m) {
-        config_free(m->config);
+        g_autoptr(Config) old = g_steal_pointer(&m->config);
+
         m->config = config_load(m->conf_dir);
-        log_info("Configuration reloaded from %s.", m->conf_dir);
+        config_log_problems(m->config);
+        log_info("Configuration reloaded from %s (%u problem(s)).", m->conf_dir, g_strv_length(m->config->problems));
+        config_bus_emit_changed(m, old->problems);
 }
 
 /* An overlay left "building" by a crash whose job did not resume. */

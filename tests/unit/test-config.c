@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +7,8 @@
 
 #include "config.h"
 #include "config-file.h"
+#include "l4m-config.h"
+#include "l4m-web-config.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
@@ -332,54 +332,422 @@ static void test_script_invalid_values_keep_defaults(void) {
         remove_dir(dir);
 }
 
-/* config_load() with stderr captured. */
-static Config *load_capturing_stderr(const char *dir, char **ret_stderr) {
-        g_autofree char *path = g_build_filename(dir, "stderr", NULL);
-        int saved, fd;
-        Config *c;
-
-        fflush(stderr);
-        saved = dup(STDERR_FILENO);
-        g_assert_cmpint(saved, >=, 0);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
-        close(fd);
-
-        c = config_load(dir);
-
-        fflush(stderr);
-        g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
-        close(saved);
-        g_assert_true(g_file_get_contents(path, ret_stderr, NULL, NULL));
-        g_assert_cmpint(g_unlink(path), ==, 0);
-        return c;
-}
-
-/* Each bad value is named in a warning. */
-static void test_script_invalid_values_warned(void) {
+/* Each bad value is a problem naming its file, line and key. */
+static void test_script_invalid_values_reported(void) {
         static const char *const keys[] = { "RuntimeMaxSec", "MemoryMax", "CPUQuota", "TasksMax", "ResolvConf" };
         g_autofree char *dir = make_dir();
-        g_autofree char *err = NULL;
         g_autoptr(Config) c = NULL;
 
         put(dir, "left4me.conf",
             "[Script]\nRuntimeMaxSec=0\nMemoryMax=1G5\nCPUQuota=150\nTasksMax=infinityx\n"
             "ResolvConf=etc/resolv.conf\n");
-        c = load_capturing_stderr(dir, &err);
+        c = config_load(dir);
         assert_script_defaults(c);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, G_N_ELEMENTS(keys));
         for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
-                g_autofree char *warning = g_strdup_printf("invalid value for %s= in [Script], ignored.", keys[i]);
-                g_assert_nonnull(strstr(err, warning));
+                g_autofree char *prefix = g_strdup_printf("%s/left4me.conf:%zu: [Script] %s=: invalid value", dir, i + 2,
+                                                          keys[i]);
+                g_assert_true(g_str_has_prefix(c->problems[i], prefix));
         }
-        g_clear_pointer(&err, g_free);
         g_clear_pointer(&c, config_free);
 
         /* and good values are not */
         put(dir, "left4me.conf", "[Script]\nRuntimeMaxSec=10\nMemoryMax=2G\nCPUQuota=150%\nTasksMax=infinity\n"
             "ResolvConf=/etc/resolv.conf\n");
-        c = load_capturing_stderr(dir, &err);
-        g_assert_cmpstr(err, ==, "");
+        c = config_load(dir);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 0);
+        remove_dir(dir);
+}
+
+
+/* Every field at its default. */
+static void assert_config_defaults(const Config *c) {
+        g_autoptr(Config) d = config_new_default();
+
+        g_assert_cmpstr(c->steam_api_url, ==, d->steam_api_url);
+        g_assert_cmpstr(c->steam_cmd, ==, d->steam_cmd);
+        g_assert_cmpuint(c->jobs_max_running, ==, d->jobs_max_running);
+        g_assert_cmpuint(c->jobs_retain_days, ==, d->jobs_retain_days);
+        g_assert_cmpuint(c->downloads_max_parallel, ==, d->downloads_max_parallel);
+        g_assert_cmpuint(c->archive_max_bytes, ==, d->archive_max_bytes);
+        g_assert_cmpuint(c->archive_max_entries, ==, d->archive_max_entries);
+        g_assert_cmpuint(c->archive_max_entry_bytes, ==, d->archive_max_entry_bytes);
+        g_assert_cmpuint(c->archive_max_ratio, ==, d->archive_max_ratio);
+        g_assert_cmpuint(c->instance_port_min, ==, d->instance_port_min);
+        g_assert_cmpuint(c->instance_port_max, ==, d->instance_port_max);
+        assert_script_defaults(c);
+}
+
+static void assert_strv_equal(char **a, char **b) {
+        g_assert_cmpuint(g_strv_length(a), ==, g_strv_length(b));
+        for (size_t i = 0; a[i]; i++)
+                g_assert_cmpstr(a[i], ==, b[i]);
+}
+
+static void assert_web_defaults(const L4mWebConfig *w) {
+        L4mWebConfig d;
+
+        l4m_web_config_init(&d);
+        assert_strv_equal(w->allowed_hosts, d.allowed_hosts);
+        g_assert_cmpuint(w->session_idle_usec, ==, d.session_idle_usec);
+        g_assert_cmpuint(w->max_sessions, ==, d.max_sessions);
+        g_assert_cmpuint(w->max_sessions_per_user, ==, d.max_sessions_per_user);
+        g_assert_cmpuint(w->max_streams, ==, d.max_streams);
+        g_assert_cmpuint(w->max_streams_per_session, ==, d.max_streams_per_session);
+        g_assert_cmpuint(w->heartbeat_usec, ==, d.heartbeat_usec);
+        g_assert_cmpuint(w->request_timeout_usec, ==, d.request_timeout_usec);
+        g_assert_cmpuint(w->max_connections, ==, d.max_connections);
+        g_assert_cmpuint(w->max_body_bytes, ==, d.max_body_bytes);
+        g_assert_cmpuint(w->max_upload_bytes, ==, d.max_upload_bytes);
+        g_assert_cmpstr(w->ui_dir, ==, d.ui_dir);
+        g_assert_null(w->listen);
+        g_assert_null(w->certificate);
+        g_assert_null(w->key);
+        l4m_web_config_done(&d);
+}
+
+/* A bad value for every key of both tables: one problem each, at the
+ * right file, line and key, and every setting stays at its default. */
+static void test_every_key_bad_value(void) {
+        static const struct {
+                const char *group, *key, *value;
+        } cases[] = {
+                { "Steam", "ApiUrl", "ftp://example.invalid/" },
+                { "Steam", "SteamCmd", "steamcmd" },
+                { "Jobs", "MaxRunning", "0" },
+                { "Jobs", "RetainDays", "3651" },
+                { "Downloads", "MaxParallel", "lots" },
+                { "Archive", "MaxBytes", "2X" },
+                { "Archive", "MaxEntries", "0" },
+                { "Archive", "MaxEntryBytes", "infinity" },
+                { "Archive", "MaxRatio", "-1" },
+                { "Script", "RuntimeMaxSec", "1h" },
+                { "Script", "MemoryMax", "12Q" },
+                { "Script", "CPUQuota", "50" },
+                { "Script", "TasksMax", "7" },
+                { "Script", "ResolvConf", "resolv.conf" },
+                { "Instances", "PortMin", "80" },
+                { "Instances", "PortMax", "65536" },
+                { "Web", "Listen", "localhost:80" },
+                { "Web", "Certificate", "cert.pem" },
+                { "Web", "Key", "key.pem" },
+                { "Web", "AllowedHosts", "a/b" },
+                { "Web", "SessionIdleSec", "0" },
+                { "Web", "HeartbeatSec", "3601" },
+                { "Web", "MaxSessions", "241" },
+                { "Web", "MaxSessionsPerUser", "0" },
+                { "Web", "MaxConnections", "x" },
+                { "Web", "RequestTimeoutSec", "1.5" },
+                { "Web", "MaxStreams", "1000001" },
+                { "Web", "MaxStreamsPerSession", "0" },
+                { "Web", "MaxBodyBytes", "1023" },
+                { "Web", "MaxUploadBytes", "2T" },
+                { "Web", "UiDir", "ui" },
+        };
+        g_autofree char *dir = make_dir();
+        g_autofree char *dropin = g_build_filename(dir, "left4me.conf.d", "50-bad.conf", NULL);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = g_strdup_printf("# a comment\n\n[%s]\n  %s = %s\n", cases[i].group, cases[i].key,
+                                                        cases[i].value);
+                g_autofree char *expected = g_strdup_printf("%s:4: [%s] %s=: invalid value \"%s\", ignored: expected ",
+                                                            dropin, cases[i].group, cases[i].key, cases[i].value);
+                g_autoptr(Config) c = NULL;
+                L4mWebConfig w;
+
+                g_test_message("[%s] %s=%s", cases[i].group, cases[i].key, cases[i].value);
+                put(dir, "left4me.conf.d/50-bad.conf", text);
+
+                /* The daemon's view: both tables. */
+                c = config_load(dir);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_true(g_str_has_prefix(c->problems[0], expected));
+                assert_config_defaults(c);
+
+                /* The bridge's: only [Web], the rest skipped silently. */
+                l4m_web_config_init(&w);
+                {
+                        g_autoptr(L4mConfig) lc = l4m_config_new(L4M_CONFIG_OTHER_GROUPS_IGNORED);
+                        const L4mConfigProblem *p;
+
+                        l4m_web_config_add_table(lc, &w);
+                        l4m_config_read_dir(lc, dir);
+                        if (strcmp(cases[i].group, "Web") == 0) {
+                                g_assert_cmpuint(l4m_config_problems(lc)->len, ==, 1);
+                                p = l4m_config_problems(lc)->pdata[0];
+                                g_assert_cmpstr(p->file, ==, dropin);
+                                g_assert_cmpuint(p->line, ==, 4);
+                                g_assert_cmpstr(p->group, ==, "Web");
+                                g_assert_cmpstr(p->key, ==, cases[i].key);
+                        } else
+                                g_assert_cmpuint(l4m_config_problems(lc)->len, ==, 0);
+                }
+                assert_web_defaults(&w);
+                l4m_web_config_done(&w);
+        }
+        remove_dir(dir);
+}
+
+/* Good values for every key: no problem, each one taken. */
+static void test_every_key_good_value(void) {
+        g_autofree char *dir = make_dir();
+        g_autoptr(Config) c = NULL;
+        g_autoptr(L4mConfig) lc = l4m_config_new(L4M_CONFIG_OTHER_GROUPS_IGNORED);
+        L4mWebConfig w;
+
+        put(dir, "left4me.conf",
+            "[Steam]\nApiUrl=https://steam.example\nSteamCmd=/opt/steamcmd\n"
+            "[Jobs]\nMaxRunning=64\nRetainDays=0\n[Downloads]\nMaxParallel=1\n"
+            "[Archive]\nMaxBytes=1T\nMaxEntries=10000000\nMaxEntryBytes=1\nMaxRatio=1000000\n"
+            "[Instances]\nPortMin=1024\nPortMax=65535\n"
+            "[Web]\nListen=127.0.0.1:1 [::1]:65535\nCertificate=/c.pem\nKey=/k.pem\nAllowedHosts=a.example; b\n"
+            "SessionIdleSec=2592000\nHeartbeatSec=1\nMaxSessions=240\nMaxSessionsPerUser=240\n"
+            "MaxConnections=1000000\nRequestTimeoutSec=3600\nMaxStreams=1\nMaxStreamsPerSession=100000\n"
+            "MaxBodyBytes=64m\nMaxUploadBytes=1024\nUiDir=/srv/ui\n");
+        c = config_load(dir);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 0);
+        g_assert_cmpstr(c->steam_api_url, ==, "https://steam.example/");
+        g_assert_cmpstr(c->steam_cmd, ==, "/opt/steamcmd");
+        g_assert_cmpuint(c->jobs_max_running, ==, 64);
+        g_assert_cmpuint(c->jobs_retain_days, ==, 0);
+        g_assert_cmpuint(c->downloads_max_parallel, ==, 1);
+        g_assert_cmpuint(c->archive_max_bytes, ==, TIB);
+        g_assert_cmpuint(c->archive_max_entries, ==, 10000000);
+        g_assert_cmpuint(c->archive_max_entry_bytes, ==, 1);
+        g_assert_cmpuint(c->archive_max_ratio, ==, 1000000);
+        g_assert_cmpuint(c->instance_port_min, ==, 1024);
+        g_assert_cmpuint(c->instance_port_max, ==, 65535);
+
+        l4m_web_config_init(&w);
+        l4m_web_config_add_table(lc, &w);
+        l4m_config_read_dir(lc, dir);
+        g_assert_cmpuint(l4m_config_problems(lc)->len, ==, 0);
+        g_assert_cmpuint(g_strv_length(w.listen), ==, 2);
+        g_assert_cmpstr(w.certificate, ==, "/c.pem");
+        g_assert_cmpstr(w.key, ==, "/k.pem");
+        g_assert_cmpstr(w.allowed_hosts[0], ==, "a.example");
+        g_assert_cmpstr(w.allowed_hosts[1], ==, "b");
+        g_assert_null(w.allowed_hosts[2]);
+        g_assert_cmpuint(w.session_idle_usec, ==, UINT64_C(2592000) * G_USEC_PER_SEC);
+        g_assert_cmpuint(w.heartbeat_usec, ==, G_USEC_PER_SEC);
+        g_assert_cmpuint(w.max_sessions, ==, 240);
+        g_assert_cmpuint(w.max_sessions_per_user, ==, 240);
+        g_assert_cmpuint(w.max_connections, ==, 1000000);
+        g_assert_cmpuint(w.request_timeout_usec, ==, UINT64_C(3600) * G_USEC_PER_SEC);
+        g_assert_cmpuint(w.max_streams, ==, 1);
+        g_assert_cmpuint(w.max_streams_per_session, ==, 100000);
+        g_assert_cmpuint(w.max_body_bytes, ==, 64 * MIB);
+        g_assert_cmpuint(w.max_upload_bytes, ==, 1024);
+        g_assert_cmpstr(w.ui_dir, ==, "/srv/ui");
+        l4m_web_config_done(&w);
+        remove_dir(dir);
+}
+
+/* Drop-ins in name order after the main file; their problems in the order
+ * read; files that are not drop-ins are not read. */
+static void test_dropin_order_and_problems(void) {
+        g_autofree char *dir = make_dir();
+        g_autofree char *main_file = g_build_filename(dir, "left4me.conf", NULL);
+        g_autofree char *a = g_build_filename(dir, "left4me.conf.d", "10-a.conf", NULL);
+        g_autofree char *b = g_build_filename(dir, "left4me.conf.d", "20-b.conf", NULL);
+        g_autofree char *masked = g_build_filename(dir, "left4me.conf.d", "30-masked.conf", NULL);
+        g_autoptr(Config) c = NULL;
+
+        put(dir, "left4me.conf", "[Jobs]\nMaxRunning=3\nRetainDays=x\n");
+        put(dir, "left4me.conf.d/20-b.conf", "[Jobs]\nMaxRunning=0\n[Downloads]\nMaxParallel=7\n");
+        put(dir, "left4me.conf.d/10-a.conf", "[Jobs]\nMaxRunning=5\n\n[Downloads]\nMaxParallel=lots\n");
+        put(dir, "left4me.conf.d/.hidden.conf", "[Jobs]\nMaxRunning=9\n");
+        put(dir, "left4me.conf.d/40-off.conf.disabled", "[Jobs]\nMaxRunning=9\n");
+        put(dir, "left4me.conf.d/50-broken.conf.bak", "nonsense\n");
+        g_assert_cmpint(symlink("/dev/null", masked), ==, 0);
+
+        c = config_load(dir);
+        g_assert_cmpuint(c->jobs_max_running, ==, 5);           /* 20-b's 0 is refused: 10-a's stays */
+        g_assert_cmpuint(c->jobs_retain_days, ==, 14);
+        g_assert_cmpuint(c->downloads_max_parallel, ==, 7);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 3);
+        g_assert_true(g_str_has_prefix(c->problems[0], main_file));
+        g_assert_nonnull(strstr(c->problems[0], ":3: [Jobs] RetainDays=: invalid value \"x\""));
+        g_assert_true(g_str_has_prefix(c->problems[1], a));
+        g_assert_nonnull(strstr(c->problems[1], ":5: [Downloads] MaxParallel=: invalid value \"lots\""));
+        g_assert_true(g_str_has_prefix(c->problems[2], b));
+        g_assert_nonnull(strstr(c->problems[2], ":2: [Jobs] MaxRunning=: invalid value \"0\""));
+        remove_dir(dir);
+}
+
+static void test_unknown_groups_and_keys(void) {
+        g_autofree char *dir = make_dir();
+        g_autofree char *main_file = g_build_filename(dir, "left4me.conf", NULL);
+        g_autofree char *expected = NULL;
+        g_autoptr(Config) c = NULL;
+        g_autoptr(L4mConfig) lc = l4m_config_new(L4M_CONFIG_OTHER_GROUPS_IGNORED);
+        L4mWebConfig w;
+
+        put(dir, "left4me.conf",
+            "[Nonsense]\nKey=1\nOther=2\n"          /* one problem for the section, none per key */
+            "[Script]\nNoSuchKey=1\nRuntimeMaxSec=60\n"
+            "[Web]\nNoSuchWebKey=1\nMaxSessions=3\n"
+            "[Jobs]\nmaxrunning=3\nMaxRunning[de]=3\n");
+        c = config_load(dir);
+        g_assert_cmpuint(c->script_runtime_max_sec, ==, 60);
+        g_assert_cmpuint(c->jobs_max_running, ==, 2);
+        expected = g_strdup_printf("%s:1: [Nonsense]: unknown section, ignored", main_file);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 5);
+        g_assert_cmpstr(c->problems[0], ==, expected);
+        g_clear_pointer(&expected, g_free);
+        expected = g_strdup_printf("%s:5: [Script] NoSuchKey=: unknown key, ignored", main_file);
+        g_assert_cmpstr(c->problems[1], ==, expected);
+        g_clear_pointer(&expected, g_free);
+        expected = g_strdup_printf("%s:8: [Web] NoSuchWebKey=: unknown key, ignored", main_file);
+        g_assert_cmpstr(c->problems[2], ==, expected);
+        g_assert_nonnull(strstr(c->problems[3], ":11: [Jobs] maxrunning=: unknown key"));
+        g_assert_nonnull(strstr(c->problems[4], ":12: [Jobs] MaxRunning[de]=: unknown key"));
+
+        /* The bridge: the daemon's groups and unknown ones are not its business. */
+        l4m_web_config_init(&w);
+        l4m_web_config_add_table(lc, &w);
+        l4m_config_read_dir(lc, dir);
+        g_assert_cmpuint(l4m_config_problems(lc)->len, ==, 1);
+        g_assert_cmpstr(((const L4mConfigProblem *) l4m_config_problems(lc)->pdata[0])->key, ==, "NoSuchWebKey");
+        g_assert_cmpuint(w.max_sessions, ==, 3);
+        l4m_web_config_done(&w);
+        remove_dir(dir);
+}
+
+/* A line that is not of the syntax spoils its whole file (values before
+ * it included); other files are still read. */
+static void test_syntax_errors(void) {
+        static const struct {
+                const char *text;
+                unsigned line;
+                const char *message;
+        } cases[] = {
+                { "[Jobs]\nMaxRunning=6\nthis is not a key file\n", 3, "not a [Section], Key=value or # comment line" },
+                { "MaxRunning=6\n[Jobs]\n", 1, "key before any [Section]" },
+                { "[Jobs]\nMaxRunning=6\n[Jobs\n", 3, "invalid section header" },
+                { "[Jobs]\nMaxRunning=6\n[]\n", 3, "invalid section header" },
+                { "[Jobs] x\nMaxRunning=6\n", 1, "invalid section header" },
+                { "[Jobs]\nMaxRunning=6\n=6\n", 3, "not a [Section], Key=value or # comment line" },
+                { "[Jobs]\nMaxRunning=6\n; comment\n", 3, "not a [Section], Key=value or # comment line" },
+                { "[Jobs]\nMaxRunning=6\nRetainDays=\xff\n", 3, "not valid UTF-8" },
+        };
+        g_autofree char *dir = make_dir();
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *expected = g_strdup_printf("%s/left4me.conf:%u: %s, file ignored", dir, cases[i].line,
+                                                            cases[i].message);
+                g_autofree char *escaped = g_strescape(cases[i].text, NULL);
+                g_autoptr(Config) c = NULL;
+
+                g_test_message("%s", escaped);
+                put(dir, "left4me.conf", cases[i].text);
+                put(dir, "left4me.conf.d/10-ok.conf", "[Downloads]\nMaxParallel=6\n");
+                c = config_load(dir);
+                g_assert_cmpuint(c->jobs_max_running, ==, 2);
+                g_assert_cmpuint(c->downloads_max_parallel, ==, 6);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_cmpstr(c->problems[0], ==, expected);
+        }
+
+        /* What the syntax allows: CRLF, blanks, comments, a section twice. */
+        {
+                g_autoptr(Config) c = NULL;
+
+                put(dir, "left4me.conf", "\xef\xbb\xbf# comment\r\n\t[Jobs]  \r\n  MaxRunning =\t7 \r\n   # indented\r\n"
+                                         "[Downloads]\n[Jobs]\nRetainDays=1");
+                c = config_load(dir);
+                /* A byte order mark is not part of the syntax. */
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                put(dir, "left4me.conf", "# comment\r\n\t[Jobs]  \r\n  MaxRunning =\t7 \r\n   # indented\r\n"
+                                         "[Downloads]\n[Jobs]\nRetainDays=1");
+                g_clear_pointer(&c, config_free);
+                c = config_load(dir);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 0);
+                g_assert_cmpuint(c->jobs_max_running, ==, 7);
+                g_assert_cmpuint(c->jobs_retain_days, ==, 1);
+        }
+
+        /* A NUL byte, and a file over 1 MiB. */
+        {
+                g_autofree char *path = g_build_filename(dir, "left4me.conf", NULL);
+                g_autofree char *big = g_strnfill(L4M_CONFIG_FILE_SIZE_MAX + 1, '#');
+                g_autoptr(Config) c = NULL;
+
+                g_assert_true(g_file_set_contents(path, "[Jobs]\nMaxRunning=7\0\n", 21, NULL));
+                c = config_load(dir);
+                g_assert_cmpuint(c->jobs_max_running, ==, 2);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_nonnull(strstr(c->problems[0], "left4me.conf: contains a NUL byte, ignored"));
+                g_clear_pointer(&c, config_free);
+
+                g_assert_true(g_file_set_contents(path, big, -1, NULL));
+                c = config_load(dir);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_nonnull(strstr(c->problems[0], "left4me.conf: larger than 1048576 bytes, ignored"));
+        }
+        remove_dir(dir);
+}
+
+/* PortMin= above PortMax=: a problem where PortMin= was set. */
+static void test_port_range_problem(void) {
+        g_autofree char *dir = make_dir();
+        g_autofree char *expected = NULL;
+        g_autoptr(Config) c = NULL;
+
+        put(dir, "left4me.conf", "[Instances]\nPortMin=30000\n");
+        put(dir, "left4me.conf.d/10-max.conf", "[Instances]\n\nPortMax=29000\n");
+        c = config_load(dir);
+        g_assert_cmpuint(c->instance_port_min, ==, 27015);
+        g_assert_cmpuint(c->instance_port_max, ==, 27115);
+        expected = g_strdup_printf("%s/left4me.conf:2: [Instances] PortMin=: PortMin=30000 is above PortMax=29000; "
+                                   "both defaults are used (27015 to 27115)", dir);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+        g_assert_cmpstr(c->problems[0], ==, expected);
+        remove_dir(dir);
+}
+
+/* What a problem line may contain: printable, valid UTF-8, bounded. */
+static void test_problem_lines_bounded(void) {
+        g_autofree char *dir = make_dir();
+        g_autofree char *long_value = g_strnfill(5000, 'x');
+        g_autofree char *text = g_strdup_printf("[Jobs]\nMaxRunning=%s\nRetainDays=\xc3\xa9\x1b[31m\n", long_value);
+        g_autoptr(GString) many = g_string_new("[Jobs]\n");
+        g_autoptr(Config) c = NULL;
+
+        put(dir, "left4me.conf", text);
+        c = config_load(dir);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, 2);
+        for (size_t i = 0; c->problems[i]; i++) {
+                g_assert_true(g_utf8_validate(c->problems[i], -1, NULL));
+                g_assert_cmpuint(strlen(c->problems[i]), <, 1024);
+                for (const char *p = c->problems[i]; *p; p++)
+                        g_assert_cmpint((unsigned char) *p, >=, 0x20);
+        }
+        g_assert_nonnull(strstr(c->problems[0], "xxx…\""));
+        g_assert_nonnull(strstr(c->problems[1], "\"\xc3\xa9?[31m\""));
+        g_clear_pointer(&c, config_free);
+
+        for (unsigned i = 0; i < L4M_CONFIG_PROBLEMS_MAX + 10; i++)
+                g_string_append(many, "MaxRunning=0\n");
+        put(dir, "left4me.conf", many->str);
+        c = config_load(dir);
+        g_assert_cmpuint(g_strv_length(c->problems), ==, L4M_CONFIG_PROBLEMS_MAX + 1);
+        g_assert_nonnull(strstr(c->problems[L4M_CONFIG_PROBLEMS_MAX], "more than 256 problems"));
+        remove_dir(dir);
+}
+
+/* The bridge's own way in: one file given (--config). */
+static void test_web_config_file(void) {
+        g_autofree char *dir = make_dir();
+        g_autofree char *path = g_build_filename(dir, "web.conf", NULL);
+        L4mWebConfig w;
+
+        put(dir, "web.conf", "[Steam]\nApiUrl=nonsense\n[Web]\nMaxSessions=5\nHeartbeatSec=0\n");
+        l4m_web_config_init(&w);
+        l4m_web_config_load(&w, path);
+        g_assert_cmpuint(w.max_sessions, ==, 5);
+        g_assert_cmpuint(w.heartbeat_usec, ==, 15 * G_USEC_PER_SEC);
+        l4m_web_config_done(&w);
         remove_dir(dir);
 }
 
@@ -392,6 +760,14 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/script/defaults", test_script_defaults);
         g_test_add_func("/config/script/valid-values", test_script_valid_values);
         g_test_add_func("/config/script/invalid-values-keep-defaults", test_script_invalid_values_keep_defaults);
-        g_test_add_func("/config/script/invalid-values-warned", test_script_invalid_values_warned);
+        g_test_add_func("/config/script/invalid-values-reported", test_script_invalid_values_reported);
+        g_test_add_func("/config/every-key/bad-value", test_every_key_bad_value);
+        g_test_add_func("/config/every-key/good-value", test_every_key_good_value);
+        g_test_add_func("/config/dropin-order-and-problems", test_dropin_order_and_problems);
+        g_test_add_func("/config/unknown-groups-and-keys", test_unknown_groups_and_keys);
+        g_test_add_func("/config/syntax-errors", test_syntax_errors);
+        g_test_add_func("/config/port-range-problem", test_port_range_problem);
+        g_test_add_func("/config/problem-lines-bounded", test_problem_lines_bounded);
+        g_test_add_func("/config/web-config-file", test_web_config_file);
         return g_test_run();
 }

@@ -7,8 +7,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "l4m-listen.h"
+#include "l4m-web-config.h"
 #include "web-checks.h"
-#include "web-config.h"
 #include "web-generator.h"
 
 static char *default_hosts[] = { "localhost", "127.0.0.1", "::1", NULL };
@@ -133,31 +134,31 @@ static void test_listen(void) {
         char **bad = NULL;
         unsigned port = 0;
 
-        g_assert_cmpint(web_listen_address_parse("127.0.0.1:8480", &addr, &port), ==, 0);
+        g_assert_cmpint(l4m_listen_address_parse("127.0.0.1:8480", &addr, &port), ==, 0);
         g_assert_cmpstr(addr, ==, "127.0.0.1");
         g_assert_cmpuint(port, ==, 8480);
-        g_assert_cmpint(web_listen_address_parse("[::1]:443", &addr6, &port), ==, 0);
+        g_assert_cmpint(l4m_listen_address_parse("[::1]:443", &addr6, &port), ==, 0);
         g_assert_cmpstr(addr6, ==, "::1");
         g_assert_cmpuint(port, ==, 443);
-        g_assert_cmpint(web_listen_address_parse("0.0.0.0:1", NULL, NULL), ==, 0);
+        g_assert_cmpint(l4m_listen_address_parse("0.0.0.0:1", NULL, NULL), ==, 0);
 
-        g_assert_cmpint(web_listen_address_parse("localhost:8480", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("127.0.0.1", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("8480", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("127.0.0.1:0", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("127.0.0.1:65536", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("::1:8480", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("[::1]8480", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("127.0.0.1:84\n80", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("/run/x.sock", NULL, NULL), ==, -EINVAL);
-        g_assert_cmpint(web_listen_address_parse("1.2.3.4:80\nExecStart=x", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("localhost:8480", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("127.0.0.1", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("8480", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("127.0.0.1:0", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("127.0.0.1:65536", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("::1:8480", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("[::1]8480", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("127.0.0.1:84\n80", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("/run/x.sock", NULL, NULL), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_address_parse("1.2.3.4:80\nExecStart=x", NULL, NULL), ==, -EINVAL);
 
-        g_assert_cmpint(web_listen_list_parse("127.0.0.1:8480  [::1]:8480", &list), ==, 0);
+        g_assert_cmpint(l4m_listen_list_parse("127.0.0.1:8480  [::1]:8480", &list), ==, 0);
         g_assert_cmpuint(g_strv_length(list), ==, 2);
         g_assert_cmpstr(list[1], ==, "[::1]:8480");
-        g_assert_cmpint(web_listen_list_parse("127.0.0.1:8480 nonsense", &bad), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_list_parse("127.0.0.1:8480 nonsense", &bad), ==, -EINVAL);
         g_assert_null(bad);
-        g_assert_cmpint(web_listen_list_parse("   ", &bad), ==, -EINVAL);
+        g_assert_cmpint(l4m_listen_list_parse("   ", &bad), ==, -EINVAL);
 }
 
 static void test_generator_dropin(void) {
@@ -182,9 +183,9 @@ static char *write_config(const char *text) {
 
 static void test_config(void) {
         g_autofree char *path = NULL, *bad = NULL;
-        BridgeConfig c;
+        L4mWebConfig c;
 
-        bridge_config_init(&c);
+        l4m_web_config_init(&c);
         g_assert_cmpuint(c.max_sessions, ==, 128);
         g_assert_cmpuint(c.max_sessions_per_user, ==, 8);
         g_assert_cmpuint(c.max_connections, ==, 4096);
@@ -198,7 +199,7 @@ static void test_config(void) {
                             "SessionIdleSec=600\nMaxSessions=3\nMaxBodyBytes=64K\nMaxUploadBytes=1G\n"
                             "UiDir=/srv/ui\nHeartbeatSec=2\nNoSuchKey=1\n"
                             "MaxSessionsPerUser=2\nMaxConnections=10\nRequestTimeoutSec=5\n");
-        bridge_config_load(&c, path);
+        l4m_web_config_load(&c, path);
         g_assert_cmpuint(g_strv_length(c.listen), ==, 2);
         g_assert_true(web_host_allowed("example.org:9000", c.allowed_hosts));
         g_assert_true(web_host_allowed("[::1]:9000", c.allowed_hosts));
@@ -216,7 +217,7 @@ static void test_config(void) {
         /* Values that do not parse leave what was there. */
         bad = write_config("[Web]\nListen=localhost:80\nMaxSessions=0\nMaxBodyBytes=lots\nUiDir=relative\n"
                            "AllowedHosts=a/b\nMaxSessionsPerUser=0\nMaxConnections=x\nRequestTimeoutSec=0\n");
-        bridge_config_load(&c, bad);
+        l4m_web_config_load(&c, bad);
         g_assert_cmpuint(g_strv_length(c.listen), ==, 2);
         g_assert_cmpuint(c.max_sessions, ==, 3);
         g_assert_cmpuint(c.max_body_bytes, ==, 64 * 1024);
@@ -225,7 +226,7 @@ static void test_config(void) {
         g_assert_cmpuint(c.max_connections, ==, 10);
         g_assert_cmpuint(c.request_timeout_usec, ==, 5 * G_USEC_PER_SEC);
         g_assert_true(web_host_allowed("example.org", c.allowed_hosts));
-        bridge_config_done(&c);
+        l4m_web_config_done(&c);
         (void) g_unlink(path);
         (void) g_unlink(bad);
 }
