@@ -19,6 +19,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "overlay-table.h"
 #include "script-text.h"
 #include "table.h"
 #include "time-util.h"
@@ -96,15 +97,14 @@ static int call_on_overlay(sd_bus *bus, const char *name, const char *what, cons
 }
 
 static int print_overlay_json(const OverlayInfo *info) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(Table) table = overlay_table_new(true);
 
-        json_add_overlay(b, info);
-        return json_print_builder(b);
+        overlay_table_add(table, info);
+        return table_output(table, TABLE_OBJECT, TABLE_JSON);
 }
 
 /* l4mctl overlay list */
 int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "NAME", "TYPE", "OWNER", "STATE", "CREATED" };
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GArray) overlays = NULL;
         g_autoptr(Table) table = NULL;
@@ -117,31 +117,10 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r != 0)
                 return r;
 
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_array(b);
-                for (guint i = 0; i < overlays->len; i++)
-                        json_add_overlay(b, &g_array_index(overlays, OverlayInfo, i));
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-
-        table = table_new(L4M_ELEMENTSOF(headers), headers);
-        for (guint i = 0; i < overlays->len; i++) {
-                const OverlayInfo *o = &g_array_index(overlays, OverlayInfo, i);
-                char created[TIMESTAMP_MAX];
-
-                table_add_row(table, (const char *const[]) {
-                        o->name, o->type, o->owner, o->state,
-                        format_timestamp(created, sizeof created, o->created),
-                });
-        }
-
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        table = overlay_table_new(false);
+        for (guint i = 0; i < overlays->len; i++)
+                overlay_table_add(table, &g_array_index(overlays, OverlayInfo, i));
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }
 
 /* l4mctl overlay create NAME --type TYPE. The name and type go to the
