@@ -4,11 +4,9 @@
  * to the daemon as given: it validates them and names what it refuses. */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus-error.h"
 #include "bus-properties.h"
@@ -17,6 +15,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "read-input.h"
 #include "script-text.h"
 #include "time-util.h"
 #include "verbs.h"
@@ -371,38 +370,17 @@ int verb_blueprint_set_args(sd_bus *bus, const CtlArgs *args, char *const *argv)
  * checks the daemon would make (size, UTF-8, no NUL). */
 int verb_blueprint_set_cfg(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autofree char *what = NULL, *text = NULL, *problem = NULL;
-        _cleanup_close_ int file_fd = -1;
-        const char *file = argv[1], *shown;
+        const char *file = argv[1];
         size_t size = 0;
-        int fd, r;
+        int r;
 
         what = g_strdup_printf("cannot set the server.cfg text of blueprint \"%s\"", argv[0]);
-        shown = strcmp(file, "-") == 0 ? "standard input" : file;
-        if (strcmp(file, "-") == 0)
-                fd = STDIN_FILENO;
-        else {
-                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (file_fd < 0) {
-                        r = -errno;
-                        log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
-                        return L4M_EXIT_FAILURE;
-                }
-                fd = file_fd;
-        }
-
-        r = read_fd_limited(fd, SERVER_CFG_SIZE_MAX, &text, &size);
-        if (r == -EFBIG) {
-                log_error("%s: %s is larger than %zu bytes, the most a server.cfg text may have",
-                          what, shown, SERVER_CFG_SIZE_MAX);
-                return L4M_EXIT_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot read %s: %s", what, shown, STRERROR(r));
-                return L4M_EXIT_FAILURE;
-        }
+        r = read_input(file, SERVER_CFG_SIZE_MAX, what, "a server.cfg text", &text, &size);
+        if (r != 0)
+                return r;
         r = script_text_check(text, size, &problem);
         if (r < 0) {
-                log_error("%s: %s, %s (it must be UTF-8 text)", what, shown, problem);
+                log_error("%s: %s, %s (it must be UTF-8 text)", what, input_name(file), problem);
                 return L4M_EXIT_USAGE;
         }
 
