@@ -173,18 +173,21 @@ static int read_instance_value(sd_bus_message *reply, char type, InstanceValue *
                 break;
         case 'u':
                 r = sd_bus_message_read(reply, "v", "u", &u);
-                v->number = u;
+                if (r >= 0)
+                        v->number = u;
                 break;
         case 'q':
                 r = sd_bus_message_read(reply, "v", "q", &q);
-                v->number = q;
+                if (r >= 0)
+                        v->number = q;
                 break;
         case 't':
                 r = sd_bus_message_read(reply, "v", "t", &v->number);
                 break;
         case 'b':
                 r = sd_bus_message_read(reply, "v", "b", &bv);
-                v->number = bv != 0;
+                if (r >= 0)
+                        v->number = bv != 0;
                 break;
         default:
                 assert(!"unexpected type");
