@@ -4,22 +4,19 @@
  * to the daemon as given: it validates them and names what it refuses. */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus-error.h"
 #include "bus-properties.h"
 #include "exit-codes.h"
-#include "json-output.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "read-input.h"
 #include "script-text.h"
-#include "table.h"
 #include "time-util.h"
 #include "verbs.h"
 
@@ -51,46 +48,52 @@ static void blueprint_info_clear(BlueprintInfo *b) {
         *b = (BlueprintInfo) { .path = NULL };
 }
 
-static void json_add_strv(JsonBuilder *b, const char *key, char *const *v) {
-        json_builder_set_member_name(b, key);
-        if (!v) {
-                json_builder_add_null_value(b);
-                return;
+/* A table of blueprints. Text: NAME, OWNER, OVERLAYS, CREATED. JSON: id
+ * (number, or null if the path has none), name, owner (strings or null),
+ * overlays (array of strings, or null), created (number, µs) and path; with
+ * details (from GetAll), also server_cfg (string or null) and launch_args
+ * (array of strings, or null). */
+static Table *blueprint_table_new(bool details) {
+        Table *t = table_new();
+
+        table_add_column(t, NULL, "id");
+        table_add_column(t, "NAME", "name");
+        table_add_column(t, "OWNER", "owner");
+        table_add_column(t, "OVERLAYS", "overlays");
+        table_add_column(t, "CREATED", "created");
+        if (details) {
+                table_add_column(t, NULL, "server_cfg");
+                table_add_column(t, NULL, "launch_args");
         }
-        json_builder_begin_array(b);
-        for (size_t i = 0; v[i]; i++)
-                json_builder_add_string_value(b, v[i]);
-        json_builder_end_array(b);
+        table_add_column(t, NULL, "path");
+        return t;
 }
 
-/* {id, name, owner, overlays, created, path} and, with details, server_cfg
- * and launch_args. */
-static void json_add_blueprint(JsonBuilder *b, const BlueprintInfo *info) {
+static void blueprint_table_add(Table *t, const BlueprintInfo *info) {
         uint64_t id;
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
+        assert(table_get_columns(t) == (info->details ? 8u : 6u));
+
         if (info->path && object_id_from_path(info->path, &id) >= 0 && id <= G_MAXINT64)
-                json_builder_add_int_value(b, (gint64) id);
+                table_add_uint64(t, id);
         else
-                json_builder_add_null_value(b);
-        json_add_string_or_null(b, "name", info->name);
-        json_add_string_or_null(b, "owner", info->owner);
-        json_add_strv(b, "overlays", info->overlays);
-        json_add_uint(b, "created", info->created);
+                table_add_empty(t);
+        table_add_string(t, info->name);
+        table_add_string(t, info->owner);
+        table_add_strv(t, info->overlays);
+        table_add_timestamp(t, info->created);
         if (info->details) {
-                json_add_string_or_null(b, "server_cfg", info->server_cfg);
-                json_add_strv(b, "launch_args", info->launch_args);
+                table_add_string(t, info->server_cfg);
+                table_add_strv(t, info->launch_args);
         }
-        json_add_string_or_null(b, "path", info->path);
-        json_builder_end_object(b);
+        table_add_path(t, info->path);
 }
 
 static int print_blueprint_json(const BlueprintInfo *info) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(Table) table = blueprint_table_new(true);
 
-        json_add_blueprint(b, info);
-        return json_print_builder(b);
+        blueprint_table_add(table, info);
+        return table_output(table, TABLE_OBJECT, TABLE_JSON);
 }
 
 /* Properties.GetAll(org.left4me.Blueprint) into *info (path left alone).
@@ -156,11 +159,9 @@ static int get_blueprint_info(sd_bus *bus, const char *path, const char *what, B
 
 /* l4mctl blueprint list */
 int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "NAME", "OWNER", "OVERLAYS", "CREATED" };
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(JsonBuilder) b = NULL;
-        g_autoptr(Table) table = NULL;
+        g_autoptr(Table) table = blueprint_table_new(false);
         int r;
 
         assert(bus);
@@ -170,12 +171,6 @@ int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                                "ListBlueprints", &error, &reply, NULL);
         if (r < 0)
                 return log_bus_error(&error, r, "cannot list blueprints");
-
-        if (args->json) {
-                b = json_builder_new();
-                json_builder_begin_array(b);
-        } else
-                table = table_new(L4M_ELEMENTSOF(headers), headers);
 
         r = sd_bus_message_enter_container(reply, 'a', "(ossast)");
         if (r < 0)
@@ -201,30 +196,13 @@ int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 info.name = g_strdup(name);
                 info.owner = g_strdup(owner);
 
-                if (b)
-                        json_add_blueprint(b, &info);
-                else {
-                        g_autofree char *overlays = g_strjoinv(",", info.overlays);
-                        char created[TIMESTAMP_MAX];
-
-                        table_add_row(table, (const char *const[]) {
-                                info.name, info.owner, overlays,
-                                format_timestamp(created, sizeof created, info.created),
-                        });
-                }
+                blueprint_table_add(table, &info);
                 blueprint_info_clear(&info);
         }
         if (r < 0)
                 return bus_log_parse_error(r);
 
-        if (b) {
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }
 
 /* l4mctl blueprint create NAME OVERLAY... (top first) */
@@ -392,38 +370,17 @@ int verb_blueprint_set_args(sd_bus *bus, const CtlArgs *args, char *const *argv)
  * checks the daemon would make (size, UTF-8, no NUL). */
 int verb_blueprint_set_cfg(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autofree char *what = NULL, *text = NULL, *problem = NULL;
-        _cleanup_close_ int file_fd = -1;
-        const char *file = argv[1], *shown;
+        const char *file = argv[1];
         size_t size = 0;
-        int fd, r;
+        int r;
 
         what = g_strdup_printf("cannot set the server.cfg text of blueprint \"%s\"", argv[0]);
-        shown = strcmp(file, "-") == 0 ? "standard input" : file;
-        if (strcmp(file, "-") == 0)
-                fd = STDIN_FILENO;
-        else {
-                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (file_fd < 0) {
-                        r = -errno;
-                        log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
-                        return L4M_EXIT_FAILURE;
-                }
-                fd = file_fd;
-        }
-
-        r = read_fd_limited(fd, SERVER_CFG_SIZE_MAX, &text, &size);
-        if (r == -EFBIG) {
-                log_error("%s: %s is larger than %zu bytes, the most a server.cfg text may have",
-                          what, shown, SERVER_CFG_SIZE_MAX);
-                return L4M_EXIT_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot read %s: %s", what, shown, STRERROR(r));
-                return L4M_EXIT_FAILURE;
-        }
+        r = read_input(file, SERVER_CFG_SIZE_MAX, what, "a server.cfg text", &text, &size);
+        if (r != 0)
+                return r;
         r = script_text_check(text, size, &problem);
         if (r < 0) {
-                log_error("%s: %s, %s (it must be UTF-8 text)", what, shown, problem);
+                log_error("%s: %s, %s (it must be UTF-8 text)", what, input_name(file), problem);
                 return L4M_EXIT_USAGE;
         }
 

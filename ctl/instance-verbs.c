@@ -19,17 +19,13 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
-#include "table.h"
-#include "time-util.h"
 #include "verbs.h"
 
 /* l4mctl instance list */
 int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "NAME", "OWNER", "BLUEPRINT", "PORT", "STATE" };
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(JsonBuilder) b = NULL;
-        g_autoptr(Table) table = NULL;
+        g_autoptr(Table) table = table_new();
         const char *path, *name, *owner, *blueprint, *state;
         uint16_t port;
         int r;
@@ -42,43 +38,28 @@ int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r < 0)
                 return log_bus_error(&error, r, "cannot list instances");
 
-        if (args->json) {
-                b = json_builder_new();
-                json_builder_begin_array(b);
-        } else
-                table = table_new(L4M_ELEMENTSOF(headers), headers);
+        table_add_column(table, "NAME", "name");
+        table_add_column(table, "OWNER", "owner");
+        table_add_column(table, "BLUEPRINT", "blueprint");
+        table_add_column(table, "PORT", "port");
+        table_add_column(table, "STATE", "state");
+        table_add_column(table, NULL, "path");
 
         r = sd_bus_message_enter_container(reply, 'a', "(osssqs)");
         if (r < 0)
                 return bus_log_parse_error(r);
         while ((r = sd_bus_message_read(reply, "(osssqs)", &path, &name, &owner, &blueprint, &port, &state)) > 0) {
-                if (b) {
-                        json_builder_begin_object(b);
-                        json_add_string_or_null(b, "name", name);
-                        json_add_string_or_null(b, "owner", owner);
-                        json_add_string_or_null(b, "blueprint", blueprint);
-                        json_add_uint(b, "port", port);
-                        json_add_string_or_null(b, "state", state);
-                        json_add_string_or_null(b, "path", path);
-                        json_builder_end_object(b);
-                } else {
-                        char port_text[8];
-
-                        g_snprintf(port_text, sizeof port_text, "%u", (unsigned) port);
-                        table_add_row(table, (const char *const[]) { name, owner, blueprint, port_text, state });
-                }
+                table_add_string(table, name);
+                table_add_string(table, owner);
+                table_add_string(table, blueprint);
+                table_add_uint64(table, port);
+                table_add_string(table, state);
+                table_add_path(table, path);
         }
         if (r < 0)
                 return bus_log_parse_error(r);
 
-        if (b) {
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }
 
 /* l4mctl instance create NAME BLUEPRINT [--port P] [--hostname H]
@@ -159,13 +140,105 @@ static const InstanceField instance_fields[] = {
         { "Created", "Created", "created" },
 };
 
+/* One property's value as read: its D-Bus type ('s', 'u', 'q', 't' or
+ * 'b'; 0 if the daemon did not send it). */
+typedef struct InstanceValue {
+        char type;
+        char *string;           /* 's' */
+        uint64_t number;        /* 'u', 'q', 't'; 'b' as 0 or 1 */
+} InstanceValue;
+
+static ssize_t instance_field_index(const char *property) {
+        for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++)
+                if (strcmp(instance_fields[i].property, property) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* Read the variant at reply's position into v, whose type is type (one of
+ * "suqtb"). */
+static int read_instance_value(sd_bus_message *reply, char type, InstanceValue *v) {
+        const char *s;
+        uint32_t u;
+        uint16_t q;
+        int bv, r;
+
+        switch (type) {
+        case 's':
+                r = sd_bus_message_read(reply, "v", "s", &s);
+                if (r >= 0) {
+                        g_free(v->string);
+                        v->string = g_strdup(s);
+                }
+                break;
+        case 'u':
+                r = sd_bus_message_read(reply, "v", "u", &u);
+                if (r >= 0)
+                        v->number = u;
+                break;
+        case 'q':
+                r = sd_bus_message_read(reply, "v", "q", &q);
+                if (r >= 0)
+                        v->number = q;
+                break;
+        case 't':
+                r = sd_bus_message_read(reply, "v", "t", &v->number);
+                break;
+        case 'b':
+                r = sd_bus_message_read(reply, "v", "b", &bv);
+                if (r >= 0)
+                        v->number = bv != 0;
+                break;
+        default:
+                assert(!"unexpected type");
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        v->type = type;
+        return 0;
+}
+
+/* Properties.GetAll(org.left4me.Instance) into values, one per field of
+ * instance_fields; other properties, and values of other types, are
+ * skipped. */
+static int read_instance_values(sd_bus_message *reply, InstanceValue *values) {
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *contents = NULL;
+                ssize_t i;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(reply, NULL, &contents);
+                if (r < 0)
+                        return r;
+                i = instance_field_index(name);
+                if (i >= 0 && strlen(contents) == 1 && strchr("suqtb", contents[0]))
+                        r = read_instance_value(reply, contents[0], &values[i]);
+                else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
+}
+
 /* l4mctl instance show NAME */
 int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        g_autoptr(GHashTable) numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(Table) table = table_new();
         g_autofree char *what = NULL, *path = NULL;
+        InstanceValue values[L4M_ELEMENTSOF(instance_fields)] = { { 0 } };
         int r;
 
         assert(bus);
@@ -179,81 +252,41 @@ int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r != 0)
                 return r;
 
-        /* Every value as text; numbers and booleans noted for JSON. */
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
+        r = read_instance_values(reply, values);
+        if (r < 0) {
+                for (size_t i = 0; i < L4M_ELEMENTSOF(values); i++)
+                        g_free(values[i].string);
                 return bus_log_parse_error(r);
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name, *contents = NULL, *s;
-                char *text = NULL;
-                uint64_t t;
-                uint32_t u;
-                uint16_t q;
-                int bv;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r >= 0)
-                        r = sd_bus_message_peek_type(reply, NULL, &contents);
-                if (r < 0)
-                        return bus_log_parse_error(r);
-                if (strcmp(contents, "s") == 0 && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
-                        text = g_strdup(s);
-                else if (strcmp(contents, "u") == 0 && (r = sd_bus_message_read(reply, "v", "u", &u)) >= 0)
-                        text = g_strdup_printf("%" PRIu32, u);
-                else if (strcmp(contents, "q") == 0 && (r = sd_bus_message_read(reply, "v", "q", &q)) >= 0)
-                        text = g_strdup_printf("%u", (unsigned) q);
-                else if (strcmp(contents, "t") == 0 && (r = sd_bus_message_read(reply, "v", "t", &t)) >= 0)
-                        text = g_strdup_printf("%" PRIu64, t);
-                else if (strcmp(contents, "b") == 0 && (r = sd_bus_message_read(reply, "v", "b", &bv)) >= 0)
-                        text = g_strdup(bv ? "yes" : "no");
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return bus_log_parse_error(r);
-                if (text) {
-                        if (strcmp(contents, "s") != 0)
-                                g_hash_table_replace(numbers, g_strdup(name), g_strdup(contents));
-                        g_hash_table_replace(values, g_strdup(name), text);
-                }
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return bus_log_parse_error(r);
         }
-        if (r < 0)
-                return bus_log_parse_error(r);
 
-        if (args->json) {
-                b = json_builder_new();
-                json_builder_begin_object(b);
-        }
+        for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++)
+                table_add_column(table, instance_fields[i].label, instance_fields[i].key);
+        table_add_column(table, NULL, "path");
+
         for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++) {
-                const InstanceField *f = &instance_fields[i];
-                const char *v = g_hash_table_lookup(values, f->property);
-                const char *type = g_hash_table_lookup(numbers, f->property);
+                InstanceValue *v = &values[i];
 
-                if (b) {
-                        json_builder_set_member_name(b, f->key);
-                        if (!v)
-                                json_builder_add_null_value(b);
-                        else if (type && strcmp(type, "b") == 0)
-                                json_builder_add_boolean_value(b, strcmp(v, "yes") == 0);
-                        else if (type)
-                                json_builder_add_int_value(b, g_ascii_strtoll(v, NULL, 10));
+                switch (v->type) {
+                case 0:
+                        table_add_empty(table);
+                        break;
+                case 's':
+                        table_add_string(table, v->string);
+                        break;
+                case 'b':
+                        table_add_boolean(table, v->number != 0);
+                        break;
+                default:
+                        if (strcmp(instance_fields[i].property, "Created") == 0)
+                                table_add_timestamp(table, v->number);
                         else
-                                json_builder_add_string_value(b, v);
-                } else if (strcmp(f->property, "Created") == 0) {
-                        char created[TIMESTAMP_MAX];
-                        printf("%s: %s\n", f->label,
-                               format_timestamp(created, sizeof created, v ? g_ascii_strtoull(v, NULL, 10) : 0));
-                } else
-                        printf("%s: %s\n", f->label, v && *v ? v : "-");
+                                table_add_uint64(table, v->number);
+                }
+                g_free(v->string);
         }
-        if (b) {
-                json_add_string_or_null(b, "path", path);
-                json_builder_end_object(b);
-                return json_print_builder(b);
-        }
-        return 0;
+        table_add_path(table, path);
+
+        return table_output(table, TABLE_OBJECT, table_flags(args));
 }
 
 /* Calls a method of instance name; types and the arguments after it as

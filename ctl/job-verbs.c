@@ -8,11 +8,10 @@
 #include "format-util.h"
 #include "job-follow.h"
 #include "job-info.h"
-#include "json-output.h"
+#include "job-table.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
-#include "table.h"
 #include "time-util.h"
 #include "verbs.h"
 
@@ -29,7 +28,6 @@ static uint64_t job_id_arg(const char *s) {
 
 /* l4mctl job list */
 int verb_job_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "ID", "KIND", "TARGET", "OWNER", "STATE", "PROGRESS" };
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GArray) jobs = NULL;
         g_autoptr(Table) table = NULL;
@@ -42,32 +40,10 @@ int verb_job_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r != 0)
                 return r;
 
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_array(b);
-                for (guint i = 0; i < jobs->len; i++)
-                        json_add_job(b, &g_array_index(jobs, JobInfo, i));
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-
-        table = table_new(L4M_ELEMENTSOF(headers), headers);
-        for (guint i = 0; i < jobs->len; i++) {
-                const JobInfo *j = &g_array_index(jobs, JobInfo, i);
-                char id[24], percent[FORMAT_PERCENT_MAX];
-
-                snprintf(id, sizeof id, "%" PRIu64, j->id);
-                table_add_row(table, (const char *const[]) {
-                        id, j->kind, j->target, j->owner, j->state,
-                        format_percent(percent, sizeof percent, j->progress),
-                });
-        }
-
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        table = job_table_new(false);
+        for (guint i = 0; i < jobs->len; i++)
+                job_table_add(table, &g_array_index(jobs, JobInfo, i));
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }
 
 /* l4mctl job show ID */
@@ -93,10 +69,10 @@ int verb_job_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 return r;
 
         if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
+                g_autoptr(Table) table = job_table_new(true);
 
-                json_add_job(b, &info);
-                return json_print_builder(b);
+                job_table_add(table, &info);
+                return table_output(table, TABLE_OBJECT, TABLE_JSON);
         }
 
 #define FIELD(s) ((s) && (s)[0] ? (s) : "-")

@@ -18,6 +18,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "polkit-agent.h"
+#include "read-input.h"
 #include "verbs.h"
 
 #define PROGRAM "l4mctl"
@@ -92,7 +93,7 @@ static int check_set_items(char *const *argv) {
 }
 
 static int check_import(char *const *argv) {
-        if (strcmp(argv[1], "-") == 0 && isatty(STDIN_FILENO))
+        if (input_is_terminal(argv[1]))
                 return usage_error("standard input is a terminal; pipe the archive in, or name a file");
         return 0;
 }

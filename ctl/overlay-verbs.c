@@ -2,7 +2,6 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,8 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "overlay-table.h"
+#include "read-input.h"
 #include "script-text.h"
 #include "table.h"
 #include "time-util.h"
@@ -28,6 +29,9 @@
  * takes at most 4096 entries; a line is a reference or a URL. */
 #define STDIN_REFS_MAX 4096
 #define STDIN_LINE_MAX 4096
+/* ... and at most this many bytes in all: every reference on a line of its
+ * own at the longest. */
+#define STDIN_SIZE_MAX ((size_t) STDIN_REFS_MAX * (STDIN_LINE_MAX + 1))
 
 /* Properties.GetAll(org.left4me.Overlay) on path; the reply owns the
  * strings in *info. Returns 0, a negative errno (logged) or an exit code
@@ -96,15 +100,14 @@ static int call_on_overlay(sd_bus *bus, const char *name, const char *what, cons
 }
 
 static int print_overlay_json(const OverlayInfo *info) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(Table) table = overlay_table_new(true);
 
-        json_add_overlay(b, info);
-        return json_print_builder(b);
+        overlay_table_add(table, info);
+        return table_output(table, TABLE_OBJECT, TABLE_JSON);
 }
 
 /* l4mctl overlay list */
 int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "NAME", "TYPE", "OWNER", "STATE", "CREATED" };
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GArray) overlays = NULL;
         g_autoptr(Table) table = NULL;
@@ -117,31 +120,10 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r != 0)
                 return r;
 
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_array(b);
-                for (guint i = 0; i < overlays->len; i++)
-                        json_add_overlay(b, &g_array_index(overlays, OverlayInfo, i));
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-
-        table = table_new(L4M_ELEMENTSOF(headers), headers);
-        for (guint i = 0; i < overlays->len; i++) {
-                const OverlayInfo *o = &g_array_index(overlays, OverlayInfo, i);
-                char created[TIMESTAMP_MAX];
-
-                table_add_row(table, (const char *const[]) {
-                        o->name, o->type, o->owner, o->state,
-                        format_timestamp(created, sizeof created, o->created),
-                });
-        }
-
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        table = overlay_table_new(false);
+        for (guint i = 0; i < overlays->len; i++)
+                overlay_table_add(table, &g_array_index(overlays, OverlayInfo, i));
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }
 
 /* l4mctl overlay create NAME --type TYPE. The name and type go to the
@@ -253,46 +235,43 @@ int verb_overlay_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
 /* Read references from standard input: one a line, surrounding blanks
  * ignored, blank lines and lines starting with '#' skipped. Returns 0, or
- * L4M_EXIT_USAGE (logged) if the input is over the limits or not text. */
+ * the exit code (logged): L4M_EXIT_USAGE if the input is over the limits or
+ * not text. */
 static int read_refs_from_stdin(GPtrArray *refs) {
-        g_autoptr(GString) line = g_string_new(NULL);
+        g_autofree char *text = NULL;
+        const char *p, *end;
         unsigned long line_no = 0;
-        bool eof = false;
+        size_t size = 0;
+        int r;
 
-        while (!eof) {
-                int c;
+        r = read_input("-", STDIN_SIZE_MAX, NULL, "a list of references", &text, &size);
+        if (r != 0)
+                return r;
 
-                g_string_truncate(line, 0);
+        for (p = text, end = text + size; p < end; ) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t len = (nl ? nl : end) - p;
+                g_autofree char *line = NULL;
+
                 line_no++;
-                for (;;) {
-                        c = getc_unlocked(stdin);
-                        if (c == EOF) {
-                                if (ferror(stdin)) {
-                                        int r = errno > 0 ? -errno : -EIO;
-                                        log_error_errno(r, "cannot read standard input: %s", STRERROR(r));
-                                        return L4M_EXIT_FAILURE;
-                                }
-                                eof = true;
-                                break;
-                        }
-                        if (c == '\n')
-                                break;
-                        if (c == '\0') {
-                                log_error("standard input, line %lu: contains a NUL byte", line_no);
-                                return L4M_EXIT_USAGE;
-                        }
-                        if (line->len >= STDIN_LINE_MAX) {
-                                log_error("standard input, line %lu: longer than %u bytes",
-                                          line_no, STDIN_LINE_MAX);
-                                return L4M_EXIT_USAGE;
-                        }
-                        g_string_append_c(line, (char) c);
+                /* The first problem on the line is named: a NUL byte before
+                 * the length, if it comes within STDIN_LINE_MAX + 1 bytes. */
+                if (memchr(p, '\0', MIN(len, (size_t) STDIN_LINE_MAX + 1))) {
+                        log_error("standard input, line %lu: contains a NUL byte", line_no);
+                        return L4M_EXIT_USAGE;
                 }
+                if (len > STDIN_LINE_MAX) {
+                        log_error("standard input, line %lu: longer than %u bytes",
+                                  line_no, STDIN_LINE_MAX);
+                        return L4M_EXIT_USAGE;
+                }
+                line = g_strndup(p, len);
+                p += len + (nl ? 1 : 0);
 
-                g_strstrip(line->str);
-                if (line->str[0] == '\0' || line->str[0] == '#')
+                g_strstrip(line);
+                if (line[0] == '\0' || line[0] == '#')
                         continue;
-                if (!g_utf8_validate(line->str, -1, NULL)) {
+                if (!g_utf8_validate(line, -1, NULL)) {
                         log_error("standard input, line %lu: not valid UTF-8", line_no);
                         return L4M_EXIT_USAGE;
                 }
@@ -300,7 +279,7 @@ static int read_refs_from_stdin(GPtrArray *refs) {
                         log_error("standard input holds more than %u references", STDIN_REFS_MAX);
                         return L4M_EXIT_USAGE;
                 }
-                g_ptr_array_add(refs, g_strdup(line->str));
+                g_ptr_array_add(refs, g_steal_pointer(&line));
         }
 
         return 0;
@@ -460,7 +439,7 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         _cleanup_close_ int file_fd = -1;
         g_autofree char *what = NULL;
         const char *name = argv[0], *file = argv[1], *path, *job_path;
-        int fd, r;
+        int r;
 
         assert(bus);
         assert(args);
@@ -469,16 +448,9 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
         what = g_strdup_printf("cannot import into overlay \"%s\"", name);
 
-        if (strcmp(file, "-") == 0)
-                fd = STDIN_FILENO;
-        else {
-                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (file_fd < 0) {
-                        r = -errno;
-                        return log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
-                }
-                fd = file_fd;
-        }
+        file_fd = input_open(file, what);
+        if (file_fd < 0)
+                return file_fd;
 
         r = get_overlay_path(bus, name, what, &path_reply, &path);
         if (r != 0)
@@ -488,7 +460,7 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                                            "ImportArchive");
         if (r < 0)
                 return bus_log_create_error(r);
-        r = sd_bus_message_append(m, "h", fd);
+        r = sd_bus_message_append(m, "h", file_fd);
         if (r < 0)
                 return bus_log_create_error(r);
         r = append_import_options(m, args);
@@ -516,38 +488,17 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
  * as the context): 1 if it cannot be read, L4M_EXIT_USAGE if it is not
  * acceptable. */
 static int read_script(const char *file, const char *what, char **ret) {
-        _cleanup_close_ int file_fd = -1;
         g_autofree char *text = NULL, *problem = NULL;
-        const char *shown = strcmp(file, "-") == 0 ? "standard input" : file;
         size_t size = 0;
-        int fd, r;
+        int r;
 
-        if (strcmp(file, "-") == 0)
-                fd = STDIN_FILENO;
-        else {
-                file_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (file_fd < 0) {
-                        r = -errno;
-                        log_error_errno(r, "%s: cannot open %s: %s", what, file, STRERROR(r));
-                        return L4M_EXIT_FAILURE;
-                }
-                fd = file_fd;
-        }
-
-        r = read_fd_limited(fd, SCRIPT_SIZE_MAX, &text, &size);
-        if (r == -EFBIG) {
-                log_error("%s: %s is larger than %zu bytes, the most a script may have",
-                          what, shown, SCRIPT_SIZE_MAX);
-                return L4M_EXIT_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot read %s: %s", what, shown, STRERROR(r));
-                return L4M_EXIT_FAILURE;
-        }
+        r = read_input(file, SCRIPT_SIZE_MAX, what, "a script", &text, &size);
+        if (r != 0)
+                return r;
 
         r = script_text_check(text, size, &problem);
         if (r < 0) {
-                log_error("%s: %s, %s (a script must be UTF-8 text)", what, shown, problem);
+                log_error("%s: %s, %s (a script must be UTF-8 text)", what, input_name(file), problem);
                 return L4M_EXIT_USAGE;
         }
 

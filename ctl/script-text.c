@@ -1,57 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Reading and checking the script that 'overlay set-script' sends. */
+/* Checking the text that 'overlay set-script' and 'blueprint set-cfg' send. */
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib.h>
 
 #include "script-text.h"
-
-#define READ_CHUNK ((size_t) 64 * 1024)
-
-int read_fd_limited(int fd, size_t max, char **ret, size_t *ret_size) {
-        g_autofree char *buf = NULL;
-        size_t size = 0, allocated;
-
-        assert(fd >= 0);
-        assert(max < SIZE_MAX - 1);
-        assert(ret);
-        assert(ret_size);
-
-        /* Room for max + 1 bytes (to notice "more") and a NUL. */
-        allocated = MIN(max + 2, READ_CHUNK);
-        buf = g_malloc(allocated);
-
-        for (;;) {
-                ssize_t n;
-
-                if (size + 1 >= allocated) {
-                        allocated = MIN(max + 2, allocated * 2);
-                        buf = g_realloc(buf, allocated);
-                }
-
-                n = read(fd, buf + size, MIN(allocated - 1 - size, max + 1 - size));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EFBIG;
-        }
-
-        buf[size] = '\0';
-        *ret = g_steal_pointer(&buf);
-        *ret_size = size;
-        return 0;
-}
 
 /* sd-bus refuses these in strings (systemd's unichar_is_valid()); GLib's
  * UTF-8 validation has already refused surrogates and what is beyond

@@ -7,12 +7,6 @@
  * 'overlay set-script' refuses more before it calls. */
 #define SCRIPT_SIZE_MAX ((size_t) 262144)
 
-/* Read all of fd (a file, a pipe or a terminal) into *ret (NUL-terminated,
- * g_free() it) and its length into *ret_size. Reads at most max + 1
- * bytes: -EFBIG if there are more than max. Otherwise 0 or the negative
- * errno of the failed read(). */
-int read_fd_limited(int fd, size_t max, char **ret, size_t *ret_size);
-
 /* Whether the size bytes of text can go over D-Bus as a string: no NUL
  * byte, valid UTF-8, and no code point that sd-bus refuses (surrogates,
  * U+FDD0..U+FDEF and the U+xxFFFE/U+xxFFFF noncharacters). Returns 0, or

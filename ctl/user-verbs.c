@@ -9,12 +9,9 @@
 #include <unistd.h>
 
 #include "bus-error.h"
-#include "json-output.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
-#include "table.h"
-#include "time-util.h"
 #include "verbs.h"
 
 /* The daemon takes 8 to 1024 bytes; one more to tell a longer line. */
@@ -140,20 +137,13 @@ int verb_user_delete(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         return 0;
 }
 
-typedef struct UserEntry {
-        const char *name;
-        const char *role;
-        uint64_t created;
-} UserEntry;
-
 /* l4mctl user list */
 int verb_user_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        static const char *const headers[] = { "NAME", "ROLE", "CREATED" };
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GArray) users = g_array_new(FALSE, TRUE, sizeof(UserEntry));
-        g_autoptr(Table) table = NULL;
-        UserEntry u = { 0 };
+        g_autoptr(Table) table = table_new();
+        const char *name, *role;
+        uint64_t created;
         int r;
 
         assert(bus);
@@ -164,45 +154,23 @@ int verb_user_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r < 0)
                 return log_bus_error(&error, r, "cannot list web accounts");
 
+        table_add_column(table, "NAME", "name");
+        table_add_column(table, "ROLE", "role");
+        table_add_column(table, "CREATED", "created");
+
         r = sd_bus_message_enter_container(reply, 'a', "(sst)");
         if (r < 0)
                 return bus_log_parse_error(r);
-        while ((r = sd_bus_message_read(reply, "(sst)", &u.name, &u.role, &u.created)) > 0)
-                g_array_append_val(users, u);
+        while ((r = sd_bus_message_read(reply, "(sst)", &name, &role, &created)) > 0) {
+                table_add_string(table, name);
+                table_add_string(table, role);
+                table_add_timestamp(table, created);
+        }
         if (r < 0)
                 return bus_log_parse_error(r);
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
                 return bus_log_parse_error(r);
 
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_array(b);
-                for (guint i = 0; i < users->len; i++) {
-                        const UserEntry *e = &g_array_index(users, UserEntry, i);
-
-                        json_builder_begin_object(b);
-                        json_add_string_or_null(b, "name", e->name);
-                        json_add_string_or_null(b, "role", e->role);
-                        json_add_uint(b, "created", e->created);
-                        json_builder_end_object(b);
-                }
-                json_builder_end_array(b);
-                return json_print_builder(b);
-        }
-
-        table = table_new(L4M_ELEMENTSOF(headers), headers);
-        for (guint i = 0; i < users->len; i++) {
-                const UserEntry *e = &g_array_index(users, UserEntry, i);
-                char created[TIMESTAMP_MAX];
-
-                table_add_row(table, (const char *const[]) {
-                        e->name, e->role, format_timestamp(created, sizeof created, e->created),
-                });
-        }
-        r = table_print(table, stdout, args->legend);
-        if (r < 0)
-                return log_error_errno(r, "cannot write output: %s", STRERROR(r));
-        return 0;
+        return table_output(table, TABLE_ROWS, table_flags(args));
 }

@@ -6,6 +6,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "table.h"
+
 /* What the command line asked for, beyond the verb and its arguments.
  * main() lets each verb see only the options it accepts. */
 typedef struct CtlArgs {
@@ -31,6 +33,11 @@ typedef struct CtlArgs {
         uint32_t lines;   /* -n, --lines */
         const char *role; /* --role, NULL if not given */
 } CtlArgs;
+
+/* How --json and --no-legend ask for tables to be printed. */
+static inline TablePrintFlags table_flags(const CtlArgs *args) {
+        return (args->json ? TABLE_JSON : 0) | (args->legend ? 0 : TABLE_NO_LEGEND);
+}
 
 /* A verb gets the connected bus and its positional arguments (argv, after
  * the verb's own words, NULL-terminated; main() has checked their number).

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "read-input.h"
 #include "script-text.h"
 
 static void check_ok(const char *text, size_t size) {
