@@ -411,7 +411,7 @@ static int method_create_user(sd_bus_message *msg, void *userdata, sd_bus_error 
                                    .verb = "create",
                                    .kind = "web account",
                                    .name = name,
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -449,7 +449,7 @@ static int method_set_password(sd_bus_message *msg, void *userdata, sd_bus_error
                                    .verb = "set the password of",
                                    .kind = "web account",
                                    .name = name,
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -495,7 +495,7 @@ static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error 
                                    .verb = "delete",
                                    .kind = "web account",
                                    .name = name,
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -541,7 +541,7 @@ static int method_list_users(sd_bus_message *msg, void *userdata, sd_bus_error *
                                    .verb = "list",
                                    .kind = "web accounts",
                                    .name = "",
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

@@ -54,14 +54,14 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
 
 /* Every method that acts on a blueprint: its owner needs
  * org.left4me.blueprint.manage, anyone else org.left4me.admin. */
-static int authorize(Blueprint *b, sd_bus_message *msg, const char *verb, sd_bus_error *error) {
+static int authorize(Blueprint *b, sd_bus_message *msg, const char *verb, Actor *ret_actor, sd_bus_error *error) {
         return authorize_call(b->manager, msg, &(AuthorizeRequest) {
                                       .action = L4M_ACTION_BLUEPRINT_MANAGE,
                                       .verb = verb,
                                       .kind = "blueprint",
                                       .name = b->name,
                                       .owners = { b->owner },
-                              }, error);
+                              }, ret_actor, error);
 }
 
 static int property_get_overlays(sd_bus *bus, const char *path, const char *interface,
@@ -100,12 +100,9 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Blueprint *b = userdata;
         int r;
 
-        r = authorize(b, msg, "delete", error);
+        r = authorize(b, msg, "delete", &actor, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_actor(b->manager, msg, &actor);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
         r = blueprint_delete(b, &actor, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the blueprint");
@@ -122,7 +119,7 @@ static int method_set_overlays(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
 
-        r = authorize(b, msg, "change", error);
+        r = authorize(b, msg, "change", NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = blueprint_set_overlays(b, (const uint64_t *) ids->data, ids->len, &problem);
@@ -144,7 +141,7 @@ static int method_set_server_cfg(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the server.cfg text");
 
-        r = authorize(b, msg, "change", error);
+        r = authorize(b, msg, "change", NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = blueprint_set_server_cfg(b, text, &problem);
@@ -168,7 +165,7 @@ static int method_set_launch_args(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the launch arguments");
 
-        r = authorize(b, msg, "change", error);
+        r = authorize(b, msg, "change", NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = blueprint_set_launch_args(b, args, &problem);
@@ -338,12 +335,9 @@ static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_e
                                    .verb = "create",
                                    .kind = "blueprint",
                                    .name = name,
-                           }, error);
+                           }, &actor, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_actor(m, msg, &actor);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
 
         r = blueprint_create(m, &actor, name, (const uint64_t *) ids->data, ids->len, options.cfg, options.args, &b,
                              &problem);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
-#include <string.h>
 
 #include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "l4m-bus-names.h"
 
-int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, sd_bus_error *error) {
-        g_autofree char *caller = NULL;
+int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, Actor *ret_actor,
+                   sd_bus_error *error) {
+        g_auto(Actor) actor = { NULL };
         const char *foreign = NULL;
         int r;
 
@@ -16,11 +16,11 @@ int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req,
         assert(msg);
         assert(req && req->action && req->verb && req->kind && req->name);
 
-        r = caller_principal(m, msg, &caller);
+        r = caller_actor(m, msg, &actor);
         if (r < 0)
                 return bus_error_internal(error, r, "Identifying the caller");
         for (size_t k = 0; k < AUTHORIZE_OWNERS_MAX && !foreign; k++)
-                if (req->owners[k] && strcmp(req->owners[k], caller) != 0)
+                if (req->owners[k] && !actor_owns(&actor, req->owners[k]))
                         foreign = req->owners[k];
 
         const char *details[] = {
@@ -30,5 +30,9 @@ int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req,
                 foreign ? "owner" : NULL, foreign,
                 NULL,
         };
-        return polkit_verify_details(m->polkit, msg, foreign ? L4M_ACTION_ADMIN : req->action, details, error);
+        r = polkit_verify_details(m->polkit, msg, foreign ? L4M_ACTION_ADMIN : req->action, details, error);
+        if (r > 0 && ret_actor)
+                *ret_actor = (Actor) { .principal = g_steal_pointer(&actor.principal), .scope = actor.scope,
+                                       .delegated = actor.delegated };
+        return r;
 }

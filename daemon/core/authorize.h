@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "actor.h"
 #include "manager.h"
 
 /* The one rule of ownership, for every method that acts on entities:
@@ -27,5 +28,8 @@ typedef struct AuthorizeRequest {
 } AuthorizeRequest;
 
 /* As polkit_verify(): > 0 authorised, 0 check in flight (return 1 without
- * replying), < 0 refused with error set. */
-int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, sd_bus_error *error);
+ * replying), < 0 refused with error set. When authorised and ret_actor is
+ * not NULL, it gets the Actor the call acts for (actor_done() it), for the
+ * engine call that follows. */
+int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, Actor *ret_actor,
+                   sd_bus_error *error);

@@ -77,7 +77,7 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
                                    .kind = "game",
                                    .name = "Left 4 Dead 2",
                                    .owners = { foreign ? foreign->owner : NULL },
-                           }, error);
+                           }, NULL, error);
         if (r < 0 && foreign && (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
                                  sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))) {
                 /* Say why the admin action was needed; the error's name stays. */
@@ -136,7 +136,7 @@ static int method_set_steam_login(sd_bus_message *msg, void *userdata, sd_bus_er
                                    .verb = "set",
                                    .kind = "the Steam login",
                                    .name = *user ? user : "anonymous",
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

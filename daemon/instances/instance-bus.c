@@ -38,19 +38,19 @@ void instance_emit_changed(Instance *i, ...) {
  * the blueprint must be the caller's too. i is NULL for one yet to be
  * made, called name. */
 static int authorize(Manager *m, Instance *i, const char *name, const Blueprint *b, sd_bus_message *msg,
-                     const char *owner_action, const char *verb, sd_bus_error *error) {
+                     const char *owner_action, const char *verb, Actor *ret_actor, sd_bus_error *error) {
         return authorize_call(m, msg, &(AuthorizeRequest) {
                                       .action = owner_action,
                                       .verb = verb,
                                       .kind = "instance",
                                       .name = i ? i->name : name,
                                       .owners = { i ? i->owner : NULL, b ? b->owner : NULL },
-                              }, error);
+                              }, ret_actor, error);
 }
 
 #define AUTHORIZE_OR_RETURN(i, msg, action, verb, error)                                                \
         do {                                                                                            \
-                int _r = authorize((i)->manager, (i), NULL, NULL, (msg), (action), (verb), (error));    \
+                int _r = authorize((i)->manager, (i), NULL, NULL, (msg), (action), (verb), NULL, (error)); \
                 if (_r <= 0)                                                                            \
                         return _r < 0 ? _r : 1;                                                         \
         } while (false)
@@ -292,7 +292,7 @@ static int method_set_blueprint(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = read_blueprint_name(msg, i->manager, &b, error);
         if (r < 0)
                 return r;
-        r = authorize(i->manager, i, NULL, b, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        r = authorize(i->manager, i, NULL, b, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = instance_set_blueprint(i, b, &problem);
@@ -496,12 +496,9 @@ static int method_create_instance(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
 
-        r = authorize(m, NULL, name, b, msg, L4M_ACTION_INSTANCE_MANAGE, "create", error);
+        r = authorize(m, NULL, name, b, msg, L4M_ACTION_INSTANCE_MANAGE, "create", &actor, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_actor(m, msg, &actor);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
 
         o.settings.hostname = o.hostname;
         o.settings.map = o.map;

@@ -30,7 +30,7 @@ static int authorize(Job *j, sd_bus_message *msg, const char *owner_action, cons
                                       .kind = "job",
                                       .name = id,
                                       .owners = { j->owner },
-                              }, error);
+                              }, NULL, error);
 }
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

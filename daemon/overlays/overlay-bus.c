@@ -34,22 +34,24 @@ static int property_get_type(sd_bus *bus, const char *path, const char *interfac
 
 /* Every method that acts on an overlay: its owner needs owner_action,
  * anyone else org.left4me.admin (authorize.h). */
-static int authorize(Overlay *o, sd_bus_message *msg, const char *owner_action, const char *verb, sd_bus_error *error) {
+static int authorize(Overlay *o, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                     sd_bus_error *error) {
         return authorize_call(o->manager, msg, &(AuthorizeRequest) {
                                       .action = owner_action,
                                       .verb = verb,
                                       .kind = "overlay",
                                       .name = o->name,
                                       .owners = { o->owner },
-                              }, error);
+                              }, ret_actor, error);
 }
 
-/* Authorises, then runs the engine's check (overlay.c) for the caller. */
-#define AUTHORIZE_OR_RETURN(o, msg, action, verb, error)                        \
-        do {                                                                    \
-                int _r = authorize((o), (msg), (action), (verb), (error));      \
-                if (_r <= 0)                                                    \
-                        return _r < 0 ? _r : 1;                                 \
+/* Returns from the handler unless authorised (actor: NULL, or where the
+ * Actor goes for the engine call that follows). */
+#define AUTHORIZE_OR_RETURN(o, msg, action, verb, actor, error)                         \
+        do {                                                                            \
+                int _r = authorize((o), (msg), (action), (verb), (actor), (error));     \
+                if (_r <= 0)                                                            \
+                        return _r < 0 ? _r : 1;                                         \
         } while (false)
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -58,10 +60,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Overlay *o = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "delete", error);
-        r = caller_actor(o->manager, msg, &actor);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "delete", &actor, error);
         r = overlay_delete(o, &actor, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the overlay");
@@ -115,31 +114,27 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
         r = overlay_set_items(o, (const uint64_t *) ids->data, ids->len, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the items");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int reply_job(sd_bus_message *msg, Overlay *o, const JobKind *kind, void *data, sd_bus_error *error) {
-        g_auto(Actor) actor = { NULL };
+static int reply_job(sd_bus_message *msg, Overlay *o, const Actor *actor, const JobKind *kind, void *data,
+                     sd_bus_error *error) {
         g_autofree char *problem = NULL;
         Job *j;
         int r;
 
-        r = caller_actor(o->manager, msg, &actor);
-        if (r < 0) {
-                kind->free_data(data);
-                return bus_error_internal(error, r, "Identifying the caller");
-        }
-        r = overlay_submit_job(o, &actor, kind, data, &j, &problem);
+        r = overlay_submit_job(o, actor, kind, data, &j, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Queuing the job");
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
 
 static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(Actor) actor = { NULL };
         g_autofree char *problem = NULL;
         Overlay *o = userdata;
         int r;
@@ -153,23 +148,24 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         /* Running a script is an action of its own: it is code, run on the host. */
         AUTHORIZE_OR_RETURN(o, msg, o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE,
-                            "build", error);
+                            "build", &actor, error);
 
         switch (o->type) {
         case L4M_OVERLAY_ARCHIVE:
-                return reply_job(msg, o, &archive_fetch_kind, archive_fetch_new(o), error);
+                return reply_job(msg, o, &actor, &archive_fetch_kind, archive_fetch_new(o), error);
         case L4M_OVERLAY_SCRIPT:
-                return reply_job(msg, o, &script_build_kind, script_build_new(o), error);
+                return reply_job(msg, o, &actor, &script_build_kind, script_build_new(o), error);
         default:
-                return reply_job(msg, o, &workshop_build_kind, workshop_build_new(o), error);
+                return reply_job(msg, o, &actor, &workshop_build_kind, workshop_build_new(o), error);
         }
 }
 
 static int method_wipe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(Actor) actor = { NULL };
         Overlay *o = userdata;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "wipe", error);
-        return reply_job(msg, o, &overlay_wipe_kind, overlay_wipe_new(o), error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "wipe", &actor, error);
+        return reply_job(msg, o, &actor, &overlay_wipe_kind, overlay_wipe_new(o), error);
 }
 
 static int method_set_script(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -185,7 +181,7 @@ static int method_set_script(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the script");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
         r = overlay_set_script(o, script, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the script");
@@ -202,7 +198,7 @@ static int method_get_script(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = overlay_check_script(o, NULL, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_READ, "read the script of", error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_READ, "read the script of", NULL, error);
 
         r = store_overlay_get_script(o->manager->db, o->id, &script);
         if (r < 0)
@@ -223,7 +219,7 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the source");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
         r = overlay_set_source(o, url, checksum, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the source");
@@ -301,6 +297,7 @@ static int import_option(sd_bus_message *msg, const char *key, void *userdata, s
 
 static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_auto(ImportOptions) options = { .subdir = NULL };
+        g_auto(Actor) actor = { NULL };
         g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
         Overlay *o = userdata;
@@ -339,14 +336,14 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
         if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "import an archive into", error);
+        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "import an archive into", &actor, error);
 
         /* The message owns the passed descriptor; the job keeps a copy. */
         fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return bus_error_internal(error, -errno, "Keeping the passed file descriptor");
 
-        return reply_job(msg, o, &archive_import_kind,
+        return reply_job(msg, o, &actor, &archive_import_kind,
                          archive_import_new(o, l4m_take_fd(&fd), &(ArchiveImportOptions) {
                                                  .subdir = options.subdir,
                                                  .strip_components = options.strip,
@@ -471,12 +468,9 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
                                    .verb = "create",
                                    .kind = "overlay",
                                    .name = name,
-                           }, error);
+                           }, &actor, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = caller_actor(m, msg, &actor);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
 
         r = overlay_create(m, &actor, name, type, &o, &problem);
         if (r < 0)

@@ -45,7 +45,7 @@ static int method_prune_cache(sd_bus_message *msg, void *userdata, sd_bus_error 
                                    .verb = "prune",
                                    .kind = "cache",
                                    .name = "Workshop",
-                           }, error);
+                           }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
