@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "bus-properties.h"
 #include "exit-codes.h"
 #include "l4m-bus-names.h"
+#include "l4m-bus-properties.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
@@ -96,6 +98,15 @@ static int print_blueprint_json(const BlueprintInfo *info) {
         return table_output(table, TABLE_OBJECT, TABLE_JSON);
 }
 
+static const L4mBusProperty blueprint_info_map[] = {
+        { "Name", "s", l4m_bus_property_read_strdup, offsetof(BlueprintInfo, name) },
+        { "Owner", "s", l4m_bus_property_read_strdup, offsetof(BlueprintInfo, owner) },
+        { "Created", "t", NULL, offsetof(BlueprintInfo, created) },
+        { "Overlays", "as", NULL, offsetof(BlueprintInfo, overlays) },
+        { "ServerCfg", "s", l4m_bus_property_read_strdup, offsetof(BlueprintInfo, server_cfg) },
+        { "LaunchArgs", "as", NULL, offsetof(BlueprintInfo, launch_args) },
+};
+
 /* Properties.GetAll(org.left4me.Blueprint) into *info (path left alone).
  * Returns 0 or the exit code (logged with what as the context). */
 static int get_blueprint_info(sd_bus *bus, const char *path, const char *what, BlueprintInfo *info) {
@@ -106,50 +117,7 @@ static int get_blueprint_info(sd_bus *bus, const char *path, const char *what, B
         if (r != 0)
                 return r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return bus_log_parse_error(r);
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name, *s;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return bus_log_parse_error(r);
-                if (strcmp(name, "Overlays") == 0 || strcmp(name, "LaunchArgs") == 0) {
-                        char ***dest = strcmp(name, "Overlays") == 0 ? &info->overlays : &info->launch_args;
-
-                        r = sd_bus_message_enter_container(reply, 'v', "as");
-                        if (r >= 0) {
-                                g_strfreev(*dest);
-                                *dest = NULL;
-                                r = sd_bus_message_read_strv(reply, dest);
-                        }
-                        if (r >= 0 && !*dest)
-                                *dest = g_new0(char *, 1);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                } else if (strcmp(name, "Name") == 0 || strcmp(name, "Owner") == 0 || strcmp(name, "ServerCfg") == 0) {
-                        char **dest = strcmp(name, "Name") == 0 ? &info->name :
-                                      strcmp(name, "Owner") == 0 ? &info->owner : &info->server_cfg;
-
-                        r = sd_bus_message_read(reply, "v", "s", &s);
-                        if (r >= 0) {
-                                g_free(*dest);
-                                *dest = g_strdup(s);
-                        }
-                } else if (strcmp(name, "Created") == 0)
-                        r = sd_bus_message_read(reply, "v", "t", &info->created);
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return bus_log_parse_error(r);
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return bus_log_parse_error(r);
-        }
-        if (r < 0)
-                return bus_log_parse_error(r);
-        r = sd_bus_message_exit_container(reply);
+        r = l4m_bus_map_properties(reply, blueprint_info_map, L4M_ELEMENTSOF(blueprint_info_map), NULL, info, NULL);
         if (r < 0)
                 return bus_log_parse_error(r);
 

@@ -8,88 +8,29 @@
 #include "l4m-bus-names.h"
 #include "l4m-util.h"
 
-static int read_value(sd_bus_message *m, const BusProperty *p) {
-        const char *contents;
-        int r;
-
-        r = sd_bus_message_peek_type(m, NULL, &contents);
-        if (r < 0)
-                return r;
-        if (!contents || strcmp(contents, p->signature) != 0)
-                return -EBADMSG;
-
-        r = sd_bus_message_enter_container(m, 'v', p->signature);
-        if (r < 0)
-                return r;
-
-        if (strcmp(p->signature, "at") == 0) {
-                BusU64Array *a = p->dest;
-                const void *values = NULL;
-                size_t size = 0;
-
-                r = sd_bus_message_read_array(m, 't', &values, &size);
-                if (r < 0)
-                        return r;
-                if (size % sizeof(uint64_t) != 0)
-                        return -EBADMSG;
-                *a = (BusU64Array) { .values = values, .n = size / sizeof(uint64_t) };
-        } else {
-                assert(strlen(p->signature) == 1);
-                r = sd_bus_message_read_basic(m, p->signature[0], p->dest);
-                if (r < 0)
-                        return r;
-        }
-
-        return sd_bus_message_exit_container(m);
+/* The destination l4m_bus_map_properties() computes is the BusProperty
+ * itself (the table is laid over the caller's array), which says where the
+ * value goes. */
+static int read_into(sd_bus_message *m, const char *signature, void *dest) {
+        const BusProperty *p = dest;
+        return l4m_bus_property_read(m, signature, p->dest);
 }
 
 int bus_read_properties(sd_bus_message *m, const BusProperty *map, size_t n, uint64_t *ret_found) {
-        uint64_t found = 0;
-        int r;
+        L4mBusProperty table[64];
 
         assert(m);
         assert(map || n == 0);
-        assert(n <= 64);
+        assert(n <= L4M_ELEMENTSOF(table));
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-                size_t i;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-
-                for (i = 0; i < n; i++)
-                        if (strcmp(name, map[i].name) == 0)
-                                break;
-
-                if (i >= n)
-                        r = sd_bus_message_skip(m, "v");
-                else {
-                        r = read_value(m, &map[i]);
-                        found |= UINT64_C(1) << i;
-                }
-                if (r < 0)
-                        return r;
-
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        if (ret_found)
-                *ret_found = found;
-        return 0;
+        for (size_t i = 0; i < n; i++)
+                table[i] = (L4mBusProperty) {
+                        .name = map[i].name,
+                        .signature = map[i].signature,
+                        .read = read_into,
+                        .offset = i * sizeof(BusProperty),
+                };
+        return l4m_bus_map_properties(m, table, n, NULL, (void *) map, ret_found);
 }
 
 int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,

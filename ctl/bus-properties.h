@@ -6,18 +6,19 @@
 
 #include <systemd/sd-bus.h>
 
+#include "l4m-bus-properties.h"
+
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 
 /* An array of uint64 ("at") borrowed from the message it was read from. */
-typedef struct BusU64Array {
-        const uint64_t *values;
-        size_t n;
-} BusU64Array;
+typedef L4mU64Array BusU64Array;
 
-/* One property to pick out of an a{sv}: its name, the signature its value
- * must have ("s", "t", "d", "u" or "at") and where to store it (const char
- * **, uint64_t *, double *, uint32_t *, BusU64Array *). Strings and arrays
- * borrow from the message. */
+/* One property to pick out of an a{sv} into a variable of its own: its
+ * name, the signature its value must have (one l4m_bus_property_read()
+ * reads: "s", "t", "d", "u", "b", "at", …) and where to store it (const
+ * char **, uint64_t *, double *, uint32_t *, int *, BusU64Array *, …).
+ * Strings and arrays borrow from the message. For a struct, use
+ * l4m_bus_map_properties() with offsets instead. */
 typedef struct BusProperty {
         const char *name;
         const char *signature;
@@ -25,9 +26,10 @@ typedef struct BusProperty {
 } BusProperty;
 
 /* Read an a{sv} (the reply of Properties.GetAll, or the second argument of
- * PropertiesChanged) into the places map names. Properties not in map are
- * skipped; a known one with another signature is -EBADMSG. If ret_found is
- * not NULL, bit i of it is set when map[i] was present (n ≤ 64). */
+ * PropertiesChanged) into the places map names, through
+ * l4m_bus_map_properties(). Properties not in map are skipped; a known one
+ * with another signature is -EBADMSG. If ret_found is not NULL, bit i of
+ * it is set when map[i] was present (n ≤ 64). */
 int bus_read_properties(sd_bus_message *m, const BusProperty *map, size_t n, uint64_t *ret_found);
 
 /* Properties.GetAll(interface) on path; the reply goes to *ret_reply.

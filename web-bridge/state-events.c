@@ -6,6 +6,7 @@
 #include "event-ring.h"
 #include "event-streams.h"
 #include "l4m-bus-names.h"
+#include "l4m-bus-properties.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "sse-format.h"
@@ -193,31 +194,23 @@ static int read_value(sd_bus_message *m, JsonNode **ret) {
         }
 }
 
-/* a{sv} into the object's properties. */
-static int read_properties(sd_bus_message *m, StateObject *o) {
+/* One property, whatever its name, into the object's properties. */
+static int read_property(sd_bus_message *m, const char *name, void *userdata) {
+        StateObject *o = userdata;
+        JsonNode *value;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        r = read_value(m, &value);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-                JsonNode *value;
+        json_object_set_member(o->props, name, value);
+        return 0;
+}
 
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                r = read_value(m, &value);
-                if (r < 0)
-                        return r;
-                json_object_set_member(o->props, name, value);
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+/* a{sv} into the object's properties: all of them, as JSON, so there is no
+ * table of names; the shared reader only walks the dictionary. */
+static int read_properties(sd_bus_message *m, StateObject *o) {
+        return l4m_bus_map_properties(m, NULL, 0, read_property, o, NULL);
 }
 
 static char *object_json(JsonObject *obj) {

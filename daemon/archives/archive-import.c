@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "tree-copy.h"
+#include "worker.h"
 
 #define PROGRESS_TICK_USEC (200 * 1000)
 #define STAGING_DIR_MODE 0755
@@ -52,14 +52,10 @@ struct ArchiveImport {
         int fetch_result;
         char *fetch_error;
 
-        GThread *thread;
-        int done_fd;                    /* eventfd the thread signals */
-        sd_event_source *done_source;
+        Worker *extractor;              /* the extraction thread, while it runs */
         sd_event_source *progress_timer;
-        volatile int cancel;
-        /* written by the thread, read by the loop after it signalled, or
+        /* written by the thread, read by the loop once it is done, or
          * (progress) read at any time as a hint */
-        int result;
         char *error;
         uint64_t bytes_in, bytes_written, entries;
 };
@@ -81,14 +77,9 @@ static void archive_import_free(void *data) {
         g_free(a->url);
         g_free(a->checksum);
         g_free(a->fetch_error);
-        if (a->thread) {
-                /* The daemon is going away mid-extraction: stop it. */
-                a->cancel = 1;
-                g_thread_join(a->thread);
-        }
-        sd_event_source_disable_unref(a->done_source);
+        /* The daemon is going away mid-extraction: stop it, and wait. */
+        a->extractor = worker_free(a->extractor);
         sd_event_source_disable_unref(a->progress_timer);
-        l4m_close_fdp(&a->done_fd);
         l4m_close_fdp(&a->archive_fd);
         l4m_close_fdp(&a->current_fd);
         if (a->staging_fd >= 0) {
@@ -117,7 +108,6 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImpor
         }
         a->staging_fd = -1;
         a->current_fd = -1;
-        a->done_fd = -1;
         a->limits = (ArchiveLimits) {
                 .max_bytes = o->manager->config->archive_max_bytes,
                 .max_entries = o->manager->config->archive_max_entries,
@@ -176,7 +166,8 @@ static int verify_checksum(ArchiveImport *a, char **ret_error) {
         return 0;
 }
 
-static gpointer extract_thread(gpointer userdata) {
+/* On the extractor's thread. */
+static int extract(void *userdata) {
         ArchiveImport *a = userdata;
         ArchiveExtractOptions opts = {
                 .subdir = a->subdir,
@@ -184,25 +175,22 @@ static gpointer extract_thread(gpointer userdata) {
                 .name_encoding = a->name_encoding,
                 .limits = a->limits,
         };
-        uint64_t one = 1;
+        int r;
 
         /* Everything that reads or writes a whole tree or file happens here,
          * off the event loop. */
-        a->result = verify_checksum(a, &a->error);
-        if (a->result >= 0 && a->merge) {
-                a->result = tree_link_copy(a->current_fd, a->staging_fd);
-                if (a->result < 0)
-                        a->error = g_strdup_printf("cannot copy the current content for merging: %s",
-                                                   STRERROR(a->result));
+        r = verify_checksum(a, &a->error);
+        if (r >= 0 && a->merge) {
+                r = tree_link_copy(a->current_fd, a->staging_fd);
+                if (r < 0)
+                        a->error = g_strdup_printf("cannot copy the current content for merging: %s", STRERROR(r));
         }
-        if (a->result >= 0)
-                a->result = archive_extract(a->archive_fd, a->staging_fd, &opts, on_extract_progress, a,
-                                            &a->cancel, &a->error);
-        if (a->result >= 0 && tree_size(a->staging_fd, &a->tree_bytes) < 0)
+        if (r >= 0)
+                r = archive_extract(a->archive_fd, a->staging_fd, &opts, on_extract_progress, a,
+                                    worker_cancel_flag(a->extractor), &a->error);
+        if (r >= 0 && tree_size(a->staging_fd, &a->tree_bytes) < 0)
                 a->tree_bytes = a->bytes_written;
-        if (write(a->done_fd, &one, sizeof one) < 0)
-                abort();        /* an eventfd write cannot fail short of a bug */
-        return NULL;
+        return r;
 }
 
 static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -214,7 +202,7 @@ static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 /* Fetching: against the announced length, when there is one. */
                 if (curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
                         job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) / (double) length);
-        } else if (a->thread) {
+        } else if (a->extractor) {
                 uint64_t in = __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED);
                 int64_t now = g_get_monotonic_time();
 
@@ -226,7 +214,7 @@ static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                         a->last_progress_usec = now;
                 } else if (now - a->last_progress_usec > ARCHIVE_IMPORT_STALL_USEC && !a->stalled) {
                         a->stalled = true;
-                        a->cancel = 1;
+                        worker_cancel(a->extractor);
                 }
         }
         (void) sd_event_source_set_time_relative(s, PROGRESS_TICK_USEC);
@@ -242,41 +230,37 @@ static void finish(ArchiveImport *a, int r, const char *message) {
 }
 
 /* The thread is done: swap the staging directory in, or throw it away. */
-static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void on_extracted(Worker *w, int r, void *userdata) {
         ArchiveImport *a = userdata;
         g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, a->overlay_id);
         g_autofree char *message = NULL;
         Overlay *o;
-        int r;
 
-        g_thread_join(a->thread);
-        a->thread = NULL;
-        (void) sd_event_source_set_enabled(a->done_source, SD_EVENT_OFF);
+        a->extractor = worker_free(a->extractor);
 
-        r = a->result;
         if (r == -ECANCELED && a->stalled) {
                 message = g_strdup_printf("No data arrived for %u minutes; gave up. The overlay is as it was.",
                                           (unsigned) (ARCHIVE_IMPORT_STALL_USEC / (60 * G_USEC_PER_SEC)));
                 job_log(a->job, "%s", message);
                 finish(a, -ETIMEDOUT, message);
-                return 0;
+                return;
         }
         if (r == -ECANCELED) {
                 finish(a, r, "Cancelled; the overlay is as it was.");
-                return 0;
+                return;
         }
         if (r < 0) {
                 message = g_strdup_printf("Import refused: %s; the overlay is as it was.",
                                           a->error ? a->error : STRERROR(r));
                 job_log(a->job, "%s", message);
                 finish(a, r, message);
-                return 0;
+                return;
         }
 
         o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
         if (!o) {
                 finish(a, -ENOENT, "The overlay is gone.");
-                return 0;
+                return;
         }
         if (fsync(a->staging_fd) < 0 ||
             renameat2(a->manager->overlays_fd, a->staging_name, a->manager->overlays_fd, dir, RENAME_EXCHANGE) < 0) {
@@ -284,7 +268,7 @@ static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *u
                 message = g_strdup_printf("Cannot put the new content in place: %s", STRERROR(r));
                 job_log(a->job, "%s", message);
                 finish(a, r, message);
-                return 0;
+                return;
         }
         /* The staging name now holds the old content. */
         l4m_close_fdp(&a->staging_fd);
@@ -300,16 +284,13 @@ static int on_extract_done(sd_event_source *s, int fd, uint32_t revents, void *u
                                   a->merge ? ", merged with what was there" : "");
         job_log(a->job, "%s", message);
         finish(a, 0, message);
-        return 0;
 }
 
 /* Stages and starts the extraction of a->archive_fd. */
 static int extract_start(ArchiveImport *a) {
         Job *j = a->job;
         Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
-        g_autoptr(GError) error = NULL;
         struct stat st;
-        int r;
 
         if (!o)
                 return -ENOENT;
@@ -333,21 +314,11 @@ static int extract_start(ArchiveImport *a) {
                         return -errno;
         }
 
-        a->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (a->done_fd < 0)
-                return -errno;
-        r = sd_event_add_io(a->manager->event, &a->done_source, a->done_fd, EPOLLIN, on_extract_done, a);
-        if (r < 0)
-                return r;
-
         job_log(j, "Importing into overlay %s (%s%s%s, strip %u%s%s).", o->name, a->merge ? "merge" : "replace",
                 a->subdir ? ", into " : "", a->subdir ? a->subdir : "", a->strip_components,
                 a->name_encoding ? ", names in " : "", a->name_encoding ? a->name_encoding : "");
 
-        a->thread = g_thread_try_new("archive-import", extract_thread, a, &error);
-        if (!a->thread)
-                return log_error_errno(EAGAIN, "Cannot start the extraction thread: %s", error->message);
-        return 0;
+        return worker_start(a->manager->event, "archive-import", extract, on_extracted, a, &a->extractor);
 }
 
 static int on_fetched(sd_event_source *s, void *userdata) {
@@ -443,15 +414,16 @@ static int archive_import_start(Job *j) {
 static void archive_import_cancel(Job *j) {
         ArchiveImport *a = j->data;
 
-        /* Polled by the extractor between blocks; the thread then ends
-         * with -ECANCELED and on_extract_done() finishes the job. */
-        a->cancel = 1;
-        if (a->easy) {
+        if (a->extractor) {
+                /* Polled by the extractor between blocks; the thread then
+                 * ends with -ECANCELED and on_extracted() finishes the job. */
+                worker_cancel(a->extractor);
+        } else if (a->easy) {
                 /* Still fetching: stop the transfer, finish from the loop. */
                 curl_event_remove(a->curl, a->easy);
                 a->fetch_result = -ECANCELED;
                 (void) sd_event_source_set_enabled(a->fetched_source, SD_EVENT_ONESHOT);
-        } else if (!a->thread)
+        } else
                 finish(a, -ECANCELED, "Cancelled; the overlay is as it was.");
 }
 

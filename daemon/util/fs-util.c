@@ -13,6 +13,7 @@
 #include "fs-util.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "worker.h"
 
 typedef struct RmFrame {
         DIR *dir;       /* owns the fd of this directory */
@@ -233,23 +234,26 @@ typedef struct BackgroundRemoval {
         char *name;
 } BackgroundRemoval;
 
-static gpointer background_removal_thread(gpointer userdata) {
+static void background_removal_free(void *userdata) {
+        BackgroundRemoval *b = userdata;
+
+        close(b->dir_fd);
+        g_free(b->name);
+        g_free(b);
+}
+
+static int background_removal(void *userdata) {
         BackgroundRemoval *b = userdata;
         int r = rm_rf_at(b->dir_fd, b->name);
 
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Cannot remove %s: %s", b->name, STRERROR(r));
-        close(b->dir_fd);
-        g_free(b->name);
-        g_free(b);
-        return NULL;
+        return r;
 }
 
 int rm_rf_in_background(int dir_fd, const char *name) {
         g_autofree char *trash = NULL;
-        g_autoptr(GError) error = NULL;
         BackgroundRemoval *b;
-        GThread *t;
         int fd;
 
         /* Out of the way already (a removal a restart interrupted)? */
@@ -267,13 +271,12 @@ int rm_rf_in_background(int dir_fd, const char *name) {
         b = g_new0(BackgroundRemoval, 1);
         b->dir_fd = fd;
         b->name = g_steal_pointer(&trash);
-        t = g_thread_try_new("rm-rf", background_removal_thread, b, &error);
-        if (!t) {
+        /* Not waited for at exit: the hidden name is swept at the next start. */
+        if (worker_start_detached("rm-rf", background_removal, b, background_removal_free) < 0) {
                 /* No thread: do it here rather than not at all. */
-                background_removal_thread(b);
-                return 0;
+                (void) background_removal(b);
+                background_removal_free(b);
         }
-        g_thread_unref(t);
         return 0;
 }
 

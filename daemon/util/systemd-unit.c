@@ -2,12 +2,14 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 #include <systemd/sd-event.h>
 
+#include "l4m-bus-properties.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "systemd-unit.h"
@@ -115,89 +117,28 @@ struct UnitWatch {
 
 static void unit_watch_query(UnitWatch *w, const char *interface);
 
-/* Reads the properties we care about from an a{sv}; calls field() for each. */
-typedef int (*PropertyFunc)(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata);
-
-static int read_properties(UnitWatch *w, sd_bus_message *m, PropertyFunc field, void *userdata) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                r = field(w, name, m, userdata);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+/* Job (uo): the id of the job pending for the unit, 0 for none. */
+static int read_job_id(sd_bus_message *m, const char *signature, void *dest) {
+        const char *path;
+        return sd_bus_message_read(m, "(uo)", dest, &path);
 }
 
-static int read_string_variant(sd_bus_message *m, char **field) {
-        const char *s;
-        int r = sd_bus_message_read(m, "v", "s", &s);
+static const L4mBusProperty unit_watch_map[] = {
+        { "LoadState", "s", l4m_bus_property_read_strdup, offsetof(UnitWatch, load_state) },
+        { "ActiveState", "s", l4m_bus_property_read_strdup, offsetof(UnitWatch, active_state) },
+        { "SubState", "s", l4m_bus_property_read_strdup, offsetof(UnitWatch, sub_state) },
+        { "Job", "(uo)", read_job_id, offsetof(UnitWatch, pending_job) },
+};
 
-        if (r < 0)
-                return r;
-        g_free(*field);
-        *field = g_strdup(s);
-        return 1;
-}
-
-static int unit_field(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata) {
-        if (strcmp(name, "LoadState") == 0)
-                return read_string_variant(m, &w->load_state);
-        if (strcmp(name, "ActiveState") == 0)
-                return read_string_variant(m, &w->active_state);
-        if (strcmp(name, "SubState") == 0)
-                return read_string_variant(m, &w->sub_state);
-        if (strcmp(name, "Job") == 0) {
-                const char *path;
-                int r = sd_bus_message_read(m, "v", "(uo)", &w->pending_job, &path);
-                return r < 0 ? r : 1;
-        }
-        return 0;
-}
-
-typedef struct ServiceFields {
-        char *result;
-        UnitOutcome *outcome;
-} ServiceFields;
-
-static int service_field(UnitWatch *w, const char *name, sd_bus_message *m, void *userdata) {
-        ServiceFields *f = userdata;
-        int r;
-
-        if (strcmp(name, "Result") == 0)
-                return read_string_variant(m, &f->result);
-        if (strcmp(name, "ExecMainCode") == 0)
-                r = sd_bus_message_read(m, "v", "i", &f->outcome->exec_main_code);
-        else if (strcmp(name, "ExecMainStatus") == 0)
-                r = sd_bus_message_read(m, "v", "i", &f->outcome->exec_main_status);
-        else if (strcmp(name, "RuntimeMaxUSec") == 0)
-                r = sd_bus_message_read(m, "v", "t", &f->outcome->runtime_max_usec);
-        else if (strcmp(name, "MemoryMax") == 0)
-                r = sd_bus_message_read(m, "v", "t", &f->outcome->memory_max);
-        else if (strcmp(name, "TasksMax") == 0)
-                r = sd_bus_message_read(m, "v", "t", &f->outcome->tasks_max);
-        else
-                return 0;
-        return r < 0 ? r : 1;
-}
+/* Result is borrowed from the reply, which outlives the outcome. */
+static const L4mBusProperty unit_outcome_map[] = {
+        { "Result", "s", NULL, offsetof(UnitOutcome, result) },
+        { "ExecMainCode", "i", NULL, offsetof(UnitOutcome, exec_main_code) },
+        { "ExecMainStatus", "i", NULL, offsetof(UnitOutcome, exec_main_status) },
+        { "RuntimeMaxUSec", "t", NULL, offsetof(UnitOutcome, runtime_max_usec) },
+        { "MemoryMax", "t", NULL, offsetof(UnitOutcome, memory_max) },
+        { "TasksMax", "t", NULL, offsetof(UnitOutcome, tasks_max) },
+};
 
 static void unit_watch_finish(UnitWatch *w, const UnitOutcome *o) {
         w->done = true;
@@ -215,7 +156,6 @@ static bool unit_has_ended(const UnitWatch *w) {
 static int on_service_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitWatch *w = userdata;
         UnitOutcome o = { .gone = false };
-        ServiceFields f = { .outcome = &o };
         const sd_bus_error *e;
         int r;
 
@@ -228,17 +168,16 @@ static int on_service_properties(sd_bus_message *reply, void *userdata, sd_bus_e
                 unit_watch_finish(w, &o);
                 return 0;
         }
-        r = read_properties(w, reply, service_field, &f);
+        r = l4m_bus_map_properties(reply, unit_outcome_map, L4M_ELEMENTSOF(unit_outcome_map), NULL, &o, NULL);
         if (r < 0) {
                 log_warning_errno(r, "Cannot parse the service properties of %s: %s", w->name, STRERROR(r));
-                g_free(f.result);
                 return 0;
         }
         o.active_state = w->active_state;
         o.sub_state = w->sub_state;
-        o.result = f.result ? f.result : "";
+        if (!o.result)
+                o.result = "";
         unit_watch_finish(w, &o);
-        g_free(f.result);
         return 0;
 }
 
@@ -261,7 +200,7 @@ static int on_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_erro
                 return 0;
         }
         w->pending_job = 0;
-        r = read_properties(w, reply, unit_field, NULL);
+        r = l4m_bus_map_properties(reply, unit_watch_map, L4M_ELEMENTSOF(unit_watch_map), NULL, w, NULL);
         if (r < 0) {
                 log_warning_errno(r, "Cannot parse the state of %s: %s", w->name, STRERROR(r));
                 return 0;
@@ -416,56 +355,17 @@ static void unit_tracker_retry_later(UnitTracker *t, const char *what, const cha
                 log_error_errno(r, "Cannot schedule another look at %s: %s", t->name, STRERROR(r));
 }
 
-static int tracker_unit_field(UnitTracker *t, const char *name, sd_bus_message *m) {
-        if (strcmp(name, "LoadState") == 0)
-                return read_string_variant(m, &t->new_load_state);
-        if (strcmp(name, "ActiveState") == 0)
-                return read_string_variant(m, &t->new_active_state);
-        if (strcmp(name, "SubState") == 0)
-                return read_string_variant(m, &t->new_sub_state);
-        if (strcmp(name, "Job") == 0) {
-                const char *path;
-                int r = sd_bus_message_read(m, "v", "(uo)", &t->new_pending_job, &path);
-                return r < 0 ? r : 1;
-        }
-        return 0;
-}
+/* Into the look in flight. */
+static const L4mBusProperty unit_tracker_map[] = {
+        { "LoadState", "s", l4m_bus_property_read_strdup, offsetof(UnitTracker, new_load_state) },
+        { "ActiveState", "s", l4m_bus_property_read_strdup, offsetof(UnitTracker, new_active_state) },
+        { "SubState", "s", l4m_bus_property_read_strdup, offsetof(UnitTracker, new_sub_state) },
+        { "Job", "(uo)", read_job_id, offsetof(UnitTracker, new_pending_job) },
+};
 
-static int tracker_service_field(UnitTracker *t, const char *name, sd_bus_message *m) {
-        if (strcmp(name, "MainPID") == 0) {
-                int r = sd_bus_message_read(m, "v", "u", &t->new_main_pid);
-                return r < 0 ? r : 1;
-        }
-        return 0;
-}
-
-/* read_properties() of UnitWatch, for a tracker. */
-static int tracker_read(UnitTracker *t, sd_bus_message *m,
-                        int (*field)(UnitTracker *t, const char *name, sd_bus_message *m)) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                r = field(t, name, m);
-                if (r == 0)
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
+static const L4mBusProperty unit_tracker_service_map[] = {
+        { "MainPID", "u", NULL, offsetof(UnitTracker, new_main_pid) },
+};
 
 static bool streq_null(const char *a, const char *b) {
         return g_strcmp0(a, b) == 0;
@@ -543,7 +443,8 @@ static int on_tracker_service(sd_bus_message *reply, void *userdata, sd_bus_erro
         if (tracker_reply_failed(t, reply, "read the service state of"))
                 return 0;
         t->new_main_pid = 0;
-        r = tracker_read(t, reply, tracker_service_field);
+        r = l4m_bus_map_properties(reply, unit_tracker_service_map, L4M_ELEMENTSOF(unit_tracker_service_map), NULL, t,
+                                   NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot parse the service state of %s: %s", t->name, STRERROR(r));
         unit_tracker_publish(t, true);
@@ -557,7 +458,7 @@ static int on_tracker_unit(sd_bus_message *reply, void *userdata, sd_bus_error *
         if (tracker_reply_failed(t, reply, "read the state of"))
                 return 0;
         t->new_pending_job = 0;
-        r = tracker_read(t, reply, tracker_unit_field);
+        r = l4m_bus_map_properties(reply, unit_tracker_map, L4M_ELEMENTSOF(unit_tracker_map), NULL, t, NULL);
         if (r < 0) {
                 unit_tracker_retry_later(t, "parse the state of", STRERROR(r));
                 return 0;
