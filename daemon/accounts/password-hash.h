@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/accounts/: web accounts: password hashes, the login slow-down, calls the web bridge makes for them. */
 #pragma once
 
 #include <stdbool.h>

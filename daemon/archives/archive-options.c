@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/archives/: archive overlays: safe extraction of untrusted archives, the import and fetch jobs. */
 #include <string.h>
 
 #include <glib.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/blueprints/: blueprints: the stacks of overlays, server.cfg and launch arguments a server is made of. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/core/: the manager, who a caller is, authorisation, how the engine refuses, the configuration, the store. */
 #pragma once
 
 #include <systemd/sd-bus.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/game/: the one game installation: steamcmd in its unit, its output, app manifest and Steam login. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>

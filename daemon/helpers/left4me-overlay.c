@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/helpers/: left4me-overlay, the root helper that mounts a server instance's overlayfs stack. */
 /* left4me-overlay: mounts and unmounts an instance's overlayfs stack.
  *
  * Run by systemd only, as root outside the server's sandbox:

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/instances/: server instances: records and rules, units and runtime, RCON, A2S and their logs. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/jobs/: the job engine: queued work with progress, a bounded log, cancellation and retention. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/overlays/: overlays: their records and rules, their bus objects, and wiping one. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>

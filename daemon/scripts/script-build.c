@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/scripts/: script overlays: the owner's script run in its sandbox unit, as a job. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>

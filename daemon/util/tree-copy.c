@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/util/: mechanisms the domains share: files without following links, workers, libcurl, units. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/workshop/: Workshop overlays: the Steam Web API, the shared download cache, builds linking into it. */
 #pragma once
 
 #include <stdbool.h>
