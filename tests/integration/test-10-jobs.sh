@@ -203,7 +203,9 @@ remove_jobs_dropin() {
 test_jobs_max_running() {
         local a b c job_a job_b job_c st_a fin_a start_b
         jobs_setup
-        fixture_start '{"items": {"81901": {"size": 100000, "stall_seconds": 2, "stall_after": 1000},
+        # The first build stalls long enough for the eight calls below to
+        # see it running, even when each takes a while on a loaded machine.
+        fixture_start '{"items": {"81901": {"size": 100000, "stall_seconds": 6, "stall_after": 1000},
                                   "81902": {"size": 100000, "stall_seconds": 2, "stall_after": 1000}}}'
         trap remove_jobs_dropin EXIT
         l4m_conf 60-jobs "[Jobs]
