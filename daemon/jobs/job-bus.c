@@ -35,6 +35,7 @@ static int authorize(Job *j, sd_bus_message *msg, const char *owner_action, cons
 }
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
         Job *j = userdata;
         int r;
 
@@ -42,10 +43,9 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        if (!job_state_is_active(j->state))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Job %" G_GUINT64_FORMAT " has already %s.",
-                                         j->id, job_state_to_string(j->state));
-        job_cancel(j);
+        r = job_cancel(j, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Cancelling the job");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "problem.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -327,17 +328,21 @@ void job_finish(Job *j, int r, const char *format, ...) {
         job_schedule_dispatch(j->manager);
 }
 
-void job_cancel(Job *j) {
+int job_cancel(Job *j, char **ret_problem) {
+        if (!job_state_is_active(j->state))
+                return problem_setf(ret_problem, -EINVAL, "Job %" G_GUINT64_FORMAT " has already %s.", j->id,
+                                    job_state_to_string(j->state));
         if (j->state == JOB_QUEUED) {
                 job_finish(j, -ECANCELED, "Cancelled before it started.");
-                return;
+                return 0;
         }
-        if (j->state != JOB_RUNNING || j->cancel_requested)
-                return;
+        if (j->cancel_requested)
+                return 0;
         j->cancel_requested = true;
         job_log(j, "Cancellation requested.");
         if (j->kind->cancel)
                 j->kind->cancel(j);
+        return 0;
 }
 
 Job *manager_find_job_by_path(Manager *m, const char *path) {

@@ -129,8 +129,9 @@ void job_set_progress(Job *j, double fraction);
 void job_log(Job *j, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* r == 0: succeeded; -ECANCELED: cancelled; else failed. message may be NULL. */
 void job_finish(Job *j, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
-/* Cancels a queued job at once, asks a running one to stop. */
-void job_cancel(Job *j);
+/* Cancels a queued job at once, asks a running one to stop (again is
+ * fine). -EINVAL, with a text (problem.h), if it has ended already. */
+int job_cancel(Job *j, char **ret_problem);
 
 Job *manager_find_job_by_path(Manager *m, const char *path);
 Job *manager_find_active_job_for(Manager *m, const char *target);

@@ -211,6 +211,12 @@ static void test_overlay_busy_with_job(Fixture *f, gconstpointer data) {
         assert_refused(f, overlay_submit_job(o, &f->alice, &overlay_wipe_kind, overlay_wipe_new(o), NULL, &f->problem),
                        -EBUSY, "has job 1");
         g_assert_cmpstr(o->source_url, ==, "");
+
+        /* Cancelled while queued: at once; then there is nothing to cancel. */
+        g_assert_cmpint(job_cancel(j, &f->problem), ==, 0);
+        g_assert_cmpint(j->state, ==, JOB_CANCELLED);
+        assert_refused(f, job_cancel(j, &f->problem), -EINVAL, "Job 1 has already cancelled.");
+        g_assert_cmpint(overlay_check_idle(o, &f->problem), ==, 0);
 }
 
 static void test_overlay_setters(Fixture *f, gconstpointer data) {

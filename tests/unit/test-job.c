@@ -311,9 +311,9 @@ static void test_cancel(void) {
         g_assert_cmpint(a->state, ==, JOB_RUNNING);
         g_assert_cmpint(b->state, ==, JOB_QUEUED);
 
-        job_cancel(b);          /* queued: at once, never started */
+        g_assert_cmpint(job_cancel(b, NULL), ==, 0);    /* queued: at once, never started */
         g_assert_cmpint(b->state, ==, JOB_CANCELLED);
-        job_cancel(a);          /* running: through the kind */
+        g_assert_cmpint(job_cancel(a, NULL), ==, 0);    /* running: through the kind */
         g_assert_cmpint(a->state, ==, JOB_CANCELLED);
         run_until(m, all_finished);
         g_assert_cmpuint(started_total, ==, 1);
@@ -432,7 +432,7 @@ static void test_owner_history_bounded(void) {
                 Job *j = submit(m, &test_kind, "overlay:1");
                 if (i == 0)
                         first = j->id;
-                job_cancel(j);
+                g_assert_cmpint(job_cancel(j, NULL), ==, 0);
         }
         g_assert_cmpuint(g_hash_table_size(m->jobs_by_id), ==, JOB_RETAINED_PER_OWNER_MAX);
         g_assert_null(g_hash_table_lookup(m->jobs_by_id, &first));      /* the oldest went first */
