@@ -541,7 +541,7 @@ static int method_list_users(sd_bus_message *msg, void *userdata, sd_bus_error *
                                    .action = L4M_ACTION_ADMIN,
                                    .verb = "list",
                                    .kind = "web accounts",
-                                   .name = "",
+                                   .name = "(all)",
                            }, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;

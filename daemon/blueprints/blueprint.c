@@ -12,6 +12,7 @@
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
+#include "overlay.h"
 #include "problem.h"
 
 /* What left4me puts on every server's command line itself: a blueprint
@@ -162,21 +163,28 @@ int blueprint_check_overlay_count(size_t n, char **ret_problem) {
         return 0;
 }
 
-/* Count, and every id an overlay's (the store's RESTRICT keeps them so). */
+/* Count, each once, and every id an overlay's (the store's RESTRICT keeps
+ * them so). */
 static int check_overlays(Manager *m, const uint64_t *overlay_ids, size_t n, char **ret_problem) {
         int r = blueprint_check_overlay_count(n, ret_problem);
 
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++)
-                if (!g_hash_table_contains(m->overlays_by_id, &overlay_ids[i]))
+        for (size_t i = 0; i < n; i++) {
+                Overlay *o = g_hash_table_lookup(m->overlays_by_id, &overlay_ids[i]);
+
+                if (!o)
                         return problem_setf(ret_problem, -ENOENT, "An overlay was deleted meanwhile.");
+                for (size_t k = 0; k < i; k++)
+                        if (overlay_ids[k] == overlay_ids[i])
+                                return problem_setf(ret_problem, -EINVAL, "Overlay \"%s\" is listed more than once.",
+                                                    o->name);
+        }
         return 0;
 }
 
 static void emit_changed(Blueprint *b, const char *property) {
-        if (b->manager->bus)
-                (void) sd_bus_emit_properties_changed(b->manager->bus, b->path, L4M_BLUEPRINT_INTERFACE, property, NULL);
+        manager_emit_properties_changed(b->manager, b->path, L4M_BLUEPRINT_INTERFACE, property, NULL);
 }
 
 int blueprint_create(Manager *m, const Actor *actor, const char *name, const uint64_t *overlay_ids, size_t n,

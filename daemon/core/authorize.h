@@ -26,6 +26,8 @@ typedef struct AuthorizeRequest {
         /* The owners of what the call touches; NULL entries (an object not
          * made yet) are skipped. */
         const char *owners[AUTHORIZE_OWNERS_MAX];
+        /* The caller, if the handler identified it already; else NULL. */
+        const Actor *actor;
 } AuthorizeRequest;
 
 /* As polkit_verify(): > 0 authorised, 0 check in flight (return 1 without
@@ -34,3 +36,12 @@ typedef struct AuthorizeRequest {
  * engine call that follows. */
 int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req, Actor *ret_actor,
                    sd_bus_error *error);
+
+/* In a method handler: return unless r (an authorisation's answer) says
+ * go on, answering nothing while the check is in flight. */
+#define RETURN_UNLESS_AUTHORIZED(r)                                     \
+        do {                                                            \
+                int _r = (r);                                           \
+                if (_r <= 0)                                            \
+                        return _r < 0 ? _r : 1;                         \
+        } while (false)

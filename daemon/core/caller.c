@@ -48,15 +48,9 @@ static ActorScope scope_of(const Delegation *d) {
 
 bool caller_sees(Manager *m, sd_bus_message *msg, const char *owner) {
         const Delegation *d = caller_delegation(m, msg);
+        Actor a = { .principal = d ? d->principal : NULL, .scope = scope_of(d), .delegated = d };
 
-        switch (scope_of(d)) {
-        case ACTOR_SEES_ALL:
-                return true;
-        case ACTOR_SEES_OWN:
-                return strcmp(d->principal, owner) == 0;
-        default:
-                return false;
-        }
+        return actor_sees(&a, owner);
 }
 
 bool caller_sees_object(Manager *m, sd_bus *bus, const char *path, const char *owner) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/core/: the manager, who a caller is, authorisation, how the engine refuses, the configuration, the store. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -88,6 +89,24 @@ void manager_emit_object_added(Manager *m, const char *path) {
         r = sd_bus_emit_object_added(m->bus, path);
         if (r < 0)
                 log_warning_errno(r, "Cannot announce %s: %s", path, STRERROR(r));
+}
+
+void manager_emit_properties_changed(Manager *m, const char *path, const char *interface, ...) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        const char *name;
+        va_list ap;
+        int r;
+
+        if (!m->bus)
+                return;
+        va_start(ap, interface);
+        while ((name = va_arg(ap, const char *)))
+                g_ptr_array_add(names, (char *) name);
+        va_end(ap);
+        g_ptr_array_add(names, NULL);
+        r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, (char **) names->pdata);
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce changes of %s: %s", path, STRERROR(r));
 }
 
 void manager_emit_object_removed(Manager *m, const char *path) {

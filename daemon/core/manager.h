@@ -88,6 +88,9 @@ int manager_connect_bus(Manager *m);
  * (removed: while it still resolves). Nothing without a bus (unit tests). */
 void manager_emit_object_added(Manager *m, const char *path);
 void manager_emit_object_removed(Manager *m, const char *path);
+/* PropertiesChanged of the named properties (NULL-terminated) of
+ * interface at path. Nothing without a bus. */
+void manager_emit_properties_changed(Manager *m, const char *path, const char *interface, ...) G_GNUC_NULL_TERMINATED;
 
 /* user-bus.c: web accounts and Login. */
 typedef struct Login Login;

@@ -78,6 +78,7 @@ static int submit_game_job(sd_bus_message *msg, Manager *m, bool update, sd_bus_
                                    .kind = "game",
                                    .name = "Left 4 Dead 2",
                                    .owners = { foreign ? foreign->owner : NULL },
+                                   .actor = &actor,
                            }, NULL, error);
         if (r < 0 && foreign && (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
                                  sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))) {

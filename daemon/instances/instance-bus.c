@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/instances/: server instances: records and rules, units and runtime, RCON, A2S and their logs. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -15,24 +14,6 @@
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
-
-void instance_emit_changed(Instance *i, ...) {
-        g_autoptr(GPtrArray) names = g_ptr_array_new();
-        const char *name;
-        va_list ap;
-        int r;
-
-        if (!i->manager->bus)
-                return;
-        va_start(ap, i);
-        while ((name = va_arg(ap, const char *)))
-                g_ptr_array_add(names, (char *) name);
-        va_end(ap);
-        g_ptr_array_add(names, NULL);
-        r = sd_bus_emit_properties_changed_strv(i->manager->bus, i->path, L4M_INSTANCE_INTERFACE, (char **) names->pdata);
-        if (r < 0)
-                log_debug_errno(r, "Cannot announce changes of %s: %s", i->path, STRERROR(r));
-}
 
 /* Every method that acts on an instance: its owner needs owner_action,
  * anyone else org.left4me.admin. With b (SetBlueprint, CreateInstance),
@@ -49,12 +30,12 @@ static int authorize(Manager *m, Instance *i, const char *name, const Blueprint 
                               }, ret_actor, error);
 }
 
-#define AUTHORIZE_OR_RETURN(i, msg, action, verb, error)                                                \
-        do {                                                                                            \
-                int _r = authorize((i)->manager, (i), NULL, NULL, (msg), (action), (verb), NULL, (error)); \
-                if (_r <= 0)                                                                            \
-                        return _r < 0 ? _r : 1;                                                         \
-        } while (false)
+
+/* The same for the instance i alone. */
+static int authorize_on(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                        sd_bus_error *error) {
+        return authorize(i->manager, i, NULL, NULL, msg, owner_action, verb, ret_actor, error);
+}
 
 /* Answers the call (userdata, a reference) once systemd or the server
  * has: Start, Restart and Stop get an empty return, SendCommand the
@@ -110,7 +91,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Instance *i = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "start", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "start", NULL, error));
         r = instance_start(i, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r < 0) {
                 sd_bus_message_unref(msg);
@@ -124,7 +105,7 @@ static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Instance *i = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "restart", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "restart", NULL, error));
         r = instance_restart(i, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r <= 0)
                 sd_bus_message_unref(msg);
@@ -140,7 +121,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         Instance *i = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "stop", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "stop", NULL, error));
         r = instance_stop(i, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r <= 0)
                 sd_bus_message_unref(msg);
@@ -164,7 +145,7 @@ static int method_send_command(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the command");
 
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_CONTROL, "send a command to", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "send a command to", NULL, error));
         r = instance_send_command(i, command, reply_when_done, sd_bus_message_ref(msg), &problem);
         if (r < 0) {
                 sd_bus_message_unref(msg);
@@ -178,7 +159,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Instance *i = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "delete", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "delete", NULL, error));
         r = instance_delete(i, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the instance");
@@ -189,7 +170,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
  * last runs): the last `lines` messages, with follow every later one. */
 static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_close_ int fd = -1;
-        g_autofree char *caller = NULL;
+        g_auto(Actor) actor = { NULL };
         Instance *i = userdata;
         uint64_t lines;
         int follow, r;
@@ -197,13 +178,10 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(msg, "bt", &follow, &lines);
         if (r < 0)
                 return r;
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_READ, "read the log of", error);
-        r = caller_principal(i->manager, msg, &caller);
-        if (r < 0)
-                return bus_error_internal(error, r, "Identifying the caller");
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the log of", &actor, error));
 
         /* Not what an earlier instance of the same name (and unit) logged. */
-        r = journal_stream_open(i->manager->journal_streams, caller, i->unit, i->created, follow, lines, &fd);
+        r = journal_stream_open(i->manager->journal_streams, actor.principal, i->unit, i->created, follow, lines, &fd);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY,
                                          "Too many instance logs are open (at most %u per caller, %u in all).",
@@ -232,7 +210,7 @@ static int method_set_hostname(sd_bus_message *msg, void *userdata, sd_bus_error
         r = instance_check_hostname(s, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the hostname");
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
         r = instance_set_hostname(i, s, &problem);
         return reply_set(msg, r, problem, error);
 }
@@ -249,7 +227,7 @@ static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = instance_check_map(s, true, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the map");
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
         r = instance_set_start_map(i, s, &problem);
         return reply_set(msg, r, problem, error);
 }
@@ -266,7 +244,7 @@ static int method_set_player_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         r = instance_check_player_limit(n, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the player limit");
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
         r = instance_set_player_limit(i, n, &problem);
         return reply_set(msg, r, problem, error);
 }
@@ -279,7 +257,7 @@ static int method_set_autostart(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "b", &b);
         if (r < 0)
                 return r;
-        AUTHORIZE_OR_RETURN(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", error);
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
         r = instance_set_autostart(i, b, &problem);
         return reply_set(msg, r, problem, error);
 }

@@ -873,7 +873,9 @@ static void on_rcon_reply(int error, const char *reply, void *userdata) {
                                   : error == -ETIMEDOUT ? "the server did not answer in time"
                                   : error == -ECANCELED ? "the server stopped first"
                                   : STRERROR(error);
-                call->done(call->instance, problem_setf(&text, -EIO, "RCON failed: %s.", why), text, call->userdata);
+                int r = problem_setf(&text, -EIO, "RCON failed: %s.", why);
+
+                call->done(call->instance, r, text, call->userdata);
                 return;
         }
         call->done(call->instance, 0, reply, call->userdata);

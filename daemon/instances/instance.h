@@ -10,6 +10,7 @@
 
 #include "actor.h"
 #include "blueprint.h"
+#include "l4m-bus-names.h"
 #include "manager.h"
 #include "store.h"
 #include "systemd-unit.h"
@@ -205,4 +206,5 @@ int instance_object_find(sd_bus *bus, const char *path, const char *interface, v
 int instance_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                              sd_bus_error *error);
 /* Emits PropertiesChanged for the named properties (NULL-terminated). */
-void instance_emit_changed(Instance *i, ...) G_GNUC_NULL_TERMINATED;
+#define instance_emit_changed(i, ...) \
+        manager_emit_properties_changed((i)->manager, (i)->path, L4M_INSTANCE_INTERFACE, __VA_ARGS__)

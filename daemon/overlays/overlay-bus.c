@@ -46,14 +46,6 @@ static int authorize(Overlay *o, sd_bus_message *msg, const char *owner_action, 
                               }, ret_actor, error);
 }
 
-/* Returns from the handler unless authorised (actor: NULL, or where the
- * Actor goes for the engine call that follows). */
-#define AUTHORIZE_OR_RETURN(o, msg, action, verb, actor, error)                         \
-        do {                                                                            \
-                int _r = authorize((o), (msg), (action), (verb), (actor), (error));     \
-                if (_r <= 0)                                                            \
-                        return _r < 0 ? _r : 1;                                         \
-        } while (false)
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_auto(Actor) actor = { NULL };
@@ -61,7 +53,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Overlay *o = userdata;
         int r;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "delete", &actor, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "delete", &actor, error));
         r = overlay_delete(o, &actor, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the overlay");
@@ -115,7 +107,7 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error));
         r = overlay_set_items(o, (const uint64_t *) ids->data, ids->len, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the items");
@@ -138,6 +130,7 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
         g_auto(Actor) actor = { NULL };
         g_autofree char *problem = NULL;
         Overlay *o = userdata;
+        const char *action;
         int r;
 
         r = bus_message_refuse_options(msg, error);
@@ -148,8 +141,8 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
 
         /* Running a script is an action of its own: it is code, run on the host. */
-        AUTHORIZE_OR_RETURN(o, msg, o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE,
-                            "build", &actor, error);
+        action = o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE;
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, action, "build", &actor, error));
 
         switch (o->type) {
         case L4M_OVERLAY_ARCHIVE:
@@ -165,7 +158,7 @@ static int method_wipe(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         g_auto(Actor) actor = { NULL };
         Overlay *o = userdata;
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "wipe", &actor, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "wipe", &actor, error));
         return reply_job(msg, o, &actor, &overlay_wipe_kind, overlay_wipe_new(o), error);
 }
 
@@ -182,7 +175,7 @@ static int method_set_script(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the script");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error));
         r = overlay_set_script(o, script, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the script");
@@ -199,11 +192,11 @@ static int method_get_script(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = overlay_check_script(o, NULL, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_READ, "read the script of", NULL, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "read the script of", NULL, error));
 
-        r = store_overlay_get_script(o->manager->db, o->id, &script);
+        r = overlay_get_script(o, &script, &problem);
         if (r < 0)
-                return bus_error_internal(error, r, "Reading the script");
+                return bus_error_from_problem(error, r, problem, "Reading the script");
         return sd_bus_reply_method_return(msg, "s", script);
 }
 
@@ -220,7 +213,7 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the source");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "change", NULL, error));
         r = overlay_set_source(o, url, checksum, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Storing the source");
@@ -337,7 +330,7 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
         if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
 
-        AUTHORIZE_OR_RETURN(o, msg, L4M_ACTION_OVERLAY_MANAGE, "import an archive into", &actor, error);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "import an archive into", &actor, error));
 
         /* The message owns the passed descriptor; the job keeps a copy. */
         fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);

@@ -113,7 +113,7 @@ int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayT
         if (r < 0)
                 return r;
         if (!row.type)
-                return problem_setf(ret_problem, -EINVAL, "Invalid overlay type.");
+                return problem_setf(ret_problem, -EINVAL, "Invalid overlay type: expected workshop, script or archive.");
         if (g_hash_table_contains(m->overlays_by_name, name))
                 return problem_setf(ret_problem, -EEXIST, "Overlay \"%s\" already exists.", name);
         if (manager_count_overlays_of(m, owner) >= MANAGER_OVERLAYS_PER_OWNER_MAX)
@@ -308,12 +308,6 @@ int overlay_check_type(Overlay *o, L4mOverlayType type, const char *what, char *
                             l4m_overlay_type_to_string(o->type), what);
 }
 
-static void emit_changed(Overlay *o, const char *property, const char *other) {
-        if (o->manager->bus)
-                (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, L4M_OVERLAY_INTERFACE, property, other,
-                                                      NULL);
-}
-
 int overlay_check_items(Overlay *o, size_t n, char **ret_problem) {
         int r = overlay_check_type(o, L4M_OVERLAY_WORKSHOP, "only Workshop overlays have items", ret_problem);
 
@@ -337,7 +331,7 @@ int overlay_set_items(Overlay *o, const uint64_t *items, size_t n, char **ret_pr
                 return r;
         g_array_set_size(o->items, 0);
         g_array_append_vals(o->items, items, (guint) n);
-        emit_changed(o, "Items", NULL);
+        manager_emit_properties_changed(o->manager, o->path, L4M_OVERLAY_INTERFACE, "Items", NULL);
         return 0;
 }
 
@@ -405,7 +399,8 @@ int overlay_set_source(Overlay *o, const char *url, const char *checksum, char *
         o->source_url = g_strdup(url);
         g_free(o->source_checksum);
         o->source_checksum = g_strdup(checksum);
-        emit_changed(o, "SourceUrl", "SourceChecksum");
+        manager_emit_properties_changed(o->manager, o->path, L4M_OVERLAY_INTERFACE, "SourceUrl", "SourceChecksum",
+                                        NULL);
         return 0;
 }
 
@@ -420,6 +415,14 @@ int overlay_check_script(Overlay *o, const char *script, char **ret_problem) {
         return 0;
 }
 
+int overlay_get_script(Overlay *o, char **ret_script, char **ret_problem) {
+        int r = overlay_check_script(o, NULL, ret_problem);
+
+        if (r < 0)
+                return r;
+        return store_overlay_get_script(o->manager->db, o->id, ret_script);
+}
+
 int overlay_set_script(Overlay *o, const char *script, char **ret_problem) {
         int r;
 
@@ -432,7 +435,7 @@ int overlay_set_script(Overlay *o, const char *script, char **ret_problem) {
         if (r < 0)
                 return r;
         o->script_size = strlen(script);
-        emit_changed(o, "ScriptSize", NULL);
+        manager_emit_properties_changed(o->manager, o->path, L4M_OVERLAY_INTERFACE, "ScriptSize", NULL);
         return 0;
 }
 
@@ -495,9 +498,7 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
         o->state = g_strdup(state);
         o->last_build = last_build;
         o->size = size;
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, o->path, L4M_OVERLAY_INTERFACE,
-                                                      "State", "LastBuild", "Size", NULL);
+        manager_emit_properties_changed(m, o->path, L4M_OVERLAY_INTERFACE, "State", "LastBuild", "Size", NULL);
 }
 
 void overlay_build_failed(Overlay *o, int r) {

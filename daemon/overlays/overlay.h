@@ -84,6 +84,8 @@ bool overlay_checksum_is_valid(const char *s);
 int overlay_set_items(Overlay *o, const uint64_t *items, size_t n, char **ret_problem);
 int overlay_set_source(Overlay *o, const char *url, const char *checksum, char **ret_problem);
 int overlay_set_script(Overlay *o, const char *script, char **ret_problem);
+/* The script of a script overlay (-EINVAL for another type). */
+int overlay_get_script(Overlay *o, char **ret_script, char **ret_problem);
 
 /* Queues a job of kind on o for actor (taking data, freed on every path):
  * -EBUSY while another job works on o or a server has it mounted. */

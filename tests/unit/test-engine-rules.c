@@ -225,6 +225,7 @@ static void test_overlay_setters(Fixture *f, gconstpointer data) {
         Overlay *s = new_overlay(f, &f->alice, "sc", L4M_OVERLAY_SCRIPT);
         g_autofree uint64_t *many = g_new0(uint64_t, OVERLAY_ITEMS_MAX + 1);
         g_autofree char *big = g_malloc(OVERLAY_SCRIPT_MAX + 2);
+        g_autofree char *script = NULL;
         uint64_t items[] = { 123, 456 };
 
         /* Items: Workshop overlays only, at most OVERLAY_ITEMS_MAX. */
@@ -263,6 +264,9 @@ static void test_overlay_setters(Fixture *f, gconstpointer data) {
         big[OVERLAY_SCRIPT_MAX] = '\0';
         g_assert_cmpint(overlay_set_script(s, big, &f->problem), ==, 0);
         g_assert_cmpuint(s->script_size, ==, OVERLAY_SCRIPT_MAX);
+        assert_refused(f, overlay_get_script(a, &script, &f->problem), -EINVAL, "only script overlays have a script");
+        g_assert_cmpint(overlay_get_script(s, &script, &f->problem), ==, 0);
+        g_assert_cmpstr(script, ==, big);
         g_assert_cmpint(overlay_check_buildable(s, &f->problem), ==, 0);
 }
 
@@ -314,12 +318,14 @@ static void test_blueprint_delete_and_setters(Fixture *f, gconstpointer data) {
         g_autofree char *cfg = g_malloc0(BLUEPRINT_SERVER_CFG_MAX + 2);
         char *args[] = { (char *) "-tickrate", (char *) "100", NULL };
         char *bad[] = { (char *) "-game", (char *) "x", NULL };
-        uint64_t gone = 4242, id = b->id;
+        uint64_t gone = 4242, id = b->id, twice[] = { o->id, o->id };
         Instance *i;
 
         assert_refused(f, blueprint_set_overlays(b, many, BLUEPRINT_OVERLAYS_MAX + 1, &f->problem), -EINVAL,
                        "Too many overlays (257)");
         assert_refused(f, blueprint_set_overlays(b, &gone, 1, &f->problem), -ENOENT, "An overlay was deleted meanwhile.");
+        assert_refused(f, blueprint_set_overlays(b, twice, 2, &f->problem), -EINVAL,
+                       "Overlay \"maps\" is listed more than once.");
         memset(cfg, 'x', BLUEPRINT_SERVER_CFG_MAX + 1);
         assert_refused(f, blueprint_set_server_cfg(b, cfg, &f->problem), -EINVAL, "(it has 65537 bytes)");
         assert_refused(f, blueprint_set_launch_args(b, bad, &f->problem), -EINVAL, "Launch argument 1 \"-game\"");
@@ -493,6 +499,41 @@ static void test_instance_start_and_command(Fixture *f, gconstpointer data) {
                        -EBUSY, "Instance \"srv\" is not running (stopped).");
 }
 
+typedef struct CommandResult {
+        bool done;
+        int r;
+        char *text;
+} CommandResult;
+
+static void command_done(Instance *i, int r, const char *text, void *userdata) {
+        CommandResult *c = userdata;
+
+        c->done = true;
+        c->r = r;
+        c->text = g_strdup(text);
+}
+
+/* A failed command reaches whoever waits with its reason. */
+static void test_instance_command_fails(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        CommandResult c = { 0 };
+        Instance *i;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+        set_running(i);
+        /* Nothing listens on its port: RCON cannot connect. */
+        g_assert_cmpint(instance_send_command(i, "status", command_done, &c, &f->problem), ==, 0);
+        for (unsigned k = 0; k < 200 && !c.done; k++)
+                g_assert_cmpint(sd_event_run(f->m->event, 100 * 1000), >=, 0);
+        g_assert_true(c.done);
+        g_assert_cmpint(c.r, ==, -EIO);
+        g_assert_nonnull(c.text);
+        g_assert_true(g_str_has_prefix(c.text, "RCON failed: "));
+        g_free(c.text);
+}
+
 /* --- the Workshop cache and the game -------------------------------------- */
 
 static void test_cache_and_game(Fixture *f, gconstpointer data) {
@@ -525,6 +566,7 @@ int main(int argc, char **argv) {
         ADD("instance/delete", test_instance_delete);
         ADD("instance/setters", test_instance_setters);
         ADD("instance/start-and-command", test_instance_start_and_command);
+        ADD("instance/command-fails", test_instance_command_fails);
         ADD("cache-and-game", test_cache_and_game);
         return g_test_run();
 }
