@@ -378,6 +378,17 @@ static int check_password(const char *password, sd_bus_error *error) {
         return 0;
 }
 
+/* Managing web accounts is administration. */
+static int authorize_admin(Manager *m, sd_bus_message *msg, const char *verb, const char *kind, const char *name,
+                           sd_bus_error *error) {
+        return authorize_call(m, msg, &(AuthorizeRequest) {
+                                      .action = L4M_ACTION_ADMIN,
+                                      .verb = verb,
+                                      .kind = kind,
+                                      .name = name,
+                              }, NULL, error);
+}
+
 /* 1 if the account exists, 0 if not, < 0 (error set) if the store fails. */
 static int account_exists(Manager *m, const char *name, sd_bus_error *error) {
         int r = store_user_get(m->db, name, NULL, NULL);
@@ -407,14 +418,7 @@ static int method_create_user(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
                                             "Invalid role \"%.32s\": expected user or admin.", role);
 
-        r = authorize_call(m, msg, &(AuthorizeRequest) {
-                                   .action = L4M_ACTION_ADMIN,
-                                   .verb = "create",
-                                   .kind = "web account",
-                                   .name = name,
-                           }, NULL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        RETURN_UNLESS_AUTHORIZED(authorize_admin(m, msg, "create", "web account", name, error));
 
         r = account_exists(m, name, error);
         if (r < 0)
@@ -491,14 +495,7 @@ static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
 
-        r = authorize_call(m, msg, &(AuthorizeRequest) {
-                                   .action = L4M_ACTION_ADMIN,
-                                   .verb = "delete",
-                                   .kind = "web account",
-                                   .name = name,
-                           }, NULL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        RETURN_UNLESS_AUTHORIZED(authorize_admin(m, msg, "delete", "web account", name, error));
 
         r = account_exists(m, name, error);
         if (r < 0)
@@ -537,14 +534,7 @@ static int method_list_users(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         int r;
 
-        r = authorize_call(m, msg, &(AuthorizeRequest) {
-                                   .action = L4M_ACTION_ADMIN,
-                                   .verb = "list",
-                                   .kind = "web accounts",
-                                   .name = "(all)",
-                           }, NULL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        RETURN_UNLESS_AUTHORIZED(authorize_admin(m, msg, "list", "web accounts", "(all)", error));
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)

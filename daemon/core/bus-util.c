@@ -52,30 +52,6 @@ int bus_error_setf_valid(sd_bus_error *error, const char *name, const char *form
         return sd_bus_error_set(error, name, valid);
 }
 
-int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes) {
-        GHashTableIter it;
-        gpointer value;
-        char **nodes;
-        size_t n = 0;
-
-        nodes = calloc(g_hash_table_size(table) + 1, sizeof(char *));
-        if (!nodes)
-                return -ENOMEM;
-        g_hash_table_iter_init(&it, table);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                nodes[n] = strdup(*(char **) ((char *) value + path_offset));
-                if (!nodes[n]) {
-                        while (n > 0)
-                                free(nodes[--n]);
-                        free(nodes);
-                        return -ENOMEM;
-                }
-                n++;
-        }
-        *ret_nodes = nodes;
-        return 1;
-}
-
 GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare) {
         GPtrArray *sorted = g_ptr_array_sized_new(g_hash_table_size(table));
         GHashTableIter it;

@@ -22,11 +22,6 @@ int bus_error_setf_valid(sd_bus_error *error, const char *name, const char *form
 
 #include <glib.h>
 
-/* For node enumerators: the object paths of the values of table, each
- * found at path_offset inside its value (a char* member). The array is
- * allocated with malloc(), as sd-bus frees it. */
-int bus_enumerate_paths(GHashTable *table, size_t path_offset, char ***ret_nodes);
-
 /* The values of table, sorted. */
 GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare);
 

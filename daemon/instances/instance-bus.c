@@ -86,6 +86,19 @@ static int property_get_autostart(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append(reply, "b", (int) ((Instance *) userdata)->autostart);
 }
 
+/* The answer to a call whose reference (msg) went to the engine with
+ * reply_when_done(): r > 0, the engine keeps it and answers later; r = 0,
+ * it answers now; r < 0, the refusal. */
+static int reply_or_wait(sd_bus_message *msg, int r, const char *problem, const char *what, sd_bus_error *error) {
+        if (r <= 0)
+                sd_bus_message_unref(msg);      /* the reference the engine did not keep */
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, what);
+        if (r > 0)
+                return 1;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autofree char *problem = NULL;
         Instance *i = userdata;
@@ -93,11 +106,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "start", NULL, error));
         r = instance_start(i, reply_when_done, sd_bus_message_ref(msg), &problem);
-        if (r < 0) {
-                sd_bus_message_unref(msg);
-                return bus_error_from_problem(error, r, problem, "Starting the server unit");
-        }
-        return 1;       /* answered once systemd has */
+        return reply_or_wait(msg, r, problem, "Starting the server unit", error);
 }
 
 static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -107,13 +116,7 @@ static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "restart", NULL, error));
         r = instance_restart(i, reply_when_done, sd_bus_message_ref(msg), &problem);
-        if (r <= 0)
-                sd_bus_message_unref(msg);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Restarting the server unit");
-        if (r > 0)
-                return 1;       /* answered once systemd has started it */
-        return sd_bus_reply_method_return(msg, NULL);
+        return reply_or_wait(msg, r, problem, "Restarting the server unit", error);
 }
 
 static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -123,13 +126,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "stop", NULL, error));
         r = instance_stop(i, reply_when_done, sd_bus_message_ref(msg), &problem);
-        if (r <= 0)
-                sd_bus_message_unref(msg);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Stopping the server unit");
-        if (r > 0)
-                return 1;       /* answered once systemd did */
-        return sd_bus_reply_method_return(msg, NULL);
+        return reply_or_wait(msg, r, problem, "Stopping the server unit", error);
 }
 
 static int method_send_command(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -147,11 +144,7 @@ static int method_send_command(sd_bus_message *msg, void *userdata, sd_bus_error
 
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_CONTROL, "send a command to", NULL, error));
         r = instance_send_command(i, command, reply_when_done, sd_bus_message_ref(msg), &problem);
-        if (r < 0) {
-                sd_bus_message_unref(msg);
-                return bus_error_from_problem(error, r, problem, "Sending the RCON command");
-        }
-        return 1;       /* answered when the server has */
+        return reply_or_wait(msg, r, problem, "Sending the RCON command", error);
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -198,38 +191,34 @@ static int reply_set(sd_bus_message *msg, int r, const char *problem, sd_bus_err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_set_hostname(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int check_start_map(const char *map, char **ret_problem) {
+        return instance_check_map(map, true, ret_problem);
+}
+
+/* SetHostname, SetStartMap: read, check, authorise, set. */
+static int set_string(sd_bus_message *msg, Instance *i, int (*check)(const char *s, char **ret_problem),
+                      int (*set)(Instance *i, const char *s, char **ret_problem), sd_bus_error *error) {
         g_autofree char *problem = NULL;
-        Instance *i = userdata;
         const char *s;
         int r;
 
         r = sd_bus_message_read(msg, "s", &s);
         if (r < 0)
                 return r;
-        r = instance_check_hostname(s, &problem);
+        r = check(s, &problem);
         if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the hostname");
+                return bus_error_from_problem(error, r, problem, "Checking the value");
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
-        r = instance_set_hostname(i, s, &problem);
+        r = set(i, s, &problem);
         return reply_set(msg, r, problem, error);
 }
 
-static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *problem = NULL;
-        Instance *i = userdata;
-        const char *s;
-        int r;
+static int method_set_hostname(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_string(msg, userdata, instance_check_hostname, instance_set_hostname, error);
+}
 
-        r = sd_bus_message_read(msg, "s", &s);
-        if (r < 0)
-                return r;
-        r = instance_check_map(s, true, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the map");
-        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_INSTANCE_MANAGE, "change", NULL, error));
-        r = instance_set_start_map(i, s, &problem);
-        return reply_set(msg, r, problem, error);
+static int method_set_start_map(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_string(msg, userdata, check_start_map, instance_set_start_map, error);
 }
 
 static int method_set_player_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

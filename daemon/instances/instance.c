@@ -765,7 +765,7 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         i->start_done = done;
         i->start_userdata = userdata;
         instance_set_state(i, i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING);
-        return 0;
+        return 1;
 }
 
 static int on_unit_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -835,10 +835,8 @@ int instance_stop(Instance *i, InstanceDoneFunc done, void *userdata, char **ret
 int instance_restart(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
         int r;
 
-        if (!instance_is_active(i)) {
-                r = instance_start(i, done, userdata, ret_problem);
-                return r < 0 ? r : 1;
-        }
+        if (!instance_is_active(i))
+                return instance_start(i, done, userdata, ret_problem);
         if (i->start_call)
                 return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is starting.", i->name);
         /* Stop, then start afresh once the unit is gone: a new start reads
@@ -911,7 +909,7 @@ int instance_send_command(Instance *i, const char *command, InstanceDoneFunc don
                         return problem_setf(ret_problem, r, "RCON refused the command.");
                 return log_error_errno(r, "Cannot send an RCON command to %s: %s", i->name, STRERROR(r));
         }
-        return 0;
+        return 1;
 }
 
 /* --- the manager's instances ----------------------------------------- */

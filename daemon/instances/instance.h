@@ -152,7 +152,7 @@ int instance_set_player_limit(Instance *i, uint32_t n, char **ret_problem);
 int instance_set_autostart(Instance *i, bool autostart, char **ret_problem);
 int instance_set_blueprint(Instance *i, const Blueprint *b, char **ret_problem);
 
-/* Starts the unit with a fresh RCON password (stored first). 0 when
+/* Starts the unit with a fresh RCON password (stored first). 1 when
  * systemd was asked: done (may be NULL) then gets its answer. -EBUSY while
  * the state is not known, it is active, the game is being installed, an
  * overlay is busy or never built, -EADDRINUSE if its port is in use,
@@ -171,7 +171,7 @@ int instance_restart(Instance *i, InstanceDoneFunc done, void *userdata, char **
 /* True while the unit exists in any state but failed/inactive. */
 bool instance_is_active(const Instance *i);
 
-/* Sends command over RCON; done gets the server's reply (0 returned) or
+/* Sends command over RCON; done gets the server's reply (1 returned) or
  * the failure. -EINVAL for a command that is refused, -EBUSY unless it
  * runs or with too many commands waiting. */
 int instance_send_command(Instance *i, const char *command, InstanceDoneFunc done, void *userdata,
