@@ -42,10 +42,12 @@ int bus_read_blueprint_overlays(sd_bus_message *msg, Manager *m, GArray **ret, s
                                                  "Overlay \"%s\" is listed more than once.", names[i]);
         }
         for (size_t i = 0; i < n; i++) {
-                Overlay *o = g_hash_table_lookup(m->overlays_by_name, names[i]);
+                Overlay *o;
 
-                if (!o || !caller_sees(m, msg, o->owner))
-                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No overlay \"%s\".", names[i]);
+                r = caller_find_by_name(m, msg, m->overlays_by_name, offsetof(Overlay, owner), "overlay", names[i],
+                                        (void **) &o, error);
+                if (r < 0)
+                        return r;
                 g_array_append_val(ids, o->id);
         }
 

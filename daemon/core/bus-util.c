@@ -8,6 +8,7 @@
 #include "bus-util.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
+#include "l4m-names.h"
 #include "l4m-util.h"
 
 int bus_error_internal(sd_bus_error *error, int r, const char *what) {
@@ -94,6 +95,19 @@ int bus_reply_list_by_name(sd_bus_message *msg, GHashTable *table, size_t name_o
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+int bus_message_read_name(sd_bus_message *msg, const char *kind, const char **ret, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!l4m_name_is_valid(name))
+                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
+        *ret = name;
+        return 0;
 }
 
 int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *userdata, sd_bus_error *error) {

@@ -32,6 +32,10 @@ typedef int (*BusListAppendFunc)(sd_bus_message *reply, const void *value, void 
 int bus_reply_list_by_name(sd_bus_message *msg, GHashTable *table, size_t name_offset, const char *element_type,
                            BusListAppendFunc append, void *userdata);
 
+/* Reads a name (s) into *ret (valid as long as msg); InvalidArgument
+ * ("Invalid <kind> name ...") unless l4m_name_is_valid(). */
+int bus_message_read_name(sd_bus_message *msg, const char *kind, const char **ret, sd_bus_error *error);
+
 /* Reads an a{sv} of options: for each entry, option() reads the variant of
  * a key it knows and returns > 0, returns 0 for a key it does not know (an
  * InvalidArgument naming it), or fails (< 0, error set). */

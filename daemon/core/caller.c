@@ -96,19 +96,12 @@ int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t 
         return 1;
 }
 
-int caller_actor(Manager *m, sd_bus_message *msg, Actor *ret) {
-        const Delegation *d = caller_delegation(m, msg);
-        g_autofree char *principal = NULL;
-        int r;
 
-        r = caller_principal(m, msg, &principal);
-        if (r < 0)
-                return r;
-        *ret = (Actor) { .principal = g_steal_pointer(&principal), .scope = scope_of(d), .delegated = d };
-        return 0;
-}
-
-int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
+/* On a connection that logged in as a web account: "web:<account>"
+ * (delegation.h). For a direct caller: the user name of the connection's
+ * uid as recorded by the bus (never read from /proc, which a caller could
+ * race), or "uid:<N>" for a uid without a passwd entry. */
+static int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
         g_autoptr(sd_bus_creds) creds = NULL;
         const Delegation *d;
         uid_t uid;
@@ -134,24 +127,44 @@ int caller_principal(Manager *m, sd_bus_message *msg, char **ret) {
         return user_name_of_uid(uid, ret);
 }
 
+int caller_actor(Manager *m, sd_bus_message *msg, Actor *ret) {
+        const Delegation *d = caller_delegation(m, msg);
+        g_autofree char *principal = NULL;
+        int r;
+
+        r = caller_principal(m, msg, &principal);
+        if (r < 0)
+                return r;
+        *ret = (Actor) { .principal = g_steal_pointer(&principal), .scope = scope_of(d), .delegated = d };
+        return 0;
+}
+
+int caller_find_by_name(Manager *m, sd_bus_message *msg, GHashTable *by_name, size_t owner_offset, const char *kind,
+                        const char *name, void **ret, sd_bus_error *error) {
+        void *found = g_hash_table_lookup(by_name, name);
+
+        if (!found || !caller_sees(m, msg, *(char **) ((char *) found + owner_offset)))
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No %s \"%s\".", kind, name);
+        *ret = found;
+        return 0;
+}
+
 int caller_reply_path_by_name(sd_bus_message *msg, Manager *m, GHashTable *by_name, size_t path_offset,
                               size_t owner_offset, const char *kind, sd_bus_error *error) {
         const char *name;
         void *found;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_message_read_name(msg, kind, &name, error);
         if (r < 0)
                 return r;
-        if (!l4m_name_is_valid(name))
-                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid %s name \"%.64s\".", kind, name);
 
         r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        found = g_hash_table_lookup(by_name, name);
-        if (!found || !caller_sees(m, msg, *(char **) ((char *) found + owner_offset)))
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No %s \"%s\".", kind, name);
+        r = caller_find_by_name(m, msg, by_name, owner_offset, kind, name, &found, error);
+        if (r < 0)
+                return r;
         return sd_bus_reply_method_return(msg, "o", *(char **) ((char *) found + path_offset));
 }

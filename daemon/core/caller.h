@@ -19,13 +19,6 @@ typedef struct CallerView {
         sd_bus_message *call;
 } CallerView;
 
-/* The principal a call acts for. On a connection that logged in as a web
- * account it is "web:<account>" (delegation.h). For a direct caller it is
- * the user name of the connection's uid as recorded by the bus (never read
- * from /proc, which a caller could race), or "uid:<N>" for a uid without a
- * passwd entry. */
-int caller_principal(Manager *m, sd_bus_message *msg, char **ret);
-
 /* The web session the call came on, NULL for a direct caller. */
 const Delegation *caller_delegation(Manager *m, sd_bus_message *msg);
 
@@ -47,8 +40,17 @@ int caller_enumerate_objects(Manager *m, sd_bus *bus, GHashTable *table, size_t 
                              char ***ret_nodes);
 
 /* The Actor (actor.h) a call acts for: its principal and what it sees.
+ * The principal is "web:<account>" on a connection that logged in as a
+ * web account (delegation.h); for a direct caller the user name of the
+ * connection's uid as the bus recorded it (never read from /proc, which a
+ * caller could race), or "uid:<N>" for a uid without a passwd entry.
  * actor_done() it. */
 int caller_actor(Manager *m, sd_bus_message *msg, Actor *ret);
+
+/* What by_name holds under name (its owner a char* at owner_offset) into
+ * *ret, if the call may see it; else NotFound ("No <kind> "<name>"."). */
+int caller_find_by_name(Manager *m, sd_bus_message *msg, GHashTable *by_name, size_t owner_offset, const char *kind,
+                        const char *name, void **ret, sd_bus_error *error);
 
 /* GetOverlay, GetBlueprint, GetInstance: reads a name from msg and replies
  * with the object path of what by_name holds under it (its path a char* at

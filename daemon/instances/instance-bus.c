@@ -57,15 +57,11 @@ static int read_blueprint_name(sd_bus_message *msg, Manager *m, Blueprint **ret,
         const char *name;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_message_read_name(msg, "blueprint", &name, error);
         if (r < 0)
                 return r;
-        if (!l4m_name_is_valid(name))
-                return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT, "Invalid blueprint name \"%.64s\".", name);
-        *ret = g_hash_table_lookup(m->blueprints_by_name, name);
-        if (!*ret || !caller_sees(m, msg, (*ret)->owner))
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "No blueprint \"%s\".", name);
-        return 0;
+        return caller_find_by_name(m, msg, m->blueprints_by_name, offsetof(Blueprint, owner), "blueprint", name,
+                                   (void **) ret, error);
 }
 
 static int property_get_blueprint(sd_bus *bus, const char *path, const char *interface, const char *property,
