@@ -33,6 +33,9 @@ static const L4mConfigKey config_keys[] = {
         KEY("Script", "CPUQuota", L4M_CONFIG_PERCENT, script_cpu_quota_percent, 1, 100000),
         KEY_OR_INFINITY("Script", "TasksMax", L4M_CONFIG_UINT64, script_tasks_max, 8, 1000000),
         KEY("Script", "ResolvConf", L4M_CONFIG_PATH, script_resolv_conf, 0, 0),
+        KEY("Script", "FirstUID", L4M_CONFIG_UNSIGNED, script_first_uid, 1000, 2147483646),
+        KEY("Script", "LastUID", L4M_CONFIG_UNSIGNED, script_last_uid, 1000, 2147483646),
+        KEY("Script", "MaxRunning", L4M_CONFIG_UNSIGNED, script_max_running, 1, 64),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
 };
@@ -64,6 +67,9 @@ Config *config_new_default(void) {
         c->script_cpu_quota_percent = 100;
         c->script_tasks_max = 512;
         c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
+        c->script_first_uid = CONFIG_SCRIPT_FIRST_UID;
+        c->script_last_uid = CONFIG_SCRIPT_LAST_UID;
+        c->script_max_running = 2;
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
         c->problems = g_new0(char *, 1);
@@ -91,6 +97,66 @@ static void check_port_range(Config *c, L4mConfig *config) {
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
 }
 
+/* Where a problem of two keys of group is filed: where the first of them
+ * that was set was set. */
+static bool origin_of(L4mConfig *config, const char *group, const char *key1, const char *key2,
+                      const char **ret_key, const char **ret_file, unsigned *ret_line) {
+        *ret_key = key1;
+        if (l4m_config_origin(config, group, key1, ret_file, ret_line))
+                return true;
+        *ret_key = key2;
+        return l4m_config_origin(config, group, key2, ret_file, ret_line);
+}
+
+/* uids no range of left4med's may hold: systemd's DynamicUser= range and
+ * nobody (below 1000 the keys refuse already). The instances' range is
+ * the other left4med hands out. */
+static const struct {
+        unsigned first, last;
+        const char *what;
+} reserved_uids[] = {
+        { 61184, 65519, "systemd's DynamicUser= range 61184-65519" },
+        { 65534, 65534, "nobody (65534)" },
+        { CONFIG_INSTANCE_FIRST_UID, CONFIG_INSTANCE_LAST_UID, "the instances' uids" },
+};
+
+/* [Script] FirstUID= and LastUID= are read one by one: only together can
+ * they be wrong. A wrong range gives way to both defaults. */
+static void check_script_uids(Config *c, L4mConfig *config) {
+        const char *key, *file = NULL;
+        g_autofree char *why = NULL;
+        unsigned line = 0;
+
+        if (c->script_first_uid > c->script_last_uid)
+                why = g_strdup_printf("FirstUID=%u is above LastUID=%u", c->script_first_uid, c->script_last_uid);
+        for (size_t i = 0; !why && i < G_N_ELEMENTS(reserved_uids); i++)
+                if (c->script_first_uid <= reserved_uids[i].last && reserved_uids[i].first <= c->script_last_uid)
+                        why = g_strdup_printf("%u-%u overlaps %s", c->script_first_uid, c->script_last_uid,
+                                              reserved_uids[i].what);
+        if (!why)
+                return;
+        if (origin_of(config, "Script", "FirstUID", "LastUID", &key, &file, &line))
+                l4m_config_add_problem(config, file, line, "Script", key, "%s; both defaults are used (%u to %u)",
+                                       why, CONFIG_SCRIPT_FIRST_UID, CONFIG_SCRIPT_LAST_UID);
+        c->script_first_uid = CONFIG_SCRIPT_FIRST_UID;
+        c->script_last_uid = CONFIG_SCRIPT_LAST_UID;
+}
+
+/* Each running script has a uid of its own. */
+static void check_script_max_running(Config *c, L4mConfig *config) {
+        unsigned uids = c->script_last_uid - c->script_first_uid + 1;
+        const char *file = NULL;
+        unsigned line = 0;
+
+        if (c->script_max_running <= uids)
+                return;
+        if (l4m_config_origin(config, "Script", "MaxRunning", &file, &line))
+                l4m_config_add_problem(config, file, line, "Script", "MaxRunning",
+                                       "MaxRunning=%u is more than the %u uids of FirstUID= to LastUID=; %u is used",
+                                       c->script_max_running, uids, uids);
+        c->script_max_running = uids;
+}
+
 Config *config_load(const char *dir) {
         Config *c = config_new_default();
         g_autoptr(L4mConfig) config = l4m_config_new(0);
@@ -103,6 +169,8 @@ Config *config_load(const char *dir) {
         l4m_web_config_add_table(config, &web);
         l4m_config_read_dir(config, dir);
         check_port_range(c, config);
+        check_script_uids(c, config);
+        check_script_max_running(c, config);
         l4m_web_config_done(&web);
 
         g_strfreev(c->problems);

@@ -27,6 +27,9 @@ typedef struct Config {
         unsigned script_cpu_quota_percent;/* [Script] CPUQuota=, percent of one CPU */
         uint64_t script_tasks_max;        /* [Script] TasksMax=; UINT64_MAX = infinity */
         char *script_resolv_conf;         /* [Script] ResolvConf= */
+        unsigned script_first_uid;        /* [Script] FirstUID= */
+        unsigned script_last_uid;         /* [Script] LastUID= (a range apart from the others, else both defaults) */
+        unsigned script_max_running;      /* [Script] MaxRunning=, at most LastUID - FirstUID + 1 */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
@@ -35,6 +38,13 @@ typedef struct Config {
 /* The default range instance ports are taken from. */
 #define CONFIG_INSTANCE_PORT_MIN 27015u
 #define CONFIG_INSTANCE_PORT_MAX 27115u
+
+/* The uids left4med hands out (left4med(8)): in systemd's unused span
+ * 60578–61183, below its DynamicUser= range 61184–65519. */
+#define CONFIG_INSTANCE_FIRST_UID 60600u
+#define CONFIG_INSTANCE_LAST_UID 61099u
+#define CONFIG_SCRIPT_FIRST_UID 61100u
+#define CONFIG_SCRIPT_LAST_UID 61183u
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

@@ -113,6 +113,9 @@ static void assert_script_defaults(const Config *c) {
         g_assert_cmpuint(c->script_cpu_quota_percent, ==, 100);
         g_assert_cmpuint(c->script_tasks_max, ==, 512);
         g_assert_cmpstr(c->script_resolv_conf, ==, L4M_PKGDATADIR "/resolv.conf");
+        g_assert_cmpuint(c->script_first_uid, ==, 61100);
+        g_assert_cmpuint(c->script_last_uid, ==, 61183);
+        g_assert_cmpuint(c->script_max_running, ==, 2);
 }
 
 /* Loads a configuration whose only setting is one line in [Script]. */
@@ -426,6 +429,9 @@ static void test_every_key_bad_value(void) {
                 { "Script", "CPUQuota", "50" },
                 { "Script", "TasksMax", "7" },
                 { "Script", "ResolvConf", "resolv.conf" },
+                { "Script", "FirstUID", "999" },
+                { "Script", "LastUID", "61183x" },
+                { "Script", "MaxRunning", "0" },
                 { "Instances", "PortMin", "80" },
                 { "Instances", "PortMax", "65536" },
                 { "Web", "Listen", "localhost:80" },
@@ -706,6 +712,52 @@ static void test_port_range_problem(void) {
         remove_dir(dir);
 }
 
+/* [Script] FirstUID= to LastUID=: taken when apart from every other
+ * range; else a problem where the first of them was set, and both
+ * defaults. MaxRunning= is at most the range's size. */
+static void test_script_uid_range(void) {
+        static const struct {
+                const char *text;
+                unsigned line;
+                const char *key, *why;
+        } bad[] = {
+                { "FirstUID=61000\nLastUID=61110", 2, "FirstUID", "61000-61110 overlaps the instances' uids" },
+                { "LastUID=61200", 2, "LastUID", "61100-61200 overlaps systemd's DynamicUser= range 61184-65519" },
+                { "FirstUID=65534\nLastUID=65534", 2, "FirstUID", "65534-65534 overlaps nobody (65534)" },
+                { "FirstUID=70000\nLastUID=66000", 2, "FirstUID", "FirstUID=70000 is above LastUID=66000" },
+                { "LastUID=65600", 2, "LastUID", "61100-65600 overlaps systemd's DynamicUser= range 61184-65519" },
+        };
+        g_autofree char *dir = make_dir();
+
+        {
+                g_autoptr(Config) c = load_script_line(dir, "FirstUID=70000\nLastUID=70009\nMaxRunning=10");
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 0);
+                g_assert_cmpuint(c->script_first_uid, ==, 70000);
+                g_assert_cmpuint(c->script_last_uid, ==, 70009);
+                g_assert_cmpuint(c->script_max_running, ==, 10);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(Config) c = load_script_line(dir, bad[i].text);
+                g_autofree char *expected = g_strdup_printf("%s/left4me.conf:%u: [Script] %s=: %s; both defaults are used "
+                                                            "(61100 to 61183)", dir, bad[i].line, bad[i].key, bad[i].why);
+
+                g_test_message("%s", bad[i].text);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_cmpstr(c->problems[0], ==, expected);
+                g_assert_cmpuint(c->script_first_uid, ==, 61100);
+                g_assert_cmpuint(c->script_last_uid, ==, 61183);
+        }
+        {
+                g_autoptr(Config) c = load_script_line(dir, "FirstUID=61100\nLastUID=61102\nMaxRunning=5");
+                g_autofree char *expected = g_strdup_printf("%s/left4me.conf:4: [Script] MaxRunning=: MaxRunning=5 is more "
+                                                            "than the 3 uids of FirstUID= to LastUID=; 3 is used", dir);
+                g_assert_cmpuint(g_strv_length(c->problems), ==, 1);
+                g_assert_cmpstr(c->problems[0], ==, expected);
+                g_assert_cmpuint(c->script_max_running, ==, 3);
+        }
+        remove_dir(dir);
+}
+
 /* What a problem line may contain: printable, valid UTF-8, bounded. */
 static void test_problem_lines_bounded(void) {
         g_autofree char *dir = make_dir();
@@ -767,6 +819,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/unknown-groups-and-keys", test_unknown_groups_and_keys);
         g_test_add_func("/config/syntax-errors", test_syntax_errors);
         g_test_add_func("/config/port-range-problem", test_port_range_problem);
+        g_test_add_func("/config/script/uid-range", test_script_uid_range);
         g_test_add_func("/config/problem-lines-bounded", test_problem_lines_bounded);
         g_test_add_func("/config/web-config-file", test_web_config_file);
         return g_test_run();
