@@ -110,3 +110,47 @@ int tree_size(int dir_fd, uint64_t *ret) {
         *ret = total;
         return 0;
 }
+
+typedef struct ChownWalk {
+        uid_t uid;
+        gid_t gid;
+        dev_t dev;
+} ChownWalk;
+
+static int chown_entry(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata) {
+        const ChownWalk *w = userdata;
+
+        if (st->st_dev != w->dev)
+                return 0;
+        if ((st->st_uid != w->uid || st->st_gid != w->gid) &&
+            fchownat(dir_fd, name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISDIR(st->st_mode)) {
+                _cleanup_close_ int sub = open_subdir(dir_fd, name);
+                struct stat sub_st;
+
+                if (sub < 0)
+                        return sub;
+                /* What we looked at is what we opened, on this file system. */
+                if (fstat(sub, &sub_st) < 0)
+                        return -errno;
+                if (sub_st.st_dev != w->dev || sub_st.st_ino != st->st_ino)
+                        return 0;
+                return for_each_entry(sub, depth + 1, chown_entry, userdata);
+        }
+        return 0;
+}
+
+int tree_chown(int dir_fd, uid_t uid, gid_t gid) {
+        ChownWalk w = { .uid = uid, .gid = gid };
+        struct stat st;
+
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        w.dev = st.st_dev;
+        if ((st.st_uid != uid || st.st_gid != gid) && fchown(dir_fd, uid, gid) < 0)
+                return -errno;
+        return for_each_entry(dir_fd, 0, chown_entry, &w);
+}
