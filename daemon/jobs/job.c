@@ -106,7 +106,7 @@ static int job_persist(Job *j) {
 
 static void prune_owner_history(Manager *m, const char *owner);
 
-static void job_schedule_dispatch(Manager *m) {
+void job_schedule_dispatch(Manager *m) {
         if (m->job_dispatch)
                 (void) sd_event_source_set_enabled(m->job_dispatch, SD_EVENT_ONESHOT);
 }
@@ -214,7 +214,10 @@ static Job *oldest_startable(Manager *m) {
                 Job *j = value;
                 if (j->state != JOB_QUEUED || (best && j->id > best->id))
                         continue;
-                if (j->kind->max_running > 0 && count_running(m, j->kind) >= j->kind->max_running)
+                if (j->kind->may_start) {
+                        if (!j->kind->may_start(m, count_running(m, j->kind)))
+                                continue;
+                } else if (j->kind->max_running > 0 && count_running(m, j->kind) >= j->kind->max_running)
                         continue;
                 best = j;
         }

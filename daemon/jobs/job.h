@@ -76,6 +76,11 @@ typedef struct JobKind {
         void (*log_grew)(Job *j);
         /* Jobs of this kind that may run at once (0: only [Jobs] MaxRunning counts). */
         unsigned max_running;
+        /* Instead of max_running, for kinds whose bound is configured or
+         * depends on more than their running jobs: may one more start now,
+         * with running of them running? The kind calls
+         * job_schedule_dispatch() when the answer may have become yes. */
+        bool (*may_start)(Manager *m, unsigned running);
 } JobKind;
 
 struct Job {
@@ -124,6 +129,9 @@ const JobKind *manager_find_job_kind(Manager *m, const char *name);
  * every path). -EBUSY if target has an active job already. */
 int job_submit(Manager *m, const JobKind *kind, const char *target, const char *owner,
                void *data, Job **ret);
+
+/* Looks for queued jobs that can start now (soon, from the event loop). */
+void job_schedule_dispatch(Manager *m);
 
 void job_set_progress(Job *j, double fraction);
 void job_log(Job *j, const char *format, ...) __attribute__((format(printf, 2, 3)));
