@@ -21,6 +21,7 @@
 #include "manager.h"
 #include "job.h"
 #include "overlay.h"
+#include "script-uids.h"
 #include "workshop-cache.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
@@ -168,6 +169,8 @@ int manager_connect_bus(Manager *m) {
         r = systemd_subscribe(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot subscribe to systemd's signals: %s", STRERROR(r));
+        /* The uids script units hold, before their jobs are resumed. */
+        script_uids_recover(m->script_uids);
         manager_resume_jobs(m);
         /* Servers run on whatever the daemon does: learn their state again
          * (and, after boot, start the autostart ones). */

@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "job.h"
 #include "overlay.h"
+#include "script-uids.h"
 #include "store.h"
 
 /* The subdirectories the daemon needs, with the modes tmpfiles.d gives
@@ -71,6 +72,7 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->instances_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
         m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
+        m->script_uids = script_uids_new(m);
         m->jobs_fd = -1;
         m->cache_fd = -1;
         m->runtime_fd = -1;
@@ -93,11 +95,14 @@ void manager_free(Manager *m) {
         if (!m)
                 return;
 
-        sd_event_source_disable_unref(m->job_dispatch);
-        sd_event_source_disable_unref(m->job_prune_timer);
+        /* NULL: what is freed below must not schedule a dispatch. */
+        m->job_dispatch = sd_event_source_disable_unref(m->job_dispatch);
+        m->job_prune_timer = sd_event_source_disable_unref(m->job_prune_timer);
         m->journal_streams = journal_stream_set_free(m->journal_streams);
         g_hash_table_destroy(m->jobs_by_id);
         g_hash_table_destroy(m->job_kinds);
+        /* Holds bus slots: before the bus goes. */
+        m->script_uids = script_uids_free(m->script_uids);
         /* Instances hold bus slots: before the bus goes. */
         g_hash_table_destroy(m->instances_by_name);
         g_hash_table_destroy(m->instances_by_id);
@@ -212,6 +217,8 @@ void manager_reload_config(Manager *m) {
         config_log_problems(m->config);
         log_info("Configuration reloaded from %s (%u problem(s)).", m->conf_dir, g_strv_length(m->config->problems));
         config_bus_emit_changed(m, old->problems);
+        /* Bounds of jobs may have changed ([Script] MaxRunning=). */
+        job_schedule_dispatch(m);
 }
 
 /* An overlay left "building" by a crash whose job did not resume. */

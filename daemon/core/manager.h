@@ -21,6 +21,7 @@ typedef struct Overlay Overlay;
 typedef struct Job Job;
 typedef struct Blueprint Blueprint;
 typedef struct Instance Instance;
+typedef struct ScriptUids ScriptUids;
 
 typedef struct Manager {
         sd_event *event;
@@ -54,6 +55,7 @@ typedef struct Manager {
         GHashTable *job_kinds;          /* name → const JobKind* */
         sd_event_source *job_dispatch;  /* deferred: start queued jobs */
         sd_event_source *job_prune_timer;
+        ScriptUids *script_uids;        /* the uids script runs hold */
         JournalStreamSet *journal_streams; /* Instance.OpenLog readers */
 
         int64_t start_usec;             /* CLOCK_MONOTONIC at process start */

@@ -3,7 +3,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "script-build.h"
+#include "script-uids.h"
 #include "script-unit.h"
 #include "store.h"
 #include "systemd-unit.h"
@@ -30,6 +30,10 @@ struct ScriptBuild {
         uint64_t overlay_id;
         char *unit;
         char *script_file;              /* below jobs/ */
+        bool has_uid;
+        uid_t uid;                      /* the run's, held until its unit is gone */
+        Worker *chowner;                /* handing the overlay to uid */
+        int chown_fd;                   /* the overlay's directory, for the chowner */
         UnitWatch *watch;
         sd_bus_slot *start_call;
         bool unit_started;
@@ -52,6 +56,11 @@ static void script_build_free(void *data) {
                 return;
         s->sizer = worker_free(s->sizer);
         l4m_close_fdp(&s->sizer_fd);
+        s->chowner = worker_free(s->chowner);
+        l4m_close_fdp(&s->chown_fd);
+        /* The job is over: the uid is free once the unit is gone. */
+        if (s->has_uid)
+                script_uid_run_ended(s->manager->script_uids, s->unit);
         unit_watch_free(s->watch);
         sd_bus_slot_unref(s->start_call);
         sd_event_source_disable_unref(s->recheck);
@@ -70,6 +79,7 @@ ScriptBuild *script_build_new(Overlay *o) {
         s->manager = o->manager;
         s->overlay_id = o->id;
         s->sizer_fd = -1;
+        s->chown_fd = -1;
         return s;
 }
 
@@ -290,24 +300,20 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-/* The overlay's directory belongs to the sandbox user while a script
- * runs; only the directory itself is handed over (by descriptor, never
- * by a path the script could have redirected). */
-static int prepare_overlay_dir(ScriptBuild *s, const struct passwd *pw) {
-        g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, s->overlay_id);
-        _cleanup_close_ int fd = -1;
-        struct stat st;
+/* The overlay's directory and all in it belong to the run's uid while the
+ * script runs: what earlier runs wrote belongs to their uids. Handed over
+ * by descriptor, never following what a script planted, and only what is
+ * on the overlays' file system. No process of an earlier run's uid can
+ * change the tree meanwhile: that uid is free only once its unit's cgroup
+ * was empty, and a run holding it now sees no overlay but its own. */
+static int chown_overlay(void *userdata) {
+        ScriptBuild *s = userdata;
+        int r;
 
-        fd = openat(s->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(errno, "Cannot open overlays/%s: %s", dir, STRERROR(errno));
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid) && fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
-                return log_error_errno(errno, "Cannot hand overlays/%s to %s: %s", dir, SCRIPT_USER, STRERROR(errno));
-        if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
-                return -errno;
-        return 0;
+        r = tree_chown(s->chown_fd, s->uid, (gid_t) s->uid);
+        if (r >= 0 && fchmod(s->chown_fd, 0755) < 0)
+                r = -errno;
+        return r;
 }
 
 /* The script, readable by the sandbox through a read-only bind. */
@@ -329,13 +335,14 @@ static void script_build_bind(ScriptBuild *s, Job *j) {
         s->script_file = g_strdup_printf("%" G_GUINT64_FORMAT ".script", j->id);
 }
 
+static void on_chowned(Worker *w, int r, void *userdata);
+
 static int script_build_start(Job *j) {
         ScriptBuild *s = j->data;
         Manager *m = s->manager;
         Overlay *o = script_build_overlay(s);
         const Config *c = m->config;
-        g_autofree char *script = NULL, *overlay_dir = NULL, *script_path = NULL, *log_path = NULL;
-        struct passwd *pw;
+        g_autofree char *script = NULL, *dir = NULL;
         int r;
 
         script_build_bind(s, j);
@@ -352,20 +359,40 @@ static int script_build_start(Job *j) {
                 job_finish(j, -errno, "[Script] ResolvConf=%s cannot be read: %s", c->script_resolv_conf, STRERROR(errno));
                 return 0;
         }
-        errno = 0;
-        pw = getpwnam(SCRIPT_USER);
-        if (!pw) {
-                job_finish(j, errno > 0 ? -errno : -ESRCH, "The sandbox user %s does not exist (systemd-sysusers creates it).",
-                           SCRIPT_USER);
+        /* Free: may_start() said so. */
+        r = script_uid_take(m->script_uids, s->unit, &s->uid);
+        if (r < 0) {
+                job_finish(j, r, "No uid of [Script] FirstUID=%u to LastUID=%u is ready for the run: %s",
+                           c->script_first_uid, c->script_last_uid, STRERROR(r));
                 return 0;
         }
+        s->has_uid = true;
 
-        r = prepare_overlay_dir(s, pw);
-        if (r < 0)
-                return r;
+        dir = g_strdup_printf("%" G_GUINT64_FORMAT, s->overlay_id);
+        s->chown_fd = openat(m->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s->chown_fd < 0)
+                return log_error_errno(errno, "Cannot open overlays/%s: %s", dir, STRERROR(errno));
         r = write_script_file(s, script);
         if (r < 0)
                 return log_error_errno(r, "Cannot write jobs/%s: %s", s->script_file, STRERROR(r));
+        r = worker_start(m->event, "script-chown", chown_overlay, on_chowned, s, &s->chowner);
+        if (r < 0)
+                return r;
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
+        return 0;
+}
+
+/* The overlay is the run's: start its unit. */
+static int script_build_launch(ScriptBuild *s) {
+        Manager *m = s->manager;
+        Job *j = s->job;
+        Overlay *o = script_build_overlay(s);
+        const Config *c = m->config;
+        g_autofree char *overlay_dir = NULL, *script_path = NULL, *log_path = NULL;
+        int r;
+
+        if (!o)
+                return -ENOENT;
         r = script_build_follow(s);
         if (r < 0)
                 return r;
@@ -380,23 +407,46 @@ static int script_build_start(Job *j) {
                 .log_file = log_path,
                 .overlay_name = o->name,
                 .job_id = j->id,
+                .uid = s->uid,
         };
         r = unit_start_transient(m->bus, s->unit, script_unit_properties, &spec, on_unit_started, s, &s->start_call);
         if (r < 0)
                 return r;
 
-        overlay_set_state(o, OVERLAY_STATE_BUILDING, o->last_build, o->size);
-        job_log(j, "Running the script of %s in %s as %s (RuntimeMaxSec=%" G_GUINT64_FORMAT ", TasksMax=%" G_GUINT64_FORMAT
-                ", CPUQuota=%u%%).", o->name, s->unit, SCRIPT_USER, c->script_runtime_max_sec, c->script_tasks_max,
+        job_log(j, "Running the script of %s in %s as uid %u (RuntimeMaxSec=%" G_GUINT64_FORMAT ", TasksMax=%" G_GUINT64_FORMAT
+                ", CPUQuota=%u%%).", o->name, s->unit, (unsigned) s->uid, c->script_runtime_max_sec, c->script_tasks_max,
                 c->script_cpu_quota_percent);
         return 0;
+}
+
+static void on_chowned(Worker *w, int r, void *userdata) {
+        ScriptBuild *s = userdata;
+
+        s->chowner = worker_free(s->chowner);
+        l4m_close_fdp(&s->chown_fd);
+        s->chown_fd = -1;
+        if (s->job->cancel_requested) {
+                script_build_conclude(s, -ECANCELED, "Cancelled.");
+                return;
+        }
+        if (r < 0) {
+                script_build_conclude(s, r, "Cannot hand the overlay to the run's uid %u: %s", (unsigned) s->uid,
+                                      STRERROR(r));
+                return;
+        }
+        r = script_build_launch(s);
+        if (r < 0)
+                script_build_conclude(s, r, "Could not start the script's unit: %s", STRERROR(r));
 }
 
 static void script_build_cancel(Job *j) {
         ScriptBuild *s = j->data;
 
-        /* Before systemd answered the start, on_unit_started() stops it. */
-        if (s->unit_started && s->watch)
+        /* While the overlay is handed over, on_chowned() ends the job;
+         * before systemd answered the start, on_unit_started() stops it. */
+        if (s->chowner)
+                worker_cancel(s->chowner);
+        else if (s->unit_started && s->watch)
                 (void) unit_stop(s->manager->bus, s->unit);
 }
 
@@ -418,12 +468,19 @@ static int script_build_resume(Job *j) {
                 return r;
         s = j->data;
         script_build_bind(s, j);
+        /* Recovered from the unit's User= (script_uids_recover()). */
+        s->has_uid = script_uid_of_unit(s->manager->script_uids, s->unit, &s->uid);
         s->unit_started = true;
         r = script_build_follow(s);
         if (r < 0)
                 return r;
         unit_watch_check(s->watch);
         return 0;
+}
+
+/* [Script] MaxRunning= at once, each with a uid of its own. */
+static bool script_build_may_start(Manager *m, unsigned running) {
+        return running < m->config->script_max_running && script_uids_available(m->script_uids);
 }
 
 const JobKind script_build_kind = {
@@ -435,5 +492,5 @@ const JobKind script_build_kind = {
         .restore = script_build_restore,
         .resume = script_build_resume,
         .free_data = script_build_free,
-        .max_running = 1,
+        .may_start = script_build_may_start,
 };

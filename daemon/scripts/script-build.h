@@ -10,8 +10,8 @@
  * unit's outcome. The unit appends the script's output to the job's log
  * itself, and keeps its outcome after the script ended (RemainAfterExit),
  * so a daemon restart loses neither: the job is picked up again by the
- * unit's name. One script runs at a time, since every script runs as the
- * one sandbox user. */
+ * unit's name. Each run has a uid of its own (script-uids.h), so up to
+ * [Script] MaxRunning= run at once. */
 
 typedef struct ScriptBuild ScriptBuild;
 

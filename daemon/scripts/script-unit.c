@@ -128,6 +128,7 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
                                                        spec->overlay_name, spec->job_id);
         g_autofree char *env_name = g_strconcat("OVERLAY_NAME=", spec->overlay_name, NULL);
         g_autofree char *env_job = g_strdup_printf("JOB_ID=%" G_GUINT64_FORMAT, spec->job_id);
+        g_autofree char *uid = g_strdup_printf("%u", (unsigned) spec->uid);
         char *environment[] = {
                 (char *) "OVERLAY=" SCRIPT_OVERLAY_INSIDE, (char *) "GAME_DIR=" SCRIPT_GAME_DIR, env_name, env_job,
                 (char *) "HOME=/tmp", (char *) "TMPDIR=/tmp", (char *) "LANG=C.UTF-8",
@@ -162,11 +163,14 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_bool(m, "RemainAfterExit", true);
         /* Running until the last process of the script is gone, not just
          * bash: what it left in the background is stopped by RuntimeMaxSec
-         * too, and cannot outlive the job (and meet the next script, as
-         * the same uid). */
+         * too, and cannot outlive the job (its uid is free again only once
+         * the unit is gone). */
         if (r >= 0) r = unit_property_string(m, "ExitType", "cgroup");
         if (r >= 0) r = unit_property_exec(m, "ExecStart", argv, NULL);
-        if (r >= 0) r = unit_property_string(m, "User", SCRIPT_USER);
+        /* A uid of the run's own, no other process has (script-uids.h);
+         * PrivateUsers= maps it and root, nothing else. */
+        if (r >= 0) r = unit_property_string(m, "User", uid);
+        if (r >= 0) r = unit_property_string(m, "Group", uid);
         if (r >= 0) r = unit_property_string(m, "WorkingDirectory", SCRIPT_OVERLAY_INSIDE);
         if (r >= 0) r = unit_property_strv(m, "Environment", environment);
         if (r >= 0) r = unit_property_string(m, "StandardInput", "null");

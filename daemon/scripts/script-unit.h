@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-bus.h>
 
@@ -12,7 +13,6 @@
  * unit left4me-script-<job>.service (left4med(8); docs/ARCHITECTURE.md,
  * "Sandboxes"). */
 
-#define SCRIPT_USER "l4d2-sandbox"
 /* Where the script and the overlay appear inside the sandbox. */
 #define SCRIPT_PATH_INSIDE "/run/left4me/script"
 #define SCRIPT_OVERLAY_INSIDE "/overlay"
@@ -25,6 +25,7 @@ typedef struct ScriptUnitSpec {
         const char *log_file;           /* absolute: stdout and stderr are appended to it */
         const char *overlay_name;
         uint64_t job_id;
+        uid_t uid;                      /* the run's: User= and Group= (script-uids.h) */
 } ScriptUnitSpec;
 
 char *script_unit_name(uint64_t job_id);

@@ -77,7 +77,7 @@ int userdb_record_ensure(const char *name, uid_t uid, const char *real_name) {
 
                 if (record_present(dir_fd, name, uid, suffixes[i]))
                         continue;
-                /* The names are ours (no quoting needed): checked by the caller. */
+                /* Put into JSON as they are: names left4med makes need no escaping. */
                 if (i == 0)
                         text = g_strdup_printf("{\"userName\":\"%s\",\"uid\":%u,\"gid\":%u,\"realName\":\"%s\","
                                                "\"homeDirectory\":\"/\",\"shell\":\"/usr/sbin/nologin\",\"locked\":true}\n",

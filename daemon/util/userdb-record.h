@@ -15,5 +15,6 @@
 
 /* Makes sure the records of user name (and its group of the same name
  * and number) exist; replaces what another record of that name or number
- * said. */
+ * said. name and real_name must need no JSON escaping (letters, digits,
+ * '-', ' '). */
 int userdb_record_ensure(const char *name, uid_t uid, const char *real_name);
