@@ -828,7 +828,8 @@ state_snapshot() {
 # --- script overlays: the test network, sandbox scripts and their jobs -----
 #
 # Script overlays run a bash script in a hardened transient unit
-# (left4me-script-<job>.service, user l4d2-sandbox). The container has no
+# (left4me-script-<job>.service, as a uid of [Script] FirstUID= to LastUID=
+# of its own). The container has no
 # network of its own (--private-network), so script_net_setup makes "the
 # public internet" inside it: a separate host, the network namespace
 # l4m-inet, joined to the container by a veth pair (l4m-pub in the
@@ -870,7 +871,9 @@ L4M_NET_PUB6=2001:db8::1
 L4M_NET_HOST4=198.51.100.2
 L4M_NET_HOST6=2001:db8::2
 L4M_NET_RESOLV=/etc/left4me/test-resolv.conf
-L4M_SANDBOX_USER=l4d2-sandbox
+# [Script] FirstUID= and LastUID= by default: the uids script runs get.
+L4M_SCRIPT_FIRST_UID=61100
+L4M_SCRIPT_LAST_UID=61183
 # shellcheck disable=SC2034 # for the tests
 L4M_SCRIPT_MAX=262144
 
@@ -1500,7 +1503,7 @@ sc_cleanup() {
 }
 
 # sc_cancel_script_jobs: cancels every queued or running script build and
-# waits (up to 20 s) until no process of the sandbox user is left.
+# waits (up to 20 s) until no process of a script uid is left.
 sc_cancel_script_jobs() {
         local j
         for j in $(sql "SELECT id FROM jobs WHERE kind = 'script-build' AND state IN ('queued', 'running');" 2>/dev/null); do
@@ -1509,9 +1512,25 @@ sc_cancel_script_jobs() {
         wait_until 20 sc_no_sandbox_processes || true
 }
 
-# sc_no_sandbox_processes: no process of the sandbox user is running.
+# sc_sandbox_processes: "PID UID ARGS" of each process of a script uid.
+sc_sandbox_processes() {
+        in_container ps -eo pid=,uid=,args= |
+                awk -v lo="$L4M_SCRIPT_FIRST_UID" -v hi="$L4M_SCRIPT_LAST_UID" '$2 >= lo && $2 <= hi { $1 = $1; print }'
+}
+
+# sc_no_sandbox_processes: no process of a script uid is running.
 sc_no_sandbox_processes() {
-        ! in_container pgrep -u "$L4M_SANDBOX_USER" >/dev/null
+        [[ -z $(sc_sandbox_processes) ]]
+}
+
+# sc_is_script_uid UID: UID is one of the script runs' range.
+sc_is_script_uid() {
+        [[ $1 =~ ^[0-9]+$ ]] && (($1 >= L4M_SCRIPT_FIRST_UID && $1 <= L4M_SCRIPT_LAST_UID))
+}
+
+# sc_run_uid JOB: the uid the job's script ran as (from the job's log).
+sc_run_uid() {
+        job_log_text "$1" | sed -n 's/^.* as uid \([0-9]*\) (RuntimeMaxSec=.*$/\1/p' | head -n 1
 }
 
 # sc_limits TEXT: the [Script] limits drop-in (60-script-limits.conf) for
@@ -1616,7 +1635,7 @@ sc_unit_prop() {
 }
 
 # sc_unit_gone UNIT: the unit is not running any more (unloaded, inactive or
-# failed) and no process of the sandbox user is left.
+# failed) and no process of a script uid is left.
 sc_unit_gone() {
         local s
         s=$(sc_unit_prop "$1" ActiveState)

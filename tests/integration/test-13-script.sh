@@ -132,14 +132,13 @@ sys.stdout.write("#" + "é" * (n // 2))' "$L4M_SCRIPT_MAX" | sc_file)
 l4m_test script-size-and-type test_script_size_and_type
 
 test_script_output_env() {
-        local sandbox_uid ov d log
+        local run_uid ov d log
         sc_setup
-        sandbox_uid=$(in_container id -u "$L4M_SANDBOX_USER")
         sc_run sc-env 60 <<'SH'
 echo "env OVERLAY=$OVERLAY GAME_DIR=$GAME_DIR OVERLAY_NAME=$OVERLAY_NAME JOB_ID=$JOB_ID"
 echo "env HOME=$HOME TMPDIR=$TMPDIR LANG=$LANG PATH=$PATH"
 echo "cwd $(pwd)"
-echo "user $(id -un) $(id -u) $(id -gn)"
+echo "user $(id -u) $(id -g) $(id -G)"
 echo "this goes to stderr" >&2
 mkdir -p "$GAME_DIR/addons" "$GAME_DIR/cfg"
 head -c 12345 /dev/zero | tr '\0' a > "$GAME_DIR/addons/made.vpk"
@@ -153,9 +152,11 @@ SH
         assert_eq script-build "$(job_prop "$JOB" Kind)" "the job's Kind"
         assert_eq "overlay:$SC_ID" "$(job_prop "$JOB" Target)" "the job's Target"
         log=$SC_LOG
+        run_uid=$(sc_run_uid "$JOB")
+        sc_is_script_uid "$run_uid" || fail "the job's log names no uid of the script range: '$run_uid'"
         for want in "env OVERLAY=/overlay GAME_DIR=left4dead2 OVERLAY_NAME=sc-env JOB_ID=$(job_id_of "$JOB")" \
                 "env HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin" \
-                "cwd /overlay" "user $L4M_SANDBOX_USER $sandbox_uid" "this goes to stderr" "tmp t" "script done"; do
+                "cwd /overlay" "user $run_uid $run_uid $run_uid" "this goes to stderr" "tmp t" "script done"; do
                 grep -qF -- "$want" <<<"$log" ||
                         fail "the job log lacks '$want'; it is: $(paste -sd '|' <<<"$log" | cut -c 1-600)"
         done
@@ -226,40 +227,6 @@ SH
         assert_eq "13 $(printf 'echo changed\n' | sha256sum | cut -d' ' -f1)" "$OUT" "the script set after the cancel"
 }
 l4m_test script-busy test_script_busy
-
-# Both run as the same user: a second script waits for the first.
-test_script_one_at_a_time() {
-        local a b ja jb a_fin b_start
-        sc_setup
-        # Room for both in the job engine: only the script rule holds B.
-        l4m_conf 60-script-limits "[Jobs]
-MaxRunning=4"
-        sc_start sc-serial-a <<'SH'
-echo A-RUNNING
-sleep 4
-echo A-DONE
-SH
-        a=$SC_UNIT ja=$JOB
-        sc_wait_log "$ja" A-RUNNING 30
-        sc_start sc-serial-b <<'SH'
-echo B-RUNNING
-SH
-        b=$SC_UNIT jb=$JOB
-        sleep 1
-        assert_eq running "$(job_prop "$ja" State)" "the first script's job"
-        assert_eq queued "$(job_prop "$jb" State)" "the second script's job while the first runs"
-        [[ $(sc_unit_prop "$b" ActiveState) != active ]] || fail "$b runs while $a runs"
-        job_wait "$ja" 30
-        expect_job succeeded "the first script"
-        job_wait "$jb" 30
-        expect_job succeeded "the second script"
-        a_fin=$(job_prop "$ja" Finished)
-        b_start=$(job_prop "$jb" Started)
-        a_fin=${a_fin##* } b_start=${b_start##* }
-        ((b_start >= a_fin)) || fail "the second script started ($b_start) before the first finished ($a_fin)"
-        expect_log "$jb" B-RUNNING
-}
-l4m_test script-one-at-a-time test_script_one_at_a_time
 
 # l4mctl_job_of OVERLAY-NAME: the id of the overlay's newest job.
 l4mctl_job_of() {

@@ -148,7 +148,8 @@ test_script_syscalls() {
         done
         # Refused by the filter (SystemCallErrorNumber=EPERM), not merely failing.
         assert_eq "fail: EPERM" "${R[memfd_create]-}" "memfd_create in the sandbox"
-        sandbox_uid=$(in_container id -u "$L4M_SANDBOX_USER")
+        sandbox_uid=$(sc_run_uid "$JOB")
+        sc_is_script_uid "$sandbox_uid" || fail "the job's log names no uid of the script range: '$sandbox_uid'"
         assert_eq "ok: euid $sandbox_uid" "${R[suid-id]-}" "the set-uid copy of id run in the sandbox"
         assert_eq "$sandbox_uid $sandbox_uid" "${R[uid]-}" "real and effective uid of the script"
         for l in CapInh CapPrm CapEff CapBnd CapAmb; do

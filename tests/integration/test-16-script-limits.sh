@@ -3,8 +3,8 @@
 # The script sandbox's limits ([Script] RuntimeMaxSec=, MemoryMax=,
 # CPUQuota=, TasksMax=): the unit's properties read back from systemd over
 # the bus equal the configuration; a fork bomb and a memory hog end with
-# the job failed, the daemon answering throughout and no process of the
-# sandbox user left. Where the container has no cgroup controllers (the
+# the job failed, the daemon answering throughout and no process of a
+# script uid left. Where the container has no cgroup controllers (the
 # usual case in nspawn), the unit's rlimits (LimitNPROC=, LimitDATA=) are
 # what contains them; cgroup enforcement is asserted only where the
 # controller exists. And the default limits leave room for ordinary
@@ -67,7 +67,9 @@ SH
                 "LimitNPROC of $SC_UNIT (no pids controller in the container)"
         sl_has_controller memory || assert_eq "$SL_MEM" "$(sl_service_prop "$upath" LimitDATA)" \
                 "LimitDATA of $SC_UNIT (no memory controller in the container)"
-        assert_eq "$L4M_SANDBOX_USER" "$(sc_unit_prop "$SC_UNIT" User)" "User of $SC_UNIT"
+        sc_is_script_uid "$(sc_unit_prop "$SC_UNIT" User)" ||
+                fail "User of $SC_UNIT is '$(sc_unit_prop "$SC_UNIT" User)', not a script uid"
+        assert_eq "$(sc_unit_prop "$SC_UNIT" User)" "$(sc_unit_prop "$SC_UNIT" Group)" "Group of $SC_UNIT"
         note "cgroup controllers in the container: '$(sl_controllers)'; LimitNPROC=$(sl_service_prop "$upath" LimitNPROC) LimitDATA=$(sl_service_prop "$upath" LimitDATA)"
         gcall root "$JOB" org.left4me.Job.Cancel
         expect_ok "Cancel"
@@ -76,9 +78,9 @@ SH
 }
 l4m_test script-limit-properties test_script_limit_properties
 
-# sl_sandbox_count: processes of the sandbox user now.
+# sl_sandbox_count: processes of script uids now.
 sl_sandbox_count() {
-        in_container pgrep -c -u "$L4M_SANDBOX_USER" 2>/dev/null || true
+        sc_sandbox_processes | wc -l
 }
 
 # sl_host_fine: left4me answers and no sandbox process is left (waits).
@@ -86,7 +88,7 @@ sl_host_fine() {
         gcall root "$L4M_MANAGER" org.freedesktop.DBus.Properties.Get "'org.left4me.Manager'" "'Version'"
         expect_ok "left4me answers after the job"
         wait_until 20 sc_no_sandbox_processes ||
-                fail "processes of $L4M_SANDBOX_USER are left after the job: $(in_container ps -u "$L4M_SANDBOX_USER" -o pid=,args= | head -n 5 | paste -sd '|')"
+                fail "processes of script uids are left after the job: $(sc_sandbox_processes | head -n 5 | paste -sd '|')"
         wait_until 10 sc_unit_gone "$SC_UNIT" || fail "$SC_UNIT is still active after the job"
 }
 

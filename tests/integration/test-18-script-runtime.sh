@@ -96,18 +96,19 @@ SH
         ((finished - started >= 4000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (< 4 s)"
         ((finished - started < 20000000)) || fail "the job ended $(((finished - started) / 1000)) ms after it started (RuntimeMaxSec=4)"
         wait_until 15 sc_unit_gone "$SC_UNIT" ||
-                fail "$SC_UNIT or a process of $L4M_SANDBOX_USER is left after the time-out: $(in_container pgrep -a -u "$L4M_SANDBOX_USER" || true)"
+                fail "$SC_UNIT or a process of a script uid is left after the time-out: $(sc_sandbox_processes | paste -sd '|')"
         assert_eq failed "$(ov_prop "$SC_PATH" State)" "State after the time-out"
         note "RuntimeMaxSec=4, bash exited at once: the job failed after $(((finished - started) / 1000)) ms"
 }
 l4m_test script-leftover-timeout test_script_leftover_timeout
 
-# alice's script leaves "kill -9 -1" behind; bob's, queued meanwhile, runs
-# as the same user only once alice's last process is gone, and ends with
-# its own result.
+# alice's script leaves "kill -9 -1" behind; bob's, queued meanwhile
+# ([Script] MaxRunning=1), runs as another uid once alice's job is over,
+# and ends with its own result.
 test_script_leftover_next_script() {
         local pa pb ja jb ua a_fin b_created b_start
         sc_setup
+        sc_limits "MaxRunning=1"
         pa=$(sc_overlay alice sc-kill-alice)
         pb=$(sc_overlay bob sc-kill-bob)
         sc_set alice "$pa" <<'SH'
@@ -139,7 +140,9 @@ SH
         b_start=$(job_prop "$jb" Started)
         ((b_created < a_fin)) || fail "bob's job was made ($b_created) after alice's finished ($a_fin): nothing was tested"
         ((b_start >= a_fin)) || fail "bob's script started ($b_start) before alice's job finished ($a_fin)"
-        wait_until 15 sc_no_sandbox_processes || fail "processes of $L4M_SANDBOX_USER are left: $(in_container pgrep -a -u "$L4M_SANDBOX_USER" || true)"
+        [[ $(sc_run_uid "$ja") != "$(sc_run_uid "$jb")" ]] ||
+                fail "bob's script ran as alice's uid $(sc_run_uid "$ja"), right after hers"
+        wait_until 15 sc_no_sandbox_processes || fail "processes of script uids are left: $(sc_sandbox_processes | paste -sd '|')"
 }
 l4m_test script-leftover-next-script test_script_leftover_next_script
 
