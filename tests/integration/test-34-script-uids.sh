@@ -143,19 +143,20 @@ l4m_test script-uids-parallel test_script_uids_parallel 150
 
 # [Script] MaxRunning=1 in a drop-in: a second script waits for the first.
 test_script_max_running_one() {
-        local a b ja jb a_fin b_start
+        local a b ja jb ida a_fin b_start
         sc_setup
         # Room for both in the job engine: only the script rule holds B.
         l4m_conf 60-script-limits "[Jobs]
 MaxRunning=4
 [Script]
 MaxRunning=1"
+        in_container rm -f "$L4M_OVERLAYS/$(id_of_path "$(sc_overlay root sc-serial-a)")/go"
         sc_start sc-serial-a <<'SH'
 echo A-RUNNING
-sleep 4
+while [ ! -e /overlay/go ]; do sleep 0.2; done
 echo A-DONE
 SH
-        a=$SC_UNIT ja=$JOB
+        a=$SC_UNIT ja=$JOB ida=$SC_ID
         sc_wait_log "$ja" A-RUNNING 30
         sc_start sc-serial-b <<'SH'
 echo B-RUNNING
@@ -165,6 +166,7 @@ SH
         assert_eq running "$(job_prop "$ja" State)" "the first script's job"
         assert_eq queued "$(job_prop "$jb" State)" "the second script's job while the first runs"
         [[ $(sc_unit_prop "$b" ActiveState) != active ]] || fail "$b runs while $a runs"
+        su_go "$ida"
         job_wait "$ja" 30
         expect_job succeeded "the first script"
         job_wait "$jb" 30
