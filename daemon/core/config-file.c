@@ -33,6 +33,7 @@ static const L4mConfigKey config_keys[] = {
         KEY("Script", "CPUQuota", L4M_CONFIG_PERCENT, script_cpu_quota_percent, 1, 100000),
         KEY_OR_INFINITY("Script", "TasksMax", L4M_CONFIG_UINT64, script_tasks_max, 8, 1000000),
         KEY("Script", "ResolvConf", L4M_CONFIG_PATH, script_resolv_conf, 0, 0),
+        KEY_OR_INFINITY("Overlays", "OwnerMaxBytes", L4M_CONFIG_SIZE, overlays_owner_max_bytes, 1, 1024 * 1024 * GIB),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
 };
@@ -64,6 +65,7 @@ Config *config_new_default(void) {
         c->script_cpu_quota_percent = 100;
         c->script_tasks_max = 512;
         c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
+        c->overlays_owner_max_bytes = UINT64_MAX;
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
         c->problems = g_new0(char *, 1);

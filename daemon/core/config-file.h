@@ -27,6 +27,7 @@ typedef struct Config {
         unsigned script_cpu_quota_percent;/* [Script] CPUQuota=, percent of one CPU */
         uint64_t script_tasks_max;        /* [Script] TasksMax=; UINT64_MAX = infinity */
         char *script_resolv_conf;         /* [Script] ResolvConf= */
+        uint64_t overlays_owner_max_bytes;/* [Overlays] OwnerMaxBytes=, bytes; UINT64_MAX = infinity */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */

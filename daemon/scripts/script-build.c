@@ -14,6 +14,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "owner-quota.h"
 #include "script-build.h"
 #include "script-unit.h"
 #include "store.h"
@@ -43,6 +44,7 @@ struct ScriptBuild {
         Worker *sizer;
         int sizer_fd;                   /* the overlay's directory, for the sizer */
         uint64_t size;
+        OwnerQuotaWatch *quota;         /* [Overlays] OwnerMaxBytes=, NULL without */
 };
 
 static void script_build_free(void *data) {
@@ -52,6 +54,7 @@ static void script_build_free(void *data) {
                 return;
         s->sizer = worker_free(s->sizer);
         l4m_close_fdp(&s->sizer_fd);
+        owner_quota_watch_free(s->quota);
         unit_watch_free(s->watch);
         sd_bus_slot_unref(s->start_call);
         sd_event_source_disable_unref(s->recheck);
@@ -125,8 +128,10 @@ static void on_sized(Worker *w, int r, void *userdata) {
                                              "wipe the overlay and keep it flatter.", TREE_COPY_MAX_DEPTH);
         } else if (r < 0)
                 job_log(s->job, "Cannot measure the overlay's size: %s", STRERROR(r));
-        else
+        else {
                 job_log(s->job, "The overlay holds %" G_GUINT64_FORMAT " bytes in files.", s->size);
+                owner_quota_watch_verdict(s->quota, s->size, &s->result, &s->message);
+        }
         script_build_end(s);
 }
 
@@ -260,6 +265,8 @@ static int script_build_follow(ScriptBuild *s) {
         r = unit_watch_new(s->manager->bus, s->unit, on_unit_ended, s, &s->watch);
         if (r < 0)
                 return r;
+        if (script_build_overlay(s))
+                s->quota = owner_quota_watch_new(script_build_overlay(s), s->job, s->unit);
         r = sd_event_add_time_relative(s->manager->event, &s->recheck, CLOCK_MONOTONIC, SCRIPT_RECHECK_USEC,
                                        G_USEC_PER_SEC, on_recheck, s);
         if (r < 0)
@@ -380,6 +387,7 @@ static int script_build_start(Job *j) {
                 .log_file = log_path,
                 .overlay_name = o->name,
                 .job_id = j->id,
+                .file_size_max = owner_quota_watch_file_size_max(s->quota),
         };
         r = unit_start_transient(m->bus, s->unit, script_unit_properties, &spec, on_unit_started, s, &s->start_call);
         if (r < 0)

@@ -25,6 +25,7 @@ typedef struct ScriptUnitSpec {
         const char *log_file;           /* absolute: stdout and stderr are appended to it */
         const char *overlay_name;
         uint64_t job_id;
+        uint64_t file_size_max;         /* LimitFSIZE= (the owner's storage quota); 0: none */
 } ScriptUnitSpec;
 
 char *script_unit_name(uint64_t job_id);
