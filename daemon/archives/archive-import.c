@@ -258,9 +258,9 @@ static void on_extracted(Worker *w, int r, void *userdata) {
                 g_autofree char *room = owner_quota_format_bytes(a->limits.budget_bytes);
                 g_autofree char *size = owner_quota_format_bytes(a->tree_bytes);
                 g_autofree char *text = r == -EDQUOT
-                        ? owner_quota_problem(o, "this import needs more than the %s overlay %s may hold. "
+                        ? owner_quota_problem(o, UINT64_MAX, "this import needs more than the %s overlay %s may hold. "
                                               "The overlay is as it was.", room, o->name)
-                        : owner_quota_problem(o, "this import would leave %s in overlay %s, which may hold %s. "
+                        : owner_quota_problem(o, UINT64_MAX, "this import would leave %s in overlay %s, which may hold %s. "
                                               "The overlay is as it was.", size, o->name, room);
                 job_log(a->job, "%s", text);
                 finish(a, -EDQUOT, text);

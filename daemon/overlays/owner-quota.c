@@ -106,13 +106,15 @@ char *owner_quota_format_bytes(uint64_t n) {
         return g_strdup_printf("%.1f %s", v, units[u]);
 }
 
-char *owner_quota_problem(Overlay *o, const char *what_format, ...) {
+char *owner_quota_problem(Overlay *o, uint64_t overlay_size, const char *what_format, ...) {
         g_autofree char *used_text = NULL, *max_text = NULL, *what = NULL;
         uint64_t used = 0;
         va_list ap;
 
-        if (owner_quota_usage(o->manager, o->owner, 0, &used) < 0)
-                used = o->size;
+        if (owner_quota_usage(o->manager, o->owner, overlay_size == UINT64_MAX ? 0 : o->id, &used) < 0)
+                used = 0;
+        if (overlay_size != UINT64_MAX)
+                used += overlay_size;
         used_text = owner_quota_format_bytes(used);
         max_text = owner_quota_format_bytes(owner_quota_max(o->manager));
         va_start(ap, what_format);
@@ -142,7 +144,7 @@ int owner_quota_check_links(Overlay *o, const StoreWorkshopLink *links, size_t n
         {
                 g_autofree char *need_text = owner_quota_format_bytes(needed);
                 g_autofree char *room_text = owner_quota_format_bytes(others < max ? max - others : 0);
-                g_autofree char *text = owner_quota_problem(o, "this build needs %s of files not linked by the owner's "
+                g_autofree char *text = owner_quota_problem(o, UINT64_MAX, "this build needs %s of files not linked by the owner's "
                                                             "other overlays, overlay %s may hold %s.", need_text,
                                                             o->name, room_text);
                 return problem_setf(ret_problem, -EDQUOT, "%s", text);
@@ -295,7 +297,7 @@ void owner_quota_watch_verdict(OwnerQuotaWatch *w, uint64_t size, int *result, c
                 g_autofree char *size_text = owner_quota_format_bytes(MAX(size, w->exceeded_size));
                 g_autofree char *room_text = owner_quota_format_bytes(w->room);
                 g_free(*message);
-                *message = owner_quota_problem(o, "the script %s: overlay %s held %s, it may hold %s. What the "
+                *message = owner_quota_problem(o, MAX(size, w->exceeded_size), "the script %s: overlay %s held %s, it may hold %s. What the "
                                                "script wrote stays in the overlay; Wipe empties it.",
                                                w->exceeded ? "was stopped" : "wrote too much", o->name, size_text,
                                                room_text);

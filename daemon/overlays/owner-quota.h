@@ -35,8 +35,10 @@ int owner_quota_usage(Manager *m, const char *owner, uint64_t exclude_id, uint64
 int owner_quota_room(Overlay *o, uint64_t *ret);
 
 /* "Storage quota exceeded: alice's overlays use 180 MiB of [Overlays]
- * OwnerMaxBytes=200 MiB; " followed by what (a sentence end). */
-char *owner_quota_problem(Overlay *o, const char *what_format, ...) G_GNUC_PRINTF(2, 3);
+ * OwnerMaxBytes=200 MiB; " followed by what (a sentence end); the use
+ * counts o as holding overlay_size bytes, or what it was recorded to hold
+ * (UINT64_MAX). */
+char *owner_quota_problem(Overlay *o, uint64_t overlay_size, const char *what_format, ...) G_GNUC_PRINTF(3, 4);
 
 /* "12 MiB", "1.5 GiB", "512 bytes". */
 char *owner_quota_format_bytes(uint64_t n);
