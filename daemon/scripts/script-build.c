@@ -128,10 +128,9 @@ static void on_sized(Worker *w, int r, void *userdata) {
                                              "wipe the overlay and keep it flatter.", TREE_COPY_MAX_DEPTH);
         } else if (r < 0)
                 job_log(s->job, "Cannot measure the overlay's size: %s", STRERROR(r));
-        else {
+        else
                 job_log(s->job, "The overlay holds %" G_GUINT64_FORMAT " bytes in files.", s->size);
-                owner_quota_watch_verdict(s->quota, s->size, &s->result, &s->message);
-        }
+        owner_quota_watch_verdict(s->quota, r >= 0 ? s->size : 0, &s->result, &s->message);
         script_build_end(s);
 }
 
