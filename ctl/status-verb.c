@@ -134,6 +134,13 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         printf("Version: %s\n", version);
         printf("Overlays: %u\n", overlays->len);
         printf("Instances: %u (%u running)\n", instances, running);
+        if (!warnings[0])
+                printf("Configuration: no problems\n");
+        else {
+                printf("Configuration: %u problem(s)\n", g_strv_length(warnings));
+                for (size_t i = 0; warnings[i]; i++)
+                        printf("  %s\n", warnings[i]);
+        }
         if (usage->len == 0)
                 printf("Storage: -\n");
         else {
@@ -144,13 +151,6 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
                         printf("  %s: %s\n", u->owner, storage_usage_format(text, sizeof text, u));
                 }
-        }
-        if (!warnings[0])
-                printf("Configuration: no problems\n");
-        else {
-                printf("Configuration: %u problem(s)\n", g_strv_length(warnings));
-                for (size_t i = 0; warnings[i]; i++)
-                        printf("  %s\n", warnings[i]);
         }
         return 0;
 }
