@@ -11,6 +11,9 @@
 # same quota, imports as before. GetStorageUsage, l4mctl status and
 # overlay list show the use against the quota.
 
+# shellcheck source=web-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/web-lib.sh"
+
 OQ_CONF=70-owner-quota
 OQ_ITEM_SHARED=3700001
 OQ_ITEM_NEW=3700002
@@ -157,6 +160,21 @@ OwnerMaxBytes=$quota"
         capture as_user alice l4mctl --json overlay list
         expect_ok "alice: l4mctl --json overlay list"
         assert_eq "$before_size" "$(json "[o['size'] for o in d if o['name'] == 'oq-maps'][0]" <<<"$OUT")" "size of oq-maps in overlay list"
+
+        step "the web API: GET /api/storage answers a web user its own use only"
+        web_up
+        web_user oq-web oq-web-secret-pass
+        web_login oq-web oq-web-secret-pass
+        web_expect 200 "oq-web logs in"
+        web_call POST /api/overlays '{"name":"oq-web","type":"archive","options":{}}'
+        web_expect 201 "oq-web creates an overlay"
+        web_call GET /api/storage
+        web_expect 200 "GET /api/storage as oq-web"
+        assert_eq "[[\"web:oq-web\", 0, $quota]]" "$(json '[[s["owner"], s["used"], s["quota"]] for s in d]' <<<"$WEB_BODY")" \
+                "GET /api/storage as the web user oq-web"
+        web_call DELETE /api/overlays/oq-web
+        web_expect 204 "oq-web deletes its overlay"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.DeleteUser "$(gv_str oq-web)"
 
         step "bob, under the same quota, is not affected"
         oq_archive "$TF_DIR/bob.tar.gz" left4dead2/addons/bob.vpk:2097152
