@@ -57,7 +57,7 @@ static int read_config_warnings(sd_bus *bus, char ***ret) {
 }
 
 /* l4mctl status: the daemon's version, how many overlays and instances it
- * has, and the problems of its configuration. */
+ * has, the problems of its configuration, and each owner's storage use. */
 int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) version_reply = NULL, list_reply = NULL;
