@@ -12,6 +12,8 @@ Table *overlay_table_new(bool details) {
         table_add_column(t, "OWNER", "owner");
         table_add_column(t, "STATE", "state");
         table_add_column(t, "CREATED", "created");
+        if (!details)
+                table_add_column(t, "SIZE", "size");
         if (details) {
                 table_add_column(t, NULL, "items");
                 table_add_column(t, NULL, "size");
@@ -27,7 +29,7 @@ void overlay_table_add(Table *t, const OverlayInfo *info) {
 
         assert(t);
         assert(info);
-        assert(table_get_columns(t) == (info->details ? 11u : 7u));
+        assert(table_get_columns(t) == (info->details ? 11u : 8u));
 
         if (info->path && overlay_id_from_path(info->path, &id) >= 0 && id <= G_MAXINT64)
                 table_add_uint64(t, id);
@@ -38,6 +40,13 @@ void overlay_table_add(Table *t, const OverlayInfo *info) {
         table_add_string(t, info->owner);
         table_add_string(t, info->state);
         table_add_timestamp(t, info->created);
+        if (!info->details) {
+                /* The list reads Size alone (overlay list). */
+                if (info->have_size)
+                        table_add_size(t, info->size);
+                else
+                        table_add_empty(t);
+        }
 
         if (info->details) {
                 if (info->have_items)

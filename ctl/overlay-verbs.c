@@ -19,6 +19,7 @@
 #include "l4m-util.h"
 #include "overlay-info.h"
 #include "overlay-table.h"
+#include "storage-usage.h"
 #include "read-input.h"
 #include "script-text.h"
 #include "table.h"
@@ -109,7 +110,7 @@ static int print_overlay_json(const OverlayInfo *info) {
 /* l4mctl overlay list */
 int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autoptr(sd_bus_message) reply = NULL;
-        g_autoptr(GArray) overlays = NULL;
+        g_autoptr(GArray) overlays = NULL, usage = NULL;
         g_autoptr(Table) table = NULL;
         int r;
 
@@ -120,10 +121,36 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r != 0)
                 return r;
 
+        r = storage_usage_fetch(bus, &usage);
+        if (r != 0)
+                return r;
+
         table = overlay_table_new(false);
-        for (guint i = 0; i < overlays->len; i++)
-                overlay_table_add(table, &g_array_index(overlays, OverlayInfo, i));
-        return table_output(table, TABLE_ROWS, table_flags(args));
+        for (guint i = 0; i < overlays->len; i++) {
+                OverlayInfo *info = &g_array_index(overlays, OverlayInfo, i);
+                g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+
+                /* ListOverlays does not carry it; an overlay deleted
+                 * meanwhile shows none. */
+                if (info->path && sd_bus_get_property_trivial(bus, L4M_BUS_NAME, info->path, L4M_OVERLAY_INTERFACE,
+                                                              "Size", &error, 't', &info->size) >= 0)
+                        info->have_size = true;
+                overlay_table_add(table, info);
+        }
+        r = table_output(table, TABLE_ROWS, table_flags(args));
+        if (r != 0 || args->json)
+                return r;
+        /* Each owner's use against [Overlays] OwnerMaxBytes=: a Workshop
+         * cache file counts once for all of an owner's overlays, so the
+         * sizes above may add up to more. */
+        for (guint i = 0; i < usage->len; i++) {
+                const StorageUsage *u = &g_array_index(usage, StorageUsage, i);
+                char text[STORAGE_USAGE_FORMAT_MAX];
+
+                printf("%s %s: %s\n", i == 0 ? "\nStorage" : "       ", u->owner,
+                       storage_usage_format(text, sizeof text, u));
+        }
+        return 0;
 }
 
 /* l4mctl overlay create NAME --type TYPE. The name and type go to the

@@ -8,6 +8,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-util.h"
 #include "overlay-info.h"
+#include "storage-usage.h"
 #include "verbs.h"
 
 /* How many instances the daemon has, and how many of them run. */
@@ -56,11 +57,11 @@ static int read_config_warnings(sd_bus *bus, char ***ret) {
 }
 
 /* l4mctl status: the daemon's version, how many overlays and instances it
- * has, and the problems of its configuration. */
+ * has, the problems of its configuration, and each owner's storage use. */
 int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) version_reply = NULL, list_reply = NULL;
-        g_autoptr(GArray) overlays = NULL;
+        g_autoptr(GArray) overlays = NULL, usage = NULL;
         g_auto(GStrv) warnings = NULL;
         const char *version;
         unsigned instances = 0, running = 0;
@@ -87,6 +88,9 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         r = read_config_warnings(bus, &warnings);
         if (r != 0)
                 return r;
+        r = storage_usage_fetch(bus, &usage);
+        if (r != 0)
+                return r;
 
         if (args->json) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
@@ -100,6 +104,24 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 json_builder_add_int_value(b, instances);
                 json_builder_set_member_name(b, "instances_running");
                 json_builder_add_int_value(b, running);
+                json_builder_set_member_name(b, "storage");
+                json_builder_begin_array(b);
+                for (guint i = 0; i < usage->len; i++) {
+                        const StorageUsage *u = &g_array_index(usage, StorageUsage, i);
+
+                        json_builder_begin_object(b);
+                        json_builder_set_member_name(b, "owner");
+                        json_builder_add_string_value(b, u->owner);
+                        json_builder_set_member_name(b, "used");
+                        json_builder_add_int_value(b, (gint64) MIN(u->used, (uint64_t) G_MAXINT64));
+                        json_builder_set_member_name(b, "quota");
+                        if (u->quota == UINT64_MAX)
+                                json_builder_add_null_value(b);
+                        else
+                                json_builder_add_int_value(b, (gint64) MIN(u->quota, (uint64_t) G_MAXINT64));
+                        json_builder_end_object(b);
+                }
+                json_builder_end_array(b);
                 json_builder_set_member_name(b, "config_warnings");
                 json_builder_begin_array(b);
                 for (size_t i = 0; warnings[i]; i++)
@@ -118,6 +140,17 @@ int verb_status(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 printf("Configuration: %u problem(s)\n", g_strv_length(warnings));
                 for (size_t i = 0; warnings[i]; i++)
                         printf("  %s\n", warnings[i]);
+        }
+        if (usage->len == 0)
+                printf("Storage: -\n");
+        else {
+                printf("Storage ([Overlays] OwnerMaxBytes=):\n");
+                for (guint i = 0; i < usage->len; i++) {
+                        const StorageUsage *u = &g_array_index(usage, StorageUsage, i);
+                        char text[STORAGE_USAGE_FORMAT_MAX];
+
+                        printf("  %s: %s\n", u->owner, storage_usage_format(text, sizeof text, u));
+                }
         }
         return 0;
 }

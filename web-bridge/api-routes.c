@@ -99,6 +99,7 @@ static const Route routes[] = {
 
         { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "updated", "size" }, 0 },
         { "POST", "cache/prune", TARGET_MANAGER, true, "PruneCache", "", { NULL }, NULL, ANSWER_FIELDS, { "files", "bytes" }, 0 },
+        { "GET", "storage", TARGET_MANAGER, true, "ListStorageUsage", "", { NULL }, NULL, ANSWER_ROWS, { "owner", "used", "quota" }, 0 },
 
         { "GET", "users", TARGET_MANAGER, true, "ListUsers", "", { NULL }, NULL, ANSWER_ROWS, { "name", "role", "created" }, 0 },
         { "POST", "users", TARGET_MANAGER, true, "CreateUser", "sss", { "name", "password", "role" }, NULL, ANSWER_USER, { NULL }, 0 },

@@ -489,6 +489,9 @@ static int account(Extract *x, uint64_t n) {
         if (n > x->limits.max_bytes - x->bytes_written)
                 return fail(x, -EFBIG, "archive expands to more than the limit of %" G_GUINT64_FORMAT " bytes (MaxBytes)",
                             x->limits.max_bytes);
+        if (x->limits.has_budget && n > x->limits.budget_bytes - MIN(x->bytes_written, x->limits.budget_bytes))
+                return fail(x, -EDQUOT, "archive expands to more than the %" G_GUINT64_FORMAT " bytes the storage "
+                            "quota leaves", x->limits.budget_bytes);
         if (n > x->ratio_cap - x->bytes_written)
                 return fail(x, -EFBIG, "archive of %" G_GUINT64_FORMAT " bytes expands to more than %" G_GUINT64_FORMAT
                             " bytes, %" G_GUINT64_FORMAT " times %s (MaxRatio): a compression bomb?",
@@ -1123,6 +1126,8 @@ static ArchiveLimits limits_or_defaults(const ArchiveLimits *l) {
                 .max_entries = l && l->max_entries ? l->max_entries : L4M_ARCHIVE_DEFAULT_MAX_ENTRIES,
                 .max_entry_bytes = l && l->max_entry_bytes ? l->max_entry_bytes : L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES,
                 .max_ratio = l && l->max_ratio ? l->max_ratio : L4M_ARCHIVE_DEFAULT_MAX_RATIO,
+                .has_budget = l && l->has_budget,
+                .budget_bytes = l ? l->budget_bytes : 0,
         };
 }
 

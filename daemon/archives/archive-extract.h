@@ -2,6 +2,7 @@
 /* daemon/archives/: archive overlays: safe extraction of untrusted archives, the import and fetch jobs. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Safe extraction of untrusted archives (zip, 7z, rar, tar optionally
@@ -65,6 +66,8 @@ typedef struct ArchiveLimits {
         uint64_t max_entries;      /* entries processed; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRIES */
         uint64_t max_entry_bytes;  /* bytes written for one entry; 0: L4M_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES */
         uint64_t max_ratio;        /* bytes written per byte of archive; 0: L4M_ARCHIVE_DEFAULT_MAX_RATIO */
+        bool has_budget;           /* whether budget_bytes applies */
+        uint64_t budget_bytes;     /* total bytes written the owner's storage quota leaves (-EDQUOT past it) */
 } ArchiveLimits;
 
 /* A map pack of several campaigns fits; a single file of a VPK, whose
@@ -105,6 +108,7 @@ typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, u
  *   -ENAMETOOLONG   a path over PATH_MAX or a component over NAME_MAX
  *   -ENOTDIR        a path through a file; -EISDIR: a file over a directory
  *   -EFBIG          max_bytes, max_entry_bytes or max_ratio reached
+ *   -EDQUOT         budget_bytes reached (limits.has_budget)
  *   -E2BIG          more than max_entries entries
  *   -EBADMSG        empty input, no entries, not a supported archive,
  *                   corrupt or truncated, data not of the declared size,

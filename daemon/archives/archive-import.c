@@ -15,6 +15,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "owner-quota.h"
 #include "tree-copy.h"
 #include "worker.h"
 
@@ -250,6 +251,21 @@ static void on_extracted(Worker *w, int r, void *userdata) {
                 finish(a, r, "Cancelled; the overlay is as it was.");
                 return;
         }
+        o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+        /* Past the storage quota: while extracting (the budget), or in all
+         * (a merge keeps what was there, replaced files count once). */
+        if (o && a->limits.has_budget && (r == -EDQUOT || (r >= 0 && a->tree_bytes > a->limits.budget_bytes))) {
+                g_autofree char *room = owner_quota_format_bytes(a->limits.budget_bytes);
+                g_autofree char *size = owner_quota_format_bytes(a->tree_bytes);
+                g_autofree char *text = r == -EDQUOT
+                        ? owner_quota_problem(o, UINT64_MAX, "this import needs more than the %s overlay %s may hold. "
+                                              "The overlay is as it was.", room, o->name)
+                        : owner_quota_problem(o, UINT64_MAX, "this import would leave %s in overlay %s, which may hold %s. "
+                                              "The overlay is as it was.", size, o->name, room);
+                job_log(a->job, "%s", text);
+                finish(a, -EDQUOT, text);
+                return;
+        }
         if (r < 0) {
                 message = g_strdup_printf("Import refused: %s; the overlay is as it was.",
                                           a->error ? a->error : STRERROR(r));
@@ -257,8 +273,6 @@ static void on_extracted(Worker *w, int r, void *userdata) {
                 finish(a, r, message);
                 return;
         }
-
-        o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
         if (!o) {
                 finish(a, -ENOENT, "The overlay is gone.");
                 return;
@@ -291,12 +305,24 @@ static void on_extracted(Worker *w, int r, void *userdata) {
 static int extract_start(ArchiveImport *a) {
         Job *j = a->job;
         Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
+        uint64_t room;
         struct stat st;
+        int r;
 
         if (!o)
                 return -ENOENT;
         if (fstat(a->archive_fd, &st) == 0 && S_ISREG(st.st_mode))
                 a->archive_size = (uint64_t) st.st_size;
+        r = owner_quota_room(o, &room);
+        if (r < 0)
+                return r;
+        if (room != UINT64_MAX) {
+                g_autofree char *room_text = owner_quota_format_bytes(room);
+                a->limits.has_budget = true;
+                a->limits.budget_bytes = room;
+                job_log(j, "Storage quota: the overlay may hold %s ([Overlays] OwnerMaxBytes= less the owner's other "
+                        "overlays).", room_text);
+        }
 
         a->staging_name = g_strdup_printf(".staging-%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, o->id, j->id);
         (void) rm_rf_at(a->manager->overlays_fd, a->staging_name);

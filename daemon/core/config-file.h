@@ -30,6 +30,7 @@ typedef struct Config {
         unsigned script_first_uid;        /* [Script] FirstUID= */
         unsigned script_last_uid;         /* [Script] LastUID= (a range apart from the others, else both defaults) */
         unsigned script_max_running;      /* [Script] MaxRunning=, at most LastUID - FirstUID + 1 */
+        uint64_t overlays_owner_max_bytes;/* [Overlays] OwnerMaxBytes=, bytes; UINT64_MAX = infinity */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */

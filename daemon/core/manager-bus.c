@@ -22,6 +22,7 @@
 #include "job.h"
 #include "overlay.h"
 #include "script-uids.h"
+#include "owner-quota.h"
 #include "workshop-cache.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
@@ -52,6 +53,7 @@ typedef struct BusObject {
 static const BusObject bus_objects[] = {
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, manager_vtable, .what = "the manager object" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, overlay_manager_vtable, .what = "the manager's overlay members" },
+        { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, owner_quota_manager_vtable, .what = "the manager's storage quota members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, blueprint_manager_vtable, .what = "the manager's blueprint members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, job_manager_vtable, .what = "the manager's job members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, workshop_cache_manager_vtable, .what = "the manager's cache members" },

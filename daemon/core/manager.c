@@ -17,6 +17,7 @@
 #include "job.h"
 #include "overlay.h"
 #include "script-uids.h"
+#include "owner-quota.h"
 #include "store.h"
 
 /* The subdirectories the daemon needs, with the modes tmpfiles.d gives
@@ -186,6 +187,7 @@ int manager_load(Manager *m) {
         r = manager_load_overlay_items(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot load overlay items: %s", STRERROR(r));
+        owner_quota_measure_links(m);
 
         r = manager_load_blueprints(m);
         if (r < 0)

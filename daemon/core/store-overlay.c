@@ -112,8 +112,8 @@ int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorksh
 
         r = store_prepare(db, "DELETE FROM workshop_links WHERE overlay_id = ?1", &del);
         if (r >= 0)
-                r = store_prepare(db, "INSERT OR REPLACE INTO workshop_links (overlay_id, published_id, time_updated) "
-                                      "VALUES (?1, ?2, ?3)", &ins);
+                r = store_prepare(db, "INSERT OR REPLACE INTO workshop_links (overlay_id, published_id, time_updated, size) "
+                                      "VALUES (?1, ?2, ?3, ?4)", &ins);
         if (r < 0)
                 return r;
 
@@ -127,6 +127,7 @@ int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorksh
                 sqlite3_bind_int64(ins, 1, (sqlite3_int64) overlay_id);
                 sqlite3_bind_int64(ins, 2, (sqlite3_int64) links[i].published_id);
                 sqlite3_bind_int64(ins, 3, (sqlite3_int64) links[i].time_updated);
+                sqlite3_bind_int64(ins, 4, (sqlite3_int64) links[i].size);
                 r = step_done(db, ins, "store a Workshop link");
         }
         if (r < 0) {
@@ -140,13 +141,14 @@ int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata) 
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = store_prepare(db, "SELECT overlay_id, published_id, time_updated FROM workshop_links ORDER BY overlay_id", &st);
+        r = store_prepare(db, "SELECT overlay_id, published_id, time_updated, size FROM workshop_links ORDER BY overlay_id", &st);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 StoreWorkshopLink l = {
                         .published_id = (uint64_t) sqlite3_column_int64(st, 1),
                         .time_updated = (uint64_t) sqlite3_column_int64(st, 2),
+                        .size = (uint64_t) sqlite3_column_int64(st, 3),
                 };
                 r = cb((uint64_t) sqlite3_column_int64(st, 0), &l, userdata);
                 if (r < 0)
@@ -154,5 +156,45 @@ int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata) 
         }
         if (rc != SQLITE_DONE)
                 return log_error_errno(store_failure(rc), "Cannot list Workshop links: %s", sqlite3_errmsg(db));
+        return 0;
+}
+
+int store_workshop_link_set_size(sqlite3 *db, uint64_t published_id, uint64_t time_updated, uint64_t size) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE workshop_links SET size = ?3 WHERE published_id = ?1 AND time_updated = ?2", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) published_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) time_updated);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) size);
+        return store_step_in_transaction(db, st, "record a Workshop cache file's size");
+}
+
+int store_owner_workshop_files_foreach(sqlite3 *db, const char *owner, uint64_t exclude_overlay_id,
+                                       StoreWorkshopFileFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = store_prepare(db, "SELECT l.published_id, l.time_updated, MAX(l.size) FROM workshop_links l "
+                              "JOIN overlays o ON o.id = l.overlay_id WHERE o.owner = ?1 AND o.id != ?2 "
+                              "GROUP BY l.published_id, l.time_updated", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) exclude_overlay_id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreWorkshopLink l = {
+                        .published_id = (uint64_t) sqlite3_column_int64(st, 0),
+                        .time_updated = (uint64_t) sqlite3_column_int64(st, 1),
+                        .size = (uint64_t) sqlite3_column_int64(st, 2),
+                };
+                r = cb(&l, userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot list an owner's Workshop files: %s", sqlite3_errmsg(db));
         return 0;
 }

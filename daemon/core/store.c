@@ -101,6 +101,10 @@ static const char *const migrations[] = {
         "  password_hash TEXT NOT NULL,"
         "  created INTEGER NOT NULL"
         ");"),
+        /* 9: the size of the cache file each Workshop link points to, so an
+         * owner's storage use ([Overlays] OwnerMaxBytes=) is one query;
+         * rows from before hold 0 until the daemon measures them at start. */
+        ("ALTER TABLE workshop_links ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int store_errno(int rc) {

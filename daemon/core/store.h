@@ -77,11 +77,21 @@ int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata);
 typedef struct StoreWorkshopLink {
         uint64_t published_id;
         uint64_t time_updated;
+        uint64_t size;          /* bytes of the cache file it points to (0: not measured yet) */
 } StoreWorkshopLink;
 /* Replaces the overlay's links with the n given. */
 int store_workshop_links_set(sqlite3 *db, uint64_t overlay_id, const StoreWorkshopLink *links, size_t n);
 typedef int (*StoreLinkFunc)(uint64_t overlay_id, const StoreWorkshopLink *link, void *userdata);
 int store_workshop_links_foreach(sqlite3 *db, StoreLinkFunc cb, void *userdata);
+/* Records the size of the cache file <published_id>/<time_updated>.vpk in
+ * every link to it. */
+int store_workshop_link_set_size(sqlite3 *db, uint64_t published_id, uint64_t time_updated, uint64_t size);
+/* Calls cb once for every distinct cache file (published_id, time_updated)
+ * that overlays of owner link to, leaving out the links of overlay
+ * exclude_overlay_id (0: none); link->size is the file's size. */
+typedef int (*StoreWorkshopFileFunc)(const StoreWorkshopLink *file, void *userdata);
+int store_owner_workshop_files_foreach(sqlite3 *db, const char *owner, uint64_t exclude_overlay_id,
+                                       StoreWorkshopFileFunc cb, void *userdata);
 
 /* store-blueprint.c: blueprints and the overlays they stack. */
 typedef struct StoreBlueprint {

@@ -13,6 +13,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "owner-quota.h"
 #include "script-build.h"
 #include "script-uids.h"
 #include "script-unit.h"
@@ -47,6 +48,7 @@ struct ScriptBuild {
         Worker *sizer;
         int sizer_fd;                   /* the overlay's directory, for the sizer */
         uint64_t size;
+        OwnerQuotaWatch *quota;         /* [Overlays] OwnerMaxBytes=, NULL without */
 };
 
 static void script_build_free(void *data) {
@@ -61,6 +63,7 @@ static void script_build_free(void *data) {
         /* The job is over: the uid is free once the unit is gone. */
         if (s->has_uid)
                 script_uid_run_ended(s->manager->script_uids, s->unit);
+        owner_quota_watch_free(s->quota);
         unit_watch_free(s->watch);
         sd_bus_slot_unref(s->start_call);
         sd_event_source_disable_unref(s->recheck);
@@ -137,6 +140,7 @@ static void on_sized(Worker *w, int r, void *userdata) {
                 job_log(s->job, "Cannot measure the overlay's size: %s", STRERROR(r));
         else
                 job_log(s->job, "The overlay holds %" G_GUINT64_FORMAT " bytes in files.", s->size);
+        owner_quota_watch_verdict(s->quota, r >= 0 ? s->size : 0, &s->result, &s->message);
         script_build_end(s);
 }
 
@@ -270,6 +274,8 @@ static int script_build_follow(ScriptBuild *s) {
         r = unit_watch_new(s->manager->bus, s->unit, on_unit_ended, s, &s->watch);
         if (r < 0)
                 return r;
+        if (script_build_overlay(s))
+                s->quota = owner_quota_watch_new(script_build_overlay(s), s->job, s->unit);
         r = sd_event_add_time_relative(s->manager->event, &s->recheck, CLOCK_MONOTONIC, SCRIPT_RECHECK_USEC,
                                        G_USEC_PER_SEC, on_recheck, s);
         if (r < 0)
@@ -408,6 +414,7 @@ static int script_build_launch(ScriptBuild *s) {
                 .overlay_name = o->name,
                 .job_id = j->id,
                 .uid = s->uid,
+                .file_size_max = owner_quota_watch_file_size_max(s->quota),
         };
         r = unit_start_transient(m->bus, s->unit, script_unit_properties, &spec, on_unit_started, s, &s->start_call);
         if (r < 0)

@@ -222,6 +222,7 @@ int script_unit_properties(sd_bus_message *m, void *userdata) {
          * tools long before they use MemoryMax. */
         if (r >= 0) r = unit_property_u64(m, "LimitDATA", c->script_memory_max);
         if (r >= 0) r = unit_property_u64(m, "LimitCORE", 0);
+        if (r >= 0 && spec->file_size_max > 0) r = unit_property_u64(m, "LimitFSIZE", spec->file_size_max);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "OOMScoreAdjust", "i", (int32_t) 500);
         if (r >= 0) r = unit_property_u64(m, "TimeoutStopUSec", 10 * G_USEC_PER_SEC);
         return r;

@@ -26,6 +26,7 @@ typedef struct ScriptUnitSpec {
         const char *overlay_name;
         uint64_t job_id;
         uid_t uid;                      /* the run's: User= and Group= (script-uids.h) */
+        uint64_t file_size_max;         /* LimitFSIZE= (the owner's storage quota); 0: none */
 } ScriptUnitSpec;
 
 char *script_unit_name(uint64_t job_id);

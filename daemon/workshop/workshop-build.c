@@ -13,6 +13,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "owner-quota.h"
 #include "steam-api.h"
 #include "workshop-build.h"
 #include "workshop-links.h"
@@ -585,6 +586,25 @@ static void details_done(WorkshopBuild *b) {
         job_log(b->job, "%u item(s) usable: %u in the cache, %u to download (%" G_GUINT64_FORMAT " bytes); %u not usable.",
                 b->downloads->len, b->from_cache, b->downloads->len - b->from_cache, b->bytes_total, b->unusable);
 
+        /* Before any download: with Steam's sizes, the links this build
+         * would leave must fit the owner's storage quota. */
+        {
+                g_autofree StoreWorkshopLink *links = g_new0(StoreWorkshopLink, b->downloads->len);
+                g_autofree char *problem = NULL;
+                Overlay *o = build_overlay(b);
+
+                for (guint i = 0; i < b->downloads->len; i++) {
+                        Download *d = b->downloads->pdata[i];
+                        links[i] = (StoreWorkshopLink) { .published_id = d->id, .time_updated = d->time_updated,
+                                                         .size = d->size };
+                }
+                r = o ? owner_quota_check_links(o, links, b->downloads->len, &problem) : 0;
+                if (r < 0) {
+                        build_fail(b, r, "%s", problem ? problem : STRERROR(r));
+                        return;
+                }
+        }
+
         job_set_progress(b->job, 0.05);
         r = sd_event_add_time_relative(b->manager->event, &b->progress_timer, CLOCK_MONOTONIC,
                                        PROGRESS_TICK_USEC, 0, on_progress_tick, b);
@@ -645,7 +665,8 @@ static void link_and_finish(WorkshopBuild *b) {
         }
         for (guint i = 0; i < b->downloads->len; i++) {
                 Download *d = b->downloads->pdata[i];
-                links[i] = (StoreWorkshopLink) { .published_id = d->id, .time_updated = d->time_updated };
+                links[i] = (StoreWorkshopLink) { .published_id = d->id, .time_updated = d->time_updated,
+                                                 .size = d->size };
                 size += d->size;
         }
 

@@ -165,6 +165,7 @@ POST /api/jobs/1/cancel {}
 GET /api/jobs/1/log
 GET /api/cache
 POST /api/cache/prune {}
+GET /api/storage
 GET /api/users
 POST /api/users {"name":"sec-nosession","password":"xxxxxxxxxx","role":"admin"}
 PUT /api/users/sec-alice/password {"password":"xxxxxxxxxx"}

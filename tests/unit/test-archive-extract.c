@@ -847,6 +847,33 @@ static void test_total_cap_across_entries(void) {
         assert_message(message, "three", "MaxBytes");
 }
 
+/* The owner's storage quota: its own error, checked like the other caps. */
+static void test_budget(void) {
+        g_auto(Fixture) f = { 0 };
+        const TEntry entries[] = {
+                { T_PATTERN, "one", NULL, 0, 400 * 1024 },
+                { T_PATTERN, "two", NULL, 0, 400 * 1024 },
+        };
+        ArchiveExtractOptions opts = { .limits.has_budget = true, .limits.budget_bytes = 600 * 1024 };
+        g_autofree char *message = NULL;
+
+        fixture_setup(&f);
+        g_assert_true(make_archive(f.archive, F_ZIP, entries, G_N_ELEMENTS(entries)));
+        g_assert_cmpint(extract(&f, &opts, &message), ==, -EDQUOT);
+        assert_message(message, "two", "storage quota");
+}
+
+static void test_budget_fits(void) {
+        g_auto(Fixture) f = { 0 };
+        const TEntry entries[] = { { T_PATTERN, "one", NULL, 0, 400 * 1024 } };
+        ArchiveExtractOptions opts = { .limits.has_budget = true, .limits.budget_bytes = 400 * 1024 };
+        g_autofree char *message = NULL;
+
+        fixture_setup(&f);
+        g_assert_true(make_archive(f.archive, F_ZIP, entries, G_N_ELEMENTS(entries)));
+        g_assert_cmpint(extract(&f, &opts, &message), ==, 0);
+}
+
 static void test_entry_cap(void) {
         g_auto(Fixture) f = { 0 };
         const TEntry entries[] = {
@@ -1771,6 +1798,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/archive/refuse/special-files", test_special_files);
         g_test_add_func("/archive/caps/zeros-bomb", test_zeros_bomb);
         g_test_add_func("/archive/caps/total-across-entries", test_total_cap_across_entries);
+        g_test_add_func("/archive/caps/budget", test_budget);
+        g_test_add_func("/archive/caps/budget-fits", test_budget_fits);
         g_test_add_func("/archive/caps/entry-bytes", test_entry_cap);
         g_test_add_func("/archive/caps/many-entries", test_many_entries);
         g_test_add_func("/archive/sparse", test_sparse);
