@@ -35,6 +35,8 @@ static const L4mConfigKey config_keys[] = {
         KEY("Script", "ResolvConf", L4M_CONFIG_PATH, script_resolv_conf, 0, 0),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
+        KEY("Instances", "FirstUID", L4M_CONFIG_UNSIGNED, instance_first_uid, 1000, 4294967294u),
+        KEY("Instances", "LastUID", L4M_CONFIG_UNSIGNED, instance_last_uid, 1000, 4294967294u),
 };
 
 void config_free(Config *c) {
@@ -66,6 +68,8 @@ Config *config_new_default(void) {
         c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
+        c->instance_first_uid = CONFIG_INSTANCE_FIRST_UID;
+        c->instance_last_uid = CONFIG_INSTANCE_LAST_UID;
         c->problems = g_new0(char *, 1);
         return c;
 }
@@ -91,6 +95,41 @@ static void check_port_range(Config *c, L4mConfig *config) {
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
 }
 
+const char *config_uid_range_problem(unsigned first, unsigned last) {
+        if (first > last)
+                return "the first uid is above the last";
+        if (first < 1000)
+                return "uids below 1000 are the system's";
+        /* systemd's DynamicUser= range, and nobody. */
+        if (first <= 65519 && last >= 61184)
+                return "it overlaps systemd's dynamic users, 61184 to 65519";
+        if (first <= 65534 && last >= 65534)
+                return "it includes 65534, nobody";
+        return NULL;
+}
+
+/* Like the ports: only together can the two uids be wrong. The problem is
+ * filed where FirstUID= was set, else where LastUID= was. */
+static void check_instance_uid_range(Config *c, L4mConfig *config) {
+        const char *key = "FirstUID", *file = NULL, *problem;
+        unsigned line = 0;
+
+        problem = config_uid_range_problem(c->instance_first_uid, c->instance_last_uid);
+        if (!problem)
+                return;
+        if (!l4m_config_origin(config, "Instances", key, &file, &line)) {
+                key = "LastUID";
+                (void) l4m_config_origin(config, "Instances", key, &file, &line);
+        }
+        if (file)
+                l4m_config_add_problem(config, file, line, "Instances", key,
+                                       "FirstUID=%u to LastUID=%u refused: %s; both defaults are used (%u to %u)",
+                                       c->instance_first_uid, c->instance_last_uid, problem, CONFIG_INSTANCE_FIRST_UID,
+                                       CONFIG_INSTANCE_LAST_UID);
+        c->instance_first_uid = CONFIG_INSTANCE_FIRST_UID;
+        c->instance_last_uid = CONFIG_INSTANCE_LAST_UID;
+}
+
 Config *config_load(const char *dir) {
         Config *c = config_new_default();
         g_autoptr(L4mConfig) config = l4m_config_new(0);
@@ -103,6 +142,7 @@ Config *config_load(const char *dir) {
         l4m_web_config_add_table(config, &web);
         l4m_config_read_dir(config, dir);
         check_port_range(c, config);
+        check_instance_uid_range(c, config);
         l4m_web_config_done(&web);
 
         g_strfreev(c->problems);

@@ -29,12 +29,24 @@ typedef struct Config {
         char *script_resolv_conf;         /* [Script] ResolvConf= */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
+        unsigned instance_first_uid;      /* [Instances] FirstUID=: the uids servers run as, */
+        unsigned instance_last_uid;       /* [Instances] LastUID= (config_uid_range_problem(), else both defaults) */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
 } Config;
 
 /* The default range instance ports are taken from. */
 #define CONFIG_INSTANCE_PORT_MIN 27015u
 #define CONFIG_INSTANCE_PORT_MAX 27115u
+
+/* The default range of the uids instances run as: within the span systemd
+ * documents as unused (60578 to 61183), below its DynamicUser= range. */
+#define CONFIG_INSTANCE_FIRST_UID 60600u
+#define CONFIG_INSTANCE_LAST_UID 61099u
+
+/* NULL if first..last may be a range of uids left4med allocates, else why
+ * not: it must be ordered, at or above 1000, and keep out of systemd's
+ * DynamicUser= range (61184 to 65519) and of 65534 (nobody). */
+const char *config_uid_range_problem(unsigned first, unsigned last);
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)
