@@ -21,6 +21,9 @@
 
 #define INSTANCE_DIR_MODE 0711
 #define GAME_DIR_MODE 0755
+/* upper/ and work/: the server's uid alone (and root). The merged root
+ * takes upper/'s owner and mode, so the server keeps its cwd. */
+#define SERVER_DIR_MODE 0700
 #define ROOT_DIR_MODE 0755
 #define SERVER_CFG_MODE 0640
 
@@ -111,11 +114,11 @@ int instance_port_check_free(uint16_t port) {
  * uid owns in it becomes this one's, what root owns (copied up from the
  * layers) stays root's. The top changes last, so a walk cut short is done
  * again at the next start. */
-static int open_game_dir(int dir_fd, const char *name, uid_t uid, gid_t gid) {
+static int open_game_dir(int dir_fd, const char *name, unsigned mode, uid_t uid, gid_t gid) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        fd = open_or_create_dir_at(dir_fd, name, GAME_DIR_MODE);
+        fd = open_or_create_dir_at(dir_fd, name, mode);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)
@@ -132,7 +135,7 @@ static int open_game_dir(int dir_fd, const char *name, uid_t uid, gid_t gid) {
         }
         if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
                 return -errno;
-        if ((st.st_mode & 07777) != GAME_DIR_MODE && fchmod(fd, GAME_DIR_MODE) < 0)
+        if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
                 return -errno;
         return l4m_take_fd(&fd);
 }
@@ -211,10 +214,10 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
                 return fail_with(ret_error, inst_fd, "Cannot open runtime/%s", i->name);
         if (fchmod(inst_fd, INSTANCE_DIR_MODE) < 0)
                 return fail_with(ret_error, -errno, "Cannot set the mode of runtime/%s", i->name);
-        upper_fd = open_game_dir(inst_fd, "upper", game_uid, game_gid);
+        upper_fd = open_game_dir(inst_fd, "upper", SERVER_DIR_MODE, game_uid, game_gid);
         if (upper_fd < 0)
                 return fail_with(ret_error, upper_fd, "Cannot prepare runtime/%s/upper", i->name);
-        work_fd = open_game_dir(inst_fd, "work", game_uid, game_gid);
+        work_fd = open_game_dir(inst_fd, "work", SERVER_DIR_MODE, game_uid, game_gid);
         if (work_fd < 0)
                 return fail_with(ret_error, work_fd, "Cannot prepare runtime/%s/work", i->name);
         merged_fd = open_root_dir(inst_fd, "merged", ROOT_DIR_MODE);
@@ -239,7 +242,7 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
         /* The merged game directory takes its owner from upper/'s copy: the
          * server may write below left4dead2/ (logs, downloads) whoever
          * owns the layers' copies. */
-        upper_game_fd = open_game_dir(upper_fd, "left4dead2", game_uid, game_gid);
+        upper_game_fd = open_game_dir(upper_fd, "left4dead2", GAME_DIR_MODE, game_uid, game_gid);
         if (upper_game_fd < 0)
                 return fail_with(ret_error, upper_game_fd, "Cannot prepare runtime/%s/upper/left4dead2", i->name);
         r = remove_upper_server_cfg(upper_fd);

@@ -11,10 +11,10 @@
 
 /* runtime/<name>/: what a server instance runs on.
  *   runtime/<name>/          root 0711: the game user passes, lists nothing
- *   runtime/<name>/upper/    the instance's uid 0755: overlayfs' upper, the server's writes
+ *   runtime/<name>/upper/    the instance's uid 0700: overlayfs' upper, the server's writes
  *                            (with left4dead2/, the game's, so that the merged
  *                            left4dead2/ is writable for the server)
- *   runtime/<name>/work/     the instance's uid 0755: overlayfs' work directory
+ *   runtime/<name>/work/     the instance's uid 0700: overlayfs' work directory
  *   runtime/<name>/merged/   root 0755: where left4me-overlay(8) mounts the stack
  *   runtime/<name>/config/   root 0755: the generated config layer,
  *                            left4dead2/cfg/server.cfg (root:the instance's gid 0640)

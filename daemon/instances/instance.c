@@ -944,7 +944,7 @@ static void on_rcon_reply(int error, const char *reply, void *userdata) {
         if (error == -EPERM) {
                 Instance *i = call->instance;
                 int r = problem_setf(&text, -EIO,
-                                     "RCON refused, the password was not sent: the socket listening on 127.0.0.1:%u does not belong to instance \"%s\"'s server (uid %u): %s.",
+                                     "RCON refused, the password was not sent: what listens on 127.0.0.1:%u is not instance \"%s\"'s server (uid %u): %s.",
                                      (unsigned) i->port, i->name, (unsigned) i->uid, reply ? reply : "unknown owner");
 
                 call->done(call->instance, r, text, call->userdata);

@@ -459,13 +459,12 @@ static int verify_peer(RconClient *c, char **ret_text) {
                 return 0;
         r = tcp_peer_uid(c->fd, &uid);
         if (r < 0) {
-                *ret_text = g_strdup_printf("the owner of the socket listening on %s cannot be found (%s)", where,
-                                            STRERROR(r));
+                *ret_text = g_strdup_printf("the owner of the socket at %s cannot be found (%s)", where, STRERROR(r));
                 return -EPERM;
         }
         if (uid != c->peer_uid) {
-                *ret_text = g_strdup_printf("the socket listening on %s belongs to uid %u, not to uid %u", where,
-                                            (unsigned) uid, (unsigned) c->peer_uid);
+                *ret_text = g_strdup_printf("the socket at %s belongs to uid %u, not to uid %u", where, (unsigned) uid,
+                                            (unsigned) c->peer_uid);
                 return -EPERM;
         }
         return 0;
