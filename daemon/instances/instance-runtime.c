@@ -328,6 +328,18 @@ static void add_owners(int dir_fd, const char *name, GHashTable *uids) {
         closedir(d);
 }
 
+uid_t instance_runtime_server_uid(Manager *m, const char *name, uid_t uid) {
+        _cleanup_close_ int inst_fd = -1;
+        struct stat st;
+
+        assert(l4m_name_is_valid(name));
+        inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inst_fd < 0 || fstatat(inst_fd, "upper", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid == 0)
+                return uid;
+        return st.st_uid;
+}
+
 int instance_runtime_uids_in_use(Manager *m, GHashTable *uids) {
         _cleanup_close_ int fd = -1;
         DIR *d;

@@ -44,6 +44,13 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
  * never enters a mount. */
 int instance_runtime_remove(Manager *m, const char *name);
 
+/* The uid the server of a running instance was started as: upper/'s owner
+ * (only root changes it, and only before a start). That is uid, the
+ * instance's, but for a server started before instances had uids of their
+ * own, which runs as left4me-game until its next start. uid if upper/ is
+ * missing or root's. */
+uid_t instance_runtime_server_uid(Manager *m, const char *name, uid_t uid);
+
 /* Adds to uids (a set of GUINT_TO_POINTER(uid)) the owners other than root
  * of what each entry of runtime/ holds (upper/, work/): instances' and
  * those of trees still being removed (.trash-*, with the directories

@@ -935,6 +935,7 @@ typedef struct CommandCall {
         Instance *instance;
         InstanceDoneFunc done;
         void *userdata;
+        uid_t server_uid;       /* whom the password may go to */
 } CommandCall;
 
 static void on_rcon_reply(int error, const char *reply, void *userdata) {
@@ -945,7 +946,8 @@ static void on_rcon_reply(int error, const char *reply, void *userdata) {
                 Instance *i = call->instance;
                 int r = problem_setf(&text, -EIO,
                                      "RCON refused, the password was not sent: what listens on 127.0.0.1:%u is not instance \"%s\"'s server (uid %u): %s.",
-                                     (unsigned) i->port, i->name, (unsigned) i->uid, reply ? reply : "unknown owner");
+                                     (unsigned) i->port, i->name, (unsigned) call->server_uid,
+                                     reply ? reply : "unknown owner");
 
                 call->done(call->instance, r, text, call->userdata);
                 return;
@@ -982,10 +984,10 @@ int instance_send_command(Instance *i, const char *command, InstanceDoneFunc don
                 if (r < 0)
                         return log_error_errno(r, "Cannot set up RCON for %s: %s", i->name, STRERROR(r));
         }
-        /* Only the instance's own server gets the password. */
-        rcon_client_set_peer_uid(i->rcon, i->uid);
         call = g_new(CommandCall, 1);
-        *call = (CommandCall) { i, done, userdata };
+        *call = (CommandCall) { i, done, userdata, instance_runtime_server_uid(i->manager, i->name, i->uid) };
+        /* Only the instance's own server gets the password. */
+        rcon_client_set_peer_uid(i->rcon, call->server_uid);
         r = rcon_client_send(i->rcon, command, RCON_TIMEOUT_USEC, on_rcon_reply, call);
         if (r < 0) {
                 g_free(call);
