@@ -18,10 +18,11 @@ iso_helpers() {
         source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
 }
 
-# Where every uid may read them (the test tools' directory is root's).
+# Where mallory may read it and write what it got.
 ISO_DIR=/var/tmp/l4m-iso
 ISO_SQUATTER=$ISO_DIR/iso-squatter.py
-ISO_RCON=$ISO_DIR/iso-rcon.py
+# Run inside servers' namespaces, whose /var/tmp is private.
+ISO_RCON=$L4M_TOOLS/iso-rcon.py
 # What the squatter (mallory) records.
 ISO_SQUAT=$ISO_DIR/squat/got
 
@@ -29,7 +30,7 @@ ISO_SQUAT=$ISO_DIR/squat/got
 # records every connection and every byte it receives, and an RCON client
 # that authenticates with the password in a server.cfg.
 iso_tools() {
-        in_container sh -ec "mkdir -p '$ISO_DIR/squat' && chmod 0755 '$ISO_DIR' && chown mallory '$ISO_DIR/squat'"
+        in_container sh -ec "mkdir -p '$ISO_DIR/squat' '$L4M_TOOLS' && chmod 0755 '$ISO_DIR' && chown mallory '$ISO_DIR/squat'"
         cat >"$CTR_DIR/root$ISO_SQUATTER" <<'PY'
 import socket, sys, threading
 port, log = int(sys.argv[1]), sys.argv[2]
@@ -168,7 +169,9 @@ test_iso_two() {
         upper_b=$L4M_RUNTIME/iso-b/upper
         assert_eq "700 $ub $ub" "$(in_container stat -c '%a %u %g' "$upper_b")" "iso-b's upper/"
         assert_eq "700 $ub $ub" "$(in_container stat -c '%a %u %g' "$L4M_RUNTIME/iso-b/work")" "iso-b's work/"
-        assert_eq "$ub" "$(in_container stat -c '%u' "$upper_b/left4dead2/logs/fake-srcds-starts.txt")" "owner of iso-b's log"
+        iso_as "$ub" iso-b sh -c "echo x > '$L4M_RUNTIME/iso-b/merged/left4dead2/iso-probe.txt'"
+        expect_ok "iso-b's uid writes into its stack"
+        assert_eq "$ub $ub" "$(in_container stat -c '%u %g' "$upper_b/left4dead2/iso-probe.txt")" "owner of what iso-b's uid wrote"
         assert_eq "640 0 $ub" "$(in_container stat -c '%a %u %g' "$L4M_RUNTIME/iso-b/config/left4dead2/cfg/server.cfg")" "iso-b's server.cfg"
         st=$(in_container systemd-analyze security --no-pager left4me-server-iso-a.service 2>&1 | tail -n 1 || true)
         note "systemd-analyze security left4me-server-iso-a.service: $st"
