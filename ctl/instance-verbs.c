@@ -130,6 +130,7 @@ static const InstanceField instance_fields[] = {
         { "State", "State", "state" },
         { "MainPID", "Main PID", "main_pid" },
         { "Unit", "Unit", "unit" },
+        { "UID", "UID", "uid" },
         { "Hostname", "Hostname", "hostname" },
         { "PlayerLimit", "Player limit", "player_limit" },
         { "StartMap", "Start map", "start_map" },

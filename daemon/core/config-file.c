@@ -39,6 +39,8 @@ static const L4mConfigKey config_keys[] = {
         KEY_OR_INFINITY("Overlays", "OwnerMaxBytes", L4M_CONFIG_SIZE, overlays_owner_max_bytes, 1, 1024 * 1024 * GIB),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
+        KEY("Instances", "FirstUID", L4M_CONFIG_UNSIGNED, instance_first_uid, 1000, 4294967294u),
+        KEY("Instances", "LastUID", L4M_CONFIG_UNSIGNED, instance_last_uid, 1000, 4294967294u),
 };
 
 void config_free(Config *c) {
@@ -74,6 +76,8 @@ Config *config_new_default(void) {
         c->overlays_owner_max_bytes = UINT64_MAX;
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
+        c->instance_first_uid = CONFIG_INSTANCE_FIRST_UID;
+        c->instance_last_uid = CONFIG_INSTANCE_LAST_UID;
         c->problems = g_new0(char *, 1);
         return c;
 }
@@ -99,6 +103,41 @@ static void check_port_range(Config *c, L4mConfig *config) {
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
 }
 
+const char *config_uid_range_problem(unsigned first, unsigned last) {
+        if (first > last)
+                return "the first uid is above the last";
+        if (first < 1000)
+                return "uids below 1000 are the system's";
+        /* systemd's DynamicUser= range, and nobody. */
+        if (first <= 65519 && last >= 61184)
+                return "it overlaps systemd's dynamic users, 61184 to 65519";
+        if (first <= 65534 && last >= 65534)
+                return "it includes 65534, nobody";
+        return NULL;
+}
+
+/* Like the ports: only together can the two uids be wrong. The problem is
+ * filed where FirstUID= was set, else where LastUID= was. */
+static void check_instance_uid_range(Config *c, L4mConfig *config) {
+        const char *key = "FirstUID", *file = NULL, *problem;
+        unsigned line = 0;
+
+        problem = config_uid_range_problem(c->instance_first_uid, c->instance_last_uid);
+        if (!problem)
+                return;
+        if (!l4m_config_origin(config, "Instances", key, &file, &line)) {
+                key = "LastUID";
+                (void) l4m_config_origin(config, "Instances", key, &file, &line);
+        }
+        if (file)
+                l4m_config_add_problem(config, file, line, "Instances", key,
+                                       "FirstUID=%u to LastUID=%u refused: %s; both defaults are used (%u to %u)",
+                                       c->instance_first_uid, c->instance_last_uid, problem, CONFIG_INSTANCE_FIRST_UID,
+                                       CONFIG_INSTANCE_LAST_UID);
+        c->instance_first_uid = CONFIG_INSTANCE_FIRST_UID;
+        c->instance_last_uid = CONFIG_INSTANCE_LAST_UID;
+}
+
 /* Where a problem of two keys of group is filed: where the first of them
  * that was set was set. */
 static bool origin_of(L4mConfig *config, const char *group, const char *key1, const char *key2,
@@ -111,15 +150,14 @@ static bool origin_of(L4mConfig *config, const char *group, const char *key1, co
 }
 
 /* uids no range of left4med's may hold: systemd's DynamicUser= range and
- * nobody (below 1000 the keys refuse already). The instances' range is
- * the other left4med hands out. */
+ * nobody (below 1000 the keys refuse already). The instances' range
+ * ([Instances] FirstUID=, checked first) is the other left4med hands out. */
 static const struct {
         unsigned first, last;
         const char *what;
 } reserved_uids[] = {
         { 61184, 65519, "systemd's DynamicUser= range 61184-65519" },
         { 65534, 65534, "nobody (65534)" },
-        { CONFIG_INSTANCE_FIRST_UID, CONFIG_INSTANCE_LAST_UID, "the instances' uids" },
 };
 
 /* [Script] FirstUID= and LastUID= are read one by one: only together can
@@ -131,6 +169,10 @@ static void check_script_uids(Config *c, L4mConfig *config) {
 
         if (c->script_first_uid > c->script_last_uid)
                 why = g_strdup_printf("FirstUID=%u is above LastUID=%u", c->script_first_uid, c->script_last_uid);
+        if (!why && c->script_first_uid <= c->instance_last_uid && c->instance_first_uid <= c->script_last_uid)
+                why = g_strdup_printf("%u-%u overlaps the instances' uids ([Instances] FirstUID=%u to LastUID=%u)",
+                                      c->script_first_uid, c->script_last_uid, c->instance_first_uid,
+                                      c->instance_last_uid);
         for (size_t i = 0; !why && i < G_N_ELEMENTS(reserved_uids); i++)
                 if (c->script_first_uid <= reserved_uids[i].last && reserved_uids[i].first <= c->script_last_uid)
                         why = g_strdup_printf("%u-%u overlaps %s", c->script_first_uid, c->script_last_uid,
@@ -171,6 +213,7 @@ Config *config_load(const char *dir) {
         l4m_web_config_add_table(config, &web);
         l4m_config_read_dir(config, dir);
         check_port_range(c, config);
+        check_instance_uid_range(c, config);
         check_script_uids(c, config);
         check_script_max_running(c, config);
         l4m_web_config_done(&web);

@@ -33,6 +33,8 @@ typedef struct Config {
         uint64_t overlays_owner_max_bytes;/* [Overlays] OwnerMaxBytes=, bytes; UINT64_MAX = infinity */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
+        unsigned instance_first_uid;      /* [Instances] FirstUID=: the uids servers run as, */
+        unsigned instance_last_uid;       /* [Instances] LastUID= (config_uid_range_problem(), else both defaults) */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
 } Config;
 
@@ -46,6 +48,11 @@ typedef struct Config {
 #define CONFIG_INSTANCE_LAST_UID 61099u
 #define CONFIG_SCRIPT_FIRST_UID 61100u
 #define CONFIG_SCRIPT_LAST_UID 61183u
+
+/* NULL if first..last may be a range of uids left4med allocates, else why
+ * not: it must be ordered, at or above 1000, and keep out of systemd's
+ * DynamicUser= range (61184 to 65519) and of 65534 (nobody). */
+const char *config_uid_range_problem(unsigned first, unsigned last);
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

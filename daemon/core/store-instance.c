@@ -30,7 +30,7 @@ int store_instance_insert(sqlite3 *db, const StoreInstance *i, uint64_t *ret_id)
         int r;
 
         r = store_prepare(db, "INSERT INTO instances (name, owner, blueprint_id, port, hostname, max_players, map, "
-                              "autostart, rcon_password, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st);
+                              "autostart, rcon_password, created, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, i->name, -1, SQLITE_STATIC);
@@ -43,6 +43,7 @@ int store_instance_insert(sqlite3 *db, const StoreInstance *i, uint64_t *ret_id)
         sqlite3_bind_int(st, 8, i->autostart);
         sqlite3_bind_text(st, 9, i->rcon_password, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 10, (sqlite3_int64) i->created);
+        sqlite3_bind_int64(st, 11, i->uid);
         r = step_write(db, st, "insert an instance");
         if (r < 0)
                 return r;
@@ -99,16 +100,32 @@ int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *passw
         return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
 }
 
+int store_instance_set_uid(sqlite3 *db, uint64_t id, uint32_t uid) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE instances SET uid = ?2 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        sqlite3_bind_int64(st, 2, uid);
+        r = step_write(db, st, "store an instance's uid");
+        if (r < 0)
+                return r;
+        return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
+}
+
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
         r = store_prepare(db, "SELECT id, name, owner, blueprint_id, port, hostname, max_players, map, autostart, "
-                              "rcon_password, created FROM instances ORDER BY id", &st);
+                              "rcon_password, created, uid FROM instances ORDER BY id", &st);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                sqlite3_int64 port = sqlite3_column_int64(st, 4), max_players = sqlite3_column_int64(st, 6);
+                sqlite3_int64 port = sqlite3_column_int64(st, 4), max_players = sqlite3_column_int64(st, 6),
+                              uid = sqlite3_column_int64(st, 11);
                 StoreInstance i = {
                         .id = (uint64_t) sqlite3_column_int64(st, 0),
                         .name = (const char *) sqlite3_column_text(st, 1),
@@ -121,10 +138,12 @@ int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata) {
                         .autostart = sqlite3_column_int(st, 8) != 0,
                         .rcon_password = (const char *) sqlite3_column_text(st, 9),
                         .created = (uint64_t) sqlite3_column_int64(st, 10),
+                        .uid = (uint32_t) uid,
                 };
                 if (!i.name || !i.owner || !i.hostname || !i.map || !i.rcon_password)
                         return log_error_errno(ENOMEM, "Cannot read instance row %" G_GUINT64_FORMAT ".", i.id);
-                if (port < 1 || port > 65535 || max_players < 0 || max_players > UINT32_MAX)
+                if (port < 1 || port > 65535 || max_players < 0 || max_players > UINT32_MAX || uid < 0 ||
+                    uid >= UINT32_MAX)
                         return log_error_errno(EINVAL, "Instance row %" G_GUINT64_FORMAT " is out of range.", i.id);
                 r = cb(&i, userdata);
                 if (r < 0)

@@ -101,7 +101,12 @@ static const char *const migrations[] = {
         "  password_hash TEXT NOT NULL,"
         "  created INTEGER NOT NULL"
         ");"),
-        /* 9: the size of the cache file each Workshop link points to, so an
+        /* 9: the uid each instance's server runs as ([Instances] FirstUID=
+         * .. LastUID=), one per instance. 0 until the daemon allocates one
+         * (rows of before this migration get theirs when they are loaded). */
+        ("ALTER TABLE instances ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;"
+        "CREATE UNIQUE INDEX instances_by_uid ON instances (uid) WHERE uid <> 0;"),
+        /* 10: the size of the cache file each Workshop link points to, so an
          * owner's storage use ([Overlays] OwnerMaxBytes=) is one query;
          * rows from before hold 0 until the daemon measures them at start. */
         ("ALTER TABLE workshop_links ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"),

@@ -132,10 +132,11 @@ typedef struct StoreInstance {
         bool autostart;
         const char *rcon_password;
         uint64_t created;       /* µs since the epoch */
+        uint32_t uid;           /* what its server runs as; 0 = none allocated yet */
 } StoreInstance;
 
-/* -EEXIST if the name or the port is taken, -ENOENT if the blueprint has
- * no row. */
+/* -EEXIST if the name, the port or the uid is taken, -ENOENT if the
+ * blueprint has no row. */
 int store_instance_insert(sqlite3 *db, const StoreInstance *i, uint64_t *ret_id);
 /* -ENOENT if there is no such row. */
 int store_instance_delete(sqlite3 *db, uint64_t id);
@@ -145,6 +146,9 @@ int store_instance_update(sqlite3 *db, const StoreInstance *i);
 /* Replaces the RCON password of row id (a fresh one at each start);
  * -ENOENT if there is no such row. */
 int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *password);
+/* Gives row id the uid its server runs as; -EEXIST if another row has it,
+ * -ENOENT if there is no such row. */
+int store_instance_set_uid(sqlite3 *db, uint64_t id, uint32_t uid);
 typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);
 

@@ -275,6 +275,7 @@ const sd_bus_vtable instance_vtable[] = {
         SD_BUS_PROPERTY("StartMap", "s", NULL, offsetof(Instance, map), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Autostart", "b", property_get_autostart, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Instance, unit), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("UID", "u", NULL, offsetof(Instance, uid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", NULL, offsetof(Instance, state), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("MainPID", "u", NULL, offsetof(Instance, main_pid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Map", "s", NULL, offsetof(Instance, live_map), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

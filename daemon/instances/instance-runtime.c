@@ -21,6 +21,9 @@
 
 #define INSTANCE_DIR_MODE 0711
 #define GAME_DIR_MODE 0755
+/* upper/ and work/: the server's uid alone (and root). The merged root
+ * takes upper/'s owner and mode, so the server keeps its cwd. */
+#define SERVER_DIR_MODE 0700
 #define ROOT_DIR_MODE 0755
 #define SERVER_CFG_MODE 0640
 
@@ -105,20 +108,34 @@ int instance_port_check_free(uint16_t port) {
         return bind_probe(SOCK_STREAM, port);
 }
 
-/* A directory of the game user's: made if missing, handed over if not
- * already its. */
-static int open_game_dir(int dir_fd, const char *name, uid_t uid, gid_t gid) {
+/* A directory of the server's uid: made if missing, handed over if not
+ * already its. One that another uid owns was the server's under that uid
+ * (every server ran as left4me-game before each had its own): what that
+ * uid owns in it becomes this one's, what root owns (copied up from the
+ * layers) stays root's. The top changes last, so a walk cut short is done
+ * again at the next start. */
+static int open_game_dir(int dir_fd, const char *name, unsigned mode, uid_t uid, gid_t gid) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        fd = open_or_create_dir_at(dir_fd, name, GAME_DIR_MODE);
+        fd = open_or_create_dir_at(dir_fd, name, mode);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (st.st_uid != uid && st.st_uid != 0) {
+                int r;
+
+                log_info("Handing %s over from uid %u to %u.", name, (unsigned) st.st_uid, (unsigned) uid);
+                r = chown_tree_fd(fd, st.st_uid, st.st_gid != 0 ? st.st_gid : (gid_t) -1, uid, gid);
+                if (r < 0)
+                        return r;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+        }
         if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
                 return -errno;
-        if ((st.st_mode & 07777) != GAME_DIR_MODE && fchmod(fd, GAME_DIR_MODE) < 0)
+        if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
                 return -errno;
         return l4m_take_fd(&fd);
 }
@@ -197,10 +214,10 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
                 return fail_with(ret_error, inst_fd, "Cannot open runtime/%s", i->name);
         if (fchmod(inst_fd, INSTANCE_DIR_MODE) < 0)
                 return fail_with(ret_error, -errno, "Cannot set the mode of runtime/%s", i->name);
-        upper_fd = open_game_dir(inst_fd, "upper", game_uid, game_gid);
+        upper_fd = open_game_dir(inst_fd, "upper", SERVER_DIR_MODE, game_uid, game_gid);
         if (upper_fd < 0)
                 return fail_with(ret_error, upper_fd, "Cannot prepare runtime/%s/upper", i->name);
-        work_fd = open_game_dir(inst_fd, "work", game_uid, game_gid);
+        work_fd = open_game_dir(inst_fd, "work", SERVER_DIR_MODE, game_uid, game_gid);
         if (work_fd < 0)
                 return fail_with(ret_error, work_fd, "Cannot prepare runtime/%s/work", i->name);
         merged_fd = open_root_dir(inst_fd, "merged", ROOT_DIR_MODE);
@@ -225,7 +242,7 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
         /* The merged game directory takes its owner from upper/'s copy: the
          * server may write below left4dead2/ (logs, downloads) whoever
          * owns the layers' copies. */
-        upper_game_fd = open_game_dir(upper_fd, "left4dead2", game_uid, game_gid);
+        upper_game_fd = open_game_dir(upper_fd, "left4dead2", GAME_DIR_MODE, game_uid, game_gid);
         if (upper_game_fd < 0)
                 return fail_with(ret_error, upper_game_fd, "Cannot prepare runtime/%s/upper/left4dead2", i->name);
         r = remove_upper_server_cfg(upper_fd);
@@ -283,6 +300,68 @@ int instance_runtime_remove(Manager *m, const char *name) {
          * of files: removed in a thread, after a rename out of the way
          * (the start-up sweep finishes what a restart interrupts). */
         return rm_rf_in_background(m->runtime_fd, name);
+}
+
+/* Adds the owners but root of what dir_fd/name holds: upper/ and work/,
+ * and in a tree being removed the directories rm_rf_at() lifted up from
+ * deep inside upper/. */
+static void add_owners(int dir_fd, const char *name, GHashTable *uids) {
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        struct dirent *de;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d)
+                return;
+        l4m_take_fd(&fd);
+        while ((de = readdir(d))) {
+                struct stat st;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && st.st_uid != 0)
+                        g_hash_table_add(uids, GUINT_TO_POINTER(st.st_uid));
+        }
+        closedir(d);
+}
+
+uid_t instance_runtime_server_uid(Manager *m, const char *name, uid_t uid) {
+        _cleanup_close_ int inst_fd = -1;
+        struct stat st;
+
+        assert(l4m_name_is_valid(name));
+        inst_fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inst_fd < 0 || fstatat(inst_fd, "upper", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid == 0)
+                return uid;
+        return st.st_uid;
+}
+
+int instance_runtime_uids_in_use(Manager *m, GHashTable *uids) {
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        fd = openat(m->runtime_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        l4m_take_fd(&fd);
+        while ((errno = 0, de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                add_owners(dirfd(d), de->d_name, uids);
+        }
+        if (errno != 0)
+                r = -errno;
+        closedir(d);
+        return r;
 }
 
 int instance_runtime_stacked_overlays(Manager *m, const char *name, GArray **ret) {

@@ -11,13 +11,13 @@
 
 /* runtime/<name>/: what a server instance runs on.
  *   runtime/<name>/          root 0711: the game user passes, lists nothing
- *   runtime/<name>/upper/    left4me-game 0755: overlayfs' upper, the server's writes
+ *   runtime/<name>/upper/    the instance's uid 0700: overlayfs' upper, the server's writes
  *                            (with left4dead2/, the game's, so that the merged
  *                            left4dead2/ is writable for the server)
- *   runtime/<name>/work/     left4me-game 0755: overlayfs' work directory
+ *   runtime/<name>/work/     the instance's uid 0700: overlayfs' work directory
  *   runtime/<name>/merged/   root 0755: where left4me-overlay(8) mounts the stack
  *   runtime/<name>/config/   root 0755: the generated config layer,
- *                            left4dead2/cfg/server.cfg (root:left4me-game 0640)
+ *                            left4dead2/cfg/server.cfg (root:the instance's gid 0640)
  *   runtime/<name>/instance.env  root 0644: the stack, for left4me-overlay(8)
  * Everything is reached from runtime/ one component at a time without
  * following symbolic links. */
@@ -34,12 +34,30 @@ char *instance_server_cfg_text(const char *name, const char *server_cfg, const c
  * left in upper/ (it would hide the generated one) is removed. On failure
  * *ret_error (if not NULL) says what went wrong. */
 int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gid_t game_gid, char **ret_error);
+/* (upper/ and work/ are given to game_uid:game_gid; if another uid had
+ * them, what it owns in them is handed over first, fs-util.h's
+ * chown_tree_fd().) */
 
 /* Removes runtime/<name>/ entirely: renamed out of the way at once, its
  * tree removed in a thread of its own (fs-util.h's rm_rf_in_background).
  * -EBUSY (nothing removed) while runtime/<name>/merged is a mount point;
  * never enters a mount. */
 int instance_runtime_remove(Manager *m, const char *name);
+
+/* The uid the server of a running instance was started as: upper/'s owner
+ * (only root changes it, and only before a start). That is uid, the
+ * instance's, but for a server started before instances had uids of their
+ * own, which runs as left4me-game until its next start. uid if upper/ is
+ * missing or root's. */
+uid_t instance_runtime_server_uid(Manager *m, const char *name, uid_t uid);
+
+/* Adds to uids (a set of GUINT_TO_POINTER(uid)) the owners other than root
+ * of what each entry of runtime/ holds (upper/, work/): instances' and
+ * those of trees still being removed (.trash-*, with the directories
+ * rm_rf_at() lifted there). A uid is never handed out while one of them
+ * has it: rm_rf_at() removes each directory after its contents, so upper/
+ * is the last of the server's files to go. */
+int instance_runtime_uids_in_use(Manager *m, GHashTable *uids);
 
 /* Whether runtime/<name>/merged is a mount point (a stack is mounted). */
 bool instance_runtime_mounted(Manager *m, const char *name);

@@ -46,6 +46,7 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         g_autofree char *merged = g_strdup_printf("%s/runtime/%s/merged", spec->state_dir, spec->name);
         g_autofree char *cache = g_strdup_printf("%s/workshop_cache", spec->state_dir);
         g_autofree char *identifier = g_strdup_printf("l4d2-%s", spec->name);
+        g_autofree char *uid = g_strdup_printf("%u", (unsigned) spec->uid);
         g_auto(GStrv) argv = instance_unit_argv(spec);
         char *mount[] = { (char *) spec->helper, (char *) "mount", (char *) spec->name, NULL };
         char *umount[] = { (char *) spec->helper, (char *) "umount", (char *) spec->name, NULL };
@@ -78,8 +79,11 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_exec(m, "ExecStart", argv, NULL);
         if (r >= 0) r = unit_property_exec(m, "ExecStopPost", umount, NULL);
         if (r >= 0) r = unit_property_bool(m, "PermissionsStartOnly", true);
-        if (r >= 0) r = unit_property_string(m, "User", INSTANCE_USER);
-        if (r >= 0) r = unit_property_string(m, "Group", INSTANCE_USER);
+        /* The instance's own uid and gid (left4med allocates them; the
+         * user record in /run/userdb makes them known to systemd, which
+         * refuses a numeric User= that no user database knows). */
+        if (r >= 0) r = unit_property_string(m, "User", uid);
+        if (r >= 0) r = unit_property_string(m, "Group", uid);
         if (r >= 0) r = unit_property_string(m, "WorkingDirectory", merged);
         if (r >= 0) r = unit_property_strv(m, "Environment", environment);
         if (r >= 0) r = unit_property_string(m, "StandardInput", "null");
@@ -99,9 +103,9 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
          * and of the state directory only this instance's merged stack
          * (read-write) and the Workshop cache (read-only): the database,
          * the job logs, the overlays, the installation and the other
-         * instances are out of view. Out of view only: every server runs
-         * as the same user, and one uid's processes can reach each other's
-         * files through /proc/<pid>/root (left4med(8) says so). */
+         * instances are out of view. Each server has a uid of its own, so
+         * another server cannot reach these files through /proc/<pid>/root
+         * either, nor signal or trace this one. */
         if (r >= 0) r = unit_property_string(m, "ProtectSystem", "strict");
         if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
         if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
@@ -113,16 +117,18 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0027);
 
         /* The kernel and other processes. PrivateIPC: each server has SysV
-         * IPC and POSIX queues of its own (they share a uid, not state). */
+         * IPC and POSIX queues of its own. */
         if (r >= 0) r = unit_property_bool(m, "PrivateIPC", true);
         if (r >= 0) r = unit_property_string(m, "ProtectProc", "invisible");
         if (r >= 0) r = unit_property_string(m, "ProcSubset", "pid");
         if (r >= 0) r = unit_properties_confine(m);
         /* No MemoryDenyWriteExecute=: srcds is a closed 2009 engine with
          * 32-bit plugins (SourceMod and its JIT among them) that may map
-         * writable code; a refusal there would be a crash loop. No
-         * RemoveIPC=: every server runs as the same user, and it would
-         * take what the others keep in /dev/shm with it. */
+         * writable code; a refusal there would be a crash loop.
+         * RemoveIPC=: what the uid left in /dev/shm goes when it stops
+         * (the uid is this instance's alone), so no file of it outlives
+         * the instance outside runtime/<name>/. */
+        if (r >= 0) r = unit_property_bool(m, "RemoveIPC", true);
         if (r >= 0) r = unit_property_strv(m, "SystemCallArchitectures", archs);
         /* @system-service, the set most game-server units use: what a
          * daemon needs, with i386's variants (socketcall, mmap2, ...) on

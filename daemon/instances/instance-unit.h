@@ -3,17 +3,16 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-bus.h>
-
-/* The user every server runs as (sysusers.d). */
-#define INSTANCE_USER "left4me-game"
 
 /* What a server unit is made of. */
 typedef struct InstanceUnitSpec {
         const char *name;
         const char *state_dir;          /* /var/lib/left4me */
         const char *helper;             /* left4me-overlay(8) */
+        uid_t uid;                      /* the server's uid and gid: the instance's own */
         uint16_t port;
         const char *map;                /* "" = none given */
         uint32_t max_players;

@@ -27,6 +27,7 @@
 #include "overlay.h"
 #include "problem.h"
 #include "rcon.h"
+#include "userdb-record.h"
 
 /* A2S_INFO while a server runs: right after it started, then every few
  * seconds; sooner again while it does not answer yet (still loading). */
@@ -189,6 +190,7 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         i->autostart = row->autostart;
         i->rcon_password = g_strdup(row->rcon_password);
         i->created = row->created;
+        i->uid = row->uid;
         i->unit = instance_unit_name(row->name);
         i->state = g_strdup(INSTANCE_STATE_STOPPED);
         i->live_map = g_strdup("");
@@ -207,6 +209,55 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
 
 static void instance_follow(Instance *i);
 static void manager_autostart_maybe(Manager *m);
+
+int manager_allocate_instance_uid(Manager *m, uid_t *ret) {
+        g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((Instance *) value)->uid != 0)
+                        g_hash_table_add(used, GUINT_TO_POINTER(((Instance *) value)->uid));
+        r = instance_runtime_uids_in_use(m, used);
+        if (r < 0)
+                return r;
+        for (unsigned u = m->config->instance_first_uid; u <= m->config->instance_last_uid; u++) {
+                if (!g_hash_table_contains(used, GUINT_TO_POINTER(u))) {
+                        *ret = (uid_t) u;
+                        return 0;
+                }
+                if (u == UINT_MAX)
+                        break;
+        }
+        return -EUSERS;
+}
+
+/* Gives i a uid of its own if it has none (a row of before uids, or the
+ * range was full) and stores it. */
+static int instance_ensure_uid(Instance *i, char **ret_problem) {
+        Manager *m = i->manager;
+        uid_t uid;
+        int r;
+
+        if (i->uid != 0)
+                return 0;
+        r = manager_allocate_instance_uid(m, &uid);
+        if (r == -EUSERS)
+                return problem_setf(ret_problem, -EBUSY,
+                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for instance \"%s\".",
+                                    m->config->instance_first_uid, m->config->instance_last_uid, i->name);
+        if (r < 0)
+                return log_error_errno(r, "Cannot find a free uid for instance %s: %s", i->name, STRERROR(r));
+        r = store_instance_set_uid(m->db, i->id, uid);
+        if (r < 0)
+                return log_error_errno(r, "Cannot store the uid of instance %s: %s", i->name, STRERROR(r));
+        i->uid = uid;
+        instance_emit_changed(i, "UID", NULL);
+        log_info("Instance %s runs as uid %u.", i->name, (unsigned) uid);
+        return 0;
+}
 
 /* The lowest port of the range that no instance has and nothing on the
  * host uses; 0 if there is none. */
@@ -257,6 +308,7 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
                 .created = (uint64_t) g_get_real_time(),
         };
         Instance *i = NULL;
+        uid_t uid;
         int r;
 
         r = instance_check_name(name, ret_problem);
@@ -278,6 +330,15 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
         r = choose_port(m, actor, settings->port, &row.port, ret_problem);
         if (r < 0)
                 return r;
+
+        r = manager_allocate_instance_uid(m, &uid);
+        if (r == -EUSERS)
+                return problem_setf(ret_problem, -EBUSY,
+                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for a new instance.",
+                                    m->config->instance_first_uid, m->config->instance_last_uid);
+        if (r < 0)
+                return log_error_errno(r, "Cannot find a free uid for a new instance: %s", STRERROR(r));
+        row.uid = (uint32_t) uid;
 
         r = instance_generate_password(&password);
         if (r < 0)
@@ -304,8 +365,8 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
 
         log_struct_errno(LOG_INFO, 0,
                          ((const char *[]) { "L4M_EVENT=instance-created", NULL }),
-                         "Instance %s (id %" G_GUINT64_FORMAT ", port %u) created for %s.", name, row.id,
-                         (unsigned) row.port, owner);
+                         "Instance %s (id %" G_GUINT64_FORMAT ", port %u, uid %u) created for %s.", name, row.id,
+                         (unsigned) row.port, (unsigned) row.uid, owner);
         if (ret)
                 *ret = i;
         return 0;
@@ -340,6 +401,13 @@ int instance_delete(Instance *i, char **ret_problem) {
         if (i->awaited) {
                 i->awaited = false;
                 m->instances_unknown--;
+        }
+        /* Its uid stays taken while runtime/.trash-<name>-*'s upper/ is
+         * there (manager_allocate_instance_uid()); only its name goes. */
+        if (i->uid != 0) {
+                r = userdb_record_remove(USERDB_RECORD_DIR, i->uid);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot remove the user record of uid %u: %s", (unsigned) i->uid, STRERROR(r));
         }
         /* Its followers see the end: the next instance of this name (and
          * unit) may be someone else's. */
@@ -702,8 +770,7 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         Manager *m = i->manager;
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
-        g_autofree char *why = NULL;
-        struct passwd *pw;
+        g_autofree char *why = NULL, *description = NULL;
         bool was_failed;
         int r;
 
@@ -728,17 +795,24 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         if (r < 0)
                 log_warning_errno(r, "Cannot check whether port %u is free: %s", (unsigned) i->port, STRERROR(r));
 
-        errno = 0;
-        pw = getpwnam(INSTANCE_USER);
-        if (!pw)
-                return problem_setf(ret_problem, -ENXIO, "The game user %s does not exist (systemd-sysusers creates it).",
-                                    INSTANCE_USER);
+        r = instance_ensure_uid(i, ret_problem);
+        if (r < 0)
+                return r;
+        /* systemd runs a numeric User= only if a user database knows it. */
+        description = g_strdup_printf("left4me server %s", i->name);
+        r = userdb_record_write(USERDB_RECORD_DIR, i->uid, description);
+        if (r < 0) {
+                log_error_errno(r, "Cannot write the user record of uid %u to " USERDB_RECORD_DIR ": %s", (unsigned) i->uid,
+                                STRERROR(r));
+                return problem_setf(ret_problem, -EIO, "Cannot make uid %u known in " USERDB_RECORD_DIR ": %s.",
+                                    (unsigned) i->uid, STRERROR(r));
+        }
 
         r = instance_new_password(i);
         if (r < 0)
                 return r;
 
-        r = instance_runtime_prepare(i, b, pw->pw_uid, pw->pw_gid, &why);
+        r = instance_runtime_prepare(i, b, i->uid, (gid_t) i->uid, &why);
         if (r < 0) {
                 log_error_errno(r, "Cannot prepare instance %s: %s", i->name, why);
                 /* Whatever the errno, the server could not be set up: Failed. */
@@ -754,6 +828,7 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
                 .name = i->name,
                 .state_dir = m->state_dir,
                 .helper = helper,
+                .uid = i->uid,
                 .port = i->port,
                 .map = i->map,
                 .max_players = i->max_players,
@@ -860,12 +935,23 @@ typedef struct CommandCall {
         Instance *instance;
         InstanceDoneFunc done;
         void *userdata;
+        uid_t server_uid;       /* whom the password may go to */
 } CommandCall;
 
 static void on_rcon_reply(int error, const char *reply, void *userdata) {
         g_autofree CommandCall *call = userdata;
         g_autofree char *text = NULL;
 
+        if (error == -EPERM) {
+                Instance *i = call->instance;
+                int r = problem_setf(&text, -EIO,
+                                     "RCON refused, the password was not sent: what listens on 127.0.0.1:%u is not instance \"%s\"'s server (uid %u): %s.",
+                                     (unsigned) i->port, i->name, (unsigned) call->server_uid,
+                                     reply ? reply : "unknown owner");
+
+                call->done(call->instance, r, text, call->userdata);
+                return;
+        }
         if (error < 0) {
                 const char *why = error == -EACCES ? "the server refused left4me's RCON password"
                                   : error == -ETIMEDOUT ? "the server did not answer in time"
@@ -899,7 +985,9 @@ int instance_send_command(Instance *i, const char *command, InstanceDoneFunc don
                         return log_error_errno(r, "Cannot set up RCON for %s: %s", i->name, STRERROR(r));
         }
         call = g_new(CommandCall, 1);
-        *call = (CommandCall) { i, done, userdata };
+        *call = (CommandCall) { i, done, userdata, instance_runtime_server_uid(i->manager, i->name, i->uid) };
+        /* Only the instance's own server gets the password. */
+        rcon_client_set_peer_uid(i->rcon, call->server_uid);
         r = rcon_client_send(i->rcon, command, RCON_TIMEOUT_USEC, on_rcon_reply, call);
         if (r < 0) {
                 g_free(call);
@@ -933,6 +1021,12 @@ Instance *manager_find_instance_by_port(Manager *m, uint16_t port) {
         return NULL;
 }
 
+static gint compare_instance_ids(gconstpointer a, gconstpointer b) {
+        const Instance *x = *(Instance *const *) a, *y = *(Instance *const *) b;
+
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int load_instance_row(const StoreInstance *row, void *userdata) {
         int r = instance_add(userdata, row, NULL);
 
@@ -942,10 +1036,28 @@ static int load_instance_row(const StoreInstance *row, void *userdata) {
 }
 
 int manager_load_instances(Manager *m) {
+        g_autoptr(GPtrArray) without = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer value;
         int r = store_instance_foreach(m->db, load_instance_row, m);
 
         if (r < 0)
                 return log_error_errno(r, "Cannot load instances: %s", STRERROR(r));
+        /* Rows of before uids: one each now, in the order they were made
+         * (their files are handed over at their next start). */
+        g_hash_table_iter_init(&it, m->instances_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                if (((Instance *) value)->uid == 0)
+                        g_ptr_array_add(without, value);
+        g_ptr_array_sort(without, compare_instance_ids);
+        for (guint k = 0; k < without->len; k++) {
+                Instance *i = without->pdata[k];
+                g_autofree char *problem = NULL;
+
+                r = instance_ensure_uid(i, &problem);
+                if (r < 0)
+                        log_warning("Instance %s has no uid yet: %s", i->name, problem ? problem : STRERROR(r));
+        }
         return 0;
 }
 

@@ -52,6 +52,7 @@ struct Instance {
         bool autostart;
         char *rcon_password;
         uint64_t created;       /* µs since the epoch */
+        uid_t uid;              /* its server's uid and gid (UID); 0 until one is free */
         char *path;
         char *unit;             /* left4me-server-<name>.service */
 
@@ -123,6 +124,13 @@ typedef struct InstanceSettings {
         const char *map;
         bool autostart;
 } InstanceSettings;
+
+/* A uid of [Instances] FirstUID= .. LastUID= for a new instance, the
+ * lowest that no instance has and that owns no runtime/ entry's upper/ or
+ * work/ (a deleted instance's files, still being removed, say: a uid is
+ * never handed out again while files of its last instance remain).
+ * -EUSERS if there is none. */
+int manager_allocate_instance_uid(Manager *m, uid_t *ret);
 
 /* "left4me-server-<name>.service". */
 char *instance_unit_name(const char *name);

@@ -467,7 +467,12 @@ int journal_stream_open(JournalStreamSet *s, const char *client, const char *uni
         st->pipe_fd = fds[1];
         st->pending = g_string_sized_new(1024);
 
-        r = sd_journal_open(&st->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        /* Not SD_JOURNAL_SYSTEM alone: journald keeps what the uids of
+         * 1000 and above write (the instances' uids among them; systemd's
+         * dynamic users aside) in files of their own, user-<uid>.journal,
+         * once it writes to /var. The matches below say which entries
+         * count, whatever file holds them. */
+        r = sd_journal_open(&st->journal, SD_JOURNAL_LOCAL_ONLY);
         if (r < 0)
                 goto fail;
         r = sd_journal_set_data_threshold(st->journal, DATA_THRESHOLD);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/instances/: server instances: records and rules, units and runtime, RCON, A2S and their logs. */
 #include <assert.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -50,6 +54,8 @@ struct RconClient {
         struct sockaddr_storage addr;
         socklen_t addrlen;
         char *password;
+        bool check_peer;                /* the peer's socket must be peer_uid's */
+        uid_t peer_uid;
 
         GQueue queue;                   /* RconCommand*; the head is the one whose turn it is */
         sd_event_source *defer;         /* moves the queue on from the event loop */
@@ -134,7 +140,7 @@ static void complete_head(RconClient *c, int error, const char *text) {
         (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         g_byte_array_set_size(c->reply, 0);
         c->answered = false;
-        cmd->reply(error, error < 0 ? NULL : text, cmd->userdata);
+        cmd->reply(error, text, cmd->userdata);
         command_free(cmd);
         kick(c);
 }
@@ -333,6 +339,137 @@ static int flush_out(RconClient *c) {
         return 0;
 }
 
+/* The uid that owns the socket at the other end of fd, a connected TCP
+ * socket on this host: sock_diag's exact lookup of the 4-tuple seen from
+ * the other side (its local address is our peer's). A socket that another
+ * process accepted on a listener bound first belongs to that listener's
+ * owner. -ENOENT if it is gone. */
+static int tcp_peer_uid(int fd, uid_t *ret) {
+        struct sockaddr_storage local = { 0 }, peer = { 0 };
+        socklen_t local_len = sizeof local, peer_len = sizeof peer;
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req_v2 req;
+        } request = {
+                .nlh = {
+                        .nlmsg_len = sizeof request,
+                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                        .nlmsg_flags = NLM_F_REQUEST,
+                        .nlmsg_seq = 1,
+                },
+                .req = {
+                        .sdiag_protocol = IPPROTO_TCP,
+                        .idiag_states = UINT32_MAX,
+                        .id.idiag_if = 0,
+                        .id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+                },
+        };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        union {
+                struct nlmsghdr nlh;
+                uint8_t bytes[8192];
+        } answer;
+        _cleanup_close_ int nl = -1;
+        ssize_t n;
+
+        if (getsockname(fd, (struct sockaddr *) &local, &local_len) < 0 ||
+            getpeername(fd, (struct sockaddr *) &peer, &peer_len) < 0)
+                return -errno;
+        if (local.ss_family != peer.ss_family)
+                return -EAFNOSUPPORT;
+        request.req.sdiag_family = (uint8_t) peer.ss_family;
+        if (peer.ss_family == AF_INET) {
+                const struct sockaddr_in *p = (const struct sockaddr_in *) &peer, *l = (const struct sockaddr_in *) &local;
+
+                request.req.id.idiag_sport = p->sin_port;
+                request.req.id.idiag_dport = l->sin_port;
+                memcpy(request.req.id.idiag_src, &p->sin_addr, sizeof p->sin_addr);
+                memcpy(request.req.id.idiag_dst, &l->sin_addr, sizeof l->sin_addr);
+        } else if (peer.ss_family == AF_INET6) {
+                const struct sockaddr_in6 *p = (const struct sockaddr_in6 *) &peer, *l = (const struct sockaddr_in6 *) &local;
+
+                request.req.id.idiag_sport = p->sin6_port;
+                request.req.id.idiag_dport = l->sin6_port;
+                memcpy(request.req.id.idiag_src, &p->sin6_addr, sizeof p->sin6_addr);
+                memcpy(request.req.id.idiag_dst, &l->sin6_addr, sizeof l->sin6_addr);
+        } else
+                return -EAFNOSUPPORT;
+
+        nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (nl < 0)
+                return -errno;
+        if (sendto(nl, &request, sizeof request, 0, (struct sockaddr *) &kernel, sizeof kernel) < 0)
+                return -errno;
+        /* The kernel answers an exact lookup while it handles the request:
+         * the answer is queued by now. */
+        n = recv(nl, &answer, sizeof answer, MSG_DONTWAIT);
+        if (n < 0)
+                return -errno;
+        for (struct nlmsghdr *h = &answer.nlh; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+                const struct inet_diag_msg *msg;
+
+                if (h->nlmsg_type == NLMSG_ERROR) {
+                        const struct nlmsgerr *e = NLMSG_DATA(h);
+
+                        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+                                return -EBADMSG;
+                        return e->error < 0 ? e->error : -EBADMSG;
+                }
+                if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof *msg))
+                        continue;
+                msg = NLMSG_DATA(h);
+                /* The socket asked for, not some other. */
+                if (msg->idiag_family != peer.ss_family || msg->id.idiag_sport != request.req.id.idiag_sport ||
+                    msg->id.idiag_dport != request.req.id.idiag_dport)
+                        return -ENOENT;
+                *ret = (uid_t) msg->idiag_uid;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+static char *describe_address(const struct sockaddr_storage *a) {
+        char host[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+
+        if (a->ss_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *) a;
+
+                (void) inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+                port = ntohs(in->sin_port);
+                return g_strdup_printf("%s:%u", host, port);
+        }
+        if (a->ss_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) a;
+
+                (void) inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+                port = ntohs(in6->sin6_port);
+        }
+        return g_strdup_printf("[%s]:%u", host, port);
+}
+
+/* Before the password goes out: is the peer the one we mean? 0, or -EPERM
+ * with why not in *ret_text. */
+static int verify_peer(RconClient *c, char **ret_text) {
+        g_autofree char *where = describe_address(&c->addr);
+        uid_t uid;
+        int r;
+
+        if (!c->check_peer)
+                return 0;
+        r = tcp_peer_uid(c->fd, &uid);
+        if (r < 0) {
+                *ret_text = g_strdup_printf("the owner of the socket at %s cannot be found (%s)", where, STRERROR(r));
+                return -EPERM;
+        }
+        if (uid != c->peer_uid) {
+                *ret_text = g_strdup_printf("the socket at %s belongs to uid %u, not to uid %u", where, (unsigned) uid,
+                                            (unsigned) c->peer_uid);
+                return -EPERM;
+        }
+        return 0;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         _cleanup_client_unref_ RconClient *c = client_ref(userdata);
         int r;
@@ -348,6 +485,19 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 if (error != 0) {
                         connection_lost(c, -error);
                         return 0;
+                }
+                {
+                        g_autofree char *why = NULL;
+
+                        r = verify_peer(c, &why);
+                        if (r < 0) {
+                                log_warning("RCON not authenticated, the password was not sent: %s.", why);
+                                drop_connection(c);
+                                if (!g_queue_is_empty(&c->queue) &&
+                                    ((RconCommand *) g_queue_peek_head(&c->queue))->started)
+                                        complete_head(c, r, why);
+                                return 0;
+                        }
                 }
                 c->state = RCON_AUTHENTICATING;
                 c->auth_id = c->next_id++;
@@ -557,6 +707,13 @@ void rcon_client_disconnect(RconClient *c) {
 
         drop_connection(c);
         fail_all(c, -ECANCELED);
+}
+
+void rcon_client_set_peer_uid(RconClient *c, uid_t uid) {
+        assert(c);
+
+        c->check_peer = true;
+        c->peer_uid = uid;
 }
 
 void rcon_client_set_password(RconClient *c, const char *password) {

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <glib.h>
 #include <systemd/sd-event.h>
@@ -19,8 +20,10 @@ typedef struct RconClient RconClient;
 /* error is 0 or a negative errno: -ECONNREFUSED/-ECONNRESET/..., -ETIMEDOUT,
  * -EACCES (password refused), -EMSGSIZE (reply longer than RCON_REPLY_MAX),
  * -EPROTO (malformed packet), -ECANCELED (client freed or disconnected
- * first). reply is NUL-terminated text (NULL on error), valid during the
- * call only. */
+ * first), -EPERM (the peer is not the one set with
+ * rcon_client_set_peer_uid(); the password was not sent). reply is
+ * NUL-terminated text, valid during the call only: the server's reply, or
+ * on error NULL or (-EPERM) why the peer was refused. */
 typedef void (*RconReplyFunc)(int error, const char *reply, void *userdata);
 
 #define RCON_COMMAND_MAX 4000u          /* bytes */
@@ -54,6 +57,13 @@ int rcon_client_send(RconClient *c, const char *command, uint64_t timeout_usec, 
 /* Drops the connection; pending commands get -ECANCELED (from inside this
  * call). The next send connects again. */
 void rcon_client_disconnect(RconClient *c);
+
+/* From now on, after each connect() and before the password goes out, the
+ * socket at the other end must belong to uid (NETLINK_SOCK_DIAG's
+ * idiag_uid of the exact 4-tuple); else the command fails with -EPERM and
+ * the connection is closed. A squatter that bound the port first never
+ * gets the password. */
+void rcon_client_set_peer_uid(RconClient *c, uid_t uid);
 
 /* Takes effect with the next connection. */
 void rcon_client_set_password(RconClient *c, const char *password);

@@ -316,7 +316,7 @@ static int chown_overlay(void *userdata) {
         ScriptBuild *s = userdata;
         int r;
 
-        r = tree_chown(s->chown_fd, s->uid, (gid_t) s->uid);
+        r = chown_tree_fd(s->chown_fd, CHOWN_TREE_ANY, (gid_t) CHOWN_TREE_ANY, s->uid, (gid_t) s->uid);
         if (r >= 0 && fchmod(s->chown_fd, 0755) < 0)
                 r = -errno;
         return r;

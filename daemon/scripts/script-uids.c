@@ -132,16 +132,14 @@ int script_uid_take(ScriptUids *u, const char *unit, uid_t *ret) {
                 return -EBUSY;
         for (unsigned i = 0; i < n; i++) {
                 uid_t uid = c->script_first_uid + (start - c->script_first_uid + i) % n;
-                g_autofree char *name = NULL;
                 int r;
 
                 if (g_hash_table_contains(u->holds, GUINT_TO_POINTER(uid)))
                         continue;
                 /* systemd resolves the unit's User= through it. */
-                name = g_strdup_printf("left4me-script-%u", (unsigned) uid);
-                r = userdb_record_ensure(name, uid, "left4me script run");
+                r = userdb_record_write(USERDB_RECORD_DIR, uid, "left4me script run");
                 if (r < 0)
-                        return log_error_errno(r, "Cannot write the user record of uid %u to " USERDB_DIR ": %s",
+                        return log_error_errno(r, "Cannot write the user record of uid %u to " USERDB_RECORD_DIR ": %s",
                                                (unsigned) uid, STRERROR(r));
                 (void) hold_new(u, uid, unit);
                 u->next = uid == c->script_last_uid ? c->script_first_uid : uid + 1;

@@ -193,6 +193,102 @@ out:
         return r;
 }
 
+/* Gives fd (an entry of the walk, or the directory of a frame) to uid and
+ * gid where it is from_uid's or from_gid's. */
+static int chown_if_from(int dir_fd, const char *name, const struct stat *st, uid_t from_uid, gid_t from_gid, uid_t uid,
+                         gid_t gid) {
+        uid_t u = (from_uid == CHOWN_TREE_ANY || st->st_uid == from_uid) && st->st_uid != uid ? uid : (uid_t) -1;
+        gid_t g = (from_gid == (gid_t) CHOWN_TREE_ANY || st->st_gid == from_gid) && st->st_gid != gid ? gid : (gid_t) -1;
+
+        if (u == (uid_t) -1 && g == (gid_t) -1)
+                return 0;
+        if (fchownat(dir_fd, name, u, g, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
+}
+
+int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid) {
+        GArray *stack = g_array_new(FALSE, FALSE, sizeof(RmFrame));
+        struct stat st;
+        int r, result = 0;
+
+        assert(fd >= 0);
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = push_frame(stack, fd, ".", st.st_dev);
+        /* The top may be a mount of its own: only what is below it must
+         * be on the same one. */
+        if (r == -EXDEV) {
+                _cleanup_close_ int top = open_dir_nofollow(fd, ".");
+                RmFrame f;
+
+                if (top < 0) {
+                        r = top;
+                        goto out;
+                }
+                f.dir = fdopendir(top);
+                if (!f.dir) {
+                        r = -errno;
+                        goto out;
+                }
+                l4m_take_fd(&top);
+                f.name = g_strdup(".");
+                g_array_append_val(stack, f);
+                r = 0;
+        }
+        if (r < 0)
+                goto out;
+
+        while (stack->len > 0) {
+                RmFrame *top = &g_array_index(stack, RmFrame, stack->len - 1);
+                int top_fd = dirfd(top->dir);
+                struct dirent *de;
+                struct stat cst;
+
+                errno = 0;
+                de = readdir(top->dir);
+                if (!de) {
+                        if (errno != 0 && result == 0)
+                                result = -errno;
+                        /* The directory last: until the whole tree is
+                         * handed over, its top keeps the old owner. */
+                        if (fstat(top_fd, &cst) < 0) {
+                                if (result == 0)
+                                        result = -errno;
+                        } else if (result == 0) {
+                                r = chown_if_from(top_fd, "", &cst, from_uid, from_gid, uid, gid);
+                                if (r < 0)
+                                        result = r;
+                        }
+                        pop_frame(stack);
+                        continue;
+                }
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(top_fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT && result == 0)
+                                result = -errno;
+                        continue;
+                }
+                if (S_ISDIR(cst.st_mode)) {
+                        r = push_frame(stack, top_fd, de->d_name, st.st_dev);
+                        /* Another mount below: not ours to hand over. */
+                        if (r < 0 && r != -EXDEV && r != -ENOENT && result == 0)
+                                result = r;
+                        continue;
+                }
+                r = chown_if_from(top_fd, de->d_name, &cst, from_uid, from_gid, uid, gid);
+                if (r < 0 && result == 0)
+                        result = r;
+        }
+        r = result;
+out:
+        rm_stack_free(stack);
+        return r;
+}
+
 int open_or_create_dir_at(int dir_fd, const char *name, unsigned mode) {
         int fd;
 

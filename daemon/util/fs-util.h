@@ -18,6 +18,17 @@
 #define RM_RF_MAX_DEPTH 256
 int rm_rf_at(int dir_fd, const char *name);
 
+/* Hands the tree of directory fd over: every entry owned by from_uid gets
+ * uid, every entry of group from_gid gets gid (others keep theirs). Works
+ * by descriptor one directory at a time, never follows a symlink (a link
+ * itself is handed over), never enters another mount below fd, and
+ * changes each directory after what is in it, so that fd itself changes
+ * last: while its owner is still from_uid, the walk has not finished.
+ * At most RM_RF_MAX_DEPTH directories deep (-ELOOP beyond). The first
+ * error is returned after the rest of the walk. */
+#define CHOWN_TREE_ANY ((uid_t) -1) /* as from_uid or from_gid: whoever owns an entry */
+int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid);
+
 /* Opens (creating it with exactly mode if missing, whatever the umask) the
  * directory name below dir_fd, refusing symlinks. Returns the fd or a
  * negative errno. */

@@ -1,94 +1,97 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/util/: mechanisms the domains share: files without following links, workers, libcurl, units. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "fs-util.h"
 #include "l4m-util.h"
 #include "userdb-record.h"
 
-/* Replaces dir/name by a file holding text (by way of a temporary name, so
- * that a reader sees the old record or the new one). */
-static int replace_file(int dir_fd, const char *name, const char *text) {
-        g_autofree char *tmp = g_strdup_printf(".%s.tmp", name);
-        _cleanup_close_ int fd = -1;
-        int r;
+char *userdb_record_name(uid_t uid) {
+        return g_strdup_printf("left4me-%u", (unsigned) uid);
+}
 
-        (void) unlinkat(dir_fd, tmp, 0);
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+static char *record_text(uid_t uid, const char *name, const char *description, bool group) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, group ? "groupName" : "userName");
+        json_builder_add_string_value(b, name);
+        if (!group) {
+                json_builder_set_member_name(b, "uid");
+                json_builder_add_int_value(b, uid);
+        }
+        json_builder_set_member_name(b, "gid");
+        json_builder_add_int_value(b, uid);
+        if (!group) {
+                json_builder_set_member_name(b, "realName");
+                json_builder_add_string_value(b, description);
+                json_builder_set_member_name(b, "homeDirectory");
+                json_builder_add_string_value(b, "/");
+                json_builder_set_member_name(b, "shell");
+                json_builder_add_string_value(b, "/usr/sbin/nologin");
+                json_builder_set_member_name(b, "locked");
+                json_builder_add_boolean_value(b, TRUE);
+        }
+        json_builder_set_member_name(b, "disposition");
+        json_builder_add_string_value(b, "system");
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        json_generator_set_root(gen, root);
+        text = json_generator_to_data(gen, NULL);
+        return g_strconcat(text, "\n", NULL);
+}
+
+int userdb_record_write(const char *dir, uid_t uid, const char *description) {
+        g_autofree char *name = userdb_record_name(uid);
+        _cleanup_close_ int fd = -1;
+
+        assert(dir);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        r = fchmod(fd, 0644) < 0 ? -errno : write_all(fd, text, strlen(text));
-        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dir_fd, tmp, 0);
-        return r;
-}
+        for (int group = 0; group <= 1; group++) {
+                const char *suffix = group ? "group" : "user";
+                g_autofree char *text = record_text(uid, name, description, group);
+                g_autofree char *by_name = g_strdup_printf("%s.%s", name, suffix);
+                g_autofree char *by_id = g_strdup_printf("%u.%s", (unsigned) uid, suffix);
+                int r;
 
-/* dir/link → target, replacing what was there. */
-static int replace_symlink(int dir_fd, const char *link, const char *target) {
-        g_autofree char *tmp = g_strdup_printf(".%s.tmp", link);
-
-        (void) unlinkat(dir_fd, tmp, 0);
-        if (symlinkat(target, dir_fd, tmp) < 0)
-                return -errno;
-        if (renameat(dir_fd, tmp, dir_fd, link) < 0) {
-                int r = -errno;
-                (void) unlinkat(dir_fd, tmp, 0);
-                return r;
-        }
-        return 0;
-}
-
-/* The record is there if UID.SUFFIX points at NAME.SUFFIX. */
-static bool record_present(int dir_fd, const char *name, uid_t uid, const char *suffix) {
-        g_autofree char *link = g_strdup_printf("%u.%s", (unsigned) uid, suffix);
-        g_autofree char *file = g_strdup_printf("%s.%s", name, suffix);
-        char target[256];
-        struct stat st;
-        ssize_t n;
-
-        n = readlinkat(dir_fd, link, target, sizeof target - 1);
-        if (n < 0)
-                return false;
-        target[n] = '\0';
-        return strcmp(target, file) == 0 && fstatat(dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode);
-}
-
-int userdb_record_ensure(const char *name, uid_t uid, const char *real_name) {
-        _cleanup_close_ int dir_fd = -1;
-        static const char *const suffixes[] = { "user", "group" };
-        int r;
-
-        dir_fd = open(USERDB_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir_fd < 0)
-                return -errno;
-        for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-                g_autofree char *link = g_strdup_printf("%u.%s", (unsigned) uid, suffixes[i]);
-                g_autofree char *file = g_strdup_printf("%s.%s", name, suffixes[i]);
-                g_autofree char *text = NULL;
-
-                if (record_present(dir_fd, name, uid, suffixes[i]))
-                        continue;
-                /* Put into JSON as they are: names left4med makes need no escaping. */
-                if (i == 0)
-                        text = g_strdup_printf("{\"userName\":\"%s\",\"uid\":%u,\"gid\":%u,\"realName\":\"%s\","
-                                               "\"homeDirectory\":\"/\",\"shell\":\"/usr/sbin/nologin\",\"locked\":true}\n",
-                                               name, (unsigned) uid, (unsigned) uid, real_name);
-                else
-                        text = g_strdup_printf("{\"groupName\":\"%s\",\"gid\":%u}\n", name, (unsigned) uid);
-                r = replace_file(dir_fd, file, text);
+                r = write_file_atomic_at(fd, by_name, text, strlen(text), 0644, 0, 0, false);
                 if (r >= 0)
-                        r = replace_symlink(dir_fd, link, file);
+                        r = write_file_atomic_at(fd, by_id, text, strlen(text), 0644, 0, 0, false);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int userdb_record_remove(const char *dir, uid_t uid) {
+        g_autofree char *name = userdb_record_name(uid);
+        _cleanup_close_ int fd = -1;
+        int r = 0;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        for (int group = 0; group <= 1; group++) {
+                const char *suffix = group ? "group" : "user";
+                g_autofree char *by_name = g_strdup_printf("%s.%s", name, suffix);
+                g_autofree char *by_id = g_strdup_printf("%u.%s", (unsigned) uid, suffix);
+
+                if (unlinkat(fd, by_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+                if (unlinkat(fd, by_id, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+        }
+        return r;
 }

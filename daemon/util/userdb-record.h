@@ -4,17 +4,21 @@
 
 #include <sys/types.h>
 
-/* uids left4med hands out have no line in /etc/passwd; systemd needs a
- * user record for a unit's numeric User= all the same (its exit status
- * 217/USER otherwise). They get one as a drop-in record of systemd's
- * userdb in USERDB_DIR, which nss-systemd serves: NAME.user and NAME.group
- * (JSON), with UID.user and UID.group pointing at them, gid = uid, no
- * home, no login. /run: gone at reboot, written again when needed. */
+/* Where systemd's nss-systemd module reads user and group records from
+ * (systemd 249 and later, "JSON User Records" drop-ins), made by
+ * units/tmpfiles.conf. */
+#define USERDB_RECORD_DIR "/run/userdb"
 
-#define USERDB_DIR "/run/userdb"
+/* The name of the user and group of a uid that left4med allocates: "left4me-<uid>". */
+char *userdb_record_name(uid_t uid);
 
-/* Makes sure the records of user name (and its group of the same name
- * and number) exist; replaces what another record of that name or number
- * said. name and real_name must need no JSON escaping (letters, digits,
- * '-', ' '). */
-int userdb_record_ensure(const char *name, uid_t uid, const char *real_name);
+/* Makes uid known to the system as user and group "left4me-<uid>" (gid =
+ * uid, no home, no login) with description as its real name, in dir:
+ * <name>.user, <uid>.user, <name>.group and <uid>.group, each written
+ * atomically. systemd 252 refuses a numeric User= that no user database
+ * knows (217/USER), so a unit of such a uid needs these first. Records
+ * live in /run: gone at reboot, written again before each start. */
+int userdb_record_write(const char *dir, uid_t uid, const char *description);
+
+/* Removes the four files of uid, if there. */
+int userdb_record_remove(const char *dir, uid_t uid);

@@ -275,14 +275,14 @@ test_ins_run() {
         assert_eq C "$(in_container cat "$m/c-only.txt")" "merged/c-only.txt"
         # Its writes land in upper/, the layers do not change.
         in_container test -s "$u/left4dead2/logs/fake-srcds-starts.txt" || fail "the server's start log is not in upper/"
-        assert_eq "$L4M_GAME_USER" "$(in_container stat -c %U "$u/left4dead2/logs/fake-srcds-starts.txt")" "owner of the server's log"
+        assert_eq "$(ins_prop "$name" UID)" "$(in_container stat -c %u "$u/left4dead2/logs/fake-srcds-starts.txt")" "owner of the server's log (its uid)"
         in_container test ! -e "$L4M_OVERLAYS/$INS_A/left4dead2/logs" || fail "the server wrote into overlays/$INS_A"
         # The generated server.cfg: the blueprint's text, then left4me's lines.
         st=$(in_container cat "$m/left4dead2/cfg/server.cfg")
         [[ $(tail -n 1 <<<"$st") == "rcon_password \""????????????????????????????????"\"" ]] || fail "server.cfg does not end with the generated rcon_password: $st"
         [[ $(tail -n 2 <<<"$st" | head -n 1) == 'hostname "Ins Run Server"' ]] || fail "server.cfg lacks the hostname before it: $st"
         [[ $st == *"sv_cheats 0"* ]] || fail "server.cfg lacks the blueprint's text: $st"
-        assert_eq "-rw-r----- root $L4M_GAME_USER" "$(in_container stat -c '%A %U %G' "$L4M_RUNTIME/$name/config/left4dead2/cfg/server.cfg")" "mode of the generated server.cfg"
+        assert_eq "-rw-r----- 0 $(ins_prop "$name" UID)" "$(in_container stat -c '%A %u %g' "$L4M_RUNTIME/$name/config/left4dead2/cfg/server.cfg")" "mode of the generated server.cfg (root, the instance's group)"
 
         # RCON and A2S.
         ins_rcon "$name" status
@@ -313,7 +313,7 @@ test_ins_run() {
         st=$(in_container systemd-analyze security --no-pager "left4me-server-$name.service" 2>&1 | tail -n 1 || true)
         note "systemd-analyze security left4me-server-$name.service: $st"
         assert_eq "" "$(in_container systemctl show -P CapabilityBoundingSet "left4me-server-$name.service")" "CapabilityBoundingSet"
-        assert_eq "$L4M_GAME_USER" "$(in_container systemctl show -P User "left4me-server-$name.service")" "User"
+        assert_eq "$(ins_prop "$name" UID)" "$(in_container systemctl show -P User "left4me-server-$name.service")" "User"
 
         # kill -9: systemd restarts it, State follows, a new MainPID.
         in_container kill -9 "$pid"
@@ -398,19 +398,19 @@ test_ins_two() {
 }
 l4m_test instances-two test_ins_two 240
 
-# ins_in_server NAME COMMAND...: runs COMMAND as the game user in the mount
-# namespace of instance NAME's server (what its files look like to it).
+# ins_in_server NAME COMMAND...: runs COMMAND as instance NAME's uid in the
+# mount namespace of its server (what its files look like to it).
 ins_in_server() {
-        local pid
+        local pid uid
         pid=$(ins_prop "$1" MainPID)
+        uid=$(ins_prop "$1" UID)
         shift
-        capture in_container nsenter -t "$pid" -m -- setpriv --reuid="$L4M_GAME_USER" --regid="$L4M_GAME_USER" \
-                --init-groups -- "$@"
+        capture in_container nsenter -t "$pid" -m -- setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
 }
 
 # ins_isolation A B: instance A's server sees its own stack and the
 # Workshop cache, but not B's runtime directory nor the rest of the state
-# directory, although the same user owns B's upper/ (the host shows it).
+# directory (test-33 shows that A's uid cannot reach B's files either).
 ins_isolation() {
         local a=$1 b=$2 d
         ins_in_server "$a" cat "$L4M_RUNTIME/$a/merged/common.txt"
@@ -422,8 +422,9 @@ ins_isolation() {
         expect_ok "$a's server reads the Workshop cache"
         ins_in_server "$a" sh -c "echo x > '$L4M_CACHE/990001/1.vpk'"
         ((RC != 0)) || fail "$a's server wrote into the Workshop cache"
-        capture as_user "$L4M_GAME_USER" sh -c "echo x > '$L4M_RUNTIME/$b/upper/isolation-probe.txt' && rm '$L4M_RUNTIME/$b/upper/isolation-probe.txt'"
-        expect_ok "on the host, $L4M_GAME_USER may write $b's upper/ (what the sandbox must hide)"
+        capture in_container setpriv --reuid="$(ins_prop "$b" UID)" --regid="$(ins_prop "$b" UID)" --clear-groups -- \
+                sh -c "echo x > '$L4M_RUNTIME/$b/upper/isolation-probe.txt' && rm '$L4M_RUNTIME/$b/upper/isolation-probe.txt'"
+        expect_ok "on the host, $b's uid may write $b's upper/ (what the sandbox must hide)"
         for d in "$L4M_RUNTIME/$b/merged" "$L4M_RUNTIME/$b/upper" "$L4M_RUNTIME/$b" "$L4M_STATE/db" \
                 "$L4M_STATE/installation" "$L4M_STATE/jobs" "$L4M_OVERLAYS"; do
                 ins_in_server "$a" test -e "$d"

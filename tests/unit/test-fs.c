@@ -369,6 +369,61 @@ static int rm_rf_mounts_child(const char *tmp) {
         return 0;
 }
 
+static void assert_owner_at(int dir_fd, const char *path, uid_t uid, gid_t gid) {
+        struct stat st;
+
+        g_assert_cmpint(fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW), ==, 0);
+        g_assert_cmpuint(st.st_uid, ==, uid);
+        g_assert_cmpuint(st.st_gid, ==, gid);
+}
+
+/* chown_tree_fd(): what the old uid owns becomes the new one's, links
+ * are changed but not followed, other owners stay. */
+static void test_chown_tree(void) {
+        g_autofree char *tmp = NULL;
+        _cleanup_close_ int fd = -1, top = -1;
+        const uid_t old = 40001, new = 40002;
+
+        if (geteuid() != 0) {
+                g_test_skip("needs root (chown)");
+                return;
+        }
+        tmp = make_tmp();
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(mkdirat(fd, "top", 0755), ==, 0);
+        g_assert_cmpint(mkdirat(fd, "top/a", 0755), ==, 0);
+        g_assert_cmpint(mkdirat(fd, "top/a/b", 0755), ==, 0);
+        for (size_t k = 0; k < 3; k++) {
+                static const char *const files[] = { "top/a/b/f", "top/root-file", "target" };
+                g_autofree char *path = g_build_filename(tmp, files[k], NULL);
+
+                g_assert_true(g_file_set_contents(path, "x", -1, NULL));
+        }
+        g_assert_cmpint(symlinkat("../../target", fd, "top/a/link"), ==, 0);
+        g_assert_cmpint(fchownat(fd, "top", old, old, 0), ==, 0);
+        g_assert_cmpint(fchownat(fd, "top/a", old, 0, 0), ==, 0);     /* root's group */
+        g_assert_cmpint(fchownat(fd, "top/a/b", old, old, 0), ==, 0);
+        g_assert_cmpint(fchownat(fd, "top/a/b/f", old, old, 0), ==, 0);
+        g_assert_cmpint(fchownat(fd, "top/a/link", old, old, AT_SYMLINK_NOFOLLOW), ==, 0);
+        g_assert_cmpint(fchownat(fd, "target", 0, 0, 0), ==, 0);
+
+        top = openat(fd, "top", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(top, >=, 0);
+        g_assert_cmpint(chown_tree_fd(top, old, old, new, new), ==, 0);
+        assert_owner_at(fd, "top", new, new);
+        assert_owner_at(fd, "top/a", new, 0);
+        assert_owner_at(fd, "top/a/b", new, new);
+        assert_owner_at(fd, "top/a/b/f", new, new);
+        assert_owner_at(fd, "top/a/link", new, new);
+        assert_owner_at(fd, "top/root-file", 0, 0);
+        assert_owner_at(fd, "target", 0, 0);
+
+        g_assert_cmpint(rm_rf_at(fd, "top"), ==, 0);
+        g_assert_cmpint(unlinkat(fd, "target", 0), ==, 0);
+        g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
 static void test_rm_rf_stops_at_mounts(void) {
         g_autofree char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -412,6 +467,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/fs/rm-rf/keeps-link-targets", test_rm_rf_keeps_link_targets);
         g_test_add_func("/fs/rm-rf/deep-trees", test_rm_rf_deep_trees);
         g_test_add_func("/fs/rm-rf/stops-at-mounts", test_rm_rf_stops_at_mounts);
+        g_test_add_func("/fs/chown-tree", test_chown_tree);
         g_test_add_func("/fs/open-or-create-dir", test_open_or_create_dir);
         g_test_add_func("/fs/parse-id", test_parse_id);
         g_test_add_func("/fs/write-file-atomic", test_write_file_atomic);

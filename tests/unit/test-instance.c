@@ -238,6 +238,30 @@ static void test_port_range(void) {
         g_assert_cmpuint(c->instance_port_max, ==, 27115);
         config_free(c);
 
+        /* The uids: defaults, a good range, and ranges refused as a whole. */
+        write_conf(dir, "[Instances]\nFirstUID=20000\nLastUID=20009\n");
+        c = config_load(dir);
+        g_assert_cmpuint(c->instance_first_uid, ==, 20000);
+        g_assert_cmpuint(c->instance_last_uid, ==, 20009);
+        g_assert_null(c->problems[0]);
+        config_free(c);
+        for (size_t k = 0; k < 4; k++) {
+                static const char *const bad[] = {
+                        "[Instances]\nFirstUID=20010\nLastUID=20009\n",     /* reversed */
+                        "[Instances]\nFirstUID=61000\nLastUID=61200\n",     /* into DynamicUser= */
+                        "[Instances]\nFirstUID=65520\nLastUID=65535\n",     /* nobody */
+                        "[Instances]\nFirstUID=999\n",                       /* the system's */
+                };
+
+                write_conf(dir, bad[k]);
+                c = config_load(dir);
+                g_assert_cmpuint(c->instance_first_uid, ==, 60600);
+                g_assert_cmpuint(c->instance_last_uid, ==, 61099);
+                g_assert_nonnull(c->problems[0]);
+                g_assert_nonnull(strstr(c->problems[0], "FirstUID"));
+                config_free(c);
+        }
+
         g_unlink(path);
         g_rmdir(dir);
 }

@@ -137,7 +137,7 @@ static void on_reply(int error, const char *text, void *userdata) {
         r->calls++;
         g_assert_cmpuint(r->calls, ==, 1);
         r->error = error;
-        if (error == 0)
+        if (error == 0 || error == -EPERM)
                 g_assert_nonnull(text);
         else
                 g_assert_null(text);
@@ -211,6 +211,49 @@ static RconClient *new_client(sd_event *e, uint16_t port, const char *password) 
 }
 
 /* ---- tests ---------------------------------------------------------------- */
+
+/* The peer check: a listener of our own uid passes it; asked to expect
+ * another uid, the client refuses before the password goes out. */
+static void test_peer_uid(void) {
+        g_auto(Srcds) s = { .stdin_fd = -1 };
+        g_autoptr(sd_event) e = NULL;
+        g_autoptr(RconClient) c = NULL, bad = NULL;
+        g_autofree char *expected = NULL;
+        struct sockaddr_in sa = loopback(0);
+        socklen_t len = sizeof sa;
+        _cleanup_close_ int listener = -1, peer = -1;
+        char buf[64];
+        Reply r;
+
+        if (!have_srcds())
+                return;
+        srcds_start(&s);
+        e = new_event();
+        c = new_client(e, s.port, PASSWORD);
+        rcon_client_set_peer_uid(c, getuid());
+        command(e, c, "echo mine", 0, &r);
+        g_assert_cmpint(r.error, ==, 0);
+        g_assert_cmpstr(r.text, ==, "mine\n");
+        reply_clear(&r);
+
+        /* A plain listener that records what it gets. */
+        listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(listener, >=, 0);
+        g_assert_cmpint(bind(listener, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+        g_assert_cmpint(listen(listener, 4), ==, 0);
+        g_assert_cmpint(getsockname(listener, (struct sockaddr *) &sa, &len), ==, 0);
+        bad = new_client(e, ntohs(sa.sin_port), PASSWORD);
+        rcon_client_set_peer_uid(bad, getuid() + 1);
+        command(e, bad, "echo theirs", 0, &r);
+        g_assert_cmpint(r.error, ==, -EPERM);
+        expected = g_strdup_printf("belongs to uid %u, not to uid %u", (unsigned) getuid(), (unsigned) getuid() + 1);
+        g_assert_nonnull(strstr(r.text, expected));
+        reply_clear(&r);
+        peer = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        g_assert_cmpint(peer, >=, 0);
+        /* Closed without a byte: no password. */
+        g_assert_cmpint(recv(peer, buf, sizeof buf, 0), ==, 0);
+}
 
 static void test_commands(void) {
         g_auto(Srcds) s = { .stdin_fd = -1 };
@@ -633,6 +676,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/rcon/commands", test_commands);
         g_test_add_func("/rcon/wrong-password", test_wrong_password);
+        g_test_add_func("/rcon/peer-uid", test_peer_uid);
         g_test_add_func("/rcon/multi-packet", test_multi_packet);
         g_test_add_func("/rcon/order-and-queue", test_order_and_queue);
         g_test_add_func("/rcon/bad-commands", test_bad_commands);
