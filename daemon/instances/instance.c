@@ -144,6 +144,7 @@ void instance_free(Instance *i) {
         if (!i)
                 return;
         unit_tracker_free(i->tracker);
+        instance_usage_queries_cancel(i);
         sd_bus_slot_unref(i->start_call);
         if (i->start_done)
                 i->start_done(i, -ESHUTDOWN, "The daemon is stopping.", i->start_userdata);
