@@ -377,6 +377,9 @@ static void reply_usage(Instance *i, int r, const InstanceUsage *u, void *userda
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "running", "b", (int) u->running);
+        if (r >= 0 && instance_usage_source_to_string(u->source))
+                r = sd_bus_message_append(reply, "{sv}", "usage_source", "s",
+                                          instance_usage_source_to_string(u->source));
         if (r >= 0)
                 r = append_u64_entry(reply, "memory_current", u->memory_current);
         if (r >= 0)

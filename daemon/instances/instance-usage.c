@@ -23,6 +23,7 @@ struct InstanceUsageQuery {
         Worker *worker;
         int runtime_fd;                 /* a duplicate: the thread touches no daemon state */
         char *name;
+        char *cgroup;                   /* the unit's, to count its threads in; NULL: not needed */
         InstanceUsage usage;
         int disk_result;
 };
@@ -40,6 +41,47 @@ int instance_runtime_disk_used(int runtime_fd, const char *name, uint64_t *ret) 
         return tree_size(upper_fd, ret);
 }
 
+const char *instance_usage_source_to_string(InstanceUsageSource s) {
+        switch (s) {
+        case INSTANCE_USAGE_SOURCE_SYSTEMD:
+                return "systemd";
+        case INSTANCE_USAGE_SOURCE_CGROUP_THREADS:
+                return "cgroup.threads";
+        default:
+                return NULL;
+        }
+}
+
+int cgroup_count_threads(const char *path, uint64_t *ret) {
+        _cleanup_close_ int root_fd = -1, fd = -1;
+        g_autofree char *rel = NULL;
+        uint64_t n = 0;
+        char buf[8192];
+        ssize_t k;
+
+        /* systemd's answer, never a name a server chose; still no way up. */
+        if (!path || path[0] != '/' || strstr(path, "/..") || strstr(path, "//"))
+                return -EINVAL;
+        root_fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        rel = g_strconcat(path[1] ? path + 1 : ".", "/cgroup.threads", NULL);
+        fd = openat(root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        while ((k = read(fd, buf, sizeof buf)) != 0) {
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (ssize_t j = 0; j < k; j++)
+                        n += buf[j] == '\n';
+        }
+        *ret = n;
+        return 0;
+}
+
 static void query_free(InstanceUsageQuery *q) {
         if (!q)
                 return;
@@ -48,6 +90,7 @@ static void query_free(InstanceUsageQuery *q) {
         if (q->runtime_fd >= 0)
                 (void) close(q->runtime_fd);
         g_free(q->name);
+        g_free(q->cgroup);
         g_free(q);
 }
 
@@ -59,13 +102,23 @@ static void query_finish(InstanceUsageQuery *q, int r) {
         query_free(q);
 }
 
-static int disk_work(void *userdata) {
+static int measure_work(void *userdata) {
         InstanceUsageQuery *q = userdata;
 
+        if (q->cgroup) {
+                uint64_t n;
+                int r = cgroup_count_threads(q->cgroup, &n);
+
+                if (r >= 0) {
+                        q->usage.tasks_current = n;
+                        q->usage.source = INSTANCE_USAGE_SOURCE_CGROUP_THREADS;
+                } else
+                        log_debug_errno(r, "Cannot count the threads of %s: %s", q->cgroup, STRERROR(r));
+        }
         return instance_runtime_disk_used(q->runtime_fd, q->name, &q->usage.disk_used);
 }
 
-static void disk_done(Worker *w, int result, void *userdata) {
+static void measure_done(Worker *w, int result, void *userdata) {
         InstanceUsageQuery *q = userdata;
 
         /* Never started, or removed meanwhile: nothing written. */
@@ -80,7 +133,8 @@ static void disk_done(Worker *w, int result, void *userdata) {
 }
 
 static void start_disk_walk(InstanceUsageQuery *q) {
-        int r = worker_start(q->instance->manager->event, "l4m-usage", disk_work, disk_done, q, &q->worker);
+        int r = worker_start(q->instance->manager->event, "l4m-usage", measure_work, measure_done, q,
+                             &q->worker);
 
         if (r < 0) {
                 log_warning_errno(r, "Cannot measure the upper directory of instance %s: %s", q->name, STRERROR(r));
@@ -98,6 +152,12 @@ static void on_unit_usage(int r, const UnitUsage *u, void *userdata) {
         q->usage.memory_current = u->memory_current;
         q->usage.tasks_current = u->tasks_current;
         q->usage.cpu_usage_nsec = u->cpu_usage_nsec;
+        if (u->memory_current != UINT64_MAX || u->tasks_current != UINT64_MAX)
+                q->usage.source = INSTANCE_USAGE_SOURCE_SYSTEMD;
+        /* Without the pids controller systemd does not count the tasks:
+         * the unit's cgroup still lists its threads. */
+        if (u->tasks_current == UINT64_MAX && u->control_group && u->control_group[0])
+                q->cgroup = g_strdup(u->control_group);
         start_disk_walk(q);
 }
 

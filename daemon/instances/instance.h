@@ -218,11 +218,24 @@ int instance_set_limits(Instance *i, const InstanceLimits *req, bool may_pass_ce
  * instances that follow a default. */
 void manager_instances_config_changed(Manager *m);
 
+/* Where the figures of a running server come from: systemd's cgroup
+ * accounting (its controllers), or, without them, the unit's cgroup.threads
+ * counted (tasks only: the server's /proc is hidden from the daemon). */
+typedef enum InstanceUsageSource {
+        INSTANCE_USAGE_SOURCE_NONE,
+        INSTANCE_USAGE_SOURCE_SYSTEMD,
+        INSTANCE_USAGE_SOURCE_CGROUP_THREADS,
+} InstanceUsageSource;
+/* "systemd", "cgroup.threads"; NULL for none. */
+const char *instance_usage_source_to_string(InstanceUsageSource s);
+
 /* What a server uses now (instance-usage.c). UINT64_MAX where it is not
  * known: memory, tasks and CPU time come from systemd (its cgroup
- * accounting) while the unit is active, disk_used from upper/. */
+ * accounting) while the unit is active, tasks without the pids controller
+ * from the unit's cgroup.threads, disk_used from upper/. */
 typedef struct InstanceUsage {
         bool running;                   /* the unit was active: systemd was asked */
+        InstanceUsageSource source;     /* of memory_current and tasks_current */
         uint64_t memory_current;        /* bytes */
         uint64_t tasks_current;
         uint64_t cpu_usage_nsec;
@@ -240,6 +253,10 @@ void instance_usage_queries_cancel(Instance *i);
 /* Bytes in the files of runtime/<name>/upper (-ENOENT if there is none);
  * for a Worker thread. */
 int instance_runtime_disk_used(int runtime_fd, const char *name, uint64_t *ret);
+/* The lines of cgroup.threads of the cgroup at path (systemd's
+ * ControlGroup, below /sys/fs/cgroup): the unit's threads, counted without
+ * the pids controller. For a Worker thread. */
+int cgroup_count_threads(const char *path, uint64_t *ret);
 
 /* Starts the unit with a fresh RCON password (stored first). 1 when
  * systemd was asked: done (may be NULL) then gets its answer. -EBUSY while

@@ -587,11 +587,12 @@ static const L4mBusProperty unit_usage_map[] = {
         { "MemoryCurrent", "t", NULL, offsetof(UnitUsage, memory_current) },
         { "TasksCurrent", "t", NULL, offsetof(UnitUsage, tasks_current) },
         { "CPUUsageNSec", "t", NULL, offsetof(UnitUsage, cpu_usage_nsec) },
+        { "ControlGroup", "s", NULL, offsetof(UnitUsage, control_group) },
 };
 
 static int on_usage(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UsageQuery *q = userdata;
-        UnitUsage usage = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        UnitUsage usage = { UINT64_MAX, UINT64_MAX, UINT64_MAX, NULL };
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int r;
 
@@ -600,7 +601,7 @@ static int on_usage(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         else {
                 r = l4m_bus_map_properties(reply, unit_usage_map, L4M_ELEMENTSOF(unit_usage_map), NULL, &usage, NULL);
                 if (r < 0)
-                        usage = (UnitUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+                        usage = (UnitUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, NULL };
         }
         q->done(r < 0 ? r : 0, &usage, q->userdata);
         return 0;
