@@ -8,7 +8,10 @@
 # unit properties, and the rlimits that hold without cgroup controllers
 # (LimitNPROC: a fork of the server fails with EAGAIN near tasks_max;
 # LimitDATA: an allocation above memory_max fails), plus the cgroup limits
-# where the container has the controllers. Uses test-23's helpers.
+# where the container has the controllers. The web API: the limits in the
+# instance's JSON, PUT .../limits as the web owner (within the ceilings),
+# refused above them and for another account, an admin account above them,
+# bad values 400 with nothing changed, GET .../usage. Uses test-23's helpers.
 
 LIM_CONF=/etc/left4me/left4me.conf.d/50-test-limits.conf
 
@@ -16,8 +19,50 @@ lim_conf() {
         in_container sh -ec "mkdir -p /etc/left4me/left4me.conf.d && printf '%s' '$1' > '$LIM_CONF'"
 }
 
+LIM_WPW=limits-web-password
+LIM_WOWNER=lim-wendy
+LIM_WOTHER=lim-walter
+LIM_WADMIN=lim-wanda
+
+# lim_web JAR METHOD PATH [BODY]: web_call in the session of cookie jar
+# JAR (lim_web_login's); sets WEB_STATUS, WEB_BODY.
+lim_web() {
+        local jar=$1
+        shift
+        cp "$WEB_HOST_DIR/$jar.jar" "$WEB_HOST_DIR/jar"
+        WEB_CSRF=$(cat "$WEB_HOST_DIR/$jar.csrf")
+        web_call "$@"
+}
+
+lim_web_login() {
+        web_user "$2" "$LIM_WPW" "$3"
+        web_login "$2" "$LIM_WPW"
+        web_expect 200 "login of $2"
+        cp "$WEB_HOST_DIR/jar" "$WEB_HOST_DIR/$1.jar"
+        printf '%s\n' "$WEB_CSRF" >"$WEB_HOST_DIR/$1.csrf"
+}
+
+# lim_web_expect CPU MEM TASKS DISK DEFAULTS WHAT: the limits in the
+# instance JSON of the last answer.
+lim_web_expect() {
+        local got
+        got=$(json '"%s %s %s %s %s" % (d["CPUQuota"], d["MemoryMax"], d["TasksMax"], d["DiskMax"], ",".join(d["DefaultLimits"]))' <<<"$WEB_BODY")
+        assert_eq "$1 $2 $3 $4 $5" "$got" "$6"
+}
+
+# lim_web_remove: the web owner's instance, blueprint and overlay, gone.
+lim_web_remove() {
+        ins_remove lim-w
+        ins_delete_blueprint lim-wbp
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetOverlay "$(gv_str lim-wov)"
+        if ((RC == 0)); then
+                delete_overlay root "$(path_from_output)"
+        fi
+}
+
 lim_cleanup() {
         ins_remove lim-a
+        lim_web_remove
         in_container rm -f "$LIM_CONF"
         daemon_reload_config || true
         gcall root "$L4M_MANAGER" org.left4me.Manager.GetBlueprint "$(gv_str lim-bp)"
@@ -50,9 +95,11 @@ lim_set() {
 
 test_instance_limits() {
         local m64=$((64 << 20)) m128=$((128 << 20)) m256=$((256 << 20)) g1=$((1 << 30)) g2=$((2 << 30))
-        local pid limits out n cg controllers used bad ovpath job
+        local pid limits out n cg controllers used bad ovpath job inf=18446744073709551615
         # shellcheck source=test-23-instances.sh
         source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
+        # shellcheck source=web-lib.sh
+        source "$L4M_SRCDIR/tests/integration/web-lib.sh"
         trap 'lim_cleanup' EXIT
         ins_setup
         daemon_up
@@ -68,6 +115,7 @@ MaxDiskMax=2G
 '
         daemon_reload_config
         ins_remove lim-a
+        lim_web_remove
         ovpath=$(ensure_overlay alice lim-ov archive)
         in_container sh -ec "rm -rf '$TF_DIR/lim' && mkdir -p '$TF_DIR/lim/t' && echo x > '$TF_DIR/lim/t/lim.txt' &&
                 tar -C '$TF_DIR/lim/t' -cf '$TF_DIR/lim/x.tar' . && chmod -R a+rX '$TF_DIR/lim'"
@@ -118,6 +166,60 @@ MaxDiskMax=2G
         lim_set carol "{'disk_max': <uint64 $((4 << 30))>, 'cpu_quota': <'infinity'>}"
         expect_ok "carol sets limits above the ceilings"
         lim_expect 18446744073709551615 $m128 48 $((4 << 30)) "after carol's SetLimits"
+
+        step "the web API: the limits in the instance JSON, set by an admin account"
+        web_up
+        lim_web_login adm "$LIM_WADMIN" admin
+        lim_web_login own "$LIM_WOWNER" user
+        lim_web_login oth "$LIM_WOTHER" user
+        lim_web adm GET /api/instances/lim-a
+        web_expect 200 "GET lim-a as the admin account"
+        lim_web_expect "$(python3 -c 'print(float(2**64-1))')" $m128 48 $((4 << 30)) "" "lim-a's JSON"
+        lim_web adm PUT /api/instances/lim-a/limits "{\"limits\": {\"memory_max\": $g2, \"cpu_quota\": \"infinity\", \"tasks_max\": 100}}"
+        web_expect 200 "the admin account sets limits above the ceilings"
+        lim_web_expect "$(python3 -c 'print(float(2**64-1))')" $g2 100 $((4 << 30)) "" "the answer of PUT .../limits"
+        lim_expect $inf $g2 100 $((4 << 30)) "after the admin account's PUT"
+        for bad in '{"limits": {"memory_max": true}}' '{"limits": {"colour": 1}}' '{"limits": [1]}' \
+                '{"limits": {"memory_max": -5}}' '{"limits": {"tasks_max": 40, "memory_max": "lots"}}' \
+                '{"limits": {"tasks_max": 40, "memory_max": 1024}}' '{"limits": {"tasks_max": 0}}'; do
+                lim_web adm PUT /api/instances/lim-a/limits "$bad"
+                web_expect 400 org.left4me.Error.InvalidArgument "PUT .../limits $bad"
+        done
+        lim_expect $inf $g2 100 $((4 << 30)) "after the refused PUTs"
+        lim_web adm PUT /api/instances/lim-a/limits '{"limits": {"cpu_quota": "default", "memory_max": "default", "tasks_max": "default"}}'
+        web_expect 200 "the admin account sets the limits back to the defaults"
+        lim_web_expect 50 $m256 64 $((4 << 30)) cpu_quota,memory_max,tasks_max "after PUT default"
+        lim_web oth PUT /api/instances/lim-a/limits '{"limits": {"tasks_max": 40}}'
+        web_expect 404 org.left4me.Error.NotFound "another web account sets lim-a's limits"
+
+        step "the web API: the owner within the ceilings, refused above them"
+        lim_web own POST /api/overlays '{"name":"lim-wov","type":"archive","options":{}}'
+        web_expect 201 "the web owner creates overlay lim-wov"
+        _web_curl -b "$WEB_DIR/own.jar" -X POST -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(cat "$WEB_HOST_DIR/own.csrf")" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$TF_DIR/lim/x.tar" \
+                "$WEB_ORIGIN/api/overlays/lim-wov/archive"
+        web_expect 202 "the web owner uploads into lim-wov"
+        job_wait "$L4M_MANAGER/job/$(json 'd["job"]' <<<"$WEB_BODY")"
+        assert_eq succeeded "$JOB_STATE" "the upload into lim-wov ($JOB_MSG)"
+        lim_web own POST /api/blueprints '{"name":"lim-wbp","overlays":["lim-wov"],"options":{}}'
+        web_expect 201 "the web owner creates blueprint lim-wbp"
+        lim_web own POST /api/instances '{"name":"lim-w","blueprint":"lim-wbp","options":{}}'
+        web_expect 201 "the web owner creates instance lim-w"
+        lim_web own PUT /api/instances/lim-w/limits "{\"limits\": {\"memory_max\": $g1, \"cpu_quota\": 150, \"disk_max\": \"default\"}}"
+        web_expect 200 "the web owner sets limits up to the ceilings"
+        lim_web_expect 150 $g1 64 $g1 tasks_max,disk_max "the web owner's limits"
+        lim_web own PUT /api/instances/lim-w/limits "{\"limits\": {\"tasks_max\": 40, \"memory_max\": $g2}}"
+        web_expect 403 org.freedesktop.DBus.Error.AccessDenied "the web owner sets memory_max above the ceiling"
+        lim_web own PUT /api/instances/lim-w/limits '{"limits": {"cpu_quota": "infinity"}}'
+        web_expect 403 org.freedesktop.DBus.Error.AccessDenied "the web owner sets cpu_quota=infinity"
+        lim_web own GET /api/instances/lim-w
+        lim_web_expect 150 $g1 64 $g1 tasks_max,disk_max "lim-w after the refused PUTs"
+        lim_web own GET /api/instances/lim-w/usage
+        web_expect 200 "GET .../usage of a stopped instance"
+        out=$(json '"%s %s %s %s" % (d["running"], d["disk_used"], d["memory_max"], "memory_current" in d)' <<<"$WEB_BODY")
+        assert_eq "False 0 $g1 False" "$out" "the usage of stopped lim-w"
+        lim_web oth GET /api/instances/lim-w/usage
+        web_expect 404 org.left4me.Error.NotFound "another web account reads lim-w's usage"
 
         step "l4mctl: set and show, back to the default"
         capture run_as alice l4mctl instance set lim-a cpu_quota=120% memory_max=64M tasks_max=32 disk_max=default
@@ -184,6 +286,14 @@ MaxDiskMax=2G
         grep -Eq '^Max processes +32 +32 ' <<<"$limits" || fail "the server's RLIMIT_NPROC is not 32: $limits"
         grep -Eq "^Max data size +$m128 +$m128 " <<<"$limits" || fail "the server's RLIMIT_DATA is not 128M: $limits"
 
+        step "the server unit's exposure with the limits"
+        out=$(in_container systemd-analyze security --no-pager left4me-server-lim-a.service 2>/dev/null |
+                sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+        note "systemd-analyze security left4me-server-lim-a.service (limits set): ${out:-none}"
+        [[ -n $out ]] || fail "systemd-analyze security printed no overall exposure figure"
+        python3 -c 'import sys; sys.exit(float(sys.argv[1]) > 1.7)' "$out" ||
+                fail "the server unit's exposure is $out, above 1.7"
+
         step "enforcement through the rlimits (no controllers needed)"
         # RLIMIT_NPROC counts every process and thread of the server's uid:
         # the fake server's own threads and its children.
@@ -225,8 +335,21 @@ MaxDiskMax=2G
         if [[ " $controllers " == *" memory "* ]]; then
                 [[ $OUT == *"'memory_current': <uint64 "* ]] || fail "GetUsage lacks memory_current: $OUT"
         fi
+        [[ $OUT == *"'tasks_current': <uint64 "* ]] || fail "GetUsage of a running server lacks tasks_current: $OUT"
+        if [[ " $controllers " == *" pids "* ]]; then
+                [[ $OUT == *"'usage_source': <'systemd'>"* ]] || fail "usage_source with the pids controller: $OUT"
+        else
+                [[ $OUT == *"'usage_source': <'cgroup.threads'>"* ]] || fail "usage_source without the pids controller: $OUT"
+        fi
+        n=$(grep -o "'tasks_current': <uint64 [0-9]*>" <<<"$OUT" | grep -o '[0-9]*>' | tr -d '>')
+        # srcds_run's shell and the fake server with its threads.
+        ((n >= 2 && n <= 32)) || fail "tasks_current of the running server is $n"
         ins_call mallory lim-a GetUsage
         ((RC != 0)) || fail "mallory read the use of alice's instance"
+        lim_web adm GET /api/instances/lim-a/usage
+        web_expect 200 "GET .../usage of the running lim-a"
+        out=$(json '"%s %s %s" % (d["running"], d["disk_used"] >= 3000000, d["memory_max"])' <<<"$WEB_BODY")
+        assert_eq "True True $m128" "$out" "the usage of running lim-a over the web"
 
         ins_call alice lim-a Stop
         expect_ok "Stop lim-a"
