@@ -346,6 +346,8 @@ MaxDiskMax=2G
         ((n >= 2 && n <= 32)) || fail "tasks_current of the running server is $n"
         ins_call mallory lim-a GetUsage
         ((RC != 0)) || fail "mallory read the use of alice's instance"
+        # The daemon restarted since the login: its sessions ended.
+        lim_web_login adm "$LIM_WADMIN" admin
         lim_web adm GET /api/instances/lim-a/usage
         web_expect 200 "GET .../usage of the running lim-a"
         out=$(json '"%s %s %s" % (d["running"], d["disk_used"] >= 3000000, d["memory_max"])' <<<"$WEB_BODY")
@@ -355,7 +357,7 @@ MaxDiskMax=2G
         expect_ok "Stop lim-a"
         ins_wait_state lim-a stopped
 }
-l4m_test instance-limits test_instance_limits 300
+l4m_test instance-limits test_instance_limits 600
 
 ins_rcon_ok() {
         ins_rcon "$1" "echo up"
