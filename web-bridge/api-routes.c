@@ -33,6 +33,7 @@ typedef enum {
         ANSWER_LIST,     /* 200 the properties of each object path (field path_field) of the rows */
         ANSWER_USER,     /* 201 {name, role} of the request */
         ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
+        ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
 } Answer;
 
 typedef struct Route {
@@ -56,6 +57,10 @@ static const JsonBusOption blueprint_options[] = { { "server_cfg", "s" }, { "lau
 static const JsonBusOption instance_options[] = {
         { "port", "q" }, { "hostname", "s" }, { "max_players", "u" }, { "map", "s" }, { "autostart", "b" },
         { NULL, NULL },
+};
+/* SetLimits: a number, or "default" / "infinity". */
+static const JsonBusOption limit_options[] = {
+        { "cpu_quota", "t|s" }, { "memory_max", "t|s" }, { "tasks_max", "t|s" }, { "disk_max", "t|s" }, { NULL, NULL },
 };
 
 static const Route routes[] = {
@@ -92,6 +97,8 @@ static const Route routes[] = {
         { "POST", "instances/*/stop", TARGET_INSTANCE, false, "Stop", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "POST", "instances/*/restart", TARGET_INSTANCE, false, "Restart", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "POST", "instances/*/command", TARGET_INSTANCE, false, "SendCommand", "s", { "command" }, NULL, ANSWER_FIELDS, { "reply" }, 0 },
+        { "PUT", "instances/*/limits", TARGET_INSTANCE, false, "SetLimits", "a{sv}", { "limits" }, limit_options, ANSWER_ENTITY, { NULL }, 0 },
+        { "GET", "instances/*/usage", TARGET_INSTANCE, false, "GetUsage", "", { NULL }, NULL, ANSWER_VALUE, { NULL }, 0 },
 
         { "GET", "jobs", TARGET_JOB, true, "ListJobs", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 6 },
         { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -429,6 +436,16 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
                 json_builder_end_object(b);
                 node = json_builder_get_root(b);
                 api_call_reply_json(c, SOUP_STATUS_CREATED, node);
+                return;
+        }
+        case ANSWER_VALUE: {
+                g_autoptr(JsonNode) all = node_from_reply(reply);
+
+                if (!all || json_array_get_length(json_node_get_array(all)) != 1) {
+                        reply_unexpected(c);
+                        return;
+                }
+                api_call_reply_json(c, SOUP_STATUS_OK, json_array_get_element(json_node_get_array(all), 0));
                 return;
         }
         case ANSWER_PATCH:

@@ -85,6 +85,40 @@ static int append_integer(sd_bus_message *m, char type, JsonNode *node, char **e
 static int append_value(sd_bus_message *m, const char *sig, size_t len, JsonNode *node,
                         const JsonBusOption *options, unsigned depth, char **error_text);
 
+static bool basic_fits(char type, JsonNode *node) {
+        switch (type) {
+        case 's': case 'o': case 'g':
+                return node_is(node, G_TYPE_STRING);
+        case 'b':
+                return node_is(node, G_TYPE_BOOLEAN);
+        case 'y': case 'n': case 'q': case 'i': case 'u': case 'x': case 't':
+                return node_is(node, G_TYPE_INT64);
+        case 'd':
+                return node_is(node, G_TYPE_INT64) || node_is(node, G_TYPE_DOUBLE);
+        default:
+                assert(!"alternatives are basic types");
+                return false;
+        }
+}
+
+/* The signature an option's value is sent as: opt's, or of alternatives
+ * ("t|s") the first that fits node; NULL if none does. */
+static const char *option_signature(const JsonBusOption *opt, JsonNode *node, char buf[static 2]) {
+        const char *sig = opt->signature;
+
+        if (!strchr(sig, '|'))
+                return sig;
+        for (; *sig; sig += sig[1] ? 2 : 1) {
+                assert(sig[1] == '|' || sig[1] == 0);
+                if (basic_fits(*sig, node)) {
+                        buf[0] = *sig;
+                        buf[1] = 0;
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
 static int append_options(sd_bus_message *m, JsonNode *node, const JsonBusOption *options, unsigned depth,
                           char **error_text) {
         g_autoptr(GList) members = NULL;
@@ -101,23 +135,27 @@ static int append_options(sd_bus_message *m, JsonNode *node, const JsonBusOption
         for (GList *l = members; l; l = l->next) {
                 const char *name = l->data;
                 const JsonBusOption *opt = NULL;
+                const char *sig;
+                char buf[2];
 
                 for (size_t i = 0; options && options[i].name; i++)
                         if (strcmp(options[i].name, name) == 0)
                                 opt = &options[i];
                 if (!opt)
                         return fail(error_text, "unknown option '%s'", name);
+                sig = option_signature(opt, json_object_get_member(o, name), buf);
+                if (!sig)
+                        return fail(error_text, "option '%s': expected a value of type '%s'", name, opt->signature);
                 r = sd_bus_message_open_container(m, 'e', "sv");
                 if (r < 0)
                         return r;
                 r = sd_bus_message_append_basic(m, 's', name);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_open_container(m, 'v', opt->signature);
+                r = sd_bus_message_open_container(m, 'v', sig);
                 if (r < 0)
                         return r;
-                r = append_value(m, opt->signature, strlen(opt->signature), json_object_get_member(o, name), NULL,
-                                 depth + 1, error_text);
+                r = append_value(m, sig, strlen(sig), json_object_get_member(o, name), NULL, depth + 1, error_text);
                 if (r < 0) {
                         if (r == -EINVAL && *error_text) {
                                 g_autofree char *t = g_steal_pointer(error_text);

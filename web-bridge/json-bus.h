@@ -12,6 +12,8 @@
 
 typedef struct JsonBusOption {
         const char *name;
+        /* One complete type, or basic types separated by '|' ("t|s"): the
+         * first whose JSON type fits the value is sent in the variant. */
         const char *signature;
 } JsonBusOption;
 

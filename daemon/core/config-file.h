@@ -35,6 +35,18 @@ typedef struct Config {
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
         unsigned instance_first_uid;      /* [Instances] FirstUID=: the uids servers run as, */
         unsigned instance_last_uid;       /* [Instances] LastUID= (config_uid_range_problem(), else both defaults) */
+        /* An instance's resource limits when it follows the default, and
+         * the ceilings only org.left4me.admin may set a value above
+         * (instance.h, InstanceLimits). A default above its ceiling is a
+         * problem and is lowered to the ceiling. */
+        unsigned instance_default_cpu_quota_percent; /* [Instances] DefaultCPUQuota=; UINT_MAX = infinity */
+        unsigned instance_max_cpu_quota_percent;     /* [Instances] MaxCPUQuota= */
+        uint64_t instance_default_memory_max;   /* [Instances] DefaultMemoryMax=, bytes; UINT64_MAX = infinity */
+        uint64_t instance_max_memory_max;       /* [Instances] MaxMemoryMax= */
+        uint64_t instance_default_tasks_max;    /* [Instances] DefaultTasksMax=; UINT64_MAX = infinity */
+        uint64_t instance_max_tasks_max;        /* [Instances] MaxTasksMax= */
+        uint64_t instance_default_disk_max;     /* [Instances] DefaultDiskMax=, bytes; UINT64_MAX = infinity */
+        uint64_t instance_max_disk_max;         /* [Instances] MaxDiskMax= */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
 } Config;
 
@@ -53,6 +65,16 @@ typedef struct Config {
  * not: it must be ordered, at or above 1000, and keep out of systemd's
  * DynamicUser= range (61184 to 65519) and of 65534 (nobody). */
 const char *config_uid_range_problem(unsigned first, unsigned last);
+/* What an instance's limits may be set to (besides infinity), in the
+ * configuration and per instance: percent of one CPU, bytes, tasks, bytes. */
+#define CONFIG_INSTANCE_CPU_QUOTA_MIN 1u
+#define CONFIG_INSTANCE_CPU_QUOTA_MAX 100000u
+#define CONFIG_INSTANCE_MEMORY_MIN (UINT64_C(32) << 20)
+#define CONFIG_INSTANCE_MEMORY_MAX (UINT64_C(1024) << 30)
+#define CONFIG_INSTANCE_TASKS_MIN UINT64_C(8)
+#define CONFIG_INSTANCE_TASKS_MAX UINT64_C(1000000)
+#define CONFIG_INSTANCE_DISK_MIN (UINT64_C(16) << 20)
+#define CONFIG_INSTANCE_DISK_MAX (UINT64_C(16) << 40)
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

@@ -221,6 +221,7 @@ void manager_reload_config(Manager *m) {
         config_bus_emit_changed(m, old->problems);
         /* Bounds of jobs may have changed ([Script] MaxRunning=). */
         job_schedule_dispatch(m);
+        manager_instances_config_changed(m);
 }
 
 /* An overlay left "building" by a crash whose job did not resume. */

@@ -106,7 +106,14 @@ static const char *const migrations[] = {
          * (rows of before this migration get theirs when they are loaded). */
         ("ALTER TABLE instances ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;"
         "CREATE UNIQUE INDEX instances_by_uid ON instances (uid) WHERE uid <> 0;"),
-        /* 10: the size of the cache file each Workshop link points to, so an
+        /* 10: an instance's resource limits (instance.h, InstanceLimits):
+         * NULL follows [Instances] Default*=, -1 is infinity, anything
+         * else the value (percent of one CPU, bytes, tasks, bytes). */
+        ("ALTER TABLE instances ADD COLUMN cpu_quota INTEGER CHECK (cpu_quota = -1 OR cpu_quota > 0);"
+        "ALTER TABLE instances ADD COLUMN memory_max INTEGER CHECK (memory_max = -1 OR memory_max > 0);"
+        "ALTER TABLE instances ADD COLUMN tasks_max INTEGER CHECK (tasks_max = -1 OR tasks_max > 0);"
+        "ALTER TABLE instances ADD COLUMN disk_max INTEGER CHECK (disk_max = -1 OR disk_max > 0);"),
+        /* 11: the size of the cache file each Workshop link points to, so an
          * owner's storage use ([Overlays] OwnerMaxBytes=) is one query;
          * rows from before hold 0 until the daemon measures them at start. */
         ("ALTER TABLE workshop_links ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"),

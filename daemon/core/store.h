@@ -120,6 +120,11 @@ typedef int (*StoreBlueprintOverlayFunc)(uint64_t blueprint_id, uint64_t overlay
 int store_blueprint_overlays_foreach(sqlite3 *db, StoreBlueprintOverlayFunc cb, void *userdata);
 
 /* store-instance.c: server instances. */
+/* An instance's limits in the order cpu_quota, memory_max, tasks_max,
+ * disk_max (instance.h, InstanceLimit). */
+#define STORE_LIMITS_N 4
+#define STORE_LIMIT_INFINITY UINT64_MAX
+#define STORE_LIMIT_DEFAULT 0     /* no limit is 0: a row made without limits has the defaults */
 typedef struct StoreInstance {
         uint64_t id;
         const char *name;
@@ -133,6 +138,10 @@ typedef struct StoreInstance {
         const char *rcon_password;
         uint64_t created;       /* µs since the epoch */
         uint32_t uid;           /* what its server runs as; 0 = none allocated yet */
+        /* Resource limits, each STORE_LIMIT_DEFAULT (NULL in the row),
+         * STORE_LIMIT_INFINITY or a value; written by
+         * store_instance_set_limits() only (inserted rows have NULLs). */
+        uint64_t limits[STORE_LIMITS_N];
 } StoreInstance;
 
 /* -EEXIST if the name, the port or the uid is taken, -ENOENT if the
@@ -149,6 +158,9 @@ int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *passw
 /* Gives row id the uid its server runs as; -EEXIST if another row has it,
  * -ENOENT if there is no such row. */
 int store_instance_set_uid(sqlite3 *db, uint64_t id, uint32_t uid);
+/* Replaces the four limits of row id in one statement; -ENOENT if there
+ * is no such row. */
+int store_instance_set_limits(sqlite3 *db, uint64_t id, const uint64_t limits[STORE_LIMITS_N]);
 typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);
 

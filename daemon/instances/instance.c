@@ -145,6 +145,7 @@ void instance_free(Instance *i) {
         if (!i)
                 return;
         unit_tracker_free(i->tracker);
+        instance_usage_queries_cancel(i);
         sd_bus_slot_unref(i->start_call);
         if (i->start_done)
                 i->start_done(i, -ESHUTDOWN, "The daemon is stopping.", i->start_userdata);
@@ -191,6 +192,12 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         i->rcon_password = g_strdup(row->rcon_password);
         i->created = row->created;
         i->uid = row->uid;
+        i->limits = (InstanceLimits) {
+                .cpu_quota_percent = row->limits[INSTANCE_LIMIT_CPU_QUOTA],
+                .memory_max = row->limits[INSTANCE_LIMIT_MEMORY_MAX],
+                .tasks_max = row->limits[INSTANCE_LIMIT_TASKS_MAX],
+                .disk_max = row->limits[INSTANCE_LIMIT_DISK_MAX],
+        };
         i->unit = instance_unit_name(row->name);
         i->state = g_strdup(INSTANCE_STATE_STOPPED);
         i->live_map = g_strdup("");
@@ -771,6 +778,7 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
         g_autofree char *why = NULL, *description = NULL;
+        InstanceLimits limits;
         bool was_failed;
         int r;
 
@@ -819,6 +827,8 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
                 return problem_setf(ret_problem, -EIO, "%s.", why);
         }
 
+        (void) instance_effective_limits(i, &limits);
+
         /* A failed unit stays loaded until its failure is forgotten. */
         was_failed = i->unit_exists;
         if (was_failed)
@@ -826,6 +836,9 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
 
         InstanceUnitSpec spec = {
                 .name = i->name,
+                .cpu_quota_percent = limits.cpu_quota_percent,
+                .memory_max = limits.memory_max,
+                .tasks_max = limits.tasks_max,
                 .state_dir = m->state_dir,
                 .helper = helper,
                 .uid = i->uid,

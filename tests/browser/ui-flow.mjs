@@ -2,11 +2,12 @@
 // The left4me UI in Debian's chromium, driven by playwright-core, the way a
 // user goes through it: log in, create a workshop overlay and build it
 // (progress to 100 %), create a blueprint and an instance, start it, see
-// the server's log in the console, send "status" and see the reply, stop
-// it, log out. Every step asserts what the page shows and saves
-// screenshots (a 1280x800 desktop and a 375x812 phone, where the page must
-// not scroll sideways and buttons must be big enough to touch). No request
-// may leave the host and the page may log no errors.
+// the server's log in the console, send "status" and see the reply, see
+// its use and set a limit, stop it, log out. Every step asserts what the
+// page shows and saves screenshots (a 1280x800 desktop and a 375x812
+// phone, where the page must not scroll sideways and buttons must be big
+// enough to touch). No request may leave the host and the page may log no
+// errors.
 //
 //   node ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]
 //
@@ -310,6 +311,17 @@ try {
         const atEnd = await page.locator('.console-card .console').evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
         if (!atEnd)
                 fail('the console does not show its last lines');
+
+        step('the limits: the use of the running server, a limit set');
+        const limitsForm = page.locator('form.limits');
+        const limitRow = (label) => limitsForm.locator('dl.props div')
+                .filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+        await expectText(limitRow('Memory max'), /^[0-9]+[KMGT]? \(default\)$/, 'the default memory limit');
+        await expectText(limitRow('Tasks'), /^[0-9]+ of [0-9]+$/, 'the tasks of the running server', 20000);
+        await limitsForm.getByLabel('Memory max', { exact: true }).fill('1G');
+        await limitsForm.getByRole('button', { name: 'Save limits' }).click();
+        await expectText(limitRow('Memory max'), /^1G$/, 'the memory limit after saving');
+        await shot('instance-limits');
 
         step('stop it');
         await page.getByRole('button', { name: 'Stop', exact: true }).click();

@@ -6,7 +6,8 @@
 # the fake srcds installation (test-23's). It logs in as a web admin,
 # creates and builds a workshop overlay, uploads an archive into another,
 # creates a blueprint and an instance,
-# starts it, reads its console, sends "status", stops it and logs out;
+# starts it, reads its console, sends "status", sees its use and sets a
+# memory limit, stops it and logs out;
 # screenshots of every page (desktop and phone) go to $L4M_OUTPUT.
 
 WB_ITEM=29901

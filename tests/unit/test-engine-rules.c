@@ -476,6 +476,108 @@ static void test_instance_setters(Fixture *f, gconstpointer data) {
         g_assert_cmpint(blueprint_delete(b, &f->alice, &f->problem), ==, 0);
 }
 
+/* A request that sets only limit k to v. */
+static InstanceLimits limits_req(InstanceLimit k, uint64_t v) {
+        InstanceLimits req;
+
+        instance_limits_unchanged(&req);
+        *instance_limits_field(&req, k) = v;
+        return req;
+}
+
+static void assert_limits(const Instance *i, uint64_t cpu, uint64_t mem, uint64_t tasks, uint64_t disk) {
+        InstanceLimits l;
+
+        g_assert_cmpint(instance_effective_limits(i, &l), ==, 0);
+        g_assert_cmpuint(l.cpu_quota_percent, ==, cpu);
+        g_assert_cmpuint(l.memory_max, ==, mem);
+        g_assert_cmpuint(l.tasks_max, ==, tasks);
+        g_assert_cmpuint(l.disk_max, ==, disk);
+}
+
+static void test_instance_limits(Fixture *f, gconstpointer data) {
+        const uint64_t G = UINT64_C(1) << 30, M = UINT64_C(1) << 20;
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        InstanceLimits req;
+        Instance *i;
+
+        set_port_range(f);
+        i = new_instance(f, &f->alice, "srv", b, 0);
+
+        /* A new instance follows the defaults: one CPU, 2G, 256 tasks, 4G. */
+        for (int k = 0; k < _INSTANCE_LIMIT_N; k++)
+                g_assert_true(instance_limit_is_default(i, k));
+        assert_limits(i, 100, 2 * G, 256, 4 * G);
+
+        /* The owner: any value up to the ceiling (8G is MaxMemoryMax), several at once. */
+        instance_limits_unchanged(&req);
+        req.cpu_quota_percent = 200;
+        req.memory_max = 8 * G;
+        req.tasks_max = 64;
+        g_assert_false(instance_limits_pass_ceiling(f->m, &req));
+        g_assert_cmpint(instance_set_limits(i, &req, false, &f->problem), ==, 0);
+        assert_limits(i, 200, 8 * G, 64, 4 * G);
+        g_assert_false(instance_limit_is_default(i, INSTANCE_LIMIT_MEMORY_MAX));
+        g_assert_true(instance_limit_is_default(i, INSTANCE_LIMIT_DISK_MAX));
+
+        /* Above a ceiling: only an admin; nothing of the request is applied. */
+        req = limits_req(INSTANCE_LIMIT_TASKS_MAX, 32);
+        req.memory_max = 8 * G + 1;
+        g_assert_true(instance_limits_pass_ceiling(f->m, &req));
+        assert_refused(f, instance_set_limits(i, &req, false, &f->problem), -EPERM, "MaxMemoryMax");
+        req = limits_req(INSTANCE_LIMIT_CPU_QUOTA, INSTANCE_LIMIT_INFINITY);
+        g_assert_true(instance_limits_pass_ceiling(f->m, &req));
+        assert_refused(f, instance_set_limits(i, &req, false, &f->problem), -EPERM, "only an admin");
+        assert_limits(i, 200, 8 * G, 64, 4 * G);
+
+        /* An admin passes them. */
+        req = limits_req(INSTANCE_LIMIT_CPU_QUOTA, INSTANCE_LIMIT_INFINITY);
+        req.disk_max = 100 * G;
+        g_assert_cmpint(instance_set_limits(i, &req, true, &f->problem), ==, 0);
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 8 * G, 64, 100 * G);
+
+        /* Invalid values: -EINVAL, for an admin too, and nothing changed. */
+        req = limits_req(INSTANCE_LIMIT_TASKS_MAX, 32);
+        req.memory_max = 1024;
+        assert_refused(f, instance_set_limits(i, &req, true, &f->problem), -EINVAL, "memory_max is 32M to 1T");
+        assert_refused(f, instance_set_limits(i, (req = limits_req(INSTANCE_LIMIT_TASKS_MAX, 7), &req), true,
+                                              &f->problem), -EINVAL, "tasks_max is 8 to 1000000");
+        assert_refused(f, instance_set_limits(i, (req = limits_req(INSTANCE_LIMIT_CPU_QUOTA, 100001), &req), true,
+                                              &f->problem), -EINVAL, "cpu_quota is 1% to 100000%");
+        assert_refused(f, instance_set_limits(i, (req = limits_req(INSTANCE_LIMIT_DISK_MAX, 15 * M), &req), true,
+                                              &f->problem), -EINVAL, "disk_max is 16M to 16T");
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 8 * G, 64, 100 * G);
+
+        /* With no ceiling the owner may ask for infinity. */
+        f->m->config->instance_max_tasks_max = UINT64_MAX;
+        req = limits_req(INSTANCE_LIMIT_TASKS_MAX, INSTANCE_LIMIT_INFINITY);
+        g_assert_false(instance_limits_pass_ceiling(f->m, &req));
+        g_assert_cmpint(instance_set_limits(i, &req, false, &f->problem), ==, 0);
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 8 * G, INSTANCE_LIMIT_INFINITY, 100 * G);
+
+        /* "default" is never above a ceiling and follows the defaults in force. */
+        req = limits_req(INSTANCE_LIMIT_MEMORY_MAX, INSTANCE_LIMIT_DEFAULT);
+        g_assert_false(instance_limits_pass_ceiling(f->m, &req));
+        g_assert_cmpint(instance_set_limits(i, &req, false, &f->problem), ==, 0);
+        g_assert_true(instance_limit_is_default(i, INSTANCE_LIMIT_MEMORY_MAX));
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 2 * G, INSTANCE_LIMIT_INFINITY, 100 * G);
+        f->m->config->instance_default_memory_max = 3 * G;
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 3 * G, INSTANCE_LIMIT_INFINITY, 100 * G);
+
+        /* Stored: values, infinity and default come back as they were set. */
+        g_clear_pointer(&f->m, manager_free);
+        g_assert_cmpint(manager_new(f->state, f->state, &f->m), ==, 0);
+        g_assert_cmpint(manager_load(f->m), ==, 0);
+        i = g_hash_table_lookup(f->m->instances_by_name, "srv");
+        g_assert_nonnull(i);
+        g_assert_cmpuint(i->limits.cpu_quota_percent, ==, INSTANCE_LIMIT_INFINITY);
+        g_assert_cmpuint(i->limits.memory_max, ==, INSTANCE_LIMIT_DEFAULT);
+        g_assert_cmpuint(i->limits.tasks_max, ==, INSTANCE_LIMIT_INFINITY);
+        g_assert_cmpuint(i->limits.disk_max, ==, 100 * G);
+        assert_limits(i, INSTANCE_LIMIT_INFINITY, 2 * G, INSTANCE_LIMIT_INFINITY, 100 * G);
+}
+
 static void never_done(Instance *i, int r, const char *text, void *userdata) {
         g_assert_not_reached();
 }
@@ -565,6 +667,7 @@ int main(int argc, char **argv) {
         ADD("instance/owner-cap", test_instance_owner_cap);
         ADD("instance/delete", test_instance_delete);
         ADD("instance/setters", test_instance_setters);
+        ADD("instance/limits", test_instance_limits);
         ADD("instance/start-and-command", test_instance_start_and_command);
         ADD("instance/command-fails", test_instance_command_fails);
         ADD("cache-and-game", test_cache_and_game);

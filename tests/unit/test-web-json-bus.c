@@ -31,7 +31,8 @@ static JsonNode *parse(const char *text) {
 }
 
 static const JsonBusOption options[] = {
-        { "port", "q" }, { "hostname", "s" }, { "autostart", "b" }, { "launch_args", "as" }, { NULL, NULL },
+        { "port", "q" }, { "hostname", "s" }, { "autostart", "b" }, { "launch_args", "as" },
+        { "memory_max", "t|s" }, { NULL, NULL },
 };
 
 /* Appends text as sig; returns the error (0) and the message text read back as JSON. */
@@ -112,6 +113,11 @@ static void test_options(void) {
         assert_refused("a{sv}", "{\"port\": \"27020\"}", "option 'port': expected an integer");
         assert_refused("a{sv}", "{\"port\": 70000}", "option 'port': integer out of range");
         assert_refused("a{sv}", "[1]", "expected an object of options");
+        /* Alternatives: a number as t, a string as s (SetLimits' values). */
+        assert_ok("a{sv}", "{\"memory_max\": 2147483648}", "{\"memory_max\":2147483648}");
+        assert_ok("a{sv}", "{\"memory_max\": \"default\"}", "{\"memory_max\":\"default\"}");
+        assert_refused("a{sv}", "{\"memory_max\": true}", "option 'memory_max': expected a value of type 't|s'");
+        assert_refused("a{sv}", "{\"memory_max\": -1}", "option 'memory_max': integer out of range");
 }
 
 static void test_type_length(void) {

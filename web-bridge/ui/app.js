@@ -693,6 +693,141 @@ function consoleBox(label) {
         return box;
 }
 
+// --- instance limits --------------------------------------------------------
+
+// The limits as SetLimits names them, their instance properties, labels and
+// kinds (how a value is written: "150%", "2G", "256").
+const LIMITS = [
+        ['cpu_quota', 'CPUQuota', 'CPU quota', 'percent'],
+        ['memory_max', 'MemoryMax', 'Memory max', 'size'],
+        ['tasks_max', 'TasksMax', 'Tasks max', 'count'],
+        ['disk_max', 'DiskMax', 'Disk max', 'size'],
+];
+// UINT64_MAX (no limit) arrives as a JSON number above 2^63.
+const LIMIT_INFINITY = 2 ** 63;
+const SIZE_SUFFIXES = ['', 'K', 'M', 'G', 'T'];
+
+// As left4med writes it: "infinity", "150%", "256", or a size with the
+// largest 1024-based suffix that divides it ("2G", "1536M").
+function fmtLimit(kind, v) {
+        if (typeof v !== 'number')
+                return '—';
+        if (v >= LIMIT_INFINITY)
+                return 'infinity';
+        if (kind === 'percent')
+                return `${v}%`;
+        if (kind === 'size' && v > 0) {
+                let i = 0;
+                while (i < SIZE_SUFFIXES.length - 1 && v % 1024 === 0) {
+                        v /= 1024;
+                        i++;
+                }
+                return `${v}${SIZE_SUFFIXES[i]}`;
+        }
+        return String(v);
+}
+
+// What SetLimits gets for what a person typed: "default", "infinity" or a
+// number (the daemon checks the range). Throws on anything else.
+function parseLimit(label, kind, text) {
+        const t = text.trim().toLowerCase();
+        if (t === '' || t === 'default')
+                return 'default';
+        if (t === 'infinity' || t === 'unlimited')
+                return 'infinity';
+        let m;
+        let v = NaN;
+        if (kind === 'percent' && (m = /^(\d+)\s*%?$/.exec(t)))
+                v = Number(m[1]);
+        else if (kind === 'size' && (m = /^(\d+)\s*([kmgt]?)(?:i?b)?$/.exec(t)))
+                v = Number(m[1]) * 1024 ** SIZE_SUFFIXES.indexOf(m[2].toUpperCase());
+        else if (kind === 'count' && (m = /^(\d+)$/.exec(t)))
+                v = Number(m[1]);
+        if (!Number.isSafeInteger(v))
+                throw new Error(`${label}: "${text}" is not a value (like ${kind === 'percent' ? '150%' : kind === 'size' ? '2G' : '256'}, default or infinity).`);
+        return v;
+}
+
+// The limits card of an instance page: the effective limits (marked when
+// they follow the default), the current use, and a form to change them.
+function limitsCard(name) {
+        const rows = dl(LIMITS.map(([key, , label]) => [key, label]));
+        const use = dl([['memory', 'Memory used'], ['tasks', 'Tasks'], ['disk', 'Disk used'], ['source', 'Measured by']]);
+        const inputs = {};
+        const form = h('form.card.limits', { 'aria-label': 'Limits' },
+                h('h2', null, 'Limits'),
+                rows,
+                h('h3', null, 'Use'),
+                use,
+                h('div.grid', null, LIMITS.map(([key, , label, kind]) => {
+                        inputs[key] = h('input', {
+                                name: key, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
+                                placeholder: 'default', inputmode: kind === 'count' ? 'numeric' : null,
+                        });
+                        return field(label, inputs[key]);
+                })),
+                h('p.hint', null, 'Values like 2G, 150%, 256, default or infinity. They apply at the next start; ' +
+                        'above the ceilings of left4me.conf only an admin may set them.'),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save limits')));
+        let last = null;
+        // The form shows what is set: "default" or the value.
+        const fill = (o) => {
+                for (const [key, prop, , kind] of LIMITS)
+                        inputs[key].value = (o.DefaultLimits || []).includes(key) ? 'default' : fmtLimit(kind, o[prop]);
+        };
+        form.show = (o) => {
+                const first = last === null;
+                last = o;
+                for (const [key, prop, , kind] of LIMITS) {
+                        const dflt = (o.DefaultLimits || []).includes(key);
+                        rows.values[key].textContent = fmtLimit(kind, o[prop]) + (dflt ? ' (default)' : '');
+                }
+                if (first)
+                        fill(o);
+        };
+        const against = (v, max, fmt) => {
+                if (typeof v !== 'number')
+                        return '—';
+                return max >= LIMIT_INFINITY ? fmt(v) : `${fmt(v)} of ${fmt(max)}`;
+        };
+        form.showUsage = (u) => {
+                const v = use.values;
+                v.memory.textContent = u.running ? against(u.memory_current, u.memory_max, fmtBytes) : '— (stopped)';
+                v.tasks.textContent = u.running ? against(u.tasks_current, u.tasks_max, String) : '— (stopped)';
+                v.disk.textContent = against(u.disk_used, u.disk_max, fmtBytes);
+                v.source.textContent = u.usage_source === 'cgroup.threads'
+                        ? 'the unit\'s threads (no cgroup controllers: no memory figure)'
+                        : u.usage_source === 'systemd' ? 'systemd' : '—';
+        };
+        form.refresh = async () => form.showUsage(await api('GET', `/api/instances/${enc(name)}/usage`));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const limits = {};
+                try {
+                        for (const [key, prop, label, kind] of LIMITS) {
+                                const v = parseLimit(label, kind, inputs[key].value);
+                                const isDefault = (last.DefaultLimits || []).includes(key);
+                                const same = v === 'default' ? isDefault
+                                        : !isDefault && (v === 'infinity' ? last[prop] >= LIMIT_INFINITY : v === last[prop]);
+                                if (!same)
+                                        limits[key] = v;
+                        }
+                } catch (e) {
+                        notice(e.message, 'error');
+                        return;
+                }
+                try {
+                        const o = await api('PUT', `/api/instances/${enc(name)}/limits`, { limits });
+                        last = null;
+                        form.show(o);
+                        notice('Limits saved. They apply at the next start.', 'ok');
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        return form;
+}
+
 async function pageInstance(main, name) {
         let o = await api('GET', `/api/instances/${enc(name)}`);
         const state = badge(o.State);
@@ -717,7 +852,23 @@ async function pageInstance(main, name) {
                 v.MainPID.textContent = n.MainPID ? String(n.MainPID) : '—';
                 v.Created.textContent = fmtTime(n.Created);
         };
+        const limits = limitsCard(name);
+        const showAll = (n) => {
+                const was = o.State;
+                show(n);
+                limits.show(n);
+                if (n.State !== was)
+                        limits.refresh().catch(() => {});
+        };
         show(o);
+        limits.show(o);
+        limits.refresh().catch(showError);
+        // The use changes while the server runs.
+        const usageTimer = setInterval(() => {
+                if (o.State === 'running' && !document.hidden)
+                        limits.refresh().catch(() => {});
+        }, 10000);
+        pageCleanup.push(() => clearInterval(usageTimer));
 
         // Editing.
         const bp = h('select', { name: 'blueprint' });
@@ -745,7 +896,7 @@ async function pageInstance(main, name) {
                 if (auto.checked !== !!o.Autostart)
                         patch.autostart = auto.checked;
                 try {
-                        show(await api('PATCH', `/api/instances/${enc(name)}`, patch));
+                        showAll(await api('PATCH', `/api/instances/${enc(name)}`, patch));
                         notice('Settings saved.', 'ok');
                 } catch (e) {
                         showError(e);
@@ -796,7 +947,8 @@ async function pageInstance(main, name) {
                                         }, 'danger'))),
                         h('section.card.console-card', { 'aria-label': 'Console' },
                                 h('h2', null, 'Console'), con, cmdForm),
-                        edit),
+                        edit,
+                        limits),
         ]);
 
         stream(`/api/instances/${enc(name)}/log?lines=200`, {
@@ -812,11 +964,11 @@ async function pageInstance(main, name) {
         });
         onLive((kind, n) => {
                 if (kind === 'instance' && n.Name === name)
-                        show(n);
+                        showAll(n);
                 else if (kind === 'instance-removed' && n.Name === name)
                         notice(`Instance ${name} was deleted.`, 'error');
                 else if (kind === 'reset')
-                        api('GET', `/api/instances/${enc(name)}`).then(show, showError);
+                        api('GET', `/api/instances/${enc(name)}`).then(showAll, showError);
         });
         await blueprintOptions(bp, o.Blueprint);
 }
