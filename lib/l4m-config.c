@@ -245,15 +245,7 @@ bool l4m_config_origin(const L4mConfig *c, const char *group, const char *key, c
 
 /* A size for a message: with the largest suffix that divides it. */
 static char *format_size(uint64_t n) {
-        static const char suffixes[] = "TGMK";
-
-        for (unsigned i = 0; i < 4; i++) {
-                unsigned shift = 10 * (4 - i);
-
-                if (n >= (UINT64_C(1) << shift) && n % (UINT64_C(1) << shift) == 0)
-                        return g_strdup_printf("%" G_GUINT64_FORMAT "%c", n >> shift, suffixes[i]);
-        }
-        return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+        return l4m_format_size(n);
 }
 
 /* What a value of key k must be, for a problem. */
@@ -279,8 +271,8 @@ static char *describe(const L4mConfigKey *k) {
                 return g_strdup_printf("whole seconds from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, k->min,
                                        k->max);
         case L4M_CONFIG_PERCENT:
-                return g_strdup_printf("a percentage from %" G_GUINT64_FORMAT "%% to %" G_GUINT64_FORMAT "%%",
-                                       k->min, k->max);
+                return g_strdup_printf("a percentage from %" G_GUINT64_FORMAT "%% to %" G_GUINT64_FORMAT "%%%s",
+                                       k->min, k->max, or_infinity);
         case L4M_CONFIG_PORT:
                 return g_strdup_printf("a port from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, k->min, k->max);
         case L4M_CONFIG_CUSTOM:
@@ -312,8 +304,11 @@ static bool apply_value(const L4mConfigKey *k, void *settings, const char *value
         uint64_t n;
 
         if (k->infinity && strcmp(value, "infinity") == 0) {
-                assert(k->kind == L4M_CONFIG_UINT64 || k->kind == L4M_CONFIG_SIZE);
-                *(uint64_t *) field = UINT64_MAX;
+                assert(k->kind == L4M_CONFIG_UINT64 || k->kind == L4M_CONFIG_SIZE || k->kind == L4M_CONFIG_PERCENT);
+                if (k->kind == L4M_CONFIG_PERCENT)
+                        *(unsigned *) field = UINT_MAX;
+                else
+                        *(uint64_t *) field = UINT64_MAX;
                 return true;
         }
 

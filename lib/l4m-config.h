@@ -42,7 +42,8 @@ typedef struct L4mConfigKey {
         L4mConfigKind kind;
         size_t offset;          /* of the field in the settings struct */
         uint64_t min, max;      /* numeric kinds */
-        bool infinity;          /* L4M_CONFIG_UINT64, L4M_CONFIG_SIZE: "infinity" is UINT64_MAX */
+        bool infinity;          /* L4M_CONFIG_UINT64, L4M_CONFIG_SIZE: "infinity" is UINT64_MAX;
+                                 * L4M_CONFIG_PERCENT: UINT_MAX */
         /* L4M_CONFIG_CUSTOM: replaces *field (freeing what was there) and
          * returns 0, or returns -EINVAL and leaves it; expect says what a
          * value must be, for the problem. */

@@ -29,3 +29,15 @@ bool l4m_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         *ret = n;
         return true;
 }
+
+char *l4m_format_size(uint64_t n) {
+        static const char suffixes[] = "TGMK";
+
+        for (unsigned i = 0; i < 4; i++) {
+                unsigned shift = 10 * (4 - i);
+
+                if (n >= (UINT64_C(1) << shift) && n % (UINT64_C(1) << shift) == 0)
+                        return g_strdup_printf("%" G_GUINT64_FORMAT "%c", n >> shift, suffixes[i]);
+        }
+        return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+}

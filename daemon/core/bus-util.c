@@ -30,6 +30,8 @@ static const char *error_name_of(int r) {
         case -EDQUOT:
         case -EADDRINUSE:
                 return L4M_ERROR_BUSY;
+        case -EPERM:
+                return SD_BUS_ERROR_ACCESS_DENIED;
         default:
                 return L4M_ERROR_FAILED;
         }

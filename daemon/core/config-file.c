@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/core/: the manager, who a caller is, authorisation, how the engine refuses, the configuration, the store. */
 #include <assert.h>
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "config-file.h"
 #include "l4m-config.h"
 #include "l4m-log.h"
+#include "l4m-size.h"
 #include "l4m-web-config.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -35,6 +37,22 @@ static const L4mConfigKey config_keys[] = {
         KEY("Script", "ResolvConf", L4M_CONFIG_PATH, script_resolv_conf, 0, 0),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
+        KEY_OR_INFINITY("Instances", "DefaultCPUQuota", L4M_CONFIG_PERCENT, instance_default_cpu_quota_percent,
+                        CONFIG_INSTANCE_CPU_QUOTA_MIN, CONFIG_INSTANCE_CPU_QUOTA_MAX),
+        KEY_OR_INFINITY("Instances", "MaxCPUQuota", L4M_CONFIG_PERCENT, instance_max_cpu_quota_percent,
+                        CONFIG_INSTANCE_CPU_QUOTA_MIN, CONFIG_INSTANCE_CPU_QUOTA_MAX),
+        KEY_OR_INFINITY("Instances", "DefaultMemoryMax", L4M_CONFIG_SIZE, instance_default_memory_max,
+                        CONFIG_INSTANCE_MEMORY_MIN, CONFIG_INSTANCE_MEMORY_MAX),
+        KEY_OR_INFINITY("Instances", "MaxMemoryMax", L4M_CONFIG_SIZE, instance_max_memory_max,
+                        CONFIG_INSTANCE_MEMORY_MIN, CONFIG_INSTANCE_MEMORY_MAX),
+        KEY_OR_INFINITY("Instances", "DefaultTasksMax", L4M_CONFIG_UINT64, instance_default_tasks_max,
+                        CONFIG_INSTANCE_TASKS_MIN, CONFIG_INSTANCE_TASKS_MAX),
+        KEY_OR_INFINITY("Instances", "MaxTasksMax", L4M_CONFIG_UINT64, instance_max_tasks_max,
+                        CONFIG_INSTANCE_TASKS_MIN, CONFIG_INSTANCE_TASKS_MAX),
+        KEY_OR_INFINITY("Instances", "DefaultDiskMax", L4M_CONFIG_SIZE, instance_default_disk_max,
+                        CONFIG_INSTANCE_DISK_MIN, CONFIG_INSTANCE_DISK_MAX),
+        KEY_OR_INFINITY("Instances", "MaxDiskMax", L4M_CONFIG_SIZE, instance_max_disk_max,
+                        CONFIG_INSTANCE_DISK_MIN, CONFIG_INSTANCE_DISK_MAX),
 };
 
 void config_free(Config *c) {
@@ -66,6 +84,20 @@ Config *config_new_default(void) {
         c->script_resolv_conf = g_strdup(L4M_PKGDATADIR "/resolv.conf");
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
+        /* A server's defaults (left4med(8) explains them): one CPU, as
+         * srcds simulates the game on one thread; 2G, twice what a
+         * server with SourceMod and a large custom campaign uses; 256
+         * tasks, several times the threads srcds starts; 4G of writes,
+         * room for years of logs and some SourceTV demos. The ceilings
+         * leave an admin's decision to what a host can give one server. */
+        c->instance_default_cpu_quota_percent = 100;
+        c->instance_max_cpu_quota_percent = 200;
+        c->instance_default_memory_max = 2 * GIB;
+        c->instance_max_memory_max = 8 * GIB;
+        c->instance_default_tasks_max = 256;
+        c->instance_max_tasks_max = 1024;
+        c->instance_default_disk_max = 4 * GIB;
+        c->instance_max_disk_max = 64 * GIB;
         c->problems = g_new0(char *, 1);
         return c;
 }
@@ -91,6 +123,52 @@ static void check_port_range(Config *c, L4mConfig *config) {
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
 }
 
+static char *format_limit(uint64_t v, bool size, bool percent) {
+        if (v == UINT64_MAX)
+                return g_strdup("infinity");
+        if (size)
+                return l4m_format_size(v);
+        return g_strdup_printf("%" G_GUINT64_FORMAT "%s", v, percent ? "%" : "");
+}
+
+/* A default above its ceiling is lowered to it: the default is what an
+ * owner gets without asking, and never more than an owner may ask for. */
+static void check_limit(L4mConfig *config, const char *name, uint64_t *def, uint64_t max, bool size, bool percent) {
+        g_autofree char *key = g_strconcat("Default", name, NULL);
+        g_autofree char *d = NULL, *m = NULL;
+        const char *file = NULL;
+        unsigned line = 0;
+
+        if (*def <= max)
+                return;
+        d = format_limit(*def, size, percent);
+        m = format_limit(max, size, percent);
+        if (!l4m_config_origin(config, "Instances", key, &file, &line)) {
+                g_free(key);
+                key = g_strconcat("Max", name, NULL);
+                (void) l4m_config_origin(config, "Instances", key, &file, &line);
+        }
+        if (file)
+                l4m_config_add_problem(config, file, line, "Instances", key,
+                                       "Default%s=%s is above Max%s=%s; the default is lowered to %s", name, d, name, m,
+                                       m);
+        *def = max;
+}
+
+static uint64_t percent_u64(unsigned v) {
+        return v == UINT_MAX ? UINT64_MAX : v;
+}
+
+static void check_limits(Config *c, L4mConfig *config) {
+        uint64_t cpu = percent_u64(c->instance_default_cpu_quota_percent);
+
+        check_limit(config, "CPUQuota", &cpu, percent_u64(c->instance_max_cpu_quota_percent), false, true);
+        c->instance_default_cpu_quota_percent = cpu == UINT64_MAX ? UINT_MAX : (unsigned) cpu;
+        check_limit(config, "MemoryMax", &c->instance_default_memory_max, c->instance_max_memory_max, true, false);
+        check_limit(config, "TasksMax", &c->instance_default_tasks_max, c->instance_max_tasks_max, false, false);
+        check_limit(config, "DiskMax", &c->instance_default_disk_max, c->instance_max_disk_max, true, false);
+}
+
 Config *config_load(const char *dir) {
         Config *c = config_new_default();
         g_autoptr(L4mConfig) config = l4m_config_new(0);
@@ -103,6 +181,7 @@ Config *config_load(const char *dir) {
         l4m_web_config_add_table(config, &web);
         l4m_config_read_dir(config, dir);
         check_port_range(c, config);
+        check_limits(c, config);
         l4m_web_config_done(&web);
 
         g_strfreev(c->problems);

@@ -29,12 +29,35 @@ typedef struct Config {
         char *script_resolv_conf;         /* [Script] ResolvConf= */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
+        /* An instance's resource limits when it follows the default, and
+         * the ceilings only org.left4me.admin may set a value above
+         * (instance.h, InstanceLimits). A default above its ceiling is a
+         * problem and is lowered to the ceiling. */
+        unsigned instance_default_cpu_quota_percent; /* [Instances] DefaultCPUQuota=; UINT_MAX = infinity */
+        unsigned instance_max_cpu_quota_percent;     /* [Instances] MaxCPUQuota= */
+        uint64_t instance_default_memory_max;   /* [Instances] DefaultMemoryMax=, bytes; UINT64_MAX = infinity */
+        uint64_t instance_max_memory_max;       /* [Instances] MaxMemoryMax= */
+        uint64_t instance_default_tasks_max;    /* [Instances] DefaultTasksMax=; UINT64_MAX = infinity */
+        uint64_t instance_max_tasks_max;        /* [Instances] MaxTasksMax= */
+        uint64_t instance_default_disk_max;     /* [Instances] DefaultDiskMax=, bytes; UINT64_MAX = infinity */
+        uint64_t instance_max_disk_max;         /* [Instances] MaxDiskMax= */
         char **problems;                  /* "FILE:LINE: [Group] Key=: message", [Web] included; never NULL */
 } Config;
 
 /* The default range instance ports are taken from. */
 #define CONFIG_INSTANCE_PORT_MIN 27015u
 #define CONFIG_INSTANCE_PORT_MAX 27115u
+
+/* What an instance's limits may be set to (besides infinity), in the
+ * configuration and per instance: percent of one CPU, bytes, tasks, bytes. */
+#define CONFIG_INSTANCE_CPU_QUOTA_MIN 1u
+#define CONFIG_INSTANCE_CPU_QUOTA_MAX 100000u
+#define CONFIG_INSTANCE_MEMORY_MIN (UINT64_C(32) << 20)
+#define CONFIG_INSTANCE_MEMORY_MAX (UINT64_C(1024) << 30)
+#define CONFIG_INSTANCE_TASKS_MIN UINT64_C(8)
+#define CONFIG_INSTANCE_TASKS_MAX UINT64_C(1000000)
+#define CONFIG_INSTANCE_DISK_MIN (UINT64_C(16) << 20)
+#define CONFIG_INSTANCE_DISK_MAX (UINT64_C(16) << 40)
 
 void config_free(Config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

@@ -212,6 +212,7 @@ void manager_reload_config(Manager *m) {
         config_log_problems(m->config);
         log_info("Configuration reloaded from %s (%u problem(s)).", m->conf_dir, g_strv_length(m->config->problems));
         config_bus_emit_changed(m, old->problems);
+        manager_instances_config_changed(m);
 }
 
 /* An overlay left "building" by a crash whose job did not resume. */

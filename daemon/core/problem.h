@@ -14,6 +14,7 @@
  *   -EBUSY       Busy              in use, or in a state that forbids it
  *   -EDQUOT      Busy              a per-owner limit is reached
  *   -EADDRINUSE  Busy              the port is taken
+ *   -EPERM       AccessDenied      only an admin may (a limit above its ceiling)
  * A failure without a text is the system's (disk, store): Failed, with the
  * details in the journal. */
 

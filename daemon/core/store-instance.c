@@ -99,12 +99,48 @@ int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *passw
         return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
 }
 
+static void bind_limit(sqlite3_stmt *st, int column, uint64_t value) {
+        if (value == STORE_LIMIT_DEFAULT)
+                sqlite3_bind_null(st, column);
+        else if (value == STORE_LIMIT_INFINITY)
+                sqlite3_bind_int64(st, column, -1);
+        else
+                sqlite3_bind_int64(st, column, (sqlite3_int64) value);
+}
+
+static uint64_t column_limit(sqlite3_stmt *st, int column) {
+        sqlite3_int64 v;
+
+        if (sqlite3_column_type(st, column) == SQLITE_NULL)
+                return STORE_LIMIT_DEFAULT;
+        v = sqlite3_column_int64(st, column);
+        /* The CHECK constraints allow nothing else below 1. */
+        return v < 0 ? STORE_LIMIT_INFINITY : (uint64_t) v;
+}
+
+int store_instance_set_limits(sqlite3 *db, uint64_t id, const uint64_t limits[STORE_LIMITS_N]) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int r;
+
+        r = store_prepare(db, "UPDATE instances SET cpu_quota = ?2, memory_max = ?3, tasks_max = ?4, disk_max = ?5 "
+                              "WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
+        for (int k = 0; k < STORE_LIMITS_N; k++)
+                bind_limit(st, 2 + k, limits[k]);
+        r = store_step_in_transaction(db, st, "store an instance's limits");
+        if (r < 0)
+                return r;
+        return sqlite3_changes(db) > 0 ? 0 : -ENOENT;
+}
+
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
         r = store_prepare(db, "SELECT id, name, owner, blueprint_id, port, hostname, max_players, map, autostart, "
-                              "rcon_password, created FROM instances ORDER BY id", &st);
+                              "rcon_password, created, cpu_quota, memory_max, tasks_max, disk_max FROM instances ORDER BY id", &st);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -122,6 +158,8 @@ int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata) {
                         .rcon_password = (const char *) sqlite3_column_text(st, 9),
                         .created = (uint64_t) sqlite3_column_int64(st, 10),
                 };
+                for (int k = 0; k < STORE_LIMITS_N; k++)
+                        i.limits[k] = column_limit(st, 11 + k);
                 if (!i.name || !i.owner || !i.hostname || !i.map || !i.rcon_password)
                         return log_error_errno(ENOMEM, "Cannot read instance row %" G_GUINT64_FORMAT ".", i.id);
                 if (port < 1 || port > 65535 || max_players < 0 || max_players > UINT32_MAX)

@@ -101,6 +101,13 @@ static const char *const migrations[] = {
         "  password_hash TEXT NOT NULL,"
         "  created INTEGER NOT NULL"
         ");"),
+        /* 9: an instance's resource limits (instance.h, InstanceLimits):
+         * NULL follows [Instances] Default*=, -1 is infinity, anything
+         * else the value (percent of one CPU, bytes, tasks, bytes). */
+        ("ALTER TABLE instances ADD COLUMN cpu_quota INTEGER CHECK (cpu_quota = -1 OR cpu_quota > 0);"
+        "ALTER TABLE instances ADD COLUMN memory_max INTEGER CHECK (memory_max = -1 OR memory_max > 0);"
+        "ALTER TABLE instances ADD COLUMN tasks_max INTEGER CHECK (tasks_max = -1 OR tasks_max > 0);"
+        "ALTER TABLE instances ADD COLUMN disk_max INTEGER CHECK (disk_max = -1 OR disk_max > 0);"),
 };
 
 int store_errno(int rc) {

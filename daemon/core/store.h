@@ -110,6 +110,11 @@ typedef int (*StoreBlueprintOverlayFunc)(uint64_t blueprint_id, uint64_t overlay
 int store_blueprint_overlays_foreach(sqlite3 *db, StoreBlueprintOverlayFunc cb, void *userdata);
 
 /* store-instance.c: server instances. */
+/* An instance's limits in the order cpu_quota, memory_max, tasks_max,
+ * disk_max (instance.h, InstanceLimit). */
+#define STORE_LIMITS_N 4
+#define STORE_LIMIT_INFINITY UINT64_MAX
+#define STORE_LIMIT_DEFAULT 0     /* no limit is 0: a row made without limits has the defaults */
 typedef struct StoreInstance {
         uint64_t id;
         const char *name;
@@ -122,6 +127,10 @@ typedef struct StoreInstance {
         bool autostart;
         const char *rcon_password;
         uint64_t created;       /* µs since the epoch */
+        /* Resource limits, each STORE_LIMIT_DEFAULT (NULL in the row),
+         * STORE_LIMIT_INFINITY or a value; written by
+         * store_instance_set_limits() only (inserted rows have NULLs). */
+        uint64_t limits[STORE_LIMITS_N];
 } StoreInstance;
 
 /* -EEXIST if the name or the port is taken, -ENOENT if the blueprint has
@@ -135,6 +144,9 @@ int store_instance_update(sqlite3 *db, const StoreInstance *i);
 /* Replaces the RCON password of row id (a fresh one at each start);
  * -ENOENT if there is no such row. */
 int store_instance_set_rcon_password(sqlite3 *db, uint64_t id, const char *password);
+/* Replaces the four limits of row id in one statement; -ENOENT if there
+ * is no such row. */
+int store_instance_set_limits(sqlite3 *db, uint64_t id, const uint64_t limits[STORE_LIMITS_N]);
 typedef int (*StoreInstanceFunc)(const StoreInstance *i, void *userdata);
 int store_instance_foreach(sqlite3 *db, StoreInstanceFunc cb, void *userdata);
 

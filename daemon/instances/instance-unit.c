@@ -134,5 +134,22 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "SystemCallErrorNumber", "i", (int32_t) EPERM);
         if (r >= 0) r = unit_property_filter(m, "RestrictAddressFamilies", true, families);
         if (r >= 0) r = unit_property_u64(m, "LimitCORE", 0);
+
+        /* Resource limits (left4med(8), "Limits"). The cgroup ones hold
+         * where the controllers exist; the rlimits hold anyway: LimitNPROC
+         * counts the processes and threads of the server's uid (all of
+         * them, per user, not per process), LimitDATA a process's private
+         * memory. Not LimitAS, which counts reserved address space:
+         * srcds and its 32-bit libraries reserve far more than they use.
+         * There is no rlimit for a share of the CPU (RLIMIT_CPU ends a
+         * process after its seconds), so without the cpu controller the
+         * quota is not enforced. */
+        if (r >= 0) r = unit_property_u64(m, "CPUQuotaPerSecUSec",
+                                          spec->cpu_quota_percent == UINT64_MAX ? UINT64_MAX
+                                                                                : spec->cpu_quota_percent * 10000u);
+        if (r >= 0) r = unit_property_u64(m, "MemoryMax", spec->memory_max);
+        if (r >= 0) r = unit_property_u64(m, "TasksMax", spec->tasks_max);
+        if (r >= 0) r = unit_property_u64(m, "LimitNPROC", spec->tasks_max);
+        if (r >= 0) r = unit_property_u64(m, "LimitDATA", spec->memory_max);
         return r;
 }

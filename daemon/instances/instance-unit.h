@@ -18,6 +18,11 @@ typedef struct InstanceUnitSpec {
         const char *map;                /* "" = none given */
         uint32_t max_players;
         char *const *launch_args;       /* the blueprint's */
+        /* The effective limits (instance_effective_limits());
+         * UINT64_MAX = none. disk_max is not the unit's to enforce. */
+        uint64_t cpu_quota_percent;
+        uint64_t memory_max;
+        uint64_t tasks_max;
 } InstanceUnitSpec;
 
 /* The properties of left4me-server-<name>.service, for

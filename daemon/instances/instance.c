@@ -189,6 +189,12 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         i->autostart = row->autostart;
         i->rcon_password = g_strdup(row->rcon_password);
         i->created = row->created;
+        i->limits = (InstanceLimits) {
+                .cpu_quota_percent = row->limits[INSTANCE_LIMIT_CPU_QUOTA],
+                .memory_max = row->limits[INSTANCE_LIMIT_MEMORY_MAX],
+                .tasks_max = row->limits[INSTANCE_LIMIT_TASKS_MAX],
+                .disk_max = row->limits[INSTANCE_LIMIT_DISK_MAX],
+        };
         i->unit = instance_unit_name(row->name);
         i->state = g_strdup(INSTANCE_STATE_STOPPED);
         i->live_map = g_strdup("");
@@ -703,6 +709,7 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
         g_autofree char *why = NULL;
+        InstanceLimits limits;
         struct passwd *pw;
         bool was_failed;
         int r;
@@ -745,6 +752,8 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
                 return problem_setf(ret_problem, -EIO, "%s.", why);
         }
 
+        (void) instance_effective_limits(i, &limits);
+
         /* A failed unit stays loaded until its failure is forgotten. */
         was_failed = i->unit_exists;
         if (was_failed)
@@ -752,6 +761,9 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
 
         InstanceUnitSpec spec = {
                 .name = i->name,
+                .cpu_quota_percent = limits.cpu_quota_percent,
+                .memory_max = limits.memory_max,
+                .tasks_max = limits.tasks_max,
                 .state_dir = m->state_dir,
                 .helper = helper,
                 .port = i->port,

@@ -15,6 +15,31 @@
 #include "store.h"
 #include "systemd-unit.h"
 
+/* The resource limits of a server. In an instance's settings and in a
+ * request (instance_set_limits()) each field may also be
+ * INSTANCE_LIMIT_DEFAULT (follows [Instances] Default*=); in a request
+ * INSTANCE_LIMIT_UNCHANGED leaves it as it is. instance_effective_limits()
+ * gives what the next start uses: a value or INSTANCE_LIMIT_INFINITY. */
+typedef struct InstanceLimits {
+        uint64_t cpu_quota_percent;     /* percent of one CPU */
+        uint64_t memory_max;            /* bytes */
+        uint64_t tasks_max;             /* processes and threads */
+        uint64_t disk_max;              /* bytes the server may write into its upper/ */
+} InstanceLimits;
+
+#define INSTANCE_LIMIT_INFINITY UINT64_MAX
+#define INSTANCE_LIMIT_DEFAULT UINT64_C(0)      /* no limit is 0 */
+#define INSTANCE_LIMIT_UNCHANGED (UINT64_MAX - 1)
+
+/* The limits by number, in InstanceLimits' order (and the store's). */
+typedef enum InstanceLimit {
+        INSTANCE_LIMIT_CPU_QUOTA,
+        INSTANCE_LIMIT_MEMORY_MAX,
+        INSTANCE_LIMIT_TASKS_MAX,
+        INSTANCE_LIMIT_DISK_MAX,
+        _INSTANCE_LIMIT_N,
+} InstanceLimit;
+
 typedef struct RconClient RconClient;
 typedef struct A2sQuery A2sQuery;
 
@@ -52,6 +77,7 @@ struct Instance {
         bool autostart;
         char *rcon_password;
         uint64_t created;       /* µs since the epoch */
+        InstanceLimits limits;  /* as set: values, INSTANCE_LIMIT_DEFAULT, INSTANCE_LIMIT_INFINITY */
         char *path;
         char *unit;             /* left4me-server-<name>.service */
 
@@ -124,6 +150,37 @@ typedef struct InstanceSettings {
         bool autostart;
 } InstanceSettings;
 
+/* The limit k of l (a field of InstanceLimits by number), and its names:
+ * "cpu_quota", "memory_max", "tasks_max", "disk_max" (SetLimits' keys,
+ * l4mctl's) and "CPUQuota", "MemoryMax", "TasksMax", "DiskMax" (the bus
+ * properties, the [Instances] Default*=, Max*= keys). */
+uint64_t *instance_limits_field(InstanceLimits *l, InstanceLimit k);
+uint64_t instance_limits_get(const InstanceLimits *l, InstanceLimit k);
+const char *instance_limit_key(InstanceLimit k);
+const char *instance_limit_property(InstanceLimit k);
+/* The limit called key, or -1. */
+int instance_limit_from_key(const char *key);
+/* A request that changes nothing. */
+void instance_limits_unchanged(InstanceLimits *req);
+
+/* -EINVAL unless value may be limit k's (the ranges of config-file.h,
+ * INSTANCE_LIMIT_INFINITY, INSTANCE_LIMIT_DEFAULT), and every field of req
+ * (INSTANCE_LIMIT_UNCHANGED too), with a text naming the first that may not. */
+int instance_check_limit(InstanceLimit k, uint64_t value, char **ret_problem);
+int instance_check_limits(const InstanceLimits *req, char **ret_problem);
+/* The [Instances] Default*= and Max*= in force. */
+void instance_limits_defaults(Manager *m, InstanceLimits *ret);
+void instance_limits_ceilings(Manager *m, InstanceLimits *ret);
+/* True if req sets a value above its [Instances] Max*= (infinity above
+ * any finite one): only org.left4me.admin may. The default and values up
+ * to the ceiling are the owner's to choose. */
+bool instance_limits_pass_ceiling(Manager *m, const InstanceLimits *req);
+/* What the next start of i uses: its values, the defaults in force for
+ * those that follow them; INSTANCE_LIMIT_INFINITY for none. Returns 0. */
+int instance_effective_limits(const Instance *i, InstanceLimits *ret);
+/* Whether i's limit k follows the default. */
+bool instance_limit_is_default(const Instance *i, InstanceLimit k);
+
 /* "left4me-server-<name>.service". */
 char *instance_unit_name(const char *name);
 
@@ -151,6 +208,14 @@ int instance_set_start_map(Instance *i, const char *map, char **ret_problem);
 int instance_set_player_limit(Instance *i, uint32_t n, char **ret_problem);
 int instance_set_autostart(Instance *i, bool autostart, char **ret_problem);
 int instance_set_blueprint(Instance *i, const Blueprint *b, char **ret_problem);
+/* Sets the limits req names (the others INSTANCE_LIMIT_UNCHANGED), all or
+ * none: -EINVAL if any is invalid, -EPERM if one passes its ceiling and
+ * !may_pass_ceiling (the caller is not an admin). Stored in one write,
+ * announced, used at the next start. */
+int instance_set_limits(Instance *i, const InstanceLimits *req, bool may_pass_ceiling, char **ret_problem);
+/* After the configuration was read again: announces the limits of the
+ * instances that follow a default. */
+void manager_instances_config_changed(Manager *m);
 
 /* Starts the unit with a fresh RCON password (stored first). 1 when
  * systemd was asked: done (may be NULL) then gets its answer. -EBUSY while
