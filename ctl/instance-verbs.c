@@ -14,10 +14,12 @@
 #include "bus-error.h"
 #include "bus-properties.h"
 #include "exit-codes.h"
+#include "format-util.h"
 #include "job-follow.h"
 #include "json-output.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
+#include "l4m-size.h"
 #include "l4m-util.h"
 #include "verbs.h"
 
@@ -138,7 +140,128 @@ static const InstanceField instance_fields[] = {
         { "Players", "Players", "players" },
         { "MaxPlayers", "Max players", "max_players" },
         { "Created", "Created", "created" },
+        { "CPUQuota", "CPU quota", "cpu_quota" },
+        { "MemoryMax", "Memory max", "memory_max" },
+        { "TasksMax", "Tasks max", "tasks_max" },
+        { "DiskMax", "Disk max", "disk_max" },
 };
+
+/* The limits among instance_fields: SetLimits' key of each, or NULL. */
+static const char *limit_key(const char *property) {
+        static const char *const map[][2] = {
+                { "CPUQuota", "cpu_quota" },
+                { "MemoryMax", "memory_max" },
+                { "TasksMax", "tasks_max" },
+                { "DiskMax", "disk_max" },
+        };
+
+        for (size_t i = 0; i < L4M_ELEMENTSOF(map); i++)
+                if (strcmp(map[i][0], property) == 0)
+                        return map[i][1];
+        return NULL;
+}
+
+/* A limit: in JSON a number or "infinity", in text as one writes it
+ * ("150%", "2.0G", "256", "infinity") with " (default)" when it follows
+ * [Instances] Default*=. */
+static void table_add_limit(Table *table, bool json, const char *key, uint64_t value, bool is_default) {
+        char buf[FORMAT_BYTES_MAX];
+        g_autofree char *text = NULL;
+
+        if (json) {
+                if (value == UINT64_MAX)
+                        table_add_string(table, "infinity");
+                else
+                        table_add_uint64(table, value);
+                return;
+        }
+        if (value == UINT64_MAX)
+                text = g_strdup("infinity");
+        else if (strcmp(key, "cpu_quota") == 0)
+                text = g_strdup_printf("%" PRIu64 "%%", value);
+        else if (strcmp(key, "tasks_max") == 0)
+                text = g_strdup_printf("%" PRIu64, value);
+        else
+                text = g_strdup(format_bytes(buf, sizeof(buf), value));
+        if (is_default) {
+                g_autofree char *plain = g_steal_pointer(&text);
+                text = g_strdup_printf("%s (default)", plain);
+        }
+        table_add_string(table, text);
+}
+
+/* GetUsage's figures that show prints: memory, tasks and CPU time only
+ * while the server runs and systemd knows them, the disk always. */
+static const char *const usage_keys[][2] = {
+        { "memory_current", "Memory" },
+        { "tasks_current", "Tasks" },
+        { "cpu_usage_nsec", "CPU time" },
+        { "disk_used", "Disk used" },
+};
+
+typedef struct UsageValues {
+        uint64_t values[L4M_ELEMENTSOF(usage_keys)];
+        bool present[L4M_ELEMENTSOF(usage_keys)];
+} UsageValues;
+
+/* Nothing if the daemon does not answer: show goes on without. */
+static void read_usage(sd_bus *bus, const char *path, UsageValues *u) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, "GetUsage", &error, &reply, NULL);
+        if (r < 0) {
+                log_debug("GetUsage failed: %s", error.message ? error.message : strerror(-r));
+                return;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key, *contents = NULL;
+                bool used = false;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(reply, NULL, &contents);
+                for (size_t i = 0; r >= 0 && i < L4M_ELEMENTSOF(usage_keys); i++)
+                        if (strcmp(usage_keys[i][0], key) == 0 && contents && strcmp(contents, "t") == 0) {
+                                r = sd_bus_message_read(reply, "v", "t", &u->values[i]);
+                                u->present[i] = r >= 0;
+                                used = true;
+                        }
+                if (r >= 0 && !used)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                (void) bus_log_parse_error(r);
+                *u = (UsageValues) { { 0 } };
+        }
+}
+
+static void add_usage_columns(Table *table, const UsageValues *u) {
+        for (size_t i = 0; i < L4M_ELEMENTSOF(usage_keys); i++)
+                if (u->present[i])
+                        table_add_column(table, usage_keys[i][1], usage_keys[i][0]);
+}
+
+static void add_usage_cells(Table *table, const UsageValues *u, bool json) {
+        for (size_t i = 0; i < L4M_ELEMENTSOF(usage_keys); i++) {
+                const char *key = usage_keys[i][0];
+
+                if (!u->present[i])
+                        continue;
+                if (strcmp(key, "tasks_current") == 0 || (json && strcmp(key, "cpu_usage_nsec") == 0))
+                        table_add_uint64(table, u->values[i]);
+                else if (strcmp(key, "cpu_usage_nsec") == 0) {
+                        g_autofree char *text = g_strdup_printf("%" PRIu64 ".%03" PRIu64 "s", u->values[i] / 1000000000,
+                                                                u->values[i] / 1000000 % 1000);
+                        table_add_string(table, text);
+                } else
+                        table_add_size(table, u->values[i]);
+        }
+}
 
 /* One property's value as read: its D-Bus type ('s', 'u', 'q', 't' or
  * 'b'; 0 if the daemon did not send it). */
@@ -235,6 +358,9 @@ static int read_instance_values(sd_bus_message *reply, InstanceValue *values) {
 
 /* l4mctl instance show NAME */
 int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_auto(GStrv) default_limits = NULL;
+        UsageValues usage = { { 0 } };
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(Table) table = table_new();
         g_autofree char *what = NULL, *path = NULL;
@@ -259,8 +385,17 @@ int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 return bus_log_parse_error(r);
         }
 
+        r = sd_bus_get_property_strv(bus, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, "DefaultLimits", &error,
+                                     &default_limits);
+        if (r < 0)
+                log_debug("Reading DefaultLimits failed: %s", error.message ? error.message : strerror(-r));
+
         for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++)
                 table_add_column(table, instance_fields[i].label, instance_fields[i].key);
+        if (args->json)
+                table_add_column(table, NULL, "default_limits");
+        read_usage(bus, path, &usage);
+        add_usage_columns(table, &usage);
         table_add_column(table, NULL, "path");
 
         for (size_t i = 0; i < L4M_ELEMENTSOF(instance_fields); i++) {
@@ -277,13 +412,22 @@ int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                         table_add_boolean(table, v->number != 0);
                         break;
                 default:
-                        if (strcmp(instance_fields[i].property, "Created") == 0)
+                        if (limit_key(instance_fields[i].property))
+                                table_add_limit(table, args->json, limit_key(instance_fields[i].property), v->number,
+                                                default_limits && g_strv_contains((const char *const *) default_limits,
+                                                                                  limit_key(instance_fields[i].property)));
+                        else if (strcmp(instance_fields[i].property, "Created") == 0)
                                 table_add_timestamp(table, v->number);
                         else
                                 table_add_uint64(table, v->number);
                 }
                 g_free(v->string);
         }
+        if (args->json) {
+                char *none[] = { NULL };
+                table_add_strv(table, default_limits ? default_limits : none);
+        }
+        add_usage_cells(table, &usage, args->json);
         table_add_path(table, path);
 
         return table_output(table, TABLE_OBJECT, table_flags(args));
@@ -544,18 +688,106 @@ static const struct {
         { "blueprint", "SetBlueprint", "s" },
 };
 
+/* The limits instance set takes, all sent in one SetLimits call. */
+static const char *const limit_keys[] = { "cpu_quota", "memory_max", "tasks_max", "disk_max" };
+
+/* A limit's value as SetLimits takes it: "default" and "infinity" as
+ * strings, "150%" (or 150) for cpu_quota, a size ("2G") for memory_max and
+ * disk_max, a number for tasks_max. False if it does not parse. */
+static bool parse_limit(const char *key, const char *value, uint64_t *ret) {
+        size_t len = strlen(value);
+        guint64 n;
+
+        if (strcmp(key, "cpu_quota") == 0) {
+                g_autofree char *digits = g_strndup(value, len > 0 && value[len - 1] == '%' ? len - 1 : len);
+                if (!g_ascii_string_to_unsigned(digits, 10, 0, UINT32_MAX, &n, NULL))
+                        return false;
+                *ret = n;
+                return true;
+        }
+        if (strcmp(key, "tasks_max") == 0) {
+                if (!g_ascii_string_to_unsigned(value, 10, 0, UINT32_MAX, &n, NULL))
+                        return false;
+                *ret = n;
+                return true;
+        }
+        return l4m_parse_size(value, 0, UINT64_MAX - 2, ret);
+}
+
+static ssize_t limit_index(const char *pair, const char *eq) {
+        for (size_t k = 0; eq && k < L4M_ELEMENTSOF(limit_keys); k++)
+                if (strlen(limit_keys[k]) == (size_t) (eq - pair) && strncmp(pair, limit_keys[k], (size_t) (eq - pair)) == 0)
+                        return (ssize_t) k;
+        return -1;
+}
+
+/* SetLimits with the limits among argv's pairs (checked already). */
+static int set_limits(sd_bus *bus, const char *name, const char *what, char *const *pairs, size_t n) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autofree char *path = NULL;
+        int r;
+
+        r = bus_get_object_path(bus, "GetInstance", name, what, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, "SetLimits");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const char *eq = strchr(pairs[i], '='), *value = eq + 1;
+                ssize_t k = limit_index(pairs[i], eq);
+                uint64_t v = 0;
+
+                if (k < 0)
+                        continue;
+                if (strcmp(value, "default") == 0 || strcmp(value, "infinity") == 0)
+                        r = sd_bus_message_append(m, "{sv}", limit_keys[k], "s", value);
+                else {
+                        (void) parse_limit(limit_keys[k], value, &v);
+                        r = sd_bus_message_append(m, "{sv}", limit_keys[k], "t", v);
+                }
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        return 0;
+}
+
 /* l4mctl instance set NAME KEY=VALUE...: every pair is checked before the
- * first is sent. */
+ * first is sent; the limits go first, together, so that a refused one
+ * changes nothing. */
 int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autofree char *what = g_strdup_printf("cannot change instance \"%s\"", argv[0]);
-        size_t n = g_strv_length((char **) argv + 1);
+        size_t n = g_strv_length((char **) argv + 1), n_limits = 0;
         g_autofree size_t *which = g_new0(size_t, n);
+        g_autofree bool *is_limit = g_new0(bool, n);
         int r;
 
         for (size_t i = 0; i < n; i++) {
                 const char *pair = argv[i + 1], *eq = strchr(pair, '=');
                 bool found = false;
+                ssize_t l = limit_index(pair, eq);
 
+                if (l >= 0) {
+                        uint64_t v;
+
+                        if (strcmp(eq + 1, "default") != 0 && strcmp(eq + 1, "infinity") != 0 &&
+                            !parse_limit(limit_keys[l], eq + 1, &v)) {
+                                log_error("invalid %s: expected %s, default or infinity", pair,
+                                          strcmp(limit_keys[l], "cpu_quota") == 0   ? "a percentage (150%)"
+                                          : strcmp(limit_keys[l], "tasks_max") == 0 ? "a number"
+                                                                                    : "a size (512M, 2G)");
+                                return L4M_EXIT_USAGE;
+                        }
+                        is_limit[i] = true;
+                        n_limits++;
+                        continue;
+                }
                 for (size_t k = 0; eq && k < L4M_ELEMENTSOF(instance_settings); k++)
                         if (strlen(instance_settings[k].key) == (size_t) (eq - pair) &&
                             strncmp(pair, instance_settings[k].key, (size_t) (eq - pair)) == 0) {
@@ -563,7 +795,8 @@ int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                                 found = true;
                         }
                 if (!found) {
-                        log_error("invalid setting '%s': expected hostname=, max_players=, map=, autostart= or blueprint=",
+                        log_error("invalid setting '%s': expected hostname=, max_players=, map=, autostart=, blueprint=, "
+                                  "cpu_quota=, memory_max=, tasks_max= or disk_max=",
                                   pair);
                         return L4M_EXIT_USAGE;
                 }
@@ -578,10 +811,17 @@ int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                         return L4M_EXIT_USAGE;
                 }
         }
+        if (n_limits > 0) {
+                r = set_limits(bus, argv[0], what, argv + 1, n);
+                if (r != 0)
+                        return r;
+        }
         for (size_t i = 0; i < n; i++) {
                 const char *value = strchr(argv[i + 1], '=') + 1;
                 const char *method = instance_settings[which[i]].method, *type = instance_settings[which[i]].type;
 
+                if (is_limit[i])
+                        continue;
                 if (strcmp(type, "u") == 0)
                         r = call_on_instance(bus, argv[0], what, method, NULL, "u",
                                              (uint32_t) g_ascii_strtoull(value, NULL, 10));

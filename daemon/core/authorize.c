@@ -47,7 +47,8 @@ int authorize_call(Manager *m, sd_bus_message *msg, const AuthorizeRequest *req,
                 foreign ? "owner" : NULL, foreign,
                 NULL,
         };
-        r = polkit_verify_details(m->polkit, msg, foreign ? L4M_ACTION_ADMIN : req->action, details, error);
+        r = polkit_verify_details(m->polkit, msg, foreign || req->admin ? L4M_ACTION_ADMIN : req->action, details,
+                                  error);
         if (r <= 0 || !ret_actor)
                 return r;
         if (req->actor)

@@ -28,6 +28,9 @@ typedef struct AuthorizeRequest {
         const char *owners[AUTHORIZE_OWNERS_MAX];
         /* The caller, if the handler identified it already; else NULL. */
         const Actor *actor;
+        /* The call does what only an admin may, whoever owns the object
+         * (an instance limit above its ceiling): org.left4me.admin. */
+        bool admin;
 } AuthorizeRequest;
 
 /* As polkit_verify(): > 0 authorised, 0 check in flight (return 1 without

@@ -263,6 +263,157 @@ static int method_set_blueprint(sd_bus_message *msg, void *userdata, sd_bus_erro
         return reply_set(msg, r, problem, error);
 }
 
+/* The effective limits: UINT64_MAX is none (infinity). */
+static int property_get_limit(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        InstanceLimits l;
+
+        (void) instance_effective_limits(userdata, &l);
+        for (int k = 0; k < _INSTANCE_LIMIT_N; k++)
+                if (strcmp(property, instance_limit_property(k)) == 0)
+                        return sd_bus_message_append(reply, "t", instance_limits_get(&l, k));
+        return -EINVAL;
+}
+
+/* The keys of the limits that follow [Instances] Default*=. */
+static int property_get_default_limits(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (int k = 0; k < _INSTANCE_LIMIT_N && r >= 0; k++)
+                if (instance_limit_is_default(userdata, k))
+                        r = sd_bus_message_append(reply, "s", instance_limit_key(k));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* SetLimits' entries: a number ("t"; UINT64_MAX is infinity), or the
+ * string "default" or "infinity". */
+static int limit_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        InstanceLimits *req = userdata;
+        const char *contents = NULL, *s;
+        uint64_t v;
+        int k, r;
+
+        k = instance_limit_from_key(key);
+        if (k < 0)
+                return 0;
+        r = sd_bus_message_peek_type(msg, NULL, &contents);
+        if (r < 0)
+                return r;
+        if (contents && strcmp(contents, "t") == 0) {
+                r = sd_bus_message_read(msg, "v", "t", &v);
+                if (r < 0)
+                        return r;
+                if (v == INSTANCE_LIMIT_DEFAULT)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Limit %s is 0; \"default\" follows the default.", key);
+        } else if (contents && strcmp(contents, "s") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return r;
+                if (strcmp(s, "default") == 0)
+                        v = INSTANCE_LIMIT_DEFAULT;
+                else if (strcmp(s, "infinity") == 0)
+                        v = INSTANCE_LIMIT_INFINITY;
+                else
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "Limit %s takes a number, \"default\" or \"infinity\".", key);
+        } else
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Limit %s takes a t, or a string \"default\" or \"infinity\".", key);
+        r = instance_check_limit(k, v, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the limits");
+        *instance_limits_field(req, k) = v;
+        return 1;
+}
+
+static int method_set_limits(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        Instance *i = userdata;
+        InstanceLimits req;
+        bool admin;
+        int r;
+
+        instance_limits_unchanged(&req);
+        r = bus_message_read_options(msg, limit_option, &req, error);
+        if (r < 0)
+                return r;
+        /* Up to the ceilings an owner's choice, above them an admin's. */
+        admin = instance_limits_pass_ceiling(i->manager, &req);
+        RETURN_UNLESS_AUTHORIZED(authorize_call(i->manager, msg, &(AuthorizeRequest) {
+                                                        .action = L4M_ACTION_INSTANCE_MANAGE,
+                                                        .verb = "change the limits of",
+                                                        .kind = "instance",
+                                                        .name = i->name,
+                                                        .owners = { i->owner },
+                                                        .admin = admin,
+                                                }, NULL, error));
+        r = instance_set_limits(i, &req, admin, &problem);
+        return reply_set(msg, r, problem, error);
+}
+
+static int append_u64_entry(sd_bus_message *reply, const char *key, uint64_t v) {
+        if (v == UINT64_MAX)
+                return 0;
+        return sd_bus_message_append(reply, "{sv}", key, "t", v);
+}
+
+/* Answers GetUsage (userdata, a reference) once the use is measured. */
+static void reply_usage(Instance *i, int r, const InstanceUsage *u, void *userdata) {
+        g_autoptr(sd_bus_message) msg = userdata;
+        g_autoptr(sd_bus_message) reply = NULL;
+
+        if (r < 0) {
+                (void) sd_bus_reply_method_errorf(msg, L4M_ERROR_FAILED, "The instance went away.");
+                return;
+        }
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "running", "b", (int) u->running);
+        if (r >= 0)
+                r = append_u64_entry(reply, "memory_current", u->memory_current);
+        if (r >= 0)
+                r = append_u64_entry(reply, "tasks_current", u->tasks_current);
+        if (r >= 0)
+                r = append_u64_entry(reply, "cpu_usage_nsec", u->cpu_usage_nsec);
+        if (r >= 0)
+                r = append_u64_entry(reply, "disk_used", u->disk_used);
+        /* The limits as the properties give them: UINT64_MAX is none. */
+        for (int k = 0; k < _INSTANCE_LIMIT_N && r >= 0; k++)
+                r = sd_bus_message_append(reply, "{sv}", instance_limit_key(k), "t", instance_limits_get(&u->limits, k));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot answer GetUsage: %s", STRERROR(r));
+}
+
+static int method_get_usage(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Instance *i = userdata;
+        int r;
+
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the use of", NULL, error));
+        r = instance_query_usage(i, reply_usage, sd_bus_message_ref(msg));
+        if (r == -EBUSY) {
+                sd_bus_message_unref(msg);
+                return sd_bus_error_setf(error, L4M_ERROR_BUSY, "Too many GetUsage calls for this instance (at most %u).",
+                                         INSTANCE_USAGE_QUERIES_MAX);
+        }
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return bus_error_internal(error, r, "Measuring the instance's use");
+        }
+        return 1;
+}
+
 const sd_bus_vtable instance_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Instance, name), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -280,6 +431,11 @@ const sd_bus_vtable instance_vtable[] = {
         SD_BUS_PROPERTY("Map", "s", NULL, offsetof(Instance, live_map), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Players", "u", NULL, offsetof(Instance, players), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("MaxPlayers", "u", NULL, offsetof(Instance, live_max_players), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CPUQuota", "t", property_get_limit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MemoryMax", "t", property_get_limit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TasksMax", "t", property_get_limit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DiskMax", "t", property_get_limit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DefaultLimits", "as", property_get_default_limits, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -311,6 +467,14 @@ const sd_bus_vtable instance_vtable[] = {
                                 SD_BUS_ARGS("b", autostart),
                                 SD_BUS_NO_RESULT,
                                 method_set_autostart, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetLimits",
+                                SD_BUS_ARGS("a{sv}", limits),
+                                SD_BUS_NO_RESULT,
+                                method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetUsage",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a{sv}", usage),
+                                method_get_usage, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

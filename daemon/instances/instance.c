@@ -145,6 +145,7 @@ void instance_free(Instance *i) {
         if (!i)
                 return;
         unit_tracker_free(i->tracker);
+        instance_usage_queries_cancel(i);
         sd_bus_slot_unref(i->start_call);
         worker_free(i->disk_worker);
         if (i->start_done)

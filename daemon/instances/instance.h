@@ -79,6 +79,7 @@ struct Instance {
         char *rcon_password;
         uint64_t created;       /* µs since the epoch */
         InstanceLimits limits;  /* as set: values, INSTANCE_LIMIT_DEFAULT, INSTANCE_LIMIT_INFINITY */
+        GSList *usage_queries;  /* InstanceUsageQuery*, GetUsage under way */
         char *path;
         char *unit;             /* left4me-server-<name>.service */
 
@@ -218,6 +219,29 @@ int instance_set_limits(Instance *i, const InstanceLimits *req, bool may_pass_ce
 /* After the configuration was read again: announces the limits of the
  * instances that follow a default. */
 void manager_instances_config_changed(Manager *m);
+
+/* What a server uses now (instance-usage.c). UINT64_MAX where it is not
+ * known: memory, tasks and CPU time come from systemd (its cgroup
+ * accounting) while the unit is active, disk_used from upper/. */
+typedef struct InstanceUsage {
+        bool running;                   /* the unit was active: systemd was asked */
+        uint64_t memory_current;        /* bytes */
+        uint64_t tasks_current;
+        uint64_t cpu_usage_nsec;
+        uint64_t disk_used;             /* bytes the server wrote into upper/ */
+        InstanceLimits limits;          /* the effective limits, for comparison */
+} InstanceUsage;
+typedef struct InstanceUsageQuery InstanceUsageQuery;
+typedef void (*InstanceUsageFunc)(Instance *i, int r, const InstanceUsage *usage, void *userdata);
+#define INSTANCE_USAGE_QUERIES_MAX 8u
+/* Measures asynchronously; done gets r = 0 and what could be learnt (1
+ * returned), or -ESHUTDOWN when the instance goes first. -EBUSY with
+ * INSTANCE_USAGE_QUERIES_MAX under way already. */
+int instance_query_usage(Instance *i, InstanceUsageFunc done, void *userdata);
+void instance_usage_queries_cancel(Instance *i);
+/* Bytes in the files of runtime/<name>/upper (-ENOENT if there is none);
+ * for a Worker thread. */
+int instance_runtime_disk_used(int runtime_fd, const char *name, uint64_t *ret);
 
 /* Starts the unit with a fresh RCON password (stored first). 1 when
  * systemd was asked: done (may be NULL) then gets its answer. -EBUSY while

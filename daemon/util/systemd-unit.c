@@ -577,3 +577,52 @@ UnitTracker *unit_tracker_free(UnitTracker *t) {
         g_free(t);
         return NULL;
 }
+
+typedef struct UsageQuery {
+        UnitUsageFunc done;
+        void *userdata;
+} UsageQuery;
+
+static const L4mBusProperty unit_usage_map[] = {
+        { "MemoryCurrent", "t", NULL, offsetof(UnitUsage, memory_current) },
+        { "TasksCurrent", "t", NULL, offsetof(UnitUsage, tasks_current) },
+        { "CPUUsageNSec", "t", NULL, offsetof(UnitUsage, cpu_usage_nsec) },
+};
+
+static int on_usage(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UsageQuery *q = userdata;
+        UnitUsage usage = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int r;
+
+        if (e)
+                r = -sd_bus_error_get_errno(e);
+        else {
+                r = l4m_bus_map_properties(reply, unit_usage_map, L4M_ELEMENTSOF(unit_usage_map), NULL, &usage, NULL);
+                if (r < 0)
+                        usage = (UnitUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        }
+        q->done(r < 0 ? r : 0, &usage, q->userdata);
+        return 0;
+}
+
+int unit_get_usage(sd_bus *bus, const char *name, UnitUsageFunc done, void *userdata, sd_bus_slot **ret_slot) {
+        g_autofree char *path = NULL;
+        UsageQuery *q;
+        int r;
+
+        r = sd_bus_path_encode(SYSTEMD_PATH "/unit", name, &path);
+        if (r < 0)
+                return r;
+        q = g_new(UsageQuery, 1);
+        *q = (UsageQuery) { done, userdata };
+        r = sd_bus_call_method_async(bus, ret_slot, SYSTEMD_BUS_NAME, path, PROPERTIES_INTERFACE, "GetAll", on_usage, q,
+                                     "s", SYSTEMD_SERVICE_INTERFACE);
+        if (r < 0) {
+                g_free(q);
+                return r;
+        }
+        /* The query goes with the slot, answered or cancelled. */
+        (void) sd_bus_slot_set_destroy_callback(*ret_slot, g_free);
+        return 0;
+}

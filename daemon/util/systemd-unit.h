@@ -78,3 +78,16 @@ UnitTracker *unit_tracker_free(UnitTracker *t);
 
 /* RestartUnit(name, "replace"), answer only logged. */
 int unit_restart(sd_bus *bus, const char *name);
+
+/* What a service unit uses now, from its cgroup (org.freedesktop.systemd1.Service's
+ * MemoryCurrent, TasksCurrent, CPUUsageNSec): UINT64_MAX where systemd
+ * does not know (no such controller, no such unit). */
+typedef struct UnitUsage {
+        uint64_t memory_current;
+        uint64_t tasks_current;
+        uint64_t cpu_usage_nsec;
+} UnitUsage;
+/* Asks systemd asynchronously; done() gets the answer (r < 0: the call
+ * failed, usage all UINT64_MAX). Freeing *ret_slot cancels the call. */
+typedef void (*UnitUsageFunc)(int r, const UnitUsage *usage, void *userdata);
+int unit_get_usage(sd_bus *bus, const char *name, UnitUsageFunc done, void *userdata, sd_bus_slot **ret_slot);
