@@ -107,6 +107,29 @@ int instance_disk_usage(Manager *m, const char *name, uint64_t *ret_used, uint64
         return instance_disk_usage_at(inst_fd, ret_used, ret_size);
 }
 
+int instance_disk_check_max(Manager *m, const char *name, uint64_t disk_max, char **ret_problem) {
+        uint64_t used, size;
+        int r;
+
+        if (disk_max < INSTANCE_DISK_MIN)
+                return problem_setf(ret_problem, -EINVAL, "disk_max must be at least %u MiB (the file system's own "
+                                    "structures take a few), not %" PRIu64 " bytes.", INSTANCE_DISK_MIN / (1024 * 1024), disk_max);
+        r = instance_disk_usage(m, name, &used, &size);
+        if (r == -ENOENT)
+                return 0;       /* no image (yet): made at the next start */
+        if (r < 0)
+                return log_warning_errno(r, "Cannot read the use of the disk image of %s: %s", name, STRERROR(r)), 0;
+        if (disk_max == UINT64_MAX)
+                return problem_setf(ret_problem, -EOPNOTSUPP,
+                                    "Instance \"%s\" keeps its files in a disk image since it had a disk_max; left4med does "
+                                    "not move them back to a plain directory: keep a disk_max.", name);
+        if (used >= disk_max)
+                return problem_setf(ret_problem, -ENOSPC,
+                                    "Instance \"%s\" holds %.1f MiB in its disk image, more than disk_max (%.1f MiB): "
+                                    "raise disk_max or remove files first.", name, used / MIB, disk_max / MIB);
+        return 0;
+}
+
 /* --- running e2fsprogs ------------------------------------------------ */
 
 /* Runs argv (argv[0] an absolute path), logging its output as it is the

@@ -54,6 +54,13 @@ extern const InstanceDiskTools instance_disk_tools_default;
 int instance_disk_prepare_at(int inst_fd, const char *inst_path, const char *name, uint64_t disk_max,
                              const InstanceDiskTools *tools, char **ret_problem);
 
+/* For a setter: 0 if the instance (with or without an image) may get
+ * disk_max (the effective value; UINT64_MAX: none), else -ENOSPC if its
+ * image holds more, -EOPNOTSUPP for none while it has an image (see
+ * instance_disk_prepare_at()), with a text. Reads the image's superblock
+ * (or statvfs()), nothing more. */
+int instance_disk_check_max(Manager *m, const char *name, uint64_t disk_max, char **ret_problem);
+
 /* Whether runtime/<name> (inst_fd) has a disk image. */
 bool instance_disk_has_image_at(int inst_fd);
 
