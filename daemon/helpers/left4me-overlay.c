@@ -657,9 +657,10 @@ static int mount_disk(int inst_fd, const char *name) {
         r = loop_attach(image_fd, name, &loop_fd, &nr);
         if (r < 0)
                 return r;
-        /* The very device and directory we hold, not whatever the paths
-         * name now. */
-        snprintf(source, sizeof source, "/proc/self/fd/%d", loop_fd);
+        /* The very directory we checked, not whatever the path names now;
+         * the device by its name in root's /dev (what mountinfo shows),
+         * held open until the mount holds it. */
+        snprintf(source, sizeof source, "/dev/loop%d", nr);
         snprintf(target, sizeof target, "/proc/self/fd/%d", disk_fd);
         if (mount(source, target, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
                 return log_error_errno(errno, "Cannot mount the disk image of %s (/dev/loop%d) at runtime/%s/" DISK_MOUNT

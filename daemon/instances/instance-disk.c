@@ -330,10 +330,14 @@ static int make_image(int inst_fd, const char *inst_path, const char *name, uint
 
         {
                 /* -m 0: nothing reserved for root, the server may use it
-                 * all; -d: the seed's tree, owners and modes kept. */
+                 * all; -T default: 4 KiB blocks and an inode per 16 KiB
+                 * at any size (mke2fs' "small" type, below 512 MiB, has
+                 * 1 KiB blocks and four times the inodes: more overhead,
+                 * and an image may grow later); -d: the seed's tree,
+                 * owners and modes kept. */
                 char *argv[] = { (char *) tools->mke2fs, (char *) "-q", (char *) "-F", (char *) "-t", (char *) "ext4",
-                                 (char *) "-m", (char *) "0", (char *) "-L", (char *) "left4me", (char *) "-d", seed,
-                                 image, NULL };
+                                 (char *) "-T", (char *) "default", (char *) "-m", (char *) "0", (char *) "-L",
+                                 (char *) "left4me", (char *) "-d", seed, image, NULL };
 
                 r = run_tool(name, argv, &last);
         }
