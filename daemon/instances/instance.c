@@ -751,7 +751,10 @@ static void on_disk_prepared(Instance *i, int r, const char *problem, void *user
         g_autofree char *text = NULL;
 
         i->disk_worker = worker_free(i->disk_worker);
-        if (r >= 0)
+        if (i->disk_start_cancelled) {
+                i->disk_start_cancelled = false;
+                r = problem_setf(&text, -ECANCELED, "Instance \"%s\" was stopped before it started.", i->name);
+        } else if (r >= 0)
                 r = instance_start_unit(i, r > 0, &text);
         else
                 text = g_strdup(problem);
@@ -869,9 +872,13 @@ static int instance_stop_unit(Instance *i, InstanceDoneFunc done, void *userdata
 int instance_halt(Instance *i, InstanceDoneFunc done, void *userdata) {
         i->start_after_stop = false;
         i->restarting = false;
+        /* A start still preparing the disk image: it will not ask systemd
+         * (the thread finishes what it does, the image stays usable). */
+        if (i->disk_worker)
+                i->disk_start_cancelled = true;
         /* Until the tracker's first answer the unit may run: stop it anyway
          * (systemd answers that it is not loaded if it is not). */
-        if (i->state_known && !i->unit_exists && !i->start_call && !i->disk_worker)
+        if (i->state_known && !i->unit_exists && !i->start_call)
                 return 0;
         if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0)
                 return unit_reset_failed(i->manager->bus, i->unit);

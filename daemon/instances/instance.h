@@ -92,6 +92,7 @@ struct Instance {
         bool unit_exists;
         bool restarting;        /* an automatic or asked-for restart is under way */
         Worker *disk_worker;            /* a start prepares the disk image (instance-disk.h) */
+        bool disk_start_cancelled;      /* halted meanwhile: do not start the unit after it */
         sd_bus_slot *start_call;        /* StartTransientUnit in flight */
         InstanceDoneFunc start_done;    /* who waits for its answer */
         void *start_userdata;
