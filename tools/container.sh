@@ -175,7 +175,7 @@ ctr_wait_running() {
 # Creates the work directory and the overlay, boots systemd in it and waits
 # until it is running. Sets CTR_DIR, CTR_NSPAWN_PID and CTR_PID.
 ctr_boot() {
-        local deadline pid unit_opts
+        local deadline pid unit_opts loop_opts node
         [[ -z $CTR_DIR ]] || ctr_die "ctr_boot: a container is already set up in $CTR_DIR"
         ctr_require_root
         # Every step is checked explicitly: callers may run us where set -e
@@ -203,12 +203,33 @@ ctr_boot() {
         no) unit_opts=() ;;
         esac
 
+        # Loop devices, for the disk images of instances with a disk_max:
+        # /dev/loop-control and the loop nodes that exist now. The kernel
+        # makes more on demand (LOOP_CTL_GET_FREE when all are busy), whose
+        # nodes the container's /dev does not get: left4me-overlay(8) makes
+        # a missing node itself. With a scope of its own (systemd on the
+        # host) the container's device policy must allow them too; without
+        # one (--keep-unit) there is no device policy of systemd-nspawn's.
+        loop_opts=()
+        if [[ -c /dev/loop-control ]]; then
+                loop_opts+=(--bind=/dev/loop-control)
+                for node in /dev/loop[0-9]*; do
+                        if [[ -b $node ]]; then
+                                loop_opts+=("--bind=$node")
+                        fi
+                done
+                if ((${#unit_opts[@]} == 0)); then
+                        loop_opts+=("--property=DeviceAllow=/dev/loop-control rw"
+                                    "--property=DeviceAllow=block-loop rwm")
+                fi
+        fi
+
         # setsid: the container must not get the caller's terminal signals;
         # a detached dev container outlives the script that started it.
         SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setsid systemd-nspawn \
                 -D "$CTR_DIR/root" -M "$CTR_NAME" --register=no "${unit_opts[@]}" -b \
                 --private-network --system-call-filter=bpf --capability=all \
-                --console=passive --bind="$CTR_DIR/state:/var/lib/left4me" \
+                --console=passive --bind="$CTR_DIR/state:/var/lib/left4me" "${loop_opts[@]}" \
                 -- systemd.firstboot=off \
                 </dev/null >"$CTR_DIR/nspawn.log" 2>&1 &
         CTR_NSPAWN_PID=$!

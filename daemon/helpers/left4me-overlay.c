@@ -15,7 +15,12 @@
  * even those are checked: runtime/NAME/instance.env (see
  * lib/l4m-instance-env.h) names the lower layers, which may only be
  * overlays/<id>, runtime/NAME/config and installation, each reached
- * without following a symbolic link. See left4me-overlay(8). */
+ * without following a symbolic link. If the instance has a disk image
+ * (runtime/NAME/disk.img, made by left4med for a finite disk_max), it is
+ * attached to a loop device and mounted at runtime/NAME/disk first, and
+ * the stack's upper and work directories are disk/upper and disk/work: the
+ * server's writes end with ENOSPC at the image's size. See
+ * left4me-overlay(8). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +29,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -38,6 +46,13 @@
 
 /* How many mounts stacked on merged/ we take off before giving up. */
 #define UNMOUNT_MAX 16
+
+/* runtime/NAME/disk.img, its mount point, and the upper and work
+ * directories in it (see instance-disk.h). */
+#define DISK_IMAGE "disk.img"
+#define DISK_MOUNT "disk"
+/* Another process may take the free loop device we were told of first. */
+#define LOOP_ATTACH_TRIES 16
 
 /* Options besides the layers; the same on both paths. index=off: an
  * instance's blueprint may change between starts, and with the index on
@@ -200,9 +215,10 @@ static int is_mount_root(int fd, int parent_fd) {
 
 /* --- unmounting ------------------------------------------------------- */
 
-/* Takes every mount off runtime/NAME/merged (inst_fd: runtime/NAME).
- * Returns how many were unmounted. Never follows a symlink. */
-static int unmount_merged(int inst_fd, const char *name) {
+/* Takes every mount off runtime/NAME/<dir> (inst_fd: runtime/NAME; dir:
+ * merged or disk). Returns how many were unmounted. Never follows a
+ * symlink. */
+static int unmount_all(int inst_fd, const char *name, const char *dir) {
         int n = 0, r;
 
         if (fchdir(inst_fd) < 0)
@@ -211,36 +227,40 @@ static int unmount_merged(int inst_fd, const char *name) {
         for (;;) {
                 _cleanup_close_ int fd = -1;
 
-                fd = openat(inst_fd, "merged", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+                fd = openat(inst_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
                 if (fd < 0) {
                         if (errno == ENOENT)
                                 return n;
-                        return log_error_errno(errno, "Refusing runtime/%s/merged: it %s.", name,
+                        return log_error_errno(errno, "Refusing runtime/%s/%s: it %s.", name, dir,
                                                open_error_text(-errno));
                 }
                 r = is_mount_root(fd, inst_fd);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot stat runtime/%s/merged: %s", name, STRERROR(r));
+                        return log_error_errno(r, "Cannot stat runtime/%s/%s: %s", name, dir, STRERROR(r));
                 if (r == 0)
                         return n;
                 if (n >= UNMOUNT_MAX)
-                        return log_error_errno(EBUSY, "runtime/%s/merged still holds a mount after %d unmounts.",
-                                               name, n);
+                        return log_error_errno(EBUSY, "runtime/%s/%s still holds a mount after %d unmounts.",
+                                               name, dir, n);
                 close(l4m_take_fd(&fd));        /* no reference of ours keeps it busy */
 
-                if (umount2("merged", UMOUNT_NOFOLLOW) < 0) {
+                if (umount2(dir, UMOUNT_NOFOLLOW) < 0) {
                         r = -errno;
                         if (r == -EINVAL)       /* gone meanwhile */
                                 continue;
                         if (r != -EBUSY)
-                                return log_error_errno(r, "Cannot unmount runtime/%s/merged: %s", name, STRERROR(r));
-                        log_warning("runtime/%s/merged is busy; detaching it lazily.", name);
-                        if (umount2("merged", UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
-                                return log_error_errno(errno, "Cannot detach runtime/%s/merged: %s",
-                                                       name, STRERROR(errno));
+                                return log_error_errno(r, "Cannot unmount runtime/%s/%s: %s", name, dir, STRERROR(r));
+                        log_warning("runtime/%s/%s is busy; detaching it lazily.", name, dir);
+                        if (umount2(dir, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+                                return log_error_errno(errno, "Cannot detach runtime/%s/%s: %s",
+                                                       name, dir, STRERROR(errno));
                 }
                 n++;
         }
+}
+
+static int unmount_merged(int inst_fd, const char *name) {
+        return unmount_all(inst_fd, name, "merged");
 }
 
 static int do_umount(const char *name) {
@@ -264,6 +284,13 @@ static int do_umount(const char *name) {
                 log_info("Nothing mounted at runtime/%s/merged.", name);
         else
                 log_info("Unmounted runtime/%s/merged.", name);
+        /* Then the disk image under it; its loop device goes with it
+         * (LO_FLAGS_AUTOCLEAR). */
+        r = unmount_all(inst_fd, name, DISK_MOUNT);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_info("Unmounted runtime/%s/" DISK_MOUNT " (the disk image).", name);
         return 0;
 }
 
@@ -463,6 +490,195 @@ static int mount_legacy(Stack *s) {
         return 0;
 }
 
+/* --- the disk image --------------------------------------------------- */
+
+/* Opens runtime/NAME/disk.img for the loop device: -ENOENT (no message) if
+ * there is none; anything but a regular file of root's that only root may
+ * write is refused. */
+static int open_disk_image(int inst_fd, const char *name, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = openat(inst_fd, DISK_IMAGE, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return -ENOENT;
+                return log_error_errno(errno, "Refusing runtime/%s/" DISK_IMAGE ": %s", name,
+                                       errno == ELOOP ? "it is a symbolic link" : STRERROR(errno));
+        }
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Cannot stat runtime/%s/" DISK_IMAGE ": %s", name, STRERROR(errno));
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EPERM, "Refusing runtime/%s/" DISK_IMAGE ": not a regular file.", name);
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return log_error_errno(EPERM, "Refusing runtime/%s/" DISK_IMAGE ": owned by uid %u with mode %04o, "
+                                       "not root's and writable by root only.",
+                                       name, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+        *ret_fd = l4m_take_fd(&fd);
+        return 0;
+}
+
+/* Opens /dev/loopNR, making its node first if the kernel has the device
+ * but /dev has no node for it (a container's /dev holds only the nodes
+ * bound into it; the kernel makes new loop devices on demand). */
+static int open_loop_device(int nr, int *ret_fd) {
+        char path[32], sys[64], buf[32] = "";
+        _cleanup_close_ int fd = -1, sys_fd = -1;
+        unsigned ma, mi;
+        struct stat st;
+        ssize_t k;
+
+        snprintf(path, sizeof path, "/dev/loop%d", nr);
+        fd = open(path, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+                snprintf(sys, sizeof sys, "/sys/devices/virtual/block/loop%d/dev", nr);
+                sys_fd = open(sys, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+                if (sys_fd < 0)
+                        return log_error_errno(errno, "%s does not exist and %s cannot be read: %s", path, sys,
+                                               STRERROR(errno));
+                k = read(sys_fd, buf, sizeof buf - 1);
+                if (k <= 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+                        return log_error_errno(EIO, "Cannot read the device numbers of loop%d from %s.", nr, sys);
+                if (mknod(path, S_IFBLK | 0600, makedev(ma, mi)) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "%s does not exist and cannot be made: %s", path, STRERROR(errno));
+                log_notice("Made %s (%u:%u): /dev had no node for it.", path, ma, mi);
+                fd = open(path, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        }
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open %s: %s", path, STRERROR(errno));
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Cannot stat %s: %s", path, STRERROR(errno));
+        if (!S_ISBLK(st.st_mode))
+                return log_error_errno(ENOTBLK, "Refusing %s: not a block device.", path);
+        *ret_fd = l4m_take_fd(&fd);
+        return 0;
+}
+
+/* Attaches image_fd to a free loop device that detaches itself once
+ * nothing holds it any more (LO_FLAGS_AUTOCLEAR): the mount, after the
+ * returned descriptor is closed. */
+static int loop_attach(int image_fd, const char *name, int *ret_fd, int *ret_nr) {
+        _cleanup_close_ int control = -1;
+
+        control = open("/dev/loop-control", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (control < 0)
+                return log_error_errno(errno, "Cannot open /dev/loop-control (the disk image of %s needs a loop device): %s",
+                                       name, STRERROR(errno));
+        for (unsigned tries = 0; tries < LOOP_ATTACH_TRIES; tries++) {
+                struct loop_config config = {
+                        .fd = (uint32_t) image_fd,
+                        .info.lo_flags = LO_FLAGS_AUTOCLEAR,
+                };
+                _cleanup_close_ int fd = -1;
+                int nr, r;
+
+                nr = ioctl(control, LOOP_CTL_GET_FREE);
+                if (nr < 0)
+                        return log_error_errno(errno, "No free loop device for the disk image of %s: %s", name,
+                                               STRERROR(errno));
+                r = open_loop_device(nr, &fd);
+                if (r < 0)
+                        return r;
+                snprintf((char *) config.info.lo_file_name, sizeof config.info.lo_file_name,
+                         "left4me:%s/" DISK_IMAGE, name);
+                if (ioctl(fd, LOOP_CONFIGURE, &config) < 0) {
+                        if (errno == EBUSY)     /* taken meanwhile: ask again */
+                                continue;
+                        return log_error_errno(errno, "Cannot attach the disk image of %s to /dev/loop%d: %s", name, nr,
+                                               STRERROR(errno));
+                }
+                *ret_fd = l4m_take_fd(&fd);
+                *ret_nr = nr;
+                return 0;
+        }
+        return log_error_errno(EBUSY, "Every free loop device was taken before the disk image of %s could be attached.",
+                               name);
+}
+
+/* disk/upper/left4dead2/cfg/server.cfg, if the server wrote one: it would
+ * hide the generated file (left4med removes it from a plain upper/; this
+ * one it cannot reach). No link is followed; anything but a directory on
+ * the way means there is none. */
+static int remove_disk_server_cfg(int root_fd, const char *name) {
+        static const char *const way[] = { "upper", "left4dead2", "cfg" };
+        _cleanup_close_ int fd = -1;
+
+        for (size_t i = 0; i < L4M_ELEMENTSOF(way); i++) {
+                int next = openat(fd >= 0 ? fd : root_fd, way[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+
+                if (next < 0)
+                        return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 :
+                                log_error_errno(errno, "Cannot open %s in the disk image of %s: %s", way[i], name,
+                                                STRERROR(errno));
+                l4m_close_fdp(&fd);
+                fd = next;
+        }
+        if (unlinkat(fd, "server.cfg", 0) >= 0) {
+                log_info("Removed the server's own upper/left4dead2/cfg/server.cfg from the disk image of %s.", name);
+                return 0;
+        }
+        if (errno == ENOENT)
+                return 0;
+        if (errno == EISDIR && unlinkat(fd, "server.cfg", AT_REMOVEDIR) >= 0)
+                return 0;
+        return log_error_errno(errno, "Cannot remove upper/left4dead2/cfg/server.cfg from the disk image of %s "
+                               "(it would hide the generated one): %s", name, STRERROR(errno));
+}
+
+/* Mounts runtime/NAME/disk.img at runtime/NAME/disk (ext4, nosuid, nodev)
+ * if there is one: 1 if it was mounted, 0 if the instance has none. */
+static int mount_disk(int inst_fd, const char *name) {
+        _cleanup_close_ int image_fd = -1, disk_fd = -1, loop_fd = -1, root_fd = -1;
+        char source[64], target[64];
+        int nr = -1, r;
+
+        r = open_disk_image(inst_fd, name, &image_fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        /* A mount left over (a stop whose ExecStopPost= never ran). */
+        r = unmount_all(inst_fd, name, DISK_MOUNT);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_notice("Unmounted a stale mount at runtime/%s/" DISK_MOUNT " before mounting.", name);
+
+        if (mkdirat(inst_fd, DISK_MOUNT, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Cannot make runtime/%s/" DISK_MOUNT ": %s", name, STRERROR(errno));
+        disk_fd = openat(inst_fd, DISK_MOUNT, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (disk_fd < 0)
+                return log_error_errno(errno, "Refusing runtime/%s/" DISK_MOUNT ": it %s.", name, open_error_text(-errno));
+        r = check_trusted_dir(disk_fd, "the disk image's mount point");
+        if (r < 0)
+                return r;
+
+        r = loop_attach(image_fd, name, &loop_fd, &nr);
+        if (r < 0)
+                return r;
+        /* The very directory we checked, not whatever the path names now;
+         * the device by its name in root's /dev (what mountinfo shows),
+         * held open until the mount holds it. */
+        snprintf(source, sizeof source, "/dev/loop%d", nr);
+        snprintf(target, sizeof target, "/proc/self/fd/%d", disk_fd);
+        if (mount(source, target, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
+                return log_error_errno(errno, "Cannot mount the disk image of %s (/dev/loop%d) at runtime/%s/" DISK_MOUNT
+                                       ": %s", name, nr, name, STRERROR(errno));
+        log_info("Mounted runtime/%s/" DISK_IMAGE " (/dev/loop%d) at runtime/%s/" DISK_MOUNT ".", name, nr, name);
+
+        root_fd = openat(inst_fd, DISK_MOUNT, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (root_fd < 0)
+                return log_error_errno(errno, "Cannot open the mounted runtime/%s/" DISK_MOUNT ": %s", name, STRERROR(errno));
+        r = check_trusted_dir(root_fd, "the root of the disk image");
+        if (r < 0)
+                return r;
+        r = remove_disk_server_cfg(root_fd, name);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 static int do_mount(const char *name) {
         Stack s = {
                 .name = name,
@@ -495,14 +711,7 @@ static int do_mount(const char *name) {
                 if (r < 0)
                         goto out;
         }
-        s.upper = g_strdup_printf("runtime/%s/upper", name);
-        s.work = g_strdup_printf("runtime/%s/work", name);
         s.merged = g_strdup_printf("runtime/%s/merged", name);
-        r = open_stack_dir(state_fd, s.upper, "upper directory", &s.upper_fd);
-        if (r >= 0)
-                r = open_stack_dir(state_fd, s.work, "work directory", &s.work_fd);
-        if (r < 0)
-                goto out;
 
         /* A mount left over (a stop whose ExecStopPost= never ran) may
          * hold another stack: replace it, so that what is mounted is
@@ -512,6 +721,23 @@ static int do_mount(const char *name) {
                 goto out;
         if (r > 0)
                 log_notice("Unmounted a stale mount at %s before mounting.", s.merged);
+
+        /* With a disk image, upper and work are in it. */
+        r = mount_disk(inst_fd, name);
+        if (r < 0)
+                goto out;
+        if (r > 0) {
+                s.upper = g_strdup_printf("runtime/%s/" DISK_MOUNT "/upper", name);
+                s.work = g_strdup_printf("runtime/%s/" DISK_MOUNT "/work", name);
+        } else {
+                s.upper = g_strdup_printf("runtime/%s/upper", name);
+                s.work = g_strdup_printf("runtime/%s/work", name);
+        }
+        r = open_stack_dir(state_fd, s.upper, "upper directory", &s.upper_fd);
+        if (r >= 0)
+                r = open_stack_dir(state_fd, s.work, "work directory", &s.work_fd);
+        if (r < 0)
+                goto out;
         r = open_stack_dir(state_fd, s.merged, "mount point", &s.merged_fd);
         if (r < 0)
                 goto out;

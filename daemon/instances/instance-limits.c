@@ -7,6 +7,7 @@
 
 #include "config-file.h"
 #include "instance.h"
+#include "instance-disk.h"
 #include "l4m-log.h"
 #include "l4m-size.h"
 #include "problem.h"
@@ -200,6 +201,18 @@ int instance_set_limits(Instance *i, const InstanceLimits *req, bool may_pass_ce
                 if (v != INSTANCE_LIMIT_UNCHANGED)
                         *instance_limits_field(&next, k) = v;
                 row[k] = instance_limits_get(&next, k);
+        }
+        /* A disk image cannot shrink below what it holds, nor go. */
+        if (instance_limits_get(req, INSTANCE_LIMIT_DISK_MAX) != INSTANCE_LIMIT_UNCHANGED) {
+                InstanceLimits defaults;
+                uint64_t disk_max = next.disk_max;
+
+                instance_limits_defaults(i->manager, &defaults);
+                if (disk_max == INSTANCE_LIMIT_DEFAULT)
+                        disk_max = defaults.disk_max;
+                r = instance_disk_check_max(i->manager, i->name, disk_max, ret_problem);
+                if (r < 0)
+                        return r;
         }
         r = store_instance_set_limits(i->manager->db, i->id, row);
         if (r < 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "instance-disk.h"
 #include "instance-runtime.h"
 #include "l4m-instance-env.h"
 #include "l4m-log.h"
@@ -205,6 +206,7 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
                             game_fd = -1, cfg_fd = -1, upper_game_fd = -1;
         g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *text = NULL, *env_error = NULL;
+        bool has_image;
         int r;
 
         assert(l4m_name_is_valid(i->name));
@@ -214,12 +216,17 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
                 return fail_with(ret_error, inst_fd, "Cannot open runtime/%s", i->name);
         if (fchmod(inst_fd, INSTANCE_DIR_MODE) < 0)
                 return fail_with(ret_error, -errno, "Cannot set the mode of runtime/%s", i->name);
-        upper_fd = open_game_dir(inst_fd, "upper", SERVER_DIR_MODE, game_uid, game_gid);
-        if (upper_fd < 0)
-                return fail_with(ret_error, upper_fd, "Cannot prepare runtime/%s/upper", i->name);
-        work_fd = open_game_dir(inst_fd, "work", SERVER_DIR_MODE, game_uid, game_gid);
-        if (work_fd < 0)
-                return fail_with(ret_error, work_fd, "Cannot prepare runtime/%s/work", i->name);
+        /* With a disk image (instance-disk.h) upper/ and work/ are in it,
+         * and the helper removes a server.cfg there. */
+        has_image = instance_disk_has_image_at(inst_fd);
+        if (!has_image) {
+                upper_fd = open_game_dir(inst_fd, "upper", SERVER_DIR_MODE, game_uid, game_gid);
+                if (upper_fd < 0)
+                        return fail_with(ret_error, upper_fd, "Cannot prepare runtime/%s/upper", i->name);
+                work_fd = open_game_dir(inst_fd, "work", SERVER_DIR_MODE, game_uid, game_gid);
+                if (work_fd < 0)
+                        return fail_with(ret_error, work_fd, "Cannot prepare runtime/%s/work", i->name);
+        }
         merged_fd = open_root_dir(inst_fd, "merged", ROOT_DIR_MODE);
         if (merged_fd < 0)
                 return fail_with(ret_error, merged_fd, "Cannot prepare runtime/%s/merged", i->name);
@@ -242,13 +249,15 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
         /* The merged game directory takes its owner from upper/'s copy: the
          * server may write below left4dead2/ (logs, downloads) whoever
          * owns the layers' copies. */
-        upper_game_fd = open_game_dir(upper_fd, "left4dead2", GAME_DIR_MODE, game_uid, game_gid);
-        if (upper_game_fd < 0)
-                return fail_with(ret_error, upper_game_fd, "Cannot prepare runtime/%s/upper/left4dead2", i->name);
-        r = remove_upper_server_cfg(upper_fd);
-        if (r < 0)
-                return fail_with(ret_error, r, "Cannot remove the server's own runtime/%s/upper/left4dead2/cfg/server.cfg",
-                                 i->name);
+        if (!has_image) {
+                upper_game_fd = open_game_dir(upper_fd, "left4dead2", GAME_DIR_MODE, game_uid, game_gid);
+                if (upper_game_fd < 0)
+                        return fail_with(ret_error, upper_game_fd, "Cannot prepare runtime/%s/upper/left4dead2", i->name);
+                r = remove_upper_server_cfg(upper_fd);
+                if (r < 0)
+                        return fail_with(ret_error, r,
+                                         "Cannot remove the server's own runtime/%s/upper/left4dead2/cfg/server.cfg", i->name);
+        }
 
         for (guint k = 0; k < b->overlays->len; k++)
                 g_ptr_array_add(layers, l4m_instance_env_overlay_layer(g_array_index(b->overlays, uint64_t, k)));
@@ -264,12 +273,17 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
         return 0;
 }
 
-/* Whether inst_fd/merged is a mount point. */
-static bool merged_is_mounted(int inst_fd) {
+static bool is_mount_point_at(int inst_fd, const char *name) {
         struct statx stx;
 
-        return statx(inst_fd, "merged", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+        return statx(inst_fd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
                (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Whether inst_fd/merged, or the disk image at inst_fd/disk (under it),
+ * is a mount point. */
+static bool merged_is_mounted(int inst_fd) {
+        return is_mount_point_at(inst_fd, "merged") || is_mount_point_at(inst_fd, INSTANCE_DISK_MOUNT);
 }
 
 bool instance_runtime_mounted(Manager *m, const char *name) {

@@ -19,6 +19,9 @@
  *   runtime/<name>/config/   root 0755: the generated config layer,
  *                            left4dead2/cfg/server.cfg (root:the instance's gid 0640)
  *   runtime/<name>/instance.env  root 0644: the stack, for left4me-overlay(8)
+ *   runtime/<name>/disk.img  with a finite disk_max: upper/ and work/ are in
+ *                            this image instead (instance-disk.h), mounted at
+ *                            runtime/<name>/disk/ while the server runs
  * Everything is reached from runtime/ one component at a time without
  * following symbolic links. */
 
@@ -29,7 +32,8 @@ char *instance_server_cfg_text(const char *name, const char *server_cfg, const c
                                const char *rcon_password);
 
 /* Makes runtime/<name>/ ready for a start with the stack of blueprint b:
- * the directories, the config layer and instance.env, each file written
+ * the directories (upper/ and work/ only without a disk image), the config
+ * layer and instance.env, each file written
  * to a temporary name and renamed into place. A server.cfg the server
  * left in upper/ (it would hide the generated one) is removed. On failure
  * *ret_error (if not NULL) says what went wrong. */

@@ -114,6 +114,13 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_binds(m, "BindReadOnlyPaths", ro, G_N_ELEMENTS(ro));
         if (r >= 0) r = unit_property_bool(m, "PrivateDevices", true);
         if (r >= 0) r = unit_property_string(m, "DevicePolicy", "closed");
+        /* The device policy is the cgroup's, so it binds the helper in
+         * ExecStartPre= too: with a disk image it attaches a loop device
+         * (and may make its node, 'm'). The server's private /dev has no
+         * such node, and it cannot make one (no CAP_MKNOD). */
+        if (r >= 0 && spec->disk_image)
+                r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 2, "/dev/loop-control", "rw",
+                                          "block-loop", "rwm");
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0027);
 
         /* The kernel and other processes. PrivateIPC: each server has SysV

@@ -2,6 +2,7 @@
 /* daemon/instances/: server instances: records and rules, units and runtime, RCON, A2S and their logs. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,6 +23,9 @@ typedef struct InstanceUnitSpec {
         uint64_t cpu_quota_percent;
         uint64_t memory_max;
         uint64_t tasks_max;
+        /* disk_max has a disk image (instance-disk.h): the helper needs
+         * /dev/loop-control and a loop device. */
+        bool disk_image;
 } InstanceUnitSpec;
 
 /* The properties of left4me-server-<name>.service, for

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "instance.h"
+#include "instance-disk.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
 #include "l4m-util.h"
@@ -30,11 +31,17 @@ struct InstanceUsageQuery {
 
 int instance_runtime_disk_used(int runtime_fd, const char *name, uint64_t *ret) {
         _cleanup_close_ int inst_fd = -1, upper_fd = -1;
+        uint64_t size;
+        int r;
 
         assert(l4m_name_is_valid(name));
         inst_fd = openat(runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (inst_fd < 0)
                 return -errno;
+        /* With a disk_max the files are in the disk image: its use. */
+        r = instance_disk_usage_at(inst_fd, ret, &size);
+        if (r != -ENOENT)
+                return r;
         upper_fd = openat(inst_fd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (upper_fd < 0)
                 return -errno;

@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "game-install.h"
 #include "instance.h"
+#include "instance-disk.h"
 #include "instance-runtime.h"
 #include "instance-unit.h"
 #include "job.h"
@@ -147,6 +148,7 @@ void instance_free(Instance *i) {
         unit_tracker_free(i->tracker);
         instance_usage_queries_cancel(i);
         sd_bus_slot_unref(i->start_call);
+        worker_free(i->disk_worker);
         if (i->start_done)
                 i->start_done(i, -ESHUTDOWN, "The daemon is stopping.", i->start_userdata);
         sd_bus_slot_unref(i->stop_call);
@@ -491,7 +493,7 @@ int instance_set_blueprint(Instance *i, const Blueprint *b, char **ret_problem) 
 }
 
 bool instance_is_active(const Instance *i) {
-        return i->start_call || (i->unit_exists && strcmp(i->state, INSTANCE_STATE_STOPPED) != 0 &&
+        return i->start_call || i->disk_worker || (i->unit_exists && strcmp(i->state, INSTANCE_STATE_STOPPED) != 0 &&
                                  strcmp(i->state, INSTANCE_STATE_FAILED) != 0);
 }
 
@@ -589,7 +591,7 @@ static const char *state_from_unit(Instance *i, const UnitState *s) {
         if (!s->exists || strcmp(s->active_state, "inactive") == 0) {
                 if (s->exists && s->pending_job != 0)
                         return i->restarting || i->start_after_stop ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING;
-                if (i->start_call)
+                if (i->start_call || i->disk_worker)
                         return i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING;
                 if (i->start_after_stop)
                         return INSTANCE_STATE_RESTARTING;
@@ -657,7 +659,7 @@ static void on_unit_state(UnitTracker *t, const UnitState *s, void *userdata) {
                 r = instance_start(i, NULL, NULL, &problem);
                 if (r < 0)
                         log_warning("Cannot start %s again: %s", i->name, problem ? problem : STRERROR(r));
-                if (!i->start_call) {
+                if (!i->start_call && !i->disk_worker) {
                         i->restarting = false;
                         instance_set_state(i, strcmp(s->active_state, "failed") == 0 ? INSTANCE_STATE_FAILED
                                                                                     : INSTANCE_STATE_STOPPED);
@@ -773,13 +775,72 @@ static int check_overlays(Instance *i, const Blueprint *b, char **ret_problem) {
         return 0;
 }
 
-int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
+/* The second half of a start, once the disk image is ready (has_image:
+ * the helper mounts one, and the unit may use loop devices). */
+static int instance_start_unit(Instance *i, bool has_image, char **ret_problem) {
         Manager *m = i->manager;
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
-        g_autofree char *why = NULL, *description = NULL;
         InstanceLimits limits;
         bool was_failed;
+        int r;
+
+        if (!b)
+                return problem_setf(ret_problem, -ENOENT, "The blueprint of instance \"%s\" is gone.", i->name);
+        (void) instance_effective_limits(i, &limits);
+
+        /* A failed unit stays loaded until its failure is forgotten. */
+        was_failed = i->unit_exists;
+        if (was_failed)
+                (void) unit_reset_failed(m->bus, i->unit);
+
+        InstanceUnitSpec spec = {
+                .name = i->name,
+                .cpu_quota_percent = limits.cpu_quota_percent,
+                .memory_max = limits.memory_max,
+                .tasks_max = limits.tasks_max,
+                .disk_image = has_image,
+                .state_dir = m->state_dir,
+                .helper = helper,
+                .uid = i->uid,
+                .port = i->port,
+                .map = i->map,
+                .max_players = i->max_players,
+                .launch_args = b->launch_args,
+        };
+        r = unit_start_transient(m->bus, i->unit, instance_unit_properties, &spec, on_unit_started, i, &i->start_call);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start %s: %s", i->unit, STRERROR(r));
+                return problem_setf(ret_problem, r, "Cannot ask systemd to start %s: %s.", i->unit, STRERROR(r));
+        }
+        return 0;
+}
+
+static void on_disk_prepared(Instance *i, int r, const char *problem, void *userdata) {
+        g_autofree char *text = NULL;
+
+        i->disk_worker = worker_free(i->disk_worker);
+        if (i->disk_start_cancelled) {
+                i->disk_start_cancelled = false;
+                r = problem_setf(&text, -ECANCELED, "Instance \"%s\" was stopped before it started.", i->name);
+        } else if (r >= 0)
+                r = instance_start_unit(i, r > 0, &text);
+        else
+                text = g_strdup(problem);
+        if (r < 0) {
+                /* Never started: as systemd has it. */
+                i->restarting = false;
+                if (i->tracker)
+                        unit_tracker_refresh(i->tracker);
+                start_done(i, r, text);
+        }
+}
+
+int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
+        Manager *m = i->manager;
+        Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
+        g_autofree char *why = NULL, *description = NULL;
+        InstanceLimits limits;
         int r;
 
         if (!i->state_known)
@@ -827,29 +888,12 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
                 return problem_setf(ret_problem, -EIO, "%s.", why);
         }
 
+        /* disk_max: the image is made, checked or resized on a thread (it
+         * may take a while), then the unit is started. */
         (void) instance_effective_limits(i, &limits);
-
-        /* A failed unit stays loaded until its failure is forgotten. */
-        was_failed = i->unit_exists;
-        if (was_failed)
-                (void) unit_reset_failed(m->bus, i->unit);
-
-        InstanceUnitSpec spec = {
-                .name = i->name,
-                .cpu_quota_percent = limits.cpu_quota_percent,
-                .memory_max = limits.memory_max,
-                .tasks_max = limits.tasks_max,
-                .state_dir = m->state_dir,
-                .helper = helper,
-                .uid = i->uid,
-                .port = i->port,
-                .map = i->map,
-                .max_players = i->max_players,
-                .launch_args = b->launch_args,
-        };
-        r = unit_start_transient(m->bus, i->unit, instance_unit_properties, &spec, on_unit_started, i, &i->start_call);
+        r = instance_disk_prepare_async(i, limits.disk_max, on_disk_prepared, NULL, &i->disk_worker);
         if (r < 0)
-                return log_error_errno(r, "Cannot start %s: %s", i->unit, STRERROR(r));
+                return problem_setf(ret_problem, r, "Cannot prepare the disk of instance \"%s\": %s.", i->name, STRERROR(r));
         i->start_done = done;
         i->start_userdata = userdata;
         instance_set_state(i, i->restarting ? INSTANCE_STATE_RESTARTING : INSTANCE_STATE_STARTING);
@@ -903,6 +947,10 @@ static int instance_stop_unit(Instance *i, InstanceDoneFunc done, void *userdata
 int instance_halt(Instance *i, InstanceDoneFunc done, void *userdata) {
         i->start_after_stop = false;
         i->restarting = false;
+        /* A start still preparing the disk image: it will not ask systemd
+         * (the thread finishes what it does, the image stays usable). */
+        if (i->disk_worker)
+                i->disk_start_cancelled = true;
         /* Until the tracker's first answer the unit may run: stop it anyway
          * (systemd answers that it is not loaded if it is not). */
         if (i->state_known && !i->unit_exists && !i->start_call)
@@ -915,7 +963,7 @@ int instance_halt(Instance *i, InstanceDoneFunc done, void *userdata) {
 }
 
 int instance_stop(Instance *i, InstanceDoneFunc done, void *userdata, char **ret_problem) {
-        if (i->start_call)
+        if (i->start_call || i->disk_worker)
                 return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is starting; stop it once it runs.", i->name);
         return instance_halt(i, done, userdata);
 }
@@ -925,7 +973,7 @@ int instance_restart(Instance *i, InstanceDoneFunc done, void *userdata, char **
 
         if (!instance_is_active(i))
                 return instance_start(i, done, userdata, ret_problem);
-        if (i->start_call)
+        if (i->start_call || i->disk_worker)
                 return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is starting.", i->name);
         /* Stop, then start afresh once the unit is gone: a new start reads
          * the settings and the blueprint again. */

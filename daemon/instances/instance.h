@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "store.h"
 #include "systemd-unit.h"
+#include "worker.h"
 
 /* The resource limits of a server. In an instance's settings and in a
  * request (instance_set_limits()) each field may also be
@@ -91,6 +92,8 @@ struct Instance {
         uint32_t main_pid;
         bool unit_exists;
         bool restarting;        /* an automatic or asked-for restart is under way */
+        Worker *disk_worker;            /* a start prepares the disk image (instance-disk.h) */
+        bool disk_start_cancelled;      /* halted meanwhile: do not start the unit after it */
         sd_bus_slot *start_call;        /* StartTransientUnit in flight */
         InstanceDoneFunc start_done;    /* who waits for its answer */
         void *start_userdata;

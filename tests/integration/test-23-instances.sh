@@ -138,6 +138,16 @@ ins_stopped() {
 }
 
 # ins_journal NAME: what the server printed (its unit's journal).
+# ins_upper NAME: runtime/NAME's upper directory while it runs: disk/upper
+# in its disk image (a finite disk_max, left4med(8)), else upper/.
+ins_upper() {
+        if in_container test -e "$L4M_RUNTIME/$1/disk.img"; then
+                echo "$L4M_RUNTIME/$1/disk/upper"
+        else
+                echo "$L4M_RUNTIME/$1/upper"
+        fi
+}
+
 ins_journal() {
         in_container journalctl --no-pager -o cat -u "left4me-server-$1.service" 2>/dev/null || true
 }
@@ -270,7 +280,7 @@ test_ins_run() {
         done
         ins_journal_has "$name" "map: c1m1_hotel" || fail "the server did not start on c1m1_hotel"
         m=$L4M_RUNTIME/$name/merged
-        u=$L4M_RUNTIME/$name/upper
+        u=$(ins_upper "$name")
         assert_eq A "$(in_container cat "$m/common.txt")" "merged/common.txt"
         assert_eq C "$(in_container cat "$m/c-only.txt")" "merged/c-only.txt"
         # Its writes land in upper/, the layers do not change.
@@ -412,7 +422,7 @@ ins_in_server() {
 # Workshop cache, but not B's runtime directory nor the rest of the state
 # directory (test-33 shows that A's uid cannot reach B's files either).
 ins_isolation() {
-        local a=$1 b=$2 d
+        local a=$1 b=$2 d ub
         ins_in_server "$a" cat "$L4M_RUNTIME/$a/merged/common.txt"
         expect_ok "$a's server reads its own merged/common.txt"
         assert_eq A "$OUT" "$a's merged/common.txt from inside"
@@ -422,17 +432,18 @@ ins_isolation() {
         expect_ok "$a's server reads the Workshop cache"
         ins_in_server "$a" sh -c "echo x > '$L4M_CACHE/990001/1.vpk'"
         ((RC != 0)) || fail "$a's server wrote into the Workshop cache"
+        ub=$(ins_upper "$b")
         capture in_container setpriv --reuid="$(ins_prop "$b" UID)" --regid="$(ins_prop "$b" UID)" --clear-groups -- \
-                sh -c "echo x > '$L4M_RUNTIME/$b/upper/isolation-probe.txt' && rm '$L4M_RUNTIME/$b/upper/isolation-probe.txt'"
-        expect_ok "on the host, $b's uid may write $b's upper/ (what the sandbox must hide)"
-        for d in "$L4M_RUNTIME/$b/merged" "$L4M_RUNTIME/$b/upper" "$L4M_RUNTIME/$b" "$L4M_STATE/db" \
+                sh -c "echo x > '$ub/isolation-probe.txt' && rm '$ub/isolation-probe.txt'"
+        expect_ok "on the host, $b's uid may write $b's upper (what the sandbox must hide)"
+        for d in "$L4M_RUNTIME/$b/merged" "$ub" "$L4M_RUNTIME/$b" "$L4M_STATE/db" \
                 "$L4M_STATE/installation" "$L4M_STATE/jobs" "$L4M_OVERLAYS"; do
                 ins_in_server "$a" test -e "$d"
                 ((RC != 0)) || fail "$a's server sees $d"
         done
-        ins_in_server "$a" sh -c "echo x > '$L4M_RUNTIME/$b/upper/isolation-probe.txt'"
-        ((RC != 0)) || fail "$a's server wrote into $b's upper/"
-        in_container test ! -e "$L4M_RUNTIME/$b/upper/isolation-probe.txt" || fail "$b's upper/ got $a's file"
+        ins_in_server "$a" sh -c "echo x > '$ub/isolation-probe.txt'"
+        ((RC != 0)) || fail "$a's server wrote into $b's upper"
+        in_container test ! -e "$ub/isolation-probe.txt" || fail "$b's upper got $a's file"
         ins_in_server "$a" ls "$L4M_STATE"
         expect_ok "ls $L4M_STATE inside $a's server"
         assert_eq "runtime workshop_cache" "$(paste -sd ' ' <<<"$OUT")" "what $a's server sees of $L4M_STATE"
