@@ -721,7 +721,7 @@ static void test_script_uid_range(void) {
                 unsigned line;
                 const char *key, *why;
         } bad[] = {
-                { "FirstUID=61000\nLastUID=61110", 2, "FirstUID", "61000-61110 overlaps the instances' uids" },
+                { "FirstUID=61000\nLastUID=61110", 2, "FirstUID", "61000-61110 overlaps the instances' uids ([Instances] FirstUID=60600 to LastUID=61099)" },
                 { "LastUID=61200", 2, "LastUID", "61100-61200 overlaps systemd's DynamicUser= range 61184-65519" },
                 { "FirstUID=65534\nLastUID=65534", 2, "FirstUID", "65534-65534 overlaps nobody (65534)" },
                 { "FirstUID=70000\nLastUID=66000", 2, "FirstUID", "FirstUID=70000 is above LastUID=66000" },
