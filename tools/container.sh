@@ -31,7 +31,7 @@ export L4M_SRCDIR
 # The packages the build, the container and the tests need on the host.
 L4M_DEPS=(meson ninja-build pkg-config gcc libsystemd-dev libglib2.0-dev
           libglib2.0-bin libsqlite3-dev libjson-glib-dev libarchive-dev
-          libcurl4-openssl-dev libarchive-tools curl systemd-container libnss-systemd
+          libcurl4-openssl-dev libarchive-tools curl systemd-container libnss-systemd e2fsprogs
           polkitd pkexec dbus sqlite3 python3 iproute2 util-linux procps
           python3-dbus python3-gi zip unzip p7zip-full
           bash coreutils tar xz-utils libsodium-dev libsoup-3.0-dev
