@@ -166,9 +166,10 @@ test_iso_two() {
         expect_ok "l4mctl instance show iso-a"
         grep -Eq "^ *UID: +$ua\$" <<<"$OUT" || fail "instance show does not say UID $ua: $OUT"
         # What the server may write is its uid's; its config root's, its group's to read.
-        upper_b=$L4M_RUNTIME/iso-b/upper
+        # (in its disk image, mounted while it runs, with the default disk_max)
+        upper_b=$(ins_upper iso-b)
         assert_eq "700 $ub $ub" "$(in_container stat -c '%a %u %g' "$upper_b")" "iso-b's upper/"
-        assert_eq "700 $ub $ub" "$(in_container stat -c '%a %u %g' "$L4M_RUNTIME/iso-b/work")" "iso-b's work/"
+        assert_eq "700 $ub $ub" "$(in_container stat -c '%a %u %g' "${upper_b%/upper}/work")" "iso-b's work/"
         iso_as "$ub" iso-b sh -c "echo x > '$L4M_RUNTIME/iso-b/merged/left4dead2/iso-probe.txt'"
         expect_ok "iso-b's uid writes into its stack"
         assert_eq "$ub $ub" "$(in_container stat -c '%u %g' "$upper_b/left4dead2/iso-probe.txt")" "owner of what iso-b's uid wrote"
@@ -327,6 +328,10 @@ test_iso_handover() {
                 chown -R $held:$held '$L4M_RUNTIME/.trash-iso-held-0000beef/upper'"
         ins_create root iso-hand iso-alice-bp
         expect_ok "create iso-hand again"
+        # Plain upper/ and work/ (no disk image): what instances of before
+        # uids have, and what is handed over.
+        ins_call root iso-hand SetLimits "{'disk_max': <'infinity'>}"
+        expect_ok "iso-hand without a disk_max"
         next=$(ins_prop iso-hand UID)
         ((next != held)) || fail "uid $held was given out while runtime/.trash-iso-held-0000beef/upper is its"
         in_container rm -rf "$L4M_RUNTIME/.trash-iso-held-0000beef"

@@ -325,7 +325,7 @@ MaxDiskMax=2G
         fi
 
         step "GetUsage"
-        in_container sh -ec "head -c 3000000 /dev/zero > '$L4M_RUNTIME/lim-a/upper/written.bin'"
+        in_container sh -ec "head -c 3000000 /dev/zero > '$(ins_upper lim-a)/written.bin'"
         ins_call alice lim-a GetUsage
         expect_ok "GetUsage as the owner"
         [[ $OUT == *"'running': <true>"* ]] || fail "GetUsage of a running server: $OUT"
