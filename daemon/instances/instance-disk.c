@@ -305,13 +305,13 @@ static int make_image(int inst_fd, const char *inst_path, const char *name, uint
                 return problem_setf(ret_problem, -errno, "Instance \"%s\": cannot move runtime/%s/upper: %s.", name, name,
                                     STRERROR(errno));
         /* overlayfs' work directory holds nothing worth keeping: a fresh
-         * one of upper/'s owner. */
+         * one of upper/'s owner and mode (0700: the server's alone). */
         r = rm_rf_at(inst_fd, "work");
         if (r >= 0) {
-                work_fd = open_or_create_dir_at(seed_fd, "work", 0755);
+                work_fd = open_or_create_dir_at(seed_fd, "work", 0700);
                 r = work_fd;
         }
-        if (r >= 0 && fchown(work_fd, st.st_uid, st.st_gid) < 0)
+        if (r >= 0 && (fchown(work_fd, st.st_uid, st.st_gid) < 0 || fchmod(work_fd, st.st_mode & 07777) < 0))
                 r = -errno;
         if (r < 0) {
                 (void) recover_seed(inst_fd, name, NULL);
