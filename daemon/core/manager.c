@@ -201,6 +201,7 @@ int manager_load(Manager *m) {
         (void) manager_sweep_runtime_dirs(m);
 
         manager_game_refresh(m);
+        manager_game_fix_modes(m);
 
         r = manager_load_jobs(m);
         if (r < 0)

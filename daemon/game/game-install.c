@@ -24,13 +24,17 @@
 #include "steam-login.h"
 #include "steamcmd-output.h"
 #include "systemd-unit.h"
+#include "worker.h"
 
 /* Signals can be lost to a restart of systemd or dbus; look now and then. */
 #define GAME_RECHECK_USEC (30 * G_USEC_PER_SEC)
 #define GAME_LOG_CHUNK 16384
 
 #define INSTALLATION_DIR "installation"
-#define INSTALLATION_DIR_MODE 0755
+/* Group-writable, as everything in it: the servers, each of a uid of its
+ * own, have left4me-game as a supplementary group, and write (through
+ * their stacks, into their own upper/) where steamcmd wrote. */
+#define INSTALLATION_DIR_MODE 0775
 #define STEAM_HOME_DIR "steam"
 #define STEAM_HOME_DIR_MODE 0700
 
@@ -40,6 +44,16 @@
  * autostart decides what runs. */
 #define STOPPED_FILE_GROUP "GameJob"
 #define STOPPED_FILE_MAX (1024 * 1024)
+
+/* What walks the installation to make it group-writable (on a Worker
+ * thread): its directory, and the game user and group whose entries
+ * change. */
+typedef struct GameModes {
+        int fd;
+        uid_t uid;
+        gid_t gid;
+        unsigned changed;
+} GameModes;
 
 typedef enum GamePhase {
         GAME_PHASE_UPDATING,            /* steamcmd runs, or is about to */
@@ -69,17 +83,92 @@ struct GameInstall {
         char *collect;
         char *message;
 
+        /* Making the installation group-writable after steamcmd. */
+        Worker *modes_worker;
+        GameModes *modes;
+
         /* steamcmd's output, read from the job's log as it grows */
         SteamCmdOutput output;
         int log_read_fd;
         uint64_t log_pos;
 };
 
+static void game_modes_free(void *data) {
+        GameModes *w = data;
+
+        if (!w)
+                return;
+        l4m_close_fdp(&w->fd);
+        g_free(w);
+}
+
+/* The installation and the game user, for game_modes_work(): -ENOENT if
+ * there is no installation (or no game user). */
+static int game_modes_new(Manager *m, GameModes **ret) {
+        GameModes *w;
+        struct passwd *pw;
+        int fd;
+
+        errno = 0;
+        pw = getpwnam(GAME_USER);
+        if (!pw)
+                return errno > 0 ? -errno : -ENOENT;
+        fd = openat(m->state_fd, INSTALLATION_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        w = g_new0(GameModes, 1);
+        w->fd = fd;
+        w->uid = pw->pw_uid;
+        w->gid = pw->pw_gid;
+        *ret = w;
+        return 0;
+}
+
+/* On a thread: the game user's directories and regular files in the
+ * installation get g+w (fs-util.h's chmod_tree_add_fd(): no link
+ * followed, no other mount entered). What steamcmd makes under
+ * UMask=0002 is so already; this is for what it made with a mode of its
+ * own, and for an installation of before the servers had uids of their
+ * own (0755/0644). */
+static int game_modes_work(void *userdata) {
+        GameModes *w = userdata;
+
+        return chmod_tree_add_fd(w->fd, w->uid, w->gid, S_IWGRP, &w->changed);
+}
+
+static int game_modes_work_detached(void *userdata) {
+        GameModes *w = userdata;
+        int r = game_modes_work(w);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot make the game installation group-writable: %s", STRERROR(r));
+        else if (w->changed > 0)
+                log_info("Made %u entries of the game installation group-writable.", w->changed);
+        return r;
+}
+
+void manager_game_fix_modes(Manager *m) {
+        GameModes *w = NULL;
+        int r;
+
+        r = game_modes_new(m, &w);
+        if (r == -ENOENT)
+                return;
+        if (r >= 0)
+                r = worker_start_detached("game-modes", game_modes_work_detached, w, game_modes_free);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot make the game installation group-writable: %s", STRERROR(r));
+                game_modes_free(w);
+        }
+}
+
 static void game_install_free(void *data) {
         GameInstall *g = data;
 
         if (!g)
                 return;
+        worker_free(g->modes_worker);
+        game_modes_free(g->modes);
         unit_watch_free(g->watch);
         sd_bus_slot_unref(g->start_call);
         sd_event_source_disable_unref(g->recheck);
@@ -446,6 +535,55 @@ static int describe_outcome(GameInstall *g, const UnitOutcome *o, char **ret_mes
         return -EIO;
 }
 
+/* On the thread: g->modes is set before the Worker starts and freed only
+ * with g, which frees the Worker (waiting for the thread) first. */
+static int game_install_modes_work(void *userdata) {
+        GameInstall *g = userdata;
+
+        return game_modes_work(g->modes);
+}
+
+static void on_modes_done(Worker *w, int result, void *userdata) {
+        GameInstall *g = userdata;
+        g_autofree char *collect = g_steal_pointer(&g->collect), *message = g_steal_pointer(&g->message);
+        g_autofree char *text = NULL;
+
+        g->modes_worker = worker_free(g->modes_worker);
+        if (result < 0) {
+                job_log(g->job, "Cannot make the installation group-writable: %s", STRERROR(result));
+                text = g_strdup_printf("%s But the installation could not be made group-writable (%s): servers "
+                                       "cannot write into its directories.", message, STRERROR(result));
+                game_install_conclude(g, result, collect, text);
+                return;
+        }
+        if (g->modes->changed > 0)
+                job_log(g->job, "Made %u entries of the installation group-writable.", g->modes->changed);
+        game_install_conclude(g, 0, collect, message);
+}
+
+/* steamcmd succeeded: the installation becomes group-writable (on a
+ * Worker thread) before the job ends with message, and before the
+ * instances it stopped start again. */
+static void game_install_fix_modes(GameInstall *g, const char *collect, const char *message) {
+        g_autofree char *text = NULL;
+        int r;
+
+        game_modes_free(g_steal_pointer(&g->modes));
+        r = game_modes_new(g->manager, &g->modes);
+        if (r >= 0)
+                r = worker_start(g->manager->event, "game-modes", game_install_modes_work, on_modes_done, g,
+                                 &g->modes_worker);
+        if (r >= 0) {
+                /* For on_modes_done(). */
+                g->collect = g_strdup(collect);
+                g->message = g_strdup(message);
+                return;
+        }
+        text = g_strdup_printf("%s But the installation could not be made group-writable (%s): servers cannot write "
+                               "into its directories.", message, STRERROR(r));
+        game_install_conclude(g, r, collect, text);
+}
+
 static void on_unit_ended(UnitWatch *w, const UnitOutcome *o, void *userdata) {
         GameInstall *g = userdata;
         g_autofree char *message = NULL;
@@ -468,6 +606,10 @@ static void on_unit_ended(UnitWatch *w, const UnitOutcome *o, void *userdata) {
         g->recheck = sd_event_source_disable_unref(g->recheck);
         g->watch = unit_watch_free(g->watch);
         g->start_call = sd_bus_slot_unref(g->start_call);
+        if (r >= 0) {
+                game_install_fix_modes(g, collect, message);
+                return;
+        }
         game_install_conclude(g, r, collect, message);
 }
 

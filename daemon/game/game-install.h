@@ -51,6 +51,12 @@ int game_install_submit(Manager *m, const Actor *actor, bool update, bool valida
  * down, or to be known after a daemon restart, looks again. */
 void game_install_instances_changed(Manager *m);
 
+/* Makes the installation's directories and files of the game user
+ * group-writable, in a thread of its own that nobody waits for (at the
+ * daemon's start, for an installation of before; a job does the same
+ * after each successful steamcmd run). */
+void manager_game_fix_modes(Manager *m);
+
 /* game-bus.c */
 
 /* org.left4me.Manager's game members: InstallGame, UpdateGame,

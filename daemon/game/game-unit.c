@@ -95,7 +95,11 @@ int game_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_string(m, "ProtectHome", "yes");
         if (r >= 0) r = unit_property_bool(m, "PrivateTmp", true);
         if (r >= 0) r = unit_property_bool(m, "PrivateDevices", true);
-        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0022);
+        /* Group-writable: the servers (uids of their own, with the game
+         * user's group as a supplementary one) write where steamcmd writes,
+         * each into its own upper/ (the daemon makes what steamcmd made
+         * with a mode of its own so after the run). */
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t) 0002);
         if (r >= 0) r = unit_properties_confine(m);
         if (r >= 0) r = unit_property_string(m, "ProtectProc", "invisible");
         if (r >= 0) r = unit_property_bool(m, "RemoveIPC", true);

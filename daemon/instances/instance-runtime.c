@@ -203,7 +203,7 @@ static int fail_with(char **ret_error, int r, const char *format, ...) {
 int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gid_t game_gid, char **ret_error) {
         Manager *m = i->manager;
         _cleanup_close_ int inst_fd = -1, upper_fd = -1, work_fd = -1, merged_fd = -1, config_fd = -1,
-                            game_fd = -1, cfg_fd = -1, upper_game_fd = -1;
+                            game_fd = -1, cfg_fd = -1, upper_game_fd = -1, upper_cfg_fd = -1;
         g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *text = NULL, *env_error = NULL;
         bool has_image;
@@ -253,10 +253,17 @@ int instance_runtime_prepare(Instance *i, const Blueprint *b, uid_t game_uid, gi
                 upper_game_fd = open_game_dir(upper_fd, "left4dead2", GAME_DIR_MODE, game_uid, game_gid);
                 if (upper_game_fd < 0)
                         return fail_with(ret_error, upper_game_fd, "Cannot prepare runtime/%s/upper/left4dead2", i->name);
+                /* And cfg/, where the game writes banned_user.cfg and banned_ip.cfg:
+                 * the config layer's (root's) would else decide who may. Its
+                 * server.cfg stays the config layer's: the server's own copy goes
+                 * below, at each start. */
+                upper_cfg_fd = open_game_dir(upper_game_fd, "cfg", GAME_DIR_MODE, game_uid, game_gid);
+                if (upper_cfg_fd < 0)
+                        return fail_with(ret_error, upper_cfg_fd, "Cannot prepare runtime/%s/upper/left4dead2/cfg", i->name);
                 r = remove_upper_server_cfg(upper_fd);
                 if (r < 0)
-                        return fail_with(ret_error, r,
-                                         "Cannot remove the server's own runtime/%s/upper/left4dead2/cfg/server.cfg", i->name);
+                        return fail_with(ret_error, r, "Cannot remove the server's own runtime/%s/upper/left4dead2/cfg/server.cfg",
+                                         i->name);
         }
 
         for (guint k = 0; k < b->overlays->len; k++)

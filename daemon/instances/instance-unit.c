@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "game-unit.h"
 #include "instance-unit.h"
 #include "l4m-util.h"
 #include "unit-properties.h"
@@ -59,6 +60,7 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         char *syscalls_allowed[] = { (char *) "@system-service", NULL };
         char *families[] = { (char *) "AF_INET", (char *) "AF_INET6", (char *) "AF_UNIX", NULL };
         char *environment[] = { (char *) "HOME=/tmp", (char *) "LANG=C.UTF-8", NULL };
+        char *supplementary_groups[] = { (char *) GAME_USER, NULL };
         int r;
 
         r = unit_property_string(m, "Description", description);
@@ -84,6 +86,14 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
          * refuses a numeric User= that no user database knows). */
         if (r >= 0) r = unit_property_string(m, "User", uid);
         if (r >= 0) r = unit_property_string(m, "Group", uid);
+        /* The game user's group: the installation, a lower layer of the
+         * stack, is group-writable, so that the server may create and
+         * change files in its directories (copied up into its upper/; the
+         * installation itself never changes). It is no door to another
+         * server: ptrace, /proc/<pid>/root and signals go by uid and
+         * primary gid, upper/ and work/ are 0700 of the instance's uid,
+         * and the installation is in view only as a layer of this stack. */
+        if (r >= 0) r = unit_property_strv(m, "SupplementaryGroups", supplementary_groups);
         if (r >= 0) r = unit_property_string(m, "WorkingDirectory", merged);
         if (r >= 0) r = unit_property_strv(m, "Environment", environment);
         if (r >= 0) r = unit_property_string(m, "StandardInput", "null");

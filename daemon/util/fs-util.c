@@ -193,21 +193,18 @@ out:
         return r;
 }
 
-/* Gives fd (an entry of the walk, or the directory of a frame) to uid and
- * gid where it is from_uid's or from_gid's. */
-static int chown_if_from(int dir_fd, const char *name, const struct stat *st, uid_t from_uid, gid_t from_gid, uid_t uid,
-                         gid_t gid) {
-        uid_t u = (from_uid == CHOWN_TREE_ANY || st->st_uid == from_uid) && st->st_uid != uid ? uid : (uid_t) -1;
-        gid_t g = (from_gid == (gid_t) CHOWN_TREE_ANY || st->st_gid == from_gid) && st->st_gid != gid ? gid : (gid_t) -1;
+/* Called by walk_tree_fd() for each entry that is not a directory (dir_fd,
+ * its name) and for each directory once what is in it was visited (its own
+ * fd, name ""). st: what fstatat() said of it, without following links.
+ * A negative return is kept as the walk's result (the first one wins). */
+typedef int (*TreeVisitFunc)(int dir_fd, const char *name, const struct stat *st, void *userdata);
 
-        if (u == (uid_t) -1 && g == (gid_t) -1)
-                return 0;
-        if (fchownat(dir_fd, name, u, g, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
-}
-
-int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid) {
+/* Visits the tree of directory fd by descriptor one directory at a time,
+ * never following a symlink, never entering another mount below fd, each
+ * directory after what is in it, so that fd itself comes last. At most
+ * RM_RF_MAX_DEPTH directories deep (-ELOOP beyond). The first error is
+ * returned after the rest of the walk. */
+static int walk_tree_fd(int fd, TreeVisitFunc visit, void *userdata) {
         GArray *stack = g_array_new(FALSE, FALSE, sizeof(RmFrame));
         struct stat st;
         int r, result = 0;
@@ -253,12 +250,12 @@ int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid) 
                         if (errno != 0 && result == 0)
                                 result = -errno;
                         /* The directory last: until the whole tree is
-                         * handed over, its top keeps the old owner. */
+                         * done, its top is as it was. */
                         if (fstat(top_fd, &cst) < 0) {
                                 if (result == 0)
                                         result = -errno;
                         } else if (result == 0) {
-                                r = chown_if_from(top_fd, "", &cst, from_uid, from_gid, uid, gid);
+                                r = visit(top_fd, "", &cst, userdata);
                                 if (r < 0)
                                         result = r;
                         }
@@ -274,18 +271,108 @@ int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid) 
                 }
                 if (S_ISDIR(cst.st_mode)) {
                         r = push_frame(stack, top_fd, de->d_name, st.st_dev);
-                        /* Another mount below: not ours to hand over. */
+                        /* Another mount below: not ours to change. */
                         if (r < 0 && r != -EXDEV && r != -ENOENT && result == 0)
                                 result = r;
                         continue;
                 }
-                r = chown_if_from(top_fd, de->d_name, &cst, from_uid, from_gid, uid, gid);
+                r = visit(top_fd, de->d_name, &cst, userdata);
                 if (r < 0 && result == 0)
                         result = r;
         }
         r = result;
 out:
         rm_stack_free(stack);
+        return r;
+}
+
+typedef struct ChownTree {
+        uid_t from_uid, uid;
+        gid_t from_gid, gid;
+} ChownTree;
+
+/* Gives an entry of the walk (or the directory of a frame) to uid and gid
+ * where it is from_uid's or from_gid's. */
+static int chown_if_from(int dir_fd, const char *name, const struct stat *st, void *userdata) {
+        const ChownTree *c = userdata;
+        uid_t u = (c->from_uid == CHOWN_TREE_ANY || st->st_uid == c->from_uid) && st->st_uid != c->uid ? c->uid : (uid_t) -1;
+        gid_t g = (c->from_gid == (gid_t) CHOWN_TREE_ANY || st->st_gid == c->from_gid) && st->st_gid != c->gid ? c->gid
+                                                                                                             : (gid_t) -1;
+
+        if (u == (uid_t) -1 && g == (gid_t) -1)
+                return 0;
+        if (fchownat(dir_fd, name, u, g, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
+}
+
+int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid) {
+        ChownTree c = { .from_uid = from_uid, .uid = uid, .from_gid = from_gid, .gid = gid };
+
+        return walk_tree_fd(fd, chown_if_from, &c);
+}
+
+typedef struct ChmodTree {
+        uid_t uid;
+        gid_t gid;
+        mode_t add;
+        unsigned changed;
+} ChmodTree;
+
+static bool chmod_tree_wants(const ChmodTree *c, const struct stat *st) {
+        if (st->st_uid != c->uid || st->st_gid != c->gid)
+                return false;
+        if ((st->st_mode & c->add) == c->add)
+                return false;
+        if (S_ISDIR(st->st_mode))
+                return true;
+        /* A set-id program is never made writable by more people. */
+        return S_ISREG(st->st_mode) && !(st->st_mode & (S_ISUID | S_ISGID));
+}
+
+/* Adds c->add to the mode of an entry of the walk (or the directory of a
+ * frame) that chmod_tree_wants(). A file is changed through an O_PATH
+ * descriptor of what was checked, so that a link put in its place
+ * meanwhile is never followed. */
+static int chmod_if_wanted(int dir_fd, const char *name, const struct stat *st, void *userdata) {
+        ChmodTree *c = userdata;
+        _cleanup_close_ int fd = -1;
+        struct stat fst;
+        char path[sizeof "/proc/self/fd/" + 3 * sizeof(int)];
+
+        if (!chmod_tree_wants(c, st))
+                return 0;
+        if (!*name) {
+                if (fchmod(dir_fd, (st->st_mode & 07777) | c->add) < 0)
+                        return -errno;
+                c->changed++;
+                return 0;
+        }
+        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &fst) < 0)
+                return -errno;
+        /* Replaced since it was looked at: left as it is. */
+        if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino || !S_ISREG(fst.st_mode) || !chmod_tree_wants(c, &fst))
+                return 0;
+        /* fchmod() refuses O_PATH descriptors; the magic link is the
+         * inode itself, not a path to look up again. */
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        if (chmod(path, (fst.st_mode & 07777) | c->add) < 0)
+                return -errno;
+        c->changed++;
+        return 0;
+}
+
+int chmod_tree_add_fd(int fd, uid_t uid, gid_t gid, mode_t add, unsigned *ret_changed) {
+        ChmodTree c = { .uid = uid, .gid = gid, .add = add & 0777 };
+        int r;
+
+        assert((add & ~0777) == 0);
+        r = walk_tree_fd(fd, chmod_if_wanted, &c);
+        if (ret_changed)
+                *ret_changed = c.changed;
         return r;
 }
 

@@ -29,6 +29,17 @@ int rm_rf_at(int dir_fd, const char *name);
 #define CHOWN_TREE_ANY ((uid_t) -1) /* as from_uid or from_gid: whoever owns an entry */
 int chown_tree_fd(int fd, uid_t from_uid, gid_t from_gid, uid_t uid, gid_t gid);
 
+/* Adds the permission bits add (S_IWGRP, say) to the directories and
+ * regular files of the tree of directory fd that belong to uid and gid
+ * both; what others own, symlinks, devices, sockets, fifos and set-id
+ * files keep their modes. Walks as chown_tree_fd() does: by descriptor,
+ * never following a symlink (a file is changed through a descriptor of
+ * what was looked at), never entering another mount, fd itself last, so
+ * that while fd lacks add the walk has not finished. *ret_changed (if not
+ * NULL): how many entries changed. The first error is returned after the
+ * rest of the walk. */
+int chmod_tree_add_fd(int fd, uid_t uid, gid_t gid, mode_t add, unsigned *ret_changed);
+
 /* Opens (creating it with exactly mode if missing, whatever the umask) the
  * directory name below dir_fd, refusing symlinks. Returns the fd or a
  * negative errno. */

@@ -141,8 +141,14 @@ test_game_anonymous_install() {
         grep -q "'GameBuildId': <'1000001'>" "$mon" || fail "no PropertiesChanged announced GameBuildId"
         grep -q "'GameInstalled': <true>" "$mon" || fail "no PropertiesChanged announced GameInstalled"
 
-        owner=$(in_container stat -c '%U %a' "$GM_INSTALLATION/srcds_run")
-        assert_eq "left4me-game 755" "$owner" "srcds_run's owner and mode"
+        # The fake chmods srcds_run 0755 itself (no umask applies): the
+        # daemon's walk after the run makes it, as everything, g+w.
+        owner=$(in_container stat -c '%U %G %a' "$GM_INSTALLATION/srcds_run")
+        assert_eq "left4me-game left4me-game 775" "$owner" "srcds_run's owner, group and mode"
+        owner=$(in_container find "$GM_INSTALLATION" \( -type d -o -type f \) ! -perm -g+w)
+        assert_eq "" "$owner" "what is not group-writable in the installation"
+        grep -q "^Made [1-9][0-9]* entries of the installation group-writable.$" <<<"$log" ||
+                fail "the job's log does not say that the installation was made group-writable"
         in_container test -f "$GM_INSTALLATION/left4dead2/maps/c1m1_hotel.bsp" || fail "no c1m1_hotel.bsp installed"
         in_container test -f "$GM_INSTALLATION/srcds.exe" || fail "the Windows pass left no srcds.exe"
         wait_until 10 gm_unit_gone "$GM_UNIT" || fail "$GM_UNIT is still there after the job"

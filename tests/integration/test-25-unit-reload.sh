@@ -6,7 +6,7 @@
 # left4me gave the unit must come back as it was.
 
 # The settings of the server unit that a reload must keep (systemctl show).
-RL_PROPERTIES=User,Group,WorkingDirectory,PermissionsStartOnly,Restart,RestartUSec,StartLimitBurst,StartLimitIntervalUSec,UMask,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,ProtectProc,ProcSubset,TemporaryFileSystem,BindPaths,BindReadOnlyPaths,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,KeyringMode,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,RestrictNamespaces,RestrictSUIDSGID,RestrictRealtime,LockPersonality,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,RestrictAddressFamilies,LimitCORE,ExecStartPre,ExecStart,ExecStopPost
+RL_PROPERTIES=User,Group,SupplementaryGroups,WorkingDirectory,PermissionsStartOnly,Restart,RestartUSec,StartLimitBurst,StartLimitIntervalUSec,UMask,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,ProtectProc,ProcSubset,TemporaryFileSystem,BindPaths,BindReadOnlyPaths,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,KeyringMode,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,RestrictNamespaces,RestrictSUIDSGID,RestrictRealtime,LockPersonality,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,RestrictAddressFamilies,LimitCORE,ExecStartPre,ExecStart,ExecStopPost
 
 # rl_settings UNIT: those settings, the Exec* ones without their run-time
 # fields (pid, times, status), one per line.

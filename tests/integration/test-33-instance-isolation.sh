@@ -10,7 +10,10 @@
 # the daemon refuses to authenticate to the squatter's socket (the peer
 # check itself). Files of another uid (left4me-game, as before uids) are
 # handed over at the next start without following links, and a uid whose
-# files remain in a tree being removed is not given out again.
+# files remain in a tree being removed is not given out again. A server's
+# uid, with the game group it is given, writes into the installation's
+# directories and files in its own stack; the changes land in its upper/
+# alone.
 
 # The helpers of the instance tests (ins_setup, ins_create, ...).
 iso_helpers() {
@@ -35,6 +38,9 @@ iso_tools() {
 import socket, sys, threading
 port, log = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# As the daemon's own port check: a connection of an earlier server on
+# the port in TIME_WAIT does not hold it, a listener does.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port))
 s.listen(8)
 open(log + ".ready", "w").close()
@@ -91,6 +97,19 @@ iso_as() {
         shift 2
         [[ $name == - ]] || ns=(nsenter -t "$(iso_pid "$name")" -m --)
         capture in_container "${ns[@]}" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+}
+
+# iso_as_server NAME CMD...: runs CMD as instance NAME's server does (its
+# uid, gid and supplementary groups) in its mount namespace. Sets RC, OUT,
+# ERR.
+iso_as_server() {
+        local name=$1 pid groups uid opt=(--clear-groups)
+        shift
+        pid=$(iso_pid "$name")
+        uid=$(ins_prop "$name" UID)
+        groups=$(in_container awk '/^Groups:/ { $1 = ""; sub(/^ +/, ""); gsub(/ +/, ","); print }' "/proc/$pid/status")
+        [[ -z $groups ]] || opt=(--groups="$groups")
+        capture in_container nsenter -t "$pid" -m -- setpriv --reuid="$uid" --regid="$uid" "${opt[@]}" -- "$@"
 }
 
 # iso_uid_of_pid PID: the uids of PID (real, effective, saved, fs).
@@ -378,3 +397,99 @@ upper/left4dead2/deep/link $u
         assert_eq "$u $u $u $u" "$(iso_uid_of_pid "$(iso_pid iso-hand)")" "uids of iso-hand's server"
 }
 l4m_test instance-uid-handover test_iso_handover 240
+
+# What is not group-writable in the installation (directories and files).
+iso_installation_not_gw() {
+        in_container find "$L4M_STATE/installation" \( -type d -o -type f \) ! -perm -g+w
+}
+
+iso_installation_gw() {
+        [[ -z $(iso_installation_not_gw) ]]
+}
+
+test_iso_game_dirs() {
+        local ua ub ma mb upper_a upper_b game_gid got
+        trap 'iso_remove_all' EXIT
+        iso_helpers
+        ins_setup
+        iso_tools
+        iso_remove_all
+        iso_blueprints
+
+        step "an installation of before (0755/0644) is made group-writable at the daemon's start"
+        in_container sh -ec "cd '$L4M_STATE/installation' && chmod 0755 . && find . -type d -exec chmod 0755 {} + &&
+                find . -type f -exec chmod go-w {} +"
+        [[ -n $(iso_installation_not_gw) ]] || fail "the installation is group-writable before the test"
+        daemon_stop
+        daemon_up
+        wait_until 20 iso_installation_gw || fail "not group-writable after the daemon's start: $(iso_installation_not_gw | head -n 5 | paste -sd ' ')"
+        game_gid=$(in_container getent group "$L4M_GAME_USER" | cut -d: -f3)
+        assert_eq "775 $L4M_GAME_USER $L4M_GAME_USER" "$(in_container stat -c '%a %U %G' "$L4M_STATE/installation/left4dead2/cfg")" \
+                "mode and owner of installation/left4dead2/cfg"
+        assert_eq "664" "$(in_container stat -c '%a' "$L4M_STATE/installation/left4dead2/addons/base.vpk")" \
+                "mode of installation/left4dead2/addons/base.vpk"
+
+        step "two servers with the game group"
+        ins_create alice iso-a iso-alice-bp
+        expect_ok "alice creates iso-a"
+        ins_create bob iso-b iso-bob-bp
+        expect_ok "bob creates iso-b"
+        ins_call alice iso-a Start
+        expect_ok "alice starts iso-a"
+        ins_call bob iso-b Start
+        expect_ok "bob starts iso-b"
+        ins_wait_state iso-a running
+        ins_wait_state iso-b running
+        wait_until 20 ins_journal_has iso-a "fake srcds: ready" || fail "iso-a never got ready"
+        wait_until 20 ins_journal_has iso-b "fake srcds: ready" || fail "iso-b never got ready"
+        ua=$(ins_prop iso-a UID)
+        ub=$(ins_prop iso-b UID)
+        got=$(in_container awk '/^Groups:/ { $1 = ""; print }' "/proc/$(iso_pid iso-a)/status")
+        [[ " $got " == *" $game_gid "* ]] || fail "iso-a's server is not in group $L4M_GAME_USER ($game_gid): Groups:$got"
+        assert_eq "$ua $ua $ua $ua" "$(iso_uid_of_pid "$(iso_pid iso-a)")" "uids of iso-a's server"
+
+        ma=$L4M_RUNTIME/iso-a/merged
+        mb=$L4M_RUNTIME/iso-b/merged
+        upper_a=$L4M_RUNTIME/iso-a/upper
+        upper_b=$L4M_RUNTIME/iso-b/upper
+        step "iso-a's server creates files in the installation's directories"
+        iso_as_server iso-a sh -ec "echo 'banid 0 STEAM_1:0:1' > '$ma/left4dead2/cfg/banned_user.cfg'
+                mkdir -p '$ma/left4dead2/logs' '$ma/left4dead2/downloads' && echo log > '$ma/left4dead2/logs/L0001.log'"
+        expect_ok "iso-a's server creates left4dead2/cfg/banned_user.cfg, logs/ and downloads/ ($ERR)"
+        # maps/ is the installation's alone (no overlay, no config layer):
+        # its mode and group decide.
+        iso_as_server iso-a sh -ec "echo nav > '$ma/left4dead2/maps/c1m1_hotel.nav'"
+        expect_ok "iso-a's server creates left4dead2/maps/c1m1_hotel.nav in the installation's maps/ ($ERR)"
+        step "iso-a's server changes a file of the installation"
+        iso_as_server iso-a sh -ec "echo changed >> '$ma/left4dead2/addons/base.vpk'"
+        expect_ok "iso-a's server appends to left4dead2/addons/base.vpk ($ERR)"
+        iso_as_server iso-a cat "$ma/left4dead2/addons/base.vpk"
+        assert_eq "base
+changed" "$OUT" "base.vpk as iso-a's server reads it"
+
+        step "the changes are in iso-a's upper/ alone"
+        assert_eq "base
+changed" "$(in_container cat "$upper_a/left4dead2/addons/base.vpk")" "iso-a's upper/left4dead2/addons/base.vpk"
+        assert_eq "$ua" "$(in_container stat -c '%u' "$upper_a/left4dead2/cfg/banned_user.cfg")" "owner of iso-a's banned_user.cfg"
+        in_container test -f "$upper_a/left4dead2/logs/L0001.log" || fail "no logs/L0001.log in iso-a's upper/"
+        in_container test -f "$upper_a/left4dead2/maps/c1m1_hotel.nav" || fail "no maps/c1m1_hotel.nav in iso-a's upper/"
+        note "copied up into iso-a's upper/: $(in_container stat -c '%n %a %U:%G' "$upper_a/left4dead2/cfg" "$upper_a/left4dead2/addons/base.vpk" | paste -sd ',')"
+        assert_eq base "$(in_container cat "$L4M_STATE/installation/left4dead2/addons/base.vpk")" "the installation's base.vpk"
+        got=$(in_container sh -c "cd '$L4M_STATE/installation/left4dead2' && ls -d cfg/banned_user.cfg maps/c1m1_hotel.nav logs downloads 2>/dev/null" || true)
+        assert_eq "" "$got" "what iso-a's server made, in the installation"
+        iso_as_server iso-b sh -c "cat '$mb/left4dead2/addons/base.vpk'; ls -A '$mb/left4dead2/cfg'"
+        expect_ok "iso-b's server looks at its stack"
+        assert_eq "base
+server.cfg" "$OUT" "base.vpk and cfg/ of iso-b's stack"
+        in_container test ! -e "$upper_b/left4dead2/cfg/banned_user.cfg" || fail "iso-a's banned_user.cfg is in iso-b's upper/"
+
+        step "the shared group does not open iso-a's files to iso-b"
+        iso_as_server iso-b ls "$upper_a"
+        ((RC != 0)) || fail "iso-b's server lists iso-a's upper/: $OUT"
+        iso_as_server iso-b cat "/proc/$(iso_pid iso-a)/root$ma/left4dead2/cfg/banned_user.cfg"
+        ((RC != 0)) || fail "iso-b's server reads iso-a's banned_user.cfg through /proc/<pid>/root: $OUT"
+        iso_as_server iso-b sh -c "echo x > '$L4M_STATE/installation/left4dead2/cfg/x'"
+        ((RC != 0)) || fail "iso-b's server writes into the installation itself"
+        in_container test ! -e "$L4M_STATE/installation/left4dead2/cfg/x" || fail "installation/left4dead2/cfg/x exists"
+}
+l4m_test instance-writes-game-dirs test_iso_game_dirs 300

@@ -424,6 +424,66 @@ static void test_chown_tree(void) {
         g_assert_cmpint(g_rmdir(tmp), ==, 0);
 }
 
+static void assert_mode_at(int dir_fd, const char *path, mode_t mode) {
+        struct stat st;
+
+        g_assert_cmpint(fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW), ==, 0);
+        g_assert_cmpuint(st.st_mode & 07777, ==, mode);
+}
+
+/* chmod_tree_add_fd(): directories and regular files of the owner become
+ * group-writable; a link's target, a fifo, a set-id program and (as
+ * root) another owner's file do not. */
+static void test_chmod_tree_add(void) {
+        g_autofree char *tmp = NULL;
+        _cleanup_close_ int fd = -1, top = -1;
+        unsigned changed = 0;
+        const bool root = geteuid() == 0;
+
+        tmp = make_tmp();
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(mkdirat(fd, "top", 0755), ==, 0);
+        g_assert_cmpint(mkdirat(fd, "top/a", 0755), ==, 0);
+        for (size_t k = 0; k < 5; k++) {
+                static const char *const files[] = { "top/a/f", "top/a/prog", "top/setid", "top/other", "target" };
+                g_autofree char *path = g_build_filename(tmp, files[k], NULL);
+
+                g_assert_true(g_file_set_contents(path, "x", -1, NULL));
+        }
+        g_assert_cmpint(fchmodat(fd, "top", 0755, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "top/a", 0755, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "top/a/f", 0644, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "top/a/prog", 0755, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "top/setid", 04755, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "top/other", 0644, 0), ==, 0);
+        g_assert_cmpint(fchmodat(fd, "target", 0644, 0), ==, 0);
+        g_assert_cmpint(mkfifoat(fd, "top/a/fifo", 0644), ==, 0);
+        g_assert_cmpint(symlinkat("../../target", fd, "top/a/link"), ==, 0);
+        if (root)
+                g_assert_cmpint(fchownat(fd, "top/other", 40001, 40001, 0), ==, 0);
+
+        top = openat(fd, "top", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(top, >=, 0);
+        g_assert_cmpint(chmod_tree_add_fd(top, geteuid(), getegid(), S_IWGRP, &changed), ==, 0);
+        assert_mode_at(fd, "top", 0775);
+        assert_mode_at(fd, "top/a", 0775);
+        assert_mode_at(fd, "top/a/f", 0664);
+        assert_mode_at(fd, "top/a/prog", 0775);
+        assert_mode_at(fd, "top/a/fifo", 0644);
+        assert_mode_at(fd, "top/setid", 04755);
+        assert_mode_at(fd, "target", 0644);
+        assert_mode_at(fd, "top/other", root ? 0644 : 0664);
+        g_assert_cmpuint(changed, ==, root ? 4 : 5);
+        /* Once done, nothing more to do. */
+        g_assert_cmpint(chmod_tree_add_fd(top, geteuid(), getegid(), S_IWGRP, &changed), ==, 0);
+        g_assert_cmpuint(changed, ==, 0);
+
+        g_assert_cmpint(rm_rf_at(fd, "top"), ==, 0);
+        g_assert_cmpint(unlinkat(fd, "target", 0), ==, 0);
+        g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
 static void test_rm_rf_stops_at_mounts(void) {
         g_autofree char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -468,6 +528,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/fs/rm-rf/deep-trees", test_rm_rf_deep_trees);
         g_test_add_func("/fs/rm-rf/stops-at-mounts", test_rm_rf_stops_at_mounts);
         g_test_add_func("/fs/chown-tree", test_chown_tree);
+        g_test_add_func("/fs/chmod-tree-add", test_chmod_tree_add);
         g_test_add_func("/fs/open-or-create-dir", test_open_or_create_dir);
         g_test_add_func("/fs/parse-id", test_parse_id);
         g_test_add_func("/fs/write-file-atomic", test_write_file_atomic);
