@@ -147,16 +147,20 @@ iso_blueprints() {
         expect_ok "create iso-norcon-bp"
 }
 
-test_iso_two() {
-        local ua ub pa pb pid_a pid_b cfg_b upper_b st
+# iso_begin: what every case starts with: the fixtures and tools, no
+# instance of an earlier run, the blueprints; the instances go at the end.
+iso_begin() {
         trap 'iso_remove_all' EXIT
         iso_helpers
         ins_setup
         iso_tools
         iso_remove_all
         iso_blueprints
+}
 
-        step "two instances of two owners, two uids"
+# iso_start_two: alice's iso-a and bob's iso-b created, started and
+# serving; sets the caller's ua and ub to their uids.
+iso_start_two() {
         ins_create alice iso-a iso-alice-bp
         expect_ok "alice creates iso-a"
         ins_create bob iso-b iso-bob-bp
@@ -171,6 +175,14 @@ test_iso_two() {
         wait_until 20 ins_journal_has iso-b "fake srcds: ready" || fail "iso-b never got ready"
         ua=$(ins_prop iso-a UID)
         ub=$(ins_prop iso-b UID)
+}
+
+test_iso_two() {
+        local ua ub pa pb pid_a pid_b cfg_b upper_b st
+        iso_begin
+
+        step "two instances of two owners, two uids"
+        iso_start_two
         note "uids: iso-a $ua, iso-b $ub"
         ((ua >= 60600 && ua <= 61099 && ub >= 60600 && ub <= 61099)) || fail "uids outside 60600-61099: $ua, $ub"
         ((ua != ub)) || fail "both instances have uid $ua"
@@ -285,12 +297,7 @@ iso_squat_got_nothing() {
 
 test_iso_squatter() {
         local port out
-        trap 'iso_remove_all' EXIT
-        iso_helpers
-        ins_setup
-        iso_tools
-        iso_remove_all
-        iso_blueprints
+        iso_begin
 
         step "a squatter on the port before the start"
         ins_create root iso-sq iso-norcon-bp
@@ -328,12 +335,7 @@ l4m_test instance-squatter test_iso_squatter 240
 
 test_iso_handover() {
         local u held next got
-        trap 'iso_remove_all' EXIT
-        iso_helpers
-        ins_setup
-        iso_tools
-        iso_remove_all
-        iso_blueprints
+        iso_begin
 
         step "a uid whose files remain is not given out"
         ins_create root iso-hand iso-alice-bp
@@ -409,12 +411,7 @@ iso_installation_gw() {
 
 test_iso_game_dirs() {
         local ua ub ma mb upper_a upper_b game_gid got
-        trap 'iso_remove_all' EXIT
-        iso_helpers
-        ins_setup
-        iso_tools
-        iso_remove_all
-        iso_blueprints
+        iso_begin
 
         step "an installation of before (0755/0644) is made group-writable at the daemon's start"
         in_container sh -ec "cd '$L4M_STATE/installation' && chmod 0755 . && find . -type d -exec chmod 0755 {} + &&
@@ -430,28 +427,15 @@ test_iso_game_dirs() {
                 "mode of installation/left4dead2/addons/base.vpk"
 
         step "two servers with the game group"
-        ins_create alice iso-a iso-alice-bp
-        expect_ok "alice creates iso-a"
-        ins_create bob iso-b iso-bob-bp
-        expect_ok "bob creates iso-b"
-        ins_call alice iso-a Start
-        expect_ok "alice starts iso-a"
-        ins_call bob iso-b Start
-        expect_ok "bob starts iso-b"
-        ins_wait_state iso-a running
-        ins_wait_state iso-b running
-        wait_until 20 ins_journal_has iso-a "fake srcds: ready" || fail "iso-a never got ready"
-        wait_until 20 ins_journal_has iso-b "fake srcds: ready" || fail "iso-b never got ready"
-        ua=$(ins_prop iso-a UID)
-        ub=$(ins_prop iso-b UID)
+        iso_start_two
         got=$(in_container awk '/^Groups:/ { $1 = ""; print }' "/proc/$(iso_pid iso-a)/status")
         [[ " $got " == *" $game_gid "* ]] || fail "iso-a's server is not in group $L4M_GAME_USER ($game_gid): Groups:$got"
         assert_eq "$ua $ua $ua $ua" "$(iso_uid_of_pid "$(iso_pid iso-a)")" "uids of iso-a's server"
 
         ma=$L4M_RUNTIME/iso-a/merged
         mb=$L4M_RUNTIME/iso-b/merged
-        upper_a=$L4M_RUNTIME/iso-a/upper
-        upper_b=$L4M_RUNTIME/iso-b/upper
+        upper_a=$(ins_upper iso-a)
+        upper_b=$(ins_upper iso-b)
         step "iso-a's server creates files in the installation's directories"
         iso_as_server iso-a sh -ec "echo 'banid 0 STEAM_1:0:1' > '$ma/left4dead2/cfg/banned_user.cfg'
                 mkdir -p '$ma/left4dead2/logs' '$ma/left4dead2/downloads' && echo log > '$ma/left4dead2/logs/L0001.log'"
