@@ -410,7 +410,7 @@ iso_installation_gw() {
 }
 
 test_iso_game_dirs() {
-        local ua ub ma mb upper_a upper_b game_gid got
+        local ua ub ma mb upper_a upper_b game_gid got inst_before
         iso_begin
 
         step "an installation of before (0755/0644) is made group-writable at the daemon's start"
@@ -436,6 +436,9 @@ test_iso_game_dirs() {
         mb=$L4M_RUNTIME/iso-b/merged
         upper_a=$(ins_upper iso-a)
         upper_b=$(ins_upper iso-b)
+        # What earlier tests left in the installation (its logs/, say) is
+        # not the server's doing: compare with what is there now.
+        inst_before=$(in_container sh -c "cd '$L4M_STATE/installation/left4dead2' && find . | sort")
         step "iso-a's server creates files in the installation's directories"
         iso_as_server iso-a sh -ec "echo 'banid 0 STEAM_1:0:1' > '$ma/left4dead2/cfg/banned_user.cfg'
                 mkdir -p '$ma/left4dead2/logs' '$ma/left4dead2/downloads' && echo log > '$ma/left4dead2/logs/L0001.log'"
@@ -459,8 +462,10 @@ changed" "$(in_container cat "$upper_a/left4dead2/addons/base.vpk")" "iso-a's up
         in_container test -f "$upper_a/left4dead2/maps/c1m1_hotel.nav" || fail "no maps/c1m1_hotel.nav in iso-a's upper/"
         note "copied up into iso-a's upper/: $(in_container stat -c '%n %a %U:%G' "$upper_a/left4dead2/cfg" "$upper_a/left4dead2/addons/base.vpk" | paste -sd ',')"
         assert_eq base "$(in_container cat "$L4M_STATE/installation/left4dead2/addons/base.vpk")" "the installation's base.vpk"
-        got=$(in_container sh -c "cd '$L4M_STATE/installation/left4dead2' && ls -d cfg/banned_user.cfg maps/c1m1_hotel.nav logs downloads 2>/dev/null" || true)
+        got=$(in_container sh -c "cd '$L4M_STATE/installation/left4dead2' && ls -d cfg/banned_user.cfg maps/c1m1_hotel.nav logs/L0001.log 2>/dev/null" || true)
         assert_eq "" "$got" "what iso-a's server made, in the installation"
+        assert_eq "$inst_before" "$(in_container sh -c "cd '$L4M_STATE/installation/left4dead2' && find . | sort")" \
+                "the installation's tree after iso-a's writes"
         iso_as_server iso-b sh -c "cat '$mb/left4dead2/addons/base.vpk'; ls -A '$mb/left4dead2/cfg'"
         expect_ok "iso-b's server looks at its stack"
         assert_eq "base
