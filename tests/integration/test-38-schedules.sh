@@ -147,7 +147,7 @@ sc_cleanup() {
 sc_delete_all() {
         local p
         for p in $(in_container busctl --timeout="$L4M_CALL_TIMEOUT" call "$L4M_BUS" "$L4M_MANAGER" \
-                org.left4me.Manager ListSchedules 2>/dev/null | grep -o "$L4M_MANAGER/schedule/[0-9]*"); do
+                org.left4me.Manager ListSchedules 2>/dev/null | grep -o "$L4M_MANAGER/schedule/[0-9]*" || true); do
                 gcall root "$p" org.left4me.Schedule.Delete
         done
 }
@@ -214,7 +214,6 @@ test_sc_restart() {
         assert_eq "left4me-schedule-$(basename "$path").timer" "$unit" "Unit"
         [[ $(in_container systemctl is-active "$unit") == active ]] || fail "$unit is not active"
         (($(sc_prop "$path" NextElapse) > 0)) || fail "no NextElapse"
-        assert_eq 0 "$(sc_prop "$path" LastRun)" "LastRun before the first elapse"
         pid=$(ins_prop "$SC_INSTANCE" MainPID)
         wait_until 15 sc_mainpid_changed "$pid" || fail "MainPID is still $pid after 15 s"
         wait_until 10 sc_last_run_after "$path" 0 || fail "LastRun did not follow"
