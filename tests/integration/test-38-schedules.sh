@@ -383,7 +383,7 @@ test_sc_target_deleted() {
         assert_eq true "$(sc_prop "$path" TargetMissing)" "TargetMissing"
         gcall alice "$path" org.left4me.Schedule.Run
         expect_ok "Run"
-        wait_until 5 sc_result_is "$path" "failed: instance '$SC_INSTANCE' was deleted" ||
+        wait_until 5 sc_result_is "$path" "failed: instance*$SC_INSTANCE*was deleted" ||
                 fail "LastResult is $(sc_prop "$path" LastResult)"
         capture as_user alice l4mctl schedule list
         expect_ok "l4mctl schedule list"
