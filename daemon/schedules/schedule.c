@@ -429,8 +429,13 @@ static void on_instance_done(Instance *i, int r, const char *text, void *userdat
         g_autofree ScheduleRun *run = userdata;
         Schedule *s = g_hash_table_lookup(run->manager->schedules_by_id, &run->id);
 
-        if (!s || r == -ESHUTDOWN)
+        if (!s)
                 return;
+        if (r == -ESHUTDOWN) {
+                /* The daemon stops (or the instance went): nothing to record. */
+                s->running = false;
+                return;
+        }
         if (r < 0)
                 schedule_record_failure(s, run->started, r, text);
         else
