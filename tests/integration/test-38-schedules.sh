@@ -326,7 +326,7 @@ test_sc_persistent() {
 
         step "left4me stopped over the next elapse: it runs once at the next start"
         daemon_stop
-        [[ $(in_container systemctl show -P LoadState "left4me-schedule-$(basename "$path").timer") == not-found ]] ||
+        wait_until 10 sf_unit_gone "left4me-schedule-$(basename "$path").timer" ||
                 fail "the timer outlived left4me (PartOf=)"
         sleep $((62 - $(sf_seconds_into_minute) + 3))
         t1=$(in_container date +%s)
