@@ -28,7 +28,7 @@ sf_start() {
 # sf_prop NAME PROPERTY: a property of NAME.timer, in µs.
 sf_prop() {
         in_container busctl get-property org.freedesktop.systemd1 \
-                "/org/freedesktop/systemd1/unit/$(sed 's/-/_2d/g' <<<"$1")_2etimer" \
+                "/org/freedesktop/systemd1/unit/${1//-/_2d}_2etimer" \
                 org.freedesktop.systemd1.Timer "$2" | cut -d' ' -f2
 }
 
