@@ -3,9 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 
 #include "authorize.h"
 #include "backup.h"
@@ -14,10 +11,6 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
-
-#ifndef FUSE_SUPER_MAGIC
-#define FUSE_SUPER_MAGIC 0x65735546
-#endif
 
 /* Every backup method: the owner needs owner_action, anyone else
  * org.left4me.admin. */
@@ -210,9 +203,8 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         Manager *m = userdata;
         const char *name;
         Instance *i;
-        struct stat st;
         Job *j = NULL;
-        int passed, flags, r;
+        int passed, r;
 
         r = bus_message_read_name(msg, "instance", &name, error);
         if (r < 0)
@@ -227,23 +219,9 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
                                 error);
         if (r < 0)
                 return r;
-        /* A readable regular file or a pipe, as ImportArchive takes. */
-        if (fstat(passed, &st) < 0)
-                return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                        "The passed file descriptor is not a file or a pipe.");
-        if (S_ISREG(st.st_mode)) {
-                struct statfs sfs;
-                if (fstatfs(passed, &sfs) < 0)
-                        return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-                if (sfs.f_type == FUSE_SUPER_MAGIC)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                "The passed file is on a FUSE file system; pass it through a pipe instead.");
-        }
-        flags = fcntl(passed, F_GETFL);
-        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
+        r = bus_check_input_fd(passed, error);
+        if (r < 0)
+                return r;
 
         RETURN_UNLESS_AUTHORIZED(authorize_call(m, msg, &(AuthorizeRequest) {
                                                         .action = L4M_ACTION_INSTANCE_MANAGE,
