@@ -115,10 +115,12 @@ static int method_list_backups(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* The owner of backup id, or NotFound (also for one the caller does not see). */
-static int find_backup(Manager *m, sd_bus_message *msg, uint64_t id, char **ret_owner, char **ret_instance,
-                       sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL;
+/* Backup id: NotFound if there is none or the caller does not see it;
+ * else authorize_call() of owner_action for its owner (> 0 go on, 0 a
+ * check in flight, < 0 refused). */
+static int authorize_backup(Manager *m, sd_bus_message *msg, uint64_t id, const char *owner_action, const char *verb,
+                            Actor *ret_actor, sd_bus_error *error) {
+        g_autofree char *owner = NULL, *instance = NULL, *name = NULL;
         int r;
 
         r = backup_lookup(m, id, &owner, &instance);
@@ -126,14 +128,12 @@ static int find_backup(Manager *m, sd_bus_message *msg, uint64_t id, char **ret_
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "There is no backup %" PRIu64 ".", id);
         if (r < 0)
                 return bus_error_internal(error, r, "Looking up the backup");
-        *ret_owner = g_steal_pointer(&owner);
-        if (ret_instance)
-                *ret_instance = g_steal_pointer(&instance);
-        return 0;
+        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
+        return authorize(m, msg, owner_action, verb, name, owner, ret_actor, error);
 }
 
 static int method_restore_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         g_auto(Actor) actor = { NULL };
         Manager *m = userdata;
         Job *j = NULL;
@@ -146,17 +146,13 @@ static int method_restore_backup(sd_bus_message *msg, void *userdata, sd_bus_err
         r = bus_message_refuse_options(msg, error);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_INSTANCE_MANAGE, "restore", name, owner, &actor, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_INSTANCE_MANAGE, "restore", &actor, error));
         r = backup_restore_submit(m, &actor, id, &j, &problem);
         return reply_job(msg, r, j, problem, error);
 }
 
 static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         Manager *m = userdata;
         uint64_t id;
         int r;
@@ -164,11 +160,7 @@ static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_INSTANCE_MANAGE, "delete", name, owner, NULL, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_INSTANCE_MANAGE, "delete", NULL, error));
         r = backup_delete(m, id, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the backup");
@@ -176,7 +168,7 @@ static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
 }
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
         Manager *m = userdata;
         uint64_t id;
@@ -185,11 +177,7 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_READ, "export", name, owner, NULL, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_READ, "export", NULL, error));
         r = backup_open(m, id, &fd, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Opening the backup");

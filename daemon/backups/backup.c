@@ -91,13 +91,20 @@ static int remove_backup(Manager *m, uint64_t id, const char *instance) {
         return 0;
 }
 
+/* The instance of backup id, or -ENOENT with a text. */
+static int lookup_instance(Manager *m, uint64_t id, char **ret_instance, char **ret_problem) {
+        int r = backup_lookup(m, id, NULL, ret_instance);
+
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        return r;
+}
+
 int backup_delete(Manager *m, uint64_t id, char **ret_problem) {
         g_autofree char *instance = NULL;
         int r;
 
-        r = backup_lookup(m, id, NULL, &instance);
-        if (r == -ENOENT)
-                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        r = lookup_instance(m, id, &instance, ret_problem);
         if (r < 0)
                 return r;
         r = check_no_job(m, instance, ret_problem);
@@ -115,9 +122,7 @@ int backup_open(Manager *m, uint64_t id, int *ret_fd, char **ret_problem) {
         _cleanup_close_ int dir_fd = -1;
         int fd, r;
 
-        r = backup_lookup(m, id, NULL, &instance);
-        if (r == -ENOENT)
-                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        r = lookup_instance(m, id, &instance, ret_problem);
         if (r < 0)
                 return r;
         dir_fd = backup_open_dir(m, instance, false);
