@@ -242,6 +242,31 @@ static void sweep_dir(Manager *m, const char *name, GHashTable *files) {
         closedir(d);
 }
 
+/* A restore a crash interrupted leaves runtime/<name>/.restore-<job>/
+ * (the staged files, or after the swap the old ones). */
+static void sweep_restore_staging(Manager *m, const char *name) {
+        _cleanup_close_ int fd = -1;
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        DIR *d;
+        struct dirent *de;
+
+        fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (g_str_has_prefix(de->d_name, ".restore-"))
+                        g_ptr_array_add(names, g_strdup(de->d_name));
+        for (guint k = 0; k < names->len; k++) {
+                log_info("Removing runtime/%s/%s: a restore that was interrupted.", name, (const char *) names->pdata[k]);
+                (void) rm_rf_in_background(dirfd(d), names->pdata[k]);
+        }
+        closedir(d);
+        fd = -1;
+}
+
 int manager_sweep_backups(Manager *m) {
         g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTableIter it;
@@ -273,6 +298,14 @@ int manager_sweep_backups(Manager *m) {
                 sweep_dir(m, de->d_name, files);
         }
         closedir(d);
+        {
+                GHashTableIter inst;
+                gpointer name;
+
+                g_hash_table_iter_init(&inst, m->instances_by_name);
+                while (g_hash_table_iter_next(&inst, &name, NULL))
+                        sweep_restore_staging(m, name);
+        }
         /* What is left are rows without their file. */
         g_hash_table_iter_init(&it, files);
         while (g_hash_table_iter_next(&it, &key, &value)) {
