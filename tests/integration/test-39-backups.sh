@@ -129,7 +129,7 @@ bk_when_partial() {
 }
 
 test_backups() {
-        local ua ub id files before pid job size
+        local ua ub id files before pid job size used
         # shellcheck source=test-23-instances.sh
         source "$(dirname "${BASH_SOURCE[0]}")/test-23-instances.sh"
         # shellcheck source=test-36-instance-disk.sh
@@ -311,7 +311,15 @@ test_backups() {
         grep -qx "$before" <<<"$(bk_ids "$BK_B")" && fail "the oldest backup of $BK_B ($before) was kept"
         assert_eq 2 "$(bk_files "$BK_B" | grep -c 'tar.zst$')" "files in backups/$BK_B"
 
-        step "DeleteBackup; a web user cannot see others' backups"
+        step "backups count in their owner's storage use"
+        size=$(in_container l4mctl backup list --json | "$L4M_PY" -c 'import json,sys; print(sum(b["size"] for b in json.load(sys.stdin) if b["owner"] == "root"))')
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetStorageUsage "$(gv_str root)"
+        expect_ok "GetStorageUsage(root)"
+        used=$(grep -oE 'uint64 [0-9]+' <<<"$OUT" | cut -d' ' -f2)
+        used=${used%%$'\n'*}
+        ((used >= size)) || fail "root's storage use ($used) is less than its backups' ($size)"
+
+        step "DeleteBackup"
         bk_ctl backup delete "$BK_ID"
         expect_ok "backup delete $BK_ID"
         in_container test ! -e "$(bk_dir "$BK_B")/$BK_ID.tar.zst" || fail "the deleted backup's file is there"
