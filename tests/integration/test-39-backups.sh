@@ -3,7 +3,9 @@
 # Backups (left4med(8), BACKUPS): a backup of a running instance holds what
 # its server wrote (a marker file, and the server's own start log); the
 # marker removed, RestoreBackup puts it back, owned by the instance's uid;
-# the file's first entry is left4me-backup.json and GNU tar reads it. A
+# the file's first entry is left4me-backup.json and GNU tar reads it; a
+# file the server keeps appending to makes the backup "not consistent",
+# named in the job's log. A
 # SIGKILL of the daemon in the middle of a backup leaves nothing that
 # ListBackups shows, and the partial file is swept at the next start; a
 # cancelled backup leaves nothing. A backup exported and imported into
@@ -241,6 +243,23 @@ test_backups() {
         done
         in_container test ! -e /tmp/bk-evil || fail "a hostile archive wrote /tmp/bk-evil"
         in_container test ! -e "$L4M_STATE/backups/bk-evil" || fail "a hostile archive wrote backups/bk-evil"
+
+        step "a file the server keeps changing: the backup is not consistent and says which"
+        dk_server_sh "$BK_A" "head -c 48M /dev/urandom > churn.bin &&
+                (while :; do echo x >> churn.bin; done) </dev/null >/dev/null 2>&1 & echo \$!"
+        expect_ok "the server starts appending to churn.bin ($ERR)"
+        pid=${OUT##*$'\n'}
+        [[ $pid =~ ^[0-9]+$ ]] || fail "no pid of the appending loop: $OUT"
+        bk_backup "$BK_A"
+        capture in_container kill "$pid"
+        in_container rm -f "$L4M_RUNTIME/$BK_A/upper/left4dead2/churn.bin"
+        expect_log "$BK_JOB" "Still changing after 4 reads: upper/left4dead2/churn.bin" "NOT consistent"
+        bk_ctl backup list "$BK_A" --json
+        [[ $OUT == *"\"id\":$BK_ID,"*'"consistent":false'* ]] || fail "backup $BK_ID is not listed as not consistent: $OUT"
+        capture in_container sh -c "tar --zstd -xOf '$(bk_dir "$BK_A")/$BK_ID.tar.zst' left4me-backup.json"
+        [[ $OUT == *'"consistent" : false'* ]] || fail "left4me-backup.json of backup $BK_ID: $OUT"
+        bk_ctl backup delete "$BK_ID"
+        expect_ok "backup delete $BK_ID"
 
         step "a cancelled backup leaves nothing"
         # A large upper: the backup takes long enough to be caught.
