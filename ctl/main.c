@@ -188,6 +188,18 @@ static const Verb verbs[] = {
           "instance delete NAME",                   verb_instance_delete },
         { "instance", "logs",     1, 1, OPT_FOLLOW | OPT_LINES, 0, NULL,
           "instance logs NAME [-f] [-n N]",         verb_instance_logs },
+        { "instance", "backup",   1, 1, OPT_JSON | OPT_WAIT | OPT_STOP, 0, NULL,
+          "instance backup NAME [--stop] [--wait]", verb_instance_backup },
+        { "backup",  "list",      0, 1, OPT_JSON, 0, NULL,
+          "backup list [INSTANCE]",                 verb_backup_list },
+        { "backup",  "restore",   1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
+          "backup restore ID [--wait]",             verb_backup_restore },
+        { "backup",  "delete",    1, 1, 0, 0, NULL,
+          "backup delete ID",                       verb_backup_delete },
+        { "backup",  "export",    2, 2, 0, 0, NULL,
+          "backup export ID FILE|-",                verb_backup_export },
+        { "backup",  "import",    2, 2, OPT_JSON | OPT_WAIT, 0, check_import,
+          "backup import INSTANCE FILE|- [--wait]", verb_backup_import },
         { "schedule", "list",     0, 0, OPT_JSON, 0, NULL,
           "schedule list",                          verb_schedule_list },
         { "schedule", "create",   4, 5,
@@ -296,7 +308,18 @@ static void help(void) {
                "  instance logs NAME [-f] [-n N]\n"
                "                              Print the server's last N log lines (default\n"
                "                              50) from the journal; with -f go on with new\n"
-               "                              ones until Ctrl-C\n");
+               "                              ones until Ctrl-C\n"
+               "  instance backup NAME [--stop] [--wait]\n"
+               "                              Queue a job that backs up the instance's files\n"
+               "                              and settings (--stop: stop the server for it)\n");
+        printf("  backup list [INSTANCE]      List backups, newest first\n"
+               "  backup restore ID [--wait]  Queue a job that puts a backup's files back into\n"
+               "                              its stopped instance\n"
+               "  backup delete ID            Delete a backup\n"
+               "  backup export ID FILE|-     Copy a backup (tar.zst) to FILE or standard output\n"
+               "  backup import INSTANCE FILE|- [--wait]\n"
+               "                              Queue a job that checks an exported backup and\n"
+               "                              keeps it as a backup of INSTANCE\n");
         printf("  schedule list               List schedules with their last result\n"
                "  schedule create NAME CALENDAR ACTION TARGET [ARG] [--only-if-running]\n"
                "                  [--randomized-delay=SEC] [--restart-instances] [--stop] [--disabled]\n"
@@ -338,6 +361,7 @@ static void help(void) {
                "                              and start them again after, instead of refusing\n"
                "     --port=P --hostname=H --max-players=N --map=M --autostart\n"
                "                              'instance create': the instance's settings\n"
+               "     --stop                   'instance backup': stop the server around it\n"
                "     --only-if-running --randomized-delay=SEC --stop --disabled\n"
                "                              'schedule create': skip while the server does not\n"
                "                              run, delay each elapse randomly up to SEC, stop\n"

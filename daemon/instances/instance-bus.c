@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "backup.h"
 #include "blueprint.h"
 #include "authorize.h"
 #include "bus-util.h"
@@ -35,6 +36,11 @@ static int authorize(Manager *m, Instance *i, const char *name, const Blueprint 
 static int authorize_on(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
                         sd_bus_error *error) {
         return authorize(i->manager, i, NULL, NULL, msg, owner_action, verb, ret_actor, error);
+}
+
+int instance_authorize(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                       sd_bus_error *error) {
+        return authorize_on(i, msg, owner_action, verb, ret_actor, error);
 }
 
 /* Answers the call (userdata, a reference) once systemd or the server
@@ -480,6 +486,10 @@ const sd_bus_vtable instance_vtable[] = {
                                 SD_BUS_RESULT("a{sv}", usage),
                                 method_get_usage, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Backup",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                backup_method_instance_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

@@ -161,6 +161,9 @@ typedef struct InstanceSettings {
  * never handed out again while files of its last instance remain).
  * -EUSERS if there is none. */
 int manager_allocate_instance_uid(Manager *m, uid_t *ret);
+/* Gives i a uid of its own if it has none yet and stores it (the first
+ * start does; a restore hands upper/ to it). */
+int instance_ensure_uid(Instance *i, char **ret_problem);
 /* The limit k of l (a field of InstanceLimits by number), and its names:
  * "cpu_quota", "memory_max", "tasks_max", "disk_max" (SetLimits' keys,
  * l4mctl's) and "CPUQuota", "MemoryMax", "TasksMax", "DiskMax" (the bus
@@ -316,6 +319,10 @@ char *instance_names_join(GPtrArray *names);
 
 /* instance-bus.c */
 extern const sd_bus_vtable instance_vtable[];
+/* authorize_call() for what acts on instance i (backup-bus.c too): its
+ * owner needs owner_action, anyone else org.left4me.admin. */
+int instance_authorize(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                       sd_bus_error *error);
 extern const sd_bus_vtable instance_manager_vtable[];
 int instance_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                          void **ret_found, sd_bus_error *error);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "backup.h"
 #include "bus-util.h"
 #include "game-install.h"
 #include "instance.h"
@@ -442,12 +443,6 @@ static void on_instance_done(Instance *i, int r, const char *text, void *userdat
                 schedule_record(s, run->started, "success", 0);
 }
 
-/* The backup action: until backups are there (daemon/backups/). */
-static int schedule_submit_backup(Manager *m, const Actor *actor, Instance *i, bool stop_server, Job **ret_job,
-                                  char **ret_problem) {
-        return problem_setf(ret_problem, -EOPNOTSUPP, "Backups are not available in this version.");
-}
-
 /* The actor a run acts for: the schedule's owner, seeing what it would. */
 static void schedule_actor(const Schedule *s, Actor *ret) {
         actor_init_local(ret, s->owner);
@@ -470,7 +465,7 @@ static int run_on_instance(Schedule *s, const Actor *actor, Instance *i, Schedul
         case SCHEDULE_COMMAND:
                 return instance_send_command(i, s->argument, on_instance_done, run, ret_problem);
         default:
-                return schedule_submit_backup(s->manager, actor, i, s->stop_server, ret_job, ret_problem);
+                return backup_submit(s->manager, actor, i, s->stop_server, ret_job, ret_problem);
         }
 }
 
