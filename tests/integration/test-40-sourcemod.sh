@@ -216,14 +216,21 @@ sm_backup_id() {
         grep -o '(uint64 [0-9]*' <<<"$OUT" | head -n 1 | grep -o '[0-9]*$'
 }
 
-test_sm_backup() {
-        local name=sm-run data logs id lines
+# sm_backup_case [SETLIMITS-ARG]: SourceMod's files through a backup of the
+# running server and a restore, with the default disk_max (a disk image) or
+# the limits given.
+sm_backup_case() {
+        local name=sm-run data logs id lines job backup_log
         trap sm_cleanup EXIT
         sm_setup
         sm_cleanup
         sm_install
         ins_create root "$name" sm-bp "{'port': <uint16 27091>}"
         expect_ok "CreateInstance $name"
+        if [[ -n ${1:-} ]]; then
+                ins_call root "$name" SetLimits "$1"
+                expect_ok "SetLimits $1"
+        fi
         ins_call root "$name" Start
         expect_ok "Start $name"
         wait_until 30 sm_started "$name" 1 || fail "SourceMod did not log its start"
@@ -236,6 +243,9 @@ test_sm_backup() {
         # A backup of the running server.
         capture in_container l4mctl instance backup "$name" --wait
         expect_exit 0 "l4mctl instance backup $name --wait"
+        job=$(grep -o 'Job [0-9]*' <<<"$ERR" | head -n 1 | cut -d' ' -f2)
+        capture in_container l4mctl job log "$job"
+        backup_log=$OUT
         capture in_container l4mctl backup list "$name"
         expect_exit 0 "l4mctl backup list $name"
         id=$(sm_backup_id "$name")
@@ -257,13 +267,22 @@ test_sm_backup() {
         ins_call root "$name" Start
         expect_ok "Start $name after the restore"
         wait_until 30 sm_started "$name" 3 ||
-                fail "after the restore data/fake-sm-starts.txt has $(sm_lines "$name" data/fake-sm-starts.txt) lines, not 3 (2 restored + 1)"
+                fail "after the restore data/fake-sm-starts.txt has $(sm_lines "$name" data/fake-sm-starts.txt) lines, not 3 (2 restored + 1); the backup's log: $(paste -sd '|' <<<"$backup_log")"
         assert_eq "$data" "$(in_container head -n 2 "$(sm_upper_file "$name" data/fake-sm-starts.txt)")" "SourceMod's data after the restore"
         lines=$(wc -l <<<"$logs")
         assert_eq "$logs" "$(in_container sh -c "cat '$(sm_upper_file "$name" logs)'/L*.log" | head -n "$lines")" \
                 "SourceMod's logs after the restore"
 }
+
+test_sm_backup() {
+        sm_backup_case
+}
 l4m_test sourcemod-backup test_sm_backup 300
+
+test_sm_backup_plain() {
+        sm_backup_case "{'disk_max': <'infinity'>}"
+}
+l4m_test sourcemod-backup-plain test_sm_backup_plain 300
 
 # --- Overlay.Export --------------------------------------------------------
 
