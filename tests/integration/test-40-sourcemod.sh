@@ -302,14 +302,21 @@ exp_no_threads() {
         [[ $(exp_threads) == 0 ]]
 }
 
-# exp_hold N: N exports of exp-src as root whose readers (sleep) never read;
-# their pids go to $dir/holders.
+# exp_hold N: N exports of exp-src as root whose readers (sleep) never read,
+# background processes of this test; the readers' pids (in the container)
+# go to $TF_DIR/exp-holders.
 exp_hold() {
-        local i
+        local i before
+        before=$(exp_holders)
         for ((i = 0; i < $1; i++)); do
-                in_container sh -c "l4mctl overlay export exp-src - 2>/dev/null | sleep 600 >/dev/null 2>&1 &
-                        echo \$! >> '$TF_DIR/exp-holders'"
+                in_container sh -c "l4mctl overlay export exp-src - 2>/dev/null |
+                        sh -c 'echo \$\$ >> $TF_DIR/exp-holders; exec sleep 600' >/dev/null 2>&1" </dev/null >/dev/null 2>&1 &
         done
+        wait_until 10 test "$(exp_holders)" -ge $((before + $1)) || fail "the export readers did not start"
+}
+
+exp_holders() {
+        in_container sh -c "cat '$TF_DIR/exp-holders' 2>/dev/null | wc -l"
 }
 
 # exp_release: ends the readers exp_hold started.
