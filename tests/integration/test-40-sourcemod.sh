@@ -312,7 +312,13 @@ exp_hold() {
                 in_container sh -c "l4mctl overlay export exp-src - 2>/dev/null |
                         sh -c 'echo \$\$ >> $TF_DIR/exp-holders; exec sleep 600' >/dev/null 2>&1" </dev/null >/dev/null 2>&1 &
         done
-        wait_until 10 test "$(exp_holders)" -ge $((before + $1)) || fail "the export readers did not start"
+        wait_until 10 exp_at_least exp_holders $((before + $1)) || fail "the export readers did not start"
+}
+
+# exp_at_least COMMAND N: COMMAND prints a number of at least N (for
+# wait_until, which runs it again each time).
+exp_at_least() {
+        (($($1) >= $2))
 }
 
 exp_holders() {
@@ -406,7 +412,7 @@ test_overlay_export() {
         # An export in flight keeps jobs and changes off the overlay; it ends
         # when its reader goes away, and the overlay is free again.
         exp_hold 1
-        wait_until 10 test "$(exp_threads)" -ge 1 || fail "no export thread while a reader holds the stream"
+        wait_until 10 exp_at_least exp_threads 1 || fail "no export thread while a reader holds the stream"
         gcall root "$src" org.left4me.Overlay.Wipe
         expect_dbus_error org.left4me.Error.Busy "Wipe while an export is in flight"
         [[ $ERR == *"being exported"* ]] || fail "the Busy does not say the overlay is being exported: $ERR"
@@ -419,7 +425,7 @@ test_overlay_export() {
 
         # At most 4 in flight per caller.
         exp_hold 4
-        wait_until 10 test "$(exp_threads)" -ge 4 || fail "not 4 export threads: $(exp_threads)"
+        wait_until 10 exp_at_least exp_threads 4 || fail "not 4 export threads: $(exp_threads)"
         gcall root "$src" org.left4me.Overlay.Export
         expect_dbus_error org.left4me.Error.Busy "a fifth export in flight"
         [[ $ERR == *"at most 4 per caller"* ]] || fail "the Busy does not give the bound: $ERR"
