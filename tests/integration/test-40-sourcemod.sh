@@ -293,6 +293,13 @@ exp_tree() {
                 find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum"
 }
 
+# exp_tree_files OVERLAY-ID: as exp_tree, without the modes of directories.
+exp_tree_files() {
+        in_container sh -c "cd '$L4M_OVERLAYS/$1' && find . -mindepth 1 ! -type d -printf '%P %y %m %s %l\n' | LC_ALL=C sort &&
+                find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort &&
+                find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum"
+}
+
 # exp_threads: the daemon's threads named overlay-export.
 exp_threads() {
         in_container sh -c 'cat /proc/$(systemctl show -P MainPID left4me.service)/task/*/comm' | grep -c '^overlay-export' || true
@@ -333,7 +340,7 @@ exp_release() {
 exp_cleanup() {
         local o
         exp_release
-        for o in exp-src exp-file exp-pipe exp-alice exp-ws; do
+        for o in exp-src exp-file exp-pipe exp-alice exp-ws exp-script exp-from-script; do
                 gcall root "$L4M_MANAGER" org.left4me.Manager.GetOverlay "$(gv_str "$o")"
                 if ((RC == 0)); then
                         gcall root "$(path_from_output)" org.left4me.Overlay.Delete
@@ -385,6 +392,24 @@ test_overlay_export() {
         expect_exit 0 "l4mctl overlay export exp-src - | l4mctl overlay import exp-pipe - --wait"
         assert_eq "$(exp_tree "$(id_of_path "$src")")" "$(exp_tree "$(id_of_path "$pipe")")" "the tree after a piped export and import"
         wait_until 10 exp_no_threads || fail "export threads left: $(exp_threads)"
+
+        # A script overlay's content (files of the script run's uid, as its
+        # umask made them) comes back the same, directories aside (an
+        # archive overlay's are the servers' group's, 0775).
+        create_overlay root exp-script script >/dev/null
+        capture in_container sh -c "printf '%s\n' 'set -e' 'mkdir -p /overlay/left4dead2/addons/x' \
+                'head -c 200000 /dev/urandom > /overlay/left4dead2/addons/x/s.vpk' 'echo cfg > /overlay/left4dead2/s.cfg' \
+                'chmod 0755 /overlay/left4dead2/s.cfg' 'ln -s addons/x/s.vpk /overlay/left4dead2/s-link' |
+                l4mctl overlay set-script exp-script -"
+        expect_exit 0 "set-script exp-script"
+        capture in_container l4mctl overlay build exp-script --wait
+        expect_exit 0 "build of exp-script"
+        create_overlay root exp-from-script archive >/dev/null
+        capture in_container sh -c "l4mctl overlay export exp-script - | l4mctl overlay import exp-from-script - --wait"
+        expect_exit 0 "export of a script overlay into an import"
+        assert_eq "$(exp_tree_files "$(id_of_path "$(ensure_overlay root exp-script script)")")" \
+                "$(exp_tree_files "$(id_of_path "$(ensure_overlay root exp-from-script archive)")")" \
+                "a script overlay's tree after export and import"
 
         # A Workshop overlay is refused, saying why.
         ws=$(create_overlay root exp-ws workshop)
