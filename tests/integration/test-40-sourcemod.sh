@@ -302,6 +302,7 @@ exp_tree_files() {
 
 # exp_threads: the daemon's threads named overlay-export.
 exp_threads() {
+        # shellcheck disable=SC2016 # expanded in the container
         in_container sh -c 'cat /proc/$(systemctl show -P MainPID left4me.service)/task/*/comm' | grep -c '^overlay-export' || true
 }
 
@@ -349,7 +350,7 @@ exp_cleanup() {
 }
 
 test_overlay_export() {
-        local src file pipe ws alice dir sp
+        local src file pipe ws dir
         trap exp_cleanup EXIT
         sm_helpers
         test_files_setup
@@ -425,7 +426,7 @@ test_overlay_export() {
         ins_expect_denied "alice exports root's overlay"
         gcall mallory "$src" org.left4me.Overlay.Export
         ins_expect_denied "mallory exports root's overlay"
-        alice=$(create_overlay alice exp-alice archive)
+        create_overlay alice exp-alice archive >/dev/null
         capture as_user alice sh -c "l4mctl overlay import exp-alice - --wait < '$dir/src.tar.gz'"
         expect_exit 0 "alice imports into her overlay"
         capture as_user alice sh -c "l4mctl overlay export exp-alice - | zstd -dc | tar -tf - | LC_ALL=C sort"
