@@ -25,18 +25,6 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *owner_action, 
                               }, ret_actor, error);
 }
 
-/* For what acts on instance i (Backup, ImportBackup). */
-static int authorize_instance(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb,
-                              Actor *ret_actor, sd_bus_error *error) {
-        return authorize_call(i->manager, msg, &(AuthorizeRequest) {
-                                      .action = owner_action,
-                                      .verb = verb,
-                                      .kind = "instance",
-                                      .name = i->name,
-                                      .owners = { i->owner },
-                              }, ret_actor, error);
-}
-
 static int reply_job(sd_bus_message *msg, int r, Job *j, const char *problem, sd_bus_error *error) {
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Queuing the job");
@@ -66,7 +54,7 @@ int backup_method_instance_backup(sd_bus_message *msg, void *userdata, sd_bus_er
         r = bus_message_read_options(msg, backup_option, &stop, error);
         if (r < 0)
                 return r;
-        RETURN_UNLESS_AUTHORIZED(authorize_instance(i, msg, L4M_ACTION_INSTANCE_CONTROL, "back up", &actor, error));
+        RETURN_UNLESS_AUTHORIZED(instance_authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, "back up", &actor, error));
         r = backup_submit(i->manager, &actor, i, stop, &j, &problem);
         return reply_job(msg, r, j, problem, error);
 }
@@ -217,7 +205,7 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        RETURN_UNLESS_AUTHORIZED(authorize_instance(i, msg, L4M_ACTION_INSTANCE_MANAGE, "import a backup into", &actor,
+        RETURN_UNLESS_AUTHORIZED(instance_authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, "import a backup into", &actor,
                                                     error));
         fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)

@@ -10,6 +10,7 @@
 
 #include "backup.h"
 #include "fs-util.h"
+#include "instance-disk.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "problem.h"
@@ -325,8 +326,19 @@ void backup_instance_deleted(Manager *m, const char *name) {
 bool backup_instance_restoring(Manager *m, const Instance *i) {
         g_autofree char *target = backup_job_target(i->name);
         Job *j = manager_find_active_job_for(m, target);
+        _cleanup_close_ int inst_fd = -1;
 
-        return j && (j->kind == &backup_restore_kind || j->kind == &backup_import_kind);
+        if (!j)
+                return false;
+        if (j->kind == &backup_restore_kind || j->kind == &backup_import_kind)
+                return true;
+        /* A backup reading a disk image that a stop detached (the helper
+         * unmounts lazily while it is read): a start would mount the
+         * image a second time. */
+        if (j->kind != &backup_kind)
+                return false;
+        inst_fd = openat(m->runtime_fd, i->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return inst_fd >= 0 && instance_disk_has_image_at(inst_fd);
 }
 
 int backup_owner_bytes(Manager *m, const char *owner, uint64_t *ret) {
