@@ -15,6 +15,7 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
+#include "overlay-export.h"
 #include "overlay.h"
 #include "schedule.h"
 #include "problem.h"
@@ -159,7 +160,7 @@ rollback:
         return r;
 }
 
-int overlay_check_idle(Overlay *o, char **ret_problem) {
+int overlay_check_no_job(Overlay *o, char **ret_problem) {
         g_autofree char *target = overlay_job_target(o);
         Job *j = manager_find_active_job_for(o->manager, target);
 
@@ -167,6 +168,21 @@ int overlay_check_idle(Overlay *o, char **ret_problem) {
                 return 0;
         return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
                             o->name, j->id, j->kind_name, job_state_to_string(j->state));
+}
+
+int overlay_check_idle(Overlay *o, char **ret_problem) {
+        unsigned exports;
+        int r;
+
+        r = overlay_check_no_job(o, ret_problem);
+        if (r < 0)
+                return r;
+        /* Its tree must not change under a stream of it either. */
+        exports = overlay_exports_count(o->manager, o->id);
+        if (exports > 0)
+                return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" is being exported (%u stream%s).",
+                                    o->name, exports, exports == 1 ? "" : "s");
+        return 0;
 }
 
 int overlay_delete(Overlay *o, const Actor *actor, char **ret_problem) {
