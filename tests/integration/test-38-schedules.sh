@@ -371,6 +371,41 @@ test_sc_command() {
 }
 l4m_test schedules-command test_sc_command 180
 
+test_sc_backup() {
+        local path job n
+        sc_setup
+        step "a backup schedule skips a stopped instance when only_if_running"
+        sc_create alice sc-bk 'daily' backup "$SC_INSTANCE" "{'only_if_running': <true>}"
+        expect_ok "alice creates a backup schedule"
+        path=$SC_PATH
+        gcall alice "$path" org.left4me.Schedule.Run
+        expect_ok "Run"
+        wait_until 5 sc_result_is "$path" 'skipped:*' ||
+                fail "LastResult is $(sc_prop "$path" LastResult)"
+        assert_eq / "$(sc_prop "$path" LastJob)" "LastJob of a skipped run"
+
+        step "on the running instance it queues a backup job, which makes a backup"
+        ins_call alice "$SC_INSTANCE" Start
+        expect_ok "start $SC_INSTANCE"
+        ins_wait_state "$SC_INSTANCE" running
+        gcall alice "$path" org.left4me.Schedule.Run
+        expect_ok "Run"
+        wait_until 10 sc_result_is "$path" success ||
+                fail "LastResult is $(sc_prop "$path" LastResult)"
+        job=$(sc_prop "$path" LastJob)
+        [[ $job == "$L4M_MANAGER/job/"* ]] || fail "LastJob is '$job'"
+        assert_eq instance-backup "$(job_prop "$job" Kind)" "the job's kind"
+        job_wait "$job" 120
+        expect_job succeeded "the scheduled backup"
+        assert_eq alice "$(job_prop "$job" Owner)" "the job's owner"
+        capture in_container l4mctl backup list "$SC_INSTANCE" --json
+        expect_ok "backup list"
+        n=$(json 'len(d)' <<<"$OUT")
+        assert_eq 1 "$n" "backups of $SC_INSTANCE"
+        sc_cleanup
+}
+l4m_test schedules-backup test_sc_backup 240
+
 test_sc_target_deleted() {
         local path
         sc_setup
