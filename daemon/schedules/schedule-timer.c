@@ -231,8 +231,12 @@ static int on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
         if (e) {
                 /* systemd's own words: "Invalid calendar …" for a bad
                  * OnCalendar=, which is what the caller needs to read. */
+                g_autofree char *text = NULL;
+
                 r = sd_bus_error_has_name(e, SD_BUS_ERROR_INVALID_ARGS) ? -EINVAL : -sd_bus_error_get_errno(e);
-                timer_done(t, r < 0 ? r : -EIO, e->message);
+                if (r == -EINVAL)
+                        text = g_strdup_printf("systemd refuses the calendar \"%s\": %s", s->calendar, e->message);
+                timer_done(t, r < 0 ? r : -EIO, text ? text : e->message);
                 return 0;
         }
         schedule_timer_look(t);
