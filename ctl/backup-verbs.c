@@ -153,11 +153,9 @@ int verb_backup_export(sd_bus *bus, const CtlArgs *args, char *const *argv) {
 
 /* l4mctl backup import INSTANCE FILE|- [--wait] */
 int verb_backup_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autoptr(sd_bus_message) m = NULL;
         _cleanup_close_ int file_fd = -1;
         g_autofree char *what = g_strdup_printf("cannot import a backup into instance \"%s\"", argv[0]);
-        const char *job_path;
         int r;
 
         file_fd = input_open(argv[1], what);
@@ -169,14 +167,5 @@ int verb_backup_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 r = sd_bus_message_append(m, "sha{sv}", argv[0], file_fd, 0);
         if (r < 0)
                 return bus_log_create_error(r);
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        r = sd_bus_message_read(reply, "o", &job_path);
-        if (r < 0)
-                return bus_log_parse_error(r);
-        /* The daemon has its own copy now; ours must not keep a pipe open. */
-        m = sd_bus_message_unref(m);
-        l4m_close_fdp(&file_fd);
-        return job_queued(bus, args, job_path);
+        return job_call_with_input(bus, args, &m, &file_fd, what);
 }

@@ -623,3 +623,24 @@ int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
         printf("Job %" PRIu64 " queued.\n", id);
         return 0;
 }
+
+int job_call_with_input(sd_bus *bus, const CtlArgs *args, sd_bus_message **m, int *file_fd, const char *what) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *job_path;
+        int r;
+
+        assert(m && *m);
+        assert(file_fd);
+
+        r = sd_bus_call(bus, *m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        /* The daemon has its own copy now; ours must not keep a pipe open. */
+        *m = sd_bus_message_unref(*m);
+        l4m_close_fdp(file_fd);
+        return job_queued(bus, args, job_path);
+}

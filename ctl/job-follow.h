@@ -33,6 +33,10 @@ int job_wait(sd_bus *bus, uint64_t id, const char *path, const CtlArgs *args);
 /* A method answered job_path: "Job N queued." (with --json {"job",
  * "path"}), or with --wait job_wait(). Returns the exit code. */
 int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path);
+/* Calls *m, which passes *file_fd (a file or pipe being imported) and
+ * answers a job; then closes both (the daemon has its copy, and a pipe
+ * must not stay open on our side) and goes on as job_queued(). */
+int job_call_with_input(sd_bus *bus, const CtlArgs *args, sd_bus_message **m, int *file_fd, const char *what);
 
 /* Replaces control characters other than tab, newline and carriage return
  * with '?': for text from elsewhere (a job's or a server's output) shown on

@@ -434,11 +434,10 @@ static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
  * [--merge] [--name-encoding CHARSET] [--wait]. The daemon reads the archive from the descriptor we
  * pass, at its own pace; the file need not be readable by it. */
 int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) path_reply = NULL, m = NULL, reply = NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, m = NULL;
         _cleanup_close_ int file_fd = -1;
         g_autofree char *what = NULL;
-        const char *name = argv[0], *file = argv[1], *path, *job_path;
+        const char *name = argv[0], *file = argv[1], *path;
         int r;
 
         assert(bus);
@@ -467,19 +466,7 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r < 0)
                 return bus_log_create_error(r);
 
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        r = sd_bus_message_read(reply, "o", &job_path);
-        if (r < 0)
-                return bus_log_parse_error(r);
-
-        /* The daemon has its own copy now; ours must not keep a pipe open. */
-        m = sd_bus_message_unref(m);
-        l4m_close_fdp(&file_fd);
-        file_fd = -1;
-
-        return job_queued(bus, args, job_path);
+        return job_call_with_input(bus, args, &m, &file_fd, what);
 }
 
 /* Read the script that 'overlay set-script' sends from file ("-":
