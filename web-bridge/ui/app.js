@@ -1560,18 +1560,34 @@ function backupsCard(name) {
         const jobLine = h('div.backup-job', null, bar, status);
         jobLine.hidden = true;
 
-        const follow = (id, what) => {
-                jobId = String(id);
-                jobLine.hidden = false;
-                bar.set(0);
-                clear(status);
-                status.append(`${what}: `, h('a', { href: '#/jobs/' + enc(jobId) }, `job #${jobId}`));
-        };
+        let jobDone = false;
+        // The job's state as the page last learnt it (an event, or the
+        // answer to a GET that may arrive after a newer event: a finished
+        // job never goes back to running).
         const showJob = (j) => {
+                if (String(j.Id) !== jobId || (jobDone && jobActive(j)))
+                        return;
                 bar.set(j.State === 'succeeded' ? 1 : j.Progress);
                 clear(status);
                 status.append(h('a', { href: '#/jobs/' + enc(String(j.Id)) }, `Job #${j.Id}`), ` ${j.Kind}: `,
                         badge(j.State), j.Message ? ` ${j.Message}` : '');
+                if (!jobActive(j) && !jobDone) {
+                        jobDone = true;
+                        card.refresh().catch(showError);
+                }
+        };
+        // Follows job id (once: its events may have come before the answer
+        // that named it).
+        const follow = (id, what) => {
+                if (!id || String(id) === jobId)
+                        return;
+                jobId = String(id);
+                jobDone = false;
+                jobLine.hidden = false;
+                bar.set(0);
+                clear(status);
+                status.append(`${what}: `, h('a', { href: '#/jobs/' + enc(jobId) }, `job #${jobId}`));
+                api('GET', `/api/jobs/${enc(jobId)}`).then(showJob, () => {});
         };
         const setRestoreAllowed = () => {
                 for (const b of restoreButtons)
@@ -1661,12 +1677,11 @@ function backupsCard(name) {
                 }
                 if (kind !== 'job' || j.Target !== target || !BACKUP_JOB_KINDS.has(j.Kind))
                         return;
-                if (!jobId || Number(j.Id) >= Number(jobId)) {
-                        if (String(j.Id) !== jobId)
-                                follow(j.Id, j.Kind);
-                        showJob(j);
-                }
-                if (!jobActive(j))
+                // A newer job on the instance, started here or elsewhere (a schedule).
+                if (!jobId || Number(j.Id) > Number(jobId))
+                        follow(j.Id, j.Kind);
+                showJob(j);
+                if (String(j.Id) !== jobId && !jobActive(j))
                         card.refresh().catch(showError);
         });
         return card;
