@@ -14,6 +14,8 @@
 #define L4M_INSTANCE_PATH_PREFIX "/org/left4me/Manager/instance"
 #define L4M_INSTANCE_INTERFACE   "org.left4me.Instance"
 #define L4M_JOB_INTERFACE        "org.left4me.Job"
+#define L4M_SCHEDULE_PATH_PREFIX "/org/left4me/Manager/schedule"
+#define L4M_SCHEDULE_INTERFACE   "org.left4me.Schedule"
 
 #define L4M_ERROR_NOT_FOUND        "org.left4me.Error.NotFound"
 #define L4M_ERROR_EXISTS           "org.left4me.Error.Exists"

@@ -21,6 +21,7 @@
 #include "manager.h"
 #include "job.h"
 #include "overlay.h"
+#include "schedule.h"
 #include "script-uids.h"
 #include "owner-quota.h"
 #include "workshop-cache.h"
@@ -61,6 +62,7 @@ static const BusObject bus_objects[] = {
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, game_manager_vtable, .what = "the manager's game members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, user_manager_vtable, .what = "the manager's web account members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, config_manager_vtable, .what = "the manager's configuration members" },
+        { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, schedule_manager_vtable, .what = "the manager's schedule members" },
         { L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE, overlay_vtable, overlay_object_find, overlay_node_enumerator,
           "overlay objects" },
         { L4M_BLUEPRINT_PATH_PREFIX, L4M_BLUEPRINT_INTERFACE, blueprint_vtable, blueprint_object_find,
@@ -68,6 +70,8 @@ static const BusObject bus_objects[] = {
         { L4M_INSTANCE_PATH_PREFIX, L4M_INSTANCE_INTERFACE, instance_vtable, instance_object_find,
           instance_node_enumerator, "instance objects" },
         { L4M_JOB_PATH_PREFIX, L4M_JOB_INTERFACE, job_vtable, job_object_find, job_node_enumerator, "job objects" },
+        { L4M_SCHEDULE_PATH_PREFIX, L4M_SCHEDULE_INTERFACE, schedule_vtable, schedule_object_find,
+          schedule_node_enumerator, "schedule objects" },
 };
 
 static int register_bus_object(Manager *m, const BusObject *o) {
@@ -177,6 +181,9 @@ int manager_connect_bus(Manager *m) {
         /* Servers run on whatever the daemon does: learn their state again
          * (and, after boot, start the autostart ones). */
         manager_start_instances(m);
+        /* Schedules' timers, made again (a run missed meanwhile happens
+         * once: Persistent=). */
+        manager_start_schedules(m);
 
         /* Objects first, name last: once callers can find us, we answer. */
         r = sd_bus_request_name_async(m->bus, NULL, L4M_BUS_NAME, 0, name_acquired, m);

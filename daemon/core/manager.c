@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "job.h"
 #include "overlay.h"
+#include "schedule.h"
 #include "script-uids.h"
 #include "owner-quota.h"
 #include "store.h"
@@ -71,6 +72,8 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->blueprints_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->instances_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) instance_free);
         m->instances_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        m->schedules_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) schedule_free);
+        m->schedules_by_name = g_hash_table_new(g_str_hash, g_str_equal);
         m->jobs_by_id = g_hash_table_new_full(id_hash, id_equal, NULL, (GDestroyNotify) job_free);
         m->job_kinds = g_hash_table_new(g_str_hash, g_str_equal);
         m->script_uids = script_uids_new(m);
@@ -107,6 +110,10 @@ void manager_free(Manager *m) {
         /* Instances hold bus slots: before the bus goes. */
         g_hash_table_destroy(m->instances_by_name);
         g_hash_table_destroy(m->instances_by_id);
+        /* Hold bus slots too; after the instances, whose stops under way
+         * answer schedules' runs. */
+        g_hash_table_destroy(m->schedules_by_name);
+        g_hash_table_destroy(m->schedules_by_id);
         /* Waits for hashes still running; then the Logins they were for go. */
         password_hasher_free(m->password_hasher);
         g_hash_table_destroy(m->logins);
@@ -194,6 +201,10 @@ int manager_load(Manager *m) {
                 return r;
 
         r = manager_load_instances(m);
+        if (r < 0)
+                return r;
+
+        r = manager_load_schedules(m);
         if (r < 0)
                 return r;
 

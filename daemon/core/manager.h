@@ -22,6 +22,7 @@ typedef struct Job Job;
 typedef struct Blueprint Blueprint;
 typedef struct Instance Instance;
 typedef struct ScriptUids ScriptUids;
+typedef struct Schedule Schedule;
 
 typedef struct Manager {
         sd_event *event;
@@ -51,6 +52,8 @@ typedef struct Manager {
         GHashTable *instances_by_name;  /* Instance.name → Instance* */
         unsigned instances_unknown;     /* instances whose unit state is not learnt yet */
         bool autostart_pending;         /* after boot: autostart once they are all known */
+        GHashTable *schedules_by_id;    /* &Schedule.id → Schedule* (owned) */
+        GHashTable *schedules_by_name;  /* Schedule.name → Schedule* */
         GHashTable *jobs_by_id;         /* &Job.id → Job* (owned) */
         GHashTable *job_kinds;          /* name → const JobKind* */
         sd_event_source *job_dispatch;  /* deferred: start queued jobs */

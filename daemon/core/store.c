@@ -117,6 +117,32 @@ static const char *const migrations[] = {
          * owner's storage use ([Overlays] OwnerMaxBytes=) is one query;
          * rows from before hold 0 until the daemon measures them at start. */
         ("ALTER TABLE workshop_links ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"),
+        /* 12: schedules (daemon/schedules/): an action on a target, fired by
+         * the transient timer left4me-schedule-<id>.timer. target_id is the
+         * instance's or overlay's id (0 for the game) and no foreign key: a
+         * schedule outlives its target, visibly (TargetMissing).
+         * last_trigger is the timer's LastTriggerUSec last consumed,
+         * written before the action runs, so an elapse never runs twice. */
+        ("CREATE TABLE schedules ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  owner TEXT NOT NULL,"
+        "  created INTEGER NOT NULL,"
+        "  calendar TEXT NOT NULL,"
+        "  action TEXT NOT NULL,"
+        "  target TEXT NOT NULL,"
+        "  target_id INTEGER NOT NULL DEFAULT 0,"
+        "  argument TEXT NOT NULL DEFAULT '',"
+        "  only_if_running INTEGER NOT NULL DEFAULT 0,"
+        "  restart_instances INTEGER NOT NULL DEFAULT 0,"
+        "  stop_server INTEGER NOT NULL DEFAULT 0,"
+        "  randomized_delay_usec INTEGER NOT NULL DEFAULT 0,"
+        "  enabled INTEGER NOT NULL DEFAULT 1,"
+        "  last_trigger INTEGER NOT NULL DEFAULT 0,"
+        "  last_run INTEGER NOT NULL DEFAULT 0,"
+        "  last_result TEXT NOT NULL DEFAULT '',"
+        "  last_job INTEGER NOT NULL DEFAULT 0"
+        ");"),
 };
 
 int store_errno(int rc) {

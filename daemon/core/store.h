@@ -182,3 +182,37 @@ int store_user_get(sqlite3 *db, const char *name, char **ret_role, char **ret_ha
 /* Calls cb for every account, in name order; a negative return stops. */
 typedef int (*StoreUserFunc)(const StoreUser *u, void *userdata);
 int store_user_foreach(sqlite3 *db, StoreUserFunc cb, void *userdata);
+
+/* store-schedule.c: schedules (daemon/schedules/). */
+typedef struct StoreSchedule {
+        uint64_t id;
+        const char *name;
+        const char *owner;
+        uint64_t created;               /* µs since the epoch */
+        const char *calendar;           /* OnCalendar= */
+        const char *action;             /* "start", "stop", ... */
+        const char *target;             /* instance or overlay name, "" for the game */
+        uint64_t target_id;             /* its id, 0 for the game */
+        const char *argument;           /* the RCON command of "command", else "" */
+        bool only_if_running;
+        bool restart_instances;
+        bool stop_server;
+        uint64_t randomized_delay_usec;
+        bool enabled;
+        uint64_t last_trigger;          /* the timer's LastTriggerUSec last consumed */
+        uint64_t last_run;              /* µs since the epoch, 0 = never */
+        const char *last_result;
+        uint64_t last_job;              /* 0 = none */
+} StoreSchedule;
+
+/* -EEXIST if the name is taken. */
+int store_schedule_insert(sqlite3 *db, const StoreSchedule *s, uint64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int store_schedule_delete(sqlite3 *db, uint64_t id);
+int store_schedule_set_enabled(sqlite3 *db, uint64_t id, bool enabled);
+int store_schedule_set_last_trigger(sqlite3 *db, uint64_t id, uint64_t last_trigger);
+/* Writes last_run, last_result and last_job of row id. */
+int store_schedule_set_last_run(sqlite3 *db, uint64_t id, uint64_t last_run, const char *last_result,
+                                uint64_t last_job);
+typedef int (*StoreScheduleFunc)(const StoreSchedule *s, void *userdata);
+int store_schedule_foreach(sqlite3 *db, StoreScheduleFunc cb, void *userdata);

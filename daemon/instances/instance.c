@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "game-install.h"
 #include "instance.h"
+#include "schedule.h"
 #include "instance-disk.h"
 #include "instance-runtime.h"
 #include "instance-unit.h"
@@ -411,6 +412,7 @@ int instance_delete(Instance *i, char **ret_problem) {
                 i->awaited = false;
                 m->instances_unknown--;
         }
+        manager_schedules_target_deleted(m, SCHEDULE_TARGET_INSTANCE, i->id);
         /* Its uid stays taken while runtime/.trash-<name>-*'s upper/ is
          * there (manager_allocate_instance_uid()); only its name goes. */
         if (i->uid != 0) {

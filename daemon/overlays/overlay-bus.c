@@ -126,11 +126,32 @@ static int reply_job(sd_bus_message *msg, Overlay *o, const Actor *actor, const 
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
 
+int overlay_submit_build(Overlay *o, const Actor *actor, Job **ret, char **ret_problem) {
+        int r;
+
+        r = overlay_check_buildable(o, ret_problem);
+        if (r < 0)
+                return r;
+        switch (o->type) {
+        case L4M_OVERLAY_ARCHIVE:
+                return overlay_submit_job(o, actor, &archive_fetch_kind, archive_fetch_new(o), ret, ret_problem);
+        case L4M_OVERLAY_SCRIPT:
+                return overlay_submit_job(o, actor, &script_build_kind, script_build_new(o), ret, ret_problem);
+        default:
+                return overlay_submit_job(o, actor, &workshop_build_kind, workshop_build_new(o), ret, ret_problem);
+        }
+}
+
+const char *overlay_build_action(const Overlay *o) {
+        /* Running a script is an action of its own: it is code, run on the host. */
+        return o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE;
+}
+
 static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_auto(Actor) actor = { NULL };
         g_autofree char *problem = NULL;
         Overlay *o = userdata;
-        const char *action;
+        Job *j;
         int r;
 
         r = bus_message_refuse_options(msg, error);
@@ -140,18 +161,11 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
 
-        /* Running a script is an action of its own: it is code, run on the host. */
-        action = o->type == L4M_OVERLAY_SCRIPT ? L4M_ACTION_SCRIPT_RUN : L4M_ACTION_OVERLAY_MANAGE;
-        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, action, "build", &actor, error));
-
-        switch (o->type) {
-        case L4M_OVERLAY_ARCHIVE:
-                return reply_job(msg, o, &actor, &archive_fetch_kind, archive_fetch_new(o), error);
-        case L4M_OVERLAY_SCRIPT:
-                return reply_job(msg, o, &actor, &script_build_kind, script_build_new(o), error);
-        default:
-                return reply_job(msg, o, &actor, &workshop_build_kind, workshop_build_new(o), error);
-        }
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, overlay_build_action(o), "build", &actor, error));
+        r = overlay_submit_build(o, &actor, &j, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Queuing the job");
+        return sd_bus_reply_method_return(msg, "o", j->path);
 }
 
 static int method_wipe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -16,6 +16,7 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay.h"
+#include "schedule.h"
 #include "problem.h"
 
 #define OVERLAY_DIR_MODE 0755
@@ -207,6 +208,7 @@ int overlay_delete(Overlay *o, const Actor *actor, char **ret_problem) {
                 return r;
         }
 
+        manager_schedules_target_deleted(m, SCHEDULE_TARGET_OVERLAY, o->id);
         g_hash_table_remove(m->overlays_by_name, o->name);
         g_hash_table_remove(m->overlays_by_id, &o->id);     /* frees o */
 

@@ -92,6 +92,13 @@ int overlay_get_script(Overlay *o, char **ret_script, char **ret_problem);
 int overlay_submit_job(Overlay *o, const Actor *actor, const JobKind *kind, void *data, Job **ret,
                        char **ret_problem);
 
+/* Build: the job of o's type (overlay-bus.c), after
+ * overlay_check_buildable(). */
+int overlay_submit_build(Overlay *o, const Actor *actor, Job **ret, char **ret_problem);
+/* What o's owner needs to build it: org.left4me.script.run for a script
+ * overlay, org.left4me.overlay.manage for the others. */
+const char *overlay_build_action(const Overlay *o);
+
 /* Records a state change (and, with a build, its time and size). */
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
 /* A build or import that ended without success: failed (LastBuild still

@@ -80,6 +80,12 @@ int unit_reset_failed(sd_bus *bus, const char *name) {
 
 int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
                          sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot) {
+        return unit_start_transient_with_aux(bus, name, fill, fill_userdata, NULL, NULL, reply, userdata, ret_slot);
+}
+
+int unit_start_transient_with_aux(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
+                                  const char *aux_name, UnitPropertiesFunc aux_fill,
+                                  sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot) {
         g_autoptr(sd_bus_message) m = NULL;
         int r;
 
@@ -94,7 +100,22 @@ int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill,
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+                r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
+        if (r >= 0 && aux_name) {
+                r = sd_bus_message_open_container(m, 'r', "sa(sv)");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", aux_name);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(sv)");
+                if (r >= 0)
+                        r = aux_fill(m, fill_userdata);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot describe unit %s: %s", name, STRERROR(r));
         return sd_bus_call_async(bus, ret_slot, m, reply, userdata, SYSTEMD_CALL_TIMEOUT_USEC);

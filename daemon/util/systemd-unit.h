@@ -23,6 +23,12 @@ typedef int (*UnitPropertiesFunc)(sd_bus_message *m, void *userdata);
 int unit_start_transient(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
                          sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot);
 
+/* The same with one auxiliary unit (a timer's service, say) started in the
+ * same call: aux_fill() appends its properties (fill_userdata too). */
+int unit_start_transient_with_aux(sd_bus *bus, const char *name, UnitPropertiesFunc fill, void *fill_userdata,
+                                  const char *aux_name, UnitPropertiesFunc aux_fill,
+                                  sd_bus_message_handler_t reply, void *userdata, sd_bus_slot **ret_slot);
+
 /* StopUnit(name, "replace") and ResetFailedUnit(name), answers only logged. */
 int unit_stop(sd_bus *bus, const char *name);
 /* StopUnit(name, "replace") with systemd's answer going to reply(). */
