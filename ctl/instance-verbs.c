@@ -837,3 +837,19 @@ int verb_instance_set(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         }
         return 0;
 }
+
+/* l4mctl instance backup NAME [--stop] [--wait] */
+int verb_instance_backup(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *what = g_strdup_printf("cannot back up instance \"%s\"", argv[0]);
+        const char *job_path;
+        int r;
+
+        r = call_on_instance(bus, argv[0], what, "Backup", &reply, "a{sv}", 1, "stop", "b", (int) args->stop);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        return job_queued(bus, args, job_path);
+}

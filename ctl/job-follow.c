@@ -23,6 +23,7 @@
 #include "format-util.h"
 #include "job-follow.h"
 #include "job-info.h"
+#include "overlay-info.h"
 #include "json-output.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -593,4 +594,32 @@ int job_wait(sd_bus *bus, uint64_t id, const char *path, const CtlArgs *args) {
                         code = L4M_EXIT_FAILURE;
         }
         return code;
+}
+
+/* A job was queued: say so, or follow it with --wait. */
+int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
+        uint64_t id;
+        int r;
+
+        r = object_id_from_path(job_path, &id);
+        if (r < 0)
+                return log_error_errno(r, "the daemon answered with a job path without an id: %s", job_path);
+
+        if (args->wait) {
+                fprintf(stderr, "Job %" PRIu64 " queued.\n", id);
+                return job_wait(bus, id, job_path, args);
+        }
+
+        if (args->json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+
+                json_builder_begin_object(b);
+                json_add_uint(b, "job", id);
+                json_add_string_or_null(b, "path", job_path);
+                json_builder_end_object(b);
+                return json_print_builder(b);
+        }
+
+        printf("Job %" PRIu64 " queued.\n", id);
+        return 0;
 }

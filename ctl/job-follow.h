@@ -30,6 +30,9 @@ int job_log_copy(int fd);
  * how to follow again. Returns the exit code: 0 succeeded, 1 failed,
  * L4M_EXIT_CANCELLED, L4M_EXIT_INTERRUPTED, or that of a failed call. */
 int job_wait(sd_bus *bus, uint64_t id, const char *path, const CtlArgs *args);
+/* A method answered job_path: "Job N queued." (with --json {"job",
+ * "path"}), or with --wait job_wait(). Returns the exit code. */
+int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path);
 
 /* Replaces control characters other than tab, newline and carriage return
  * with '?': for text from elsewhere (a job's or a server's output) shown on

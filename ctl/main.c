@@ -47,7 +47,8 @@ typedef enum VerbOption {
         OPT_LINES            = 1u << 14,
         OPT_ROLE             = 1u << 15,
         OPT_NAME_ENCODING    = 1u << 16,
-        _OPT_MAX             = 1u << 17,
+        OPT_STOP             = 1u << 17,
+        _OPT_MAX             = 1u << 18,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
@@ -55,7 +56,7 @@ static const char *const option_names[] = {
         "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
         "--validate", "--restart-instances",
         "--port", "--hostname", "--max-players", "--map", "--autostart",
-        "--lines", "--role", "--name-encoding",
+        "--lines", "--role", "--name-encoding", "--stop",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -183,6 +184,18 @@ static const Verb verbs[] = {
           "instance delete NAME",                   verb_instance_delete },
         { "instance", "logs",     1, 1, OPT_FOLLOW | OPT_LINES, 0, NULL,
           "instance logs NAME [-f] [-n N]",         verb_instance_logs },
+        { "instance", "backup",   1, 1, OPT_JSON | OPT_WAIT | OPT_STOP, 0, NULL,
+          "instance backup NAME [--stop] [--wait]", verb_instance_backup },
+        { "backup",  "list",      0, 1, OPT_JSON, 0, NULL,
+          "backup list [INSTANCE]",                 verb_backup_list },
+        { "backup",  "restore",   1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
+          "backup restore ID [--wait]",             verb_backup_restore },
+        { "backup",  "delete",    1, 1, 0, 0, NULL,
+          "backup delete ID",                       verb_backup_delete },
+        { "backup",  "export",    2, 2, 0, 0, NULL,
+          "backup export ID FILE|-",                verb_backup_export },
+        { "backup",  "import",    2, 2, OPT_JSON | OPT_WAIT, 0, check_import,
+          "backup import INSTANCE FILE|- [--wait]", verb_backup_import },
         { "user",    "add",       1, 1, OPT_ROLE, OPT_ROLE, NULL,
           "user add NAME --role user|admin",        verb_user_add },
         { "user",    "list",      0, 0, OPT_JSON, 0, NULL,
@@ -273,7 +286,18 @@ static void help(void) {
                "  instance logs NAME [-f] [-n N]\n"
                "                              Print the server's last N log lines (default\n"
                "                              50) from the journal; with -f go on with new\n"
-               "                              ones until Ctrl-C\n");
+               "                              ones until Ctrl-C\n"
+               "  instance backup NAME [--stop] [--wait]\n"
+               "                              Queue a job that backs up the instance's files\n"
+               "                              and settings (--stop: stop the server for it)\n");
+        printf("  backup list [INSTANCE]      List backups, newest first\n"
+               "  backup restore ID [--wait]  Queue a job that puts a backup's files back into\n"
+               "                              its stopped instance\n"
+               "  backup delete ID            Delete a backup\n"
+               "  backup export ID FILE|-     Copy a backup (tar.zst) to FILE or standard output\n"
+               "  backup import INSTANCE FILE|- [--wait]\n"
+               "                              Queue a job that checks an exported backup and\n"
+               "                              keeps it as a backup of INSTANCE\n");
         printf("  user add NAME --role ROLE   Create a web account (ROLE user or admin); the\n"
                "                              password is asked twice on a terminal, else\n"
                "                              read from standard input's first line\n"
@@ -303,6 +327,7 @@ static void help(void) {
                "                              and start them again after, instead of refusing\n"
                "     --port=P --hostname=H --max-players=N --map=M --autostart\n"
                "                              'instance create': the instance's settings\n"
+               "     --stop                   'instance backup': stop the server around it\n"
                "     --json                   Print JSON instead of text\n"
                "     --no-legend              Do not print the table header\n"
                "     --no-ask-password        Do not ask for a password when polkit wants one\n"
@@ -377,6 +402,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_AUTOSTART,
                 ARG_ROLE,
                 ARG_NAME_ENCODING,
+                ARG_STOP,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -400,6 +426,7 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "lines",            required_argument, NULL, 'n'                  },
                 { "role",             required_argument, NULL, ARG_ROLE             },
                 { "name-encoding",    required_argument, NULL, ARG_NAME_ENCODING    },
+                { "stop",             no_argument,       NULL, ARG_STOP             },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -496,6 +523,10 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 case ARG_AUTOSTART:
                         args->autostart = true;
                         given |= OPT_AUTOSTART;
+                        break;
+                case ARG_STOP:
+                        args->stop = true;
+                        given |= OPT_STOP;
                         break;
                 case ARG_ROLE:
                         args->role = optarg;

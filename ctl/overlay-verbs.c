@@ -369,34 +369,6 @@ int verb_overlay_set_source(sd_bus *bus, const CtlArgs *args, char *const *argv)
                                "ss", argv[1], argv[2] ? argv[2] : "");
 }
 
-/* A job was queued: say so, or follow it with --wait. */
-static int job_queued(sd_bus *bus, const CtlArgs *args, const char *job_path) {
-        uint64_t id;
-        int r;
-
-        r = object_id_from_path(job_path, &id);
-        if (r < 0)
-                return log_error_errno(r, "the daemon answered with a job path without an id: %s", job_path);
-
-        if (args->wait) {
-                fprintf(stderr, "Job %" PRIu64 " queued.\n", id);
-                return job_wait(bus, id, job_path, args);
-        }
-
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_object(b);
-                json_add_uint(b, "job", id);
-                json_add_string_or_null(b, "path", job_path);
-                json_builder_end_object(b);
-                return json_print_builder(b);
-        }
-
-        printf("Job %" PRIu64 " queued.\n", id);
-        return 0;
-}
-
 /* Calls member (Build, Wipe) on overlay name, which answers a job's path;
  * then reports or follows the job. verb says what failed ("build"). */
 static int start_overlay_job(sd_bus *bus, const CtlArgs *args, const char *name, const char *verb,

@@ -32,6 +32,7 @@ typedef struct CtlArgs {
         bool have_lines;
         uint32_t lines;   /* -n, --lines */
         const char *role; /* --role, NULL if not given */
+        bool stop;        /* --stop */
 } CtlArgs;
 
 /* How --json and --no-legend ask for tables to be printed. */
@@ -77,6 +78,12 @@ int verb_game_status(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_game_login(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_game_logout(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_backup(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_backup_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_backup_restore(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_backup_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_backup_export(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_backup_import(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_start(sd_bus *bus, const CtlArgs *args, char *const *argv);

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "archive-import.h"
+#include "backup.h"
 #include "config.h"
 #include "game-install.h"
 #include "overlay-wipe.h"
@@ -125,6 +126,9 @@ static int run(int argc, char **argv) {
         manager_register_job_kind(m, &script_build_kind);
         manager_register_job_kind(m, &overlay_wipe_kind);
         manager_register_job_kind(m, &game_install_kind);
+        manager_register_job_kind(m, &backup_kind);
+        manager_register_job_kind(m, &backup_restore_kind);
+        manager_register_job_kind(m, &backup_import_kind);
 
         r = manager_load(m);
         if (r < 0)

@@ -38,6 +38,8 @@ static const L4mConfigKey config_keys[] = {
         KEY("Script", "FirstUID", L4M_CONFIG_UNSIGNED, script_first_uid, 1000, 2147483646),
         KEY("Script", "LastUID", L4M_CONFIG_UNSIGNED, script_last_uid, 1000, 2147483646),
         KEY("Script", "MaxRunning", L4M_CONFIG_UNSIGNED, script_max_running, 1, 64),
+        KEY("Backups", "KeepPerInstance", L4M_CONFIG_UNSIGNED, backups_keep_per_instance, 1, 10000),
+        KEY_OR_INFINITY("Backups", "MaxBytes", L4M_CONFIG_SIZE, backups_max_bytes, 1, 1024 * 1024 * GIB),
         KEY_OR_INFINITY("Overlays", "OwnerMaxBytes", L4M_CONFIG_SIZE, overlays_owner_max_bytes, 1, 1024 * 1024 * GIB),
         KEY("Instances", "PortMin", L4M_CONFIG_PORT, instance_port_min, 1024, 65535),
         KEY("Instances", "PortMax", L4M_CONFIG_PORT, instance_port_max, 1024, 65535),
@@ -92,6 +94,8 @@ Config *config_new_default(void) {
         c->script_last_uid = CONFIG_SCRIPT_LAST_UID;
         c->script_max_running = 2;
         c->overlays_owner_max_bytes = UINT64_MAX;
+        c->backups_keep_per_instance = 7;
+        c->backups_max_bytes = UINT64_MAX;
         c->instance_port_min = CONFIG_INSTANCE_PORT_MIN;
         c->instance_port_max = CONFIG_INSTANCE_PORT_MAX;
         c->instance_first_uid = CONFIG_INSTANCE_FIRST_UID;

@@ -31,6 +31,8 @@ typedef struct Config {
         unsigned script_last_uid;         /* [Script] LastUID= (a range apart from the others, else both defaults) */
         unsigned script_max_running;      /* [Script] MaxRunning=, at most LastUID - FirstUID + 1 */
         uint64_t overlays_owner_max_bytes;/* [Overlays] OwnerMaxBytes=, bytes; UINT64_MAX = infinity */
+        unsigned backups_keep_per_instance; /* [Backups] KeepPerInstance= */
+        uint64_t backups_max_bytes;       /* [Backups] MaxBytes=, bytes over all backups; UINT64_MAX = infinity */
         unsigned instance_port_min;       /* [Instances] PortMin= */
         unsigned instance_port_max;       /* [Instances] PortMax= (>= PortMin, else both defaults) */
         unsigned instance_first_uid;      /* [Instances] FirstUID=: the uids servers run as, */

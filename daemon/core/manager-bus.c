@@ -7,6 +7,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "backup.h"
 #include "blueprint.h"
 #include "bus-util.h"
 #include "caller.h"
@@ -63,6 +64,7 @@ static const BusObject bus_objects[] = {
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, user_manager_vtable, .what = "the manager's web account members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, config_manager_vtable, .what = "the manager's configuration members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, schedule_manager_vtable, .what = "the manager's schedule members" },
+        { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, backup_manager_vtable, .what = "the manager's backup members" },
         { L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE, overlay_vtable, overlay_object_find, overlay_node_enumerator,
           "overlay objects" },
         { L4M_BLUEPRINT_PATH_PREFIX, L4M_BLUEPRINT_INTERFACE, blueprint_vtable, blueprint_object_find,

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "backup.h"
 #include "blueprint.h"
 #include "instance.h"
 #include "instance-runtime.h"
@@ -32,6 +33,8 @@
 #define CACHE_DIR_MODE    0755
 /* The game user must reach runtime/<name>/merged; nobody may list it. */
 #define RUNTIME_DIR_MODE  0711
+/* Backups hold what servers wrote and their settings: root's alone. */
+#define BACKUPS_DIR_MODE  0700
 
 static const LoginThrottleParams manager_login_throttle = {
         .free_failures = LOGIN_THROTTLE_FREE_FAILURES,
@@ -80,6 +83,7 @@ int manager_new(const char *state_dir, const char *conf_dir, Manager **ret) {
         m->jobs_fd = -1;
         m->cache_fd = -1;
         m->runtime_fd = -1;
+        m->backups_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -131,6 +135,7 @@ void manager_free(Manager *m) {
         l4m_close_fdp(&m->jobs_fd);
         l4m_close_fdp(&m->cache_fd);
         l4m_close_fdp(&m->runtime_fd);
+        l4m_close_fdp(&m->backups_fd);
         l4m_close_fdp(&m->state_fd);
         g_free(m->game_build_id);
         g_free(m->steam_login);
@@ -180,6 +185,10 @@ int manager_load(Manager *m) {
         if (m->runtime_fd < 0)
                 return log_error_errno(m->runtime_fd, "Cannot open %s/runtime: %s", m->state_dir, STRERROR(m->runtime_fd));
 
+        m->backups_fd = open_or_create_dir_at(m->state_fd, "backups", BACKUPS_DIR_MODE);
+        if (m->backups_fd < 0)
+                return log_error_errno(m->backups_fd, "Cannot open %s/backups: %s", m->state_dir, STRERROR(m->backups_fd));
+
         /* SQLite opens by path; db/ was just checked to be a real directory
          * and only root can change it. */
         db_path = g_build_filename(m->state_dir, "db", "left4me.db", NULL);
@@ -210,6 +219,7 @@ int manager_load(Manager *m) {
 
         (void) manager_sweep_overlay_dirs(m);
         (void) manager_sweep_runtime_dirs(m);
+        (void) manager_sweep_backups(m);
 
         manager_game_refresh(m);
         manager_game_fix_modes(m);

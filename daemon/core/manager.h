@@ -43,6 +43,7 @@ typedef struct Manager {
         int jobs_fd;
         int cache_fd;                   /* workshop_cache/ */
         int runtime_fd;                 /* runtime/ */
+        int backups_fd;                 /* backups/ */
 
         GHashTable *overlays_by_id;     /* &Overlay.id → Overlay* (owned) */
         GHashTable *overlays_by_name;   /* Overlay.name → Overlay* */

@@ -143,6 +143,21 @@ static const char *const migrations[] = {
         "  last_result TEXT NOT NULL DEFAULT '',"
         "  last_job INTEGER NOT NULL DEFAULT 0"
         ");"),
+        /* 13 (the schedules' migration comes before it): backups of
+         * instances (daemon/backups/), each the file
+         * backups/<instance>/<id>.tar.zst; the row is committed only once
+         * the file is complete and in place. Deleting the instance deletes
+         * its rows. A table of its own, so the order among migrations of
+         * other tables does not matter. */
+        ("CREATE TABLE backups ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,"
+        "  owner TEXT NOT NULL,"
+        "  created INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  consistent INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX backups_by_instance ON backups (instance_id);"),
 };
 
 int store_errno(int rc) {

@@ -216,3 +216,31 @@ int store_schedule_set_last_run(sqlite3 *db, uint64_t id, uint64_t last_run, con
                                 uint64_t last_job);
 typedef int (*StoreScheduleFunc)(const StoreSchedule *s, void *userdata);
 int store_schedule_foreach(sqlite3 *db, StoreScheduleFunc cb, void *userdata);
+/* store-backup.c: backups of instances (daemon/backups/). */
+typedef struct StoreBackup {
+        uint64_t id;
+        uint64_t instance_id;
+        const char *instance;           /* the instance's name (read only) */
+        const char *owner;
+        uint64_t created;               /* µs since the epoch */
+        uint64_t size;                  /* bytes of the file */
+        bool consistent;
+} StoreBackup;
+
+/* Inserts the row in a transaction and, before committing it, calls
+ * place(id) (the new row's id), which puts the file in place; if place
+ * fails the row is rolled back, so a row never names a file that is not
+ * there. -ENOENT if the instance has no row. */
+typedef int (*StoreBackupPlaceFunc)(uint64_t id, void *userdata);
+int store_backup_insert(sqlite3 *db, const StoreBackup *b, StoreBackupPlaceFunc place, void *userdata,
+                        uint64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int store_backup_delete(sqlite3 *db, uint64_t id);
+/* Calls cb for the backups of instance instance_id (0: of every
+ * instance), newest first; a negative return stops. */
+typedef int (*StoreBackupFunc)(const StoreBackup *b, void *userdata);
+int store_backup_foreach(sqlite3 *db, uint64_t instance_id, StoreBackupFunc cb, void *userdata);
+/* Calls cb with row id; -ENOENT if there is none. */
+int store_backup_get(sqlite3 *db, uint64_t id, StoreBackupFunc cb, void *userdata);
+/* Bytes of the backups of owner. */
+int store_backup_owner_bytes(sqlite3 *db, const char *owner, uint64_t *ret);

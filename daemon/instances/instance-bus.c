@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "backup.h"
 #include "blueprint.h"
 #include "authorize.h"
 #include "bus-util.h"
@@ -480,6 +481,10 @@ const sd_bus_vtable instance_vtable[] = {
                                 SD_BUS_RESULT("a{sv}", usage),
                                 method_get_usage, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Backup",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("o", job),
+                                backup_method_instance_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "a2s.h"
+#include "backup.h"
 #include "blueprint.h"
 #include "bus-util.h"
 #include "fs-util.h"
@@ -246,7 +247,7 @@ int manager_allocate_instance_uid(Manager *m, uid_t *ret) {
 
 /* Gives i a uid of its own if it has none (a row of before uids, or the
  * range was full) and stores it. */
-static int instance_ensure_uid(Instance *i, char **ret_problem) {
+int instance_ensure_uid(Instance *i, char **ret_problem) {
         Manager *m = i->manager;
         uid_t uid;
         int r;
@@ -393,6 +394,12 @@ int instance_delete(Instance *i, char **ret_problem) {
                                     i->name);
         if (instance_is_active(i) || i->start_after_stop)
                 return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is %s; stop it first.", i->name, i->state);
+        {
+                g_autofree char *target = backup_job_target(i->name);
+                if (manager_find_active_job_for(m, target))
+                        return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" has a backup job; wait for it or "
+                                            "cancel it.", i->name);
+        }
         if (strcmp(i->state, INSTANCE_STATE_FAILED) == 0 && m->bus)
                 (void) unit_reset_failed(m->bus, i->unit);
 
@@ -423,6 +430,8 @@ int instance_delete(Instance *i, char **ret_problem) {
         /* Its followers see the end: the next instance of this name (and
          * unit) may be someone else's. */
         journal_stream_close_unit(m->journal_streams, i->unit);
+        /* Its backups' rows went with its row (ON DELETE CASCADE). */
+        backup_instance_deleted(m, i->name);
         g_hash_table_remove(m->instances_by_name, i->name);
         g_hash_table_remove(m->instances_by_id, &i->id);      /* frees i */
         manager_autostart_maybe(m);
@@ -852,6 +861,9 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
                 return problem_setf(ret_problem, -EBUSY, "Instance \"%s\" is %s.", i->name, i->state);
         if (manager_game_job_active(m))
                 return problem_setf(ret_problem, -EBUSY, "The game is being installed or updated.");
+        if (backup_instance_restoring(m, i))
+                return problem_setf(ret_problem, -EBUSY, "A backup is being restored or imported into instance \"%s\".",
+                                    i->name);
         if (!b)
                 return problem_setf(ret_problem, -ENOENT, "The blueprint of instance \"%s\" is gone.", i->name);
         r = check_overlays(i, b, ret_problem);

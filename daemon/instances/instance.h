@@ -161,6 +161,9 @@ typedef struct InstanceSettings {
  * never handed out again while files of its last instance remain).
  * -EUSERS if there is none. */
 int manager_allocate_instance_uid(Manager *m, uid_t *ret);
+/* Gives i a uid of its own if it has none yet and stores it (the first
+ * start does; a restore hands upper/ to it). */
+int instance_ensure_uid(Instance *i, char **ret_problem);
 /* The limit k of l (a field of InstanceLimits by number), and its names:
  * "cpu_quota", "memory_max", "tasks_max", "disk_max" (SetLimits' keys,
  * l4mctl's) and "CPUQuota", "MemoryMax", "TasksMax", "DiskMax" (the bus

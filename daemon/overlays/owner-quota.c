@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "bus-util.h"
 #include "caller.h"
 #include "l4m-bus-names.h"
@@ -47,7 +48,7 @@ static int add_file(const StoreWorkshopLink *f, void *userdata) {
 static int usage_with_files(Manager *m, const char *owner, uint64_t exclude_id, FileSum *files, uint64_t *ret) {
         GHashTableIter it;
         gpointer value;
-        uint64_t total = 0;
+        uint64_t total = 0, backups = 0;
         int r;
 
         g_hash_table_iter_init(&it, m->overlays_by_id);
@@ -63,7 +64,11 @@ static int usage_with_files(Manager *m, const char *owner, uint64_t exclude_id, 
         r = store_owner_workshop_files_foreach(m->db, owner, exclude_id, add_file, files);
         if (r < 0)
                 return r;
-        *ret = total + files->bytes;
+        /* The owner's backups (daemon/backups/) count too. */
+        r = backup_owner_bytes(m, owner, &backups);
+        if (r < 0)
+                return r;
+        *ret = total + files->bytes + backups;
         return 0;
 }
 

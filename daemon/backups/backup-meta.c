@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon/backups/: backups of instances: records and rules, the writer, restore, import and export. */
+#include <errno.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-glib/json-glib.h>
+
+#include "backup.h"
+
+#define TAR_BLOCK 512u
+#define TAR_END_BYTES (2u * TAR_BLOCK)
+#define ZSTD_SKIPPABLE_MAGIC 0x184D2A50u
+#define ZSTD_SKIPPABLE_HEADER 8u
+
+void backup_meta_clear(BackupMeta *meta) {
+        g_free(meta->instance);
+        g_free(meta->owner);
+        g_free(meta->hostname);
+        g_free(meta->blueprint);
+        g_free(meta->start_map);
+        *meta = (BackupMeta) { NULL };
+}
+
+char *backup_meta_to_json(const BackupMeta *meta) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "format");
+        json_builder_add_int_value(b, BACKUP_FORMAT);
+        json_builder_set_member_name(b, "instance");
+        json_builder_add_string_value(b, meta->instance);
+        json_builder_set_member_name(b, "owner");
+        json_builder_add_string_value(b, meta->owner);
+        json_builder_set_member_name(b, "hostname");
+        json_builder_add_string_value(b, meta->hostname);
+        json_builder_set_member_name(b, "port");
+        json_builder_add_int_value(b, meta->port);
+        json_builder_set_member_name(b, "blueprint");
+        json_builder_add_string_value(b, meta->blueprint);
+        json_builder_set_member_name(b, "player_limit");
+        json_builder_add_int_value(b, meta->player_limit);
+        json_builder_set_member_name(b, "start_map");
+        json_builder_add_string_value(b, meta->start_map);
+        json_builder_set_member_name(b, "autostart");
+        json_builder_add_boolean_value(b, meta->autostart);
+        json_builder_set_member_name(b, "limits");
+        json_builder_begin_object(b);
+        for (int k = 0; k < _INSTANCE_LIMIT_N; k++) {
+                json_builder_set_member_name(b, instance_limit_key(k));
+                if (meta->limits[k] == INSTANCE_LIMIT_DEFAULT)
+                        json_builder_add_string_value(b, "default");
+                else if (meta->limits[k] == INSTANCE_LIMIT_INFINITY)
+                        json_builder_add_string_value(b, "infinity");
+                else
+                        json_builder_add_int_value(b, (gint64) meta->limits[k]);
+        }
+        json_builder_end_object(b);
+        json_builder_set_member_name(b, "created");
+        json_builder_add_int_value(b, (gint64) meta->created);
+        json_builder_set_member_name(b, "consistent");
+        json_builder_add_boolean_value(b, meta->consistent);
+        json_builder_end_object(b);
+
+        root = json_builder_get_root(b);
+        json_generator_set_root(gen, root);
+        json_generator_set_pretty(gen, TRUE);
+        return json_generator_to_data(gen, NULL);
+}
+
+static char *member_string(JsonObject *o, const char *name) {
+        JsonNode *n = json_object_get_member(o, name);
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+                return NULL;
+        return g_strdup(json_node_get_string(n));
+}
+
+static gint64 member_int(JsonObject *o, const char *name) {
+        JsonNode *n = json_object_get_member(o, name);
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+                return -1;
+        return json_node_get_int(n);
+}
+
+int backup_meta_from_json(const char *json, size_t size, BackupMeta *ret, char **ret_error) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_auto(BackupMeta) meta = { NULL };
+        JsonObject *o;
+        JsonNode *root;
+        gint64 v;
+
+        if (!json_parser_load_from_data(parser, json, (gssize) size, NULL) ||
+            !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+                *ret_error = g_strdup(BACKUP_META_NAME " is not a JSON object");
+                return -EBADMSG;
+        }
+        o = json_node_get_object(root);
+        v = member_int(o, "format");
+        if (v != BACKUP_FORMAT) {
+                *ret_error = g_strdup_printf(BACKUP_META_NAME " has format %" G_GINT64_FORMAT ", not %d", v, BACKUP_FORMAT);
+                return -EBADMSG;
+        }
+        meta.instance = member_string(o, "instance");
+        meta.owner = member_string(o, "owner");
+        meta.hostname = member_string(o, "hostname");
+        meta.blueprint = member_string(o, "blueprint");
+        meta.start_map = member_string(o, "start_map");
+        if (!meta.instance || !meta.owner) {
+                *ret_error = g_strdup(BACKUP_META_NAME " names no instance or owner");
+                return -EBADMSG;
+        }
+        v = member_int(o, "port");
+        meta.port = v > 0 && v <= 65535 ? (uint32_t) v : 0;
+        v = member_int(o, "player_limit");
+        meta.player_limit = v > 0 && v <= UINT32_MAX ? (uint32_t) v : 0;
+        v = member_int(o, "created");
+        meta.created = v > 0 ? (uint64_t) v : 0;
+        meta.autostart = json_object_has_member(o, "autostart") && json_object_get_boolean_member(o, "autostart");
+        meta.consistent = json_object_has_member(o, "consistent") && json_object_get_boolean_member(o, "consistent");
+        *ret = meta;
+        meta = (BackupMeta) { NULL };
+        return 0;
+}
+
+/* Writes through libarchive into memory: a tar entry (format pax) or a
+ * zstd frame of data (format raw). */
+static int write_memory(bool raw, const char *name, const void *data, size_t size, uint64_t mtime_usec,
+                        void *buf, size_t buf_size, size_t *ret_used, char **ret_error) {
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        int r = 0;
+
+        if (!a || !e) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if ((raw ? archive_write_set_format_raw(a) : archive_write_set_format_pax_restricted(a)) != ARCHIVE_OK ||
+            (raw && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
+            archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+            archive_write_open_memory(a, buf, buf_size, ret_used) != ARCHIVE_OK)
+                goto fail;
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t) size);
+        archive_entry_set_mtime(e, (time_t) (mtime_usec / G_USEC_PER_SEC), 0);
+        if (archive_write_header(a, e) != ARCHIVE_OK ||
+            archive_write_data(a, data, size) != (la_ssize_t) size ||
+            archive_write_close(a) != ARCHIVE_OK)
+                goto fail;
+        goto finish;
+fail:
+        *ret_error = g_strdup_printf("cannot write the backup's header: %s", archive_error_string(a));
+        r = -EIO;
+finish:
+        archive_entry_free(e);
+        archive_write_free(a);
+        return r;
+}
+
+int backup_meta_header(const char *json, uint64_t mtime_usec, size_t room, void **ret, char **ret_error) {
+        size_t tar_size = strlen(json) + 4 * TAR_BLOCK + TAR_END_BYTES, tar_used = 0, frame_used = 0;
+        g_autofree uint8_t *tar = g_malloc0(tar_size);
+        g_autofree uint8_t *out = g_malloc0(room);
+        uint32_t skip;
+        int r;
+
+        r = write_memory(false, BACKUP_META_NAME, json, strlen(json), mtime_usec, tar, tar_size, &tar_used, ret_error);
+        if (r < 0)
+                return r;
+        if (tar_used < TAR_END_BYTES + TAR_BLOCK) {
+                *ret_error = g_strdup("cannot write the backup's header: too short");
+                return -EIO;
+        }
+        /* Without the end-of-archive blocks: upper/ follows. */
+        r = write_memory(true, "data", tar, tar_used - TAR_END_BYTES, mtime_usec, out, room - ZSTD_SKIPPABLE_HEADER,
+                         &frame_used, ret_error);
+        if (r < 0)
+                return r == -EIO ? -E2BIG : r;
+        skip = (uint32_t) (room - frame_used - ZSTD_SKIPPABLE_HEADER);
+        for (unsigned k = 0; k < 4; k++) {
+                out[frame_used + k] = (uint8_t) (ZSTD_SKIPPABLE_MAGIC >> (8 * k));
+                out[frame_used + 4 + k] = (uint8_t) (skip >> (8 * k));
+        }
+        *ret = g_steal_pointer(&out);
+        return 0;
+}
