@@ -19,6 +19,7 @@
 #include "l4m-util.h"
 #include "polkit-agent.h"
 #include "read-input.h"
+#include "write-output.h"
 #include "verbs.h"
 
 #define PROGRAM "l4mctl"
@@ -93,6 +94,12 @@ static int check_set_items(char *const *argv) {
         return 0;
 }
 
+static int check_export(char *const *argv) {
+        if (output_is_terminal(argv[1]))
+                return usage_error("standard output is a terminal; redirect the archive, or name a file");
+        return 0;
+}
+
 static int check_import(char *const *argv) {
         if (input_is_terminal(argv[1]))
                 return usage_error("standard input is a terminal; pipe the archive in, or name a file");
@@ -126,6 +133,8 @@ static const Verb verbs[] = {
           verb_overlay_import },
         { "overlay", "wipe",      1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
           "overlay wipe NAME [--wait]",             verb_overlay_wipe },
+        { "overlay", "export",    2, 2, 0, 0, check_export,
+          "overlay export NAME FILE|-",             verb_overlay_export },
         { "blueprint", "list",    0, 0, OPT_JSON, 0, NULL,
           "blueprint list",                         verb_blueprint_list },
         { "blueprint", "create",  2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
@@ -237,6 +246,8 @@ static void help(void) {
                "                              Queue a job that imports an archive ('-': from\n"
                "                              standard input) into an archive overlay\n"
                "  overlay wipe NAME [--wait]  Queue a job that empties the overlay\n"
+               "  overlay export NAME FILE|-  Write an archive or script overlay's content as a\n"
+               "                              tar.zst ('-': to standard output)\n"
                "  blueprint list              List blueprints\n"
                "  blueprint create NAME OVERLAY...\n"
                "                              Create a blueprint stacking the overlays, top\n"

@@ -25,6 +25,7 @@
 #include "table.h"
 #include "time-util.h"
 #include "verbs.h"
+#include "write-output.h"
 
 /* 'overlay set-items NAME -': what standard input may hold. The daemon
  * takes at most 4096 entries; a line is a reference or a URL. */
@@ -558,4 +559,27 @@ int verb_overlay_wipe(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         assert(argv[0]);
 
         return start_overlay_job(bus, args, argv[0], "wipe", "Wipe", false);
+}
+
+/* l4mctl overlay export NAME FILE|-: the daemon streams the overlay's
+ * content (a tar.zst) through the descriptor it returns; FILE appears only
+ * once the stream has ended. */
+int verb_overlay_export(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autofree char *what = NULL;
+        int fd, r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0] && argv[1]);
+
+        what = g_strdup_printf("cannot export overlay \"%s\"", argv[0]);
+        r = call_on_overlay(bus, argv[0], what, "Export", &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0)
+                return bus_log_parse_error(r);
+
+        return output_copy_fd(fd, argv[1], what);
 }

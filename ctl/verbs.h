@@ -59,6 +59,7 @@ int verb_overlay_import(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_set_script(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_script(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_wipe(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_export(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_show(sd_bus *bus, const CtlArgs *args, char *const *argv);

@@ -1149,10 +1149,7 @@ static void extract_clear(Extract *x) {
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Extract, extract_clear)
 
-/* libarchive converts names into the charset of the calling thread's
- * locale; in the C locale every name outside ASCII fails to convert. The
- * extraction thread reads in C.UTF-8, whatever the process uses. */
-static locale_t use_utf8_locale(void) {
+locale_t archive_utf8_locale_new(void) {
         static int warned = 0;
         locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
 
@@ -1178,7 +1175,7 @@ int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *op
                 .cancel = cancel,
                 .created_files = g_hash_table_new_full(file_id_hash, file_id_equal, g_free, NULL),
         };
-        locale_t utf8 = use_utf8_locale(), previous = (locale_t) 0;
+        locale_t utf8 = archive_utf8_locale_new(), previous = (locale_t) 0;
         int r;
 
         assert(archive_fd >= 0);

@@ -2,6 +2,7 @@
 /* daemon/archives/: archive overlays: safe extraction of untrusted archives, the import and fetch jobs. */
 #pragma once
 
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -124,3 +125,10 @@ typedef void (*ArchiveProgressFunc)(uint64_t bytes_in, uint64_t bytes_written, u
 int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *opts,
                     ArchiveProgressFunc progress, void *userdata,
                     const volatile int *cancel, char **ret_error);
+
+/* libarchive converts names into (and from) the charset of the calling
+ * thread's locale; in the C locale every name outside ASCII fails to
+ * convert. A thread that reads or writes archives uses this (C.UTF-8,
+ * whatever the process uses) with uselocale() and frees it after the
+ * archive; (locale_t) 0 if it is missing (logged once). */
+locale_t archive_utf8_locale_new(void);

@@ -18,6 +18,7 @@
 #include "job.h"
 #include "overlay.h"
 #include "schedule.h"
+#include "overlay-export.h"
 #include "script-uids.h"
 #include "owner-quota.h"
 #include "store.h"
@@ -107,6 +108,8 @@ void manager_free(Manager *m) {
         m->job_dispatch = sd_event_source_disable_unref(m->job_dispatch);
         m->job_prune_timer = sd_event_source_disable_unref(m->job_prune_timer);
         m->journal_streams = journal_stream_set_free(m->journal_streams);
+        /* Waits for their threads: before the overlays' directories go. */
+        manager_free_overlay_exports(m);
         g_hash_table_destroy(m->jobs_by_id);
         g_hash_table_destroy(m->job_kinds);
         /* Holds bus slots: before the bus goes. */

@@ -61,6 +61,7 @@ typedef struct Manager {
         sd_event_source *job_prune_timer;
         ScriptUids *script_uids;        /* the uids script runs hold */
         JournalStreamSet *journal_streams; /* Instance.OpenLog readers */
+        GPtrArray *overlay_exports;     /* Overlay.Export streams in flight (overlay-export.h) */
 
         int64_t start_usec;             /* CLOCK_MONOTONIC at process start */
 

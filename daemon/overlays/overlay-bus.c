@@ -20,6 +20,7 @@
 #include "l4m-util.h"
 #include "job.h"
 #include "overlay.h"
+#include "overlay-export.h"
 #include "overlay-wipe.h"
 #include "script-build.h"
 #include "steam-api.h"
@@ -234,6 +235,27 @@ static int method_set_archive_source(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* The content of an archive or script overlay as a tar.zst stream
+ * (overlay-export.h): for its owner's eyes, like the script. */
+static int method_export(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(Actor) actor = { NULL };
+        g_autofree char *problem = NULL;
+        _cleanup_close_ int fd = -1;
+        Overlay *o = userdata;
+        int r;
+
+        if (o->type != L4M_OVERLAY_ARCHIVE && o->type != L4M_OVERLAY_SCRIPT)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "Overlay \"%s\" is a Workshop overlay: a Workshop overlay is rebuilt from Steam.",
+                                         o->name);
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "export", &actor, error));
+
+        r = overlay_export_start(o, &actor, &fd, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Exporting the overlay");
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
 typedef struct ImportOptions {
         char *subdir;
         unsigned strip;
@@ -403,6 +425,10 @@ const sd_bus_vtable overlay_vtable[] = {
                                 SD_BUS_ARGS("h", archive, "a{sv}", options),
                                 SD_BUS_RESULT("o", job),
                                 method_import_archive, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Export",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("h", archive),
+                                method_export, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

@@ -17,6 +17,7 @@
 #include "l4m-util.h"
 #include "overlay.h"
 #include "schedule.h"
+#include "overlay-export.h"
 #include "problem.h"
 
 #define OVERLAY_DIR_MODE 0755
@@ -162,9 +163,16 @@ rollback:
 int overlay_check_idle(Overlay *o, char **ret_problem) {
         g_autofree char *target = overlay_job_target(o);
         Job *j = manager_find_active_job_for(o->manager, target);
+        unsigned exports;
 
-        if (!j)
+        if (!j) {
+                /* Its tree must not change under a stream of it either. */
+                exports = overlay_exports_count(o->manager, o->id);
+                if (exports > 0)
+                        return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" is being exported (%u stream%s).",
+                                            o->name, exports, exports == 1 ? "" : "s");
                 return 0;
+        }
         return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
                             o->name, j->id, j->kind_name, job_state_to_string(j->state));
 }

@@ -13,11 +13,7 @@
 
 #define DIR_MODE 0755
 
-/* Calls visit for each entry of dir_fd (lstat'ed, never followed) until
- * one returns < 0. */
-typedef int (*EntryFunc)(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata);
-
-static int for_each_entry(int dir_fd, unsigned depth, EntryFunc visit, void *userdata) {
+int tree_for_each_entry(int dir_fd, unsigned depth, TreeEntryFunc visit, void *userdata) {
         struct dirent *de;
         DIR *d;
         int fd, r = 0;
@@ -48,7 +44,7 @@ static int for_each_entry(int dir_fd, unsigned depth, EntryFunc visit, void *use
         return r;
 }
 
-static int open_subdir(int dir_fd, const char *name) {
+int tree_open_subdir(int dir_fd, const char *name) {
         int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
 }
@@ -59,17 +55,17 @@ static int copy_entry(int src_fd, const char *name, const struct stat *st, unsig
         if (S_ISDIR(st->st_mode)) {
                 _cleanup_close_ int s = -1, t = -1;
 
-                s = open_subdir(src_fd, name);
+                s = tree_open_subdir(src_fd, name);
                 if (s < 0)
                         return s;
                 if (mkdirat(dst_fd, name, DIR_MODE) < 0)
                         return -errno;
-                t = open_subdir(dst_fd, name);
+                t = tree_open_subdir(dst_fd, name);
                 if (t < 0)
                         return t;
                 if (fchmod(t, DIR_MODE) < 0)
                         return -errno;
-                return for_each_entry(s, depth + 1, copy_entry, &t);
+                return tree_for_each_entry(s, depth + 1, copy_entry, &t);
         }
         if (S_ISREG(st->st_mode))
                 return linkat(src_fd, name, dst_fd, name, 0) < 0 ? -errno : 0;
@@ -86,7 +82,7 @@ static int copy_entry(int src_fd, const char *name, const struct stat *st, unsig
 }
 
 int tree_link_copy(int src_fd, int dst_fd) {
-        return for_each_entry(src_fd, 0, copy_entry, &dst_fd);
+        return tree_for_each_entry(src_fd, 0, copy_entry, &dst_fd);
 }
 
 static int size_entry(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata) {
@@ -95,15 +91,15 @@ static int size_entry(int dir_fd, const char *name, const struct stat *st, unsig
         if (S_ISREG(st->st_mode))
                 *total += (uint64_t) st->st_size;
         else if (S_ISDIR(st->st_mode)) {
-                _cleanup_close_ int sub = open_subdir(dir_fd, name);
-                return sub < 0 ? sub : for_each_entry(sub, depth + 1, size_entry, total);
+                _cleanup_close_ int sub = tree_open_subdir(dir_fd, name);
+                return sub < 0 ? sub : tree_for_each_entry(sub, depth + 1, size_entry, total);
         }
         return 0;
 }
 
 int tree_size(int dir_fd, uint64_t *ret) {
         uint64_t total = 0;
-        int r = for_each_entry(dir_fd, 0, size_entry, &total);
+        int r = tree_for_each_entry(dir_fd, 0, size_entry, &total);
 
         if (r < 0)
                 return r;
