@@ -175,7 +175,7 @@ static int check_staged(BackupRestore *b) {
                 b->error = g_strdup("the archive is not a left4me backup: it has no " BACKUP_UPPER_NAME "/");
                 return -EBADMSG;
         }
-        dfd = fcntl(b->staging_fd, F_DUPFD_CLOEXEC, 3);
+        dfd = openat(b->staging_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
         d = fdopendir(dfd);

@@ -283,7 +283,9 @@ static int walk(BackupWrite *b, struct archive *a, int dir_fd, const char *prefi
 
         if (depth > WALK_DEPTH_MAX)
                 return -ELOOP;
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        /* A description of its own: a dup would share the offset of
+         * whoever read the directory before (tree_size()). */
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         d = fdopendir(fd);

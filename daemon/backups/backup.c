@@ -75,9 +75,24 @@ static int check_no_job(Manager *m, const char *name, char **ret_problem) {
         return 0;
 }
 
-int backup_delete(Manager *m, uint64_t id, char **ret_problem) {
-        g_autofree char *instance = NULL, *file = backup_file_name(id);
+/* The row, then the file: a crash in between leaves a file without a
+ * row, which the start-up sweep removes. */
+static int remove_backup(Manager *m, uint64_t id, const char *instance) {
+        g_autofree char *file = backup_file_name(id);
         _cleanup_close_ int dir_fd = -1;
+        int r;
+
+        r = store_backup_delete(m->db, id);
+        if (r < 0)
+                return r;
+        dir_fd = backup_open_dir(m, instance, false);
+        if (dir_fd >= 0 && unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove backups/%s/%s: %s", instance, file, STRERROR(errno));
+        return 0;
+}
+
+int backup_delete(Manager *m, uint64_t id, char **ret_problem) {
+        g_autofree char *instance = NULL;
         int r;
 
         r = backup_lookup(m, id, NULL, &instance);
@@ -88,14 +103,9 @@ int backup_delete(Manager *m, uint64_t id, char **ret_problem) {
         r = check_no_job(m, instance, ret_problem);
         if (r < 0)
                 return r;
-        /* The row first: a crash in between leaves a file without a row,
-         * which the start-up sweep removes. */
-        r = store_backup_delete(m->db, id);
+        r = remove_backup(m, id, instance);
         if (r < 0)
                 return r;
-        dir_fd = backup_open_dir(m, instance, false);
-        if (dir_fd >= 0 && unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
-                log_warning_errno(errno, "Cannot remove backups/%s/%s: %s", instance, file, STRERROR(errno));
         log_info("Backup %" G_GUINT64_FORMAT " of instance %s deleted.", id, instance);
         return 0;
 }
@@ -176,14 +186,14 @@ void backup_prune(Manager *m, uint64_t keep_id) {
         }
         for (guint k = rows->len; k > 0; k--) {
                 PruneRow *row = &g_array_index(rows, PruneRow, k - 1);
-                g_autofree char *problem = NULL;
-
                 if (!row->doomed)
                         continue;
-                r = backup_delete(m, row->id, &problem);
+                /* Pruning follows a new backup, whose job still runs on its
+                 * instance: no check for jobs here. */
+                r = remove_backup(m, row->id, row->instance);
                 if (r < 0)
                         log_warning_errno(r, "Cannot prune backup %" G_GUINT64_FORMAT " of instance %s: %s", row->id,
-                                          row->instance, problem ? problem : STRERROR(r));
+                                          row->instance, STRERROR(r));
                 else
                         log_info("Pruned backup %" G_GUINT64_FORMAT " of instance %s ([Backups] KeepPerInstance=%u, "
                                  "MaxBytes=).", row->id, row->instance, m->config->backups_keep_per_instance);
@@ -238,7 +248,7 @@ int manager_sweep_backups(Manager *m) {
         r = store_backup_foreach(m->db, 0, sweep_row, files);
         if (r < 0)
                 return r;
-        fd = fcntl(m->backups_fd, F_DUPFD_CLOEXEC, 3);
+        fd = openat(m->backups_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         d = fdopendir(fd);
@@ -257,7 +267,6 @@ int manager_sweep_backups(Manager *m) {
                 }
                 sweep_dir(m, de->d_name, files);
         }
-        rewinddir(d);
         closedir(d);
         /* What is left are rows without their file. */
         g_hash_table_iter_init(&it, files);
