@@ -67,3 +67,26 @@ int bus_get_object_path(sd_bus *bus, const char *method, const char *name, const
         *ret = g_strdup(path);
         return 0;
 }
+
+int bus_call_by_name(sd_bus *bus, const char *get_method, const char *interface, const char *name, const char *what,
+                     const char *method, sd_bus_message **ret_reply, const char *types, va_list ap) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
+        g_autofree char *path = NULL;
+        int r;
+
+        r = bus_get_object_path(bus, get_method, name, what, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, interface, method);
+        if (r >= 0 && types)
+                r = sd_bus_message_appendv(m, types, ap);
+        if (r < 0)
+                return bus_log_create_error(r);
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        if (ret_reply)
+                *ret_reply = g_steal_pointer(&reply);
+        return 0;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,3 +42,10 @@ int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,
  * into *ret (g_free() it). Returns 0, or the exit code for the failure
  * (logged as "<what>: …"). */
 int bus_get_object_path(sd_bus *bus, const char *method, const char *name, const char *what, char **ret);
+
+/* Calls method (arguments: types and the va_list) on interface of the
+ * object Manager.<get_method>(name) names (GetInstance, GetSchedule). The
+ * reply goes to *ret_reply if that is not NULL. Returns 0, or the exit code
+ * for the failure (logged as "<what>: …"). */
+int bus_call_by_name(sd_bus *bus, const char *get_method, const char *interface, const char *name, const char *what,
+                     const char *method, sd_bus_message **ret_reply, const char *types, va_list ap);

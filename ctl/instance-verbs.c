@@ -104,17 +104,7 @@ int verb_instance_create(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return bus_log_parse_error(r);
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_object(b);
-                json_add_string_or_null(b, "name", argv[0]);
-                json_add_string_or_null(b, "path", path);
-                json_builder_end_object(b);
-                return json_print_builder(b);
-        }
-        printf("%s\n", path);
-        return 0;
+        return print_created(args->json, argv[0], path);
 }
 
 /* The properties instance show prints, in order. */
@@ -438,29 +428,13 @@ int verb_instance_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
  * for sd_bus_call_method(). */
 static int call_on_instance(sd_bus *bus, const char *name, const char *what, const char *method,
                             sd_bus_message **ret_reply, const char *types, ...) {
-        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) m = NULL, reply = NULL;
-        g_autofree char *path = NULL;
         va_list ap;
         int r;
 
-        r = bus_get_object_path(bus, "GetInstance", name, what, &path);
-        if (r != 0)
-                return r;
-        r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, path, L4M_INSTANCE_INTERFACE, method);
-        if (r >= 0 && types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
-        if (r < 0)
-                return bus_log_create_error(r);
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0)
-                return log_bus_error(&error, r, "%s", what);
-        if (ret_reply)
-                *ret_reply = g_steal_pointer(&reply);
-        return 0;
+        va_start(ap, types);
+        r = bus_call_by_name(bus, "GetInstance", L4M_INSTANCE_INTERFACE, name, what, method, ret_reply, types, ap);
+        va_end(ap);
+        return r;
 }
 
 static int instance_simple(sd_bus *bus, char *const *argv, const char *verb, const char *method) {

@@ -57,3 +57,18 @@ int json_print_builder(JsonBuilder *b) {
                 return log_error_errno(r, "cannot write output: %s", STRERROR(r));
         return 0;
 }
+
+int print_created(bool json, const char *name, const char *path) {
+        g_autoptr(JsonBuilder) b = NULL;
+
+        if (!json) {
+                printf("%s\n", path);
+                return 0;
+        }
+        b = json_builder_new();
+        json_builder_begin_object(b);
+        json_add_string_or_null(b, "name", name);
+        json_add_string_or_null(b, "path", path);
+        json_builder_end_object(b);
+        return json_print_builder(b);
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,3 +19,7 @@ int json_write(JsonNode *root, FILE *f);
 /* Write the builder's document to stdout as json_write() does. Returns 0 or
  * a negative errno (already logged). */
 int json_print_builder(JsonBuilder *b);
+
+/* What a create verb prints: the new object's path, or with json
+ * {"name": name, "path": path}. Returns 0 or a negative errno. */
+int print_created(bool json, const char *name, const char *path);

@@ -48,8 +48,11 @@ typedef enum VerbOption {
         OPT_LINES            = 1u << 14,
         OPT_ROLE             = 1u << 15,
         OPT_NAME_ENCODING    = 1u << 16,
-        OPT_STOP             = 1u << 17,
-        _OPT_MAX             = 1u << 18,
+        OPT_ONLY_IF_RUNNING  = 1u << 17,
+        OPT_RANDOMIZED_DELAY = 1u << 18,
+        OPT_STOP             = 1u << 19,
+        OPT_DISABLED         = 1u << 20,
+        _OPT_MAX             = 1u << 21,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
@@ -57,7 +60,8 @@ static const char *const option_names[] = {
         "--type", "--json", "--wait", "--follow", "--subdir", "--strip-components", "--merge",
         "--validate", "--restart-instances",
         "--port", "--hostname", "--max-players", "--map", "--autostart",
-        "--lines", "--role", "--name-encoding", "--stop",
+        "--lines", "--role", "--name-encoding",
+        "--only-if-running", "--randomized-delay", "--stop", "--disabled",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -205,6 +209,24 @@ static const Verb verbs[] = {
           "backup export ID FILE|-",                verb_backup_export },
         { "backup",  "import",    2, 2, OPT_JSON | OPT_WAIT, 0, check_import,
           "backup import INSTANCE FILE|- [--wait]", verb_backup_import },
+        { "schedule", "list",     0, 0, OPT_JSON, 0, NULL,
+          "schedule list",                          verb_schedule_list },
+        { "schedule", "create",   4, 5,
+          OPT_JSON | OPT_ONLY_IF_RUNNING | OPT_RANDOMIZED_DELAY | OPT_RESTART_INSTANCES | OPT_STOP | OPT_DISABLED, 0,
+          NULL,
+          "schedule create NAME CALENDAR ACTION TARGET [ARG] [--only-if-running] [--randomized-delay=SEC] "
+          "[--restart-instances] [--stop] [--disabled]",
+          verb_schedule_create },
+        { "schedule", "show",     1, 1, OPT_JSON, 0, NULL,
+          "schedule show NAME",                     verb_schedule_show },
+        { "schedule", "enable",   1, 1, 0, 0, NULL,
+          "schedule enable NAME",                   verb_schedule_enable },
+        { "schedule", "disable",  1, 1, 0, 0, NULL,
+          "schedule disable NAME",                  verb_schedule_disable },
+        { "schedule", "run",      1, 1, 0, 0, NULL,
+          "schedule run NAME",                      verb_schedule_run },
+        { "schedule", "delete",   1, 1, 0, 0, NULL,
+          "schedule delete NAME",                   verb_schedule_delete },
         { "user",    "add",       1, 1, OPT_ROLE, OPT_ROLE, NULL,
           "user add NAME --role user|admin",        verb_user_add },
         { "user",    "list",      0, 0, OPT_JSON, 0, NULL,
@@ -309,6 +331,18 @@ static void help(void) {
                "  backup import INSTANCE FILE|- [--wait]\n"
                "                              Queue a job that checks an exported backup and\n"
                "                              keeps it as a backup of INSTANCE\n");
+        printf("  schedule list               List schedules with their last result\n"
+               "  schedule create NAME CALENDAR ACTION TARGET [ARG] [--only-if-running]\n"
+               "                  [--randomized-delay=SEC] [--restart-instances] [--stop] [--disabled]\n"
+               "                              Run ACTION (start, stop, restart, command,\n"
+               "                              update-game, build, backup) on TARGET whenever\n"
+               "                              the OnCalendar= expression CALENDAR elapses; ARG\n"
+               "                              is the RCON command of 'command'\n"
+               "  schedule show NAME          Show a schedule: next and last run, last result\n"
+               "  schedule enable|disable NAME\n"
+               "                              Let elapses run the action, or not\n"
+               "  schedule run NAME           Run the action now (result: 'schedule show')\n"
+               "  schedule delete NAME        Delete a schedule and its timer\n");
         printf("  user add NAME --role ROLE   Create a web account (ROLE user or admin); the\n"
                "                              password is asked twice on a terminal, else\n"
                "                              read from standard input's first line\n"
@@ -339,6 +373,10 @@ static void help(void) {
                "     --port=P --hostname=H --max-players=N --map=M --autostart\n"
                "                              'instance create': the instance's settings\n"
                "     --stop                   'instance backup': stop the server around it\n"
+               "     --only-if-running --randomized-delay=SEC --stop --disabled\n"
+               "                              'schedule create': skip while the server does not\n"
+               "                              run, delay each elapse randomly up to SEC, stop\n"
+               "                              the server around a backup, create it disabled\n"
                "     --json                   Print JSON instead of text\n"
                "     --no-legend              Do not print the table header\n"
                "     --no-ask-password        Do not ask for a password when polkit wants one\n"
@@ -413,7 +451,10 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_AUTOSTART,
                 ARG_ROLE,
                 ARG_NAME_ENCODING,
+                ARG_ONLY_IF_RUNNING,
+                ARG_RANDOMIZED_DELAY,
                 ARG_STOP,
+                ARG_DISABLED,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -437,7 +478,10 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "lines",            required_argument, NULL, 'n'                  },
                 { "role",             required_argument, NULL, ARG_ROLE             },
                 { "name-encoding",    required_argument, NULL, ARG_NAME_ENCODING    },
+                { "only-if-running",  no_argument,       NULL, ARG_ONLY_IF_RUNNING  },
+                { "randomized-delay", required_argument, NULL, ARG_RANDOMIZED_DELAY },
                 { "stop",             no_argument,       NULL, ARG_STOP             },
+                { "disabled",         no_argument,       NULL, ARG_DISABLED         },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -535,13 +579,27 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                         args->autostart = true;
                         given |= OPT_AUTOSTART;
                         break;
+                case ARG_ROLE:
+                        args->role = optarg;
+                        given |= OPT_ROLE;
+                        break;
+                case ARG_ONLY_IF_RUNNING:
+                        args->only_if_running = true;
+                        given |= OPT_ONLY_IF_RUNNING;
+                        break;
+                case ARG_RANDOMIZED_DELAY:
+                        r = parse_number_option("--randomized-delay", optarg, 0, 86400, &args->randomized_delay_sec);
+                        if (r < 0)
+                                return r;
+                        given |= OPT_RANDOMIZED_DELAY;
+                        break;
                 case ARG_STOP:
                         args->stop = true;
                         given |= OPT_STOP;
                         break;
-                case ARG_ROLE:
-                        args->role = optarg;
-                        given |= OPT_ROLE;
+                case ARG_DISABLED:
+                        args->disabled = true;
+                        given |= OPT_DISABLED;
                         break;
                 case 'n':
                         r = parse_number_option("--lines", optarg, 0, 10000, &args->lines);

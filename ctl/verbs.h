@@ -32,7 +32,10 @@ typedef struct CtlArgs {
         bool have_lines;
         uint32_t lines;   /* -n, --lines */
         const char *role; /* --role, NULL if not given */
+        bool only_if_running; /* --only-if-running */
+        uint32_t randomized_delay_sec; /* --randomized-delay */
         bool stop;        /* --stop */
+        bool disabled;    /* --disabled */
 } CtlArgs;
 
 /* How --json and --no-legend ask for tables to be printed. */
@@ -98,3 +101,10 @@ int verb_user_add(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_user_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_user_passwd(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_user_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_enable(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_disable(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_run(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_schedule_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);

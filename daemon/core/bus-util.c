@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "fs-util.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
@@ -140,4 +141,12 @@ int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *us
 
 int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error) {
         return bus_message_read_options(msg, NULL, NULL, error);
+}
+
+int bus_path_parse_id(const char *path, const char *prefix, uint64_t *ret) {
+        size_t n = strlen(prefix);
+
+        if (strncmp(path, prefix, n) != 0 || path[n] != '/')
+                return -EINVAL;
+        return parse_id(path + n + 1, ret);
 }

@@ -2,6 +2,8 @@
 /* daemon/core/: the manager, who a caller is, authorisation, how the engine refuses, the configuration, the store. */
 #pragma once
 
+#include <stdint.h>
+
 #include <systemd/sd-bus.h>
 
 /* Sets a D-Bus error for a failure the caller did not cause, keeping the
@@ -31,6 +33,10 @@ GPtrArray *hash_table_sorted_values(GHashTable *table, GCompareFunc compare);
 typedef int (*BusListAppendFunc)(sd_bus_message *reply, const void *value, void *userdata);
 int bus_reply_list_by_name(sd_bus_message *msg, GHashTable *table, size_t name_offset, const char *element_type,
                            BusListAppendFunc append, void *userdata);
+
+/* The id at the end of path, an object below prefix ("<prefix>/<id>"):
+ * 0, or -EINVAL for any other path. */
+int bus_path_parse_id(const char *path, const char *prefix, uint64_t *ret);
 
 /* Reads a name (s) into *ret (valid as long as msg); InvalidArgument
  * ("Invalid <kind> name ...") unless l4m_name_is_valid(). */

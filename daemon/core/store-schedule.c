@@ -68,26 +68,26 @@ int store_schedule_delete(sqlite3 *db, uint64_t id) {
         return step_on_row(db, st, id, "delete a schedule");
 }
 
-int store_schedule_set_enabled(sqlite3 *db, uint64_t id, bool enabled) {
+/* sql: an UPDATE of row ?1 setting one integer column to ?2. */
+static int set_integer(sqlite3 *db, const char *sql, uint64_t id, uint64_t value, const char *what) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int r;
 
-        r = store_prepare(db, "UPDATE schedules SET enabled = ?2 WHERE id = ?1", &st);
+        r = store_prepare(db, sql, &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_int(st, 2, enabled);
-        return step_on_row(db, st, id, "store whether a schedule is enabled");
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) value);
+        return step_on_row(db, st, id, what);
+}
+
+int store_schedule_set_enabled(sqlite3 *db, uint64_t id, bool enabled) {
+        return set_integer(db, "UPDATE schedules SET enabled = ?2 WHERE id = ?1", id, enabled,
+                           "store whether a schedule is enabled");
 }
 
 int store_schedule_set_last_trigger(sqlite3 *db, uint64_t id, uint64_t last_trigger) {
-        g_autoptr(sqlite3_stmt) st = NULL;
-        int r;
-
-        r = store_prepare(db, "UPDATE schedules SET last_trigger = ?2 WHERE id = ?1", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 2, (sqlite3_int64) last_trigger);
-        return step_on_row(db, st, id, "store a schedule's elapse");
+        return set_integer(db, "UPDATE schedules SET last_trigger = ?2 WHERE id = ?1", id, last_trigger,
+                           "store a schedule's elapse");
 }
 
 int store_schedule_set_last_run(sqlite3 *db, uint64_t id, uint64_t last_run, const char *last_result,

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "fs-util.h"
+#include "bus-util.h"
 #include "game-install.h"
 #include "instance.h"
 #include "job.h"
@@ -261,11 +261,9 @@ unsigned manager_count_schedules_of(Manager *m, const char *owner) {
 }
 
 Schedule *manager_find_schedule_by_path(Manager *m, const char *path) {
-        const char *p;
         uint64_t id;
 
-        p = g_str_has_prefix(path, L4M_SCHEDULE_PATH_PREFIX "/") ? path + strlen(L4M_SCHEDULE_PATH_PREFIX "/") : NULL;
-        if (!p || parse_id(p, &id) < 0)
+        if (bus_path_parse_id(path, L4M_SCHEDULE_PATH_PREFIX, &id) < 0)
                 return NULL;
         return g_hash_table_lookup(m->schedules_by_id, &id);
 }
@@ -431,8 +429,13 @@ static void on_instance_done(Instance *i, int r, const char *text, void *userdat
         g_autofree ScheduleRun *run = userdata;
         Schedule *s = g_hash_table_lookup(run->manager->schedules_by_id, &run->id);
 
-        if (!s || r == -ESHUTDOWN)
+        if (!s)
                 return;
+        if (r == -ESHUTDOWN) {
+                /* The daemon stops (or the instance went): nothing to record. */
+                s->running = false;
+                return;
+        }
         if (r < 0)
                 schedule_record_failure(s, run->started, r, text);
         else
