@@ -270,7 +270,7 @@ int overlay_export_start(Overlay *o, const Actor *actor, int *ret_fd, char **ret
                 return problem_setf(ret_problem, -EINVAL,
                                     "Overlay \"%s\" is a Workshop overlay: a Workshop overlay is rebuilt from Steam, "
                                     "only archive and script overlays can be exported.", o->name);
-        r = overlay_check_idle(o, ret_problem);
+        r = overlay_check_no_job(o, ret_problem);
         if (r < 0)
                 return r;
         if (!m->overlay_exports)

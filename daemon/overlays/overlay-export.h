@@ -15,9 +15,9 @@
  * zstd into the write end of a pipe whose read end the client gets.
  * Entries keep their names, modes and mtimes; owners are stored as 0:0.
  *
- * While an export of an overlay is in flight, jobs on it and its deletion
- * are refused (overlay_check_idle()), so the tree does not change under the
- * stream. The stream ends when the tree is written (end of file after the
+ * While an export of an overlay is in flight, jobs on it, its setters and
+ * its deletion are refused (overlay_check_idle()), so the tree does not
+ * change under the stream; several exports of one overlay may run at once. The stream ends when the tree is written (end of file after the
  * archive's end), when the reader closes its end (EPIPE: the thread stops),
  * when the reader has taken nothing for OVERLAY_EXPORT_STALL_SEC, or when
  * the daemon exits; in the last two cases the stream stops without the

@@ -160,21 +160,29 @@ rollback:
         return r;
 }
 
-int overlay_check_idle(Overlay *o, char **ret_problem) {
+int overlay_check_no_job(Overlay *o, char **ret_problem) {
         g_autofree char *target = overlay_job_target(o);
         Job *j = manager_find_active_job_for(o->manager, target);
-        unsigned exports;
 
-        if (!j) {
-                /* Its tree must not change under a stream of it either. */
-                exports = overlay_exports_count(o->manager, o->id);
-                if (exports > 0)
-                        return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" is being exported (%u stream%s).",
-                                            o->name, exports, exports == 1 ? "" : "s");
+        if (!j)
                 return 0;
-        }
         return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" has job %" G_GUINT64_FORMAT " (%s) %s.",
                             o->name, j->id, j->kind_name, job_state_to_string(j->state));
+}
+
+int overlay_check_idle(Overlay *o, char **ret_problem) {
+        unsigned exports;
+        int r;
+
+        r = overlay_check_no_job(o, ret_problem);
+        if (r < 0)
+                return r;
+        /* Its tree must not change under a stream of it either. */
+        exports = overlay_exports_count(o->manager, o->id);
+        if (exports > 0)
+                return problem_setf(ret_problem, -EBUSY, "Overlay \"%s\" is being exported (%u stream%s).",
+                                    o->name, exports, exports == 1 ? "" : "s");
+        return 0;
 }
 
 int overlay_delete(Overlay *o, const Actor *actor, char **ret_problem) {

@@ -57,6 +57,9 @@ Overlay *manager_find_overlay_by_job_target(Manager *m, const char *target);
 /* -EINVAL unless name is a valid name. */
 int overlay_check_name(const char *name, char **ret_problem);
 /* -EBUSY while a job works on o. */
+int overlay_check_no_job(Overlay *o, char **ret_problem);
+/* -EBUSY while a job works on o or an export of it is in flight
+ * (overlay-export.h): what every change checks. */
 int overlay_check_idle(Overlay *o, char **ret_problem);
 /* -EBUSY while a running server has o in its stack; how says it in the
  * text ("is mounted by"). Names only the instances actor sees. */
