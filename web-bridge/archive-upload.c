@@ -247,16 +247,13 @@ static void on_imported(ApiCall *c, sd_bus_message *reply, unsigned index) {
         api_call_reply_json(c, SOUP_STATUS_ACCEPTED, node);
 }
 
-static void import_found(ApiCall *c) {
-        g_autoptr(sd_bus_message) m = NULL;
+/* Appends the query's options (those of the table) to m, whose other
+ * arguments r says were appended, and sends it; answers c on failure. */
+static void import_send(ApiCall *c, sd_bus_message *m, int r, const JsonBusOption *options) {
         g_autofree char *error_text = NULL;
-        int r;
 
-        r = api_call_new_method(c, c->path, "org.left4me.Overlay", "ImportArchive", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "h", c->fd);
-        if (r >= 0)
-                r = json_bus_append(m, "a{sv}", c->body, import_options, &error_text);
+                r = json_bus_append(m, "a{sv}", c->body, options, &error_text);
         if (r == -EINVAL && error_text) {
                 g_autofree char *t = g_strdup_printf("options: %s", error_text);
                 api_call_reply_error(c, SOUP_STATUS_BAD_REQUEST, "org.left4me.Error.InvalidArgument", t);
@@ -268,26 +265,25 @@ static void import_found(ApiCall *c) {
                 api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
 }
 
+static void import_found(ApiCall *c) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = api_call_new_method(c, c->path, "org.left4me.Overlay", "ImportArchive", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "h", c->fd);
+        import_send(c, m, r, import_options);
+}
+
 /* Manager.ImportBackup(instance, fd, {}): no lookup, the daemon checks the name. */
 static void backup_import(ApiCall *c) {
         g_autoptr(sd_bus_message) m = NULL;
-        g_autofree char *error_text = NULL;
         int r;
 
         r = api_call_new_method(c, L4M_MANAGER_PATH, "org.left4me.Manager", "ImportBackup", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "sh", c->name, c->fd);
-        if (r >= 0)
-                r = json_bus_append(m, "a{sv}", c->body, backup_import_options, &error_text);
-        if (r == -EINVAL && error_text) {
-                g_autofree char *t = g_strdup_printf("options: %s", error_text);
-                api_call_reply_error(c, SOUP_STATUS_BAD_REQUEST, "org.left4me.Error.InvalidArgument", t);
-                return;
-        }
-        if (r >= 0)
-                r = api_call_send(c, m, on_imported, 0);
-        if (r < 0)
-                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
+        import_send(c, m, r, backup_import_options);
 }
 
 void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, UploadKind kind, const char *name) {
