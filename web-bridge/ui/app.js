@@ -299,6 +299,33 @@ function upload(path, file, onProgress) {
         });
 }
 
+// uploadForm(label, buttonLabel, file, fields, path, done): a form of the
+// fields (file among them: an <input type=file>) that uploads the chosen
+// file to path() with a progress bar, then calls done(answer, form).
+function uploadForm(label, buttonLabel, file, fields, path, done) {
+        const bar = progressBar('Upload progress');
+        bar.hidden = true;
+        const form = h('form', { 'aria-label': label }, ...fields, bar,
+                h('div.actions', null, h('button', { type: 'submit' }, buttonLabel)));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                if (!file.files.length) {
+                        notice('Choose a file first.', 'error');
+                        return;
+                }
+                bar.hidden = false;
+                bar.set(0);
+                try {
+                        const r = await upload(path(), file.files[0], bar.set);
+                        bar.set(1);
+                        done(r, form);
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        return form;
+}
+
 // stream(path, handlers): an EventSource closed when the page changes.
 function stream(path, handlers) {
         const es = new EventSource(path);
@@ -1239,29 +1266,11 @@ async function pageOverlay(main, name) {
                 const file = h('input', { name: 'file', type: 'file' });
                 const encoding = h('select', { name: 'name_encoding' },
                         NAME_ENCODINGS.map(([value, label]) => h('option', { value }, label)));
-                const bar = progressBar('Upload progress');
-                bar.hidden = true;
-                const up = h('form', { 'aria-label': 'Upload an archive' },
-                        field('Archive file', file, 'zip, 7z, rar or tar: replaces the content'),
-                        field('File names', encoding, 'for archives whose names were not stored as UTF-8'), bar,
-                        h('div.actions', null, h('button', { type: 'submit' }, 'Upload')));
-                up.addEventListener('submit', async (ev) => {
-                        ev.preventDefault();
-                        if (!file.files.length) {
-                                notice('Choose a file first.', 'error');
-                                return;
-                        }
-                        bar.hidden = false;
-                        bar.set(0);
-                        try {
-                                const query = encoding.value ? `?name_encoding=${enc(encoding.value)}` : '';
-                                const r = await upload(`/api/overlays/${enc(name)}/archive${query}`, file.files[0], bar.set);
-                                bar.set(1);
-                                startJob(r, 'Import');
-                        } catch (e) {
-                                showError(e);
-                        }
-                });
+                const up = uploadForm('Upload an archive', 'Upload', file,
+                        [field('Archive file', file, 'zip, 7z, rar or tar: replaces the content'),
+                                field('File names', encoding, 'for archives whose names were not stored as UTF-8')],
+                        () => `/api/overlays/${enc(name)}/archive` + (encoding.value ? `?name_encoding=${enc(encoding.value)}` : ''),
+                        (r) => startJob(r, 'Import'));
                 source = h('section.card', { 'aria-label': 'Archive' }, h('h2', null, 'Archive'), form, h('hr'), up);
         }
 
@@ -1627,29 +1636,14 @@ function backupsCard(name) {
                 follow(jobIdOf(r), 'Backup');
         }, 'primary');
         const file = h('input', { name: 'backup', type: 'file', accept: '.zst,.tar.zst,application/zstd' });
-        const upBar = progressBar('Upload progress');
-        upBar.hidden = true;
-        const up = h('form', { 'aria-label': 'Upload a backup' },
-                field('Backup file', file, 'a .tar.zst downloaded from left4me: becomes a new backup of this instance'),
-                upBar, h('div.actions', null, h('button', { type: 'submit' }, 'Upload backup')));
-        up.addEventListener('submit', async (ev) => {
-                ev.preventDefault();
-                if (!file.files.length) {
-                        notice('Choose a file first.', 'error');
-                        return;
-                }
-                upBar.hidden = false;
-                upBar.set(0);
-                try {
-                        const r = await upload(`/api/instances/${enc(name)}/backups`, file.files[0], upBar.set);
-                        upBar.set(1);
+        const up = uploadForm('Upload a backup', 'Upload backup', file,
+                [field('Backup file', file, 'a .tar.zst downloaded from left4me: becomes a new backup of this instance')],
+                () => `/api/instances/${enc(name)}/backups`,
+                (r, form) => {
                         notice('Upload received; the backup is being checked.', 'ok');
                         follow(jobIdOf(r), 'Import');
-                        up.reset();
-                } catch (e) {
-                        showError(e);
-                }
-        });
+                        form.reset();
+                });
 
         const card = h('section.card.backups', { 'aria-label': 'Backups' },
                 h('h2', null, 'Backups'),
