@@ -294,15 +294,9 @@ test_sec_ownership() {
         sec_login w "$SEC_W"
 
         # A's overlay (imported), blueprint and instance, all over HTTP.
-        sec_api a POST /api/overlays '{"name":"sec-own-ov","type":"archive","options":{}}'
-        expect_http 201 "A creates overlay sec-own-ov"
         tar=$(sec_tar own 1)
-        sec_http a POST /api/overlays/sec-own-ov/archive -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf a)" \
-                -H 'Content-Type: application/x-tar' --data-binary "@$tar"
-        expect_http 202 "A uploads an archive into sec-own-ov"
-        job=$(json 'd["job"]' <<<"$HTTP_BODY")
-        sec_job_wait a "$job"
-        assert_eq succeeded "$JOB_STATE" "A's import ($JOB_MSG)"
+        sec_archive_overlay a sec-own-ov "$tar"
+        job=$SEC_JOB
         sec_api a POST /api/overlays '{"name":"sec-own-sc","type":"script","options":{}}'
         expect_http 201 "A creates script overlay sec-own-sc"
         sec_api a POST /api/blueprints '{"name":"sec-own-bp","overlays":["sec-own-ov"],"options":{}}'

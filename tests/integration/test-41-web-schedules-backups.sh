@@ -26,7 +26,7 @@ SEC_W=wsb-wendy
 # wsb_setup: the daemon, the fake installation, the accounts and A's
 # archive overlay wsb-ov (imported over HTTP) and blueprint wsb-bp.
 wsb_setup() {
-        local tar job
+        local tar
         # shellcheck source=test-23-instances.sh
         source "$(dirname "${BASH_SOURCE[0]}")/test-23-instances.sh"
         sec_setup
@@ -36,22 +36,10 @@ wsb_setup() {
         sec_login a "$SEC_A"
         sec_login b "$SEC_B"
 
-        sec_api a POST /api/overlays '{"name":"wsb-ov","type":"archive","options":{}}'
-        expect_http 201 "A creates overlay wsb-ov"
         tar=$(sec_tar wsb 1)
-        wsb_upload a /api/overlays/wsb-ov/archive "$tar"
-        expect_http 202 "A uploads an archive into wsb-ov"
-        job=$(json 'd["job"]' <<<"$HTTP_BODY")
-        sec_job_wait a "$job"
-        assert_eq succeeded "$JOB_STATE" "the import into wsb-ov ($JOB_MSG)"
+        sec_archive_overlay a wsb-ov "$tar"
         sec_api a POST /api/blueprints '{"name":"wsb-bp","overlays":["wsb-ov"],"options":{}}'
         expect_http 201 "A creates blueprint wsb-bp"
-}
-
-# wsb_upload JAR PATH FILE: POSTs FILE (in the container) as the raw body.
-wsb_upload() {
-        sec_http "$1" POST "$2" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf "$1")" \
-                -H 'Content-Type: application/octet-stream' --data-binary "@$3"
 }
 
 # wsb_instance NAME PORT: A's instance NAME of blueprint wsb-bp.
@@ -292,7 +280,7 @@ test_web_backups() {
         sec_api b POST "/api/backups/$id/restore" '{"options":{}}';  expect_refused "B restores A's backup"
         sec_api b DELETE "/api/backups/$id";                          expect_refused "B deletes A's backup"
         sec_api b POST /api/instances/wsb-bk/backup '{"options":{}}'; expect_refused "B backs up A's instance"
-        wsb_upload b /api/instances/wsb-bk/backups "$dl";             expect_refused "B uploads a backup into A's instance"
+        sec_upload b /api/instances/wsb-bk/backups "$dl";             expect_refused "B uploads a backup into A's instance"
 
         step "restore: refused while running, then the marker comes back"
         wsb_write wsb-bk "echo wsb-marker-2 > wsb-marker.txt"
@@ -303,7 +291,7 @@ test_web_backups() {
         assert_eq wsb-marker-1 "$(in_container cat "$L4M_RUNTIME/wsb-bk/upper/wsb-marker.txt")" "the marker after the restore"
 
         step "upload the download to another instance, and restore it there"
-        wsb_upload a /api/instances/wsb-bk2/backups "$dl"
+        sec_upload a /api/instances/wsb-bk2/backups "$dl"
         expect_http 202 "A uploads the backup to wsb-bk2"
         job=$(wsb_field 'd["job"]')
         sec_job_wait a "$job" 120
@@ -326,7 +314,7 @@ with tarfile.open(sys.argv[1], "w") as t:
         in_container zstd -q -f "$TF_DIR/hostile.tar" -o "$bad"
         wsb_backups a wsb-bk2
         n=$(awk NF <<<"$BACKUPS" | wc -l)
-        wsb_upload a /api/instances/wsb-bk2/backups "$bad"
+        sec_upload a /api/instances/wsb-bk2/backups "$bad"
         if [[ $HTTP_CODE == 202 ]]; then
                 sec_job_wait a "$(wsb_field 'd["job"]')" 60
                 assert_eq failed "$JOB_STATE" "the import of a hostile archive"
@@ -386,7 +374,7 @@ test_web_overlay_export() {
         step "imported again into another archive overlay"
         sec_api a POST /api/overlays '{"name":"wsb-ov2","type":"archive","options":{}}'
         expect_http 201 "A creates overlay wsb-ov2"
-        wsb_upload a /api/overlays/wsb-ov2/archive "$out"
+        sec_upload a /api/overlays/wsb-ov2/archive "$out"
         expect_http 202 "A uploads the export into wsb-ov2"
         job=$(wsb_field 'd["job"]')
         sec_job_wait a "$job"

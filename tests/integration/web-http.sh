@@ -214,31 +214,41 @@ def each(method):
         return call(MGR, MANAGER_IF, method)
     except dbus.exceptions.DBusException:
         return []
-for row in each("ListSchedules"):
-    if str(row[1]).startswith(prefix):
-        try:
-            call(str(row[0]), "org.left4me.Schedule", "Delete")
-        except dbus.exceptions.DBusException:
-            pass
-for row in each("ListInstances"):
-    if str(row[1]).startswith(prefix):
-        for m in ("Stop", "Delete"):
+# In this order: a schedule names its target, an instance its blueprint,
+# a blueprint its overlays.
+for lister, interface, methods in (("ListSchedules", "org.left4me.Schedule", ("Delete",)),
+                                   ("ListInstances", "org.left4me.Instance", ("Stop", "Delete")),
+                                   ("ListBlueprints", "org.left4me.Blueprint", ("Delete",)),
+                                   ("ListOverlays", OVERLAY_IF, ("Delete",))):
+    for row in each(lister):
+        if not str(row[1]).startswith(prefix):
+            continue
+        for m in methods:
             try:
-                call(str(row[0]), "org.left4me.Instance", m)
+                call(str(row[0]), interface, m)
             except dbus.exceptions.DBusException:
                 pass
-            time.sleep(0.5)
-for row in each("ListBlueprints"):
-    if str(row[1]).startswith(prefix):
-        try:
-            call(str(row[0]), "org.left4me.Blueprint", "Delete")
-        except dbus.exceptions.DBusException:
-            pass
-for row in each("ListOverlays"):
-    if str(row[1]).startswith(prefix):
-        try:
-            call(str(row[0]), OVERLAY_IF, "Delete")
-        except dbus.exceptions.DBusException:
-            pass
+            if len(methods) > 1:
+                time.sleep(0.5)
 PY
+}
+
+# sec_upload JAR PATH FILE: POSTs FILE (in the container) as the raw body,
+# as the page uploads a file.
+sec_upload() {
+        sec_http "$1" POST "$2" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf "$1")" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$3"
+}
+
+# sec_archive_overlay JAR NAME TAR: archive overlay NAME of the session in
+# JAR, created and filled with TAR (a file in the container) over HTTP;
+# SEC_JOB is the import job's id.
+sec_archive_overlay() {
+        sec_api "$1" POST /api/overlays "{\"name\":\"$2\",\"type\":\"archive\",\"options\":{}}"
+        expect_http 201 "$1 creates overlay $2"
+        sec_upload "$1" "/api/overlays/$2/archive" "$3"
+        expect_http 202 "$1 uploads an archive into $2"
+        SEC_JOB=$(json 'd["job"]' <<<"$HTTP_BODY")
+        sec_job_wait "$1" "$SEC_JOB"
+        assert_eq succeeded "$JOB_STATE" "the import into $2 ($JOB_MSG)"
 }
