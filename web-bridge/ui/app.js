@@ -344,6 +344,22 @@ function stream(path, handlers) {
         return es;
 }
 
+// liveList(list, kind, path): the keyedList follows /api/events (events kind
+// and kind-removed, by Name) and is read from path again after a reset;
+// returns the function that reads it.
+function liveList(list, kind, path) {
+        const load = async () => list.replace(await api('GET', path));
+        onLive((k, o) => {
+                if (k === kind)
+                        list.set(o);
+                else if (k === kind + '-removed')
+                        list.remove(o.Name);
+                else if (k === 'reset')
+                        load().catch(showError);
+        });
+        return load;
+}
+
 // --- live state: /api/events -------------------------------------------------
 
 function emit(kind, obj) {
@@ -678,15 +694,7 @@ async function pageInstances(main) {
 
         append(main, [pageHeader('Instances'), ul, h('details.create-box', null, h('summary', null, 'Create an instance'), form)]);
 
-        const load = async () => list.replace(await api('GET', '/api/instances'));
-        onLive((kind, o) => {
-                if (kind === 'instance')
-                        list.set(o);
-                else if (kind === 'instance-removed')
-                        list.remove(o.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'instance', '/api/instances');
         await Promise.all([load(), blueprintOptions(bp)]);
 }
 
@@ -1092,15 +1100,7 @@ async function pageOverlays(main) {
         });
 
         append(main, [pageHeader('Overlays'), ul, h('details.create-box', null, h('summary', null, 'Create an overlay'), form)]);
-        const load = async () => list.replace(await api('GET', '/api/overlays'));
-        onLive((kind, o) => {
-                if (kind === 'overlay')
-                        list.set(o);
-                else if (kind === 'overlay-removed')
-                        list.remove(o.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'overlay', '/api/overlays');
         await load();
 }
 
@@ -1354,15 +1354,7 @@ async function pageBlueprints(main) {
                 }
         });
         append(main, [pageHeader('Blueprints'), ul, h('details.create-box', null, h('summary', null, 'Create a blueprint'), form)]);
-        const load = async () => list.replace(await api('GET', '/api/blueprints'));
-        onLive((kind, b) => {
-                if (kind === 'blueprint')
-                        list.set(b);
-                else if (kind === 'blueprint-removed')
-                        list.remove(b.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'blueprint', '/api/blueprints');
         await Promise.all([load(), editor.load()]);
 }
 
@@ -1875,21 +1867,13 @@ async function pageSchedules(main) {
 
         append(main, [pageHeader('Schedules'), ul, h('details.create-box', null, h('summary', null, 'Create a schedule'), form)]);
 
-        const load = async () => list.replace(await api('GET', '/api/schedules'));
+        const load = liveList(list, 'schedule', '/api/schedules');
         const loadTargets = async () => {
                 const [instances, overlays] = await Promise.all([api('GET', '/api/instances'), api('GET', '/api/overlays')]);
                 targets.instance = instances.map((i) => i.Name);
                 targets.overlay = overlays.map((o) => o.Name);
                 fillTargets();
         };
-        onLive((kind, o) => {
-                if (kind === 'schedule')
-                        list.set(o);
-                else if (kind === 'schedule-removed')
-                        list.remove(o.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
         fillTargets();
         await Promise.all([load(), loadTargets()]);
 }
