@@ -1608,7 +1608,8 @@ function backupsCard(name) {
                         h('td', { 'data-label': 'Taken' }, fmtTime(b.created)),
                         h('td', { 'data-label': 'Size' }, fmtBytes(b.size)),
                         h('td', { 'data-label': 'Consistent' }, b.consistent ? 'yes' : 'no (copied while running)'),
-                        h('td.row-actions', { 'data-label': 'Actions' },
+                        // A box of its own: a flex <td> would leave the table's layout.
+                        h('td', { 'data-label': 'Actions' }, h('div.row-actions', null,
                                 restore,
                                 downloadLink('Download', `/api/backups/${enc(String(b.id))}/download`,
                                         `left4me-backup-${b.id}.tar.zst`, { 'aria-label': `Download backup ${b.id}` }),
@@ -1618,7 +1619,7 @@ function backupsCard(name) {
                                         await api('DELETE', `/api/backups/${enc(String(b.id))}`);
                                         notice(`Backup #${b.id} deleted.`, 'ok');
                                         await card.refresh();
-                                }, 'danger', { 'aria-label': `Delete backup ${b.id}` })));
+                                }, 'danger', { 'aria-label': `Delete backup ${b.id}` }))));
         };
 
         const stop = h('input', { name: 'stop', type: 'checkbox', id: uid('f') });
