@@ -174,6 +174,13 @@ try {
                 await page.waitForFunction((s) => location.hash === `#/${s}` && !document.getElementById('main').hasAttribute('aria-busy'), section);
         }
 
+        // createForm(section, what): the section's page with its "Create WHAT" form open.
+        async function createForm(section, what) {
+                await nav(section);
+                await page.locator('summary', { hasText: `Create ${what}` }).click();
+                return page.locator(`form[aria-label="Create ${what}"]`);
+        }
+
         step('the login page');
         await page.goto(base + '/');
         await page.locator('#login-title').waitFor();
@@ -199,9 +206,7 @@ try {
         await shot('dashboard');
 
         step('create a workshop overlay');
-        await nav('overlays');
-        await page.locator('summary', { hasText: 'Create an overlay' }).click();
-        const ovForm = page.locator('form[aria-label="Create an overlay"]');
+        const ovForm = await createForm('overlays', 'an overlay');
         await ovForm.getByLabel('Name', { exact: true }).fill(OVERLAY);
         await ovForm.getByLabel('Type').selectOption('workshop');
         await ovForm.getByLabel('Workshop items').fill(`https://steamcommunity.com/sharedfiles/filedetails/?id=${item}`);
@@ -249,8 +254,7 @@ try {
         await expectText(page.locator('.job-panel .console div'), /./, 'the build log found again');
 
         step('upload an archive into an archive overlay');
-        await nav('overlays');
-        await page.locator('summary', { hasText: 'Create an overlay' }).click();
+        await createForm('overlays', 'an overlay');
         await ovForm.getByLabel('Name', { exact: true }).fill(UPLOAD);
         await ovForm.getByLabel('Type').selectOption('archive');
         await ovForm.getByRole('button', { name: 'Create overlay' }).click();
@@ -264,9 +268,7 @@ try {
         await shot('overlay-uploaded');
 
         step('create a blueprint with it');
-        await nav('blueprints');
-        await page.locator('summary', { hasText: 'Create a blueprint' }).click();
-        const bpForm = page.locator('form[aria-label="Create a blueprint"]');
+        const bpForm = await createForm('blueprints', 'a blueprint');
         await bpForm.getByLabel('Name', { exact: true }).fill(BLUEPRINT);
         await bpForm.getByLabel('Overlay', { exact: true }).selectOption(OVERLAY);
         await bpForm.getByRole('button', { name: 'Add the chosen overlay' }).click();
@@ -279,9 +281,7 @@ try {
         await shot('blueprint');
 
         step('create an instance');
-        await nav('instances');
-        await page.locator('summary', { hasText: 'Create an instance' }).click();
-        const insForm = page.locator('form[aria-label="Create an instance"]');
+        const insForm = await createForm('instances', 'an instance');
         await insForm.getByLabel('Name', { exact: true }).fill(INSTANCE);
         await insForm.getByLabel('Blueprint', { exact: true }).selectOption(BLUEPRINT);
         await insForm.getByLabel('Hostname', { exact: true }).fill('left4me browser test');
@@ -359,9 +359,7 @@ try {
         await shot('instance-restored');
 
         step('a schedule: created, run, disabled, deleted');
-        await nav('schedules');
-        await page.locator('summary', { hasText: 'Create a schedule' }).click();
-        const schForm = page.locator('form[aria-label="Create a schedule"]');
+        const schForm = await createForm('schedules', 'a schedule');
         await schForm.getByLabel('Name', { exact: true }).fill(SCHEDULE);
         await schForm.getByLabel('When', { exact: true }).fill('*-*-* 04:00:00');
         await schForm.getByLabel('Action', { exact: true }).selectOption('restart');
