@@ -42,7 +42,6 @@ static int start_game_job(sd_bus *bus, const CtlArgs *args, bool update) {
         g_autoptr(sd_bus_message) m = NULL, reply = NULL;
         const char *member = update ? "UpdateGame" : "InstallGame";
         const char *job_path;
-        uint64_t id;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, member);
@@ -56,25 +55,7 @@ static int start_game_job(sd_bus *bus, const CtlArgs *args, bool update) {
         r = sd_bus_message_read(reply, "o", &job_path);
         if (r < 0)
                 return bus_log_parse_error(r);
-        r = object_id_from_path(job_path, &id);
-        if (r < 0)
-                return log_error_errno(r, "the daemon answered with a job path without an id: %s", job_path);
-
-        if (args->wait) {
-                fprintf(stderr, "Job %" PRIu64 " queued.\n", id);
-                return job_wait(bus, id, job_path, args);
-        }
-        if (args->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-
-                json_builder_begin_object(b);
-                json_add_uint(b, "job", id);
-                json_add_string_or_null(b, "path", job_path);
-                json_builder_end_object(b);
-                return json_print_builder(b);
-        }
-        printf("Job %" PRIu64 " queued.\n", id);
-        return 0;
+        return job_queued(bus, args, job_path);
 }
 
 /* l4mctl game install [--validate] [--wait] */

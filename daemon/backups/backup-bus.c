@@ -3,9 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 
 #include "authorize.h"
 #include "backup.h"
@@ -14,10 +11,6 @@
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
-
-#ifndef FUSE_SUPER_MAGIC
-#define FUSE_SUPER_MAGIC 0x65735546
-#endif
 
 /* Every backup method: the owner needs owner_action, anyone else
  * org.left4me.admin. */
@@ -61,13 +54,7 @@ int backup_method_instance_backup(sd_bus_message *msg, void *userdata, sd_bus_er
         r = bus_message_read_options(msg, backup_option, &stop, error);
         if (r < 0)
                 return r;
-        RETURN_UNLESS_AUTHORIZED(authorize_call(i->manager, msg, &(AuthorizeRequest) {
-                                                        .action = L4M_ACTION_INSTANCE_CONTROL,
-                                                        .verb = "back up",
-                                                        .kind = "instance",
-                                                        .name = i->name,
-                                                        .owners = { i->owner },
-                                                }, &actor, error));
+        RETURN_UNLESS_AUTHORIZED(instance_authorize(i, msg, L4M_ACTION_INSTANCE_CONTROL, "back up", &actor, error));
         r = backup_submit(i->manager, &actor, i, stop, &j, &problem);
         return reply_job(msg, r, j, problem, error);
 }
@@ -122,10 +109,12 @@ static int method_list_backups(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* The owner of backup id, or NotFound (also for one the caller does not see). */
-static int find_backup(Manager *m, sd_bus_message *msg, uint64_t id, char **ret_owner, char **ret_instance,
-                       sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL;
+/* Backup id: NotFound if there is none or the caller does not see it;
+ * else authorize_call() of owner_action for its owner (> 0 go on, 0 a
+ * check in flight, < 0 refused). */
+static int authorize_backup(Manager *m, sd_bus_message *msg, uint64_t id, const char *owner_action, const char *verb,
+                            Actor *ret_actor, sd_bus_error *error) {
+        g_autofree char *owner = NULL, *instance = NULL, *name = NULL;
         int r;
 
         r = backup_lookup(m, id, &owner, &instance);
@@ -133,14 +122,12 @@ static int find_backup(Manager *m, sd_bus_message *msg, uint64_t id, char **ret_
                 return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND, "There is no backup %" PRIu64 ".", id);
         if (r < 0)
                 return bus_error_internal(error, r, "Looking up the backup");
-        *ret_owner = g_steal_pointer(&owner);
-        if (ret_instance)
-                *ret_instance = g_steal_pointer(&instance);
-        return 0;
+        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
+        return authorize(m, msg, owner_action, verb, name, owner, ret_actor, error);
 }
 
 static int method_restore_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         g_auto(Actor) actor = { NULL };
         Manager *m = userdata;
         Job *j = NULL;
@@ -153,17 +140,13 @@ static int method_restore_backup(sd_bus_message *msg, void *userdata, sd_bus_err
         r = bus_message_refuse_options(msg, error);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_INSTANCE_MANAGE, "restore", name, owner, &actor, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_INSTANCE_MANAGE, "restore", &actor, error));
         r = backup_restore_submit(m, &actor, id, &j, &problem);
         return reply_job(msg, r, j, problem, error);
 }
 
 static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         Manager *m = userdata;
         uint64_t id;
         int r;
@@ -171,11 +154,7 @@ static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_INSTANCE_MANAGE, "delete", name, owner, NULL, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_INSTANCE_MANAGE, "delete", NULL, error));
         r = backup_delete(m, id, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Deleting the backup");
@@ -183,7 +162,7 @@ static int method_delete_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
 }
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autofree char *owner = NULL, *instance = NULL, *problem = NULL, *name = NULL;
+        g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
         Manager *m = userdata;
         uint64_t id;
@@ -192,11 +171,7 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
-        r = find_backup(m, msg, id, &owner, &instance, error);
-        if (r < 0)
-                return r;
-        name = g_strdup_printf("%" PRIu64 " of instance %s", id, instance);
-        RETURN_UNLESS_AUTHORIZED(authorize(m, msg, L4M_ACTION_READ, "export", name, owner, NULL, error));
+        RETURN_UNLESS_AUTHORIZED(authorize_backup(m, msg, id, L4M_ACTION_READ, "export", NULL, error));
         r = backup_open(m, id, &fd, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Opening the backup");
@@ -210,9 +185,8 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         Manager *m = userdata;
         const char *name;
         Instance *i;
-        struct stat st;
         Job *j = NULL;
-        int passed, flags, r;
+        int passed, r;
 
         r = bus_message_read_name(msg, "instance", &name, error);
         if (r < 0)
@@ -227,31 +201,12 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
                                 error);
         if (r < 0)
                 return r;
-        /* A readable regular file or a pipe, as ImportArchive takes. */
-        if (fstat(passed, &st) < 0)
-                return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                        "The passed file descriptor is not a file or a pipe.");
-        if (S_ISREG(st.st_mode)) {
-                struct statfs sfs;
-                if (fstatfs(passed, &sfs) < 0)
-                        return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-                if (sfs.f_type == FUSE_SUPER_MAGIC)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                "The passed file is on a FUSE file system; pass it through a pipe instead.");
-        }
-        flags = fcntl(passed, F_GETFL);
-        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
+        r = bus_check_input_fd(passed, error);
+        if (r < 0)
+                return r;
 
-        RETURN_UNLESS_AUTHORIZED(authorize_call(m, msg, &(AuthorizeRequest) {
-                                                        .action = L4M_ACTION_INSTANCE_MANAGE,
-                                                        .verb = "import a backup into",
-                                                        .kind = "instance",
-                                                        .name = i->name,
-                                                        .owners = { i->owner },
-                                                }, &actor, error));
+        RETURN_UNLESS_AUTHORIZED(instance_authorize(i, msg, L4M_ACTION_INSTANCE_MANAGE, "import a backup into", &actor,
+                                                    error));
         fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return bus_error_internal(error, -errno, "Keeping the passed file descriptor");

@@ -23,46 +23,49 @@ void backup_meta_clear(BackupMeta *meta) {
         *meta = (BackupMeta) { NULL };
 }
 
+static void add_string(JsonBuilder *b, const char *key, const char *value) {
+        json_builder_set_member_name(b, key);
+        json_builder_add_string_value(b, value ? value : "");
+}
+
+static void add_int(JsonBuilder *b, const char *key, gint64 value) {
+        json_builder_set_member_name(b, key);
+        json_builder_add_int_value(b, value);
+}
+
+static void add_boolean(JsonBuilder *b, const char *key, bool value) {
+        json_builder_set_member_name(b, key);
+        json_builder_add_boolean_value(b, value);
+}
+
 char *backup_meta_to_json(const BackupMeta *meta) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) root = NULL;
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "format");
-        json_builder_add_int_value(b, BACKUP_FORMAT);
-        json_builder_set_member_name(b, "instance");
-        json_builder_add_string_value(b, meta->instance);
-        json_builder_set_member_name(b, "owner");
-        json_builder_add_string_value(b, meta->owner);
-        json_builder_set_member_name(b, "hostname");
-        json_builder_add_string_value(b, meta->hostname);
-        json_builder_set_member_name(b, "port");
-        json_builder_add_int_value(b, meta->port);
-        json_builder_set_member_name(b, "blueprint");
-        json_builder_add_string_value(b, meta->blueprint);
-        json_builder_set_member_name(b, "player_limit");
-        json_builder_add_int_value(b, meta->player_limit);
-        json_builder_set_member_name(b, "start_map");
-        json_builder_add_string_value(b, meta->start_map);
-        json_builder_set_member_name(b, "autostart");
-        json_builder_add_boolean_value(b, meta->autostart);
+        add_int(b, "format", BACKUP_FORMAT);
+        add_string(b, "instance", meta->instance);
+        add_string(b, "owner", meta->owner);
+        add_string(b, "hostname", meta->hostname);
+        add_int(b, "port", meta->port);
+        add_string(b, "blueprint", meta->blueprint);
+        add_int(b, "player_limit", meta->player_limit);
+        add_string(b, "start_map", meta->start_map);
+        add_boolean(b, "autostart", meta->autostart);
         json_builder_set_member_name(b, "limits");
         json_builder_begin_object(b);
         for (int k = 0; k < _INSTANCE_LIMIT_N; k++) {
-                json_builder_set_member_name(b, instance_limit_key(k));
                 if (meta->limits[k] == INSTANCE_LIMIT_DEFAULT)
-                        json_builder_add_string_value(b, "default");
+                        add_string(b, instance_limit_key(k), "default");
                 else if (meta->limits[k] == INSTANCE_LIMIT_INFINITY)
-                        json_builder_add_string_value(b, "infinity");
+                        add_string(b, instance_limit_key(k), "infinity");
                 else
-                        json_builder_add_int_value(b, (gint64) meta->limits[k]);
+                        add_int(b, instance_limit_key(k), (gint64) meta->limits[k]);
         }
         json_builder_end_object(b);
-        json_builder_set_member_name(b, "created");
-        json_builder_add_int_value(b, (gint64) meta->created);
-        json_builder_set_member_name(b, "consistent");
-        json_builder_add_boolean_value(b, meta->consistent);
+        add_int(b, "created", (gint64) meta->created);
+        add_boolean(b, "consistent", meta->consistent);
         json_builder_end_object(b);
 
         root = json_builder_get_root(b);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "archive-extract.h"
+#include "archive-import.h"
 #include "backup.h"
 #include "fs-util.h"
 #include "instance-disk.h"
@@ -108,6 +109,7 @@ static void on_extract_progress(uint64_t bytes_in, uint64_t bytes_written, uint6
  * looking at the cancel flag while the sender is silent. */
 static int spool(BackupRestore *b, uint64_t max) {
         g_autofree uint8_t *buf = g_malloc(SPOOL_CHUNK);
+        int64_t last_data = g_get_monotonic_time();
         uint64_t total = 0;
         ssize_t n;
 
@@ -121,8 +123,16 @@ static int spool(BackupRestore *b, uint64_t max) {
                                 continue;
                         return -errno;
                 }
-                if (p.revents == 0)
+                if (p.revents == 0) {
+                        /* A sender that stops sending would hold a job slot forever. */
+                        if (g_get_monotonic_time() - last_data > ARCHIVE_IMPORT_STALL_USEC) {
+                                b->error = g_strdup_printf("no data arrived for %u minutes",
+                                                           (unsigned) (ARCHIVE_IMPORT_STALL_USEC / (60 * G_USEC_PER_SEC)));
+                                return -ETIMEDOUT;
+                        }
                         continue;
+                }
+                last_data = g_get_monotonic_time();
                 n = read(b->archive_fd, buf, SPOOL_CHUNK);
                 if (n < 0) {
                         if (errno == EINTR || errno == EAGAIN)

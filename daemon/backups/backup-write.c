@@ -217,6 +217,25 @@ static int write_header(struct archive *a, const char *path, mode_t type, const 
  * a file that changed meanwhile is read again, up to
  * BACKUP_FILE_ATTEMPTS times, after which the last reading is kept and
  * the backup is not consistent. */
+/* An entry that was removed, or replaced by something else (a link, a
+ * fifo), between the look at it and its opening: the server changed it
+ * meanwhile. */
+static bool changed_meanwhile(int r) {
+        return r == -ENOENT || r == -ELOOP || r == -ENOTDIR || r == -ENXIO || r == -EAGAIN;
+}
+
+/* Leaves out what the server changed under the walk, marking the backup
+ * not consistent; other failures fail it. */
+static int left_out_if_changed(BackupWrite *b, int r, const char *path) {
+        if (!changed_meanwhile(r))
+                return r;
+        if (r != -ENOENT) {
+                b->consistent = false;
+                note(b->changing, g_strdup_printf("%s (replaced while it was read)", path));
+        }
+        return 0;
+}
+
 static int add_file(BackupWrite *b, struct archive *a, int dir_fd, const char *name, const char *path) {
         _cleanup_close_ int fd = -1;
         struct stat before, after;
@@ -228,7 +247,7 @@ static int add_file(BackupWrite *b, struct archive *a, int dir_fd, const char *n
         if (fd < 0 && errno == EPERM)
                 fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;   /* removed meanwhile */
+                return left_out_if_changed(b, -errno, path);
         for (unsigned attempt = 0; attempt < BACKUP_FILE_ATTEMPTS && !stable; attempt++) {
                 snapshot_clear(&s);
                 if (fstat(fd, &before) < 0) {
@@ -318,9 +337,8 @@ static int walk(BackupWrite *b, struct archive *a, int dir_fd, const char *prefi
                         }
                         sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0) {
-                                if (errno == ENOENT)
-                                        continue;
-                                return -errno;
+                                r = left_out_if_changed(b, -errno, path);
+                                continue;
                         }
                         g_autofree char *dir_path = g_strdup_printf("%s/", path);
                         r = write_header(a, dir_path, AE_IFDIR, &st, 0, NULL);
@@ -334,9 +352,8 @@ static int walk(BackupWrite *b, struct archive *a, int dir_fd, const char *prefi
                         ssize_t n = readlinkat(dir_fd, name, target, sizeof target - 1);
 
                         if (n < 0) {
-                                if (errno == ENOENT)
-                                        continue;
-                                return -errno;
+                                r = left_out_if_changed(b, errno == EINVAL ? -ENXIO : -errno, path);
+                                continue;
                         }
                         target[n] = 0;
                         if (!link_target_ok(target)) {

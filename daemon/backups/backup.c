@@ -10,6 +10,7 @@
 
 #include "backup.h"
 #include "fs-util.h"
+#include "instance-disk.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "problem.h"
@@ -91,13 +92,20 @@ static int remove_backup(Manager *m, uint64_t id, const char *instance) {
         return 0;
 }
 
+/* The instance of backup id, or -ENOENT with a text. */
+static int lookup_instance(Manager *m, uint64_t id, char **ret_instance, char **ret_problem) {
+        int r = backup_lookup(m, id, NULL, ret_instance);
+
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        return r;
+}
+
 int backup_delete(Manager *m, uint64_t id, char **ret_problem) {
         g_autofree char *instance = NULL;
         int r;
 
-        r = backup_lookup(m, id, NULL, &instance);
-        if (r == -ENOENT)
-                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        r = lookup_instance(m, id, &instance, ret_problem);
         if (r < 0)
                 return r;
         r = check_no_job(m, instance, ret_problem);
@@ -115,9 +123,7 @@ int backup_open(Manager *m, uint64_t id, int *ret_fd, char **ret_problem) {
         _cleanup_close_ int dir_fd = -1;
         int fd, r;
 
-        r = backup_lookup(m, id, NULL, &instance);
-        if (r == -ENOENT)
-                return problem_setf(ret_problem, r, "There is no backup %" G_GUINT64_FORMAT ".", id);
+        r = lookup_instance(m, id, &instance, ret_problem);
         if (r < 0)
                 return r;
         dir_fd = backup_open_dir(m, instance, false);
@@ -237,6 +243,31 @@ static void sweep_dir(Manager *m, const char *name, GHashTable *files) {
         closedir(d);
 }
 
+/* A restore a crash interrupted leaves runtime/<name>/.restore-<job>/
+ * (the staged files, or after the swap the old ones). */
+static void sweep_restore_staging(Manager *m, const char *name) {
+        _cleanup_close_ int fd = -1;
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        DIR *d;
+        struct dirent *de;
+
+        fd = openat(m->runtime_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (g_str_has_prefix(de->d_name, ".restore-"))
+                        g_ptr_array_add(names, g_strdup(de->d_name));
+        for (guint k = 0; k < names->len; k++) {
+                log_info("Removing runtime/%s/%s: a restore that was interrupted.", name, (const char *) names->pdata[k]);
+                (void) rm_rf_in_background(dirfd(d), names->pdata[k]);
+        }
+        closedir(d);
+        fd = -1;
+}
+
 int manager_sweep_backups(Manager *m) {
         g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTableIter it;
@@ -268,6 +299,14 @@ int manager_sweep_backups(Manager *m) {
                 sweep_dir(m, de->d_name, files);
         }
         closedir(d);
+        {
+                GHashTableIter inst;
+                gpointer name;
+
+                g_hash_table_iter_init(&inst, m->instances_by_name);
+                while (g_hash_table_iter_next(&inst, &name, NULL))
+                        sweep_restore_staging(m, name);
+        }
         /* What is left are rows without their file. */
         g_hash_table_iter_init(&it, files);
         while (g_hash_table_iter_next(&it, &key, &value)) {
@@ -287,8 +326,19 @@ void backup_instance_deleted(Manager *m, const char *name) {
 bool backup_instance_restoring(Manager *m, const Instance *i) {
         g_autofree char *target = backup_job_target(i->name);
         Job *j = manager_find_active_job_for(m, target);
+        _cleanup_close_ int inst_fd = -1;
 
-        return j && (j->kind == &backup_restore_kind || j->kind == &backup_import_kind);
+        if (!j)
+                return false;
+        if (j->kind == &backup_restore_kind || j->kind == &backup_import_kind)
+                return true;
+        /* A backup reading a disk image that a stop detached (the helper
+         * unmounts lazily while it is read): a start would mount the
+         * image a second time. */
+        if (j->kind != &backup_kind)
+                return false;
+        inst_fd = openat(m->runtime_fd, i->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return inst_fd >= 0 && instance_disk_has_image_at(inst_fd);
 }
 
 int backup_owner_bytes(Manager *m, const char *owner, uint64_t *ret) {

@@ -87,8 +87,10 @@ int manager_sweep_backups(Manager *m);
 /* The instance called name was deleted (its rows went with it): its
  * directory goes, in the background. */
 void backup_instance_deleted(Manager *m, const char *name);
-/* True while a restore or an import of i is queued or running: Start is
- * refused then. */
+/* True while a restore or an import of i is queued or running, or a
+ * backup of i when it has a disk image (a stop during the backup leaves
+ * the image mounted, detached, until the backup ends): Start is refused
+ * then. */
 bool backup_instance_restoring(Manager *m, const Instance *i);
 /* Bytes of owner's backups, counted in its storage use (owner-quota.h). */
 int backup_owner_bytes(Manager *m, const char *owner, uint64_t *ret);

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/core/: the manager, who a caller is, authorisation, how the engine refuses, the configuration, the store. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "bus-util.h"
 #include "fs-util.h"
@@ -149,4 +153,32 @@ int bus_path_parse_id(const char *path, const char *prefix, uint64_t *ret) {
         if (strncmp(path, prefix, n) != 0 || path[n] != '/')
                 return -EINVAL;
         return parse_id(path + n + 1, ret);
+}
+
+int bus_check_input_fd(int fd, sd_bus_error *error) {
+        struct stat st;
+        int flags;
+
+        /* A readable regular file or a pipe; nothing else is an archive. */
+        if (fstat(fd, &st) < 0)
+                return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
+        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                         "The passed file descriptor is a %s, not a file or a pipe.",
+                                         S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" :
+                                         S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device" : "special file");
+        /* A file on a FUSE mount can block a read forever, beyond the reach
+         * of cancellation: its owner controls the server. */
+        if (S_ISREG(st.st_mode)) {
+                struct statfs sfs;
+                if (fstatfs(fd, &sfs) < 0)
+                        return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
+                if (sfs.f_type == FUSE_SUPER_MAGIC)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "The passed file is on a FUSE file system; pass it through a pipe instead.");
+        }
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
+                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
+        return 0;
 }

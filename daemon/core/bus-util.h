@@ -48,6 +48,11 @@ int bus_message_read_name(sd_bus_message *msg, const char *kind, const char **re
 typedef int (*BusOptionFunc)(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error);
 int bus_message_read_options(sd_bus_message *msg, BusOptionFunc option, void *userdata, sd_bus_error *error);
 
+/* For a method that takes an archive as a descriptor (ImportArchive,
+ * ImportBackup): 0 if fd is a readable regular file (not on FUSE, whose
+ * reads can block beyond cancellation) or a pipe, else InvalidArgument
+ * saying what it is. */
+int bus_check_input_fd(int fd, sd_bus_error *error);
 /* Reads an a{sv} of options none of which is defined yet: any key is an
  * InvalidArgument naming it. */
 int bus_message_refuse_options(sd_bus_message *msg, sd_bus_error *error);

@@ -38,6 +38,11 @@ static int authorize_on(Instance *i, sd_bus_message *msg, const char *owner_acti
         return authorize(i->manager, i, NULL, NULL, msg, owner_action, verb, ret_actor, error);
 }
 
+int instance_authorize(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                       sd_bus_error *error) {
+        return authorize_on(i, msg, owner_action, verb, ret_actor, error);
+}
+
 /* Answers the call (userdata, a reference) once systemd or the server
  * has: Start, Restart and Stop get an empty return, SendCommand the
  * server's reply. */

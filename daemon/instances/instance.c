@@ -862,8 +862,8 @@ int instance_start(Instance *i, InstanceDoneFunc done, void *userdata, char **re
         if (manager_game_job_active(m))
                 return problem_setf(ret_problem, -EBUSY, "The game is being installed or updated.");
         if (backup_instance_restoring(m, i))
-                return problem_setf(ret_problem, -EBUSY, "A backup is being restored or imported into instance \"%s\".",
-                                    i->name);
+                return problem_setf(ret_problem, -EBUSY, "A backup of instance \"%s\" is being made, restored or "
+                                    "imported; start it once the job has ended.", i->name);
         if (!b)
                 return problem_setf(ret_problem, -ENOENT, "The blueprint of instance \"%s\" is gone.", i->name);
         r = check_overlays(i, b, ret_problem);

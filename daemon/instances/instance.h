@@ -319,6 +319,10 @@ char *instance_names_join(GPtrArray *names);
 
 /* instance-bus.c */
 extern const sd_bus_vtable instance_vtable[];
+/* authorize_call() for what acts on instance i (backup-bus.c too): its
+ * owner needs owner_action, anyone else org.left4me.admin. */
+int instance_authorize(Instance *i, sd_bus_message *msg, const char *owner_action, const char *verb, Actor *ret_actor,
+                       sd_bus_error *error);
 extern const sd_bus_vtable instance_manager_vtable[];
 int instance_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                          void **ret_found, sd_bus_error *error);

@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 
 #include "archive-import.h"
 #include "archive-options.h"
@@ -331,8 +329,7 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
         g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
         Overlay *o = userdata;
-        struct stat st;
-        int passed, flags, r;
+        int passed, r;
 
         r = sd_bus_message_read(msg, "h", &passed);
         if (r < 0)
@@ -344,27 +341,9 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
 
-        /* A readable regular file or a pipe; nothing else is an archive. */
-        if (fstat(passed, &st) < 0)
-                return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                         "The passed file descriptor is a %s, not a file or a pipe.",
-                                         S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" :
-                                         S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device" : "special file");
-        /* A file on a FUSE mount can block a read forever, beyond the reach
-         * of cancellation: its owner controls the server. */
-        if (S_ISREG(st.st_mode)) {
-                struct statfs sfs;
-                if (fstatfs(passed, &sfs) < 0)
-                        return bus_error_internal(error, -errno, "Inspecting the passed file descriptor");
-                if (sfs.f_type == FUSE_SUPER_MAGIC)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                "The passed file is on a FUSE file system; pass it through a pipe instead.");
-        }
-        flags = fcntl(passed, F_GETFL);
-        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
-                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The passed file descriptor is not open for reading.");
+        r = bus_check_input_fd(passed, error);
+        if (r < 0)
+                return r;
 
         RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_OVERLAY_MANAGE, "import an archive into", &actor, error));
 

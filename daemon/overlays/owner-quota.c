@@ -333,9 +333,29 @@ static int method_get_storage_usage(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_reply_method_return(msg, "tt", used, owner_quota_max(m));
 }
 
+typedef struct BackupOwners {
+        Manager *manager;
+        sd_bus_message *call;
+        GHashTable *owners;             /* owner → owner, both owned by names */
+        GPtrArray *names;
+} BackupOwners;
+
+static int add_backup_owner(const StoreBackup *b, void *userdata) {
+        BackupOwners *s = userdata;
+        char *owner;
+
+        if (g_hash_table_contains(s->owners, b->owner) || !caller_sees(s->manager, s->call, b->owner))
+                return 0;
+        owner = g_strdup(b->owner);
+        g_ptr_array_add(s->names, owner);
+        g_hash_table_add(s->owners, owner);
+        return 0;
+}
+
 static int method_list_storage_usage(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GHashTable) owners = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GList) sorted = NULL;
         Manager *m = userdata;
         GHashTableIter it;
@@ -352,6 +372,10 @@ static int method_list_storage_usage(sd_bus_message *msg, void *userdata, sd_bus
                 if (caller_sees(m, msg, o->owner))
                         g_hash_table_add(owners, o->owner);
         }
+        /* Owners of backups (daemon/backups/) without overlays too. */
+        r = store_backup_foreach(m->db, 0, add_backup_owner, &(BackupOwners) { m, msg, owners, names });
+        if (r < 0)
+                return r;
         sorted = g_list_sort(g_hash_table_get_keys(owners), (GCompareFunc) strcmp);
 
         r = sd_bus_message_new_method_return(msg, &reply);

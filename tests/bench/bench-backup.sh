@@ -53,7 +53,7 @@ bb_time() {
 
 # bb_setup: an overlay, a blueprint, the instance and its 1 GiB upper/.
 bb_setup() {
-        local ov=bb-ov
+        local ov=bb-ov uid
         # After the bus benchmark root has the most overlays one may own:
         # its first one will do (the instance never starts).
         in_container busctl call org.left4me.Manager /org/left4me/Manager org.left4me.Manager \
@@ -84,7 +84,9 @@ for i in range(2048):
     with open(os.path.join(top, "left4dead2/addons/sourcemod/data/f%04d.cfg" % i), "w") as f:
         f.write(("key%d \"value %d\"\n" % (i, rnd.randrange(1 << 20))) * rnd.randrange(50, 200))
 PY
-        in_container sh -c "chown -R \$(busctl get-property org.left4me.Manager /org/left4me/Manager/instance/$BB_NAME org.left4me.Instance UID | cut -d' ' -f2): '$BB_STATE/runtime/$BB_NAME/upper'"
+        uid=$(in_container busctl get-property org.left4me.Manager "/org/left4me/Manager/instance/$BB_NAME" \
+                org.left4me.Instance UID | cut -d' ' -f2)
+        in_container chown -R "$uid:$uid" "$BB_STATE/runtime/$BB_NAME/upper"
 }
 
 bb_last_id() {
@@ -124,41 +126,7 @@ bench_backup() {
 
 # On its own: a container of its own.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-        set -euo pipefail
-        # shellcheck source=../../tools/container.sh
-        source "$(dirname "${BASH_SOURCE[0]}")/../../tools/container.sh"
-        BUILD=
-        while (($#)); do
-                case $1 in
-                --build) BUILD=${2:?--build needs a directory}; shift 2 ;;
-                -n | --count) BB_COUNT=${2:?-n needs a number}; shift 2 ;;
-                -h | --help) awk 'NR > 2 && /^#/ { if ($0 !~ /shellcheck/) { sub(/^# ?/, ""); print }; next } NR > 2 { exit }' "$0"; exit 0 ;;
-                *) echo "unknown argument: $1" >&2; exit 2 ;;
-                esac
-        done
-        [[ $BB_COUNT =~ ^[1-9][0-9]*$ ]] || ctr_die "bad count: $BB_COUNT"
-        ctr_require_root
-        OWN_BUILD=
-        bb_finish() {
-                local rc=$?
-                trap - EXIT INT TERM HUP
-                ctr_stop
-                [[ -z $OWN_BUILD ]] || rm -rf "$OWN_BUILD"
-                exit "$rc"
-        }
-        trap bb_finish EXIT
-        trap 'exit 130' INT
-        trap 'exit 143' TERM HUP
-        ctr_install_deps
-        if [[ -z $BUILD ]]; then
-                OWN_BUILD=$(mktemp -d "${TMPDIR:-/tmp}/left4me-build.XXXXXXXX")
-                BUILD=$OWN_BUILD
-                meson setup "$BUILD" "$L4M_SRCDIR" >/dev/null
-        fi
-        ninja -C "$BUILD" >/dev/null
-        CTR_NAME=${L4M_CTR_NAME:-left4me-bench}
-        ctr_boot
-        ctr_install_build "$BUILD"
-        echo "=== left4me backup benchmark ($(git -C "$L4M_SRCDIR" describe --always --dirty 2>/dev/null || echo "unknown revision"), $(nproc) CPUs, kernel $(uname -r))"
-        bench_backup
+        # shellcheck source=standalone.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/standalone.sh"
+        bench_standalone "$0" "backup benchmark" bench_backup BB_COUNT "$@"
 fi

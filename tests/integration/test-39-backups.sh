@@ -3,7 +3,9 @@
 # Backups (left4med(8), BACKUPS): a backup of a running instance holds what
 # its server wrote (a marker file, and the server's own start log); the
 # marker removed, RestoreBackup puts it back, owned by the instance's uid;
-# the file's first entry is left4me-backup.json and GNU tar reads it. A
+# the file's first entry is left4me-backup.json and GNU tar reads it; a
+# file the server keeps appending to makes the backup "not consistent",
+# named in the job's log. A
 # SIGKILL of the daemon in the middle of a backup leaves nothing that
 # ListBackups shows, and the partial file is swept at the next start; a
 # cancelled backup leaves nothing. A backup exported and imported into
@@ -11,7 +13,8 @@
 # (an absolute path, "..", a link out of the tree, a device node, not a
 # backup at all) are refused with nothing changed. [Backups]
 # KeepPerInstance= prunes the oldest; DeleteBackup and the instance's
-# deletion remove the files. Uses test-23's ins_* helpers and test-36's
+# deletion remove the files; Start is Busy while a restore runs; --stop
+# restarts the server. backups-disk: an instance with a disk image. Uses test-23's ins_* helpers and test-36's
 # dk_server_sh (the server's uid in its mount namespace).
 
 BK_CONF=70-backups
@@ -43,13 +46,17 @@ bk_files() {
         in_container sh -c "ls -A '$(bk_dir "$1")' 2>/dev/null | LC_ALL=C sort"
 }
 
-# bk_backup NAME [l4mctl OPTION...]: a backup, waited for; BK_ID its id.
+# bk_backup NAME [l4mctl OPTION...]: a backup, waited for; BK_ID its id,
+# BK_JOB its job's path.
 bk_backup() {
         local name=$1
         shift
         bk_ctl instance backup "$name" --wait "$@"
         expect_ok "instance backup $name $* ($ERR)"
-        BK_ID=$(bk_ids "$name" | head -n 1)
+        BK_JOB=$(grep -o 'Job [0-9]* queued' <<<"$ERR" | grep -o '[0-9]*')
+        BK_JOB=$L4M_JOB_PREFIX/$BK_JOB
+        BK_ID=$(bk_ids "$name")
+        BK_ID=${BK_ID%%$'\n'*}
         [[ -n $BK_ID ]] || fail "no backup of $name listed after the job"
 }
 
@@ -116,8 +123,15 @@ bk_partial_appears() {
         bk_files "$1" | grep -q '^\.partial-'
 }
 
+# bk_when_partial NAME COMMAND: runs the shell COMMAND in the container as
+# soon as a partial file is in backups/NAME/ (polled there, without a
+# round trip per look), at most 30 s.
+bk_when_partial() {
+        capture in_container timeout 30 sh -c "until ls -A '$(bk_dir "$1")' 2>/dev/null | grep -q '^\.partial-'; do :; done; $2"
+}
+
 test_backups() {
-        local ua ub id files before pid job size
+        local ua ub id files before pid job size used
         # shellcheck source=test-23-instances.sh
         source "$(dirname "${BASH_SOURCE[0]}")/test-23-instances.sh"
         # shellcheck source=test-36-instance-disk.sh
@@ -204,7 +218,8 @@ test_backups() {
         expect_ok "backup import $BK_B ($ERR)"
         assert_eq 1 "$(bk_count "$BK_B")" "backups of $BK_B after the import"
         ub=$(ins_prop "$BK_B" UID)
-        bk_ctl backup restore "$(bk_ids "$BK_B" | head -n 1)" --wait
+        id=$(bk_ids "$BK_B")
+        bk_ctl backup restore "${id%%$'\n'*}" --wait
         expect_ok "restore the import into $BK_B ($ERR)"
         assert_eq marker-1 "$(in_container cat "$L4M_RUNTIME/$BK_B/upper/left4dead2/bk/marker.txt")" "the marker in $BK_B"
         ub=$(ins_prop "$BK_B" UID)
@@ -229,27 +244,46 @@ test_backups() {
         in_container test ! -e /tmp/bk-evil || fail "a hostile archive wrote /tmp/bk-evil"
         in_container test ! -e "$L4M_STATE/backups/bk-evil" || fail "a hostile archive wrote backups/bk-evil"
 
+        step "a file the server keeps changing: the backup is not consistent and says which"
+        dk_server_sh "$BK_A" "head -c 48M /dev/urandom > churn.bin &&
+                (while :; do echo x >> churn.bin; done) </dev/null >/dev/null 2>&1 & echo \$!"
+        expect_ok "the server starts appending to churn.bin ($ERR)"
+        pid=${OUT##*$'\n'}
+        [[ $pid =~ ^[0-9]+$ ]] || fail "no pid of the appending loop: $OUT"
+        bk_backup "$BK_A"
+        capture in_container kill "$pid"
+        in_container rm -f "$L4M_RUNTIME/$BK_A/upper/left4dead2/churn.bin"
+        expect_log "$BK_JOB" "Still changing after 4 reads: upper/left4dead2/churn.bin" "NOT consistent"
+        bk_ctl backup list "$BK_A" --json
+        [[ $OUT == *"\"id\":$BK_ID,"*'"consistent":false'* ]] || fail "backup $BK_ID is not listed as not consistent: $OUT"
+        capture in_container sh -c "tar --zstd -xOf '$(bk_dir "$BK_A")/$BK_ID.tar.zst' left4me-backup.json"
+        [[ $OUT == *'"consistent" : false'* ]] || fail "left4me-backup.json of backup $BK_ID: $OUT"
+        bk_ctl backup delete "$BK_ID"
+        expect_ok "backup delete $BK_ID"
+
         step "a cancelled backup leaves nothing"
         # A large upper: the backup takes long enough to be caught.
-        dk_server_sh "$BK_A" "mkdir -p big && for i in \$(seq 1 24); do head -c 16M /dev/urandom > big/f\$i; done"
-        expect_ok "the server writes 384 MiB ($ERR)"
+        dk_server_sh "$BK_A" "mkdir -p big && for i in \$(seq 1 24); do head -c 16M /dev/urandom > big/f\$i; done &&
+                for i in \$(seq 1 16); do head -c 24M /dev/urandom | base64 > big/t\$i.log; done"
+        expect_ok "the server writes about 900 MiB ($ERR)"
         before=$(bk_count "$BK_A")
-        bk_job_start instance backup "$BK_A"
-        wait_until 30 bk_partial_appears "$BK_A" || fail "no partial file appeared"
-        bk_ctl job cancel "$(job_id_of "$BK_JOB")"
-        expect_ok "job cancel ($ERR)"
+        bk_ctl instance backup "$BK_A" --json
+        expect_ok "instance backup $BK_A"
+        BK_JOB=$(job_path_from_output)
+        bk_when_partial "$BK_A" "l4mctl job cancel $(job_id_of "$BK_JOB")"
+        expect_ok "job cancel while the partial file is there ($ERR; job $(job_prop "$BK_JOB" State): $(job_prop "$BK_JOB" Message))"
         job_wait "$BK_JOB" 60
         expect_job cancelled "the cancelled backup"
         assert_eq "$before" "$(bk_count "$BK_A")" "backups of $BK_A after the cancel"
         bk_partial_appears "$BK_A" && fail "a partial file is left after the cancel: $(bk_files "$BK_A")"
 
         step "SIGKILL of the daemon during a backup: nothing listed, the partial swept"
-        bk_job_start instance backup "$BK_A"
-        job=$BK_JOB
-        wait_until 30 bk_partial_appears "$BK_A" || fail "no partial file appeared"
         pid=$(unit_prop MainPID)
-        capture in_container kill -KILL "$pid"
-        expect_ok "kill -KILL $pid (left4med)"
+        bk_ctl instance backup "$BK_A" --json
+        expect_ok "instance backup $BK_A"
+        job=$(job_path_from_output)
+        bk_when_partial "$BK_A" "kill -KILL $pid"
+        expect_ok "kill -KILL $pid (left4med) while the partial file is there ($ERR)"
         wait_until 20 unit_is_inactive || true
         files=$(bk_files "$BK_A")
         step "after the kill: $files"
@@ -258,12 +292,25 @@ test_backups() {
         bk_partial_appears "$BK_A" && fail "the partial file was not swept: $(bk_files "$BK_A")"
         assert_eq failed "$(job_prop "$job" State)" "the killed backup's job"
         ins_wait_state "$BK_A" running
-        note "a backup killed with the daemon: files before the restart: $(paste -sd ' ' <<<"$files")"
+        note "a backup killed with the daemon: backups/$BK_A right after the kill (systemd may have started left4med again already): $(paste -sd ' ' <<<"$files")"
 
         step "a consistent backup of the large upper, timed"
         size=$(date +%s.%N)
         bk_backup "$BK_A"
-        note "backup of $BK_A (384 MiB of random files, server running): $(awk -v s="$size" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f s", e - s }')"
+        note "backup of $BK_A (about 900 MiB, server running): $(awk -v s="$size" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f s", e - s }')"
+
+        step "Start is Busy while a restore runs"
+        ins_call root "$BK_A" Stop
+        expect_ok "Stop $BK_A"
+        ins_wait_state "$BK_A" stopped
+        bk_job_start backup restore "$BK_ID"
+        ins_call root "$BK_A" Start
+        expect_dbus_error org.left4me.Error.Busy "Start of $BK_A while its restore runs"
+        job_wait "$BK_JOB" 120
+        expect_job succeeded "the restore of the large backup"
+        ins_call root "$BK_A" Start
+        expect_ok "Start $BK_A after the restore"
+        ins_wait_state "$BK_A" running
 
         step "[Backups] KeepPerInstance=2 prunes the oldest"
         mkdir -p "$CTR_DIR/root$L4M_CONF_D"
@@ -273,12 +320,25 @@ test_backups() {
         ins_call root "$BK_B" Start
         expect_ok "Start $BK_B"
         ins_wait_state "$BK_B" running
-        bk_backup "$BK_B"
+        pid=$(ins_prop "$BK_B" MainPID)
+        bk_backup "$BK_B" --stop
         assert_eq 2 "$(bk_count "$BK_B")" "backups of $BK_B after a third"
-        bk_ids "$BK_B" | grep -qx "$before" && fail "the oldest backup of $BK_B ($before) was kept"
+        expect_log "$BK_JOB" "Stopping the server for the backup." "its server is stopped" \
+                "Starting the server again."
+        ins_wait_state "$BK_B" running
+        [[ $(ins_prop "$BK_B" MainPID) != "$pid" ]] || fail "$BK_B's server was not restarted by the backup with --stop"
+        grep -qx "$before" <<<"$(bk_ids "$BK_B")" && fail "the oldest backup of $BK_B ($before) was kept"
         assert_eq 2 "$(bk_files "$BK_B" | grep -c 'tar.zst$')" "files in backups/$BK_B"
 
-        step "DeleteBackup; a web user cannot see others' backups"
+        step "backups count in their owner's storage use"
+        size=$(in_container l4mctl backup list --json | "$L4M_PY" -c 'import json,sys; print(sum(b["size"] for b in json.load(sys.stdin) if b["owner"] == "root"))')
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetStorageUsage "$(gv_str root)"
+        expect_ok "GetStorageUsage(root)"
+        used=$(grep -oE 'uint64 [0-9]+' <<<"$OUT" | cut -d' ' -f2)
+        used=${used%%$'\n'*}
+        ((used >= size)) || fail "root's storage use ($used) is less than its backups' ($size)"
+
+        step "DeleteBackup"
         bk_ctl backup delete "$BK_ID"
         expect_ok "backup delete $BK_ID"
         in_container test ! -e "$(bk_dir "$BK_B")/$BK_ID.tar.zst" || fail "the deleted backup's file is there"
@@ -292,3 +352,65 @@ test_backups() {
                 "rows of $BK_B"
 }
 l4m_test backups test_backups 600
+
+# An instance with a disk image (disk_max): backed up while it runs (its
+# image mounted), refused stopped and with --stop; a restore gives it a
+# plain upper/ and retires the image, and the next start seeds a new image
+# from the restored files.
+test_backups_disk() {
+        local name=bk-disk id img
+        # shellcheck source=test-23-instances.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/test-23-instances.sh"
+        # shellcheck source=test-36-instance-disk.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/test-36-instance-disk.sh"
+        trap 'ins_remove bk-disk' EXIT
+        ins_setup
+        ins_three
+        ins_remove "$name"
+        ins_create root "$name" ins-bp "{'port': <uint16 27094>}"
+        expect_ok "CreateInstance $name"
+        bk_ctl instance set "$name" disk_max=32M
+        expect_ok "instance set $name disk_max=32M"
+        img=$L4M_RUNTIME/$name/disk.img
+        ins_call root "$name" Start
+        expect_ok "Start $name"
+        ins_wait_state "$name" running
+        in_container test -f "$img" || fail "no disk image"
+        dk_server_sh "$name" "mkdir -p bk && echo disk-marker > bk/marker.txt"
+        expect_ok "the server writes its marker"
+
+        step "with --stop: refused, the server keeps running"
+        bk_ctl instance backup "$name" --stop --wait
+        ((RC != 0)) || fail "a backup with --stop of an instance with a disk image succeeded"
+        [[ "$OUT$ERR" == *"disk image"* ]] || fail "the refusal does not name the disk image: $OUT $ERR"
+        ins_wait_state "$name" running
+
+        step "while it runs: the image's upper/"
+        bk_backup "$name"
+        id=$BK_ID
+        capture in_container tar --zstd -tf "$(bk_dir "$name")/$id.tar.zst"
+        grep -qx 'upper/left4dead2/bk/marker.txt' <<<"$OUT" || fail "no marker in the backup of the image: $OUT"
+
+        step "stopped: refused, naming the image"
+        ins_call root "$name" Stop
+        expect_ok "Stop $name"
+        ins_wait_state "$name" stopped
+        bk_ctl instance backup "$name" --wait
+        ((RC != 0)) || fail "a backup of a stopped instance with a disk image succeeded"
+        [[ "$OUT$ERR" == *"disk image"* ]] || fail "the refusal does not name the disk image: $OUT $ERR"
+
+        step "restore: a plain upper/, the image retired, a new one at the next start"
+        bk_ctl backup restore "$id" --wait
+        expect_ok "backup restore $id ($ERR)"
+        wait_until 10 in_container test ! -e "$img" || fail "the disk image is still there after the restore"
+        assert_eq disk-marker "$(in_container cat "$L4M_RUNTIME/$name/upper/left4dead2/bk/marker.txt")" "the plain upper/'s marker"
+        ins_call root "$name" Start
+        expect_ok "Start $name after the restore"
+        ins_wait_state "$name" running
+        in_container test -f "$img" || fail "no new disk image after the start"
+        in_container test ! -e "$L4M_RUNTIME/$name/upper" || fail "the plain upper/ stayed beside the new image"
+        dk_server_sh "$name" "cat bk/marker.txt"
+        expect_ok "the server reads its marker from the new image"
+        assert_eq disk-marker "$OUT" "the marker in the new image"
+}
+l4m_test backups-disk test_backups_disk 300
