@@ -581,5 +581,10 @@ int verb_overlay_export(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         if (r < 0)
                 return bus_log_parse_error(r);
 
-        return output_copy_fd(fd, argv[1], what);
+        {
+                ZstdFrames frames;
+
+                zstd_frames_init(&frames);
+                return output_copy_fd(fd, argv[1], what, &frames);
+        }
 }

@@ -26,8 +26,9 @@ bool output_is_terminal(const char *file) {
 }
 
 /* All of from into to: 0, or a negative errno with *ret_reading telling
- * which side failed. */
-static int copy_all(int from, int to, bool *ret_reading) {
+ * which side failed; -EBADMSG (reading) when frames says the stream is not
+ * whole zstd frames. */
+static int copy_all(int from, int to, ZstdFrames *frames, bool *ret_reading) {
         g_autofree char *buf = g_malloc(COPY_CHUNK);
 
         for (;;) {
@@ -40,8 +41,14 @@ static int copy_all(int from, int to, bool *ret_reading) {
                         *ret_reading = true;
                         return -errno;
                 }
-                if (n == 0)
-                        return 0;
+                if (n == 0) {
+                        *ret_reading = true;
+                        return !frames || zstd_frames_complete(frames) ? 0 : -EBADMSG;
+                }
+                if (frames && !zstd_frames_feed(frames, buf, (size_t) n)) {
+                        *ret_reading = true;
+                        return -EBADMSG;
+                }
                 for (ssize_t done = 0; done < n;) {
                         ssize_t w = write(to, buf + done, (size_t) (n - done));
 
@@ -57,7 +64,19 @@ static int copy_all(int from, int to, bool *ret_reading) {
         }
 }
 
-int output_copy_fd(int fd, const char *file, const char *what) {
+/* Says what went wrong; returns L4M_EXIT_FAILURE. */
+static int copy_failed(int r, bool reading, const char *target, const char *what) {
+        if (r == -EBADMSG)
+                log_error("%s: the stream ended early or is damaged (the daemon stopped?); %s", what,
+                          target ? "nothing was written" : "what was written is incomplete");
+        else if (reading)
+                log_error_errno(r, "%s: cannot read the stream: %s", what, STRERROR(r));
+        else
+                log_error_errno(r, "%s: cannot write %s: %s", what, target ? target : "to standard output", STRERROR(r));
+        return L4M_EXIT_FAILURE;
+}
+
+int output_copy_fd(int fd, const char *file, const char *what, ZstdFrames *frames) {
         g_autofree char *dir = NULL, *base = NULL, *temp = NULL;
         _cleanup_close_ int out = -1;
         bool reading = false;
@@ -69,12 +88,8 @@ int output_copy_fd(int fd, const char *file, const char *what) {
         assert(what);
 
         if (is_stdout(file)) {
-                r = copy_all(fd, STDOUT_FILENO, &reading);
-                if (r < 0)
-                        return log_error_errno(r, "%s: cannot %s: %s", what,
-                                               reading ? "read the stream" : "write to standard output", STRERROR(r)),
-                               L4M_EXIT_FAILURE;
-                return 0;
+                r = copy_all(fd, STDOUT_FILENO, frames, &reading);
+                return r < 0 ? copy_failed(r, reading, NULL, what) : 0;
         }
 
         dir = g_path_get_dirname(file);
@@ -89,18 +104,15 @@ int output_copy_fd(int fd, const char *file, const char *what) {
         /* mkostemp() makes 0600; the file gets what open(2) would give it. */
         mask = umask(0);
         umask(mask);
-        r = copy_all(fd, out, &reading);
-        if (r >= 0 && fchmod(out, 0666 & ~mask) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(out) < 0)
-                r = -errno;
-        if (r >= 0 && rename(temp, file) < 0)
-                r = -errno;
+        r = copy_all(fd, out, frames, &reading);
+        if (r >= 0) {
+                reading = false;
+                if (fchmod(out, 0666 & ~mask) < 0 || fsync(out) < 0 || rename(temp, file) < 0)
+                        r = -errno;
+        }
         if (r < 0) {
                 (void) unlink(temp);
-                log_error_errno(r, "%s: cannot %s %s: %s", what, reading ? "read the stream for" : "write",
-                                file, STRERROR(r));
-                return L4M_EXIT_FAILURE;
+                return copy_failed(r, reading, file, what);
         }
         return 0;
 }

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "archive-import.h"
 #include "curl-event.h"
 #include "fs-util.h"
+#include "game-unit.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -21,6 +23,9 @@
 
 #define PROGRESS_TICK_USEC (200 * 1000)
 #define STAGING_DIR_MODE 0755
+/* The directories of an imported tree: the servers' group may create
+ * entries in them through their stacks (see open_dirs_to_servers()). */
+#define SERVER_WRITABLE_DIR_MODE 0775
 
 struct ArchiveImport {
         Job *job;
@@ -42,6 +47,7 @@ struct ArchiveImport {
         int64_t last_progress_usec;
         bool stalled;
         uint64_t tree_bytes;            /* size of the staged tree, by the thread */
+        gid_t game_gid;                 /* the servers' group, (gid_t) -1 if unknown */
 
         /* fetching from the overlay's source URL first (archive-fetch) */
         char *url;
@@ -110,6 +116,7 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImpor
         }
         a->staging_fd = -1;
         a->current_fd = -1;
+        a->game_gid = (gid_t) -1;
         a->limits = (ArchiveLimits) {
                 .max_bytes = o->manager->config->archive_max_bytes,
                 .max_entries = o->manager->config->archive_max_entries,
@@ -168,6 +175,38 @@ static int verify_checksum(ArchiveImport *a, char **ret_error) {
         return 0;
 }
 
+static int open_dir_to_servers(int dir_fd, const char *name, const struct stat *st, unsigned depth, void *userdata) {
+        const gid_t *gid = userdata;
+        _cleanup_close_ int fd = -1;
+
+        if (!S_ISDIR(st->st_mode))
+                return 0;
+        fd = tree_open_subdir(dir_fd, name);
+        if (fd < 0)
+                return fd;
+        if (fchown(fd, (uid_t) -1, *gid) < 0 || fchmod(fd, SERVER_WRITABLE_DIR_MODE) < 0)
+                return -errno;
+        return tree_for_each_entry(fd, depth + 1, open_dir_to_servers, userdata);
+}
+
+/* Every directory below the staged tree's root becomes root:<game group>
+ * 0775, as the installation's are (docs/ARCHITECTURE.md, section 3):
+ * servers have that group, so a server may create files in them through
+ * its overlayfs stack (SourceMod's logs/ and data/), which copies the
+ * directory up into the server's own upper/; the overlay itself is never
+ * written through a stack, and overlays/ (0700) keeps everyone else out.
+ * Files keep the extractor's modes. */
+static int open_dirs_to_servers(ArchiveImport *a) {
+        int r;
+
+        if (a->game_gid == (gid_t) -1)
+                return 0;
+        r = tree_for_each_entry(a->staging_fd, 0, open_dir_to_servers, &a->game_gid);
+        if (r < 0)
+                a->error = g_strdup_printf("cannot open the directories to the servers' group: %s", STRERROR(r));
+        return r;
+}
+
 /* On the extractor's thread. */
 static int extract(void *userdata) {
         ArchiveImport *a = userdata;
@@ -190,6 +229,8 @@ static int extract(void *userdata) {
         if (r >= 0)
                 r = archive_extract(a->archive_fd, a->staging_fd, &opts, on_extract_progress, a,
                                     worker_cancel_flag(a->extractor), &a->error);
+        if (r >= 0)
+                r = open_dirs_to_servers(a);
         if (r >= 0 && tree_size(a->staging_fd, &a->tree_bytes) < 0)
                 a->tree_bytes = a->bytes_written;
         return r;
@@ -334,6 +375,15 @@ static int extract_start(ArchiveImport *a) {
         if (fchmod(a->staging_fd, STAGING_DIR_MODE) < 0)
                 return -errno;
 
+        {
+                struct passwd *pw;
+
+                pw = getpwnam(GAME_USER);
+                if (pw)
+                        a->game_gid = pw->pw_gid;
+                else
+                        job_log(j, "There is no user %s: the directories stay closed to the servers.", GAME_USER);
+        }
         if (a->merge) {
                 g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
                 a->current_fd = openat(a->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

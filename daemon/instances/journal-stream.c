@@ -9,6 +9,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "fs-util.h"
 #include "journal-stream.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -437,7 +438,7 @@ int journal_stream_open(JournalStreamSet *s, const char *client, const char *uni
                         bool follow, uint64_t lines, int *ret_fd) {
         _cleanup_close_ int read_end = -1;
         JournalStream *st;
-        int fds[2], fd, r;
+        int write_end, fd, r;
 
         assert(s);
         assert(client);
@@ -448,15 +449,9 @@ int journal_stream_open(JournalStreamSet *s, const char *client, const char *uni
                 return -EBUSY;
         lines = MIN(lines, (uint64_t) JOURNAL_STREAM_LINES_MAX);
 
-        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-                return -errno;
-        read_end = fds[0];
-        /* The client reads at its own pace: blocking on its side is fine. */
-        if (fcntl(read_end, F_SETFL, 0) < 0) {
-                r = -errno;
-                close(fds[1]);
+        r = pipe_for_client(&read_end, &write_end);
+        if (r < 0)
                 return r;
-        }
 
         st = g_new0(JournalStream, 1);
         st->client = g_strdup(client);
@@ -464,7 +459,7 @@ int journal_stream_open(JournalStreamSet *s, const char *client, const char *uni
         st->follow = follow;
         st->since_usec = since_usec;
         st->remaining = lines;
-        st->pipe_fd = fds[1];
+        st->pipe_fd = write_end;
         st->pending = g_string_sized_new(1024);
 
         /* Not SD_JOURNAL_SYSTEM alone: journald keeps what the uids of

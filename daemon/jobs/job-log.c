@@ -335,24 +335,19 @@ static int on_reader_writable(sd_event_source *s, int fd, uint32_t revents, void
 
 int job_log_reader_new(Job *j, bool follow, int *ret_fd) {
         _cleanup_close_ int read_end = -1;
-        int fds[2], r;
+        int write_end, r;
         JobLogReader *rd;
 
         if (j->log_readers->len >= JOB_LOG_READERS_MAX)
                 return -EBUSY;
-        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-                return -errno;
-        read_end = fds[0];
-        /* The client reads at its own pace: blocking on its side is fine. */
-        if (fcntl(read_end, F_SETFL, 0) < 0) {
-                close(fds[1]);
-                return -errno;
-        }
+        r = pipe_for_client(&read_end, &write_end);
+        if (r < 0)
+                return r;
 
         rd = g_new0(JobLogReader, 1);
         rd->job = j;
         rd->file_fd = -1;
-        rd->pipe_fd = fds[1];
+        rd->pipe_fd = write_end;
         rd->follow = follow;
         r = sd_event_add_io(j->manager->event, &rd->io, rd->pipe_fd, EPOLLOUT, on_reader_writable, rd);
         if (r < 0) {

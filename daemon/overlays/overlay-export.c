@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "archive-extract.h"
+#include "fs-util.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "overlay.h"
@@ -264,7 +265,7 @@ int overlay_export_start(Overlay *o, const Actor *actor, int *ret_fd, char **ret
         g_autofree char *dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
         _cleanup_close_ int read_end = -1;
         OverlayExport *e;
-        int fds[2], r;
+        int r;
 
         if (o->type != L4M_OVERLAY_ARCHIVE && o->type != L4M_OVERLAY_SCRIPT)
                 return problem_setf(ret_problem, -EINVAL,
@@ -288,25 +289,9 @@ int overlay_export_start(Overlay *o, const Actor *actor, int *ret_fd, char **ret
         e->client = g_strdup(actor->principal);
         e->pipe_fd = -1;
         e->dir_fd = openat(m->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (e->dir_fd < 0) {
-                r = -errno;
-                export_free(e);
-                return r;
-        }
-        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-                r = -errno;
-                export_free(e);
-                return r;
-        }
-        read_end = fds[0];
-        e->pipe_fd = fds[1];
-        /* The client reads at its own pace: blocking on its side is fine. */
-        if (fcntl(read_end, F_SETFL, 0) < 0) {
-                r = -errno;
-                export_free(e);
-                return r;
-        }
-        r = worker_start(m->event, "overlay-export", export_work, export_done, e, &e->worker);
+        r = e->dir_fd < 0 ? -errno : pipe_for_client(&read_end, &e->pipe_fd);
+        if (r >= 0)
+                r = worker_start(m->event, "overlay-export", export_work, export_done, e, &e->worker);
         if (r < 0) {
                 export_free(e);
                 return r;

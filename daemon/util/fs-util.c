@@ -482,6 +482,23 @@ ssize_t read_full(int fd, void *data, size_t size, off_t offset) {
         return (ssize_t) done;
 }
 
+int pipe_for_client(int *ret_read_end, int *ret_write_end) {
+        int fds[2];
+
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        if (fcntl(fds[0], F_SETFL, 0) < 0) {
+                int r = -errno;
+
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        *ret_read_end = fds[0];
+        *ret_write_end = fds[1];
+        return 0;
+}
+
 int write_all(int fd, const void *data, size_t size) {
         const char *p = data;
 

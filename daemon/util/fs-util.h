@@ -54,6 +54,12 @@ int parse_id(const char *s, uint64_t *ret);
  * a thread of its own: big trees never stall the event loop. */
 int rm_rf_in_background(int dir_fd, const char *name);
 
+/* A pipe for a stream the daemon writes and a client reads (a log, an
+ * export): both ends O_CLOEXEC, the write end O_NONBLOCK (the daemon never
+ * waits for a slow reader), the read end blocking (the client reads at its
+ * own pace). 0 or a negative errno; nothing is left open on failure. */
+int pipe_for_client(int *ret_read_end, int *ret_write_end);
+
 /* write(2) until all of data is written (or an error other than EINTR). */
 int write_all(int fd, const void *data, size_t size);
 

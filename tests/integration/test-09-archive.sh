@@ -415,11 +415,13 @@ PY
         ov=$(id_of_path "$path")
         arch_import_wait "$path" "$AR_DIR/modes.tar"
         expect_job succeeded "import of modes.tar"
-        got=$(in_container sh -c "cd '$L4M_OVERLAYS/$ov' && find . -mindepth 1 -printf '%P %y %m %u\n' | LC_ALL=C sort" | paste -sd ';')
-        assert_eq "exec f 755 root;private f 644 root;sdir d 755 root;sgid f 755 root;suid f 755 root;wdir d 755 root;wdir/inner f 755 root;ww f 644 root" \
+        got=$(in_container sh -c "cd '$L4M_OVERLAYS/$ov' && find . -mindepth 1 -printf '%P %y %m %u %g\n' | LC_ALL=C sort" | paste -sd ';')
+        # Directories are the servers' group's to create entries in
+        # (through their stacks, as the installation's are); files are not.
+        assert_eq "exec f 755 root root;private f 644 root root;sdir d 775 root $L4M_GAME_USER;sgid f 755 root root;suid f 755 root root;wdir d 775 root $L4M_GAME_USER;wdir/inner f 755 root root;ww f 644 root root" \
                 "$got" "modes and owners after the import"
-        bad=$(in_container find "$L4M_OVERLAYS/$ov" -perm /7022)
-        [[ -z $bad ]] || fail "setuid/setgid/sticky or group/world-writable entries: $bad"
+        bad=$(in_container find "$L4M_OVERLAYS/$ov" -mindepth 1 \( -perm /7002 -o \( ! -type d -perm /020 \) \))
+        [[ -z $bad ]] || fail "setuid/setgid/sticky, world-writable or group-writable non-directory entries: $bad"
         delete_overlay root "$path"
 }
 l4m_test archive-modes test_arch_modes

@@ -216,14 +216,21 @@ sm_backup_id() {
         grep -o '(uint64 [0-9]*' <<<"$OUT" | head -n 1 | grep -o '[0-9]*$'
 }
 
-test_sm_backup() {
-        local name=sm-run data logs id lines
+# sm_backup_case [SETLIMITS-ARG]: SourceMod's files through a backup of the
+# running server and a restore, with the default disk_max (a disk image) or
+# the limits given.
+sm_backup_case() {
+        local name=sm-run data logs id lines job backup_log
         trap sm_cleanup EXIT
         sm_setup
         sm_cleanup
         sm_install
         ins_create root "$name" sm-bp "{'port': <uint16 27091>}"
         expect_ok "CreateInstance $name"
+        if [[ -n ${1:-} ]]; then
+                ins_call root "$name" SetLimits "$1"
+                expect_ok "SetLimits $1"
+        fi
         ins_call root "$name" Start
         expect_ok "Start $name"
         wait_until 30 sm_started "$name" 1 || fail "SourceMod did not log its start"
@@ -236,6 +243,9 @@ test_sm_backup() {
         # A backup of the running server.
         capture in_container l4mctl instance backup "$name" --wait
         expect_exit 0 "l4mctl instance backup $name --wait"
+        job=$(grep -o 'Job [0-9]*' <<<"$ERR" | head -n 1 | cut -d' ' -f2)
+        capture in_container l4mctl job log "$job"
+        backup_log=$OUT
         capture in_container l4mctl backup list "$name"
         expect_exit 0 "l4mctl backup list $name"
         id=$(sm_backup_id "$name")
@@ -257,13 +267,22 @@ test_sm_backup() {
         ins_call root "$name" Start
         expect_ok "Start $name after the restore"
         wait_until 30 sm_started "$name" 3 ||
-                fail "after the restore data/fake-sm-starts.txt has $(sm_lines "$name" data/fake-sm-starts.txt) lines, not 3 (2 restored + 1)"
+                fail "after the restore data/fake-sm-starts.txt has $(sm_lines "$name" data/fake-sm-starts.txt) lines, not 3 (2 restored + 1); the backup's log: $(paste -sd '|' <<<"$backup_log")"
         assert_eq "$data" "$(in_container head -n 2 "$(sm_upper_file "$name" data/fake-sm-starts.txt)")" "SourceMod's data after the restore"
         lines=$(wc -l <<<"$logs")
         assert_eq "$logs" "$(in_container sh -c "cat '$(sm_upper_file "$name" logs)'/L*.log" | head -n "$lines")" \
                 "SourceMod's logs after the restore"
 }
+
+test_sm_backup() {
+        sm_backup_case
+}
 l4m_test sourcemod-backup test_sm_backup 300
+
+test_sm_backup_plain() {
+        sm_backup_case "{'disk_max': <'infinity'>}"
+}
+l4m_test sourcemod-backup-plain test_sm_backup_plain 300
 
 # --- Overlay.Export --------------------------------------------------------
 
@@ -274,8 +293,16 @@ exp_tree() {
                 find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum"
 }
 
+# exp_tree_files OVERLAY-ID: as exp_tree, without the modes of directories.
+exp_tree_files() {
+        in_container sh -c "cd '$L4M_OVERLAYS/$1' && find . -mindepth 1 ! -type d -printf '%P %y %m %s %l\n' | LC_ALL=C sort &&
+                find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort &&
+                find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum"
+}
+
 # exp_threads: the daemon's threads named overlay-export.
 exp_threads() {
+        # shellcheck disable=SC2016 # expanded in the container
         in_container sh -c 'cat /proc/$(systemctl show -P MainPID left4me.service)/task/*/comm' | grep -c '^overlay-export' || true
 }
 
@@ -283,14 +310,27 @@ exp_no_threads() {
         [[ $(exp_threads) == 0 ]]
 }
 
-# exp_hold N: N exports of exp-src as root whose readers (sleep) never read;
-# their pids go to $dir/holders.
+# exp_hold N: N exports of exp-src as root whose readers (sleep) never read,
+# background processes of this test; the readers' pids (in the container)
+# go to $TF_DIR/exp-holders.
 exp_hold() {
-        local i
+        local i before
+        before=$(exp_holders)
         for ((i = 0; i < $1; i++)); do
-                in_container sh -c "l4mctl overlay export exp-src - 2>/dev/null | sleep 600 >/dev/null 2>&1 &
-                        echo \$! >> '$TF_DIR/exp-holders'"
+                in_container sh -c "l4mctl overlay export exp-src - 2>/dev/null |
+                        sh -c 'echo \$\$ >> $TF_DIR/exp-holders; exec sleep 600' >/dev/null 2>&1" </dev/null >/dev/null 2>&1 &
         done
+        wait_until 10 exp_at_least exp_holders $((before + $1)) || fail "the export readers did not start"
+}
+
+# exp_at_least COMMAND N: COMMAND prints a number of at least N (for
+# wait_until, which runs it again each time).
+exp_at_least() {
+        (($($1) >= $2))
+}
+
+exp_holders() {
+        in_container sh -c "cat '$TF_DIR/exp-holders' 2>/dev/null | wc -l"
 }
 
 # exp_release: ends the readers exp_hold started.
@@ -301,7 +341,7 @@ exp_release() {
 exp_cleanup() {
         local o
         exp_release
-        for o in exp-src exp-file exp-pipe exp-alice exp-ws; do
+        for o in exp-src exp-file exp-pipe exp-alice exp-ws exp-script exp-from-script; do
                 gcall root "$L4M_MANAGER" org.left4me.Manager.GetOverlay "$(gv_str "$o")"
                 if ((RC == 0)); then
                         gcall root "$(path_from_output)" org.left4me.Overlay.Delete
@@ -310,7 +350,7 @@ exp_cleanup() {
 }
 
 test_overlay_export() {
-        local src file pipe ws alice dir sp
+        local src file pipe ws dir
         trap exp_cleanup EXIT
         sm_helpers
         test_files_setup
@@ -354,6 +394,24 @@ test_overlay_export() {
         assert_eq "$(exp_tree "$(id_of_path "$src")")" "$(exp_tree "$(id_of_path "$pipe")")" "the tree after a piped export and import"
         wait_until 10 exp_no_threads || fail "export threads left: $(exp_threads)"
 
+        # A script overlay's content (files of the script run's uid, as its
+        # umask made them) comes back the same, directories aside (an
+        # archive overlay's are the servers' group's, 0775).
+        create_overlay root exp-script script >/dev/null
+        capture in_container sh -c "printf '%s\n' 'set -e' 'mkdir -p /overlay/left4dead2/addons/x' \
+                'head -c 200000 /dev/urandom > /overlay/left4dead2/addons/x/s.vpk' 'echo cfg > /overlay/left4dead2/s.cfg' \
+                'chmod 0755 /overlay/left4dead2/s.cfg' 'ln -s addons/x/s.vpk /overlay/left4dead2/s-link' |
+                l4mctl overlay set-script exp-script -"
+        expect_exit 0 "set-script exp-script"
+        capture in_container l4mctl overlay build exp-script --wait
+        expect_exit 0 "build of exp-script"
+        create_overlay root exp-from-script archive >/dev/null
+        capture in_container sh -c "l4mctl overlay export exp-script - | l4mctl overlay import exp-from-script - --wait"
+        expect_exit 0 "export of a script overlay into an import"
+        assert_eq "$(exp_tree_files "$(id_of_path "$(ensure_overlay root exp-script script)")")" \
+                "$(exp_tree_files "$(id_of_path "$(ensure_overlay root exp-from-script archive)")")" \
+                "a script overlay's tree after export and import"
+
         # A Workshop overlay is refused, saying why.
         ws=$(create_overlay root exp-ws workshop)
         gcall root "$ws" org.left4me.Overlay.Export
@@ -368,7 +426,7 @@ test_overlay_export() {
         ins_expect_denied "alice exports root's overlay"
         gcall mallory "$src" org.left4me.Overlay.Export
         ins_expect_denied "mallory exports root's overlay"
-        alice=$(create_overlay alice exp-alice archive)
+        create_overlay alice exp-alice archive >/dev/null
         capture as_user alice sh -c "l4mctl overlay import exp-alice - --wait < '$dir/src.tar.gz'"
         expect_exit 0 "alice imports into her overlay"
         capture as_user alice sh -c "l4mctl overlay export exp-alice - | zstd -dc | tar -tf - | LC_ALL=C sort"
@@ -380,7 +438,7 @@ test_overlay_export() {
         # An export in flight keeps jobs and changes off the overlay; it ends
         # when its reader goes away, and the overlay is free again.
         exp_hold 1
-        wait_until 10 test "$(exp_threads)" -ge 1 || fail "no export thread while a reader holds the stream"
+        wait_until 10 exp_at_least exp_threads 1 || fail "no export thread while a reader holds the stream"
         gcall root "$src" org.left4me.Overlay.Wipe
         expect_dbus_error org.left4me.Error.Busy "Wipe while an export is in flight"
         [[ $ERR == *"being exported"* ]] || fail "the Busy does not say the overlay is being exported: $ERR"
@@ -393,7 +451,7 @@ test_overlay_export() {
 
         # At most 4 in flight per caller.
         exp_hold 4
-        wait_until 10 test "$(exp_threads)" -ge 4 || fail "not 4 export threads: $(exp_threads)"
+        wait_until 10 exp_at_least exp_threads 4 || fail "not 4 export threads: $(exp_threads)"
         gcall root "$src" org.left4me.Overlay.Export
         expect_dbus_error org.left4me.Error.Busy "a fifth export in flight"
         [[ $ERR == *"at most 4 per caller"* ]] || fail "the Busy does not give the bound: $ERR"

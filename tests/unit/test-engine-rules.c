@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "actor.h"
+#include "archive-extract.h"
 #include "blueprint.h"
 #include "fs-util.h"
 #include "game-install.h"
@@ -24,6 +26,7 @@
 #include "l4m-util.h"
 #include "manager.h"
 #include "overlay.h"
+#include "overlay-export.h"
 #include "overlay-wipe.h"
 #include "workshop-cache.h"
 
@@ -636,6 +639,116 @@ static void test_instance_command_fails(Fixture *f, gconstpointer data) {
         g_free(c.text);
 }
 
+/* --- overlay export --------------------------------------------------------- */
+
+/* "path type mode size target-or-sha256" of every entry below dir, sorted. */
+static void list_tree(GPtrArray *lines, const char *root, const char *rel) {
+        g_autofree char *dir = g_build_filename(root, rel, NULL);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *name;
+
+        g_assert_nonnull(d);
+        while ((name = g_dir_read_name(d))) {
+                g_autofree char *path = g_build_filename(dir, name, NULL);
+                g_autofree char *sub = *rel ? g_build_filename(rel, name, NULL) : g_strdup(name);
+                g_autofree char *what = NULL;
+                struct stat st;
+
+                g_assert_cmpint(lstat(path, &st), ==, 0);
+                if (S_ISLNK(st.st_mode))
+                        what = g_file_read_link(path, NULL);
+                else if (S_ISREG(st.st_mode)) {
+                        g_autofree char *data = NULL;
+                        gsize len;
+
+                        g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+                        what = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) data, len);
+                } else
+                        what = g_strdup("-");
+                g_ptr_array_add(lines, g_strdup_printf("%s %c %o %jd %s", sub, S_ISDIR(st.st_mode) ? 'd' :
+                                                       S_ISLNK(st.st_mode) ? 'l' : S_ISREG(st.st_mode) ? 'f' : '?',
+                                                       (unsigned) (st.st_mode & 07777),
+                                                       S_ISREG(st.st_mode) ? (intmax_t) st.st_size : (intmax_t) 0, what));
+                if (S_ISDIR(st.st_mode))
+                        list_tree(lines, root, sub);
+        }
+}
+
+static int compare_lines(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static char *tree_text(const char *root) {
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+
+        list_tree(lines, root, "");
+        g_ptr_array_sort(lines, compare_lines);
+        g_ptr_array_add(lines, NULL);
+        return g_strjoinv("\n", (char **) lines->pdata);
+}
+
+static void run_until_no_exports(Fixture *f, Overlay *o) {
+        for (unsigned k = 0; k < 300 && overlay_exports_count(f->m, o->id) > 0; k++)
+                g_assert_cmpint(sd_event_run(f->m->event, 100 * 1000), >=, 0);
+        g_assert_cmpuint(overlay_exports_count(f->m, o->id), ==, 0);
+}
+
+/* An archive overlay's tree comes back from its export through the
+ * importer's extractor as it was: names, modes, symlinks, contents; a fifo
+ * is left out. While the stream is in flight the overlay takes no change. */
+static void test_overlay_export(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Overlay *ws = new_overlay(f, &f->alice, "ws", L4M_OVERLAY_WORKSHOP);
+        g_autofree char *src = g_strdup_printf("%s/overlays/%" G_GUINT64_FORMAT, f->state, o->id);
+        g_autofree char *dest = g_build_filename(f->state, "exported", NULL);
+        g_autofree char *big = g_malloc(1 << 20), *before = NULL, *after = NULL, *message = NULL;
+        g_autofree char *fifo = g_build_filename(src, "left4dead2", "fifo", NULL);
+        _cleanup_close_ int fd = -1, dest_fd = -1;
+        int held[OVERLAY_EXPORTS_PER_CLIENT_MAX], extra = -1;
+
+        for (size_t k = 0; k < (1u << 20); k++)
+                big[k] = (char) g_random_int();
+        g_assert_cmpint(g_mkdir_with_parents(g_build_filename(src, "left4dead2", "addons", "sub", NULL), 0755), ==, 0);
+        g_assert_true(g_file_set_contents(g_build_filename(src, "left4dead2", "addons", "big.vpk", NULL), big, 1 << 20, NULL));
+        g_assert_true(g_file_set_contents(g_build_filename(src, "left4dead2", "addons", "sub", "run.sh", NULL), "x\n", 2, NULL));
+        g_assert_cmpint(chmod(g_build_filename(src, "left4dead2", "addons", "sub", "run.sh", NULL), 0755), ==, 0);
+        g_assert_true(g_file_set_contents(g_build_filename(src, "left4dead2", "Карта ü.txt", NULL), "", 0, NULL));
+        g_assert_cmpint(symlink("../big.vpk", g_build_filename(src, "left4dead2", "addons", "sub", "link.vpk", NULL)), ==, 0);
+        g_assert_cmpint(symlink("addons/sub", g_build_filename(src, "left4dead2", "dirlink", NULL)), ==, 0);
+        g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+
+        assert_refused(f, overlay_export_start(ws, &f->alice, &fd, &f->problem), -EINVAL, "rebuilt from Steam");
+
+        g_clear_pointer(&f->problem, g_free);
+        g_assert_cmpint(overlay_export_start(o, &f->alice, &fd, &f->problem), ==, 0);
+        assert_refused(f, overlay_check_idle(o, &f->problem), -EBUSY, "Overlay \"maps\" is being exported (1 stream).");
+        assert_refused(f, overlay_delete(o, &f->alice, &f->problem), -EBUSY, "is being exported");
+        assert_refused(f, overlay_submit_job(o, &f->alice, &overlay_wipe_kind, overlay_wipe_new(o), NULL, &f->problem),
+                       -EBUSY, "is being exported");
+
+        g_assert_cmpint(mkdir(dest, 0755), ==, 0);
+        dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(dest_fd, >=, 0);
+        g_assert_cmpint(archive_extract(fd, dest_fd, NULL, NULL, NULL, NULL, &message), ==, 0);
+        g_assert_cmpint(unlink(fifo), ==, 0);
+        before = tree_text(src);
+        after = tree_text(dest);
+        g_assert_cmpstr(before, ==, after);
+        run_until_no_exports(f, o);
+        g_assert_cmpint(overlay_check_idle(o, &f->problem), ==, 0);
+
+        /* At most OVERLAY_EXPORTS_PER_CLIENT_MAX per principal; readers
+         * that go away end theirs. */
+        for (unsigned k = 0; k < OVERLAY_EXPORTS_PER_CLIENT_MAX; k++)
+                g_assert_cmpint(overlay_export_start(o, &f->alice, &held[k], &f->problem), ==, 0);
+        assert_refused(f, overlay_export_start(o, &f->alice, &extra, &f->problem), -EBUSY, "at most 4 per caller");
+        g_assert_cmpint(overlay_export_start(o, &f->bob_web, &extra, &f->problem), ==, 0);
+        for (unsigned k = 0; k < OVERLAY_EXPORTS_PER_CLIENT_MAX; k++)
+                close(held[k]);
+        close(extra);
+        run_until_no_exports(f, o);
+}
+
 /* --- the Workshop cache and the game -------------------------------------- */
 
 static void test_cache_and_game(Fixture *f, gconstpointer data) {
@@ -653,6 +766,8 @@ static void test_cache_and_game(Fixture *f, gconstpointer data) {
 
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
+        /* As left4med: a reader gone is EPIPE for an export's thread. */
+        (void) signal(SIGPIPE, SIG_IGN);
 #define ADD(path, fn) g_test_add("/engine-rules/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("overlay/create", test_overlay_create);
         ADD("overlay/owner-cap", test_overlay_owner_cap);
@@ -670,6 +785,7 @@ int main(int argc, char **argv) {
         ADD("instance/limits", test_instance_limits);
         ADD("instance/start-and-command", test_instance_start_and_command);
         ADD("instance/command-fails", test_instance_command_fails);
+        ADD("overlay/export", test_overlay_export);
         ADD("cache-and-game", test_cache_and_game);
         return g_test_run();
 }
