@@ -6,6 +6,7 @@
 #include "api-call.h"
 #include "api-routes.h"
 #include "bridge-internal.h"
+#include "download.h"
 #include "json-bus.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -21,6 +22,7 @@ typedef enum {
         TARGET_BLUEPRINT,
         TARGET_INSTANCE,
         TARGET_JOB,
+        TARGET_SCHEDULE,
 } Target;
 
 typedef enum {
@@ -34,6 +36,7 @@ typedef enum {
         ANSWER_USER,     /* 201 {name, role} of the request */
         ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
         ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
+        ANSWER_DOWNLOAD, /* 200 the bytes of the answer's fd (download.c) */
 } Answer;
 
 typedef struct Route {
@@ -43,10 +46,12 @@ typedef struct Route {
         bool on_manager;                /* the method is the Manager's (no lookup of NAME) */
         const char *member;             /* NULL: no call, just the properties */
         const char *signature;          /* of the arguments */
-        const char *args[4];            /* their JSON names; "$name": the NAME of the path */
+        const char *args[5];            /* their JSON names; "$name": the NAME of the path (s), "$id": it as
+                                         * a number (t), "$true"/"$false": that b, "?key": the query's
+                                         * key (s, "" when absent) */
         const JsonBusOption *options;   /* for an a{sv} argument */
         Answer answer;
-        const char *fields[5];
+        const char *fields[7];
         unsigned path_field;
 } Route;
 
@@ -62,6 +67,11 @@ static const JsonBusOption instance_options[] = {
 static const JsonBusOption limit_options[] = {
         { "cpu_quota", "t|s" }, { "memory_max", "t|s" }, { "tasks_max", "t|s" }, { "disk_max", "t|s" }, { NULL, NULL },
 };
+static const JsonBusOption schedule_options[] = {
+        { "argument", "s" }, { "only_if_running", "b" }, { "randomized_delay_usec", "t" }, { "restart_instances", "b" },
+        { "stop", "b" }, { "enabled", "b" }, { NULL, NULL },
+};
+static const JsonBusOption backup_options[] = { { "stop", "b" }, { NULL, NULL } };
 
 static const Route routes[] = {
         { "GET", "manager", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -74,6 +84,7 @@ static const Route routes[] = {
         { "GET", "overlays/*", TARGET_OVERLAY, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "DELETE", "overlays/*", TARGET_OVERLAY, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
         { "PUT", "overlays/*/items", TARGET_OVERLAY, false, "SetWorkshopItems", "as", { "items" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "GET", "overlays/*/export", TARGET_OVERLAY, false, "Export", "", { NULL }, NULL, ANSWER_DOWNLOAD, { NULL }, 0 },
         { "GET", "overlays/*/script", TARGET_OVERLAY, false, "GetScript", "", { NULL }, NULL, ANSWER_FIELDS, { "script" }, 0 },
         { "PUT", "overlays/*/script", TARGET_OVERLAY, false, "SetScript", "s", { "script" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "overlays/*/source", TARGET_OVERLAY, false, "SetArchiveSource", "ss", { "url", "checksum" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -99,6 +110,20 @@ static const Route routes[] = {
         { "POST", "instances/*/command", TARGET_INSTANCE, false, "SendCommand", "s", { "command" }, NULL, ANSWER_FIELDS, { "reply" }, 0 },
         { "PUT", "instances/*/limits", TARGET_INSTANCE, false, "SetLimits", "a{sv}", { "limits" }, limit_options, ANSWER_ENTITY, { NULL }, 0 },
         { "GET", "instances/*/usage", TARGET_INSTANCE, false, "GetUsage", "", { NULL }, NULL, ANSWER_VALUE, { NULL }, 0 },
+        { "POST", "instances/*/backup", TARGET_INSTANCE, false, "Backup", "a{sv}", { "options" }, backup_options, ANSWER_JOB, { NULL }, 0 },
+
+        { "GET", "schedules", TARGET_SCHEDULE, true, "ListSchedules", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
+        { "POST", "schedules", TARGET_SCHEDULE, true, "CreateSchedule", "ssssa{sv}", { "name", "calendar", "action", "target", "options" }, schedule_options, ANSWER_CREATED, { NULL }, 0 },
+        { "GET", "schedules/*", TARGET_SCHEDULE, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "DELETE", "schedules/*", TARGET_SCHEDULE, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "POST", "schedules/*/enable", TARGET_SCHEDULE, false, "SetEnabled", "b", { "$true" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "schedules/*/disable", TARGET_SCHEDULE, false, "SetEnabled", "b", { "$false" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+        { "POST", "schedules/*/run", TARGET_SCHEDULE, false, "Run", "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
+
+        { "GET", "backups", TARGET_MANAGER, true, "ListBackups", "s", { "?instance" }, NULL, ANSWER_ROWS, { "id", "instance", "owner", "created", "size", "consistent" }, 0 },
+        { "DELETE", "backups/*", TARGET_MANAGER, true, "DeleteBackup", "t", { "$id" }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "POST", "backups/*/restore", TARGET_MANAGER, true, "RestoreBackup", "ta{sv}", { "$id", "options" }, no_options, ANSWER_JOB, { NULL }, 0 },
+        { "GET", "backups/*/download", TARGET_MANAGER, true, "ExportBackup", "t", { "$id" }, NULL, ANSWER_DOWNLOAD, { NULL }, 0 },
 
         { "GET", "jobs", TARGET_JOB, true, "ListJobs", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 6 },
         { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -132,6 +157,7 @@ static const char *target_interface(Target t) {
         case TARGET_BLUEPRINT: return "org.left4me.Blueprint";
         case TARGET_INSTANCE: return "org.left4me.Instance";
         case TARGET_JOB: return "org.left4me.Job";
+        case TARGET_SCHEDULE: return "org.left4me.Schedule";
         }
         assert(!"bad target");
         return NULL;
@@ -143,6 +169,7 @@ static const char *target_getter(Target t) {
         case TARGET_BLUEPRINT: return "GetBlueprint";
         case TARGET_INSTANCE: return "GetInstance";
         case TARGET_JOB: return "GetJob";
+        case TARGET_SCHEDULE: return "GetSchedule";
         default: assert(!"no getter"); return NULL;
         }
 }
@@ -448,6 +475,19 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
                 api_call_reply_json(c, SOUP_STATUS_OK, json_array_get_element(json_node_get_array(all), 0));
                 return;
         }
+        case ANSWER_DOWNLOAD: {
+                g_autofree char *filename = NULL;
+                int fd;
+
+                if (sd_bus_message_read(reply, "h", &fd) < 0) {
+                        reply_unexpected(c);
+                        return;
+                }
+                filename = rt->target == TARGET_OVERLAY ? g_strdup_printf("%s.tar.zst", c->name)
+                                                        : g_strdup_printf("left4me-backup-%s.tar.zst", c->name);
+                download_begin(c, fd, filename);
+                return;
+        }
         case ANSWER_PATCH:
                 break;
         }
@@ -460,6 +500,21 @@ static void reply_invalid(ApiCall *c, const char *what, const char *text) {
         g_autofree char *m = g_strdup_printf("%s: %s", what, text ? text : "invalid");
 
         api_call_reply_error(c, SOUP_STATUS_BAD_REQUEST, "org.left4me.Error.InvalidArgument", m);
+}
+
+/* The query's key (NULL when absent); false if the query is malformed. */
+static bool query_value(SoupServerMessage *msg, const char *key, char **ret) {
+        const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
+        g_autoptr(GHashTable) params = NULL;
+
+        *ret = NULL;
+        if (!query)
+                return true;
+        params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
+        if (!params)
+                return false;
+        *ret = g_strdup(g_hash_table_lookup(params, key));
+        return true;
 }
 
 /* Appends the route's arguments from the body; false if it answered. */
@@ -479,6 +534,26 @@ static bool append_arguments(ApiCall *c, sd_bus_message *m) {
                 assert(len > 0 && rt->args[i]);
                 if (strcmp(rt->args[i], "$name") == 0) {
                         r = sd_bus_message_append_basic(m, 's', c->name);
+                } else if (strcmp(rt->args[i], "$id") == 0) {
+                        guint64 id;
+
+                        /* A backup's id: only digits, as for jobs. */
+                        if (!g_ascii_isdigit(c->name[0]) ||
+                            !g_ascii_string_to_unsigned(c->name, 10, 0, G_MAXUINT64, &id, NULL)) {
+                                api_call_reply_error(c, SOUP_STATUS_NOT_FOUND, "org.left4me.Error.NotFound", "No such backup.");
+                                return false;
+                        }
+                        r = sd_bus_message_append(m, "t", (uint64_t) id);
+                } else if (strcmp(rt->args[i], "$true") == 0 || strcmp(rt->args[i], "$false") == 0) {
+                        r = sd_bus_message_append(m, "b", strcmp(rt->args[i], "$true") == 0);
+                } else if (rt->args[i][0] == '?') {
+                        g_autofree char *value = NULL;
+
+                        if (!query_value(c->msg, rt->args[i] + 1, &value)) {
+                                reply_invalid(c, rt->args[i] + 1, "malformed query");
+                                return false;
+                        }
+                        r = sd_bus_message_append_basic(m, 's', value ? value : "");
                 } else {
                         node = o ? json_object_get_member(o, rt->args[i]) : NULL;
                         if (!node && strcmp(type, "a{sv}") == 0) {
@@ -581,6 +656,8 @@ static void call_method(ApiCall *c) {
                 send_properties(c, c->path, SOUP_STATUS_OK);
                 return;
         }
+        if (rt->answer == ANSWER_DOWNLOAD && !download_may_begin(c))
+                return;
         r = api_call_new_method(c, rt->on_manager ? L4M_MANAGER_PATH : c->path,
                                 target_interface(rt->on_manager ? TARGET_MANAGER : rt->target), rt->member, &m);
         if (r < 0) {

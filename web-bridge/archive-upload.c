@@ -13,7 +13,8 @@
 #include "l4m-log.h"
 #include "l4m-util.h"
 
-/* POST /api/overlays/NAME/archive: the body goes chunk by chunk into an
+/* POST /api/overlays/NAME/archive (and POST /api/instances/NAME/backups,
+ * a backup brought back: Manager.ImportBackup): the body goes chunk by chunk into an
  * unlinked temporary file (O_TMPFILE in $TMPDIR, else /var/tmp: disk, not
  * the memory a tmpfs /tmp would be), never into memory; when it is
  * complete, the file is handed to Overlay.ImportArchive as the fd. A pipe
@@ -76,16 +77,25 @@ static const JsonBusOption import_options[] = {
         { "subdir", "s" }, { "strip_components", "u" }, { "mode", "s" }, { "name_encoding", "s" }, { NULL, NULL },
 };
 
-bool archive_upload_path(const char *path, char **ret_name) {
-        g_auto(GStrv) segs = g_strsplit(path, "/", 7);
+/* ImportBackup takes no options. */
+static const JsonBusOption backup_import_options[] = { { NULL, NULL } };
 
-        /* "", "api", "overlays", NAME, "archive" */
-        if (g_strv_length(segs) != 5 || strcmp(segs[1], "api") != 0 || strcmp(segs[2], "overlays") != 0 ||
-            strcmp(segs[4], "archive") != 0 || !api_segment_is_valid(segs[3]))
-                return false;
+UploadKind archive_upload_path(const char *path, char **ret_name) {
+        g_auto(GStrv) segs = g_strsplit(path, "/", 7);
+        UploadKind kind;
+
+        /* "", "api", "overlays", NAME, "archive" or "", "api", "instances", NAME, "backups" */
+        if (g_strv_length(segs) != 5 || strcmp(segs[1], "api") != 0 || !api_segment_is_valid(segs[3]))
+                return UPLOAD_NONE;
+        if (strcmp(segs[2], "overlays") == 0 && strcmp(segs[4], "archive") == 0)
+                kind = UPLOAD_OVERLAY_ARCHIVE;
+        else if (strcmp(segs[2], "instances") == 0 && strcmp(segs[4], "backups") == 0)
+                kind = UPLOAD_INSTANCE_BACKUP;
+        else
+                return UPLOAD_NONE;
         if (ret_name)
                 *ret_name = g_strdup(segs[3]);
-        return true;
+        return kind;
 }
 
 static int open_tmpfile(void) {
@@ -237,16 +247,13 @@ static void on_imported(ApiCall *c, sd_bus_message *reply, unsigned index) {
         api_call_reply_json(c, SOUP_STATUS_ACCEPTED, node);
 }
 
-static void import_found(ApiCall *c) {
-        g_autoptr(sd_bus_message) m = NULL;
+/* Appends the query's options (those of the table) to m, whose other
+ * arguments r says were appended, and sends it; answers c on failure. */
+static void import_send(ApiCall *c, sd_bus_message *m, int r, const JsonBusOption *options) {
         g_autofree char *error_text = NULL;
-        int r;
 
-        r = api_call_new_method(c, c->path, "org.left4me.Overlay", "ImportArchive", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "h", c->fd);
-        if (r >= 0)
-                r = json_bus_append(m, "a{sv}", c->body, import_options, &error_text);
+                r = json_bus_append(m, "a{sv}", c->body, options, &error_text);
         if (r == -EINVAL && error_text) {
                 g_autofree char *t = g_strdup_printf("options: %s", error_text);
                 api_call_reply_error(c, SOUP_STATUS_BAD_REQUEST, "org.left4me.Error.InvalidArgument", t);
@@ -258,7 +265,28 @@ static void import_found(ApiCall *c) {
                 api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", STRERROR(r));
 }
 
-void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, const char *name) {
+static void import_found(ApiCall *c) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = api_call_new_method(c, c->path, "org.left4me.Overlay", "ImportArchive", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "h", c->fd);
+        import_send(c, m, r, import_options);
+}
+
+/* Manager.ImportBackup(instance, fd, {}): no lookup, the daemon checks the name. */
+static void backup_import(ApiCall *c) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = api_call_new_method(c, L4M_MANAGER_PATH, "org.left4me.Manager", "ImportBackup", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sh", c->name, c->fd);
+        import_send(c, m, r, backup_import_options);
+}
+
+void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, UploadKind kind, const char *name) {
         Upload *u = g_object_get_data(G_OBJECT(msg), UPLOAD_KEY);
         g_autofree char *error_text = NULL;
         JsonNode *options;
@@ -295,5 +323,8 @@ void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, 
         c->name = g_strdup(name);
         c->body = options;
         c->fd = l4m_take_fd(&u->fd);
-        api_call_lookup(c, API_TARGET_OVERLAY, import_found);
+        if (kind == UPLOAD_INSTANCE_BACKUP)
+                backup_import(c);
+        else
+                api_call_lookup(c, API_TARGET_OVERLAY, import_found);
 }

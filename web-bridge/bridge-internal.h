@@ -35,12 +35,18 @@ void session_close(Session *s, const char *why);
 void api_routes_handle(Bridge *b, SoupServerMessage *msg, const char *path);
 
 /* archive-upload.c */
-/* From the early handler for POST /api/overlays/NAME/archive: streams the
- * body into an unlinked temporary file instead of memory. False if it
- * answered the request itself. */
+typedef enum {
+        UPLOAD_NONE,
+        UPLOAD_OVERLAY_ARCHIVE,   /* POST /api/overlays/NAME/archive: Overlay.ImportArchive */
+        UPLOAD_INSTANCE_BACKUP,   /* POST /api/instances/NAME/backups: Manager.ImportBackup */
+} UploadKind;
+/* From the early handler for an upload route: streams the body into an
+ * unlinked temporary file instead of memory. False if it answered the
+ * request itself. */
 bool archive_upload_begin(Bridge *b, SoupServerMessage *msg);
-void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, const char *name);
-bool archive_upload_path(const char *path, char **ret_name);
+void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, UploadKind kind, const char *name);
+/* Which upload route path is (UPLOAD_NONE: none), and its NAME. */
+UploadKind archive_upload_path(const char *path, char **ret_name);
 
 /* static-files.c: GET/HEAD of anything outside /api/. */
 void static_files_handle(Bridge *b, SoupServerMessage *msg, const char *path);

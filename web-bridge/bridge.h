@@ -42,6 +42,7 @@ struct Session {
         GQueue *call_queue;        /* Pending*: bus calls waiting for room, in order (api-call.c) */
         bool pumping_calls;
         unsigned uploads;          /* archive uploads in progress (archive-upload.c) */
+        unsigned downloads;        /* downloads in progress (download.c) */
 };
 
 struct Bridge {
@@ -54,6 +55,7 @@ struct Bridge {
         bool tls;                  /* serving over TLS: cookies get Secure */
         GHashTable *login_buckets; /* client address → LoginBucket* (web-sessions.c) */
         unsigned uploads;          /* archive uploads in progress, of all sessions */
+        unsigned downloads;        /* downloads in progress, of all sessions */
         unsigned waiting_connections;  /* connections whose next request's headers are not in */
         unsigned pending_logins;   /* logins waiting for the daemon (at most BRIDGE_LOGINS_IN_FLIGHT_MAX) */
         guint expiry_timer;        /* closes idle sessions */

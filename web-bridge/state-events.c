@@ -31,7 +31,7 @@
 
 typedef struct StateObject {
         char *path;
-        const char *kind;               /* "instance", "overlay", "blueprint", "job" */
+        const char *kind;               /* "instance", "overlay", "blueprint", "job", "schedule" */
         const char *interface;
         JsonObject *props;
         sd_bus_slot *get_all;           /* loading it; changes meanwhile wait for it */
@@ -100,6 +100,7 @@ static bool kind_of(const char *path, const char **ret_kind, const char **ret_in
                 { L4M_OVERLAY_PATH_PREFIX "/", "overlay", L4M_OVERLAY_INTERFACE },
                 { L4M_BLUEPRINT_PATH_PREFIX "/", "blueprint", L4M_BLUEPRINT_INTERFACE },
                 { L4M_JOB_PATH_PREFIX "/", "job", L4M_JOB_INTERFACE },
+                { L4M_SCHEDULE_PATH_PREFIX "/", "schedule", L4M_SCHEDULE_INTERFACE },
         };
 
         for (size_t i = 0; i < L4M_ELEMENTSOF(kinds); i++)

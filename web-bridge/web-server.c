@@ -191,7 +191,7 @@ static void early_checks(Bridge *b, SoupServerMessage *msg, const char *path) {
         bridge_add_security_headers(msg, api);
         if (!bridge_check_host(b, msg))
                 return;
-        if (api && soup_server_message_get_method(msg) == SOUP_METHOD_POST && archive_upload_path(path, NULL)) {
+        if (api && soup_server_message_get_method(msg) == SOUP_METHOD_POST && archive_upload_path(path, NULL) != UPLOAD_NONE) {
                 if (archive_upload_begin(b, msg))
                         cap_body(msg, b->config.max_upload_bytes, true);
                 return;
@@ -216,6 +216,7 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
         Bridge *b = userdata;
         const char *method = soup_server_message_get_method(msg);
         g_autofree char *name = NULL;
+        UploadKind kind;
 
         if (!g_str_has_prefix(path, "/api/")) {
                 if (strcmp(path, "/api") == 0) {
@@ -244,11 +245,11 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
                         sessions_handle_session(b, msg);
                 return;
         }
-        if (method == SOUP_METHOD_POST && archive_upload_path(path, &name)) {
+        if (method == SOUP_METHOD_POST && (kind = archive_upload_path(path, &name)) != UPLOAD_NONE) {
                 g_autoptr(Session) s = bridge_request_session(b, msg);
 
                 if (s)
-                        archive_upload_handle(b, msg, s, name);
+                        archive_upload_handle(b, msg, s, kind, name);
                 return;
         }
         if ((method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD) && b->streams &&

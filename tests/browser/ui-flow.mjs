@@ -3,7 +3,8 @@
 // user goes through it: log in, create a workshop overlay and build it
 // (progress to 100 %), create a blueprint and an instance, start it, see
 // the server's log in the console, send "status" and see the reply, see
-// its use and set a limit, stop it, log out. Every step asserts what the
+// its use and set a limit, back it up while it runs, stop it, download and
+// restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
 // page shows and saves screenshots (a 1280x800 desktop and a 375x812
 // phone, where the page must not scroll sideways and buttons must be big
 // enough to touch). No request may leave the host and the page may log no
@@ -11,13 +12,13 @@
 //
 //   node ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]
 //
-// The names it creates: PREFIX-maps, -upload, -bp and -server.
+// The names it creates: PREFIX-maps, -upload, -bp, -server and -nightly.
 // Environment: CHROMIUM (default /usr/bin/chromium), UI_FLOW_PREFIX (names
 // of what it creates, default "ui"). Exit status 0 when every step passed.
 
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +32,7 @@ const OVERLAY = `${prefix}-maps`;
 const BLUEPRINT = `${prefix}-bp`;
 const INSTANCE = `${prefix}-server`;
 const UPLOAD = `${prefix}-upload`;
+const SCHEDULE = `${prefix}-nightly`;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 812 };
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -172,6 +174,13 @@ try {
                 await page.waitForFunction((s) => location.hash === `#/${s}` && !document.getElementById('main').hasAttribute('aria-busy'), section);
         }
 
+        // createForm(section, what): the section's page with its "Create WHAT" form open.
+        async function createForm(section, what) {
+                await nav(section);
+                await page.locator('summary', { hasText: `Create ${what}` }).click();
+                return page.locator(`form[aria-label="Create ${what}"]`);
+        }
+
         step('the login page');
         await page.goto(base + '/');
         await page.locator('#login-title').waitFor();
@@ -197,9 +206,7 @@ try {
         await shot('dashboard');
 
         step('create a workshop overlay');
-        await nav('overlays');
-        await page.locator('summary', { hasText: 'Create an overlay' }).click();
-        const ovForm = page.locator('form[aria-label="Create an overlay"]');
+        const ovForm = await createForm('overlays', 'an overlay');
         await ovForm.getByLabel('Name', { exact: true }).fill(OVERLAY);
         await ovForm.getByLabel('Type').selectOption('workshop');
         await ovForm.getByLabel('Workshop items').fill(`https://steamcommunity.com/sharedfiles/filedetails/?id=${item}`);
@@ -247,8 +254,7 @@ try {
         await expectText(page.locator('.job-panel .console div'), /./, 'the build log found again');
 
         step('upload an archive into an archive overlay');
-        await nav('overlays');
-        await page.locator('summary', { hasText: 'Create an overlay' }).click();
+        await createForm('overlays', 'an overlay');
         await ovForm.getByLabel('Name', { exact: true }).fill(UPLOAD);
         await ovForm.getByLabel('Type').selectOption('archive');
         await ovForm.getByRole('button', { name: 'Create overlay' }).click();
@@ -262,9 +268,7 @@ try {
         await shot('overlay-uploaded');
 
         step('create a blueprint with it');
-        await nav('blueprints');
-        await page.locator('summary', { hasText: 'Create a blueprint' }).click();
-        const bpForm = page.locator('form[aria-label="Create a blueprint"]');
+        const bpForm = await createForm('blueprints', 'a blueprint');
         await bpForm.getByLabel('Name', { exact: true }).fill(BLUEPRINT);
         await bpForm.getByLabel('Overlay', { exact: true }).selectOption(OVERLAY);
         await bpForm.getByRole('button', { name: 'Add the chosen overlay' }).click();
@@ -277,9 +281,7 @@ try {
         await shot('blueprint');
 
         step('create an instance');
-        await nav('instances');
-        await page.locator('summary', { hasText: 'Create an instance' }).click();
-        const insForm = page.locator('form[aria-label="Create an instance"]');
+        const insForm = await createForm('instances', 'an instance');
         await insForm.getByLabel('Name', { exact: true }).fill(INSTANCE);
         await insForm.getByLabel('Blueprint', { exact: true }).selectOption(BLUEPRINT);
         await insForm.getByLabel('Hostname', { exact: true }).fill('left4me browser test');
@@ -323,10 +325,61 @@ try {
         await expectText(limitRow('Memory max'), /^1G$/, 'the memory limit after saving');
         await shot('instance-limits');
 
+        step('back it up while it runs');
+        const backups = page.locator('section.backups');
+        const backupJob = backups.locator('.backup-job .job-message');
+        await backups.getByRole('button', { name: 'Back up now' }).click();
+        await expectText(backupJob, /instance-backup: succeeded/, 'the backup job', 120000);
+        const backupRow = backups.locator('tbody tr').first();
+        await expectText(backupRow.locator('td').first(), /^#[0-9]+$/, 'the backup in the list');
+        const restore = backupRow.getByRole('button', { name: /^Restore backup / });
+        if (!(await restore.isDisabled()))
+                fail('Restore is offered while the server runs');
+        await shot('instance-backup');
+
         step('stop it');
         await page.getByRole('button', { name: 'Stop', exact: true }).click();
         await expectState(/^stopped$/, 'the stopped instance', 60000);
         await shot('instance-stopped');
+
+        step('download the backup and restore it');
+        const [download] = await Promise.all([page.waitForEvent('download'),
+                backupRow.getByRole('link', { name: /^Download backup / }).click()]);
+        const magic = readFileSync(await download.path()).subarray(0, 4).toString('hex');
+        if (magic !== '28b52ffd')
+                fail(`the downloaded backup does not start like zstd: ${magic}`);
+        console.log(`downloaded ${download.suggestedFilename()}`);
+        await page.waitForFunction(() => {
+                const b = document.querySelector('section.backups tbody tr button[aria-label^="Restore backup"]');
+                return b && !b.disabled;
+        }).catch(() => fail('Restore stays disabled on a stopped server'));
+        page.once('dialog', (d) => d.accept());
+        await restore.click();
+        await expectText(backupJob, /backup-restore: succeeded/, 'the restore job', 120000);
+        await shot('instance-restored');
+
+        step('a schedule: created, run, disabled, deleted');
+        const schForm = await createForm('schedules', 'a schedule');
+        await schForm.getByLabel('Name', { exact: true }).fill(SCHEDULE);
+        await schForm.getByLabel('When', { exact: true }).fill('*-*-* 04:00:00');
+        await schForm.getByLabel('Action', { exact: true }).selectOption('restart');
+        await schForm.getByLabel('Target', { exact: true }).selectOption(INSTANCE);
+        await schForm.getByLabel('Only if the server is running').check();
+        await shot('schedule-create-form');
+        await schForm.getByRole('button', { name: 'Create schedule' }).click();
+        const sch = page.locator(`li.card.schedule[data-name="${SCHEDULE}"]`);
+        await expectText(sch.locator('.card-head .badge'), /^enabled$/, 'the new schedule');
+        await expectText(sch.locator('dd'), new RegExp(`^restart ${INSTANCE} \\(only if running\\)$`), 'the schedule\'s action');
+        await expectText(sch.locator('dd'), /[0-9]/, 'its next run');
+        await sch.getByRole('button', { name: 'Run now' }).click();
+        await expectText(sch.locator('dd'), /skipped/, 'the result of a run while the server is stopped', 30000);
+        await sch.getByRole('button', { name: 'Disable' }).click();
+        await expectText(sch.locator('.card-head .badge'), /^disabled$/, 'the disabled schedule');
+        await expectText(sch.locator('dd'), /^— \(disabled\)$/, 'the next run of a disabled schedule');
+        await shot('schedules');
+        page.once('dialog', (d) => d.accept());
+        await sch.getByRole('button', { name: 'Delete' }).click();
+        await sch.waitFor({ state: 'detached' });
 
         step('the dashboard follows');
         await nav('instances');

@@ -7,7 +7,9 @@
 # creates and builds a workshop overlay, uploads an archive into another,
 # creates a blueprint and an instance,
 # starts it, reads its console, sends "status", sees its use and sets a
-# memory limit, stops it and logs out;
+# memory limit, backs it up while it runs, stops it, downloads and restores
+# the backup, creates a schedule, runs, disables and deletes it, and logs
+# out;
 # screenshots of every page (desktop and phone) go to $L4M_OUTPUT.
 
 WB_ITEM=29901
@@ -23,6 +25,10 @@ wb_overlay_path() {
 # wb_cleanup: what ui-flow.mjs creates, gone (as root, an admin).
 wb_cleanup() {
         local path ov
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetSchedule "$(gv_str ui-nightly)"
+        if ((RC == 0)); then
+                gcall root "$(grep -o "$L4M_MANAGER/schedule/[0-9]*" <<<"$OUT" | head -n 1)" org.left4me.Schedule.Delete
+        fi
         ins_remove ui-server
         ins_delete_blueprint ui-bp
         for ov in ui-maps ui-upload; do
@@ -96,6 +102,11 @@ test_web_browser() {
                 fail "the uploaded file is not in the overlay"
         assert_eq stopped "$(ins_prop ui-server State)" "the instance stopped through the UI"
         assert_eq "web:$WB_USER" "$(ins_prop ui-server Owner)" "the instance's owner"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.ListBackups "$(gv_str ui-server)"
+        expect_ok "ListBackups ui-server"
+        [[ $OUT == *"'ui-server'"* ]] || fail "no backup of ui-server after the UI's backup: $OUT"
+        gcall root "$L4M_MANAGER" org.left4me.Manager.GetSchedule "$(gv_str ui-nightly)"
+        expect_dbus_error org.left4me.Error.NotFound "the schedule deleted through the UI"
 
         wb_cleanup
 }

@@ -28,87 +28,6 @@ SEC_A=sec-alice
 SEC_B=sec-bob
 SEC_W=sec-wendy
 
-# --- helpers ------------------------------------------------------------
-
-# expect_refused WHAT: the last request was refused as not found or not
-# allowed (403 or 404), with a JSON error.
-expect_refused() {
-        [[ $HTTP_CODE == 403 || $HTTP_CODE == 404 ]] ||
-                fail "$1: expected 403 or 404, got $HTTP_CODE: $(head -c 400 <<<"$HTTP_BODY")"
-        json 'd["error"]' <<<"$HTTP_BODY" >/dev/null 2>&1 || fail "$1: no JSON error in the answer: $HTTP_BODY"
-}
-
-# sec_names JSON-ARRAY: the "Name" of every object in it, one a line.
-sec_names() {
-        json '"\n".join(x["Name"] for x in d)'
-}
-
-# sec_job_wait JAR JOB-ID [SECONDS]: polls GET /api/jobs/ID until the job
-# has finished; sets JOB_STATE and JOB_MSG.
-sec_job_state() {
-        sec_http "$1" GET "/api/jobs/$2"
-        [[ $HTTP_CODE == 200 ]] || return 1
-        JOB_STATE=$(json 'd["State"]' <<<"$HTTP_BODY")
-        JOB_MSG=$(json 'd.get("Message", "")' <<<"$HTTP_BODY")
-        [[ $JOB_STATE == succeeded || $JOB_STATE == failed || $JOB_STATE == cancelled ]]
-}
-
-sec_job_wait() {
-        local i
-        for ((i = 0; i < ${3:-60} * 5; i++)); do
-                if sec_job_state "$1" "$2" 2>/dev/null; then
-                        step "job $2: $JOB_STATE: $JOB_MSG"
-                        return 0
-                fi
-                sleep 0.2
-        done
-        fail "job $2 did not finish in ${3:-60}s (last answer $HTTP_CODE: $HTTP_BODY)"
-}
-
-# sec_tar NAME SIZE-MIB: a tar in this test's directory holding
-# left4dead2/addons/NAME.vpk of SIZE MiB of random bytes (and a small
-# marker file); prints its path in the container.
-sec_tar() {
-        local d=$TF_DIR/tar-$1
-        in_container sh -ec "rm -rf '$d' && mkdir -p '$d/t/left4dead2/addons' && cd '$d/t' &&
-                head -c $(($2 * 1048576)) /dev/urandom > left4dead2/addons/$1.vpk &&
-                echo '$1' > marker-$1.txt && tar -C '$d/t' -cf '$d/x.tar' . && rm -rf '$d/t'"
-        printf '%s\n' "$d/x.tar"
-}
-
-# sec_remove_entities PREFIX: deletes (as root, over the bus) instances,
-# blueprints and overlays whose names start with PREFIX; never fails.
-sec_remove_entities() {
-        capture pybus root "$1" <<'PY' || true
-prefix = sys.argv[1]
-def each(method):
-    try:
-        return call(MGR, MANAGER_IF, method)
-    except dbus.exceptions.DBusException:
-        return []
-for row in each("ListInstances"):
-    if str(row[1]).startswith(prefix):
-        for m in ("Stop", "Delete"):
-            try:
-                call(str(row[0]), "org.left4me.Instance", m)
-            except dbus.exceptions.DBusException:
-                pass
-            time.sleep(0.5)
-for row in each("ListBlueprints"):
-    if str(row[1]).startswith(prefix):
-        try:
-            call(str(row[0]), "org.left4me.Blueprint", "Delete")
-        except dbus.exceptions.DBusException:
-            pass
-for row in each("ListOverlays"):
-    if str(row[1]).startswith(prefix):
-        try:
-            call(str(row[0]), OVERLAY_IF, "Delete")
-        except dbus.exceptions.DBusException:
-            pass
-PY
-}
-
 # --- no session: 401 everywhere ------------------------------------------
 
 test_sec_no_session() {
@@ -142,6 +61,7 @@ GET /api/overlays/sec-nosession
 DELETE /api/overlays/sec-nosession
 PUT /api/overlays/sec-nosession/items {"items":[]}
 GET /api/overlays/sec-nosession/script
+GET /api/overlays/sec-nosession/export
 PUT /api/overlays/sec-nosession/script {"script":"true"}
 POST /api/overlays/sec-nosession/build {"options":{}}
 POST /api/overlays/sec-nosession/wipe {}
@@ -159,6 +79,20 @@ POST /api/instances/sec-nosession/start {}
 POST /api/instances/sec-nosession/command {"command":"status"}
 DELETE /api/instances/sec-nosession
 GET /api/instances/sec-nosession/log?lines=0
+POST /api/instances/sec-nosession/backup {"options":{}}
+POST /api/instances/sec-nosession/backups x
+GET /api/backups
+GET /api/backups?instance=sec-nosession
+POST /api/backups/1/restore {"options":{}}
+DELETE /api/backups/1
+GET /api/backups/1/download
+GET /api/schedules
+POST /api/schedules {"name":"sec-nosession","calendar":"daily","action":"start","target":"x","options":{}}
+GET /api/schedules/sec-nosession
+POST /api/schedules/sec-nosession/enable {}
+POST /api/schedules/sec-nosession/disable {}
+POST /api/schedules/sec-nosession/run {}
+DELETE /api/schedules/sec-nosession
 GET /api/jobs
 GET /api/jobs/1
 POST /api/jobs/1/cancel {}
@@ -360,15 +294,9 @@ test_sec_ownership() {
         sec_login w "$SEC_W"
 
         # A's overlay (imported), blueprint and instance, all over HTTP.
-        sec_api a POST /api/overlays '{"name":"sec-own-ov","type":"archive","options":{}}'
-        expect_http 201 "A creates overlay sec-own-ov"
         tar=$(sec_tar own 1)
-        sec_http a POST /api/overlays/sec-own-ov/archive -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf a)" \
-                -H 'Content-Type: application/x-tar' --data-binary "@$tar"
-        expect_http 202 "A uploads an archive into sec-own-ov"
-        job=$(json 'd["job"]' <<<"$HTTP_BODY")
-        sec_job_wait a "$job"
-        assert_eq succeeded "$JOB_STATE" "A's import ($JOB_MSG)"
+        sec_archive_overlay a sec-own-ov "$tar"
+        job=$SEC_JOB
         sec_api a POST /api/overlays '{"name":"sec-own-sc","type":"script","options":{}}'
         expect_http 201 "A creates script overlay sec-own-sc"
         sec_api a POST /api/blueprints '{"name":"sec-own-bp","overlays":["sec-own-ov"],"options":{}}'

@@ -154,3 +154,101 @@ sec_python() {
         cat >"$TF_HOST/$1.py"
         printf '%s\n' "$TF_DIR/$1.py"
 }
+
+# --- shared by test-30 and test-41 ------------------------------------
+
+# expect_refused WHAT: the last request was refused as not found or not
+# allowed (403 or 404), with a JSON error.
+expect_refused() {
+        [[ $HTTP_CODE == 403 || $HTTP_CODE == 404 ]] ||
+                fail "$1: expected 403 or 404, got $HTTP_CODE: $(head -c 400 <<<"$HTTP_BODY")"
+        json 'd["error"]' <<<"$HTTP_BODY" >/dev/null 2>&1 || fail "$1: no JSON error in the answer: $HTTP_BODY"
+}
+
+# sec_names JSON-ARRAY: the "Name" of every object in it, one a line.
+sec_names() {
+        json '"\n".join(x["Name"] for x in d)'
+}
+
+# sec_job_wait JAR JOB-ID [SECONDS]: polls GET /api/jobs/ID until the job
+# has finished; sets JOB_STATE and JOB_MSG.
+sec_job_state() {
+        sec_http "$1" GET "/api/jobs/$2"
+        [[ $HTTP_CODE == 200 ]] || return 1
+        JOB_STATE=$(json 'd["State"]' <<<"$HTTP_BODY")
+        JOB_MSG=$(json 'd.get("Message", "")' <<<"$HTTP_BODY")
+        [[ $JOB_STATE == succeeded || $JOB_STATE == failed || $JOB_STATE == cancelled ]]
+}
+
+sec_job_wait() {
+        local i
+        for ((i = 0; i < ${3:-60} * 5; i++)); do
+                if sec_job_state "$1" "$2" 2>/dev/null; then
+                        step "job $2: $JOB_STATE: $JOB_MSG"
+                        return 0
+                fi
+                sleep 0.2
+        done
+        fail "job $2 did not finish in ${3:-60}s (last answer $HTTP_CODE: $HTTP_BODY)"
+}
+
+# sec_tar NAME SIZE-MIB: a tar in this test's directory holding
+# left4dead2/addons/NAME.vpk of SIZE MiB of random bytes (and a small
+# marker file); prints its path in the container.
+sec_tar() {
+        local d=$TF_DIR/tar-$1
+        in_container sh -ec "rm -rf '$d' && mkdir -p '$d/t/left4dead2/addons' && cd '$d/t' &&
+                head -c $(($2 * 1048576)) /dev/urandom > left4dead2/addons/$1.vpk &&
+                echo '$1' > marker-$1.txt && tar -C '$d/t' -cf '$d/x.tar' . && rm -rf '$d/t'"
+        printf '%s\n' "$d/x.tar"
+}
+
+# sec_remove_entities PREFIX: deletes (as root, over the bus) schedules,
+# instances (their backups with them), blueprints and overlays whose names
+# start with PREFIX; never fails.
+sec_remove_entities() {
+        capture pybus root "$1" <<'PY' || true
+prefix = sys.argv[1]
+def each(method):
+    try:
+        return call(MGR, MANAGER_IF, method)
+    except dbus.exceptions.DBusException:
+        return []
+# In this order: a schedule names its target, an instance its blueprint,
+# a blueprint its overlays.
+for lister, interface, methods in (("ListSchedules", "org.left4me.Schedule", ("Delete",)),
+                                   ("ListInstances", "org.left4me.Instance", ("Stop", "Delete")),
+                                   ("ListBlueprints", "org.left4me.Blueprint", ("Delete",)),
+                                   ("ListOverlays", OVERLAY_IF, ("Delete",))):
+    for row in each(lister):
+        if not str(row[1]).startswith(prefix):
+            continue
+        for m in methods:
+            try:
+                call(str(row[0]), interface, m)
+            except dbus.exceptions.DBusException:
+                pass
+            if len(methods) > 1:
+                time.sleep(0.5)
+PY
+}
+
+# sec_upload JAR PATH FILE: POSTs FILE (in the container) as the raw body,
+# as the page uploads a file.
+sec_upload() {
+        sec_http "$1" POST "$2" -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf "$1")" \
+                -H 'Content-Type: application/octet-stream' --data-binary "@$3"
+}
+
+# sec_archive_overlay JAR NAME TAR: archive overlay NAME of the session in
+# JAR, created and filled with TAR (a file in the container) over HTTP;
+# SEC_JOB is the import job's id.
+sec_archive_overlay() {
+        sec_api "$1" POST /api/overlays "{\"name\":\"$2\",\"type\":\"archive\",\"options\":{}}"
+        expect_http 201 "$1 creates overlay $2"
+        sec_upload "$1" "/api/overlays/$2/archive" "$3"
+        expect_http 202 "$1 uploads an archive into $2"
+        SEC_JOB=$(json 'd["job"]' <<<"$HTTP_BODY")
+        sec_job_wait "$1" "$SEC_JOB"
+        assert_eq succeeded "$JOB_STATE" "the import into $2 ($JOB_MSG)"
+}

@@ -299,6 +299,33 @@ function upload(path, file, onProgress) {
         });
 }
 
+// uploadForm(label, buttonLabel, file, fields, path, done): a form of the
+// fields (file among them: an <input type=file>) that uploads the chosen
+// file to path() with a progress bar, then calls done(answer, form).
+function uploadForm(label, buttonLabel, file, fields, path, done) {
+        const bar = progressBar('Upload progress');
+        bar.hidden = true;
+        const form = h('form', { 'aria-label': label }, ...fields, bar,
+                h('div.actions', null, h('button', { type: 'submit' }, buttonLabel)));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                if (!file.files.length) {
+                        notice('Choose a file first.', 'error');
+                        return;
+                }
+                bar.hidden = false;
+                bar.set(0);
+                try {
+                        const r = await upload(path(), file.files[0], bar.set);
+                        bar.set(1);
+                        done(r, form);
+                } catch (e) {
+                        showError(e);
+                }
+        });
+        return form;
+}
+
 // stream(path, handlers): an EventSource closed when the page changes.
 function stream(path, handlers) {
         const es = new EventSource(path);
@@ -315,6 +342,22 @@ function stream(path, handlers) {
         }
         pageCleanup.push(() => es.close());
         return es;
+}
+
+// liveList(list, kind, path): the keyedList follows /api/events (events kind
+// and kind-removed, by Name) and is read from path again after a reset;
+// returns the function that reads it.
+function liveList(list, kind, path) {
+        const load = async () => list.replace(await api('GET', path));
+        onLive((k, o) => {
+                if (k === kind)
+                        list.set(o);
+                else if (k === kind + '-removed')
+                        list.remove(o.Name);
+                else if (k === 'reset')
+                        load().catch(showError);
+        });
+        return load;
 }
 
 // --- live state: /api/events -------------------------------------------------
@@ -368,6 +411,8 @@ function eventsStart() {
         });
         on('blueprint', (o) => emit('blueprint', o));
         on('blueprint-removed', (o) => emit('blueprint-removed', o));
+        on('schedule', (o) => emit('schedule', o));
+        on('schedule-removed', (o) => emit('schedule-removed', o));
         events.addEventListener('reset', () => emit('reset', null));
         events.addEventListener('error', () => {
                 // The browser reconnects by itself after network errors; an
@@ -649,15 +694,7 @@ async function pageInstances(main) {
 
         append(main, [pageHeader('Instances'), ul, h('details.create-box', null, h('summary', null, 'Create an instance'), form)]);
 
-        const load = async () => list.replace(await api('GET', '/api/instances'));
-        onLive((kind, o) => {
-                if (kind === 'instance')
-                        list.set(o);
-                else if (kind === 'instance-removed')
-                        list.remove(o.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'instance', '/api/instances');
         await Promise.all([load(), blueprintOptions(bp)]);
 }
 
@@ -853,16 +890,20 @@ async function pageInstance(main, name) {
                 v.Created.textContent = fmtTime(n.Created);
         };
         const limits = limitsCard(name);
+        const backups = backupsCard(name);
         const showAll = (n) => {
                 const was = o.State;
                 show(n);
                 limits.show(n);
+                backups.show(n);
                 if (n.State !== was)
                         limits.refresh().catch(() => {});
         };
         show(o);
         limits.show(o);
         limits.refresh().catch(showError);
+        backups.show(o);
+        backups.refresh().catch(showError);
         // The use changes while the server runs.
         const usageTimer = setInterval(() => {
                 if (o.State === 'running' && !document.hidden)
@@ -948,7 +989,8 @@ async function pageInstance(main, name) {
                         h('section.card.console-card', { 'aria-label': 'Console' },
                                 h('h2', null, 'Console'), con, cmdForm),
                         edit,
-                        limits),
+                        limits,
+                        backups),
         ]);
 
         stream(`/api/instances/${enc(name)}/log?lines=200`, {
@@ -1058,15 +1100,7 @@ async function pageOverlays(main) {
         });
 
         append(main, [pageHeader('Overlays'), ul, h('details.create-box', null, h('summary', null, 'Create an overlay'), form)]);
-        const load = async () => list.replace(await api('GET', '/api/overlays'));
-        onLive((kind, o) => {
-                if (kind === 'overlay')
-                        list.set(o);
-                else if (kind === 'overlay-removed')
-                        list.remove(o.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'overlay', '/api/overlays');
         await load();
 }
 
@@ -1232,29 +1266,11 @@ async function pageOverlay(main, name) {
                 const file = h('input', { name: 'file', type: 'file' });
                 const encoding = h('select', { name: 'name_encoding' },
                         NAME_ENCODINGS.map(([value, label]) => h('option', { value }, label)));
-                const bar = progressBar('Upload progress');
-                bar.hidden = true;
-                const up = h('form', { 'aria-label': 'Upload an archive' },
-                        field('Archive file', file, 'zip, 7z, rar or tar: replaces the content'),
-                        field('File names', encoding, 'for archives whose names were not stored as UTF-8'), bar,
-                        h('div.actions', null, h('button', { type: 'submit' }, 'Upload')));
-                up.addEventListener('submit', async (ev) => {
-                        ev.preventDefault();
-                        if (!file.files.length) {
-                                notice('Choose a file first.', 'error');
-                                return;
-                        }
-                        bar.hidden = false;
-                        bar.set(0);
-                        try {
-                                const query = encoding.value ? `?name_encoding=${enc(encoding.value)}` : '';
-                                const r = await upload(`/api/overlays/${enc(name)}/archive${query}`, file.files[0], bar.set);
-                                bar.set(1);
-                                startJob(r, 'Import');
-                        } catch (e) {
-                                showError(e);
-                        }
-                });
+                const up = uploadForm('Upload an archive', 'Upload', file,
+                        [field('Archive file', file, 'zip, 7z, rar or tar: replaces the content'),
+                                field('File names', encoding, 'for archives whose names were not stored as UTF-8')],
+                        () => `/api/overlays/${enc(name)}/archive` + (encoding.value ? `?name_encoding=${enc(encoding.value)}` : ''),
+                        (r) => startJob(r, 'Import'));
                 source = h('section.card', { 'aria-label': 'Archive' }, h('h2', null, 'Archive'), form, h('hr'), up);
         }
 
@@ -1265,6 +1281,11 @@ async function pageOverlay(main, name) {
                                 props,
                                 h('div.actions', null,
                                         button('Build', async () => startJob(await api('POST', `/api/overlays/${enc(name)}/build`, { options: {} }), 'Build'), 'primary'),
+                                        // What an archive or script overlay holds cannot be
+                                        // fetched again from anywhere else (a Workshop one is
+                                        // rebuilt from Steam).
+                                        (o.Type === 'archive' || o.Type === 'script') &&
+                                                downloadLink('Download content', `/api/overlays/${enc(name)}/export`, `${name}.tar.zst`),
                                         button('Wipe', async () => {
                                                 if (!confirm(`Wipe the content of ${name}?`))
                                                         return;
@@ -1333,15 +1354,7 @@ async function pageBlueprints(main) {
                 }
         });
         append(main, [pageHeader('Blueprints'), ul, h('details.create-box', null, h('summary', null, 'Create a blueprint'), form)]);
-        const load = async () => list.replace(await api('GET', '/api/blueprints'));
-        onLive((kind, b) => {
-                if (kind === 'blueprint')
-                        list.set(b);
-                else if (kind === 'blueprint-removed')
-                        list.remove(b.Name);
-                else if (kind === 'reset')
-                        load().catch(showError);
-        });
+        const load = liveList(list, 'blueprint', '/api/blueprints');
         await Promise.all([load(), editor.load()]);
 }
 
@@ -1516,6 +1529,356 @@ async function pageJob(main, id) {
         });
 }
 
+// --- downloads ------------------------------------------------------------------
+
+// A link that downloads what path answers (a file the bridge streams from
+// the daemon), looking like a button.
+function downloadLink(label, path, filename, attrs) {
+        return h('a.button', Object.assign({ href: path, download: filename }, attrs || {}), label);
+}
+
+// --- instance backups ------------------------------------------------------------
+
+const BACKUP_JOB_KINDS = new Set(['instance-backup', 'backup-restore', 'backup-import']);
+
+// The Backups card of an instance page: its backups (newest first), "Back up
+// now", restore (only while stopped), download, delete and upload. The list
+// is read again when a backup job on the instance ends, started here or
+// elsewhere (a schedule).
+function backupsCard(name) {
+        const target = 'instance:' + name;
+        let state = 'stopped';
+        let jobId = null;
+        const tbody = h('tbody');
+        const empty = h('p.empty-note', null, 'No backups yet.');
+        const table = h('div.table-box', null, h('table.stack', { 'aria-label': `Backups of ${name}` },
+                h('thead', null, h('tr', null, h('th', null, 'Backup'), h('th', null, 'Taken'), h('th', null, 'Size'),
+                        h('th', null, 'Consistent'), h('th', null, 'Actions'))),
+                tbody));
+        const restoreButtons = [];
+        const bar = progressBar('Backup job progress');
+        const status = h('p.job-message', { 'aria-live': 'polite' });
+        const jobLine = h('div.backup-job', null, bar, status);
+        jobLine.hidden = true;
+
+        let jobDone = false;
+        // The job's state as the page last learnt it (an event, or the
+        // answer to a GET that may arrive after a newer event: a finished
+        // job never goes back to running).
+        const showJob = (j) => {
+                if (String(j.Id) !== jobId || (jobDone && jobActive(j)))
+                        return;
+                bar.set(j.State === 'succeeded' ? 1 : j.Progress);
+                clear(status);
+                status.append(h('a', { href: '#/jobs/' + enc(String(j.Id)) }, `Job #${j.Id}`), ` ${j.Kind}: `,
+                        badge(j.State), j.Message ? ` ${j.Message}` : '');
+                if (!jobActive(j) && !jobDone) {
+                        jobDone = true;
+                        card.refresh().catch(showError);
+                }
+        };
+        // Follows job id (once: its events may have come before the answer
+        // that named it).
+        const follow = (id, what) => {
+                if (!id || String(id) === jobId)
+                        return;
+                jobId = String(id);
+                jobDone = false;
+                jobLine.hidden = false;
+                bar.set(0);
+                clear(status);
+                status.append(`${what}: `, h('a', { href: '#/jobs/' + enc(jobId) }, `job #${jobId}`));
+                api('GET', `/api/jobs/${enc(jobId)}`).then(showJob, () => {});
+        };
+        const setRestoreAllowed = () => {
+                for (const b of restoreButtons)
+                        b.disabled = state !== 'stopped';
+        };
+        const row = (b) => {
+                const restore = button('Restore', async () => {
+                        if (!confirm(`Restore backup #${b.id} of ${name}? What the server wrote since is replaced.`))
+                                return;
+                        const r = await api('POST', `/api/backups/${enc(String(b.id))}/restore`, { options: {} });
+                        notice(`Restore of backup #${b.id} queued.`, 'ok');
+                        follow(jobIdOf(r), 'Restore');
+                }, null, { 'aria-label': `Restore backup ${b.id}`, title: 'Only while the server is stopped' });
+                restoreButtons.push(restore);
+                return h('tr', { 'data-id': String(b.id) },
+                        h('td', { 'data-label': 'Backup' }, `#${b.id}`),
+                        h('td', { 'data-label': 'Taken' }, fmtTime(b.created)),
+                        h('td', { 'data-label': 'Size' }, fmtBytes(b.size)),
+                        h('td', { 'data-label': 'Consistent' }, b.consistent ? 'yes' : 'no (copied while running)'),
+                        // A box of its own: a flex <td> would leave the table's layout.
+                        h('td', { 'data-label': 'Actions' }, h('div.row-actions', null,
+                                restore,
+                                downloadLink('Download', `/api/backups/${enc(String(b.id))}/download`,
+                                        `left4me-backup-${b.id}.tar.zst`, { 'aria-label': `Download backup ${b.id}` }),
+                                button('Delete', async () => {
+                                        if (!confirm(`Delete backup #${b.id} of ${name}?`))
+                                                return;
+                                        await api('DELETE', `/api/backups/${enc(String(b.id))}`);
+                                        notice(`Backup #${b.id} deleted.`, 'ok');
+                                        await card.refresh();
+                                }, 'danger', { 'aria-label': `Delete backup ${b.id}` }))));
+        };
+
+        const stop = h('input', { name: 'stop', type: 'checkbox', id: uid('f') });
+        const now = button('Back up now', async () => {
+                const r = await api('POST', `/api/instances/${enc(name)}/backup`, { options: { stop: stop.checked } });
+                notice(`Backup of ${name} queued.`, 'ok');
+                follow(jobIdOf(r), 'Backup');
+        }, 'primary');
+        const file = h('input', { name: 'backup', type: 'file', accept: '.zst,.tar.zst,application/zstd' });
+        const up = uploadForm('Upload a backup', 'Upload backup', file,
+                [field('Backup file', file, 'a .tar.zst downloaded from left4me: becomes a new backup of this instance')],
+                () => `/api/instances/${enc(name)}/backups`,
+                (r, form) => {
+                        notice('Upload received; the backup is being checked.', 'ok');
+                        follow(jobIdOf(r), 'Import');
+                        form.reset();
+                });
+
+        const card = h('section.card.backups', { 'aria-label': 'Backups' },
+                h('h2', null, 'Backups'),
+                h('div.actions.backup-now', null, now,
+                        h('div.field.check', null, stop, h('label', { for: stop.id }, 'Stop the server during the backup'))),
+                jobLine, table, empty, h('hr'), up);
+        card.refresh = async () => {
+                const list = await api('GET', `/api/backups?instance=${enc(name)}`);
+                restoreButtons.length = 0;
+                clear(tbody);
+                for (const b of list || [])
+                        tbody.append(row(b));
+                table.hidden = !tbody.children.length;
+                empty.hidden = !!tbody.children.length;
+                setRestoreAllowed();
+        };
+        card.show = (n) => {
+                state = n.State;
+                setRestoreAllowed();
+        };
+        onLive((kind, j) => {
+                if (kind === 'reset') {
+                        card.refresh().catch(() => {});
+                        return;
+                }
+                if (kind !== 'job' || j.Target !== target || !BACKUP_JOB_KINDS.has(j.Kind))
+                        return;
+                // A newer job on the instance, started here or elsewhere (a schedule).
+                if (!jobId || Number(j.Id) > Number(jobId))
+                        follow(j.Id, j.Kind);
+                showJob(j);
+                if (String(j.Id) !== jobId && !jobActive(j))
+                        card.refresh().catch(showError);
+        });
+        return card;
+}
+
+// --- pages: schedules ------------------------------------------------------------
+
+const SCHEDULE_ACTIONS = [
+        ['restart', 'Restart an instance', 'instance'],
+        ['start', 'Start an instance', 'instance'],
+        ['stop', 'Stop an instance', 'instance'],
+        ['command', 'Send a console command', 'instance'],
+        ['backup', 'Back up an instance', 'instance'],
+        ['build', 'Build an overlay', 'overlay'],
+        ['update-game', 'Update the game', 'game'],
+];
+
+function scheduleTargetKind(action) {
+        const a = SCHEDULE_ACTIONS.find(([value]) => value === action);
+        return a ? a[2] : 'instance';
+}
+
+// The schedule's target as a node: a link to its instance or overlay.
+function scheduleTargetNode(s) {
+        const kind = scheduleTargetKind(s.Action);
+        if (kind === 'game')
+                return document.createTextNode('the game');
+        if (s.TargetMissing)
+                return h('span.missing', null, `${s.Target} (deleted)`);
+        return h('a', { href: `#/${kind}s/` + enc(s.Target) }, s.Target);
+}
+
+// "success", "skipped: ...", "failed: ..." as a badge and the reason.
+function scheduleResultNode(s) {
+        const text = s.LastResult || '';
+        if (!text)
+                return document.createTextNode('never ran');
+        const m = /^(success|skipped|failed)(?::\s*(.*))?$/.exec(text);
+        const word = m ? m[1] : 'unknown';
+        const el = h('span', null, badge(word === 'success' ? 'succeeded' : word), m && m[2] ? ` ${m[2]}` : (m ? '' : ` ${text}`));
+        const job = /\/job\/([0-9]+)$/.exec(s.LastJob || '');
+        if (job)
+                el.append(' (', h('a', { href: '#/jobs/' + job[1] }, `job #${job[1]}`), ')');
+        return el;
+}
+
+function scheduleCard(s) {
+        const name = s.Name;
+        const state = badge('');
+        const what = h('dd');
+        const when = h('dd');
+        const next = h('dd');
+        const last = h('dd');
+        const result = h('dd');
+        const missing = h('p.missing-target', { role: 'status' });
+        let enabled = s.Enabled;
+        const toggle = button('Disable', async () => {
+                const n = await api('POST', `/api/schedules/${enc(name)}/${enabled ? 'disable' : 'enable'}`);
+                card.update(n);
+        }, null, { 'data-action': 'toggle' });
+        const card = h('li.card.schedule', { 'data-name': name },
+                h('div.card-head', null, h('h2', null, name), state),
+                missing,
+                h('dl.facts', null,
+                        h('div.wide', null, h('dt', null, 'Action'), what),
+                        h('div', null, h('dt', null, 'When'), when),
+                        h('div', null, h('dt', null, 'Next run'), next),
+                        h('div', null, h('dt', null, 'Last run'), last),
+                        h('div.wide', null, h('dt', null, 'Last result'), result)),
+                h('div.actions', null,
+                        button('Run now', async () => {
+                                const n = await api('POST', `/api/schedules/${enc(name)}/run`);
+                                card.update(n);
+                                notice(`Schedule ${name} started.`, 'ok');
+                        }, 'primary', { 'data-action': 'run' }),
+                        toggle,
+                        button('Delete', async () => {
+                                if (!confirm(`Delete schedule ${name}?`))
+                                        return;
+                                await api('DELETE', `/api/schedules/${enc(name)}`);
+                                notice(`Schedule ${name} deleted.`, 'ok');
+                                card.remove();
+                        }, 'danger', { 'data-action': 'delete' })));
+        card.update = (n) => {
+                enabled = n.Enabled;
+                setBadge(state, n.Enabled ? 'enabled' : 'disabled');
+                toggle.textContent = n.Enabled ? 'Disable' : 'Enable';
+                clear(what);
+                what.append(`${n.Action} `, scheduleTargetNode(n));
+                if (n.Argument)
+                        what.append(': ', h('code', null, n.Argument));
+                const flags = [];
+                if (n.OnlyIfRunning)
+                        flags.push('only if running');
+                if (n.StopServer)
+                        flags.push('stops the server');
+                if (n.RestartInstances)
+                        flags.push('restarts instances');
+                if (n.RandomizedDelayUSec)
+                        flags.push(`up to ${Math.round(n.RandomizedDelayUSec / 1e6)} s later`);
+                if (flags.length)
+                        what.append(` (${flags.join(', ')})`);
+                when.textContent = n.Calendar;
+                next.textContent = n.Enabled ? fmtTime(n.NextElapse) : '— (disabled)';
+                last.textContent = fmtTime(n.LastRun);
+                clear(result);
+                result.append(scheduleResultNode(n));
+                missing.textContent = n.TargetMissing ?
+                        `Its target ${n.Target} was deleted: every run fails until the schedule is deleted.` : '';
+                missing.hidden = !n.TargetMissing;
+        };
+        card.update(s);
+        return card;
+}
+
+async function pageSchedules(main) {
+        const ul = h('ul.cards', { 'aria-label': 'Schedules' });
+        const list = keyedList(ul, scheduleCard, (s) => s.Name, 'No schedules yet.');
+
+        const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
+        const calendar = h('input', { name: 'calendar', required: true, placeholder: '*-*-* 04:00:00', autocapitalize: 'none', spellcheck: 'false' });
+        const action = h('select', { name: 'action' }, SCHEDULE_ACTIONS.map(([value, label]) => h('option', { value }, label)));
+        const target = h('select', { name: 'target' });
+        const argument = h('input', { name: 'argument', autocapitalize: 'none', spellcheck: 'false', placeholder: 'say Restart in 5 minutes' });
+        const delay = h('input', { name: 'randomized_delay', type: 'number', min: '0', max: '86400', inputmode: 'numeric' });
+        const onlyIfRunning = h('input', { name: 'only_if_running', type: 'checkbox', id: uid('f') });
+        const restartInstances = h('input', { name: 'restart_instances', type: 'checkbox', id: uid('f') });
+        const stopServer = h('input', { name: 'stop', type: 'checkbox', id: uid('f') });
+        const enabled = h('input', { name: 'enabled', type: 'checkbox', checked: true, id: uid('f') });
+        const check = (input, label) => h('div.field.check', null, input, h('label', { for: input.id }, label));
+        const targetRow = field('Target', target);
+        const argumentRow = field('Command', argument, 'the console command to send');
+        const onlyRow = check(onlyIfRunning, 'Only if the server is running');
+        const restartRow = check(restartInstances, 'Restart the instances that run');
+        const stopRow = check(stopServer, 'Stop the server during the backup');
+        const targets = { instance: [], overlay: [] };
+        const fillTargets = () => {
+                const kind = scheduleTargetKind(action.value);
+                const keep = target.value;
+                clear(target);
+                if (kind !== 'game') {
+                        const names = targets[kind];
+                        if (!names.length)
+                                target.append(h('option', { value: '' }, `(no ${kind}s yet)`));
+                        for (const n of names)
+                                target.append(h('option', { value: n }, n));
+                        if (names.includes(keep))
+                                target.value = keep;
+                }
+                targetRow.hidden = kind === 'game';
+                argumentRow.hidden = action.value !== 'command';
+                argument.required = action.value === 'command';
+                onlyRow.hidden = !['restart', 'stop', 'command', 'backup'].includes(action.value);
+                restartRow.hidden = action.value !== 'update-game';
+                stopRow.hidden = action.value !== 'backup';
+        };
+        action.addEventListener('change', fillTargets);
+        const form = h('form.card.create', { 'aria-label': 'Create a schedule' },
+                h('h2', null, 'New schedule'),
+                h('div.grid', null,
+                        field('Name', name, 'a-z, 0-9, _ and -'),
+                        field('When', calendar, 'systemd calendar syntax: daily, Mon..Fri 04:00, *:0/15'),
+                        field('Action', action),
+                        targetRow,
+                        argumentRow,
+                        field('Random delay (seconds)', delay, 'optional: up to this much later, at most a day')),
+                onlyRow, restartRow, stopRow,
+                check(enabled, 'Enabled'),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create schedule')));
+        form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                const options = { enabled: enabled.checked };
+                if (!onlyRow.hidden && onlyIfRunning.checked)
+                        options.only_if_running = true;
+                if (!restartRow.hidden && restartInstances.checked)
+                        options.restart_instances = true;
+                if (!stopRow.hidden && stopServer.checked)
+                        options.stop = true;
+                if (!argumentRow.hidden)
+                        options.argument = argument.value;
+                if (delay.value)
+                        options.randomized_delay_usec = Number(delay.value) * 1000000;
+                const body = {
+                        name: name.value, calendar: calendar.value, action: action.value,
+                        target: scheduleTargetKind(action.value) === 'game' ? '' : target.value, options,
+                };
+                try {
+                        const o = await api('POST', '/api/schedules', body);
+                        list.set(o);
+                        notice(`Schedule ${o.Name} created.`, 'ok');
+                        form.reset();
+                        fillTargets();
+                } catch (e) {
+                        showError(e);
+                }
+        });
+
+        append(main, [pageHeader('Schedules'), ul, h('details.create-box', null, h('summary', null, 'Create a schedule'), form)]);
+
+        const load = liveList(list, 'schedule', '/api/schedules');
+        const loadTargets = async () => {
+                const [instances, overlays] = await Promise.all([api('GET', '/api/instances'), api('GET', '/api/overlays')]);
+                targets.instance = instances.map((i) => i.Name);
+                targets.overlay = overlays.map((o) => o.Name);
+                fillTargets();
+        };
+        fillTargets();
+        await Promise.all([load(), loadTargets()]);
+}
+
 // --- pages: users and account -------------------------------------------------
 
 async function pageUsers(main) {
@@ -1611,6 +1974,7 @@ const routes = [
         [/^#\/overlays\/([^/]+)$/, pageOverlay, 'overlays'],
         [/^#\/blueprints$/, pageBlueprints, 'blueprints'],
         [/^#\/blueprints\/([^/]+)$/, pageBlueprint, 'blueprints'],
+        [/^#\/schedules$/, pageSchedules, 'schedules'],
         [/^#\/jobs$/, pageJobs, 'jobs'],
         [/^#\/jobs\/([0-9]+)$/, pageJob, 'jobs'],
         [/^#\/users$/, pageUsers, 'users'],
