@@ -39,7 +39,7 @@ const routes = [
 
 let routeSeq = 0;
 
-export async function route() {
+async function route() {
         const seq = ++routeSeq;
         leavePage();
         let hash = location.hash || '#/instances';
@@ -99,7 +99,7 @@ export async function route() {
         }
 }
 
-export async function start() {
+async function start() {
         document.getElementById('logout').addEventListener('click', () => logout().catch(showError));
         try {
                 loggedIn(await api('GET', '/api/session'));
