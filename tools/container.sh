@@ -79,9 +79,25 @@ ctr_install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends "${missing[@]}"
 }
 
-# Installs what L4M_DEPS lists, if anything is missing.
+# tests/browser's npm packages (playwright-core for the browser test,
+# eslint for meson test's ui-lint), exactly as package-lock.json pins them,
+# unless they are there already. Debian 12's nodejs has no npm: the npm
+# package then.
+ctr_install_node_modules() {
+        local dir=$L4M_SRCDIR/tests/browser
+        if [[ -x $dir/node_modules/.bin/eslint && -f $dir/node_modules/playwright-core/package.json ]]; then
+                return 0
+        fi
+        command -v npm >/dev/null || ctr_install_packages npm
+        ctr_msg "npm ci in $dir"
+        npm ci --prefix "$dir" --no-audit --no-fund
+}
+
+# Installs what L4M_DEPS lists and tests/browser's npm packages, if
+# anything is missing.
 ctr_install_deps() {
         ctr_install_packages "${L4M_DEPS[@]}"
+        ctr_install_node_modules
 }
 
 # True while the process exists and is not a zombie.

@@ -5,10 +5,10 @@
 // the server's log in the console, send "status" and see the reply, see
 // its use and set a limit, back it up while it runs, stop it, download and
 // restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
-// page shows and saves screenshots (a 1280x800 desktop and a 375x812
-// phone, where the page must not scroll sideways and buttons must be big
-// enough to touch). No request may leave the host and the page may log no
-// errors.
+// page shows and saves screenshots (lib/harness.mjs: a 1280x800 desktop
+// and a 375x812 phone, where the page must not scroll sideways and buttons
+// must be big enough to touch; no request may leave the host and the page
+// may log no errors).
 //
 //   node ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]
 //
@@ -16,29 +16,19 @@
 // Environment: CHROMIUM (default /usr/bin/chromium), UI_FLOW_PREFIX (names
 // of what it creates, default "ui"). Exit status 0 when every step passed.
 
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, user, password, outDir, item = '29901'] = process.argv.slice(2);
-if (!base || !user || !password || !outDir) {
-        console.error('usage: ui-flow.mjs BASE-URL USER PASSWORD OUTPUT-DIR [WORKSHOP-ITEM]');
-        process.exit(2);
-}
+import { runFlow } from './lib/harness.mjs';
+
 const prefix = process.env.UI_FLOW_PREFIX || 'ui';
 const OVERLAY = `${prefix}-maps`;
 const BLUEPRINT = `${prefix}-bp`;
 const INSTANCE = `${prefix}-server`;
 const UPLOAD = `${prefix}-upload`;
 const SCHEDULE = `${prefix}-nightly`;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 812 };
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-mkdirSync(outDir, { recursive: true });
-const profile = mkdtempSync(join(tmpdir(), 'l4m-chromium-'));
 
 // A small tar (left4dead2/cfg/ui-upload.cfg) for the upload step.
 function uploadTar() {
@@ -52,134 +42,9 @@ function uploadTar() {
         }
 }
 
-const problems = [];
-let stepName = '';
-let shots = 0;
-
-function fail(msg) {
-        throw new Error(`${stepName}: ${msg}`);
-}
-
-function step(name) {
-        stepName = name;
-        console.log(`--- ${name}`);
-}
-
-// A fresh profile (the user data directory) for every run.
-const context = await chromium.launchPersistentContext(profile, {
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                '--disable-default-apps', '--disable-extensions'],
-        viewport: DESKTOP,
-        colorScheme: 'light',
-});
-const page = context.pages()[0] || await context.newPage();
-
-let exitCode = 0;
-try {
-        page.setDefaultTimeout(20000);
-
-        page.on('request', (req) => {
-                const url = new URL(req.url());
-                if (url.protocol === 'data:')
-                        return;
-                if (!LOCAL_HOSTS.has(url.hostname))
-                        problems.push(`request to a non-local host: ${req.url()}`);
-        });
-        page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-        page.on('console', (msg) => {
-                if (msg.type() !== 'error')
-                        return;
-                // Chromium reports every HTTP error answer to a fetch; the UI
-                // expects these two (not logged in yet, wrong password).
-                const where = msg.location().url || '';
-                if (/Failed to load resource: .* 401/.test(msg.text()) &&
-                    (where.endsWith('/api/session') || where.endsWith('/api/login')))
-                        return;
-                problems.push(`console error: ${msg.text()} (${where})`);
-        });
-
-        // shot(name): desktop and phone screenshots of the current page; on
-        // the phone nothing may stick out sideways and every visible button
-        // and link in the header is at least 40 px high.
-        async function shot(name) {
-                shots++;
-                const n = String(shots).padStart(2, '0');
-                await page.evaluate(() => window.scrollTo(0, 0));
-                await page.screenshot({ path: join(outDir, `${n}-${name}-desktop.png`), fullPage: true });
-                await page.setViewportSize(PHONE);
-                try {
-                        const over = await page.evaluate(() => {
-                                const doc = document.documentElement;
-                                const wide = [];
-                                if (doc.scrollWidth > doc.clientWidth + 1)
-                                        for (const el of document.querySelectorAll('body *')) {
-                                                const r = el.getBoundingClientRect();
-                                                if (r.width && r.right > doc.clientWidth + 1 && !el.closest('.table-box, .console, nav'))
-                                                        wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
-                                        }
-                                return { scroll: doc.scrollWidth, client: doc.clientWidth, wide: wide.slice(0, 5) };
-                        });
-                        if (over.scroll > over.client + 1)
-                                problems.push(`${name}: the phone view scrolls sideways (${over.scroll} > ${over.client}): ${over.wide.join(', ')}`);
-                        const small = await page.evaluate(() => {
-                                const out = [];
-                                for (const el of document.querySelectorAll('button, nav a, summary')) {
-                                        const r = el.getBoundingClientRect();
-                                        if (r.width === 0 || r.height === 0)
-                                                continue;
-                                        if (r.height < 40 || r.width < 40)
-                                                out.push(`${el.tagName.toLowerCase()} "${el.textContent.trim()}" ${Math.round(r.width)}x${Math.round(r.height)}`);
-                                }
-                                return out;
-                        });
-                        if (small.length)
-                                problems.push(`${name}: touch targets smaller than 40 px on the phone: ${small.join('; ')}`);
-                        await page.screenshot({ path: join(outDir, `${n}-${name}-phone.png`), fullPage: true });
-                } finally {
-                        await page.setViewportSize(DESKTOP);
-                }
-        }
-
-        async function expectText(locator, re, what, timeout) {
-                try {
-                        await locator.filter({ hasText: re }).first().waitFor({ state: 'visible', timeout: timeout || 20000 });
-                } catch (e) {
-                        const seen = await locator.allTextContents().catch(() => []);
-                        fail(`${what}: expected ${re}, saw ${JSON.stringify(seen.slice(0, 5))}`);
-                }
-        }
-
-        async function notices() {
-                return (await page.locator('#notices .notice.error').allTextContents()).join(' | ');
-        }
-
-        // Waits until the page header's badge shows state (failing early on
-        // an error notice).
-        async function expectState(re, what, timeout) {
-                const deadline = Date.now() + (timeout || 30000);
-                for (;;) {
-                        const s = (await page.locator('.page-head .badge').first().textContent()) || '';
-                        if (re.test(s.trim()))
-                                return;
-                        if (Date.now() > deadline)
-                                fail(`${what}: the state is "${s}", expected ${re}; notices: ${await notices()}`);
-                        await page.waitForTimeout(200);
-                }
-        }
-
-        async function nav(section) {
-                await page.locator(`#nav a[data-section="${section}"]`).click();
-                await page.waitForFunction((s) => location.hash === `#/${s}` && !document.getElementById('main').hasAttribute('aria-busy'), section);
-        }
-
-        // createForm(section, what): the section's page with its "Create WHAT" form open.
-        async function createForm(section, what) {
-                await nav(section);
-                await page.locator('summary', { hasText: `Create ${what}` }).click();
-                return page.locator(`form[aria-label="Create ${what}"]`);
-        }
+await runFlow('ui-flow', async (t) => {
+        const { page, base, user, password, step, fail, shot, expectText, notices, expectState, nav, createForm } = t;
+        const item = t.extra[0] || '29901';
 
         step('the login page');
         await page.goto(base + '/');
@@ -414,18 +279,4 @@ try {
         await page.locator('#login-title').waitFor();
         await shot('logged-out');
 
-        stepName = 'the whole run';
-        if (problems.length)
-                fail(problems.join('\n  '));
-        console.log(`ui-flow: every step passed; ${shots * 2} screenshots in ${outDir}`);
-} catch (e) {
-        console.error(`ui-flow: FAILED: ${e.message}`);
-        for (const p of problems)
-                console.error(`  ${p}`);
-        exitCode = 1;
-        await page.screenshot({ path: join(outDir, 'failure.png'), fullPage: true }).catch(() => {});
-} finally {
-        await context.close();
-        rmSync(profile, { recursive: true, force: true });
-}
-process.exit(exitCode);
+}, '[WORKSHOP-ITEM]');

@@ -33,6 +33,17 @@ test_web_static() {
         web_req -H "If-None-Match: $etag" /
         web_expect 304 "GET / with its ETag"
 
+        step "the UI's modules"
+        # Its ES modules, in subdirectories: a module script with
+        # another Content-Type is not run.
+        local module
+        for module in /main.js /lib/dom.js /pages/instances.js /editors/workshop.js; do
+                web_req "$module"
+                web_expect 200 "GET $module"
+                [[ $(web_header Content-Type) == "text/javascript; charset=utf-8" ]] ||
+                        fail "Content-Type of $module: $(web_header Content-Type)"
+        done
+
         step "path traversal"
         # A file next to the UI directory: what a traversal would reach.
         in_container sh -c "echo SECRET > '$WEB_UI/../secret.txt'"

@@ -11,6 +11,10 @@
 # the backup, creates a schedule, runs, disables and deletes it, and logs
 # out;
 # screenshots of every page (desktop and phone) go to $L4M_OUTPUT.
+#
+# Every tests/browser/flow-NAME.mjs (built on tests/browser/lib/harness.mjs)
+# runs in a case of its own, web-browser-NAME, with wb_flow: add the file,
+# then its two lines at the end of this file (see web-browser-notices).
 
 WB_ITEM=29901
 WB_USER=webadmin
@@ -39,9 +43,9 @@ wb_cleanup() {
         done
 }
 
-# wb_browser_files: tests/browser with its node_modules (npm ci on the host
-# when missing), copied into the container's own filesystem; prints the
-# directory (in the container).
+# wb_browser_files: tests/browser (the flows, lib/ and node_modules: npm ci
+# on the host when missing), copied into the container's own filesystem;
+# prints the directory (in the container).
 wb_browser_files() {
         local src=$L4M_SRCDIR/tests/browser dir
         if [[ ! -f $src/node_modules/playwright-core/package.json ]]; then
@@ -51,12 +55,48 @@ wb_browser_files() {
         dir=/var/tmp/l4m-tests/$(basename "$L4M_WORK" .work)/browser
         rm -rf "$CTR_DIR/root$dir"
         mkdir -p "$CTR_DIR/root$dir"
-        cp -a "$src/package.json" "$src/ui-flow.mjs" "$src/node_modules" "$CTR_DIR/root$dir/"
+        cp -a "$src/package.json" "$src"/*.mjs "$src/lib" "$src/node_modules" "$CTR_DIR/root$dir/"
         printf '%s\n' "$dir"
 }
 
+# wb_run_flow DIR FLOW TIMEOUT [ARG...]: node DIR/FLOW.mjs in the container
+# (the origin, user, password and screenshot directory first, then ARGs);
+# its output goes to the log, its screenshots to $L4M_OUTPUT; fails unless
+# it reports that every step passed.
+wb_run_flow() {
+        local dir=$1 flow=$2 timeout=$3 shots=$1/screenshots-$2 rc
+        shift 3
+        step "$flow.mjs in the container"
+        if in_container_timeout "$timeout" node "$dir/$flow.mjs" "$WEB_ORIGIN" "$WB_USER" "$WB_PASSWORD" "$shots" "$@" \
+                >"$L4M_WORK/$flow.log" 2>&1; then
+                rc=0
+        else
+                rc=$?
+        fi
+        sed "s/^/  $flow: /" "$L4M_WORK/$flow.log" >&2
+        if [[ -d $CTR_DIR/root$shots ]]; then
+                cp -a "$CTR_DIR/root$shots/." "$L4M_OUTPUT/"
+        fi
+        ((rc == 0)) || fail "$flow.mjs failed (exit $rc): $(grep -A5 'FAILED' "$L4M_WORK/$flow.log" | head -n 8 | paste -sd '|')"
+        grep -x "$flow: every step passed; .*" "$L4M_WORK/$flow.log" >/dev/null ||
+                fail "$flow.mjs did not report that every step passed"
+        note "$(find "$L4M_OUTPUT" -name '*.png' | wc -l) screenshots"
+}
+
+# wb_flow FLOW [TIMEOUT]: the case of tests/browser/FLOW.mjs: the web admin
+# $WB_USER, left4me-web, then the flow (which cleans up after itself).
+wb_flow() {
+        # shellcheck source=web-lib.sh
+        source "$L4M_SRCDIR/tests/integration/web-lib.sh"
+        command -v node >/dev/null || fail "node is not installed"
+        [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
+        step "the web account $WB_USER (admin), left4me-web.socket"
+        web_user "$WB_USER" "$WB_PASSWORD" admin
+        web_up
+        wb_run_flow "$(wb_browser_files)" "$1" "${2:-240}"
+}
+
 test_web_browser() {
-        local dir shots rc
         # shellcheck source=test-23-instances.sh
         source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
         # shellcheck source=web-lib.sh
@@ -75,24 +115,8 @@ test_web_browser() {
         web_user "$WB_USER" "$WB_PASSWORD" admin
         web_up
 
-        dir=$(wb_browser_files)
-        shots=$dir/screenshots
-        step "ui-flow.mjs in the container"
-        if in_container_timeout 420 node "$dir/ui-flow.mjs" "$WEB_ORIGIN" "$WB_USER" "$WB_PASSWORD" "$shots" "$WB_ITEM" \
-                >"$L4M_WORK/ui-flow.log" 2>&1; then
-                rc=0
-        else
-                rc=$?
-        fi
-        sed 's/^/  ui-flow: /' "$L4M_WORK/ui-flow.log" >&2
-        if [[ -d $CTR_DIR/root$shots ]]; then
-                cp -a "$CTR_DIR/root$shots/." "$L4M_OUTPUT/"
-        fi
-        ((rc == 0)) || fail "ui-flow.mjs failed (exit $rc): $(grep -A5 'FAILED' "$L4M_WORK/ui-flow.log" | head -n 8 | paste -sd '|')"
-        grep -x 'ui-flow: every step passed; .*' "$L4M_WORK/ui-flow.log" >/dev/null ||
-                fail "ui-flow.mjs did not report that every step passed"
+        wb_run_flow "$(wb_browser_files)" ui-flow 420 "$WB_ITEM"
         note "$(grep '^percentages shown' "$L4M_WORK/ui-flow.log")"
-        note "$(find "$L4M_OUTPUT" -name '*.png' | wc -l) screenshots"
 
         # What the UI did is what the daemon has.
         assert_eq ready "$(ov_prop "$(wb_overlay_path ui-maps)" State)" "the overlay built through the UI"
@@ -111,3 +135,7 @@ test_web_browser() {
         wb_cleanup
 }
 l4m_test web-browser test_web_browser 600
+
+# The flows of tests/browser/flow-*.mjs, a case each.
+test_web_browser_notices() { wb_flow flow-notices; }
+l4m_test web-browser-notices test_web_browser_notices 300

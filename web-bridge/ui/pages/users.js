@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Web accounts (admins only).
+
+import { api, enc, session } from '../lib/api.js';
+import { append, badge, button, clear, field, h, pageHeader } from '../lib/dom.js';
+import { onSubmit } from '../lib/form.js';
+import { fmtTime } from '../lib/format.js';
+
+export async function pageUsers(main) {
+        if (session.role !== 'admin') {
+                append(main, [pageHeader('Users'), h('p', null, 'Only administrators manage web accounts.')]);
+                return;
+        }
+        const tbody = h('tbody');
+        const load = async () => {
+                const users = await api('GET', '/api/users');
+                clear(tbody);
+                for (const u of users) {
+                        const pw = h('input', { type: 'password', autocomplete: 'new-password', 'aria-label': `New password for ${u.name}` });
+                        tbody.append(h('tr', null,
+                                h('td', { 'data-label': 'Name' }, u.name),
+                                h('td', { 'data-label': 'Role' }, badge(u.role)),
+                                h('td', { 'data-label': 'Created' }, fmtTime(u.created)),
+                                // Boxes of their own: a flex <td> would leave the table's layout.
+                                h('td', { 'data-label': 'Password' }, h('div.row-actions', null, pw,
+                                        button('Set', async () => {
+                                                await api('PUT', `/api/users/${enc(u.name)}/password`, { password: pw.value });
+                                                pw.value = '';
+                                                return `Password of ${u.name} changed.`;
+                                        }, null, { 'aria-label': `Set the password of ${u.name}` }))),
+                                h('td', { 'data-label': 'Actions' }, h('div.row-actions', null,
+                                        button('Delete', async () => {
+                                                if (!confirm(`Delete web account ${u.name}?`))
+                                                        return;
+                                                await api('DELETE', `/api/users/${enc(u.name)}`);
+                                                await load();
+                                                return `User ${u.name} deleted.`;
+                                        }, 'danger', { 'aria-label': `Delete ${u.name}` })))));
+                }
+        };
+        const name = h('input', { name: 'name', required: true, autocapitalize: 'none', spellcheck: 'false' });
+        const pw = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+        const role = h('select', { name: 'role' }, h('option', { value: 'user' }, 'user'), h('option', { value: 'admin' }, 'admin'));
+        const form = h('form.card.create', { 'aria-label': 'Create a user' },
+                h('h2', null, 'New web account'),
+                h('div.grid', null, field('Name', name), field('Password', pw), field('Role', role)),
+                h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create user')));
+        onSubmit(form, async () => {
+                const user = name.value;
+                await api('POST', '/api/users', { name: user, password: pw.value, role: role.value });
+                form.reset();
+                await load();
+                return `User ${user} created.`;
+        });
+        append(main, [pageHeader('Users'),
+                h('div.table-box', null, h('table.stack', null,
+                        h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'Created'), h('th', null, 'Password'), h('th', null, 'Actions'))),
+                        tbody)),
+                form]);
+        await load();
+}
