@@ -31,7 +31,8 @@ const routes = [
         [/^#\/blueprints$/, pageBlueprints, 'blueprints'],
         [/^#\/blueprints\/([^/]+)$/, pageBlueprint, 'blueprints'],
         [/^#\/schedules$/, pageSchedules, 'schedules'],
-        [/^#\/jobs$/, pageJobs, 'jobs'],
+        // The filter and page of the list in a query (pages/jobs.js reads it).
+        [/^#\/jobs(?:\?[^/]*)?$/, pageJobs, 'jobs'],
         [/^#\/jobs\/([0-9]+)$/, pageJob, 'jobs'],
         [/^#\/users$/, pageUsers, 'users'],
         [/^#\/account$/, pageAccount, null],
@@ -73,7 +74,7 @@ async function route() {
         }
         pageNotices();
         const old = document.getElementById('main');
-        const main = h('main', { id: 'main', tabindex: '-1', 'data-page': hash.split('/')[1] || '' });
+        const main = h('main', { id: 'main', tabindex: '-1', 'data-page': (hash.split('/')[1] || '').split('?')[0] });
         old.replaceWith(main);
         if (!page) {
                 append(main, [pageHeader('Not found'), h('p', null, 'There is no such page. ', h('a', { href: '#/instances' }, 'Go to the instances.'))]);
