@@ -20,6 +20,7 @@ import { pageLogin } from './pages/login.js';
 import { pageOverlay } from './pages/overlay.js';
 import { pageOverlays } from './pages/overlays.js';
 import { pageSchedules } from './pages/schedules.js';
+import { pageSystem } from './pages/system.js';
 import { pageUsers } from './pages/users.js';
 
 const routes = [
@@ -34,6 +35,7 @@ const routes = [
         // The filter and page of the list in a query (pages/jobs.js reads it).
         [/^#\/jobs(?:\?[^/]*)?$/, pageJobs, 'jobs'],
         [/^#\/jobs\/([0-9]+)$/, pageJob, 'jobs'],
+        [/^#\/system$/, pageSystem, 'system'],
         [/^#\/users$/, pageUsers, 'users'],
         [/^#\/account$/, pageAccount, null],
 ];
