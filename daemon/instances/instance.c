@@ -117,7 +117,7 @@ int instance_check_port(Manager *m, uint32_t port, char **ret_problem) {
 
         if (port < c->instance_port_min || port > c->instance_port_max)
                 return problem_setf(ret_problem, -EINVAL,
-                                    "Port %u is outside the range for instances, %u to %u ([Instances] PortMin=, PortMax=).",
+                                    "Port %u is not available to game servers: choose one from %u to %u.",
                                     port, c->instance_port_min, c->instance_port_max);
         return 0;
 }

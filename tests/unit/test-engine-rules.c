@@ -374,7 +374,7 @@ static void test_instance_create(Fixture *f, gconstpointer data) {
         s.max_players = 8;
         s.port = base + 3;
         assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
-                       "is outside the range for instances");
+                       "is not available to game servers");
         g_assert_cmpuint(g_hash_table_size(f->m->instances_by_id), ==, 0);
 
         /* The lowest free port; the hostname is the name by default. */
