@@ -96,6 +96,9 @@ static void api_call_free(ApiCall *c) {
                 c->queued--;
         }
         g_ptr_array_unref(c->slots);
+        sd_bus_slot_unref(c->check_slot);
+        if (c->check_bus)
+                sd_bus_close_unref(c->check_bus);
         g_hash_table_remove(c->session->calls, c);
         g_signal_handler_disconnect(c->msg, c->finished_id);
         g_object_unref(c->msg);

@@ -33,6 +33,8 @@ struct ApiCall {
         int fd;                    /* an upload's temporary file, or -1 */
         bool tolerate_errors;      /* "no such object" answers go to the reply function as NULL */
         void (*lookup_done)(ApiCall *c);
+        sd_bus *check_bus;         /* a connection of its own that checks a password (Login) */
+        sd_bus_slot *check_slot;
 };
 
 /* Pauses msg and registers the call with the session. */

@@ -37,6 +37,7 @@ typedef enum {
         ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
         ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
         ANSWER_DOWNLOAD, /* 200 the bytes of the answer's fd (download.c) */
+        ANSWER_JOBS,     /* 200 {jobs: [job...], next} of QueryJobs, its filter from the query */
 } Answer;
 
 typedef struct Route {
@@ -72,6 +73,9 @@ static const JsonBusOption schedule_options[] = {
         { "stop", "b" }, { "enabled", "b" }, { NULL, NULL },
 };
 static const JsonBusOption backup_options[] = { { "stop", "b" }, { NULL, NULL } };
+static const JsonBusOption blueprint_settings[] = {
+        { "overlays", "as" }, { "server_cfg", "s" }, { "launch_args", "as" }, { NULL, NULL },
+};
 
 static const Route routes[] = {
         { "GET", "manager", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -95,6 +99,7 @@ static const Route routes[] = {
         { "POST", "blueprints", TARGET_BLUEPRINT, true, "CreateBlueprint", "sasa{sv}", { "name", "overlays", "options" }, blueprint_options, ANSWER_CREATED, { NULL }, 0 },
         { "GET", "blueprints/*", TARGET_BLUEPRINT, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "DELETE", "blueprints/*", TARGET_BLUEPRINT, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "PUT", "blueprints/*", TARGET_BLUEPRINT, false, "Update", "a{sv}", { "settings" }, blueprint_settings, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/overlays", TARGET_BLUEPRINT, false, "SetOverlays", "as", { "overlays" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/server-cfg", TARGET_BLUEPRINT, false, "SetServerCfg", "s", { "text" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/launch-args", TARGET_BLUEPRINT, false, "SetLaunchArgs", "as", { "args" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -125,7 +130,7 @@ static const Route routes[] = {
         { "POST", "backups/*/restore", TARGET_MANAGER, true, "RestoreBackup", "ta{sv}", { "$id", "options" }, no_options, ANSWER_JOB, { NULL }, 0 },
         { "GET", "backups/*/download", TARGET_MANAGER, true, "ExportBackup", "t", { "$id" }, NULL, ANSWER_DOWNLOAD, { NULL }, 0 },
 
-        { "GET", "jobs", TARGET_JOB, true, "ListJobs", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 6 },
+        { "GET", "jobs", TARGET_JOB, true, "QueryJobs", "a{sv}", { NULL }, NULL, ANSWER_JOBS, { NULL }, 0 },
         { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "POST", "jobs/*/cancel", TARGET_JOB, false, "Cancel", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
 
@@ -370,6 +375,46 @@ static bool job_id_of_path(const char *path, uint64_t *ret) {
         return true;
 }
 
+/* QueryJobs' tuple, in order: the job's property names. */
+static const char *const job_fields[] = {
+        "Id", "Kind", "Target", "Owner", "State", "Progress", "Message", "Created", "Started", "Finished", NULL,
+};
+
+/* {"jobs": [...], "next": N}: the objects are built from the tuples, with
+ * no call per job. */
+static void answer_jobs(ApiCall *c, sd_bus_message *reply) {
+        g_autoptr(JsonNode) all = node_from_reply(reply);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        JsonArray *top, *rows;
+
+        if (!all || json_array_get_length(top = json_node_get_array(all)) != 2 ||
+            !JSON_NODE_HOLDS_ARRAY(json_array_get_element(top, 0))) {
+                reply_unexpected(c);
+                return;
+        }
+        rows = json_node_get_array(json_array_get_element(top, 0));
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "jobs");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonNode *row = json_array_get_element(rows, i);
+
+                if (!JSON_NODE_HOLDS_ARRAY(row) || json_array_get_length(json_node_get_array(row)) != 11) {
+                        reply_unexpected(c);
+                        return;
+                }
+                /* The last member, the object path, is left out. */
+                json_builder_add_value(b, object_of_fields(json_node_get_array(row), job_fields));
+        }
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "next");
+        json_builder_add_value(b, json_node_ref(json_array_get_element(top, 1)));
+        json_builder_end_object(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
+}
+
 static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
         const Route *rt = c->route;
 
@@ -488,6 +533,9 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
                 download_begin(c, fd, filename);
                 return;
         }
+        case ANSWER_JOBS:
+                answer_jobs(c, reply);
+                return;
         case ANSWER_PATCH:
                 break;
         }
@@ -580,6 +628,68 @@ static bool append_arguments(ApiCall *c, sd_bus_message *m) {
         return true;
 }
 
+/* GET /api/jobs?target=&owner=&kind=&state=&limit=&before=: the filter of
+ * QueryJobs. Absent or empty parameters are left out; the daemon checks
+ * the values, the bridge only that numbers are numbers. False if it
+ * answered. */
+static bool append_job_filter(ApiCall *c, sd_bus_message *m) {
+        static const char *const string_keys[] = { "target", "owner", "kind", "state" };
+        const char *query = g_uri_get_query(soup_server_message_get_uri(c->msg));
+        g_autoptr(GHashTable) params = NULL;
+        GHashTableIter it;
+        gpointer key;
+        int r;
+
+        if (query) {
+                params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
+                if (!params) {
+                        reply_invalid(c, "query", "malformed");
+                        return false;
+                }
+                g_hash_table_iter_init(&it, params);
+                while (g_hash_table_iter_next(&it, &key, NULL)) {
+                        bool known = strcmp(key, "limit") == 0 || strcmp(key, "before") == 0;
+
+                        for (size_t i = 0; i < G_N_ELEMENTS(string_keys); i++)
+                                known = known || strcmp(key, string_keys[i]) == 0;
+                        if (!known) {
+                                reply_invalid(c, key, "not a filter of jobs (target, owner, kind, state, limit, before)");
+                                return false;
+                        }
+                }
+        }
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && params && i < G_N_ELEMENTS(string_keys); i++) {
+                const char *v = g_hash_table_lookup(params, string_keys[i]);
+
+                if (v && v[0])
+                        r = sd_bus_message_append(m, "{sv}", string_keys[i], "s", v);
+        }
+        for (size_t i = 0; r >= 0 && params && i < 2; i++) {
+                const char *k = i == 0 ? "limit" : "before";
+                const char *v = g_hash_table_lookup(params, k);
+                guint64 n;
+
+                if (!v || !v[0])
+                        continue;
+                if (!g_ascii_isdigit(v[0]) ||
+                    !g_ascii_string_to_unsigned(v, 10, 0, i == 0 ? G_MAXUINT32 : G_MAXUINT64, &n, NULL)) {
+                        reply_invalid(c, k, i == 0 ? "expected a number of jobs" : "expected a job id");
+                        return false;
+                }
+                r = i == 0 ? sd_bus_message_append(m, "{sv}", k, "u", (uint32_t) n)
+                           : sd_bus_message_append(m, "{sv}", k, "t", (uint64_t) n);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0) {
+                api_call_reply_error(c, SOUP_STATUS_INTERNAL_SERVER_ERROR, "org.left4me.Error.Failed", STRERROR(r));
+                return false;
+        }
+        return true;
+}
+
 static void message_unref(gpointer p) {
         sd_bus_message_unref(p);
 }
@@ -643,7 +753,70 @@ static void start_patch(ApiCall *c) {
         on_patch_step(c, NULL, 0);
 }
 
+static void call_method_checked(ApiCall *c);
+
+static int on_current_password_checked(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ApiCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        /* The connection served its purpose: closing it ends its login. */
+        c->check_slot = sd_bus_slot_unref(c->check_slot);
+        c->check_bus = sd_bus_close_unref(c->check_bus);
+        if (e && sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, "org.left4me.Error.InvalidArgument",
+                                        "org.left4me.Error.NotFound", "org.freedesktop.DBus.Error.AuthFailed")) {
+                api_call_reply_error(c, SOUP_STATUS_FORBIDDEN, SD_BUS_ERROR_ACCESS_DENIED,
+                                     "The current password is wrong.");
+                return 0;
+        }
+        if (e) {
+                api_call_reply_bus_error(c, e);
+                return 0;
+        }
+        call_method_checked(c);
+        return 0;
+}
+
+/* PUT /api/users/NAME/password for the session's own account: the current
+ * password must come along and is checked as a login on a connection of
+ * its own (the daemon slows down wrong ones as it does logins). True if
+ * the call may go on at once; false if it answered or the check is in
+ * flight. */
+static bool check_current_password(ApiCall *c) {
+        JsonObject *o = c->body ? json_node_get_object(c->body) : NULL;
+        JsonNode *cur = o ? json_object_get_member(o, "current_password") : NULL;
+        int r;
+
+        if (!c->session->user || strcmp(c->name, c->session->user) != 0)
+                return true;
+        if (!cur || !JSON_NODE_HOLDS_VALUE(cur) || json_node_get_value_type(cur) != G_TYPE_STRING ||
+            json_node_get_string(cur)[0] == '\0') {
+                reply_invalid(c, "current_password", "To change your own password, give your current one too");
+                return false;
+        }
+        r = sd_bus_open_system(&c->check_bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(c->check_bus, c->bridge->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_call_method_async(c->check_bus, &c->check_slot, L4M_BUS_NAME, L4M_MANAGER_PATH,
+                                             "org.left4me.Manager", "Login", on_current_password_checked, c, "ss",
+                                             c->name, json_node_get_string(cur));
+        if (r < 0) {
+                log_warning_errno(r, "Cannot reach the system bus to check a password: %s", STRERROR(r));
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.freedesktop.DBus.Error.NoServer",
+                                     "Cannot reach the system bus.");
+        }
+        return false;
+}
+
 static void call_method(ApiCall *c) {
+        const Route *rt = c->route;
+
+        if (rt->member && strcmp(rt->member, "SetPassword") == 0 && !check_current_password(c))
+                return;
+        call_method_checked(c);
+}
+
+static void call_method_checked(ApiCall *c) {
         const Route *rt = c->route;
         g_autoptr(sd_bus_message) m = NULL;
         int r;
@@ -664,7 +837,7 @@ static void call_method(ApiCall *c) {
                 api_call_reply_send_error(c, r);
                 return;
         }
-        if (!append_arguments(c, m))
+        if (rt->answer == ANSWER_JOBS ? !append_job_filter(c, m) : !append_arguments(c, m))
                 return;
         r = api_call_send(c, m, on_called, 0);
         if (r < 0)

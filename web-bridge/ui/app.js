@@ -1311,7 +1311,8 @@ async function pageOverlay(main, name) {
         });
         // The job running on it, else its most recent one.
         try {
-                const found = jobFor([...cache.jobs.values(), ...await api('GET', '/api/jobs')], target);
+                const { jobs } = await api('GET', `/api/jobs?target=${encodeURIComponent(target)}&limit=10`);
+                const found = jobFor([...cache.jobs.values(), ...jobs], target);
                 if (found && !job.jobId())
                         job.follow(found.Id);
         } catch (e) {
@@ -1481,9 +1482,9 @@ async function pageJobs(main) {
         append(main, [pageHeader('Jobs'), ul]);
         const load = async () => {
                 // The overlays first, so that the cards name their targets.
-                const [jobs, overlays] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/overlays').catch(() => [])]);
+                const [page, overlays] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/overlays').catch(() => [])]);
                 noteOverlays(overlays);
-                list.replace(jobs);
+                list.replace(page.jobs);
         };
         onLive((kind, j) => {
                 if (kind === 'job')
