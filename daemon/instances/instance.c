@@ -82,6 +82,13 @@ const char *instance_command_problem(const char *s) {
         return NULL;
 }
 
+const char *instance_effective_hostname(const char *hostname, const char *name) {
+        for (const char *p = hostname ? hostname : ""; *p; p++)
+                if (!g_ascii_isspace(*p))
+                        return hostname;
+        return name;
+}
+
 int instance_check_name(const char *name, char **ret_problem) {
         if (!l4m_name_is_valid(name))
                 return problem_setf(ret_problem, -EINVAL,
@@ -189,7 +196,7 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         i->owner = g_strdup(row->owner);
         i->blueprint_id = row->blueprint_id;
         i->port = row->port;
-        i->hostname = g_strdup(row->hostname ? row->hostname : "");
+        i->hostname = g_strdup(instance_effective_hostname(row->hostname, row->name));
         i->max_players = row->max_players;
         i->map = g_strdup(row->map ? row->map : "");
         i->autostart = row->autostart;
@@ -312,7 +319,7 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
                 .name = name,
                 .owner = owner,
                 .blueprint_id = b->id,
-                .hostname = settings->hostname ? settings->hostname : name,
+                .hostname = instance_effective_hostname(settings->hostname, name),
                 .max_players = settings->max_players,
                 .map = settings->map ? settings->map : "",
                 .autostart = settings->autostart,
@@ -467,6 +474,7 @@ int instance_set_hostname(Instance *i, const char *hostname, char **ret_problem)
 
         if (r < 0)
                 return r;
+        hostname = instance_effective_hostname(hostname, i->name);
         g_free(i->hostname);
         i->hostname = g_strdup(hostname);
         return save(i, "Hostname", ret_problem);
