@@ -38,6 +38,7 @@ typedef enum {
         ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
         ANSWER_DOWNLOAD, /* 200 the bytes of the answer's fd (download.c) */
         ANSWER_JOBS,     /* 200 {jobs: [job...], next} of QueryJobs, its filter from the query */
+        ANSWER_STATUS,   /* 200 what l4mctl status shows, from four calls at once */
 } Answer;
 
 typedef struct Route {
@@ -136,6 +137,7 @@ static const Route routes[] = {
 
         { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "updated", "size" }, 0 },
         { "POST", "cache/prune", TARGET_MANAGER, true, "PruneCache", "", { NULL }, NULL, ANSWER_FIELDS, { "files", "bytes" }, 0 },
+        { "GET", "status", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_STATUS, { NULL }, 0 },
         { "GET", "storage", TARGET_MANAGER, true, "ListStorageUsage", "", { NULL }, NULL, ANSWER_ROWS, { "owner", "used", "quota" }, 0 },
 
         { "GET", "users", TARGET_MANAGER, true, "ListUsers", "", { NULL }, NULL, ANSWER_ROWS, { "name", "role", "created" }, 0 },
@@ -415,6 +417,126 @@ static void answer_jobs(ApiCall *c, sd_bus_message *reply) {
         api_call_reply_json(c, SOUP_STATUS_OK, node);
 }
 
+/* GET /api/status: the calls, by index, whose answers make it. */
+enum {
+        STATUS_MANAGER,         /* Properties.GetAll: Version, ConfigWarnings */
+        STATUS_OVERLAYS,        /* ListOverlays: how many */
+        STATUS_INSTANCES,       /* ListInstances: how many, how many run */
+        STATUS_STORAGE,         /* ListStorageUsage */
+        _STATUS_MAX,
+};
+
+/* The one value of an answer (the array of a List* call, the a{sv} of
+ * GetAll), or NULL. */
+static JsonNode *status_part(ApiCall *c, unsigned index) {
+        JsonNode *all = c->items->pdata[index];
+
+        if (!all || json_array_get_length(json_node_get_array(all)) != 1)
+                return NULL;
+        return json_array_get_element(json_node_get_array(all), 0);
+}
+
+static void answer_status(ApiCall *c) {
+        JsonNode *manager = status_part(c, STATUS_MANAGER), *overlays = status_part(c, STATUS_OVERLAYS),
+                 *instances = status_part(c, STATUS_INSTANCES), *storage = status_part(c, STATUS_STORAGE);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        JsonObject *props;
+        JsonArray *rows;
+        unsigned running = 0;
+
+        if (!manager || !JSON_NODE_HOLDS_OBJECT(manager) || !overlays || !JSON_NODE_HOLDS_ARRAY(overlays) ||
+            !instances || !JSON_NODE_HOLDS_ARRAY(instances) || !storage || !JSON_NODE_HOLDS_ARRAY(storage)) {
+                reply_unexpected(c);
+                return;
+        }
+        props = json_node_get_object(manager);
+        rows = json_node_get_array(instances);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonNode *row = json_array_get_element(rows, i);
+                const char *state;
+
+                if (!JSON_NODE_HOLDS_ARRAY(row) || json_array_get_length(json_node_get_array(row)) != 6) {
+                        reply_unexpected(c);
+                        return;
+                }
+                state = json_array_get_string_element(json_node_get_array(row), 5);
+                if (state && strcmp(state, "running") == 0)
+                        running++;
+        }
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "version");
+        json_builder_add_value(b, json_object_has_member(props, "Version")
+                                          ? json_node_copy(json_object_get_member(props, "Version"))
+                                          : json_node_init_null(json_node_alloc()));
+        json_builder_set_member_name(b, "overlays");
+        json_builder_add_int_value(b, json_array_get_length(json_node_get_array(overlays)));
+        json_builder_set_member_name(b, "instances");
+        json_builder_add_int_value(b, json_array_get_length(rows));
+        json_builder_set_member_name(b, "instances_running");
+        json_builder_add_int_value(b, running);
+        json_builder_set_member_name(b, "config_warnings");
+        if (json_object_has_member(props, "ConfigWarnings"))
+                json_builder_add_value(b, json_node_copy(json_object_get_member(props, "ConfigWarnings")));
+        else {
+                json_builder_begin_array(b);
+                json_builder_end_array(b);
+        }
+        json_builder_set_member_name(b, "storage");
+        json_builder_begin_array(b);
+        rows = json_node_get_array(storage);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                static const char *const fields[] = { "owner", "used", "quota", NULL };
+                JsonNode *row = json_array_get_element(rows, i);
+
+                if (!JSON_NODE_HOLDS_ARRAY(row)) {
+                        reply_unexpected(c);
+                        return;
+                }
+                json_builder_add_value(b, object_of_fields(json_node_get_array(row), fields));
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
+}
+
+static void on_status_part(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        assert(index < _STATUS_MAX);
+        c->items->pdata[index] = node_from_reply(reply);
+        if (c->pending == 0)
+                answer_status(c);
+}
+
+static void start_status(ApiCall *c) {
+        static const char *const members[_STATUS_MAX] = {
+                [STATUS_MANAGER] = "GetAll",
+                [STATUS_OVERLAYS] = "ListOverlays",
+                [STATUS_INSTANCES] = "ListInstances",
+                [STATUS_STORAGE] = "ListStorageUsage",
+        };
+
+        c->items = g_ptr_array_new_full(_STATUS_MAX, node_unref0);
+        g_ptr_array_set_size(c->items, _STATUS_MAX);
+        for (unsigned i = 0; i < _STATUS_MAX; i++) {
+                g_autoptr(sd_bus_message) m = NULL;
+                int r;
+
+                r = api_call_new_method(c, L4M_MANAGER_PATH,
+                                        i == STATUS_MANAGER ? "org.freedesktop.DBus.Properties" : "org.left4me.Manager",
+                                        members[i], &m);
+                if (r >= 0 && i == STATUS_MANAGER)
+                        r = sd_bus_message_append(m, "s", "org.left4me.Manager");
+                if (r >= 0)
+                        r = api_call_send(c, m, on_status_part, i);
+                if (r < 0) {
+                        api_call_reply_send_error(c, r);
+                        return;
+                }
+        }
+}
+
 static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
         const Route *rt = c->route;
 
@@ -536,6 +658,7 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
         case ANSWER_JOBS:
                 answer_jobs(c, reply);
                 return;
+        case ANSWER_STATUS:
         case ANSWER_PATCH:
                 break;
         }
@@ -823,6 +946,10 @@ static void call_method_checked(ApiCall *c) {
 
         if (rt->answer == ANSWER_PATCH) {
                 start_patch(c);
+                return;
+        }
+        if (rt->answer == ANSWER_STATUS) {
+                start_status(c);
                 return;
         }
         if (!rt->member) {
