@@ -69,6 +69,7 @@ POST /api/overlays/sec-nosession/archive x
 GET /api/blueprints
 POST /api/blueprints {"name":"sec-nosession","overlays":[],"options":{}}
 GET /api/blueprints/sec-nosession
+PUT /api/blueprints/sec-nosession {"settings":{"server_cfg":""}}
 PUT /api/blueprints/sec-nosession/server-cfg {"text":""}
 DELETE /api/blueprints/sec-nosession
 GET /api/instances
@@ -100,9 +101,10 @@ GET /api/jobs/1/log
 GET /api/cache
 POST /api/cache/prune {}
 GET /api/storage
+GET /api/status
 GET /api/users
 POST /api/users {"name":"sec-nosession","password":"xxxxxxxxxx","role":"admin"}
-PUT /api/users/sec-alice/password {"password":"xxxxxxxxxx"}
+PUT /api/users/sec-alice/password {"password":"xxxxxxxxxx","current_password":"xxxxxxxxxx"}
 DELETE /api/users/sec-alice
 GET /api/events
 ROUTES

@@ -185,8 +185,8 @@ test_jobs_query_web() {
                 "alice sees only her jobs"
         capture pybus root "$SEC_A" "$SEC_PW" <<'PY'
 # ListJobs on a connection logged in as the web account.
-bus = dbus.SystemBus(private=True)
-mgr = dbus.Interface(bus.get_object(BUS_NAME, MGR), MANAGER_IF)
+conn = dbus.SystemBus(private=True)
+mgr = dbus.Interface(conn.get_object(BUS, MGR), MANAGER_IF)
 mgr.Login(sys.argv[1], sys.argv[2])
 print(json.dumps(sorted(int(j[0]) for j in mgr.ListJobs())))
 PY
