@@ -59,5 +59,9 @@ void api_call_reply_bus_error(ApiCall *c, const sd_bus_error *e);
  * org.left4me.Web.Busy for -EBUSY, else 502. */
 void api_call_reply_send_error(ApiCall *c, int r);
 
+/* Closes the connection that checks a current password, if any (the check
+ * ends unanswered), and frees its place. */
+void api_call_end_password_check(ApiCall *c);
+
 /* Fails every call in flight of a session being closed. */
 void api_calls_fail_session(Session *s);

@@ -15,6 +15,8 @@
 #define SEGMENTS_MAX 6
 #define SEGMENT_MAX 128
 #define LIST_MAX 100000
+/* Current passwords checked at once, each a bus connection of its own. */
+#define PASSWORD_CHECKS_MAX 16
 
 typedef enum {
         TARGET_MANAGER,
@@ -883,8 +885,7 @@ static int on_current_password_checked(sd_bus_message *reply, void *userdata, sd
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         /* The connection served its purpose: closing it ends its login. */
-        c->check_slot = sd_bus_slot_unref(c->check_slot);
-        c->check_bus = sd_bus_close_unref(c->check_bus);
+        api_call_end_password_check(c);
         if (e && sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, "org.left4me.Error.InvalidArgument",
                                         "org.left4me.Error.NotFound", "org.freedesktop.DBus.Error.AuthFailed")) {
                 api_call_reply_error(c, SOUP_STATUS_FORBIDDEN, SD_BUS_ERROR_ACCESS_DENIED,
@@ -916,7 +917,14 @@ static bool check_current_password(ApiCall *c) {
                 reply_invalid(c, "current_password", "To change your own password, give your current one too");
                 return false;
         }
+        if (c->bridge->password_checks >= PASSWORD_CHECKS_MAX) {
+                api_call_reply_error(c, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.Busy",
+                                     "Too many password changes in progress; try again.");
+                return false;
+        }
         r = sd_bus_open_system(&c->check_bus);
+        if (r >= 0)
+                c->bridge->password_checks++;
         if (r >= 0)
                 r = sd_bus_attach_event(c->check_bus, c->bridge->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
