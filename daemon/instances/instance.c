@@ -264,7 +264,7 @@ int instance_ensure_uid(Instance *i, char **ret_problem) {
         r = manager_allocate_instance_uid(m, &uid);
         if (r == -EUSERS)
                 return problem_setf(ret_problem, -EBUSY,
-                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for instance \"%s\".",
+                                    "All user ids for game servers (%u to %u) are taken, so instance \"%s\" cannot get one.",
                                     m->config->instance_first_uid, m->config->instance_last_uid, i->name);
         if (r < 0)
                 return log_error_errno(r, "Cannot find a free uid for instance %s: %s", i->name, STRERROR(r));
@@ -352,7 +352,7 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
         r = manager_allocate_instance_uid(m, &uid);
         if (r == -EUSERS)
                 return problem_setf(ret_problem, -EBUSY,
-                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for a new instance.",
+                                    "All user ids for game servers (%u to %u) are taken: delete an instance first.",
                                     m->config->instance_first_uid, m->config->instance_last_uid);
         if (r < 0)
                 return log_error_errno(r, "Cannot find a free uid for a new instance: %s", STRERROR(r));
