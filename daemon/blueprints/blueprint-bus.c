@@ -235,46 +235,36 @@ static int blueprint_option(sd_bus_message *msg, const char *key, void *userdata
 typedef struct BlueprintUpdate {
         Manager *manager;
         GArray *overlay_ids;
-        char *cfg;
-        char **args;
+        BlueprintOptions options;       /* server_cfg and launch_args, as CreateBlueprint's */
 } BlueprintUpdate;
 
 static void blueprint_update_clear(BlueprintUpdate *u) {
         if (u->overlay_ids)
                 g_array_unref(u->overlay_ids);
-        g_free(u->cfg);
-        g_strfreev(u->args);
+        blueprint_options_clear(&u->options);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BlueprintUpdate, blueprint_update_clear)
 
 static int update_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
         BlueprintUpdate *u = userdata;
-        BlueprintOptions o = { .cfg = g_steal_pointer(&u->cfg), .args = g_steal_pointer(&u->args) };
+        GArray *ids = NULL;
         int r;
 
-        if (strcmp(key, "overlays") == 0) {
-                GArray *ids = NULL;
+        if (strcmp(key, "overlays") != 0)
+                return blueprint_option(msg, key, &u->options, error);
 
-                r = sd_bus_message_enter_container(msg, 'v', "as");
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                "The setting overlays takes an array of strings.");
-                r = bus_read_blueprint_overlays(msg, u->manager, &ids, error);
-                if (r < 0)
-                        goto finish;
-                if (u->overlay_ids)
-                        g_array_unref(u->overlay_ids);
-                u->overlay_ids = ids;
-                r = sd_bus_message_exit_container(msg);
-                if (r >= 0)
-                        r = 1;
-        } else
-                r = blueprint_option(msg, key, &o, error);
-finish:
-        u->cfg = g_steal_pointer(&o.cfg);
-        u->args = g_steal_pointer(&o.args);
-        return r;
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The setting overlays takes an array of strings.");
+        r = bus_read_blueprint_overlays(msg, u->manager, &ids, error);
+        if (r < 0)
+                return r;
+        if (u->overlay_ids)
+                g_array_unref(u->overlay_ids);
+        u->overlay_ids = ids;
+        r = sd_bus_message_exit_container(msg);
+        return r < 0 ? r : 1;
 }
 
 static int method_update(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -293,8 +283,8 @@ static int method_update(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = blueprint_update(b, &(BlueprintChanges) {
                                      .overlay_ids = u.overlay_ids ? (const uint64_t *) u.overlay_ids->data : NULL,
                                      .n_overlays = u.overlay_ids ? u.overlay_ids->len : 0,
-                                     .server_cfg = u.cfg,
-                                     .launch_args = u.args,
+                                     .server_cfg = u.options.cfg,
+                                     .launch_args = u.options.args,
                              }, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Updating the blueprint");
