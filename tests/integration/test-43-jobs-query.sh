@@ -7,7 +7,8 @@
 # /api/blueprints/NAME) with a bad launch argument changes nothing.
 # Through the bridge: one's own password needs the current one, the account
 # one is logged in with cannot be deleted; GET /api/manager carries the
-# port range and GET /api/status what l4mctl status shows.
+# port range and GET /api/status what l4mctl status shows; an empty
+# hostname is the instance's name.
 
 # shellcheck source=web-http.sh
 source "$(dirname "${BASH_SOURCE[0]}")/web-http.sh"
@@ -347,6 +348,17 @@ test_web_own_account() {
         expect_http_error 400 org.left4me.Error.InvalidArgument "an instance on port 80"
         assert_eq "Port 80 is not available to game servers: choose one from 27015 to 27115." \
                 "$(json 'd["message"]' <<<"$HTTP_BODY")" "the port's refusal"
+
+        step "an empty hostname is the instance's name"
+        sec_api a POST /api/instances '{"name":"jq-host","blueprint":"jq-portbp","options":{"hostname":""}}'
+        expect_http 201 "alice creates jq-host with an empty hostname"
+        assert_eq jq-host "$(json 'd["Hostname"]' <<<"$HTTP_BODY")" "Hostname after creation with \"\""
+        sec_api a PATCH /api/instances/jq-host '{"hostname":"Alice Server"}'
+        expect_http 200 "alice names jq-host"
+        assert_eq "Alice Server" "$(json 'd["Hostname"]' <<<"$HTTP_BODY")" "Hostname set"
+        sec_api a PATCH /api/instances/jq-host '{"hostname":"   "}'
+        expect_http 200 "alice blanks jq-host's hostname"
+        assert_eq jq-host "$(json 'd["Hostname"]' <<<"$HTTP_BODY")" "Hostname after a blank one"
 
         # The password of SEC_W is set back by the next sec_setup.
 }
