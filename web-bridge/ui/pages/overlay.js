@@ -79,7 +79,8 @@ export async function pageOverlay(main, name) {
         });
         // The job running on it, else its most recent one.
         try {
-                const found = jobFor([...cache.jobs.values(), ...await api('GET', '/api/jobs')], target);
+                const { jobs } = await api('GET', `/api/jobs?target=${enc(target)}&limit=10`);
+                const found = jobFor([...cache.jobs.values(), ...jobs], target);
                 if (found && !job.jobId())
                         job.follow(found.Id);
         } catch (e) {
