@@ -258,6 +258,13 @@ await runFlow('ui-flow', async (t) => {
         await expectText(page.locator('li.card.job dd a'), new RegExp(`^overlay ${OVERLAY}$`), 'the build job\'s target by name');
         await shot('jobs');
 
+        step('the system page lists the build\'s Workshop file in the cache');
+        await nav('system');
+        const cacheRow = page.locator('section.cache-card tbody tr').filter({ hasText: new RegExp(`^${item}`) });
+        await expectText(cacheRow.locator('td'), /^1 overlay$/, 'the cached item, used by the built overlay');
+        await expectText(cacheRow.locator('td'), /^[0-9.]+ (KiB|MiB)$/, 'the cached item\'s size');
+        await shot('system');
+
         step('the users page (an admin\'s)');
         await nav('users');
         await expectText(page.locator('table.stack tbody td'), new RegExp(`^${user}$`), 'the web accounts');

@@ -69,9 +69,12 @@ async function route() {
                 }
         }
         for (const a of document.querySelectorAll('#nav a')) {
-                if (a.dataset.section === section)
+                if (a.dataset.section === section) {
                         a.setAttribute('aria-current', 'page');
-                else
+                        // On a phone the navigation scrolls sideways: the
+                        // current section in view.
+                        a.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+                } else
                         a.removeAttribute('aria-current');
         }
         pageNotices();

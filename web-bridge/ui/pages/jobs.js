@@ -152,6 +152,7 @@ export async function pageJobs(main) {
                                 if (j.Owner && ![...owners.options].some((o) => o.value === j.Owner))
                                         owners.append(h('option', { value: j.Owner }));
                         pagerState();
+                        head.hidden = !r.jobs.length;
                 } finally {
                         main.removeAttribute('aria-busy');
                 }
@@ -197,7 +198,12 @@ export async function pageJobs(main) {
                 go(Object.assign({}, f, { before: 0 })).catch(showError);
         });
 
-        append(main, [pageHeader('Jobs'), form, summary, ul, pager]);
+        // The columns' titles above the rows (a desktop's; on a phone each
+        // card labels its facts).
+        const head = h('div.job-list-head', { 'aria-hidden': 'true' }, h('span', null, 'Job and state'),
+                h('span.cols', null, h('span', null, 'Target'), h('span', null, 'Owner'), h('span', null, 'Created'), h('span', null, 'Message')),
+                h('span', null, 'Progress'), h('span', null, ''));
+        append(main, [pageHeader('Jobs'), form, summary, head, ul, pager]);
         fill();
 
         onLive((k, j) => {
