@@ -132,7 +132,8 @@ export async function pageInstance(main, name) {
                         for (const l of lines)
                                 con.line(l, 'reply');
                 } catch (e) {
-                        con.line(`! ${e.message}${e.error ? ` (${e.error})` : ''}`, 'err');
+                        // The sentence; the D-Bus name stays out of the console.
+                        con.line(`! ${e.message}`, 'err');
                 } finally {
                         send.disabled = false;
                         cmd.focus();

@@ -11,7 +11,7 @@ export async function pageUsers(main) {
                 append(main, [pageHeader('Users'), h('p', null, 'Only administrators manage web accounts.')]);
                 return;
         }
-        const tbody = h('tbody');
+        const tbody = h('tbody', null, h('tr', null, h('td.loading', { colspan: '5' }, 'Loading…')));
         const load = async () => {
                 const users = await api('GET', '/api/users');
                 clear(tbody);
