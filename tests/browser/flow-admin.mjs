@@ -101,12 +101,13 @@ await runFlow('flow-admin', async (t) => {
         step('defect 3: update with validate: a new job, its log, the build');
         await game.locator('summary', { hasText: 'Update or validate' }).click();
         await game.locator('form.game-update').getByLabel('Check every file (validate)').check();
+        const installJob = await panel.locator('h2 a').textContent();
         await game.getByRole('button', { name: 'Update the game' }).click();
         await okNotice(/Updating the game/, 'the update\'s notice');
         await page.waitForFunction((old) => {
                 const a = document.querySelector('.game-card .job-panel h2 a');
                 return a && a.textContent !== old;
-        }, await panel.locator('h2 a').textContent()).catch(() => fail('the panel does not follow the update job'));
+        }, installJob).catch(() => fail('the panel does not follow the update job'));
         await expectText(panel.locator('.card-head .badge'), /^succeeded$/, 'the update job', 120000);
         await expectText(panel.locator('.console div'), /validate/, 'the update\'s log (steamcmd validates)');
         await expectText(game.locator('.card-head .badge'), /^installed$/, 'the game after the update', 30000);

@@ -73,6 +73,8 @@ export function gameCard(onChange) {
                 h('div.actions', null, h('button.primary', { type: 'submit' }, 'Save the Steam login'),
                         button('Use anonymous login', async () => {
                                 await api('PUT', '/api/game/steam-login', { user: '', password: '' });
+                                suser.value = '';
+                                spass.value = '';
                                 await refresh();
                                 return 'Game jobs log in anonymously now.';
                         })));
