@@ -39,4 +39,5 @@ typedef struct ArchiveImportOptions {
 /* Takes ownership of archive_fd; copies what opts (NULL: the defaults)
  * points to. */
 ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImportOptions *opts);
-ArchiveImport *archive_fetch_new(Overlay *o);
+/* Fetches o's source; copies what opts (NULL: the defaults) points to. */
+ArchiveImport *archive_fetch_new(Overlay *o, const ArchiveImportOptions *opts);

@@ -101,6 +101,21 @@ int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, siz
         return store_commit(db);
 }
 
+int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
+        g_autoptr(sqlite3_stmt) ins = NULL;
+        int r;
+
+        r = store_prepare(db, "INSERT INTO overlay_items (overlay_id, position, published_id) VALUES (?1, ?2, ?3)", &ins);
+        for (size_t i = 0; r >= 0 && i < n_items; i++) {
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, (sqlite3_int64) id);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64) i);
+                sqlite3_bind_int64(ins, 3, (sqlite3_int64) items[i]);
+                r = step_done(db, ins, "store an overlay item");
+        }
+        return r;
+}
+
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata) {
         return store_foreach_id_pair(db, "SELECT overlay_id, published_id FROM overlay_items ORDER BY overlay_id, position",
                                      "overlay items", cb, userdata);

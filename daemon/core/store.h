@@ -27,6 +27,9 @@ typedef struct StoreOverlay {
         const char *source_url;         /* archive overlays: "" or where Build fetches from */
         const char *source_checksum;    /* "", "md5:<hex>" or "sha256:<hex>" */
         uint64_t script_size;           /* bytes of a script overlay's script (read-only here) */
+        /* Written by store_overlay_insert() only (NULL/0: none); the items
+         * in store_overlay_insert_items(). */
+        const char *script;
 } StoreOverlay;
 
 int store_open(const char *path, sqlite3 **ret);
@@ -38,8 +41,11 @@ int store_begin(sqlite3 *db);
 int store_commit(sqlite3 *db);
 void store_rollback(sqlite3 *db);
 
-/* -EEXIST if the name is taken. */
+/* -EEXIST if the name is taken. Writes the source and script too; runs
+ * inside the caller's transaction. */
 int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id);
+/* The items of a new overlay, inside the caller's transaction. */
+int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
 /* -ENOENT if there is no such row. */
 int store_overlay_delete(sqlite3 *db, uint64_t id);
 /* Calls cb for every overlay row, in id order; a negative return stops. */

@@ -47,6 +47,7 @@ struct WorkshopBuild {
         unsigned active_downloads;
         uint64_t bytes_total;
         unsigned from_cache, unusable;
+        bool linking;                   /* the overlay's links are being changed */
         sd_event_source *progress_timer;
 
         /* job_finish() must not run inside curl's callbacks: it frees us. */
@@ -95,7 +96,7 @@ static int on_finish(sd_event_source *s, void *userdata) {
         g_autofree char *message = g_steal_pointer(&b->finish_message);
 
         if (o && r != 0)
-                overlay_build_failed(o, r);
+                overlay_build_failed(o, r, !b->linking);
         job_finish(j, r, "%s", message);        /* frees b */
         return 0;
 }
@@ -679,8 +680,10 @@ static void link_and_finish(WorkshopBuild *b) {
          * a cache prune never takes a file any link may point to; only the
          * new set is kept once the links are in place. */
         r = record_links_union(b, links, b->downloads->len);
-        if (r >= 0)
+        if (r >= 0) {
+                b->linking = true;
                 r = workshop_links_reconcile(b->job, overlay_fd, b->manager->state_dir, links, b->downloads->len);
+        }
         if (r >= 0)
                 r = store_workshop_links_set(b->manager->db, b->overlay_id, links, b->downloads->len);
         if (r < 0) {

@@ -52,7 +52,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 static Overlay *new_overlay(Fixture *f, const Actor *a, const char *name, L4mOverlayType type) {
         Overlay *o = NULL;
 
-        g_assert_cmpint(overlay_create(f->m, a, name, type, &o, &f->problem), ==, 0);
+        g_assert_cmpint(overlay_create(f->m, a, name, type, NULL, &o, &f->problem), ==, 0);
         return o;
 }
 
