@@ -12,6 +12,7 @@
 #include "bus-util.h"
 #include "authorize.h"
 #include "caller.h"
+#include "file-browse.h"
 #include "instance.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -386,6 +387,39 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
                                          }), error);
 }
 
+/* ListFiles, OpenFile: the overlay's tree, read-only, for whoever may
+ * read the overlay. */
+static int method_files(sd_bus_message *msg, Overlay *o, bool open, sd_bus_error *error) {
+        g_autofree char *problem = NULL, *what = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r < 0)
+                return r;
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "read the files of", NULL, error));
+
+        dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
+        fd = openat(o->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return bus_error_internal(error, -errno, "Opening the overlay's directory");
+        what = g_strdup_printf("overlay \"%s\"", o->name);
+        return open ? file_browse_reply_open(msg, fd, path, what, error)
+                    : file_browse_reply_list(msg, fd, path, what, error);
+}
+
+static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, false, error);
+}
+
+static int method_open_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, true, error);
+}
+
 const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Overlay, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -433,6 +467,14 @@ const sd_bus_vtable overlay_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("h", archive),
                                 method_export, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListFiles",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("a(sstt)", entries, "b", truncated),
+                                method_list_files, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenFile",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("h", fd, "t", size),
+                                method_open_file, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
