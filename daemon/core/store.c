@@ -158,6 +158,18 @@ static const char *const migrations[] = {
         "  consistent INTEGER NOT NULL"
         ");"
         "CREATE INDEX backups_by_instance ON backups (instance_id);"),
+        /* 14: what a Workshop overlay's last build learnt of each item
+         * (WorkshopItemDetails), in item order; replaced by the next. */
+        ("CREATE TABLE overlay_item_details ("
+        "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE CASCADE,"
+        "  position INTEGER NOT NULL,"
+        "  published_id INTEGER NOT NULL,"
+        "  title TEXT NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  time_updated INTEGER NOT NULL,"
+        "  status TEXT NOT NULL,"
+        "  PRIMARY KEY (overlay_id, position)"
+        ");"),
 };
 
 int store_errno(int rc) {

@@ -77,6 +77,19 @@ int store_overlay_set_script(sqlite3 *db, uint64_t id, const char *script);
 /* The script as a new string; -ENOENT if there is no such row. */
 int store_overlay_get_script(sqlite3 *db, uint64_t id, char **ret);
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
+/* What a Workshop overlay's last build learnt of one item. */
+typedef struct StoreItemDetail {
+        uint64_t published_id;
+        const char *title;
+        uint64_t size;                  /* bytes */
+        uint64_t time_updated;          /* µs since the epoch */
+        const char *status;             /* ok, private, removed, other-game, failed */
+} StoreItemDetail;
+/* Replaces the overlay's item details with the n given, in one transaction. */
+int store_overlay_details_set(sqlite3 *db, uint64_t id, const StoreItemDetail *details, size_t n);
+typedef int (*StoreItemDetailFunc)(uint64_t overlay_id, const StoreItemDetail *detail, void *userdata);
+/* Every overlay's details, by overlay and position. */
+int store_overlay_details_foreach(sqlite3 *db, StoreItemDetailFunc cb, void *userdata);
 typedef int (*StoreItemFunc)(uint64_t overlay_id, uint64_t published_id, void *userdata);
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata);
 

@@ -99,6 +99,22 @@ static int read_workshop_refs(sd_bus_message *msg, GArray *ids, sd_bus_error *er
         return sd_bus_message_exit_container(msg);
 }
 
+static int property_get_item_details(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
+        Overlay *o = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tstts)");
+        for (guint i = 0; r >= 0 && i < o->item_details->len; i++) {
+                const OverlayItemDetail *d = &g_array_index(o->item_details, OverlayItemDetail, i);
+                r = sd_bus_message_append(reply, "(tstts)", d->id, d->title, d->size, d->updated, d->status);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
         g_autofree char *problem = NULL;
@@ -434,6 +450,8 @@ const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_PROPERTY("SourceUrl", "s", NULL, offsetof(Overlay, source_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SourceChecksum", "s", NULL, offsetof(Overlay, source_checksum), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ScriptSize", "t", NULL, offsetof(Overlay, script_size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WorkshopItemDetails", "a(tstts)", property_get_item_details, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetWorkshopItems",
                                 SD_BUS_ARGS("as", items),

@@ -26,6 +26,13 @@ static char *overlay_dir_name(uint64_t id) {
         return g_strdup_printf("%" G_GUINT64_FORMAT, id);
 }
 
+static void item_detail_clear(void *p) {
+        OverlayItemDetail *d = p;
+
+        g_free(d->title);
+        g_free(d->status);
+}
+
 void overlay_free(Overlay *o) {
         if (!o)
                 return;
@@ -34,6 +41,8 @@ void overlay_free(Overlay *o) {
         g_free(o->state);
         g_free(o->path);
         g_free(o->state_before_job);
+        if (o->item_details)
+                g_array_unref(o->item_details);
         if (o->items)
                 g_array_unref(o->items);
         g_free(o->source_url);
@@ -62,6 +71,8 @@ int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret) {
         o->last_build = row->last_build;
         o->size = row->size;
         o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        o->item_details = g_array_new(FALSE, FALSE, sizeof(OverlayItemDetail));
+        g_array_set_clear_func(o->item_details, item_detail_clear);
         o->source_url = g_strdup(row->source_url ? row->source_url : "");
         o->source_checksum = g_strdup(row->source_checksum ? row->source_checksum : "");
         o->script_size = row->script_size;
@@ -604,6 +615,42 @@ static int load_item(uint64_t overlay_id, uint64_t published_id, void *userdata)
         return 0;
 }
 
+static void append_item_detail(Overlay *o, const StoreItemDetail *d) {
+        OverlayItemDetail x = {
+                .id = d->published_id,
+                .title = g_strdup(d->title ? d->title : ""),
+                .size = d->size,
+                .updated = d->time_updated,
+                .status = g_strdup(d->status),
+        };
+
+        g_array_append_val(o->item_details, x);
+}
+
+void overlay_set_item_details(Overlay *o, const StoreItemDetail *details, size_t n) {
+        int r;
+
+        r = store_overlay_details_set(o->manager->db, o->id, details, n);
+        if (r < 0)
+                log_error_errno(r, "Cannot record the item details of overlay %s: %s", o->name, STRERROR(r));
+        g_array_set_size(o->item_details, 0);
+        for (size_t i = 0; i < n; i++)
+                append_item_detail(o, &details[i]);
+        manager_emit_properties_changed(o->manager, o->path, L4M_OVERLAY_INTERFACE, "WorkshopItemDetails", NULL);
+}
+
+static int load_detail(uint64_t overlay_id, const StoreItemDetail *d, void *userdata) {
+        Overlay *o = g_hash_table_lookup(((Manager *) userdata)->overlays_by_id, &overlay_id);
+
+        if (o)
+                append_item_detail(o, d);
+        return 0;
+}
+
 int manager_load_overlay_items(Manager *m) {
-        return store_overlay_items_foreach(m->db, load_item, m);
+        int r = store_overlay_items_foreach(m->db, load_item, m);
+
+        if (r < 0)
+                return r;
+        return store_overlay_details_foreach(m->db, load_detail, m);
 }

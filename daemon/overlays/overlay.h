@@ -31,10 +31,19 @@ struct Overlay {
         char *source_checksum;  /* "", "md5:<hex>" or "sha256:<hex>" */
         uint64_t script_size;   /* script overlays: bytes of the script (the text stays in the store) */
         char *path;
+        GArray *item_details;   /* OverlayItemDetail: what the last Workshop build learnt, in item order */
         /* The state when the running job began, to go back to when it fails
          * without touching the content; NULL when no job changed it. */
         char *state_before_job;
 };
+
+typedef struct OverlayItemDetail {
+        uint64_t id;
+        char *title;
+        uint64_t size;          /* bytes */
+        uint64_t updated;       /* µs since the epoch, 0 if unknown */
+        char *status;           /* ok, private, removed, other-game, failed */
+} OverlayItemDetail;
 
 #define OVERLAY_STATE_EMPTY "empty"
 #define OVERLAY_STATE_BUILDING "building"
@@ -118,7 +127,10 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
  * it was that already); otherwise "failed" (LastBuild still tells whether
  * earlier content is there). A cancelled job (-ECANCELED) changed nothing. */
 void overlay_build_failed(Overlay *o, int r, bool content_intact);
-/* Loads the item lists of all overlays (at start). */
+/* Records what a Workshop build learnt of o's items (WorkshopItemDetails),
+ * in the store and on the bus. */
+void overlay_set_item_details(Overlay *o, const StoreItemDetail *details, size_t n);
+/* Loads the item lists and item details of all overlays (at start). */
 int manager_load_overlay_items(Manager *m);
 
 /* Adds an overlay loaded from the store to the manager's tables. */

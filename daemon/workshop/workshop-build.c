@@ -528,8 +528,50 @@ static void downloads_pump(WorkshopBuild *b) {
 
 /* --- planning and linking ---------------------------------------------- */
 
+static const char *detail_status(const WorkshopItem *it) {
+        if (!it)
+                return "failed";        /* Steam did not answer for it */
+        switch (it->status) {
+        case WORKSHOP_ITEM_OK:
+                return "ok";
+        case WORKSHOP_ITEM_PRIVATE:
+                return "private";
+        case WORKSHOP_ITEM_REMOVED:
+                return "removed";
+        case WORKSHOP_ITEM_WRONG_GAME:
+                return "other-game";
+        default:
+                return "failed";
+        }
+}
+
+/* WorkshopItemDetails: what Steam said of every item, usable or not. */
+static void record_item_details(WorkshopBuild *b) {
+        g_autofree StoreItemDetail *details = g_new0(StoreItemDetail, MAX(b->item_ids->len, 1u));
+        Overlay *o = build_overlay(b);
+
+        if (!o)
+                return;
+        for (guint i = 0; i < b->item_ids->len; i++) {
+                uint64_t id = g_array_index(b->item_ids, uint64_t, i);
+                const WorkshopItem *it = workshop_items_find(b->details, id);
+
+                details[i] = (StoreItemDetail) {
+                        .published_id = id,
+                        .title = it && it->title ? it->title : "",
+                        .size = it && it->has_file_size ? it->file_size : 0,
+                        .time_updated = it && it->has_time_updated && it->time_updated < UINT64_MAX / G_USEC_PER_SEC
+                                                ? it->time_updated * G_USEC_PER_SEC : 0,
+                        .status = detail_status(it),
+                };
+        }
+        overlay_set_item_details(o, details, b->item_ids->len);
+}
+
 static void details_done(WorkshopBuild *b) {
         int r;
+
+        record_item_details(b);
 
         for (guint i = 0; i < b->item_ids->len; i++) {
                 uint64_t id = g_array_index(b->item_ids, uint64_t, i);
