@@ -392,15 +392,6 @@ static int start_overlay_job(sd_bus *bus, const CtlArgs *args, const char *name,
         return job_queued(bus, args, job_path);
 }
 
-/* l4mctl overlay build NAME [--wait] */
-int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        assert(bus);
-        assert(args);
-        assert(argv[0]);
-
-        return start_overlay_job(bus, args, argv[0], "build", "Build", true);
-}
-
 static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
         int r;
 
@@ -428,6 +419,38 @@ static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
                         return r;
         }
         return sd_bus_message_close_container(m);
+}
+
+/* l4mctl overlay build NAME [--subdir DIR] [--strip-components N] [--merge]
+ * [--wait]: the options are for an archive overlay's fetched archive (the
+ * daemon refuses them for other types). */
+int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, call = NULL, reply = NULL;
+        g_autofree char *what = NULL;
+        const char *path, *job_path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        what = g_strdup_printf("cannot build overlay \"%s\"", argv[0]);
+        r = get_overlay_path(bus, argv[0], what, &path_reply, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &call, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "Build");
+        if (r >= 0)
+                r = append_import_options(call, args);
+        if (r < 0)
+                return log_error_errno(r, "Cannot build the Build call: %s", STRERROR(r));
+        r = sd_bus_call(bus, call, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        return job_queued(bus, args, job_path);
 }
 
 /* l4mctl overlay import NAME FILE|- [--subdir DIR] [--strip-components N]
