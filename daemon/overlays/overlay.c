@@ -110,25 +110,30 @@ int overlay_check_name(const char *name, char **ret_problem) {
         return 0;
 }
 
+/* The type as people read it in a sentence. */
+static const char *type_for_people(L4mOverlayType type) {
+        return type == L4M_OVERLAY_WORKSHOP ? "Workshop" : l4m_overlay_type_to_string(type);
+}
+
 static int check_setting_type(L4mOverlayType type, L4mOverlayType wanted, const char *what, char **ret_problem) {
         if (type == wanted)
                 return 0;
-        return problem_setf(ret_problem, -EINVAL, "A %s overlay has no %s: only %s overlays have one.",
-                            l4m_overlay_type_to_string(type), what, l4m_overlay_type_to_string(wanted));
+        return problem_setf(ret_problem, -EINVAL, "%s is only for %s overlays, and this one is a%s %s overlay.", what,
+                            type_for_people(wanted), type == L4M_OVERLAY_ARCHIVE ? "n" : "", type_for_people(type));
 }
 
 int overlay_check_settings(L4mOverlayType type, const OverlaySettings *s, char **ret_problem) {
         int r;
 
         if (s->items) {
-                r = check_setting_type(type, L4M_OVERLAY_WORKSHOP, "Workshop items", ret_problem);
+                r = check_setting_type(type, L4M_OVERLAY_WORKSHOP, "A list of Workshop items", ret_problem);
                 if (r < 0)
                         return r;
                 if (s->n_items > OVERLAY_ITEMS_MAX)
                         return problem_setf(ret_problem, -EINVAL, "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
         }
         if (s->source_url || s->source_checksum) {
-                r = check_setting_type(type, L4M_OVERLAY_ARCHIVE, "source URL or checksum", ret_problem);
+                r = check_setting_type(type, L4M_OVERLAY_ARCHIVE, "A source address or checksum", ret_problem);
                 if (r < 0)
                         return r;
                 r = overlay_check_source_values(s->source_url ? s->source_url : "",
@@ -137,7 +142,7 @@ int overlay_check_settings(L4mOverlayType type, const OverlaySettings *s, char *
                         return r;
         }
         if (s->script) {
-                r = check_setting_type(type, L4M_OVERLAY_SCRIPT, "script", ret_problem);
+                r = check_setting_type(type, L4M_OVERLAY_SCRIPT, "A script", ret_problem);
                 if (r < 0)
                         return r;
                 if (strlen(s->script) > OVERLAY_SCRIPT_MAX)
