@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +43,68 @@ int file_browse_check_path(const char *path, char **ret_problem) {
         }
 }
 
+/* The mount a descriptor is on. */
+static int mount_id_of(int fd, uint64_t *ret) {
+        struct statx stx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = stx.stx_mnt_id;
+        return 0;
+}
+
+/* What openat2() with RESOLVE_FLAGS does, one component at a time, for
+ * where openat2() is refused: systemd's RestrictSUIDSGID= (left4me.service
+ * has it) answers it ENOSYS, since a filter cannot see into struct
+ * open_how's mode. Each component is opened O_NOFOLLOW (a link fails with
+ * ELOOP) and must be on the top's mount (else EXDEV); the path has no ".",
+ * ".." or empty components (file_browse_check_path()). */
+static int open_walk(int top_fd, const char *path, int flags) {
+        g_auto(GStrv) parts = NULL;
+        _cleanup_close_ int cur = -1;
+        uint64_t top_mnt, mnt;
+        int r;
+
+        r = mount_id_of(top_fd, &top_mnt);
+        if (r < 0)
+                return r;
+        cur = openat(top_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cur < 0)
+                return -errno;
+        if (!*path) {
+                if (!(flags & O_DIRECTORY))
+                        return -EISDIR;
+                return l4m_take_fd(&cur);
+        }
+        parts = g_strsplit(path, "/", -1);
+        for (size_t i = 0; parts[i]; i++) {
+                bool last = !parts[i + 1];
+                int next;
+
+                next = openat(cur, parts[i], last ? flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+                                                  : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        struct stat st;
+
+                        /* O_DIRECTORY meets a link as ENOTDIR; say what it is. */
+                        if (errno == ENOTDIR && fstatat(cur, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            S_ISLNK(st.st_mode))
+                                return -ELOOP;
+                        return -errno;
+                }
+                close(cur);
+                cur = next;
+                r = mount_id_of(cur, &mnt);
+                if (r < 0)
+                        return r;
+                if (mnt != top_mnt)
+                        return -EXDEV;
+        }
+        return l4m_take_fd(&cur);
+}
+
 /* The descriptor of path below top_fd, opened with flags, or a refusal. */
 static int open_beneath(int top_fd, const char *path, int flags, const char *what, int *ret_fd, sd_bus_error *error) {
         struct open_how how = {
@@ -51,6 +114,11 @@ static int open_beneath(int top_fd, const char *path, int flags, const char *wha
         long fd;
 
         fd = syscall(SYS_openat2, top_fd, *path ? path : ".", &how, sizeof how);
+        if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+                fd = open_walk(top_fd, path, flags);
+                if (fd < 0)
+                        errno = (int) -fd;
+        }
         if (fd >= 0) {
                 *ret_fd = (int) fd;
                 return 0;

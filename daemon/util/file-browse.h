@@ -12,7 +12,11 @@
  * bytes. Everything is resolved from the top's descriptor with openat2()
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
  * RESOLVE_NO_XDEV: a symbolic link (one a server or a script planted, say)
- * is listed, never entered or opened, and no mount below is crossed. */
+ * is listed, never entered or opened, and no mount below is crossed. Where
+ * openat2() is refused (ENOSYS: under systemd's RestrictSUIDSGID=, which
+ * left4me.service sets, a filter cannot inspect its mode), the same rules
+ * are applied one component at a time: O_NOFOLLOW opens, each on the top's
+ * mount (statx() STATX_MNT_ID). */
 
 #define FILE_BROWSE_PATH_MAX 4096u
 /* Entries one listing returns at most (then truncated). */
