@@ -48,6 +48,7 @@ struct WorkshopBuild {
         uint64_t bytes_total;
         unsigned from_cache, unusable;
         bool linking;                   /* the overlay's links are being changed */
+        StoreItemDetail *recorded;      /* WorkshopItemDetails as recorded, item_ids->len of them */
         sd_event_source *progress_timer;
 
         /* job_finish() must not run inside curl's callbacks: it frees us. */
@@ -169,6 +170,7 @@ static void workshop_build_free(void *data) {
         sd_event_source_disable_unref(b->progress_timer);
         sd_event_source_disable_unref(b->finish_source);
         g_free(b->finish_message);
+        g_free(b->recorded);
         if (b->collections)
                 g_hash_table_unref(b->collections);
         if (b->asked)
@@ -194,6 +196,7 @@ WorkshopBuild *workshop_build_new(Overlay *o) {
 
 static void resolve_step(WorkshopBuild *b);
 static void details_done(WorkshopBuild *b);
+static void item_download_failed(WorkshopBuild *b, uint64_t id);
 static void api_request_start(ApiRequest *q);
 
 static bool requests_pending(WorkshopBuild *b) {
@@ -432,6 +435,7 @@ static void on_download_done(CurlEvent *c, CURL *easy, CURLcode result, const ch
                 else if ((uint64_t) st.st_size != d->size) {
                         /* Steam's size and the file disagree: never use it. */
                         (void) unlinkat(d->dir_fd, part, 0);
+                        item_download_failed(b, d->id);
                         build_fail(b, -EBADMSG, "Item %" G_GUINT64_FORMAT ": Steam says %" G_GUINT64_FORMAT
                                    " bytes, the download had %jd.", d->id, d->size, (intmax_t) st.st_size);
                         return;
@@ -448,6 +452,7 @@ static void on_download_done(CurlEvent *c, CURL *easy, CURLcode result, const ch
                         if (r >= 0)
                                 return;
                 }
+                item_download_failed(b, d->id);
                 build_fail(b, r, "Item %" G_GUINT64_FORMAT ": download failed after %u tries: %s (HTTP %ld).",
                            d->id, d->tries, error ? error : STRERROR(r), status);
                 return;
@@ -505,8 +510,10 @@ static bool download_start(Download *d) {
                 r = curl_event_easy_set_download(d->easy, &d->sink, d->fd, d->start_offset, d->size);
         if (r >= 0)
                 r = curl_event_add(b->curl, d->easy, on_download_done, d);
-        if (r < 0)
+        if (r < 0) {
+                item_download_failed(b, d->id);
                 build_fail(b, r, "Item %" G_GUINT64_FORMAT ": cannot start the download: %s", d->id, STRERROR(r));
+        }
         return false;
 }
 
@@ -545,13 +552,16 @@ static const char *detail_status(const WorkshopItem *it) {
         }
 }
 
-/* WorkshopItemDetails: what Steam said of every item, usable or not. */
+/* WorkshopItemDetails: what Steam said of every item, usable or not (the
+ * titles point into b->details, which lives as long as b). */
 static void record_item_details(WorkshopBuild *b) {
-        g_autofree StoreItemDetail *details = g_new0(StoreItemDetail, MAX(b->item_ids->len, 1u));
+        StoreItemDetail *details;
         Overlay *o = build_overlay(b);
 
         if (!o)
                 return;
+        g_free(b->recorded);
+        details = b->recorded = g_new0(StoreItemDetail, MAX(b->item_ids->len, 1u));
         for (guint i = 0; i < b->item_ids->len; i++) {
                 uint64_t id = g_array_index(b->item_ids, uint64_t, i);
                 const WorkshopItem *it = workshop_items_find(b->details, id);
@@ -566,6 +576,18 @@ static void record_item_details(WorkshopBuild *b) {
                 };
         }
         overlay_set_item_details(o, details, b->item_ids->len);
+}
+
+/* An item Steam offered that could not be downloaded: "failed". */
+static void item_download_failed(WorkshopBuild *b, uint64_t id) {
+        Overlay *o = build_overlay(b);
+
+        if (!o || !b->recorded)
+                return;
+        for (guint i = 0; i < b->item_ids->len; i++)
+                if (b->recorded[i].published_id == id)
+                        b->recorded[i].status = "failed";
+        overlay_set_item_details(o, b->recorded, b->item_ids->len);
 }
 
 static void details_done(WorkshopBuild *b) {

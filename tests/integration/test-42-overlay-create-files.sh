@@ -134,7 +134,8 @@ test_ocf_item_details() {
           "4201": {"size": 3000, "title": "Good Map", "time_updated": 1700000001},
           "4202": {"private": true, "title": "Hidden"},
           "4203": {"removed": true},
-          "4204": {"app": 730, "title": "Counter-Strike thing"}}}'
+          "4204": {"app": 730, "title": "Counter-Strike thing"},
+          "4205": {"size": 2000, "lie_size": 2500, "title": "Liar"}}}'
         ocf_delete ocf-details
         gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'ocf-details'" "'workshop'" \
                 "{'items': <['4201', '4202', '4203', '4204']>}"
@@ -165,6 +166,15 @@ test_ocf_item_details() {
         assert_eq '["private", "removed"]' \
                 "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails | json '[e[4] for e in d]')" \
                 "statuses of the last build"
+
+        step "an item whose download fails is failed, and the old content stays"
+        ws_set "$path" 4201 4205
+        ov_build_wait "$path"
+        expect_job failed "a build with an item whose size Steam misstates"
+        assert_eq ready "$(ov_prop "$path" State)" "State after the failed download"
+        assert_eq '["ok", "failed"]' \
+                "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails | json '[e[4] for e in d]')" \
+                "statuses after the failed download"
         ocf_delete ocf-details
 }
 l4m_test overlay-workshop-item-details test_ocf_item_details 120
