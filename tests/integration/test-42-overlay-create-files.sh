@@ -153,6 +153,10 @@ test_ocf_item_details() {
         assert_eq 4 "$(sql "SELECT count(*) FROM overlay_item_details WHERE overlay_id = $(id_of_path "$path");")" \
                 "detail rows in the store (migration 14)"
 
+        capture in_container l4mctl overlay show ocf-details
+        expect_ok "l4mctl overlay show"
+        [[ $OUT == *"4201 ok "*"Good Map"* && $OUT == *"4204 other-game "* ]] || fail "overlay show lacks the details: $OUT"
+
         step "kept across a restart of the daemon"
         daemon_stop
         daemon_up
