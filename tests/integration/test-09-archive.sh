@@ -659,7 +659,7 @@ l4m_test archive-unicode-names test_arch_unicode_names
 test_arch_legacy_names() {
         local path ov njobs
         arch_setup
-        hostile legacy-gbk "'left4dead2/addons/\\xb5\\xd8\\xcd\\xbc.vpk'" "not UTF-8" "name_encoding" "CP936"
+        hostile legacy-gbk "'left4dead2/addons/\\xb5\\xd8\\xcd\\xbc.vpk'" "not UTF-8" "name-encoding" "CP936"
         path=$(create_overlay root arch-gbk archive)
         ov=$(id_of_path "$path")
         arch_import_wait "$path" "$AR_DIR/legacy-gbk.archive" '{"name_encoding": ["s", "CP936"]}'
