@@ -105,24 +105,33 @@ static int open_walk(int top_fd, const char *path, int flags) {
         return l4m_take_fd(&cur);
 }
 
-/* The descriptor of path below top_fd, opened with flags, or a refusal. */
-static int open_beneath(int top_fd, const char *path, int flags, const char *what, int *ret_fd, sd_bus_error *error) {
+int file_browse_open(int top_fd, const char *path, int flags, bool walk) {
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_CLOEXEC | O_NOCTTY),
                 .resolve = RESOLVE_FLAGS,
         };
-        long fd;
+        long fd = -1;
 
-        fd = syscall(SYS_openat2, top_fd, *path ? path : ".", &how, sizeof how);
-        if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
-                fd = open_walk(top_fd, path, flags);
-                if (fd < 0)
-                        errno = (int) -fd;
+        if (!walk) {
+                fd = syscall(SYS_openat2, top_fd, *path ? path : ".", &how, sizeof how);
+                if (fd >= 0)
+                        return (int) fd;
+                if (errno != ENOSYS && errno != EPERM)
+                        return -errno;
         }
+        return open_walk(top_fd, path, flags);
+}
+
+/* The descriptor of path below top_fd, opened with flags, or a refusal. */
+static int open_beneath(int top_fd, const char *path, int flags, const char *what, int *ret_fd, sd_bus_error *error) {
+        int fd;
+
+        fd = file_browse_open(top_fd, path, flags, false);
         if (fd >= 0) {
-                *ret_fd = (int) fd;
+                *ret_fd = fd;
                 return 0;
         }
+        errno = -fd;
         switch (errno) {
         case ELOOP:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,

@@ -28,6 +28,12 @@
 /* -EINVAL with a text unless path is valid. */
 int file_browse_check_path(const char *path, char **ret_problem);
 
+/* Opens path (checked already) below top_fd with flags (O_RDONLY, plus
+ * O_DIRECTORY or O_NONBLOCK): the descriptor, or -ELOOP for a link on the
+ * way, -EXDEV for another mount, -ENOENT, -ENOTDIR, ... walk: skip openat2()
+ * and walk at once (what happens where it is refused; for tests). */
+int file_browse_open(int top_fd, const char *path, int flags, bool walk);
+
 /* Replies to msg with (a(sstt) entries, b truncated): the entries (name,
  * type "file", "dir", "symlink" or "other", size in bytes, mtime in µs) of
  * directory path below top_fd, sorted by name; at most
