@@ -533,3 +533,18 @@ const JobKind archive_fetch_kind = {
         .restore = archive_fetch_restore,
         .free_data = archive_import_free,
 };
+
+const JobKind archive_fetch_placed_kind = {
+        .name = "archive-fetch-placed",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .restartable = false,
+        .start = archive_import_start,
+        .cancel = archive_import_cancel,
+        .free_data = archive_import_free,
+};
+
+const JobKind *archive_fetch_kind_for(const ArchiveImportOptions *opts) {
+        if (opts && ((opts->subdir && *opts->subdir) || opts->strip_components > 0 || opts->merge))
+                return &archive_fetch_placed_kind;
+        return &archive_fetch_kind;
+}

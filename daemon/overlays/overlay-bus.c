@@ -234,8 +234,8 @@ int overlay_submit_build(Overlay *o, const Actor *actor, const ArchiveImportOpti
                 return r;
         switch (o->type) {
         case L4M_OVERLAY_ARCHIVE:
-                return overlay_submit_job(o, actor, &archive_fetch_kind, archive_fetch_new(o, archive_options), ret,
-                                          ret_problem);
+                return overlay_submit_job(o, actor, archive_fetch_kind_for(archive_options),
+                                          archive_fetch_new(o, archive_options), ret, ret_problem);
         case L4M_OVERLAY_SCRIPT:
                 return overlay_submit_job(o, actor, &script_build_kind, script_build_new(o), ret, ret_problem);
         default:

@@ -405,3 +405,52 @@ test_ocf_web() {
         ocf_delete ocf-web2
 }
 l4m_test web-overlay-create-files test_ocf_web 120
+
+# ocf_http_serve DIR: a static HTTP server on loopback in the container for
+# DIR (this test's background process); sets OCF_URL.
+ocf_http_serve() {
+        in_container "$L4M_PY" - "$1" "$1/.port" </dev/null >"$L4M_WORK/http.log" 2>&1 <<'PY' &
+import functools, http.server, os, sys
+d, pf = sys.argv[1], sys.argv[2]
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                      functools.partial(http.server.SimpleHTTPRequestHandler, directory=d))
+with open(pf + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(pf + ".tmp", pf)
+srv.serve_forever()
+PY
+        wait_until 10 test -s "$CTR_DIR/root$1/.port" || fail "the HTTP server did not start: $(cat "$L4M_WORK/http.log")"
+        OCF_URL=http://127.0.0.1:$(<"$CTR_DIR/root$1/.port")
+}
+
+test_ocf_build_options() {
+        local path ov www
+        test_files_setup
+        www=$TF_DIR/www
+        in_container sh -ec "rm -rf '$www' '$TF_DIR/pkg' && mkdir -p '$www' '$TF_DIR/pkg/maps' && echo map > '$TF_DIR/pkg/maps/u.bsp' &&
+                tar -C '$TF_DIR' -czf '$www/pkg.tar.gz' pkg"
+        ocf_http_serve "$www"
+        ocf_delete ocf-fetch
+        gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'ocf-fetch'" "'archive'" \
+                "{'source': <$(gv_str "$OCF_URL/pkg.tar.gz")>}"
+        expect_ok "create an archive overlay with its source"
+        path=$(path_from_output)
+        ov=$(id_of_path "$path")
+
+        gcall root "$path" org.left4me.Overlay.Build "{'subdir': <'left4dead2'>, 'strip_components': <uint32 1>}"
+        expect_ok "Build with subdir and strip_components"
+        JOB=$(job_path_from_output)
+        job_wait "$JOB"
+        expect_job succeeded "the placed fetch"
+        assert_eq archive-fetch-placed "$(job_prop "$JOB" Kind)" "Kind of a fetch with options"
+        in_container test -f "$L4M_OVERLAYS/$ov/left4dead2/maps/u.bsp" ||
+                fail "u.bsp is not where the options put it: $(in_container find "$L4M_OVERLAYS/$ov")"
+
+        ov_build_wait "$path"
+        expect_job succeeded "a fetch without options"
+        assert_eq archive-fetch "$(job_prop "$JOB" Kind)" "Kind of a fetch without options"
+        in_container test -f "$L4M_OVERLAYS/$ov/pkg/maps/u.bsp" || fail "the plain fetch did not replace the content"
+        in_container test ! -e "$L4M_OVERLAYS/$ov/left4dead2" || fail "the plain fetch kept the placed content"
+        ocf_delete ocf-fetch
+}
+l4m_test overlay-build-options test_ocf_build_options 90
