@@ -135,6 +135,46 @@ static void test_overlay_create(Fixture *f, gconstpointer data) {
                        "Overlay \"maps\" already exists.");
 }
 
+/* CreateOverlay's settings: all checked before anything is made. */
+static void test_overlay_create_settings(Fixture *f, gconstpointer data) {
+        uint64_t items[] = { 104, 105 };
+        g_autofree char *big = g_strnfill(OVERLAY_SCRIPT_MAX + 1, 'x');
+        g_autofree char *script = NULL;
+        Overlay *o = NULL;
+
+        assert_refused(f, overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                         &(OverlaySettings) { .items = items, .n_items = 2 }, NULL, &f->problem),
+                       -EINVAL, "is only for Workshop overlays, and this one is an archive overlay.");
+        assert_refused(f, overlay_create(f->m, &f->alice, "ws", L4M_OVERLAY_WORKSHOP,
+                                         &(OverlaySettings) { .source_url = "https://example.org/a.zip" }, NULL,
+                                         &f->problem),
+                       -EINVAL, "is only for archive overlays");
+        assert_refused(f, overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                         &(OverlaySettings) { .source_url = "ftp://example.org/a.zip" }, NULL,
+                                         &f->problem),
+                       -EINVAL, "is not usable");
+        assert_refused(f, overlay_create(f->m, &f->alice, "sc", L4M_OVERLAY_SCRIPT,
+                                         &(OverlaySettings) { .script = big }, NULL, &f->problem),
+                       -EINVAL, "at most 262144 are allowed");
+        /* Nothing was made: no record, no directory. */
+        g_assert_cmpuint(g_hash_table_size(f->m->overlays_by_id), ==, 0);
+        g_assert_cmpint(faccessat(f->m->overlays_fd, "1", F_OK, AT_SYMLINK_NOFOLLOW), <, 0);
+
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "ws", L4M_OVERLAY_WORKSHOP,
+                                       &(OverlaySettings) { .items = items, .n_items = 2 }, &o, &f->problem), ==, 0);
+        g_assert_cmpuint(o->items->len, ==, 2);
+        g_assert_cmpuint(g_array_index(o->items, uint64_t, 1), ==, 105);
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                       &(OverlaySettings) { .source_url = "https://example.org/a.zip",
+                                                            .source_checksum = "" }, &o, &f->problem), ==, 0);
+        g_assert_cmpstr(o->source_url, ==, "https://example.org/a.zip");
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "sc", L4M_OVERLAY_SCRIPT,
+                                       &(OverlaySettings) { .script = "echo hi" }, &o, &f->problem), ==, 0);
+        g_assert_cmpuint(o->script_size, ==, 7);
+        g_assert_cmpint(overlay_get_script(o, &script, &f->problem), ==, 0);
+        g_assert_cmpstr(script, ==, "echo hi");
+}
+
 static void test_overlay_owner_cap(Fixture *f, gconstpointer data) {
         /* Rows the store would hold for someone at the limit. */
         for (unsigned k = 0; k < MANAGER_OVERLAYS_PER_OWNER_MAX; k++) {
@@ -770,6 +810,7 @@ int main(int argc, char **argv) {
         (void) signal(SIGPIPE, SIG_IGN);
 #define ADD(path, fn) g_test_add("/engine-rules/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("overlay/create", test_overlay_create);
+        ADD("overlay/create-settings", test_overlay_create_settings);
         ADD("overlay/owner-cap", test_overlay_owner_cap);
         ADD("overlay/delete-in-use", test_overlay_delete_in_use);
         ADD("overlay/mounted", test_overlay_mounted);
