@@ -68,6 +68,7 @@ await runFlow('ui-flow', async (t) => {
         if ((await page.locator('#who-user').textContent()) !== user)
                 fail('the header does not show the user');
         await page.locator('main h1', { hasText: 'Instances' }).waitFor();
+        await expectText(page.locator('section.game-card .card-head .badge'), /^installed$/, 'the game on the dashboard');
         await shot('dashboard');
 
         step('create a workshop overlay');

@@ -105,6 +105,10 @@ test_web_browser() {
         [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
 
         ins_setup
+        # The fake installation was laid out behind the daemon's back: read
+        # as at boot, so that the dashboard shows the game installed.
+        daemon_stop
+        daemon_up
         # One item, big enough that the build takes a moment, with a
         # short stall half-way so that the page shows progress on its way.
         fixture_start "{\"items\": {\"$WB_ITEM\": {\"size\": 2000000, \"stall_after\": 1000000,
