@@ -105,12 +105,17 @@ export async function pageJobs(main) {
         const state = h('select', { name: 'state' }, JOB_STATES.map(([v, label]) => h('option', { value: v }, label)));
         const limit = h('select', { name: 'limit' }, JOB_PAGE_SIZES.map((n) => h('option', { value: String(n) }, `${n} a page`)));
         const clearBtn = h('button', { type: 'button' }, 'Clear filters');
-        const form = h('form.card.job-filter', { 'aria-label': 'Filter the jobs', role: 'search' },
+        // Open on a desktop; on a phone folded unless a filter is set (the
+        // list first).
+        const filterTitle = h('summary', null, 'Filters');
+        const filterBox = h('details.filter-box', { open: window.matchMedia('(min-width: 720px)').matches || jobFiltered(f) },
+                filterTitle,
                 h('div.filter-grid', null,
                         field('Target', target), field('Kind', kind), field('State', state),
                         field('Owner', owner), field('Shown', limit)),
                 owners,
                 h('div.actions', null, h('button.primary', { type: 'submit' }, 'Filter'), clearBtn));
+        const form = h('form.card.job-filter', { 'aria-label': 'Filter the jobs', role: 'search' }, filterBox);
         const summary = h('p.page-summary', { 'aria-live': 'polite' });
         const newest = h('button', { type: 'button' }, 'Newest');
         const newerBtn = h('button', { type: 'button' }, '← Newer');
@@ -118,6 +123,8 @@ export async function pageJobs(main) {
         const pager = h('nav.pager', { 'aria-label': 'Pages of jobs' }, newest, newerBtn, older);
 
         const fill = () => {
+                const set = ['target', 'owner', 'kind', 'state'].filter((k) => f[k]).length;
+                filterTitle.textContent = set ? `Filters (${set} set)` : 'Filters';
                 kind.value = f.kind;
                 state.value = f.state;
                 owner.value = f.owner;
