@@ -74,7 +74,8 @@ export async function pageSystem(main) {
                 if (!rows.length)
                         cacheBody.append(h('tr', null, h('td', { colspan: '4' }, 'The cache is empty.')));
                 cacheSum.textContent = rows.length
-                        ? `${rows.length} file${rows.length > 1 ? 's' : ''}, ${fmtBytes(bytes)}; ${unused} used by no overlay (Prune removes those).`
+                        ? `${rows.length} file${rows.length > 1 ? 's' : ''}, ${fmtBytes(bytes)}; ` +
+                                (unused ? `${unused} not used by any overlay (Prune removes ${unused > 1 ? 'them' : 'it'}).` : 'every one in use.')
                         : 'Workshop builds keep the files they download here, shared by every overlay.';
         };
 
