@@ -122,17 +122,10 @@ int file_browse_open(int top_fd, const char *path, int flags, bool walk) {
         return open_walk(top_fd, path, flags);
 }
 
-/* The descriptor of path below top_fd, opened with flags, or a refusal. */
-static int open_beneath(int top_fd, const char *path, int flags, const char *what, int *ret_fd, sd_bus_error *error) {
-        int fd;
-
-        fd = file_browse_open(top_fd, path, flags, false);
-        if (fd >= 0) {
-                *ret_fd = fd;
-                return 0;
-        }
-        errno = -fd;
-        switch (errno) {
+/* The refusal for r, a failure to open path below the top (what names
+ * it), or an internal error about doing. */
+static int open_error(int r, const char *path, const char *what, const char *doing, sd_bus_error *error) {
+        switch (-r) {
         case ELOOP:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "\"%.200s\" in %s is a symbolic link (or lies behind one): links are listed, "
@@ -149,7 +142,7 @@ static int open_beneath(int top_fd, const char *path, int flags, const char *wha
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "\"%.200s\" in %s is on another file system, which is not shown.", path, what);
         default:
-                return bus_error_internal(error, -errno, "Opening the path");
+                return bus_error_internal(error, r, doing);
         }
 }
 
@@ -167,28 +160,29 @@ static int compare_names(gconstpointer a, gconstpointer b, gpointer userdata) {
         return strcmp(a, b);
 }
 
-int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
+static void entry_clear(void *p) {
+        g_free(((FileBrowseEntry *) p)->name);
+}
+
+int file_browse_list(int top_fd, const char *path, GArray **ret_entries, bool *ret_truncated) {
         g_autoptr(GTree) names = g_tree_new_full(compare_names, NULL, g_free, NULL);
-        _cleanup_close_ int fd = -1;
-        g_autofree char *problem = NULL;
+        g_autoptr(GArray) entries = NULL;
         bool truncated = false;
         unsigned scanned = 0;
         struct dirent *de;
         GTreeNode *node;
         DIR *d;
-        int r;
+        int fd, r;
 
-        r = file_browse_check_path(path, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the path");
-        r = open_beneath(top_fd, path, O_RDONLY | O_DIRECTORY, what, &fd, error);
-        if (r < 0)
-                return r;
+        fd = file_browse_open(top_fd, path, O_RDONLY | O_DIRECTORY, false);
+        if (fd < 0)
+                return fd;
         d = fdopendir(fd);
-        if (!d)
-                return bus_error_internal(error, -errno, "Reading the directory");
-        fd = -1;        /* d owns it now */
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
 
         /* Keep the first FILE_BROWSE_ENTRIES_MAX names in order: a tree of
          * at most one more, whose last one goes when it is full. */
@@ -199,6 +193,10 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
                         truncated = true;
                         break;
                 }
+                /* A bus string is UTF-8: such a name could be neither
+                 * shown nor asked for, and would spoil the whole answer. */
+                if (!g_utf8_validate(de->d_name, -1, NULL))
+                        continue;
                 g_tree_insert(names, g_strdup(de->d_name), NULL);
                 if ((unsigned) g_tree_nnodes(names) > FILE_BROWSE_ENTRIES_MAX) {
                         g_tree_remove(names, g_tree_node_key(g_tree_node_last(names)));
@@ -208,24 +206,54 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
         if (errno != 0) {
                 r = -errno;
                 closedir(d);
-                return bus_error_internal(error, r, "Reading the directory");
+                return r;
         }
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
-        for (node = g_tree_node_first(names); r >= 0 && node; node = g_tree_node_next(node)) {
+        entries = g_array_sized_new(FALSE, FALSE, sizeof(FileBrowseEntry), (guint) g_tree_nnodes(names));
+        g_array_set_clear_func(entries, entry_clear);
+        for (node = g_tree_node_first(names); node; node = g_tree_node_next(node)) {
                 const char *name = g_tree_node_key(node);
                 struct stat st;
 
                 /* Gone since it was read: no longer there to show. */
                 if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                r = sd_bus_message_append(reply, "(sstt)", name, mode_to_type(st.st_mode), (uint64_t) st.st_size,
-                                          (uint64_t) st.st_mtim.tv_sec * G_USEC_PER_SEC +
-                                                  (uint64_t) st.st_mtim.tv_nsec / 1000);
+                g_array_append_val(entries, ((FileBrowseEntry) {
+                        .name = g_strdup(name),
+                        .type = mode_to_type(st.st_mode),
+                        .size = (uint64_t) st.st_size,
+                        .mtime = st.st_mtim.tv_sec < 0 ? 0
+                                 : (uint64_t) st.st_mtim.tv_sec * G_USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000,
+                }));
         }
         closedir(d);
+        *ret_entries = g_steal_pointer(&entries);
+        *ret_truncated = truncated;
+        return 0;
+}
+
+int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GArray) entries = NULL;
+        g_autofree char *problem = NULL;
+        bool truncated;
+        int r;
+
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        r = file_browse_list(top_fd, path, &entries, &truncated);
+        if (r < 0)
+                return open_error(r, path, what, "Reading the directory", error);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+        for (guint i = 0; r >= 0 && i < entries->len; i++) {
+                const FileBrowseEntry *e = &g_array_index(entries, FileBrowseEntry, i);
+
+                r = sd_bus_message_append(reply, "(sstt)", e->name, e->type, e->size, e->mtime);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -248,9 +276,9 @@ int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, co
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Give the path of a file in %s.", what);
         /* O_NONBLOCK: opening a FIFO someone left there must not hang the
          * daemon; it is refused below, and a regular file ignores it. */
-        r = open_beneath(top_fd, path, O_RDONLY | O_NONBLOCK, what, &fd, error);
-        if (r < 0)
-                return r;
+        fd = file_browse_open(top_fd, path, O_RDONLY | O_NONBLOCK, false);
+        if (fd < 0)
+                return open_error(fd, path, what, "Opening the path", error);
         if (fstat(fd, &st) < 0)
                 return bus_error_internal(error, -errno, "Looking at the file");
         if (!S_ISREG(st.st_mode))

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
 
 #include <systemd/sd-bus.h>
 
@@ -33,6 +36,22 @@ int file_browse_check_path(const char *path, char **ret_problem);
  * way, -EXDEV for another mount, -ENOENT, -ENOTDIR, ... walk: skip openat2()
  * and walk at once (what happens where it is refused; for tests). */
 int file_browse_open(int top_fd, const char *path, int flags, bool walk);
+
+/* One entry of a listing. */
+typedef struct FileBrowseEntry {
+        char *name;                     /* valid UTF-8 */
+        const char *type;               /* "file", "dir", "symlink" or "other" */
+        uint64_t size;                  /* bytes */
+        uint64_t mtime;                 /* µs since the epoch */
+} FileBrowseEntry;
+
+/* The entries (FileBrowseEntry, freed with the array) of directory path
+ * (checked already) below top_fd, sorted by name: at most
+ * FILE_BROWSE_ENTRIES_MAX, the first by name of the first
+ * FILE_BROWSE_SCAN_MAX read (*ret_truncated when some were left out).
+ * Names that are not UTF-8 are left out: a bus string could not carry
+ * them, nor could they be asked for. A negative errno as file_browse_open(). */
+int file_browse_list(int top_fd, const char *path, GArray **ret_entries, bool *ret_truncated);
 
 /* Replies to msg with (a(sstt) entries, b truncated): the entries (name,
  * type "file", "dir", "symlink" or "other", size in bytes, mtime in µs) of

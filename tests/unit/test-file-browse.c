@@ -114,9 +114,56 @@ static void test_open(void) {
         tree_free(&t);
 }
 
+/* A name a bus string cannot carry is left out; the rest is listed, by
+ * name, links as links (not followed). */
+static void test_list(void) {
+        g_autoptr(GArray) entries = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *bad = NULL;
+        const FileBrowseEntry *e;
+        bool truncated = true;
+        Tree t;
+
+        tree_make(&t);
+        bad = g_build_filename(t.dir, "top", "caf\xe9.cfg", NULL);
+        g_file_set_contents(bad, "x", -1, &error);
+        g_assert_no_error(error);
+
+        g_assert_cmpint(file_browse_list(t.fd, "", &entries, &truncated), ==, 0);
+        g_assert_false(truncated);
+        g_assert_cmpuint(entries->len, ==, 5);
+        e = &g_array_index(entries, FileBrowseEntry, 0);
+        g_assert_cmpstr(e->name, ==, "a");
+        g_assert_cmpstr(e->type, ==, "dir");
+        e = &g_array_index(entries, FileBrowseEntry, 1);
+        g_assert_cmpstr(e->name, ==, "dirlink");
+        g_assert_cmpstr(e->type, ==, "symlink");
+        e = &g_array_index(entries, FileBrowseEntry, 2);
+        g_assert_cmpstr(e->name, ==, "fifo");
+        g_assert_cmpstr(e->type, ==, "other");
+        g_assert_cmpstr(g_array_index(entries, FileBrowseEntry, 3).name, ==, "out");
+        g_assert_cmpstr(g_array_index(entries, FileBrowseEntry, 4).name, ==, "up");
+        g_clear_pointer(&entries, g_array_unref);
+
+        g_assert_cmpint(file_browse_list(t.fd, "a/b", &entries, &truncated), ==, 0);
+        g_assert_cmpuint(entries->len, ==, 1);
+        e = &g_array_index(entries, FileBrowseEntry, 0);
+        g_assert_cmpstr(e->name, ==, "file");
+        g_assert_cmpstr(e->type, ==, "file");
+        g_assert_cmpuint(e->size, ==, 4);
+        g_assert_cmpuint(e->mtime, >, 0);
+        g_clear_pointer(&entries, g_array_unref);
+
+        g_assert_cmpint(file_browse_list(t.fd, "dirlink", &entries, &truncated), ==, -ELOOP);
+        g_assert_cmpint(file_browse_list(t.fd, "a/b/file", &entries, &truncated), ==, -ENOTDIR);
+        g_assert_null(entries);
+        tree_free(&t);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/file-browse/check-path", test_check_path);
         g_test_add_func("/file-browse/open", test_open);
+        g_test_add_func("/file-browse/list", test_list);
         return g_test_run();
 }
