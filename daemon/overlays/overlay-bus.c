@@ -406,26 +406,21 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
 /* ListFiles, OpenFile: the overlay's tree, read-only, for whoever may
  * read the overlay. */
 static int method_files(sd_bus_message *msg, Overlay *o, bool open, sd_bus_error *error) {
-        g_autofree char *problem = NULL, *what = NULL, *dir = NULL;
+        g_autofree char *dir = NULL;
         _cleanup_close_ int fd = -1;
         const char *path;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &path);
+        r = file_browse_read_path(msg, &path, error);
         if (r < 0)
                 return r;
-        r = file_browse_check_path(path, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the path");
         RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "read the files of", NULL, error));
 
         dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
         fd = openat(o->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return bus_error_internal(error, -errno, "Opening the overlay's directory");
-        what = g_strdup_printf("overlay \"%s\"", o->name);
-        return open ? file_browse_reply_open(msg, fd, path, what, error)
-                    : file_browse_reply_list(msg, fd, path, what, error);
+        return file_browse_reply(msg, fd, path, "overlay", o->name, open, error);
 }
 
 static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -288,3 +288,26 @@ int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, co
                 return bus_error_internal(error, -errno, "Opening the file");
         return sd_bus_reply_method_return(msg, "ht", fd, (uint64_t) st.st_size);
 }
+
+int file_browse_read_path(sd_bus_message *msg, const char **ret_path, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r < 0)
+                return r;
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        *ret_path = path;
+        return 0;
+}
+
+int file_browse_reply(sd_bus_message *msg, int top_fd, const char *path, const char *kind, const char *name, bool open,
+                      sd_bus_error *error) {
+        g_autofree char *what = g_strdup_printf("%s \"%s\"", kind, name);
+
+        return open ? file_browse_reply_open(msg, top_fd, path, what, error)
+                    : file_browse_reply_list(msg, top_fd, path, what, error);
+}

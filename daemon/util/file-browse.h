@@ -64,3 +64,12 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
 /* Replies to msg with (h fd, t size): a read-only descriptor of the regular
  * file path below top_fd. */
 int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error);
+
+/* The start of both methods: reads the path argument of msg and checks it
+ * (InvalidArgument), before anyone is asked whether the caller may. */
+int file_browse_read_path(sd_bus_message *msg, const char **ret_path, sd_bus_error *error);
+
+/* Their answer: OpenFile's (open) or ListFiles' for path below top_fd,
+ * which texts call kind "name" ("overlay \"maps\""). */
+int file_browse_reply(sd_bus_message *msg, int top_fd, const char *path, const char *kind, const char *name, bool open,
+                      sd_bus_error *error);
