@@ -547,6 +547,10 @@ static void create_options_clear(CreateOptions *o) {
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CreateOptions, create_options_clear)
 
+/* What items points to when "items" is given empty (an empty GArray's data
+ * is NULL, which would read as not given, and pass on any type). */
+static const uint64_t no_items[1];
+
 static int read_string_option(sd_bus_message *msg, const char *key, char **ret, sd_bus_error *error) {
         const char *s;
         int r;
@@ -614,7 +618,8 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         settings = (OverlaySettings) {
-                .items = options.items ? (const uint64_t *) options.items->data : NULL,
+                .items = !options.items ? NULL : options.items->len > 0 ? (const uint64_t *) options.items->data
+                                                                         : no_items,
                 .n_items = options.items ? options.items->len : 0,
                 .source_url = options.source_url,
                 .source_checksum = options.source_checksum,

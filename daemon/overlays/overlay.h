@@ -142,7 +142,7 @@ void overlay_free(Overlay *o);
  * overlays, source_url and source_checksum for archive overlays, script for
  * script overlays, with the rules of their setters. */
 typedef struct OverlaySettings {
-        const uint64_t *items;
+        const uint64_t *items;          /* not NULL when given, even with n_items 0 */
         size_t n_items;
         const char *source_url;
         const char *source_checksum;

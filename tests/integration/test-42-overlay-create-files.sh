@@ -74,6 +74,7 @@ test_ocf_create_all_or_nothing() {
         [[ $REFUSAL == *"is not usable: give an http:// or https:// address"* ]] || fail "not a sentence: $REFUSAL"
         ocf_refused ocf-ar archive "{'source': <'https://example.org/a.zip'>, 'checksum': <'md5:xyz'>}" "checksum md5:xyz"
         ocf_refused ocf-ar archive "{'items': <['104']>}" "items on an archive overlay"
+        ocf_refused ocf-ar archive "{'items': <@as []>}" "no items, but given, on an archive overlay"
         gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'ocf-ar'" "'archive'" \
                 "{'source': <'https://example.org/a.zip'>, 'checksum': <'sha256:$(printf 'a%.0s' {1..64})'>}"
         expect_ok "the archive overlay with a good source"
