@@ -83,7 +83,7 @@ static int open_walk(int top_fd, const char *path, int flags) {
                 bool last = !parts[i + 1];
                 int next;
 
-                next = openat(cur, parts[i], last ? flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+                next = openat(cur, parts[i], last ? flags | O_NOFOLLOW | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)
                                                   : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0) {
                         struct stat st;
@@ -96,6 +96,16 @@ static int open_walk(int top_fd, const char *path, int flags) {
                 }
                 close(cur);
                 cur = next;
+                /* O_PATH | O_NOFOLLOW opens a link itself, where the
+                 * others fail with ELOOP. */
+                if (last && (flags & O_PATH)) {
+                        struct stat st;
+
+                        if (fstat(cur, &st) < 0)
+                                return -errno;
+                        if (S_ISLNK(st.st_mode))
+                                return -ELOOP;
+                }
                 r = mount_id_of(cur, &mnt);
                 if (r < 0)
                         return r;
@@ -107,7 +117,8 @@ static int open_walk(int top_fd, const char *path, int flags) {
 
 int file_browse_open(int top_fd, const char *path, int flags, bool walk) {
         struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOCTTY),
+                /* O_PATH takes no O_NOCTTY (openat2() says EINVAL). */
+                .flags = (uint64_t) (flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
                 .resolve = RESOLVE_FLAGS,
         };
         long fd = -1;
@@ -141,6 +152,9 @@ static int open_error(int r, const char *path, const char *what, const char *doi
         case EXDEV:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "\"%.200s\" in %s is on another file system, which is not shown.", path, what);
+        case EBADFD:
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "\"%.200s\" in %s is not a regular file.",
+                                         path, what);
         default:
                 return bus_error_internal(error, r, doing);
         }
@@ -263,10 +277,53 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* fd's size if it is a regular file, else -EISDIR or -EBADFD. */
+static int regular_size(int fd, uint64_t *ret_size) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        *ret_size = (uint64_t) st.st_size;
+        return 0;
+}
+
+int file_browse_open_file(int top_fd, const char *path, uint64_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        uint64_t size;
+        int r;
+
+        /* Looked at before it is opened: opening a device (an overlayfs
+         * whiteout is one) or a FIFO is an act of its own. */
+        fd = file_browse_open(top_fd, path, O_PATH, false);
+        if (fd < 0)
+                return fd;
+        r = regular_size(fd, &size);
+        if (r < 0)
+                return r;
+        l4m_close_fdp(&fd);
+
+        /* O_NONBLOCK: should it have been swapped for a FIFO meanwhile,
+         * the open must not hang the daemon; it is refused below. */
+        fd = file_browse_open(top_fd, path, O_RDONLY | O_NONBLOCK, false);
+        if (fd < 0)
+                return fd;
+        r = regular_size(fd, &size);
+        if (r < 0)
+                return r;
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return -errno;
+        *ret_size = size;
+        return l4m_take_fd(&fd);
+}
+
 int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
         g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
-        struct stat st;
+        uint64_t size;
         int r;
 
         r = file_browse_check_path(path, &problem);
@@ -274,19 +331,10 @@ int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, co
                 return bus_error_from_problem(error, r, problem, "Checking the path");
         if (!*path)
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Give the path of a file in %s.", what);
-        /* O_NONBLOCK: opening a FIFO someone left there must not hang the
-         * daemon; it is refused below, and a regular file ignores it. */
-        fd = file_browse_open(top_fd, path, O_RDONLY | O_NONBLOCK, false);
+        fd = file_browse_open_file(top_fd, path, &size);
         if (fd < 0)
-                return open_error(fd, path, what, "Opening the path", error);
-        if (fstat(fd, &st) < 0)
-                return bus_error_internal(error, -errno, "Looking at the file");
-        if (!S_ISREG(st.st_mode))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "\"%.200s\" in %s is not a regular file.",
-                                         path, what);
-        if (fcntl(fd, F_SETFL, 0) < 0)
-                return bus_error_internal(error, -errno, "Opening the file");
-        return sd_bus_reply_method_return(msg, "ht", fd, (uint64_t) st.st_size);
+                return open_error(fd, path, what, "Opening the file", error);
+        return sd_bus_reply_method_return(msg, "ht", fd, size);
 }
 
 int file_browse_read_path(sd_bus_message *msg, const char **ret_path, sd_bus_error *error) {

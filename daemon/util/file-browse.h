@@ -34,7 +34,8 @@ int file_browse_check_path(const char *path, char **ret_problem);
 /* Opens path (checked already) below top_fd with flags (O_RDONLY, plus
  * O_DIRECTORY or O_NONBLOCK): the descriptor, or -ELOOP for a link on the
  * way, -EXDEV for another mount, -ENOENT, -ENOTDIR, ... walk: skip openat2()
- * and walk at once (what happens where it is refused; for tests). */
+ * and walk at once (what happens where it is refused; for tests). flags may
+ * be O_PATH. */
 int file_browse_open(int top_fd, const char *path, int flags, bool walk);
 
 /* One entry of a listing. */
@@ -60,6 +61,12 @@ int file_browse_list(int top_fd, const char *path, GArray **ret_entries, bool *r
  * FILE_BROWSE_SCAN_MAX read. what names the top in texts ("overlay
  * \"maps\""). A refusal is set in error (InvalidArgument, NotFound). */
 int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error);
+
+/* A read-only descriptor (O_CLOEXEC) of the regular file path (checked
+ * already, not "") below top_fd, and its size: looked at with O_PATH
+ * first, so that a device or FIFO is never opened. -EISDIR, -EBADFD (not
+ * a regular file), or an errno as file_browse_open(). */
+int file_browse_open_file(int top_fd, const char *path, uint64_t *ret_size);
 
 /* Replies to msg with (h fd, t size): a read-only descriptor of the regular
  * file path below top_fd. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -111,6 +112,42 @@ static void test_open(void) {
         expect_open(&t, "a/b/file", O_RDONLY | O_DIRECTORY, ENOTDIR);
         /* A FIFO opens without blocking (and is refused by its type later). */
         expect_open(&t, "fifo", O_RDONLY | O_NONBLOCK, 0);
+        /* O_PATH (to look before opening) keeps the same rules. */
+        expect_open(&t, "a/b/file", O_PATH, 0);
+        expect_open(&t, "fifo", O_PATH, 0);
+        expect_open(&t, "a/filelink", O_PATH, ELOOP);
+        expect_open(&t, "dirlink/b/file", O_PATH, ELOOP);
+        tree_free(&t);
+}
+
+/* Only a regular file is opened; a FIFO or a device (an overlayfs
+ * whiteout is the device 0:0) is refused without being opened. */
+static void test_open_file(void) {
+        g_autofree char *whiteout = NULL;
+        uint64_t size = 0;
+        char buf[8] = "";
+        Tree t;
+        int fd;
+
+        tree_make(&t);
+        fd = file_browse_open_file(t.fd, "a/b/file", &size);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpuint(size, ==, 4);
+        g_assert_cmpint(read(fd, buf, sizeof buf), ==, 4);
+        g_assert_cmpint(fcntl(fd, F_GETFL) & O_NONBLOCK, ==, 0);
+        g_assert_cmpint(fcntl(fd, F_GETFD) & FD_CLOEXEC, !=, 0);
+        close(fd);
+
+        g_assert_cmpint(file_browse_open_file(t.fd, "fifo", &size), ==, -EBADFD);
+        g_assert_cmpint(file_browse_open_file(t.fd, "a", &size), ==, -EISDIR);
+        g_assert_cmpint(file_browse_open_file(t.fd, "a/filelink", &size), ==, -ELOOP);
+        g_assert_cmpint(file_browse_open_file(t.fd, "nope", &size), ==, -ENOENT);
+
+        whiteout = g_build_filename(t.dir, "top", "whiteout", NULL);
+        if (mknod(whiteout, S_IFCHR | 0600, makedev(0, 0)) == 0)
+                g_assert_cmpint(file_browse_open_file(t.fd, "whiteout", &size), ==, -EBADFD);
+        else
+                g_test_message("no device node without CAP_MKNOD: %s", g_strerror(errno));
         tree_free(&t);
 }
 
@@ -165,5 +202,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/file-browse/check-path", test_check_path);
         g_test_add_func("/file-browse/open", test_open);
         g_test_add_func("/file-browse/list", test_list);
+        g_test_add_func("/file-browse/open-file", test_open_file);
         return g_test_run();
 }
