@@ -371,7 +371,7 @@ static int script_build_start(Job *j) {
         /* Free: may_start() said so. */
         r = script_uid_take(m->script_uids, s->unit, &s->uid);
         if (r < 0) {
-                job_finish(j, r, "No uid of [Script] FirstUID=%u to LastUID=%u is ready for the run: %s",
+                job_finish(j, r, "No user id for script runs (%u to %u) is ready for this one: %s",
                            c->script_first_uid, c->script_last_uid, STRERROR(r));
                 return 0;
         }
