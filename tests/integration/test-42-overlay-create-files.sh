@@ -180,6 +180,15 @@ test_ocf_item_details() {
         assert_eq '["ok", "failed"]' \
                 "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails | json '[e[4] for e in d]')" \
                 "statuses after the failed download"
+
+        step "a wipe empties the details with the content"
+        gcall root "$path" org.left4me.Overlay.Wipe
+        expect_ok "Wipe"
+        job_wait "$(job_path_from_output)"
+        expect_job succeeded "the wipe"
+        assert_eq "[]" "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails)" "details after the wipe"
+        assert_eq 0 "$(sql "SELECT count(*) FROM overlay_item_details WHERE overlay_id = $(id_of_path "$path");")" \
+                "detail rows after the wipe"
         ocf_delete ocf-details
 }
 l4m_test overlay-workshop-item-details test_ocf_item_details 120
