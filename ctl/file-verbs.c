@@ -7,12 +7,12 @@
 #include "bus-error.h"
 #include "bus-properties.h"
 #include "exit-codes.h"
+#include "job-follow.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "table.h"
 #include "verbs.h"
-#include "write-output.h"
 
 /* 'overlay files', 'overlay cat', 'instance files', 'instance cat': a
  * read-only look at an overlay's tree or at what a server wrote
@@ -94,7 +94,9 @@ static int cat(sd_bus *bus, const FileTarget *t, char *const *argv) {
         r = sd_bus_message_read(reply, "ht", &fd, &size);
         if (r < 0)
                 return bus_log_parse_error(r);
-        return output_copy_fd(fd, "-", what, NULL);
+        /* As job and instance logs: raw into a pipe, neutralised on a
+         * terminal (a server or a script wrote it). */
+        return log_copy(fd, what);
 }
 
 /* l4mctl overlay files NAME [PATH] */

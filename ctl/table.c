@@ -167,6 +167,31 @@ static const TableColumn *column_at(const Table *t, size_t column) {
         return &g_array_index(t->columns, TableColumn, column);
 }
 
+/* s for a terminal: control characters (C0, DEL, C1), which could move
+ * the cursor, retitle the window or break a row (a file name a server
+ * wrote, say), as \xNN or \uNNNN; the rest as it is. */
+static char *text_for_terminal(const char *s) {
+        GString *out = g_string_sized_new(strlen(s));
+
+        for (const char *p = s; *p;) {
+                gunichar c = g_utf8_get_char_validated(p, -1);
+
+                if (c == (gunichar) -1 || c == (gunichar) -2) {
+                        g_string_append_printf(out, "\\x%02x", (unsigned char) *p);
+                        p++;
+                        continue;
+                }
+                if (c < 0x20 || c == 0x7f)
+                        g_string_append_printf(out, "\\x%02x", (unsigned) c);
+                else if (c >= 0x80 && c < 0xa0)
+                        g_string_append_printf(out, "\\u%04x", (unsigned) c);
+                else
+                        g_string_append_unichar(out, c);
+                p = g_utf8_next_char(p);
+        }
+        return g_string_free(out, false);
+}
+
 /* The cell as text; never empty ("-" instead). */
 static char *cell_to_text(const TableCell *c) {
         char buf[MAX(MAX(TIMESTAMP_MAX, FORMAT_BYTES_MAX), FORMAT_PERCENT_MAX)];
@@ -177,7 +202,7 @@ static char *cell_to_text(const TableCell *c) {
                 break;
         case TABLE_STRING:
         case TABLE_PATH:
-                text = g_strdup(c->string);
+                text = c->string ? text_for_terminal(c->string) : NULL;
                 break;
         case TABLE_UINT64:
                 text = g_strdup_printf("%" PRIu64, c->uint64);

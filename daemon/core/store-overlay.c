@@ -72,35 +72,6 @@ int store_overlay_get_script(sqlite3 *db, uint64_t id, char **ret) {
         return 0;
 }
 
-int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
-        g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
-        int r;
-
-        r = store_prepare(db, "DELETE FROM overlay_items WHERE overlay_id = ?1", &del);
-        if (r >= 0)
-                r = store_prepare(db, "INSERT INTO overlay_items (overlay_id, position, published_id) VALUES (?1, ?2, ?3)", &ins);
-        if (r < 0)
-                return r;
-
-        r = store_begin(db);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(del, 1, (sqlite3_int64) id);
-        r = step_done(db, del, "clear an overlay's items");
-        for (size_t i = 0; r >= 0 && i < n_items; i++) {
-                sqlite3_reset(ins);
-                sqlite3_bind_int64(ins, 1, (sqlite3_int64) id);
-                sqlite3_bind_int64(ins, 2, (sqlite3_int64) i);
-                sqlite3_bind_int64(ins, 3, (sqlite3_int64) items[i]);
-                r = step_done(db, ins, "store an overlay item");
-        }
-        if (r < 0) {
-                store_rollback(db);
-                return r;
-        }
-        return store_commit(db);
-}
-
 int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
         g_autoptr(sqlite3_stmt) ins = NULL;
         int r;
@@ -114,6 +85,28 @@ int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, 
                 r = step_done(db, ins, "store an overlay item");
         }
         return r;
+}
+
+int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
+        g_autoptr(sqlite3_stmt) del = NULL;
+        int r;
+
+        r = store_prepare(db, "DELETE FROM overlay_items WHERE overlay_id = ?1", &del);
+        if (r < 0)
+                return r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, (sqlite3_int64) id);
+        r = step_done(db, del, "clear an overlay's items");
+        if (r >= 0)
+                r = store_overlay_insert_items(db, id, items, n_items);
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
 }
 
 int store_overlay_details_set(sqlite3 *db, uint64_t id, const StoreItemDetail *details, size_t n) {

@@ -221,25 +221,19 @@ static int open_upper(Instance *i, int *ret_fd, sd_bus_error *error) {
 
 /* ListFiles, OpenFile: what the server wrote (upper/), read-only. */
 static int method_files(sd_bus_message *msg, Instance *i, bool open, sd_bus_error *error) {
-        g_autofree char *problem = NULL, *what = NULL;
         _cleanup_close_ int fd = -1;
         const char *path;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &path);
+        r = file_browse_read_path(msg, &path, error);
         if (r < 0)
                 return r;
-        r = file_browse_check_path(path, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the path");
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the files of", NULL, error));
 
         r = open_upper(i, &fd, error);
         if (r < 0)
                 return r;
-        what = g_strdup_printf("instance \"%s\"", i->name);
-        return open ? file_browse_reply_open(msg, fd, path, what, error)
-                    : file_browse_reply_list(msg, fd, path, what, error);
+        return file_browse_reply(msg, fd, path, "instance", i->name, open, error);
 }
 
 static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -406,26 +406,21 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
 /* ListFiles, OpenFile: the overlay's tree, read-only, for whoever may
  * read the overlay. */
 static int method_files(sd_bus_message *msg, Overlay *o, bool open, sd_bus_error *error) {
-        g_autofree char *problem = NULL, *what = NULL, *dir = NULL;
+        g_autofree char *dir = NULL;
         _cleanup_close_ int fd = -1;
         const char *path;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &path);
+        r = file_browse_read_path(msg, &path, error);
         if (r < 0)
                 return r;
-        r = file_browse_check_path(path, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the path");
         RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "read the files of", NULL, error));
 
         dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
         fd = openat(o->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return bus_error_internal(error, -errno, "Opening the overlay's directory");
-        what = g_strdup_printf("overlay \"%s\"", o->name);
-        return open ? file_browse_reply_open(msg, fd, path, what, error)
-                    : file_browse_reply_list(msg, fd, path, what, error);
+        return file_browse_reply(msg, fd, path, "overlay", o->name, open, error);
 }
 
 static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -552,6 +547,10 @@ static void create_options_clear(CreateOptions *o) {
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CreateOptions, create_options_clear)
 
+/* What items points to when "items" is given empty (an empty GArray's data
+ * is NULL, which would read as not given, and pass on any type). */
+static const uint64_t no_items[1];
+
 static int read_string_option(sd_bus_message *msg, const char *key, char **ret, sd_bus_error *error) {
         const char *s;
         int r;
@@ -619,7 +618,8 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         settings = (OverlaySettings) {
-                .items = options.items ? (const uint64_t *) options.items->data : NULL,
+                .items = !options.items ? NULL : options.items->len > 0 ? (const uint64_t *) options.items->data
+                                                                         : no_items,
                 .n_items = options.items ? options.items->len : 0,
                 .source_url = options.source_url,
                 .source_checksum = options.source_checksum,

@@ -102,6 +102,10 @@ static int overlay_wipe_start(Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Cannot forget the Workshop links of overlay %s: %s", o->name, STRERROR(r));
         overlay_set_state(o, OVERLAY_STATE_EMPTY, 0, 0);
+        /* What the last build found is no longer there: the details would
+         * say "ok" of items the overlay does not hold. */
+        if (o->item_details->len > 0)
+                overlay_set_item_details(o, NULL, 0);
         job_log(j, "Swapped an empty directory in for overlay %s; removing the old content.", o->name);
 
         w->dir_fd = fcntl(m->overlays_fd, F_DUPFD_CLOEXEC, 3);

@@ -597,18 +597,22 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
         manager_emit_properties_changed(m, o->path, L4M_OVERLAY_INTERFACE, "State", "LastBuild", "Size", NULL);
 }
 
-void overlay_build_failed(Overlay *o, int r, bool content_intact) {
-        g_autofree char *state = NULL;
-
+const char *overlay_state_after_failure(const Overlay *o, int r, bool content_intact) {
         assert(r < 0);
         /* A cancelled job, or one that failed before it put anything in
          * place, changed nothing: back to what it was. Without a record
          * (the job resumed after a restart), LastBuild tells. */
         if (r == -ECANCELED || content_intact)
-                state = g_strdup(o->state_before_job ? o->state_before_job
-                                 : o->last_build ? OVERLAY_STATE_READY : OVERLAY_STATE_EMPTY);
-        else
-                state = g_strdup(OVERLAY_STATE_FAILED);
+                return o->state_before_job ? o->state_before_job
+                       : o->last_build     ? OVERLAY_STATE_READY
+                                           : OVERLAY_STATE_EMPTY;
+        return OVERLAY_STATE_FAILED;
+}
+
+void overlay_build_failed(Overlay *o, int r, bool content_intact) {
+        /* A copy: overlay_set_state() frees state_before_job. */
+        g_autofree char *state = g_strdup(overlay_state_after_failure(o, r, content_intact));
+
         overlay_set_state(o, state, o->last_build, o->size);
 }
 

@@ -127,6 +127,9 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
  * it was that already); otherwise "failed" (LastBuild still tells whether
  * earlier content is there). A cancelled job (-ECANCELED) changed nothing. */
 void overlay_build_failed(Overlay *o, int r, bool content_intact);
+/* The state overlay_build_failed() sets: the one before the job, or
+ * "failed". */
+const char *overlay_state_after_failure(const Overlay *o, int r, bool content_intact);
 /* Records what a Workshop build learnt of o's items (WorkshopItemDetails),
  * in the store and on the bus. */
 void overlay_set_item_details(Overlay *o, const StoreItemDetail *details, size_t n);
@@ -142,7 +145,7 @@ void overlay_free(Overlay *o);
  * overlays, source_url and source_checksum for archive overlays, script for
  * script overlays, with the rules of their setters. */
 typedef struct OverlaySettings {
-        const uint64_t *items;
+        const uint64_t *items;          /* not NULL when given, even with n_items 0 */
         size_t n_items;
         const char *source_url;
         const char *source_checksum;

@@ -99,11 +99,14 @@ static void script_build_end(ScriptBuild *s) {
         if (o) {
                 if (r == 0)
                         overlay_set_state(o, OVERLAY_STATE_READY, (uint64_t) g_get_real_time(), s->size);
-                else if (r == -ECANCELED)
-                        overlay_set_state(o, o->last_build ? OVERLAY_STATE_READY : OVERLAY_STATE_EMPTY,
-                                          o->last_build, s->size);
-                else
-                        overlay_set_state(o, OVERLAY_STATE_FAILED, o->last_build, s->size);
+                else {
+                        /* A script that never ran (its unit refused, the
+                         * overlay not handed over) left the content as it
+                         * was; one that ran changed it in place. */
+                        g_autofree char *state = g_strdup(overlay_state_after_failure(o, r, !s->unit_started));
+
+                        overlay_set_state(o, state, o->last_build, s->size);
+                }
         }
 
         /* The unit goes only once the job's end is recorded: were the daemon
@@ -368,7 +371,7 @@ static int script_build_start(Job *j) {
         /* Free: may_start() said so. */
         r = script_uid_take(m->script_uids, s->unit, &s->uid);
         if (r < 0) {
-                job_finish(j, r, "No uid of [Script] FirstUID=%u to LastUID=%u is ready for the run: %s",
+                job_finish(j, r, "No user id for script runs (%u to %u) is ready for this one: %s",
                            c->script_first_uid, c->script_last_uid, STRERROR(r));
                 return 0;
         }

@@ -83,7 +83,7 @@ static int open_walk(int top_fd, const char *path, int flags) {
                 bool last = !parts[i + 1];
                 int next;
 
-                next = openat(cur, parts[i], last ? flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+                next = openat(cur, parts[i], last ? flags | O_NOFOLLOW | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)
                                                   : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0) {
                         struct stat st;
@@ -96,6 +96,16 @@ static int open_walk(int top_fd, const char *path, int flags) {
                 }
                 close(cur);
                 cur = next;
+                /* O_PATH | O_NOFOLLOW opens a link itself, where the
+                 * others fail with ELOOP. */
+                if (last && (flags & O_PATH)) {
+                        struct stat st;
+
+                        if (fstat(cur, &st) < 0)
+                                return -errno;
+                        if (S_ISLNK(st.st_mode))
+                                return -ELOOP;
+                }
                 r = mount_id_of(cur, &mnt);
                 if (r < 0)
                         return r;
@@ -107,7 +117,8 @@ static int open_walk(int top_fd, const char *path, int flags) {
 
 int file_browse_open(int top_fd, const char *path, int flags, bool walk) {
         struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOCTTY),
+                /* O_PATH takes no O_NOCTTY (openat2() says EINVAL). */
+                .flags = (uint64_t) (flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
                 .resolve = RESOLVE_FLAGS,
         };
         long fd = -1;
@@ -122,17 +133,10 @@ int file_browse_open(int top_fd, const char *path, int flags, bool walk) {
         return open_walk(top_fd, path, flags);
 }
 
-/* The descriptor of path below top_fd, opened with flags, or a refusal. */
-static int open_beneath(int top_fd, const char *path, int flags, const char *what, int *ret_fd, sd_bus_error *error) {
-        int fd;
-
-        fd = file_browse_open(top_fd, path, flags, false);
-        if (fd >= 0) {
-                *ret_fd = fd;
-                return 0;
-        }
-        errno = -fd;
-        switch (errno) {
+/* The refusal for r, a failure to open path below the top (what names
+ * it), or an internal error about doing. */
+static int open_error(int r, const char *path, const char *what, const char *doing, sd_bus_error *error) {
+        switch (-r) {
         case ELOOP:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "\"%.200s\" in %s is a symbolic link (or lies behind one): links are listed, "
@@ -148,8 +152,11 @@ static int open_beneath(int top_fd, const char *path, int flags, const char *wha
         case EXDEV:
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
                                          "\"%.200s\" in %s is on another file system, which is not shown.", path, what);
+        case EBADFD:
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "\"%.200s\" in %s is not a regular file.",
+                                         path, what);
         default:
-                return bus_error_internal(error, -errno, "Opening the path");
+                return bus_error_internal(error, r, doing);
         }
 }
 
@@ -167,28 +174,29 @@ static int compare_names(gconstpointer a, gconstpointer b, gpointer userdata) {
         return strcmp(a, b);
 }
 
-int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
-        g_autoptr(sd_bus_message) reply = NULL;
+static void entry_clear(void *p) {
+        g_free(((FileBrowseEntry *) p)->name);
+}
+
+int file_browse_list(int top_fd, const char *path, GArray **ret_entries, bool *ret_truncated) {
         g_autoptr(GTree) names = g_tree_new_full(compare_names, NULL, g_free, NULL);
-        _cleanup_close_ int fd = -1;
-        g_autofree char *problem = NULL;
+        g_autoptr(GArray) entries = NULL;
         bool truncated = false;
         unsigned scanned = 0;
         struct dirent *de;
         GTreeNode *node;
         DIR *d;
-        int r;
+        int fd, r;
 
-        r = file_browse_check_path(path, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the path");
-        r = open_beneath(top_fd, path, O_RDONLY | O_DIRECTORY, what, &fd, error);
-        if (r < 0)
-                return r;
+        fd = file_browse_open(top_fd, path, O_RDONLY | O_DIRECTORY, false);
+        if (fd < 0)
+                return fd;
         d = fdopendir(fd);
-        if (!d)
-                return bus_error_internal(error, -errno, "Reading the directory");
-        fd = -1;        /* d owns it now */
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
 
         /* Keep the first FILE_BROWSE_ENTRIES_MAX names in order: a tree of
          * at most one more, whose last one goes when it is full. */
@@ -199,6 +207,10 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
                         truncated = true;
                         break;
                 }
+                /* A bus string is UTF-8: such a name could be neither
+                 * shown nor asked for, and would spoil the whole answer. */
+                if (!g_utf8_validate(de->d_name, -1, NULL))
+                        continue;
                 g_tree_insert(names, g_strdup(de->d_name), NULL);
                 if ((unsigned) g_tree_nnodes(names) > FILE_BROWSE_ENTRIES_MAX) {
                         g_tree_remove(names, g_tree_node_key(g_tree_node_last(names)));
@@ -208,24 +220,54 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
         if (errno != 0) {
                 r = -errno;
                 closedir(d);
-                return bus_error_internal(error, r, "Reading the directory");
+                return r;
         }
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
-        for (node = g_tree_node_first(names); r >= 0 && node; node = g_tree_node_next(node)) {
+        entries = g_array_sized_new(FALSE, FALSE, sizeof(FileBrowseEntry), (guint) g_tree_nnodes(names));
+        g_array_set_clear_func(entries, entry_clear);
+        for (node = g_tree_node_first(names); node; node = g_tree_node_next(node)) {
                 const char *name = g_tree_node_key(node);
                 struct stat st;
 
                 /* Gone since it was read: no longer there to show. */
                 if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                r = sd_bus_message_append(reply, "(sstt)", name, mode_to_type(st.st_mode), (uint64_t) st.st_size,
-                                          (uint64_t) st.st_mtim.tv_sec * G_USEC_PER_SEC +
-                                                  (uint64_t) st.st_mtim.tv_nsec / 1000);
+                g_array_append_val(entries, ((FileBrowseEntry) {
+                        .name = g_strdup(name),
+                        .type = mode_to_type(st.st_mode),
+                        .size = (uint64_t) st.st_size,
+                        .mtime = st.st_mtim.tv_sec < 0 ? 0
+                                 : (uint64_t) st.st_mtim.tv_sec * G_USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000,
+                }));
         }
         closedir(d);
+        *ret_entries = g_steal_pointer(&entries);
+        *ret_truncated = truncated;
+        return 0;
+}
+
+int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GArray) entries = NULL;
+        g_autofree char *problem = NULL;
+        bool truncated;
+        int r;
+
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        r = file_browse_list(top_fd, path, &entries, &truncated);
+        if (r < 0)
+                return open_error(r, path, what, "Reading the directory", error);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+        for (guint i = 0; r >= 0 && i < entries->len; i++) {
+                const FileBrowseEntry *e = &g_array_index(entries, FileBrowseEntry, i);
+
+                r = sd_bus_message_append(reply, "(sstt)", e->name, e->type, e->size, e->mtime);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -235,10 +277,53 @@ int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, co
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* fd's size if it is a regular file, else -EISDIR or -EBADFD. */
+static int regular_size(int fd, uint64_t *ret_size) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        *ret_size = (uint64_t) st.st_size;
+        return 0;
+}
+
+int file_browse_open_file(int top_fd, const char *path, uint64_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        uint64_t size;
+        int r;
+
+        /* Looked at before it is opened: opening a device (an overlayfs
+         * whiteout is one) or a FIFO is an act of its own. */
+        fd = file_browse_open(top_fd, path, O_PATH, false);
+        if (fd < 0)
+                return fd;
+        r = regular_size(fd, &size);
+        if (r < 0)
+                return r;
+        l4m_close_fdp(&fd);
+
+        /* O_NONBLOCK: should it have been swapped for a FIFO meanwhile,
+         * the open must not hang the daemon; it is refused below. */
+        fd = file_browse_open(top_fd, path, O_RDONLY | O_NONBLOCK, false);
+        if (fd < 0)
+                return fd;
+        r = regular_size(fd, &size);
+        if (r < 0)
+                return r;
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return -errno;
+        *ret_size = size;
+        return l4m_take_fd(&fd);
+}
+
 int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error) {
         g_autofree char *problem = NULL;
         _cleanup_close_ int fd = -1;
-        struct stat st;
+        uint64_t size;
         int r;
 
         r = file_browse_check_path(path, &problem);
@@ -246,17 +331,31 @@ int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, co
                 return bus_error_from_problem(error, r, problem, "Checking the path");
         if (!*path)
                 return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Give the path of a file in %s.", what);
-        /* O_NONBLOCK: opening a FIFO someone left there must not hang the
-         * daemon; it is refused below, and a regular file ignores it. */
-        r = open_beneath(top_fd, path, O_RDONLY | O_NONBLOCK, what, &fd, error);
+        fd = file_browse_open_file(top_fd, path, &size);
+        if (fd < 0)
+                return open_error(fd, path, what, "Opening the file", error);
+        return sd_bus_reply_method_return(msg, "ht", fd, size);
+}
+
+int file_browse_read_path(sd_bus_message *msg, const char **ret_path, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
         if (r < 0)
                 return r;
-        if (fstat(fd, &st) < 0)
-                return bus_error_internal(error, -errno, "Looking at the file");
-        if (!S_ISREG(st.st_mode))
-                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "\"%.200s\" in %s is not a regular file.",
-                                         path, what);
-        if (fcntl(fd, F_SETFL, 0) < 0)
-                return bus_error_internal(error, -errno, "Opening the file");
-        return sd_bus_reply_method_return(msg, "ht", fd, (uint64_t) st.st_size);
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        *ret_path = path;
+        return 0;
+}
+
+int file_browse_reply(sd_bus_message *msg, int top_fd, const char *path, const char *kind, const char *name, bool open,
+                      sd_bus_error *error) {
+        g_autofree char *what = g_strdup_printf("%s \"%s\"", kind, name);
+
+        return open ? file_browse_reply_open(msg, top_fd, path, what, error)
+                    : file_browse_reply_list(msg, top_fd, path, what, error);
 }

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
 
 #include <systemd/sd-bus.h>
 
@@ -31,8 +34,25 @@ int file_browse_check_path(const char *path, char **ret_problem);
 /* Opens path (checked already) below top_fd with flags (O_RDONLY, plus
  * O_DIRECTORY or O_NONBLOCK): the descriptor, or -ELOOP for a link on the
  * way, -EXDEV for another mount, -ENOENT, -ENOTDIR, ... walk: skip openat2()
- * and walk at once (what happens where it is refused; for tests). */
+ * and walk at once (what happens where it is refused; for tests). flags may
+ * be O_PATH. */
 int file_browse_open(int top_fd, const char *path, int flags, bool walk);
+
+/* One entry of a listing. */
+typedef struct FileBrowseEntry {
+        char *name;                     /* valid UTF-8 */
+        const char *type;               /* "file", "dir", "symlink" or "other" */
+        uint64_t size;                  /* bytes */
+        uint64_t mtime;                 /* µs since the epoch */
+} FileBrowseEntry;
+
+/* The entries (FileBrowseEntry, freed with the array) of directory path
+ * (checked already) below top_fd, sorted by name: at most
+ * FILE_BROWSE_ENTRIES_MAX, the first by name of the first
+ * FILE_BROWSE_SCAN_MAX read (*ret_truncated when some were left out).
+ * Names that are not UTF-8 are left out: a bus string could not carry
+ * them, nor could they be asked for. A negative errno as file_browse_open(). */
+int file_browse_list(int top_fd, const char *path, GArray **ret_entries, bool *ret_truncated);
 
 /* Replies to msg with (a(sstt) entries, b truncated): the entries (name,
  * type "file", "dir", "symlink" or "other", size in bytes, mtime in µs) of
@@ -42,6 +62,21 @@ int file_browse_open(int top_fd, const char *path, int flags, bool walk);
  * \"maps\""). A refusal is set in error (InvalidArgument, NotFound). */
 int file_browse_reply_list(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error);
 
+/* A read-only descriptor (O_CLOEXEC) of the regular file path (checked
+ * already, not "") below top_fd, and its size: looked at with O_PATH
+ * first, so that a device or FIFO is never opened. -EISDIR, -EBADFD (not
+ * a regular file), or an errno as file_browse_open(). */
+int file_browse_open_file(int top_fd, const char *path, uint64_t *ret_size);
+
 /* Replies to msg with (h fd, t size): a read-only descriptor of the regular
  * file path below top_fd. */
 int file_browse_reply_open(sd_bus_message *msg, int top_fd, const char *path, const char *what, sd_bus_error *error);
+
+/* The start of both methods: reads the path argument of msg and checks it
+ * (InvalidArgument), before anyone is asked whether the caller may. */
+int file_browse_read_path(sd_bus_message *msg, const char **ret_path, sd_bus_error *error);
+
+/* Their answer: OpenFile's (open) or ListFiles' for path below top_fd,
+ * which texts call kind "name" ("overlay \"maps\""). */
+int file_browse_reply(sd_bus_message *msg, int top_fd, const char *path, const char *kind, const char *name, bool open,
+                      sd_bus_error *error);

@@ -74,6 +74,7 @@ test_ocf_create_all_or_nothing() {
         [[ $REFUSAL == *"is not usable: give an http:// or https:// address"* ]] || fail "not a sentence: $REFUSAL"
         ocf_refused ocf-ar archive "{'source': <'https://example.org/a.zip'>, 'checksum': <'md5:xyz'>}" "checksum md5:xyz"
         ocf_refused ocf-ar archive "{'items': <['104']>}" "items on an archive overlay"
+        ocf_refused ocf-ar archive "{'items': <@as []>}" "no items, but given, on an archive overlay"
         gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'ocf-ar'" "'archive'" \
                 "{'source': <'https://example.org/a.zip'>, 'checksum': <'sha256:$(printf 'a%.0s' {1..64})'>}"
         expect_ok "the archive overlay with a good source"
@@ -179,6 +180,15 @@ test_ocf_item_details() {
         assert_eq '["ok", "failed"]' \
                 "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails | json '[e[4] for e in d]')" \
                 "statuses after the failed download"
+
+        step "a wipe empties the details with the content"
+        gcall root "$path" org.left4me.Overlay.Wipe
+        expect_ok "Wipe"
+        job_wait "$(job_path_from_output)"
+        expect_job succeeded "the wipe"
+        assert_eq "[]" "$(ocf_prop_json "$path" org.left4me.Overlay WorkshopItemDetails)" "details after the wipe"
+        assert_eq 0 "$(sql "SELECT count(*) FROM overlay_item_details WHERE overlay_id = $(id_of_path "$path");")" \
+                "detail rows after the wipe"
         ocf_delete ocf-details
 }
 l4m_test overlay-workshop-item-details test_ocf_item_details 120
@@ -260,6 +270,42 @@ test_ocf_overlay_files() {
         capture in_container l4mctl overlay files ocf-files maps
         expect_ok "l4mctl overlay files"
         [[ $OUT == *c1.bsp* && $OUT == *sub* ]] || fail "l4mctl overlay files maps: $OUT"
+
+        step "names that are not UTF-8 or hold control characters, devices and FIFOs"
+        in_container sh -ec "cd '$L4M_OVERLAYS/$ov' && mkdir odd && cd odd &&
+                : > \"\$(printf 'caf\\351')\" && : > \"\$(printf 'esc\\033]0;owned\\007')\" &&
+                mkfifo fifo && printf 'a\\033[2Jb\\n' > ansi.txt"
+        # An overlayfs whiteout (as an instance's upper/ has them): the device 0:0.
+        local whiteout=""
+        if in_container mknod "$L4M_OVERLAYS/$ov/odd/whiteout" c 0 0; then
+                whiteout=" whiteout:other"
+        else
+                note "mknod refused in the container: no device to try"
+        fi
+        ocf_list "$path" org.left4me.Overlay "odd"
+        expect_ok "ListFiles of a directory with a name that is not UTF-8"
+        assert_eq $'ansi.txt:file esc\e]0;owned\a:file fifo:other'"$whiteout" "$(ocf_names <<<"$OUT")" \
+                "odd/ (the name that is not UTF-8 left out)"
+        if [[ -n $whiteout ]]; then
+                gcall root "$path" org.left4me.Overlay.OpenFile "'odd/whiteout'"
+                expect_dbus_error org.left4me.Error.InvalidArgument "OpenFile of a device"
+                [[ $OUT$ERR == *"not a regular file"* ]] || fail "unclear refusal of a device: $OUT$ERR"
+        fi
+        gcall root "$path" org.left4me.Overlay.OpenFile "'odd/fifo'"
+        expect_dbus_error org.left4me.Error.InvalidArgument "OpenFile of a FIFO"
+        capture in_container l4mctl overlay files ocf-files odd
+        expect_ok "l4mctl overlay files odd"
+        [[ $OUT == *'esc\x1b]0;owned\x07'* && $OUT != *$'\e'* ]] || fail "a control character reached the table: $OUT"
+        capture in_container sh -c "l4mctl overlay cat ocf-files odd/ansi.txt | od -An -c | tr -s ' '"
+        expect_ok "l4mctl overlay cat into a pipe"
+        [[ $OUT == *'a 033 [ 2 J b'* ]] || fail "the bytes into a pipe are not as they are: $OUT"
+        if in_container sh -c 'command -v script' >/dev/null 2>&1; then
+                capture in_container script -qec "l4mctl overlay cat ocf-files odd/ansi.txt" /dev/null
+                expect_ok "l4mctl overlay cat on a terminal"
+                [[ $OUT == *'a?[2Jb'* ]] || fail "the escape reached the terminal: $(od -c <<<"$OUT")"
+        else
+                note "no script(1) in the container: cat on a terminal not tried"
+        fi
 
         step "others may not look"
         gcall bob "$path" org.left4me.Overlay.ListFiles "''"

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -111,6 +112,88 @@ static void test_open(void) {
         expect_open(&t, "a/b/file", O_RDONLY | O_DIRECTORY, ENOTDIR);
         /* A FIFO opens without blocking (and is refused by its type later). */
         expect_open(&t, "fifo", O_RDONLY | O_NONBLOCK, 0);
+        /* O_PATH (to look before opening) keeps the same rules. */
+        expect_open(&t, "a/b/file", O_PATH, 0);
+        expect_open(&t, "fifo", O_PATH, 0);
+        expect_open(&t, "a/filelink", O_PATH, ELOOP);
+        expect_open(&t, "dirlink/b/file", O_PATH, ELOOP);
+        tree_free(&t);
+}
+
+/* Only a regular file is opened; a FIFO or a device (an overlayfs
+ * whiteout is the device 0:0) is refused without being opened. */
+static void test_open_file(void) {
+        g_autofree char *whiteout = NULL;
+        uint64_t size = 0;
+        char buf[8] = "";
+        Tree t;
+        int fd;
+
+        tree_make(&t);
+        fd = file_browse_open_file(t.fd, "a/b/file", &size);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpuint(size, ==, 4);
+        g_assert_cmpint(read(fd, buf, sizeof buf), ==, 4);
+        g_assert_cmpint(fcntl(fd, F_GETFL) & O_NONBLOCK, ==, 0);
+        g_assert_cmpint(fcntl(fd, F_GETFD) & FD_CLOEXEC, !=, 0);
+        close(fd);
+
+        g_assert_cmpint(file_browse_open_file(t.fd, "fifo", &size), ==, -EBADFD);
+        g_assert_cmpint(file_browse_open_file(t.fd, "a", &size), ==, -EISDIR);
+        g_assert_cmpint(file_browse_open_file(t.fd, "a/filelink", &size), ==, -ELOOP);
+        g_assert_cmpint(file_browse_open_file(t.fd, "nope", &size), ==, -ENOENT);
+
+        whiteout = g_build_filename(t.dir, "top", "whiteout", NULL);
+        if (mknod(whiteout, S_IFCHR | 0600, makedev(0, 0)) == 0)
+                g_assert_cmpint(file_browse_open_file(t.fd, "whiteout", &size), ==, -EBADFD);
+        else
+                g_test_message("no device node without CAP_MKNOD: %s", g_strerror(errno));
+        tree_free(&t);
+}
+
+/* A name a bus string cannot carry is left out; the rest is listed, by
+ * name, links as links (not followed). */
+static void test_list(void) {
+        g_autoptr(GArray) entries = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *bad = NULL;
+        const FileBrowseEntry *e;
+        bool truncated = true;
+        Tree t;
+
+        tree_make(&t);
+        bad = g_build_filename(t.dir, "top", "caf\xe9.cfg", NULL);
+        g_file_set_contents(bad, "x", -1, &error);
+        g_assert_no_error(error);
+
+        g_assert_cmpint(file_browse_list(t.fd, "", &entries, &truncated), ==, 0);
+        g_assert_false(truncated);
+        g_assert_cmpuint(entries->len, ==, 5);
+        e = &g_array_index(entries, FileBrowseEntry, 0);
+        g_assert_cmpstr(e->name, ==, "a");
+        g_assert_cmpstr(e->type, ==, "dir");
+        e = &g_array_index(entries, FileBrowseEntry, 1);
+        g_assert_cmpstr(e->name, ==, "dirlink");
+        g_assert_cmpstr(e->type, ==, "symlink");
+        e = &g_array_index(entries, FileBrowseEntry, 2);
+        g_assert_cmpstr(e->name, ==, "fifo");
+        g_assert_cmpstr(e->type, ==, "other");
+        g_assert_cmpstr(g_array_index(entries, FileBrowseEntry, 3).name, ==, "out");
+        g_assert_cmpstr(g_array_index(entries, FileBrowseEntry, 4).name, ==, "up");
+        g_clear_pointer(&entries, g_array_unref);
+
+        g_assert_cmpint(file_browse_list(t.fd, "a/b", &entries, &truncated), ==, 0);
+        g_assert_cmpuint(entries->len, ==, 1);
+        e = &g_array_index(entries, FileBrowseEntry, 0);
+        g_assert_cmpstr(e->name, ==, "file");
+        g_assert_cmpstr(e->type, ==, "file");
+        g_assert_cmpuint(e->size, ==, 4);
+        g_assert_cmpuint(e->mtime, >, 0);
+        g_clear_pointer(&entries, g_array_unref);
+
+        g_assert_cmpint(file_browse_list(t.fd, "dirlink", &entries, &truncated), ==, -ELOOP);
+        g_assert_cmpint(file_browse_list(t.fd, "a/b/file", &entries, &truncated), ==, -ENOTDIR);
+        g_assert_null(entries);
         tree_free(&t);
 }
 
@@ -118,5 +201,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/file-browse/check-path", test_check_path);
         g_test_add_func("/file-browse/open", test_open);
+        g_test_add_func("/file-browse/list", test_list);
+        g_test_add_func("/file-browse/open-file", test_open_file);
         return g_test_run();
 }

@@ -124,9 +124,49 @@ static void test_reload_and_sweep(void) {
         remove_state_dir(state);
 }
 
+/* A job that fails with the content as it was puts back the state from
+ * before it; one that changed the content leaves "failed". */
+static void test_state_after_failure(void) {
+        g_autofree char *state = make_state_dir();
+        g_autoptr(Manager) m = NULL;
+        Overlay *o = NULL;
+
+        g_assert_cmpint(manager_new(state, state, &m), ==, 0);
+        g_assert_cmpint(manager_load(m), ==, 0);
+        g_assert_cmpint(create(m, "maps", L4M_OVERLAY_SCRIPT, "alice", &o), ==, 0);
+
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, 0, 0);
+        g_assert_cmpstr(overlay_state_after_failure(o, -EIO, true), ==, OVERLAY_STATE_EMPTY);
+        overlay_build_failed(o, -EIO, true);
+        g_assert_cmpstr(o->state, ==, OVERLAY_STATE_EMPTY);
+
+        overlay_set_state(o, OVERLAY_STATE_READY, 5, 10);
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, 5, 10);
+        overlay_build_failed(o, -ECANCELED, false);
+        g_assert_cmpstr(o->state, ==, OVERLAY_STATE_READY);
+
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, 5, 10);
+        overlay_build_failed(o, -EIO, false);
+        g_assert_cmpstr(o->state, ==, OVERLAY_STATE_FAILED);
+
+        /* Failed already: a job that changes nothing leaves it failed, not
+         * "ready" because there was a build once. */
+        overlay_set_state(o, OVERLAY_STATE_BUILDING, 5, 10);
+        overlay_build_failed(o, -EIO, true);
+        g_assert_cmpstr(o->state, ==, OVERLAY_STATE_FAILED);
+        g_assert_null(o->state_before_job);
+
+        /* No record (a job resumed after a restart): LastBuild tells. */
+        g_clear_pointer(&o->state_before_job, g_free);
+        g_assert_cmpstr(overlay_state_after_failure(o, -EIO, true), ==, OVERLAY_STATE_READY);
+        g_clear_pointer(&m, manager_free);
+        remove_state_dir(state);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/overlay-records/create-delete", test_create_delete);
         g_test_add_func("/overlay-records/reload-and-sweep", test_reload_and_sweep);
+        g_test_add_func("/overlay-records/state-after-failure", test_state_after_failure);
         return g_test_run();
 }

@@ -223,6 +223,9 @@ static void test_blueprints(Fixture *f, gconstpointer data) {
         g_assert_cmpint(store_blueprint_set_overlays(db, bp, (const uint64_t[]) { 4242 }, 1), ==, -ENOENT);
         g_assert_cmpint(store_blueprint_set_server_cfg(db, bp, "hostname x"), ==, 0);
         g_assert_cmpint(store_blueprint_set_launch_args(db, bp, ""), ==, 0);
+        /* Update is all or nothing: a missing overlay keeps the text too. */
+        g_assert_cmpint(store_blueprint_update(db, bp, (const uint64_t[]) { 4242 }, 1, "hostname lost", "-lost"), ==,
+                        -ENOENT);
         store_close(db);
 
         g_assert_cmpint(store_open(f->path, &db), ==, 0);
@@ -246,6 +249,33 @@ static void test_blueprints(Fixture *f, gconstpointer data) {
         g_assert_cmpint(store_begin(db), ==, 0);
         g_assert_cmpint(store_overlay_delete(db, o2), ==, 0);
         g_assert_cmpint(store_commit(db), ==, 0);
+        store_close(db);
+}
+
+static int count_item(uint64_t overlay_id, uint64_t published_id, void *userdata) {
+        g_string_append_printf(userdata, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT " ", overlay_id, published_id);
+        return 0;
+}
+
+/* Items replace the old ones in their order; a new overlay's go in with
+ * its row. */
+static void test_items(Fixture *f, gconstpointer data) {
+        g_autoptr(GString) seen = g_string_new(NULL);
+        g_autofree char *want = NULL;
+        sqlite3 *db = NULL;
+        uint64_t o = 0;
+
+        g_assert_cmpint(store_open(f->path, &db), ==, 0);
+        g_assert_cmpint(insert(db, "maps", "workshop", &o), ==, 0);
+        g_assert_cmpint(store_overlay_set_items(db, o, (const uint64_t[]) { 30, 10, 20 }, 3), ==, 0);
+        g_assert_cmpint(store_overlay_set_items(db, o, (const uint64_t[]) { 20, 40 }, 2), ==, 0);
+        g_assert_cmpint(store_overlay_items_foreach(db, count_item, seen), ==, 0);
+        want = g_strdup_printf("%" G_GUINT64_FORMAT ":20 %" G_GUINT64_FORMAT ":40 ", o, o);
+        g_assert_cmpstr(seen->str, ==, want);
+        g_assert_cmpint(store_overlay_set_items(db, o, NULL, 0), ==, 0);
+        g_string_truncate(seen, 0);
+        g_assert_cmpint(store_overlay_items_foreach(db, count_item, seen), ==, 0);
+        g_assert_cmpstr(seen->str, ==, "");
         store_close(db);
 }
 
@@ -300,5 +330,6 @@ int main(int argc, char **argv) {
         g_test_add("/store/rollback", Fixture, NULL, fixture_setup, test_rollback_discards, fixture_teardown);
         g_test_add("/store/blueprints", Fixture, NULL, fixture_setup, test_blueprints, fixture_teardown);
         g_test_add_func("/store/blueprint-launch-args", test_launch_args);
+        g_test_add("/store/items", Fixture, NULL, fixture_setup, test_items, fixture_teardown);
         return g_test_run();
 }

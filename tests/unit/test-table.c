@@ -68,6 +68,23 @@ static void test_text_rows(void) {
                         "{\"name\":\"\",\"id\":12345,\"description\":null,\"path\":null}]\n");
 }
 
+/* Text never carries a control character to the terminal (a file name a
+ * server wrote); JSON keeps the string as it is. */
+static void test_control_characters(void) {
+        g_autoptr(Table) t = three_columns();
+        g_autofree char *text = NULL, *json = NULL;
+
+        table_add_string(t, "a\x1b]0;owned\x07" "b\nc");
+        table_add_uint64(t, 1);
+        table_add_string(t, "caf\xc3\xa9 \xc2\x9b" "2J \xff");
+        table_add_path(t, "/a/1");
+
+        text = printed(t, TABLE_ROWS, TABLE_NO_LEGEND);
+        g_assert_cmpstr(text, ==, "a\\x1b]0;owned\\x07b\\x0ac  1  caf\xc3\xa9 \\u009b" "2J \\xff\n");
+        json = printed(t, TABLE_ROWS, TABLE_JSON);
+        g_assert_nonnull(strstr(json, "\"name\":\"a\\u001b]0;owned\\u0007b\\nc\""));
+}
+
 static void test_empty_table(void) {
         g_autoptr(Table) t = three_columns();
         g_autofree char *text = NULL, *bare = NULL, *json = NULL;
@@ -238,6 +255,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/table/text-rows", test_text_rows);
         g_test_add_func("/table/empty", test_empty_table);
+        g_test_add_func("/table/control-characters", test_control_characters);
         g_test_add_func("/table/utf8-width", test_utf8_width);
         g_test_add_func("/table/every-type-json", test_every_type_json);
         g_test_add_func("/table/every-type-text", test_every_type_text);
