@@ -40,32 +40,61 @@ bool job_state_is_final(const char *state) {
                          strcmp(state, "cancelled") == 0);
 }
 
-int job_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret) {
+int job_query_fetch(sd_bus *bus, const JobFilter *filter, sd_bus_message **ret_reply, GArray **ret,
+                    uint64_t *ret_next) {
         g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(sd_bus_message) call = NULL, reply = NULL;
         g_autoptr(GArray) jobs = NULL;
-        JobInfo info = { NULL };
+        JobInfo info = { .details = true };
+        const struct {
+                const char *key, *value;
+        } strings[] = {
+                { "target", filter->target },
+                { "owner", filter->owner },
+                { "kind", filter->kind },
+                { "state", filter->state },
+        };
         int r;
 
         assert(bus);
+        assert(filter);
         assert(ret_reply);
         assert(ret);
+        assert(ret_next);
 
-        r = sd_bus_call_method(bus, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
-                               "ListJobs", &error, &reply, NULL);
+        r = sd_bus_message_new_method_call(bus, &call, L4M_BUS_NAME, L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE,
+                                           "QueryJobs");
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < G_N_ELEMENTS(strings); i++)
+                if (strings[i].value)
+                        r = sd_bus_message_append(call, "{sv}", strings[i].key, "s", strings[i].value);
+        if (r >= 0 && filter->limit > 0)
+                r = sd_bus_message_append(call, "{sv}", "limit", "u", filter->limit);
+        if (r >= 0 && filter->before > 0)
+                r = sd_bus_message_append(call, "{sv}", "before", "t", filter->before);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r < 0)
+                return bus_log_create_error(r);
+
+        r = sd_bus_call(bus, call, 0, &error, &reply);
         if (r < 0)
                 return log_bus_error(&error, r, "cannot list jobs");
 
         jobs = g_array_new(FALSE, TRUE, sizeof(JobInfo));
-        r = sd_bus_message_enter_container(reply, 'a', "(tssssdo)");
+        r = sd_bus_message_enter_container(reply, 'a', "(tssssdsttto)");
         if (r < 0)
                 return bus_log_parse_error(r);
-        while ((r = sd_bus_message_read(reply, "(tssssdo)", &info.id, &info.kind, &info.target,
-                                        &info.owner, &info.state, &info.progress, &info.path)) > 0)
+        while ((r = sd_bus_message_read(reply, "(tssssdsttto)", &info.id, &info.kind, &info.target, &info.owner,
+                                        &info.state, &info.progress, &info.message, &info.created, &info.started,
+                                        &info.finished, &info.path)) > 0)
                 g_array_append_val(jobs, info);
         if (r < 0)
                 return bus_log_parse_error(r);
         r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "t", ret_next);
         if (r < 0)
                 return bus_log_parse_error(r);
 

@@ -30,9 +30,19 @@ int job_id_parse(const char *s, uint64_t *ret);
 /* queued and running are active; succeeded, failed, cancelled are not. */
 bool job_state_is_final(const char *state);
 
-/* Manager.ListJobs, a(tssssdo), into an array of JobInfo (in the daemon's
- * order). Errors are logged and returned as the exit code to use. */
-int job_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret);
+/* What Manager.QueryJobs is asked for: NULL strings and zero numbers are
+ * left out (the daemon's defaults). */
+typedef struct JobFilter {
+        const char *target, *owner, *kind, *state;
+        uint32_t limit;
+        uint64_t before;
+} JobFilter;
+
+/* Manager.QueryJobs, a(tssssdsttto) and t, into an array of JobInfo (with
+ * details, newest first) and the cursor of the next page (0: none). Errors
+ * are logged and returned as the exit code to use. */
+int job_query_fetch(sd_bus *bus, const JobFilter *filter, sd_bus_message **ret_reply, GArray **ret,
+                    uint64_t *ret_next);
 
 /* Manager.GetJob(id): the job's object path, owned by *ret_reply. Errors
  * are logged ("<what>: …") and returned as the exit code to use. */

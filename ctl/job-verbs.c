@@ -26,24 +26,44 @@ static uint64_t job_id_arg(const char *s) {
         return id;
 }
 
-/* l4mctl job list */
+/* l4mctl job list [--target=T] [--owner=U] [--kind=K] [--state=S] [--limit=N] [--before=ID]:
+ * one page, newest first; how to get the next one goes to stderr, so that
+ * the listing (and --json) stays what it is. */
 int verb_job_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GArray) jobs = NULL;
         g_autoptr(Table) table = NULL;
+        const JobFilter filter = {
+                .target = args->target,
+                .owner = args->owner,
+                .kind = args->kind,
+                .state = args->state,
+                .limit = args->limit,
+                .before = args->before,
+        };
+        uint64_t next = 0;
         int r;
 
         assert(bus);
         assert(args);
 
-        r = job_list_fetch(bus, &reply, &jobs);
+        r = job_query_fetch(bus, &filter, &reply, &jobs, &next);
         if (r != 0)
                 return r;
 
-        table = job_table_new(false);
-        for (guint i = 0; i < jobs->len; i++)
-                job_table_add(table, &g_array_index(jobs, JobInfo, i));
-        return table_output(table, TABLE_ROWS, table_flags(args));
+        table = job_table_new(!!args->json);
+        for (guint i = 0; i < jobs->len; i++) {
+                JobInfo *info = &g_array_index(jobs, JobInfo, i);
+
+                info->details = args->json;
+                job_table_add(table, info);
+        }
+        r = table_output(table, TABLE_ROWS, table_flags(args));
+        if (r < 0)
+                return r;
+        if (next > 0)
+                fprintf(stderr, "More jobs: add --before=%" PRIu64 " for the next page.\n", next);
+        return 0;
 }
 
 /* l4mctl job show ID */

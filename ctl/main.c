@@ -52,7 +52,13 @@ typedef enum VerbOption {
         OPT_RANDOMIZED_DELAY = 1u << 18,
         OPT_STOP             = 1u << 19,
         OPT_DISABLED         = 1u << 20,
-        _OPT_MAX             = 1u << 21,
+        OPT_TARGET           = 1u << 21,
+        OPT_OWNER            = 1u << 22,
+        OPT_KIND             = 1u << 23,
+        OPT_STATE            = 1u << 24,
+        OPT_LIMIT            = 1u << 25,
+        OPT_BEFORE           = 1u << 26,
+        _OPT_MAX             = 1u << 27,
 } VerbOption;
 
 /* Indexed by the bit number of the VerbOption. */
@@ -62,6 +68,7 @@ static const char *const option_names[] = {
         "--port", "--hostname", "--max-players", "--map", "--autostart",
         "--lines", "--role", "--name-encoding",
         "--only-if-running", "--randomized-delay", "--stop", "--disabled",
+        "--target", "--owner", "--kind", "--state", "--limit", "--before",
 };
 G_STATIC_ASSERT(1u << G_N_ELEMENTS(option_names) == _OPT_MAX);
 
@@ -153,8 +160,10 @@ static const Verb verbs[] = {
           "blueprint set-args NAME [--] [ARG...]",  verb_blueprint_set_args },
         { "blueprint", "delete",  1, 1, OPT_JSON, 0, NULL,
           "blueprint delete NAME",                  verb_blueprint_delete },
-        { "job",     "list",      0, 0, OPT_JSON, 0, NULL,
-          "job list",                               verb_job_list },
+        { "job",     "list",      0, 0,
+          OPT_JSON | OPT_TARGET | OPT_OWNER | OPT_KIND | OPT_STATE | OPT_LIMIT | OPT_BEFORE, 0, NULL,
+          "job list [--target=T] [--owner=U] [--kind=K] [--state=S] [--limit=N] [--before=ID]",
+                                                    verb_job_list },
         { "job",     "show",      1, 1, OPT_JSON, 0, check_job_id,
           "job show ID",                            verb_job_show },
         { "job",     "cancel",    1, 1, OPT_JSON, 0, check_job_id,
@@ -284,7 +293,8 @@ static void help(void) {
                "                              Set the servers' extra launch arguments (put\n"
                "                              '--' before arguments starting with '-')\n"
                "  blueprint delete NAME       Delete a blueprint\n"
-               "  job list                    List jobs\n"
+               "  job list [--target=T] [--owner=U] [--kind=K] [--state=S] [--limit=N] [--before=ID]\n"
+               "                              List jobs, newest first, a page at a time\n"
                "  job show ID                 Show a job's properties\n"
                "  job cancel ID               Cancel a job\n"
                "  job log ID [-f]             Print a job's log\n"
@@ -455,6 +465,12 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 ARG_RANDOMIZED_DELAY,
                 ARG_STOP,
                 ARG_DISABLED,
+                ARG_TARGET,
+                ARG_OWNER,
+                ARG_KIND,
+                ARG_STATE,
+                ARG_LIMIT,
+                ARG_BEFORE,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                  },
@@ -482,6 +498,12 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 { "randomized-delay", required_argument, NULL, ARG_RANDOMIZED_DELAY },
                 { "stop",             no_argument,       NULL, ARG_STOP             },
                 { "disabled",         no_argument,       NULL, ARG_DISABLED         },
+                { "target",           required_argument, NULL, ARG_TARGET           },
+                { "owner",            required_argument, NULL, ARG_OWNER            },
+                { "kind",             required_argument, NULL, ARG_KIND             },
+                { "state",            required_argument, NULL, ARG_STATE            },
+                { "limit",            required_argument, NULL, ARG_LIMIT            },
+                { "before",           required_argument, NULL, ARG_BEFORE           },
                 { NULL, 0, NULL, 0 }
         };
         unsigned given = 0;
@@ -600,6 +622,33 @@ static int parse_argv(int argc, char *argv[], CtlArgs *args, GPtrArray *position
                 case ARG_DISABLED:
                         args->disabled = true;
                         given |= OPT_DISABLED;
+                        break;
+                case ARG_TARGET:
+                        args->target = optarg;
+                        given |= OPT_TARGET;
+                        break;
+                case ARG_OWNER:
+                        args->owner = optarg;
+                        given |= OPT_OWNER;
+                        break;
+                case ARG_KIND:
+                        args->kind = optarg;
+                        given |= OPT_KIND;
+                        break;
+                case ARG_STATE:
+                        args->state = optarg;
+                        given |= OPT_STATE;
+                        break;
+                case ARG_LIMIT:
+                        r = parse_number_option("--limit", optarg, 1, 1000, &args->limit);
+                        if (r < 0)
+                                return r;
+                        given |= OPT_LIMIT;
+                        break;
+                case ARG_BEFORE:
+                        if (job_id_parse(optarg, &args->before) < 0)
+                                return usage_error("invalid --before '%s': expected a job id", optarg);
+                        given |= OPT_BEFORE;
                         break;
                 case 'n':
                         r = parse_number_option("--lines", optarg, 0, 10000, &args->lines);

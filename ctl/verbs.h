@@ -36,6 +36,12 @@ typedef struct CtlArgs {
         uint32_t randomized_delay_sec; /* --randomized-delay */
         bool stop;        /* --stop */
         bool disabled;    /* --disabled */
+        const char *target; /* --target, NULL if not given */
+        const char *owner; /* --owner, NULL if not given */
+        const char *kind; /* --kind, NULL if not given */
+        const char *state; /* --state, NULL if not given */
+        uint32_t limit;   /* --limit, 0 if not given */
+        uint64_t before;  /* --before, 0 if not given */
 } CtlArgs;
 
 /* How --json and --no-legend ask for tables to be printed. */

@@ -96,6 +96,7 @@ static void api_call_free(ApiCall *c) {
                 c->queued--;
         }
         g_ptr_array_unref(c->slots);
+        api_call_end_password_check(c);
         g_hash_table_remove(c->session->calls, c);
         g_signal_handler_disconnect(c->msg, c->finished_id);
         g_object_unref(c->msg);
@@ -111,6 +112,15 @@ static void api_call_free(ApiCall *c) {
         if (c->fd >= 0)
                 close(c->fd);
         g_free(c);
+}
+
+void api_call_end_password_check(ApiCall *c) {
+        if (!c->check_bus)
+                return;
+        c->check_slot = sd_bus_slot_unref(c->check_slot);
+        c->check_bus = sd_bus_close_unref(c->check_bus);
+        assert(c->bridge->password_checks > 0);
+        c->bridge->password_checks--;
 }
 
 static bool api_call_begin_answer(ApiCall *c) {

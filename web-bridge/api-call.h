@@ -33,6 +33,8 @@ struct ApiCall {
         int fd;                    /* an upload's temporary file, or -1 */
         bool tolerate_errors;      /* "no such object" answers go to the reply function as NULL */
         void (*lookup_done)(ApiCall *c);
+        sd_bus *check_bus;         /* a connection of its own that checks a password (Login) */
+        sd_bus_slot *check_slot;
 };
 
 /* Pauses msg and registers the call with the session. */
@@ -56,6 +58,10 @@ void api_call_reply_bus_error(ApiCall *c, const sd_bus_error *e);
 /* Answers the failure r of api_call_send() or of building a call: 503
  * org.left4me.Web.Busy for -EBUSY, else 502. */
 void api_call_reply_send_error(ApiCall *c, int r);
+
+/* Closes the connection that checks a current password, if any (the check
+ * ends unanswered), and frees its place. */
+void api_call_end_password_check(ApiCall *c);
 
 /* Fails every call in flight of a session being closed. */
 void api_calls_fail_session(Session *s);

@@ -15,6 +15,8 @@
 #define SEGMENTS_MAX 6
 #define SEGMENT_MAX 128
 #define LIST_MAX 100000
+/* Current passwords checked at once, each a bus connection of its own. */
+#define PASSWORD_CHECKS_MAX 16
 
 typedef enum {
         TARGET_MANAGER,
@@ -37,6 +39,8 @@ typedef enum {
         ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
         ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
         ANSWER_DOWNLOAD, /* 200 the bytes of the answer's fd (download.c) */
+        ANSWER_JOBS,     /* 200 {jobs: [job...], next} of QueryJobs, its filter from the query */
+        ANSWER_STATUS,   /* 200 what l4mctl status shows, from four calls at once */
 } Answer;
 
 typedef struct Route {
@@ -72,6 +76,9 @@ static const JsonBusOption schedule_options[] = {
         { "stop", "b" }, { "enabled", "b" }, { NULL, NULL },
 };
 static const JsonBusOption backup_options[] = { { "stop", "b" }, { NULL, NULL } };
+static const JsonBusOption blueprint_settings[] = {
+        { "overlays", "as" }, { "server_cfg", "s" }, { "launch_args", "as" }, { NULL, NULL },
+};
 
 static const Route routes[] = {
         { "GET", "manager", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -95,6 +102,7 @@ static const Route routes[] = {
         { "POST", "blueprints", TARGET_BLUEPRINT, true, "CreateBlueprint", "sasa{sv}", { "name", "overlays", "options" }, blueprint_options, ANSWER_CREATED, { NULL }, 0 },
         { "GET", "blueprints/*", TARGET_BLUEPRINT, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "DELETE", "blueprints/*", TARGET_BLUEPRINT, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
+        { "PUT", "blueprints/*", TARGET_BLUEPRINT, false, "Update", "a{sv}", { "settings" }, blueprint_settings, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/overlays", TARGET_BLUEPRINT, false, "SetOverlays", "as", { "overlays" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/server-cfg", TARGET_BLUEPRINT, false, "SetServerCfg", "s", { "text" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "blueprints/*/launch-args", TARGET_BLUEPRINT, false, "SetLaunchArgs", "as", { "args" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -125,12 +133,13 @@ static const Route routes[] = {
         { "POST", "backups/*/restore", TARGET_MANAGER, true, "RestoreBackup", "ta{sv}", { "$id", "options" }, no_options, ANSWER_JOB, { NULL }, 0 },
         { "GET", "backups/*/download", TARGET_MANAGER, true, "ExportBackup", "t", { "$id" }, NULL, ANSWER_DOWNLOAD, { NULL }, 0 },
 
-        { "GET", "jobs", TARGET_JOB, true, "ListJobs", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 6 },
+        { "GET", "jobs", TARGET_JOB, true, "QueryJobs", "a{sv}", { NULL }, NULL, ANSWER_JOBS, { NULL }, 0 },
         { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "POST", "jobs/*/cancel", TARGET_JOB, false, "Cancel", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
 
         { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "updated", "size" }, 0 },
         { "POST", "cache/prune", TARGET_MANAGER, true, "PruneCache", "", { NULL }, NULL, ANSWER_FIELDS, { "files", "bytes" }, 0 },
+        { "GET", "status", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_STATUS, { NULL }, 0 },
         { "GET", "storage", TARGET_MANAGER, true, "ListStorageUsage", "", { NULL }, NULL, ANSWER_ROWS, { "owner", "used", "quota" }, 0 },
 
         { "GET", "users", TARGET_MANAGER, true, "ListUsers", "", { NULL }, NULL, ANSWER_ROWS, { "name", "role", "created" }, 0 },
@@ -370,6 +379,166 @@ static bool job_id_of_path(const char *path, uint64_t *ret) {
         return true;
 }
 
+/* QueryJobs' tuple, in order: the job's property names. */
+static const char *const job_fields[] = {
+        "Id", "Kind", "Target", "Owner", "State", "Progress", "Message", "Created", "Started", "Finished", NULL,
+};
+
+/* {"jobs": [...], "next": N}: the objects are built from the tuples, with
+ * no call per job. */
+static void answer_jobs(ApiCall *c, sd_bus_message *reply) {
+        g_autoptr(JsonNode) all = node_from_reply(reply);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        JsonArray *top, *rows;
+
+        if (!all || json_array_get_length(top = json_node_get_array(all)) != 2 ||
+            !JSON_NODE_HOLDS_ARRAY(json_array_get_element(top, 0))) {
+                reply_unexpected(c);
+                return;
+        }
+        rows = json_node_get_array(json_array_get_element(top, 0));
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "jobs");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonNode *row = json_array_get_element(rows, i);
+
+                if (!JSON_NODE_HOLDS_ARRAY(row) || json_array_get_length(json_node_get_array(row)) != 11) {
+                        reply_unexpected(c);
+                        return;
+                }
+                /* The last member, the object path, is left out. */
+                json_builder_add_value(b, object_of_fields(json_node_get_array(row), job_fields));
+        }
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "next");
+        json_builder_add_value(b, json_node_ref(json_array_get_element(top, 1)));
+        json_builder_end_object(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
+}
+
+/* GET /api/status: the calls, by index, whose answers make it. */
+enum {
+        STATUS_MANAGER,         /* Properties.GetAll: Version, ConfigWarnings */
+        STATUS_OVERLAYS,        /* ListOverlays: how many */
+        STATUS_INSTANCES,       /* ListInstances: how many, how many run */
+        STATUS_STORAGE,         /* ListStorageUsage */
+        _STATUS_MAX,
+};
+
+/* The one value of an answer (the array of a List* call, the a{sv} of
+ * GetAll), or NULL. */
+static JsonNode *status_part(ApiCall *c, unsigned index) {
+        JsonNode *all = c->items->pdata[index];
+
+        if (!all || json_array_get_length(json_node_get_array(all)) != 1)
+                return NULL;
+        return json_array_get_element(json_node_get_array(all), 0);
+}
+
+static void answer_status(ApiCall *c) {
+        JsonNode *manager = status_part(c, STATUS_MANAGER), *overlays = status_part(c, STATUS_OVERLAYS),
+                 *instances = status_part(c, STATUS_INSTANCES), *storage = status_part(c, STATUS_STORAGE);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        JsonObject *props;
+        JsonArray *rows;
+        unsigned running = 0;
+
+        if (!manager || !JSON_NODE_HOLDS_OBJECT(manager) || !overlays || !JSON_NODE_HOLDS_ARRAY(overlays) ||
+            !instances || !JSON_NODE_HOLDS_ARRAY(instances) || !storage || !JSON_NODE_HOLDS_ARRAY(storage)) {
+                reply_unexpected(c);
+                return;
+        }
+        props = json_node_get_object(manager);
+        rows = json_node_get_array(instances);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonNode *row = json_array_get_element(rows, i);
+                const char *state;
+
+                if (!JSON_NODE_HOLDS_ARRAY(row) || json_array_get_length(json_node_get_array(row)) != 6) {
+                        reply_unexpected(c);
+                        return;
+                }
+                state = json_array_get_string_element(json_node_get_array(row), 5);
+                if (state && strcmp(state, "running") == 0)
+                        running++;
+        }
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "version");
+        json_builder_add_value(b, json_object_has_member(props, "Version")
+                                          ? json_node_copy(json_object_get_member(props, "Version"))
+                                          : json_node_init_null(json_node_alloc()));
+        json_builder_set_member_name(b, "overlays");
+        json_builder_add_int_value(b, json_array_get_length(json_node_get_array(overlays)));
+        json_builder_set_member_name(b, "instances");
+        json_builder_add_int_value(b, json_array_get_length(rows));
+        json_builder_set_member_name(b, "instances_running");
+        json_builder_add_int_value(b, running);
+        json_builder_set_member_name(b, "config_warnings");
+        if (json_object_has_member(props, "ConfigWarnings"))
+                json_builder_add_value(b, json_node_copy(json_object_get_member(props, "ConfigWarnings")));
+        else {
+                json_builder_begin_array(b);
+                json_builder_end_array(b);
+        }
+        json_builder_set_member_name(b, "storage");
+        json_builder_begin_array(b);
+        rows = json_node_get_array(storage);
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                static const char *const fields[] = { "owner", "used", "quota", NULL };
+                JsonNode *row = json_array_get_element(rows, i);
+
+                if (!JSON_NODE_HOLDS_ARRAY(row)) {
+                        reply_unexpected(c);
+                        return;
+                }
+                json_builder_add_value(b, object_of_fields(json_node_get_array(row), fields));
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
+}
+
+static void on_status_part(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        assert(index < _STATUS_MAX);
+        c->items->pdata[index] = node_from_reply(reply);
+        if (c->pending == 0)
+                answer_status(c);
+}
+
+static void start_status(ApiCall *c) {
+        static const char *const members[_STATUS_MAX] = {
+                [STATUS_MANAGER] = "GetAll",
+                [STATUS_OVERLAYS] = "ListOverlays",
+                [STATUS_INSTANCES] = "ListInstances",
+                [STATUS_STORAGE] = "ListStorageUsage",
+        };
+
+        c->items = g_ptr_array_new_full(_STATUS_MAX, node_unref0);
+        g_ptr_array_set_size(c->items, _STATUS_MAX);
+        for (unsigned i = 0; i < _STATUS_MAX; i++) {
+                g_autoptr(sd_bus_message) m = NULL;
+                int r;
+
+                r = api_call_new_method(c, L4M_MANAGER_PATH,
+                                        i == STATUS_MANAGER ? "org.freedesktop.DBus.Properties" : "org.left4me.Manager",
+                                        members[i], &m);
+                if (r >= 0 && i == STATUS_MANAGER)
+                        r = sd_bus_message_append(m, "s", "org.left4me.Manager");
+                if (r >= 0)
+                        r = api_call_send(c, m, on_status_part, i);
+                if (r < 0) {
+                        api_call_reply_send_error(c, r);
+                        return;
+                }
+        }
+}
+
 static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
         const Route *rt = c->route;
 
@@ -488,6 +657,10 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
                 download_begin(c, fd, filename);
                 return;
         }
+        case ANSWER_JOBS:
+                answer_jobs(c, reply);
+                return;
+        case ANSWER_STATUS:
         case ANSWER_PATCH:
                 break;
         }
@@ -580,6 +753,68 @@ static bool append_arguments(ApiCall *c, sd_bus_message *m) {
         return true;
 }
 
+/* GET /api/jobs?target=&owner=&kind=&state=&limit=&before=: the filter of
+ * QueryJobs. Absent or empty parameters are left out; the daemon checks
+ * the values, the bridge only that numbers are numbers. False if it
+ * answered. */
+static bool append_job_filter(ApiCall *c, sd_bus_message *m) {
+        static const char *const string_keys[] = { "target", "owner", "kind", "state" };
+        const char *query = g_uri_get_query(soup_server_message_get_uri(c->msg));
+        g_autoptr(GHashTable) params = NULL;
+        GHashTableIter it;
+        gpointer key;
+        int r;
+
+        if (query) {
+                params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
+                if (!params) {
+                        reply_invalid(c, "query", "malformed");
+                        return false;
+                }
+                g_hash_table_iter_init(&it, params);
+                while (g_hash_table_iter_next(&it, &key, NULL)) {
+                        bool known = strcmp(key, "limit") == 0 || strcmp(key, "before") == 0;
+
+                        for (size_t i = 0; i < G_N_ELEMENTS(string_keys); i++)
+                                known = known || strcmp(key, string_keys[i]) == 0;
+                        if (!known) {
+                                reply_invalid(c, key, "not a filter of jobs (target, owner, kind, state, limit, before)");
+                                return false;
+                        }
+                }
+        }
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && params && i < G_N_ELEMENTS(string_keys); i++) {
+                const char *v = g_hash_table_lookup(params, string_keys[i]);
+
+                if (v && v[0])
+                        r = sd_bus_message_append(m, "{sv}", string_keys[i], "s", v);
+        }
+        for (size_t i = 0; r >= 0 && params && i < 2; i++) {
+                const char *k = i == 0 ? "limit" : "before";
+                const char *v = g_hash_table_lookup(params, k);
+                guint64 n;
+
+                if (!v || !v[0])
+                        continue;
+                if (!g_ascii_isdigit(v[0]) ||
+                    !g_ascii_string_to_unsigned(v, 10, 0, i == 0 ? G_MAXUINT32 : G_MAXUINT64, &n, NULL)) {
+                        reply_invalid(c, k, i == 0 ? "expected a number of jobs" : "expected a job id");
+                        return false;
+                }
+                r = i == 0 ? sd_bus_message_append(m, "{sv}", k, "u", (uint32_t) n)
+                           : sd_bus_message_append(m, "{sv}", k, "t", (uint64_t) n);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0) {
+                api_call_reply_error(c, SOUP_STATUS_INTERNAL_SERVER_ERROR, "org.left4me.Error.Failed", STRERROR(r));
+                return false;
+        }
+        return true;
+}
+
 static void message_unref(gpointer p) {
         sd_bus_message_unref(p);
 }
@@ -643,13 +878,86 @@ static void start_patch(ApiCall *c) {
         on_patch_step(c, NULL, 0);
 }
 
+static void call_method_checked(ApiCall *c);
+
+static int on_current_password_checked(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ApiCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        /* The connection served its purpose: closing it ends its login. */
+        api_call_end_password_check(c);
+        if (e && sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, "org.left4me.Error.InvalidArgument",
+                                        "org.left4me.Error.NotFound", "org.freedesktop.DBus.Error.AuthFailed")) {
+                api_call_reply_error(c, SOUP_STATUS_FORBIDDEN, SD_BUS_ERROR_ACCESS_DENIED,
+                                     "The current password is wrong.");
+                return 0;
+        }
+        if (e) {
+                api_call_reply_bus_error(c, e);
+                return 0;
+        }
+        call_method_checked(c);
+        return 0;
+}
+
+/* PUT /api/users/NAME/password for the session's own account: the current
+ * password must come along and is checked as a login on a connection of
+ * its own (the daemon slows down wrong ones as it does logins). True if
+ * the call may go on at once; false if it answered or the check is in
+ * flight. */
+static bool check_current_password(ApiCall *c) {
+        JsonObject *o = c->body ? json_node_get_object(c->body) : NULL;
+        JsonNode *cur = o ? json_object_get_member(o, "current_password") : NULL;
+        int r;
+
+        if (!c->session->user || strcmp(c->name, c->session->user) != 0)
+                return true;
+        if (!cur || !JSON_NODE_HOLDS_VALUE(cur) || json_node_get_value_type(cur) != G_TYPE_STRING ||
+            json_node_get_string(cur)[0] == '\0') {
+                reply_invalid(c, "current_password", "To change your own password, give your current one too");
+                return false;
+        }
+        if (c->bridge->password_checks >= PASSWORD_CHECKS_MAX) {
+                api_call_reply_error(c, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.Busy",
+                                     "Too many password changes in progress; try again.");
+                return false;
+        }
+        r = sd_bus_open_system(&c->check_bus);
+        if (r >= 0)
+                c->bridge->password_checks++;
+        if (r >= 0)
+                r = sd_bus_attach_event(c->check_bus, c->bridge->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_call_method_async(c->check_bus, &c->check_slot, L4M_BUS_NAME, L4M_MANAGER_PATH,
+                                             "org.left4me.Manager", "Login", on_current_password_checked, c, "ss",
+                                             c->name, json_node_get_string(cur));
+        if (r < 0) {
+                log_warning_errno(r, "Cannot reach the system bus to check a password: %s", STRERROR(r));
+                api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.freedesktop.DBus.Error.NoServer",
+                                     "Cannot reach the system bus.");
+        }
+        return false;
+}
+
 static void call_method(ApiCall *c) {
+        const Route *rt = c->route;
+
+        if (rt->member && strcmp(rt->member, "SetPassword") == 0 && !check_current_password(c))
+                return;
+        call_method_checked(c);
+}
+
+static void call_method_checked(ApiCall *c) {
         const Route *rt = c->route;
         g_autoptr(sd_bus_message) m = NULL;
         int r;
 
         if (rt->answer == ANSWER_PATCH) {
                 start_patch(c);
+                return;
+        }
+        if (rt->answer == ANSWER_STATUS) {
+                start_status(c);
                 return;
         }
         if (!rt->member) {
@@ -664,7 +972,7 @@ static void call_method(ApiCall *c) {
                 api_call_reply_send_error(c, r);
                 return;
         }
-        if (!append_arguments(c, m))
+        if (rt->answer == ANSWER_JOBS ? !append_job_filter(c, m) : !append_arguments(c, m))
                 return;
         r = api_call_send(c, m, on_called, 0);
         if (r < 0)

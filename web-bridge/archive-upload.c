@@ -147,6 +147,14 @@ static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer userdat
         }
 }
 
+/* The limit in the sentence, in bytes, rather than the key that sets it. */
+static void reply_too_large(Bridge *b, SoupServerMessage *msg) {
+        g_autofree char *text = g_strdup_printf("The upload is too large: this server takes archives of at most %"
+                                                G_GUINT64_FORMAT " bytes.", (uint64_t) b->config.max_upload_bytes);
+
+        bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge", text);
+}
+
 bool archive_upload_begin(Bridge *b, SoupServerMessage *msg) {
         g_autoptr(Session) s = NULL;
         goffset declared = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
@@ -157,8 +165,7 @@ bool archive_upload_begin(Bridge *b, SoupServerMessage *msg) {
         if (!s)
                 return false;
         if (declared > (goffset) b->config.max_upload_bytes) {
-                bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
-                                   "The archive is larger than [Web] MaxUploadBytes=.");
+                reply_too_large(b, msg);
                 return false;
         }
         if (s->uploads >= UPLOADS_PER_SESSION_MAX || b->uploads >= UPLOADS_MAX) {
@@ -297,8 +304,7 @@ void archive_upload_handle(Bridge *b, SoupServerMessage *msg, Session *session, 
                 return;
         }
         if (u->too_large) {
-                bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
-                                   "The archive is larger than [Web] MaxUploadBytes=.");
+                reply_too_large(b, msg);
                 return;
         }
         if (u->error == -ENOSPC) {

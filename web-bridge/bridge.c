@@ -91,7 +91,7 @@ bool bridge_check_host(Bridge *b, SoupServerMessage *msg) {
         if (web_host_allowed(host, b->config.allowed_hosts))
                 return true;
         bridge_reply_error(msg, SOUP_STATUS_FORBIDDEN, "org.left4me.Web.Forbidden",
-                           "This host name is not allowed ([Web] AllowedHosts=).");
+                           "This server does not answer to this host name.");
         return false;
 }
 

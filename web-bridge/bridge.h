@@ -58,6 +58,7 @@ struct Bridge {
         unsigned downloads;        /* downloads in progress, of all sessions */
         unsigned waiting_connections;  /* connections whose next request's headers are not in */
         unsigned pending_logins;   /* logins waiting for the daemon (at most BRIDGE_LOGINS_IN_FLIGHT_MAX) */
+        unsigned password_checks;  /* current passwords being checked, each on a connection of its own */
         guint expiry_timer;        /* closes idle sessions */
 };
 

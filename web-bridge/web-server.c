@@ -140,10 +140,15 @@ static bool request_has_body(SoupServerMessage *msg) {
         }
 }
 
-static void reply_too_large(SoupServerMessage *msg, bool upload) {
-        bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge",
-                           upload ? "The archive is larger than [Web] MaxUploadBytes=."
-                                  : "The request body is larger than [Web] MaxBodyBytes=.");
+/* max: the limit in force, in bytes, named in the sentence. */
+static void reply_too_large(SoupServerMessage *msg, uint64_t max, bool upload) {
+        g_autofree char *text = upload
+                ? g_strdup_printf("The upload is too large: this server takes archives of at most %" G_GUINT64_FORMAT
+                                  " bytes.", max)
+                : g_strdup_printf("The request is too large: this server takes at most %" G_GUINT64_FORMAT
+                                  " bytes in a request.", max);
+
+        bridge_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "org.left4me.Web.PayloadTooLarge", text);
 }
 
 /* Counts a body as it arrives (chunked, or whatever libsoup reads): past
@@ -162,7 +167,7 @@ static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer userdat
         /* What libsoup kept of a JSON body goes now, not with msg. */
         soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), false);
         soup_message_body_truncate(soup_server_message_get_request_body(msg));
-        reply_too_large(msg, cap->upload);
+        reply_too_large(msg, cap->max, cap->upload);
         answer_and_close(msg);
 }
 
@@ -198,7 +203,7 @@ static void early_checks(Bridge *b, SoupServerMessage *msg, const char *path) {
         }
         if (soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg)) >
             (goffset) body_max(b, path)) {
-                reply_too_large(msg, false);
+                reply_too_large(msg, body_max(b, path), false);
                 return;
         }
         cap_body(msg, body_max(b, path), false);

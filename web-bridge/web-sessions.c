@@ -310,7 +310,7 @@ static int on_login_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         sessions_make_room(b, l->user);
         if (g_hash_table_size(b->sessions) >= b->config.max_sessions) {
                 login_answer_error(l, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.TooManySessions",
-                                   "Too many sessions ([Web] MaxSessions=).");
+                                   "Too many people are logged in right now; try again later.");
                 return 0;
         }
 
@@ -410,7 +410,7 @@ void sessions_handle_login(Bridge *b, SoupServerMessage *msg) {
          * room for its new one when the daemon has said yes. */
         if (g_hash_table_size(b->sessions) >= b->config.max_sessions && !user_has_session(b, user)) {
                 bridge_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "org.left4me.Web.TooManySessions",
-                                   "Too many sessions ([Web] MaxSessions=).");
+                                   "Too many people are logged in right now; try again later.");
                 return;
         }
 

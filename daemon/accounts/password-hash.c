@@ -35,14 +35,16 @@ struct PasswordHasher {
 };
 
 const char *password_problem(const char *password, size_t len) {
-        if (len < PASSWORD_MIN_BYTES)
-                return "Passwords have at least 8 bytes.";
+        G_STATIC_ASSERT(PASSWORD_MIN_CHARS == 8 && PASSWORD_MAX_BYTES == 1024);
+
         if (len > PASSWORD_MAX_BYTES)
-                return "Passwords have at most 1024 bytes.";
+                return "A password may be at most 1024 bytes long.";
         if (memchr(password, 0, len))
-                return "Passwords hold no NUL character.";
+                return "A password cannot contain a NUL character.";
         if (!g_utf8_validate(password, (gssize) len, NULL))
-                return "Passwords are UTF-8 text.";
+                return "A password must be UTF-8 text.";
+        if (g_utf8_strlen(password, (gssize) len) < PASSWORD_MIN_CHARS)
+                return "A password needs at least 8 characters.";
         return NULL;
 }
 

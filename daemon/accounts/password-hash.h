@@ -13,13 +13,14 @@
  * PASSWORD_HASH_RUNNING_MAX at once; further requests wait in a queue of
  * PASSWORD_HASH_QUEUED_MAX, and beyond that are refused (-EBUSY). */
 
-#define PASSWORD_MIN_BYTES 8
+#define PASSWORD_MIN_CHARS 8
 #define PASSWORD_MAX_BYTES 1024
 #define PASSWORD_HASH_RUNNING_MAX 2u
 #define PASSWORD_HASH_QUEUED_MAX 32u
 
 /* Why a password cannot be used (too short or long, not UTF-8, holds a
- * NUL), NULL if it can. len is its length in bytes. */
+ * NUL), NULL if it can. len is its length in bytes; the shortest is
+ * counted in characters. */
 const char *password_problem(const char *password, size_t len);
 
 typedef struct PasswordHasher PasswordHasher;

@@ -483,6 +483,7 @@ static unsigned count_active_jobs_of(Manager *m, const char *owner) {
 
 static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autofree char *principal = NULL;
+        const Delegation *d;
         Manager *m = userdata;
         unsigned overlays, blueprints, instances, jobs;
         const char *name;
@@ -494,6 +495,11 @@ static int method_delete_user(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = check_account_name(name, error);
         if (r < 0)
                 return r;
+
+        /* The session would go with it, in the middle of what it does. */
+        d = caller_delegation(m, msg);
+        if (d && strcmp(d->account, name) == 0)
+                return sd_bus_error_set(error, L4M_ERROR_BUSY, "You cannot delete the account you are logged in with.");
 
         RETURN_UNLESS_AUTHORIZED(authorize_admin(m, msg, "delete", "web account", name, error));
 

@@ -177,6 +177,120 @@ static int method_set_launch_args(sd_bus_message *msg, void *userdata, sd_bus_er
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* CreateBlueprint's options: server_cfg (s) and launch_args (as), as
+ * SetServerCfg and SetLaunchArgs take them; any other key is refused. */
+typedef struct BlueprintOptions {
+        char *cfg;
+        char **args;
+} BlueprintOptions;
+
+static void blueprint_options_clear(BlueprintOptions *o) {
+        g_free(o->cfg);
+        g_strfreev(o->args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BlueprintOptions, blueprint_options_clear)
+
+static int blueprint_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        g_autofree char *problem = NULL;
+        BlueprintOptions *o = userdata;
+        const char *s;
+        int r;
+
+        if (strcmp(key, "server_cfg") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
+                r = blueprint_check_server_cfg(s, &problem);
+                if (r < 0)
+                        return bus_error_from_problem(error, r, problem, "Checking the server.cfg text");
+                g_free(o->cfg);
+                o->cfg = g_strdup(s);
+                return 1;
+        }
+        if (strcmp(key, "launch_args") == 0) {
+                char **v = NULL;
+
+                r = sd_bus_message_enter_container(msg, 'v', "as");
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
+                r = sd_bus_message_read_strv(msg, &v);
+                if (r < 0)
+                        return r;
+                g_strfreev(o->args);
+                o->args = v ? v : g_new0(char *, 1);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+                r = blueprint_check_launch_args(o->args, &problem);
+                if (r < 0)
+                        return bus_error_from_problem(error, r, problem, "Checking the launch arguments");
+                return 1;
+        }
+        return 0;
+}
+
+/* Update's settings: overlays (as), server_cfg (s), launch_args (as), each
+ * read and checked as its setter does; nothing is applied until all are. */
+typedef struct BlueprintUpdate {
+        Manager *manager;
+        GArray *overlay_ids;
+        BlueprintOptions options;       /* server_cfg and launch_args, as CreateBlueprint's */
+} BlueprintUpdate;
+
+static void blueprint_update_clear(BlueprintUpdate *u) {
+        if (u->overlay_ids)
+                g_array_unref(u->overlay_ids);
+        blueprint_options_clear(&u->options);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BlueprintUpdate, blueprint_update_clear)
+
+static int update_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        BlueprintUpdate *u = userdata;
+        GArray *ids = NULL;
+        int r;
+
+        if (strcmp(key, "overlays") != 0)
+                return blueprint_option(msg, key, &u->options, error);
+
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The setting overlays takes an array of strings.");
+        r = bus_read_blueprint_overlays(msg, u->manager, &ids, error);
+        if (r < 0)
+                return r;
+        if (u->overlay_ids)
+                g_array_unref(u->overlay_ids);
+        u->overlay_ids = ids;
+        r = sd_bus_message_exit_container(msg);
+        return r < 0 ? r : 1;
+}
+
+static int method_update(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Blueprint *b = userdata;
+        g_auto(BlueprintUpdate) u = { .manager = b->manager };
+        g_autofree char *problem = NULL;
+        int r;
+
+        r = bus_message_read_options(msg, update_option, &u, error);
+        if (r < 0)
+                return r;
+
+        r = authorize(b, msg, "change", NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = blueprint_update(b, &(BlueprintChanges) {
+                                     .overlay_ids = u.overlay_ids ? (const uint64_t *) u.overlay_ids->data : NULL,
+                                     .n_overlays = u.overlay_ids ? u.overlay_ids->len : 0,
+                                     .server_cfg = u.options.cfg,
+                                     .launch_args = u.options.args,
+                             }, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Updating the blueprint");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 const sd_bus_vtable blueprint_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Blueprint, name), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -197,6 +311,10 @@ const sd_bus_vtable blueprint_vtable[] = {
                                 SD_BUS_ARGS("as", args),
                                 SD_BUS_NO_RESULT,
                                 method_set_launch_args, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Update",
+                                SD_BUS_ARGS("a{sv}", settings),
+                                SD_BUS_NO_RESULT,
+                                method_update, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
@@ -255,59 +373,6 @@ static int method_list_blueprints(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r < 0 ? r : 1;
         return bus_reply_list_by_name(msg, m->blueprints_by_id, offsetof(Blueprint, name), "(ossast)",
                                       append_blueprint_entry, &(CallerView) { m, msg });
-}
-
-/* CreateBlueprint's options: server_cfg (s) and launch_args (as), as
- * SetServerCfg and SetLaunchArgs take them; any other key is refused. */
-typedef struct BlueprintOptions {
-        char *cfg;
-        char **args;
-} BlueprintOptions;
-
-static void blueprint_options_clear(BlueprintOptions *o) {
-        g_free(o->cfg);
-        g_strfreev(o->args);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BlueprintOptions, blueprint_options_clear)
-
-static int blueprint_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
-        g_autofree char *problem = NULL;
-        BlueprintOptions *o = userdata;
-        const char *s;
-        int r;
-
-        if (strcmp(key, "server_cfg") == 0) {
-                r = sd_bus_message_read(msg, "v", "s", &s);
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option server_cfg takes a string.");
-                r = blueprint_check_server_cfg(s, &problem);
-                if (r < 0)
-                        return bus_error_from_problem(error, r, problem, "Checking the server.cfg text");
-                g_free(o->cfg);
-                o->cfg = g_strdup(s);
-                return 1;
-        }
-        if (strcmp(key, "launch_args") == 0) {
-                char **v = NULL;
-
-                r = sd_bus_message_enter_container(msg, 'v', "as");
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option launch_args takes an array of strings.");
-                r = sd_bus_message_read_strv(msg, &v);
-                if (r < 0)
-                        return r;
-                g_strfreev(o->args);
-                o->args = v ? v : g_new0(char *, 1);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-                r = blueprint_check_launch_args(o->args, &problem);
-                if (r < 0)
-                        return bus_error_from_problem(error, r, problem, "Checking the launch arguments");
-                return 1;
-        }
-        return 0;
 }
 
 static int method_create_blueprint(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -320,6 +320,54 @@ int blueprint_set_launch_args(Blueprint *b, char *const *launch_args, char **ret
         return 0;
 }
 
+int blueprint_update(Blueprint *b, const BlueprintChanges *c, char **ret_problem) {
+        g_autofree char *args = NULL;
+        const char *changed[3];
+        size_t n = 0;
+        int r = 0;
+
+        assert(b);
+        assert(c);
+
+        if (c->overlay_ids)
+                r = check_overlays(b->manager, c->overlay_ids, c->n_overlays, ret_problem);
+        if (r >= 0 && c->server_cfg)
+                r = blueprint_check_server_cfg(c->server_cfg, ret_problem);
+        if (r >= 0 && c->launch_args)
+                r = blueprint_check_launch_args(c->launch_args, ret_problem);
+        if (r < 0)
+                return r;
+        if (!c->overlay_ids && !c->server_cfg && !c->launch_args)
+                return 0;
+
+        if (c->launch_args)
+                args = blueprint_launch_args_join(c->launch_args);
+        r = store_blueprint_update(b->manager->db, b->id, c->overlay_ids, c->n_overlays, c->server_cfg, args);
+        if (r == -ENOENT)
+                return problem_setf(ret_problem, r, "An overlay was deleted meanwhile.");
+        if (r < 0)
+                return r;
+
+        if (c->overlay_ids) {
+                g_array_set_size(b->overlays, 0);
+                g_array_append_vals(b->overlays, c->overlay_ids, (guint) c->n_overlays);
+                changed[n++] = "Overlays";
+        }
+        if (c->server_cfg) {
+                g_free(b->server_cfg);
+                b->server_cfg = g_strdup(c->server_cfg);
+                changed[n++] = "ServerCfg";
+        }
+        if (c->launch_args) {
+                g_strfreev(b->launch_args);
+                b->launch_args = g_strdupv((char **) c->launch_args);
+                changed[n++] = "LaunchArgs";
+        }
+        manager_emit_properties_changed(b->manager, b->path, L4M_BLUEPRINT_INTERFACE, changed[0],
+                                        n > 1 ? changed[1] : NULL, n > 2 ? changed[2] : NULL, NULL);
+        return 0;
+}
+
 Blueprint *manager_find_blueprint_by_path(Manager *m, const char *path) {
         const char *p;
         uint64_t id;

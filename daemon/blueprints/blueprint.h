@@ -81,6 +81,18 @@ int blueprint_set_overlays(Blueprint *b, const uint64_t *overlay_ids, size_t n, 
 int blueprint_set_server_cfg(Blueprint *b, const char *server_cfg, char **ret_problem);
 int blueprint_set_launch_args(Blueprint *b, char *const *launch_args, char **ret_problem);
 
+/* Blueprint.Update: what changes (a member left NULL stays as it is). */
+typedef struct BlueprintChanges {
+        const uint64_t *overlay_ids;    /* with n_overlays */
+        size_t n_overlays;
+        const char *server_cfg;
+        char *const *launch_args;
+} BlueprintChanges;
+
+/* Checks every change first, then writes them all in one transaction and
+ * announces them; on any refusal nothing changed. */
+int blueprint_update(Blueprint *b, const BlueprintChanges *c, char **ret_problem);
+
 Blueprint *manager_find_blueprint_by_path(Manager *m, const char *path);
 /* Loads every blueprint and its overlays (at start, after the overlays). */
 int manager_load_blueprints(Manager *m);

@@ -95,10 +95,10 @@ Config *config_load(const char *dir);
 /* Logs each of c's problems as a warning. */
 void config_log_problems(const Config *c);
 
-/* org.left4me.Manager's ConfigWarnings (daemon/core/config-bus.c): the
- * problems of the configuration in force. */
+/* org.left4me.Manager's ConfigWarnings, InstancePortMin and InstancePortMax
+ * (daemon/core/config-bus.c): the configuration in force. */
 extern const sd_bus_vtable config_manager_vtable[];
 typedef struct Manager Manager;
-/* After a reload: PropertiesChanged for ConfigWarnings if old (the
- * problems of the configuration before) differs. */
-void config_bus_emit_changed(Manager *m, char *const *old);
+/* After a reload: PropertiesChanged for those of them that differ from
+ * old (the configuration before). */
+void config_bus_emit_changed(Manager *m, const Config *old);

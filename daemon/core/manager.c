@@ -243,7 +243,7 @@ void manager_reload_config(Manager *m) {
         m->config = config_load(m->conf_dir);
         config_log_problems(m->config);
         log_info("Configuration reloaded from %s (%u problem(s)).", m->conf_dir, g_strv_length(m->config->problems));
-        config_bus_emit_changed(m, old->problems);
+        config_bus_emit_changed(m, old);
         /* Bounds of jobs may have changed ([Script] MaxRunning=). */
         job_schedule_dispatch(m);
         manager_instances_config_changed(m);

@@ -129,6 +129,41 @@ int store_blueprint_set_launch_args(sqlite3 *db, uint64_t id, const char *launch
                         "record a blueprint's launch arguments");
 }
 
+int store_blueprint_update(sqlite3 *db, uint64_t id, const uint64_t *overlay_ids, size_t n, const char *server_cfg,
+                           const char *launch_args) {
+        g_autoptr(sqlite3_stmt) cfg = NULL, args = NULL;
+        int r;
+
+        if (server_cfg) {
+                r = store_prepare(db, "UPDATE blueprints SET server_cfg = ?2 WHERE id = ?1", &cfg);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_int64(cfg, 1, (sqlite3_int64) id);
+                sqlite3_bind_text(cfg, 2, server_cfg, -1, SQLITE_STATIC);
+        }
+        if (launch_args) {
+                r = store_prepare(db, "UPDATE blueprints SET launch_args = ?2 WHERE id = ?1", &args);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_int64(args, 1, (sqlite3_int64) id);
+                sqlite3_bind_text(args, 2, launch_args, -1, SQLITE_STATIC);
+        }
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        r = overlay_ids ? write_overlays(db, id, overlay_ids, n) : 0;
+        if (r >= 0 && cfg)
+                r = step_done(db, cfg, "record a blueprint's server.cfg");
+        if (r >= 0 && args)
+                r = step_done(db, args, "record a blueprint's launch arguments");
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
 int store_blueprint_foreach(sqlite3 *db, StoreBlueprintFunc cb, void *userdata) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;

@@ -112,6 +112,11 @@ int store_blueprint_delete(sqlite3 *db, uint64_t id);
 /* Replaces the blueprint's overlays; -ENOENT if an overlay id has no row. */
 int store_blueprint_set_overlays(sqlite3 *db, uint64_t id, const uint64_t *overlay_ids, size_t n);
 int store_blueprint_set_server_cfg(sqlite3 *db, uint64_t id, const char *server_cfg);
+/* In one transaction: the overlays (unless overlay_ids is NULL), the
+ * server.cfg and the launch arguments (each unless NULL). -ENOENT if an
+ * overlay id has no row; then nothing changed. */
+int store_blueprint_update(sqlite3 *db, uint64_t id, const uint64_t *overlay_ids, size_t n, const char *server_cfg,
+                           const char *launch_args);
 int store_blueprint_set_launch_args(sqlite3 *db, uint64_t id, const char *launch_args);
 typedef int (*StoreBlueprintFunc)(const StoreBlueprint *b, void *userdata);
 int store_blueprint_foreach(sqlite3 *db, StoreBlueprintFunc cb, void *userdata);

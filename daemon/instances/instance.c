@@ -82,6 +82,13 @@ const char *instance_command_problem(const char *s) {
         return NULL;
 }
 
+const char *instance_effective_hostname(const char *hostname, const char *name) {
+        for (const char *p = hostname ? hostname : ""; *p; p++)
+                if (!g_ascii_isspace(*p))
+                        return hostname;
+        return name;
+}
+
 int instance_check_name(const char *name, char **ret_problem) {
         if (!l4m_name_is_valid(name))
                 return problem_setf(ret_problem, -EINVAL,
@@ -117,7 +124,7 @@ int instance_check_port(Manager *m, uint32_t port, char **ret_problem) {
 
         if (port < c->instance_port_min || port > c->instance_port_max)
                 return problem_setf(ret_problem, -EINVAL,
-                                    "Port %u is outside the range for instances, %u to %u ([Instances] PortMin=, PortMax=).",
+                                    "Port %u is not available to game servers: choose one from %u to %u.",
                                     port, c->instance_port_min, c->instance_port_max);
         return 0;
 }
@@ -189,7 +196,7 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         i->owner = g_strdup(row->owner);
         i->blueprint_id = row->blueprint_id;
         i->port = row->port;
-        i->hostname = g_strdup(row->hostname ? row->hostname : "");
+        i->hostname = g_strdup(instance_effective_hostname(row->hostname, row->name));
         i->max_players = row->max_players;
         i->map = g_strdup(row->map ? row->map : "");
         i->autostart = row->autostart;
@@ -257,7 +264,7 @@ int instance_ensure_uid(Instance *i, char **ret_problem) {
         r = manager_allocate_instance_uid(m, &uid);
         if (r == -EUSERS)
                 return problem_setf(ret_problem, -EBUSY,
-                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for instance \"%s\".",
+                                    "All user ids for game servers (%u to %u) are taken, so instance \"%s\" cannot get one.",
                                     m->config->instance_first_uid, m->config->instance_last_uid, i->name);
         if (r < 0)
                 return log_error_errno(r, "Cannot find a free uid for instance %s: %s", i->name, STRERROR(r));
@@ -312,7 +319,7 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
                 .name = name,
                 .owner = owner,
                 .blueprint_id = b->id,
-                .hostname = settings->hostname ? settings->hostname : name,
+                .hostname = instance_effective_hostname(settings->hostname, name),
                 .max_players = settings->max_players,
                 .map = settings->map ? settings->map : "",
                 .autostart = settings->autostart,
@@ -345,7 +352,7 @@ int instance_create(Manager *m, const Actor *actor, const char *name, const Blue
         r = manager_allocate_instance_uid(m, &uid);
         if (r == -EUSERS)
                 return problem_setf(ret_problem, -EBUSY,
-                                    "No uid from %u to %u ([Instances] FirstUID=, LastUID=) is free for a new instance.",
+                                    "All user ids for game servers (%u to %u) are taken: delete an instance first.",
                                     m->config->instance_first_uid, m->config->instance_last_uid);
         if (r < 0)
                 return log_error_errno(r, "Cannot find a free uid for a new instance: %s", STRERROR(r));
@@ -467,6 +474,7 @@ int instance_set_hostname(Instance *i, const char *hostname, char **ret_problem)
 
         if (r < 0)
                 return r;
+        hostname = instance_effective_hostname(hostname, i->name);
         g_free(i->hostname);
         i->hostname = g_strdup(hostname);
         return save(i, "Hostname", ret_problem);

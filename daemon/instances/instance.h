@@ -132,6 +132,10 @@ bool instance_map_is_valid(const char *s);
 /* NULL if s may be an RCON command, else why not. */
 const char *instance_command_problem(const char *s);
 
+/* The hostname a server gets: hostname, or name when hostname is empty or
+ * only blanks (so that no server shows a blank name). */
+const char *instance_effective_hostname(const char *hostname, const char *name);
+
 /* The engine's rules for instances: 0, or a negative errno with a text in
  * *ret_problem (problem.h). The check_* functions let the bus refuse a
  * bad request before it asks polkit; the others check everything again. */

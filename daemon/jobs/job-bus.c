@@ -182,6 +182,104 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* QueryJobs' filter: target, owner, kind (s), state (s), limit (u),
+ * before (t). A known key with another type is refused as an unknown one. */
+static int query_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        static const char *const string_keys[] = { "target", "owner", "kind" };
+        g_autofree char *problem = NULL;
+        JobQuery *q = userdata;
+        const char *s;
+        int r;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(string_keys); i++) {
+                if (strcmp(key, string_keys[i]) != 0)
+                        continue;
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "The filter %s takes a string.", key);
+                if (i == 0)
+                        q->target = s;
+                else if (i == 1)
+                        q->owner = s;
+                else
+                        q->kind = s;
+                return 1;
+        }
+        if (strcmp(key, "state") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "The filter state takes a string.");
+                r = job_state_filter_from_string(s, &q->state, &problem);
+                if (r < 0)
+                        return bus_error_from_problem(error, r, problem, "Checking the state filter");
+                return 1;
+        }
+        if (strcmp(key, "limit") == 0) {
+                uint32_t limit;
+
+                r = sd_bus_message_read(msg, "v", "u", &limit);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "The filter limit takes an unsigned 32-bit number.");
+                q->limit = limit;
+                return 1;
+        }
+        if (strcmp(key, "before") == 0) {
+                r = sd_bus_message_read(msg, "v", "t", &q->before);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "The filter before takes a job id (an unsigned 64-bit number).");
+                return 1;
+        }
+        return 0;
+}
+
+static bool job_visible_to_caller(const Job *j, void *userdata) {
+        const CallerView *view = userdata;
+        return caller_sees(view->manager, view->call, j->owner);
+}
+
+static int method_query_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GPtrArray) jobs = NULL;
+        g_autofree char *problem = NULL;
+        JobQuery q = JOB_QUERY_INIT;
+        Manager *m = userdata;
+        uint64_t next;
+        int r;
+
+        r = bus_message_read_options(msg, query_option, &q, error);
+        if (r < 0)
+                return r;
+        r = job_query_check(&q, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the job filter");
+
+        r = polkit_verify(m->polkit, msg, L4M_ACTION_READ, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        jobs = manager_query_jobs(m, &q, job_visible_to_caller, &(CallerView) { m, msg }, &next);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tssssdsttto)");
+        for (guint i = 0; r >= 0 && i < jobs->len; i++) {
+                const Job *j = jobs->pdata[i];
+
+                r = sd_bus_message_append(reply, "(tssssdsttto)", j->id, j->kind_name, j->target, j->owner,
+                                          job_state_to_string(j->state), j->progress, j->message ? j->message : "",
+                                          j->created, j->started, j->finished, j->path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", next);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint64_t id;
@@ -208,6 +306,10 @@ const sd_bus_vtable job_manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(tssssdo)", jobs),
                                 method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("QueryJobs",
+                                SD_BUS_ARGS("a{sv}", filter),
+                                SD_BUS_RESULT("a(tssssdsttto)", jobs, "t", next),
+                                method_query_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob",
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_RESULT("o", job),

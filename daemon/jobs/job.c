@@ -358,6 +358,166 @@ Job *manager_find_job_by_path(Manager *m, const char *path) {
         return g_hash_table_lookup(m->jobs_by_id, &id);
 }
 
+int job_state_filter_from_string(const char *s, int *ret, char **ret_problem) {
+        JobState state;
+
+        assert(s);
+        assert(ret);
+
+        if (strcmp(s, "active") == 0) {
+                *ret = JOB_STATE_FILTER_ACTIVE;
+                return 0;
+        }
+        if (strcmp(s, "finished") == 0) {
+                *ret = JOB_STATE_FILTER_FINISHED;
+                return 0;
+        }
+        state = job_state_from_string(s);
+        if (state < 0)
+                return problem_setf(ret_problem, -EINVAL,
+                                    "\"%.64s\" is not a job state: use active, finished, queued, running, "
+                                    "succeeded, failed or cancelled.", s);
+        *ret = state;
+        return 0;
+}
+
+static int check_query_string(const char *what, const char *s, char **ret_problem) {
+        if (!s)
+                return 0;
+        if (s[0] == '\0')
+                return problem_setf(ret_problem, -EINVAL, "The %s to look for is empty.", what);
+        if (strnlen(s, JOB_QUERY_STRING_MAX + 1) > JOB_QUERY_STRING_MAX)
+                return problem_setf(ret_problem, -EINVAL, "The %s to look for is longer than %u bytes.", what,
+                                    JOB_QUERY_STRING_MAX);
+        return 0;
+}
+
+int job_query_check(const JobQuery *q, char **ret_problem) {
+        int r;
+
+        assert(q);
+
+        if (q->limit < 1 || q->limit > JOB_QUERY_LIMIT_MAX)
+                return problem_setf(ret_problem, -EINVAL, "A page holds 1 to %u jobs, not %u.", JOB_QUERY_LIMIT_MAX,
+                                    q->limit);
+        r = check_query_string("target", q->target, ret_problem);
+        if (r >= 0)
+                r = check_query_string("owner", q->owner, ret_problem);
+        if (r >= 0)
+                r = check_query_string("kind", q->kind, ret_problem);
+        return r;
+}
+
+bool job_query_matches(const JobQuery *q, const Job *j) {
+        assert(q);
+        assert(j);
+
+        if (q->before > 0 && j->id >= q->before)
+                return false;
+        if (q->target && strcmp(q->target, j->target) != 0)
+                return false;
+        if (q->owner && strcmp(q->owner, j->owner) != 0)
+                return false;
+        if (q->kind && strcmp(q->kind, j->kind_name) != 0)
+                return false;
+        switch (q->state) {
+        case JOB_STATE_FILTER_ANY:
+                return true;
+        case JOB_STATE_FILTER_ACTIVE:
+                return job_state_is_active(j->state);
+        case JOB_STATE_FILTER_FINISHED:
+                return !job_state_is_active(j->state);
+        default:
+                return (int) j->state == q->state;
+        }
+}
+
+/* A min-heap of jobs by id: the root is the oldest kept. */
+static void heap_swap(Job **heap, size_t a, size_t b) {
+        Job *t = heap[a];
+
+        heap[a] = heap[b];
+        heap[b] = t;
+}
+
+static void heap_sift_down(Job **heap, size_t n, size_t i) {
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, min = i;
+
+                if (l < n && heap[l]->id < heap[min]->id)
+                        min = l;
+                if (r < n && heap[r]->id < heap[min]->id)
+                        min = r;
+                if (min == i)
+                        return;
+                heap_swap(heap, i, min);
+                i = min;
+        }
+}
+
+static void heap_sift_up(Job **heap, size_t i) {
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+
+                if (heap[parent]->id <= heap[i]->id)
+                        return;
+                heap_swap(heap, i, parent);
+                i = parent;
+        }
+}
+
+static gint job_compare_by_id_desc(gconstpointer a, gconstpointer b) {
+        uint64_t x = (*(Job *const *) a)->id, y = (*(Job *const *) b)->id;
+        return (x < y) - (x > y);
+}
+
+GPtrArray *manager_query_jobs(Manager *m, const JobQuery *q, JobVisibleFunc visible, void *userdata,
+                              uint64_t *ret_next) {
+        size_t capacity, n = 0;
+        g_autofree Job **heap = NULL;
+        GPtrArray *result;
+        GHashTableIter it;
+        gpointer value;
+
+        assert(m);
+        assert(q);
+        assert(q->limit >= 1 && q->limit <= JOB_QUERY_LIMIT_MAX);
+        assert(ret_next);
+
+        /* One more than a page tells whether there is a next one. */
+        capacity = (size_t) q->limit + 1;
+        heap = g_new(Job *, capacity);
+
+        g_hash_table_iter_init(&it, m->jobs_by_id);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+
+                if (n == capacity && j->id <= heap[0]->id)
+                        continue;
+                if (!job_query_matches(q, j) || (visible && !visible(j, userdata)))
+                        continue;
+                if (n < capacity) {
+                        heap[n] = j;
+                        heap_sift_up(heap, n++);
+                } else {
+                        heap[0] = j;
+                        heap_sift_down(heap, n, 0);
+                }
+        }
+
+        result = g_ptr_array_sized_new((guint) n);
+        for (size_t i = 0; i < n; i++)
+                g_ptr_array_add(result, heap[i]);
+        g_ptr_array_sort(result, job_compare_by_id_desc);
+
+        *ret_next = 0;
+        if (result->len > q->limit) {
+                g_ptr_array_set_size(result, q->limit);
+                *ret_next = ((Job *) result->pdata[q->limit - 1])->id;
+        }
+        return result;
+}
+
 static void job_set_message(Job *j, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void job_set_message(Job *j, const char *format, ...) {
         va_list ap;

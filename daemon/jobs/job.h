@@ -141,6 +141,46 @@ void job_finish(Job *j, int r, const char *format, ...) __attribute__((format(pr
  * fine). -EINVAL, with a text (problem.h), if it has ended already. */
 int job_cancel(Job *j, char **ret_problem);
 
+/* QueryJobs: which jobs, newest first. Strings borrow from the caller; NULL
+ * matches anything. */
+#define JOB_QUERY_LIMIT_DEFAULT 100u
+#define JOB_QUERY_LIMIT_MAX 1000u
+/* Longest filter string the query takes (target, owner, kind). */
+#define JOB_QUERY_STRING_MAX 512u
+
+typedef enum JobStateFilter {
+        JOB_STATE_FILTER_ANY = -1,
+        JOB_STATE_FILTER_ACTIVE = _JOB_STATE_MAX,  /* queued or running */
+        JOB_STATE_FILTER_FINISHED,                 /* any end state */
+        /* 0.._JOB_STATE_MAX-1: exactly that JobState */
+} JobStateFilter;
+
+typedef struct JobQuery {
+        const char *target;
+        const char *owner;
+        const char *kind;
+        int state;              /* a JobStateFilter or a JobState */
+        unsigned limit;         /* 1..JOB_QUERY_LIMIT_MAX */
+        uint64_t before;        /* only ids below it; 0: no bound */
+} JobQuery;
+
+#define JOB_QUERY_INIT { .state = JOB_STATE_FILTER_ANY, .limit = JOB_QUERY_LIMIT_DEFAULT }
+
+/* "active", "finished" or a state name; -EINVAL with a text otherwise. */
+int job_state_filter_from_string(const char *s, int *ret, char **ret_problem);
+/* The checks of the query's values the bus does not do by type: limit in
+ * range, strings neither empty nor longer than JOB_QUERY_STRING_MAX. */
+int job_query_check(const JobQuery *q, char **ret_problem);
+bool job_query_matches(const JobQuery *q, const Job *j);
+
+/* The newest jobs (id descending) that match q and that visible() accepts
+ * (NULL: all), at most q->limit of them, found without sorting them all
+ * (a heap of q->limit + 1 entries). *ret_next is the id to pass as before
+ * for the next page, 0 when no further job matches. */
+typedef bool (*JobVisibleFunc)(const Job *j, void *userdata);
+GPtrArray *manager_query_jobs(Manager *m, const JobQuery *q, JobVisibleFunc visible, void *userdata,
+                              uint64_t *ret_next);
+
 Job *manager_find_job_by_path(Manager *m, const char *path);
 Job *manager_find_active_job_for(Manager *m, const char *target);
 

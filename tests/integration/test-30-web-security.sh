@@ -69,6 +69,7 @@ POST /api/overlays/sec-nosession/archive x
 GET /api/blueprints
 POST /api/blueprints {"name":"sec-nosession","overlays":[],"options":{}}
 GET /api/blueprints/sec-nosession
+PUT /api/blueprints/sec-nosession {"settings":{"server_cfg":""}}
 PUT /api/blueprints/sec-nosession/server-cfg {"text":""}
 DELETE /api/blueprints/sec-nosession
 GET /api/instances
@@ -100,9 +101,10 @@ GET /api/jobs/1/log
 GET /api/cache
 POST /api/cache/prune {}
 GET /api/storage
+GET /api/status
 GET /api/users
 POST /api/users {"name":"sec-nosession","password":"xxxxxxxxxx","role":"admin"}
-PUT /api/users/sec-alice/password {"password":"xxxxxxxxxx"}
+PUT /api/users/sec-alice/password {"password":"xxxxxxxxxx","current_password":"xxxxxxxxxx"}
 DELETE /api/users/sec-alice
 GET /api/events
 ROUTES
@@ -324,7 +326,7 @@ test_sec_ownership() {
         [[ $(sec_names <<<"$HTTP_BODY") == *sec-own-b1* ]] || fail "B's overlay list lacks B's own overlay: $HTTP_BODY"
         sec_http b GET /api/jobs
         expect_http 200 "B lists jobs"
-        json '[x for x in d if str(x.get("Id", x.get("id", ""))) == "'"$job"'"]' <<<"$HTTP_BODY" | grep -x '\[\]' >/dev/null ||
+        json '[x for x in d["jobs"] if str(x.get("Id", x.get("id", ""))) == "'"$job"'"]' <<<"$HTTP_BODY" | grep -x '\[\]' >/dev/null ||
                 fail "B's job list shows A's import job $job: $HTTP_BODY"
 
         # B can neither read nor touch them.
@@ -452,7 +454,7 @@ MaxUploadBytes=1048576'
         sec_api a POST /api/overlays '{"name":"sec-lim-ar","type":"archive","options":{}}'
         expect_http 201 "create archive overlay sec-lim-ar"
         sec_http a GET /api/jobs
-        n0=$(json 'len(d)' <<<"$HTTP_BODY")
+        n0=$(json 'len(d["jobs"])' <<<"$HTTP_BODY")
         tar=$(sec_tar lim 2)
         sec_http a POST /api/overlays/sec-lim-ar/archive -H "Origin: $WEB_ORIGIN" -H "X-CSRF-Token: $(sec_csrf a)" \
                 -H 'Content-Type: application/x-tar' -T "$tar"
@@ -479,7 +481,7 @@ MaxUploadBytes=1048576'
         expect_http 200 "GET sec-lim-ar"
         step "sec-lim-ar after the refused uploads: $HTTP_BODY"
         sec_http a GET /api/jobs
-        n1=$(json 'len([x for x in d if x.get("State") == "succeeded"])' <<<"$HTTP_BODY")
+        n1=$(json 'len([x for x in d["jobs"] if x.get("State") == "succeeded"])' <<<"$HTTP_BODY")
         step "jobs before: $n0; succeeded now: $n1"
         # Under the cap it works.
         tar=$(sec_tar lok 0)

@@ -314,6 +314,49 @@ static void test_blueprint_create(Fixture *f, gconstpointer data) {
                        "web:bob already owns 1000 blueprints");
 }
 
+/* Update: every change is checked before any is made. */
+static void test_blueprint_update(Fixture *f, gconstpointer data) {
+        Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
+        Overlay *o2 = new_overlay(f, &f->alice, "mods", L4M_OVERLAY_ARCHIVE);
+        Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
+        uint64_t both[] = { o2->id, o->id }, gone = 4242;
+        char *good[] = { (char *) "+sv_lan", (char *) "1", NULL };
+        char *bad[] = { (char *) "+hostport", (char *) "27020", NULL };
+
+        assert_refused(f, blueprint_update(b, &(BlueprintChanges) {
+                                       .overlay_ids = both, .n_overlays = 2, .server_cfg = "sv_cheats 0",
+                                       .launch_args = bad,
+                               }, &f->problem),
+                       -EINVAL, "left4me sets this argument itself");
+        assert_refused(f, blueprint_update(b, &(BlueprintChanges) {
+                                       .overlay_ids = &gone, .n_overlays = 1, .launch_args = good,
+                               }, &f->problem),
+                       -ENOENT, "An overlay was deleted meanwhile.");
+        /* Nothing changed, in memory nor in the store. */
+        g_assert_cmpuint(b->overlays->len, ==, 1);
+        g_assert_cmpstr(b->server_cfg, ==, "");
+        g_assert_cmpuint(g_strv_length(b->launch_args), ==, 0);
+
+        g_assert_cmpint(blueprint_update(b, &(BlueprintChanges) { NULL }, &f->problem), ==, 0);
+        g_assert_cmpint(blueprint_update(b, &(BlueprintChanges) {
+                                .overlay_ids = both, .n_overlays = 2, .server_cfg = "sv_cheats 0", .launch_args = good,
+                        }, &f->problem), ==, 0);
+        g_assert_cmpuint(b->overlays->len, ==, 2);
+        g_assert_cmpuint(g_array_index(b->overlays, uint64_t, 0), ==, o2->id);
+        g_assert_cmpstr(b->server_cfg, ==, "sv_cheats 0");
+        g_assert_cmpstr(b->launch_args[1], ==, "1");
+
+        /* and the store agrees after a restart */
+        g_clear_pointer(&f->m, manager_free);
+        g_assert_cmpint(manager_new(f->state, f->state, &f->m), ==, 0);
+        g_assert_cmpint(manager_load(f->m), ==, 0);
+        b = g_hash_table_lookup(f->m->blueprints_by_name, "coop");
+        g_assert_nonnull(b);
+        g_assert_cmpuint(b->overlays->len, ==, 2);
+        g_assert_cmpstr(b->server_cfg, ==, "sv_cheats 0");
+        g_assert_cmpuint(g_strv_length(b->launch_args), ==, 2);
+}
+
 static void test_blueprint_delete_and_setters(Fixture *f, gconstpointer data) {
         Overlay *o = new_overlay(f, &f->alice, "maps", L4M_OVERLAY_ARCHIVE);
         Blueprint *b = new_blueprint(f, &f->alice, "coop", o);
@@ -374,7 +417,7 @@ static void test_instance_create(Fixture *f, gconstpointer data) {
         s.max_players = 8;
         s.port = base + 3;
         assert_refused(f, instance_create(f->m, &f->alice, "srv", b, &s, NULL, &f->problem), -EINVAL,
-                       "is outside the range for instances");
+                       "is not available to game servers");
         g_assert_cmpuint(g_hash_table_size(f->m->instances_by_id), ==, 0);
 
         /* The lowest free port; the hostname is the name by default. */
@@ -777,6 +820,7 @@ int main(int argc, char **argv) {
         ADD("overlay/setters", test_overlay_setters);
         ADD("blueprint/create", test_blueprint_create);
         ADD("blueprint/delete-and-setters", test_blueprint_delete_and_setters);
+        ADD("blueprint/update", test_blueprint_update);
         ADD("instance/create", test_instance_create);
         ADD("instance/ports", test_instance_ports);
         ADD("instance/owner-cap", test_instance_owner_cap);

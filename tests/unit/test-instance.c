@@ -123,6 +123,11 @@ static void test_store(Fixture *f, gconstpointer data) {
 
 static void test_checks(void) {
         g_assert_null(instance_hostname_problem(""));
+        /* Empty or blank: the instance's name; never shown blank. */
+        g_assert_cmpstr(instance_effective_hostname("", "coop1"), ==, "coop1");
+        g_assert_cmpstr(instance_effective_hostname(" \t ", "coop1"), ==, "coop1");
+        g_assert_cmpstr(instance_effective_hostname(NULL, "coop1"), ==, "coop1");
+        g_assert_cmpstr(instance_effective_hostname(" My Server", "coop1"), ==, " My Server");
         g_assert_null(instance_hostname_problem("My Server ✓ #1"));
         g_assert_nonnull(instance_hostname_problem("a \"quoted\" name"));
         g_assert_nonnull(instance_hostname_problem("x; rcon_password y"));

@@ -445,6 +445,117 @@ static void test_owner_history_bounded(void) {
         teardown();
 }
 
+/* QueryJobs' engine: filters, newest first, and a cursor that reaches
+ * every match exactly once whatever the page size. */
+static bool query_visible_not_bob(const Job *j, void *userdata) {
+        return strcmp(j->owner, "bob") != 0;
+}
+
+static void test_query(void) {
+        g_autoptr(Manager) m = NULL;
+        g_autofree char *problem = NULL;
+        uint64_t ids[30], next = 0;
+        int state;
+
+        setup();
+        m = manager_up(1);
+        for (unsigned i = 0; i < G_N_ELEMENTS(ids); i++) {
+                /* One active job per target: the last six get their own. */
+                g_autofree char *target = i < 24 ? g_strdup_printf("overlay:%u", i % 3)
+                                                 : g_strdup_printf("overlay:%u", 100 + i);
+                Job *j = NULL;
+
+                g_assert_cmpint(job_submit(m, i % 2 ? &oneshot_kind : &test_kind, target, i % 5 ? "alice" : "bob",
+                                           g_new0(Work, 1), &j), ==, 0);
+                ids[i] = j->id;
+                if (i < 24)
+                        g_assert_cmpint(job_cancel(j, NULL), ==, 0);
+        }
+
+        /* Every page size: each job once, in id descending order. */
+        for (unsigned limit = 1; limit <= 31; limit += 5) {
+                JobQuery q = JOB_QUERY_INIT;
+                unsigned seen = 0, pages = 0;
+
+                q.limit = limit;
+                do {
+                        g_autoptr(GPtrArray) page = manager_query_jobs(m, &q, NULL, NULL, &next);
+
+                        g_assert_cmpuint(page->len, <=, limit);
+                        for (guint k = 0; k < page->len; k++) {
+                                g_assert_cmpuint(((Job *) page->pdata[k])->id, ==, ids[G_N_ELEMENTS(ids) - 1 - seen]);
+                                seen++;
+                        }
+                        g_assert_true(next == 0 || next == ((Job *) page->pdata[page->len - 1])->id);
+                        q.before = next;
+                        pages++;
+                } while (next != 0);
+                g_assert_cmpuint(seen, ==, G_N_ELEMENTS(ids));
+                g_assert_cmpuint(pages, ==, (G_N_ELEMENTS(ids) + limit - 1) / limit);
+        }
+
+        /* Filters, alone and together, and what the caller may see. */
+        {
+                JobQuery q = JOB_QUERY_INIT;
+                g_autoptr(GPtrArray) page = NULL;
+
+                q.target = "overlay:1";
+                q.kind = oneshot_kind.name;
+                page = manager_query_jobs(m, &q, NULL, NULL, &next);
+                g_assert_cmpuint(next, ==, 0);
+                for (guint k = 0; k < page->len; k++) {
+                        Job *j = page->pdata[k];
+                        g_assert_cmpstr(j->target, ==, "overlay:1");
+                        g_assert_cmpstr(j->kind_name, ==, oneshot_kind.name);
+                }
+                g_assert_cmpuint(page->len, ==, 4);     /* i = 1, 7, 13, 19 */
+        }
+        {
+                JobQuery q = JOB_QUERY_INIT;
+                g_autoptr(GPtrArray) page = NULL;
+
+                g_assert_cmpint(job_state_filter_from_string("active", &q.state, NULL), ==, 0);
+                page = manager_query_jobs(m, &q, NULL, NULL, &next);
+                g_assert_cmpuint(page->len, ==, 6);
+        }
+        {
+                JobQuery q = JOB_QUERY_INIT;
+                g_autoptr(GPtrArray) page = NULL, mine = NULL;
+
+                q.owner = "bob";
+                page = manager_query_jobs(m, &q, NULL, NULL, &next);
+                g_assert_cmpuint(page->len, ==, 6);
+                mine = manager_query_jobs(m, &q, query_visible_not_bob, NULL, &next);
+                g_assert_cmpuint(mine->len, ==, 0);
+                g_assert_cmpuint(next, ==, 0);
+        }
+
+        /* What the bus refuses. */
+        g_assert_cmpint(job_state_filter_from_string("finished", &state, NULL), ==, 0);
+        g_assert_cmpint(state, ==, JOB_STATE_FILTER_FINISHED);
+        g_assert_cmpint(job_state_filter_from_string("cancelled", &state, NULL), ==, 0);
+        g_assert_cmpint(state, ==, JOB_CANCELLED);
+        g_assert_cmpint(job_state_filter_from_string("done", &state, &problem), ==, -EINVAL);
+        g_assert_nonnull(strstr(problem, "is not a job state"));
+        g_clear_pointer(&problem, g_free);
+        {
+                JobQuery q = JOB_QUERY_INIT;
+
+                g_assert_cmpint(job_query_check(&q, NULL), ==, 0);
+                q.limit = 0;
+                g_assert_cmpint(job_query_check(&q, &problem), ==, -EINVAL);
+                g_clear_pointer(&problem, g_free);
+                q.limit = JOB_QUERY_LIMIT_MAX + 1;
+                g_assert_cmpint(job_query_check(&q, NULL), ==, -EINVAL);
+                q.limit = JOB_QUERY_LIMIT_MAX;
+                q.target = "";
+                g_assert_cmpint(job_query_check(&q, NULL), ==, -EINVAL);
+        }
+
+        g_clear_pointer(&m, manager_free);
+        teardown();
+}
+
 /* Reads a pipe until EOF while the loop runs. */
 typedef struct Sink {
         GString *data;
@@ -1417,5 +1528,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/job/shared-log-across-crash", test_shared_log_across_crash);
         g_test_add_func("/job/shared-log-truncated", test_shared_log_truncated);
         g_test_add_func("/job/shared-log-hole-refilled", test_shared_log_hole_refilled);
+        g_test_add_func("/job/query", test_query);
         return g_test_run();
 }

@@ -43,9 +43,9 @@ export async function pageJobs(main) {
         append(main, [pageHeader('Jobs'), ul]);
         const load = async () => {
                 // The overlays first, so that the cards name their targets.
-                const [jobs, overlays] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/overlays').catch(() => [])]);
+                const [page, overlays] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/overlays').catch(() => [])]);
                 noteOverlays(overlays);
-                list.replace(jobs);
+                list.replace(page.jobs);
         };
         onLive((kind, j) => {
                 if (kind === 'job')

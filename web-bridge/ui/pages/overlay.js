@@ -164,9 +164,8 @@ export async function pageOverlay(main, name) {
         });
         // The job running on it, else its most recent one.
         try {
-                const r = await api('GET', `/api/jobs?target=${enc('overlay:' + o.Id)}&limit=1`);
-                const list = Array.isArray(r) ? r : (r && r.jobs) || [];
-                const found = jobFor([...cache.jobs.values(), ...list], 'overlay:' + o.Id);
+                const { jobs } = await api('GET', `/api/jobs?target=${enc('overlay:' + o.Id)}&limit=1`);
+                const found = jobFor([...cache.jobs.values(), ...jobs], 'overlay:' + o.Id);
                 if (found && !job.jobId())
                         job.follow(found.Id);
         } catch (e) {
