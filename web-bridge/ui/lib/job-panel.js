@@ -28,7 +28,12 @@ export function jobPanel() {
         let es = null;
         let jobId = null;
         let job = null;
+        // A job only moves forward (queued, running, an end state): an answer
+        // to a GET that crossed newer events must not take it back.
+        const stage = (j) => (j.State === 'queued' ? 0 : j.State === 'running' ? 1 : 2);
         const show = (j) => {
+                if (job && String(job.Id) === String(j.Id) && stage(j) < stage(job))
+                        return;
                 job = j;
                 setBadge(state, j.State);
                 kind.textContent = j.Kind || '';
