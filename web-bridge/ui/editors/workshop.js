@@ -4,7 +4,7 @@
 // update, status: WorkshopItemDetails).
 
 import { api, enc } from '../lib/api.js';
-import { badge, clear, field, h } from '../lib/dom.js';
+import { clear, field, h } from '../lib/dom.js';
 import { onSubmit } from '../lib/form.js';
 import { fmtBytes, fmtTime, itemsFromText } from '../lib/format.js';
 import { itemStatusHint, itemStatusLabel, itemsSummary, workshopUrl } from '../lib/overlay-util.js';
@@ -40,10 +40,12 @@ function detailsTable(o) {
                         h('small.item-id', null, String(d.id))),
                 h('td.num', { 'data-label': 'Size' }, d.size ? fmtBytes(d.size) : '—'),
                 h('td', { 'data-label': 'Updated' }, fmtTime(d.updated)),
-                h('td', { 'data-label': 'Status' }, h('span', { title: itemStatusHint(d.status) }, badge(itemStatusLabel(d.status))))));
+                h('td', { 'data-label': 'Status' }, h('span.badge.state-' + String(d.status).replace(/[^a-z-]/g, ''),
+                        { title: itemStatusHint(d.status) }, itemStatusLabel(d.status)))));
         return h('div', null,
-                h('p.items-summary', null, `${s.count} item${s.count === 1 ? '' : 's'}, ${fmtBytes(s.bytes)} in all` +
-                        (s.problems ? `; ${s.problems} could not be used (see Status).` : '; all downloaded.'),
+                h('p.items-summary', null, `${s.count} item${s.count === 1 ? '' : 's'}: ` +
+                        (s.problems ? `${s.count - s.problems} usable (${fmtBytes(s.bytes)}), ${s.problems} not (see Status).` :
+                                `all usable, ${fmtBytes(s.bytes)}.`),
                 o.LastBuild ? ` As the build of ${fmtTime(o.LastBuild)} found them.` : ''),
                 h('div.table-box', null, h('table.stack.items', null,
                         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Item'), h('th.num', { scope: 'col' }, 'Size'),

@@ -15,7 +15,6 @@ import { dirSummary, filterEntries, joinPath, pathCrumbs, plural, sortEntries } 
 const SHOWN_STEP = 500;        // rows drawn at once; "Show more" draws more
 
 const TYPE_LABEL = { dir: 'folder', file: 'file', symlink: 'link', other: 'other' };
-const TYPE_ICON = { dir: '📁', file: '📄', symlink: '🔗', other: '◇' };
 
 // filesCard(kind, name, opts): the card. opts.title (default "Files"),
 // opts.intro (a sentence under the title), opts.emptyText (what an empty
@@ -68,14 +67,14 @@ export function filesCard(kind, name, opts) {
                 const full = joinPath(path, e.name);
                 let nameCell;
                 if (e.type === 'dir')
-                        nameCell = button(h('span', null, h('span.ficon', { 'aria-hidden': 'true' }, TYPE_ICON.dir), e.name),
+                        nameCell = button(h('span', null, h('span.ficon.dir', { 'aria-hidden': 'true' }), e.name),
                                 () => open(full), 'link.fname', { 'aria-label': `Open folder ${e.name}` });
                 else if (e.type === 'file')
                         nameCell = h('a.fname', { href: `${base}/file?path=${enc(full)}`, download: e.name, title: `Download ${e.name}` },
-                                h('span.ficon', { 'aria-hidden': 'true' }, TYPE_ICON.file), e.name);
+                                h('span.ficon.file', { 'aria-hidden': 'true' }), e.name);
                 else
                         nameCell = h('span.fname.inert', { title: e.type === 'symlink' ? 'A symbolic link: shown, never followed' : 'Not a regular file' },
-                                h('span.ficon', { 'aria-hidden': 'true' }, TYPE_ICON[e.type] || TYPE_ICON.other), e.name,
+                                h('span.ficon.' + (e.type === 'symlink' ? 'link' : 'other'), { 'aria-hidden': 'true' }), e.name,
                                 h('small.ftype', null, e.type === 'symlink' ? ' symbolic link, not followed' : ` ${TYPE_LABEL[e.type] || e.type}`));
                 return h('tr', { 'data-type': e.type, 'data-name': e.name },
                         h('td.name', { 'data-label': TYPE_LABEL[e.type] || e.type }, nameCell),

@@ -29,13 +29,15 @@ export function itemStatusHint(status) {
         return (ITEM_STATUS[status] || [null, 'Unknown status'])[1];
 }
 
-// itemsSummary(details): {count, bytes, problems} of WorkshopItemDetails.
+// itemsSummary(details): {count, bytes, problems} of WorkshopItemDetails:
+// bytes of the usable (ok) items only, problems the others.
 export function itemsSummary(details) {
         const s = { count: 0, bytes: 0, problems: 0 };
         for (const d of details || []) {
                 s.count++;
-                s.bytes += Number(d.size) || 0;
-                if (d.status !== 'ok')
+                if (d.status === 'ok')
+                        s.bytes += Number(d.size) || 0;
+                else
                         s.problems++;
         }
         return s;

@@ -100,7 +100,7 @@ export async function pageBlueprints(main) {
                 };
                 li.update(b);
                 return li;
-        }, (b) => b.Name, 'No blueprints yet.');
+        }, (b) => b.Name, 'No blueprints yet: create the first one below.');
 
         const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
         const editor = overlayListEditor([]);

@@ -123,7 +123,8 @@ export async function pageOverlay(main, name) {
 
         source = (EDITORS[o.Type] || archive).editor(name, o, { show, startJob, build });
         const files = filesCard('overlay', name, {
-                intro: 'What the overlay holds, read-only. Folders open in place; a file downloads.',
+                intro: 'What the overlay holds, read-only. Folders open in place; a file downloads.' +
+                        (o.Type === 'workshop' ? ' Workshop items are links into the shared download cache: listed, not followed.' : ''),
                 emptyText: 'The overlay is empty: build it to fill it.',
         });
 

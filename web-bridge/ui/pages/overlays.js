@@ -31,7 +31,7 @@ function overlayCard(o) {
 
 export async function pageOverlays(main) {
         const ul = h('ul.cards', { 'aria-label': 'Overlays' });
-        const list = keyedList(ul, overlayCard, (o) => o.Name, 'No overlays yet.');
+        const list = keyedList(ul, overlayCard, (o) => o.Name, 'No overlays yet: create the first one below.');
 
         const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
         const type = h('select', { name: 'type' },

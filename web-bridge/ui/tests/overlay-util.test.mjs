@@ -23,9 +23,9 @@ test('item statuses: a label and a sentence for each, unknown ones named as they
         assert.equal(itemStatusHint('weird'), 'Unknown status');
 });
 
-test('itemsSummary: count, bytes, items that are not ok', () => {
+test('itemsSummary: count, bytes of the usable items, items that are not ok', () => {
         assert.deepEqual(itemsSummary(undefined), { count: 0, bytes: 0, problems: 0 });
-        assert.deepEqual(itemsSummary([{ size: 10, status: 'ok' }, { size: 0, status: 'private' }, { size: 5, status: 'ok' }]),
+        assert.deepEqual(itemsSummary([{ size: 10, status: 'ok' }, { size: 1024, status: 'private' }, { size: 5, status: 'ok' }]),
                 { count: 3, bytes: 15, problems: 1 });
 });
 
