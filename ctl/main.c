@@ -136,8 +136,8 @@ static const Verb verbs[] = {
           "overlay set-script NAME FILE|-",         verb_overlay_set_script },
         { "overlay", "script",    1, 1, 0, 0, NULL,
           "overlay script NAME",                    verb_overlay_script },
-        { "overlay", "build",     1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
-          "overlay build NAME [--wait]",            verb_overlay_build },
+        { "overlay", "build",     1, 1, OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE, 0, NULL,
+          "overlay build NAME [--subdir DIR] [--strip-components N] [--merge] [--wait]", verb_overlay_build },
         { "overlay", "import",    2, 2,
           OPT_JSON | OPT_WAIT | OPT_SUBDIR | OPT_STRIP_COMPONENTS | OPT_MERGE | OPT_NAME_ENCODING, 0, check_import,
           "overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge] [--name-encoding CHARSET] [--wait]",
@@ -146,6 +146,10 @@ static const Verb verbs[] = {
           "overlay wipe NAME [--wait]",             verb_overlay_wipe },
         { "overlay", "export",    2, 2, 0, 0, check_export,
           "overlay export NAME FILE|-",             verb_overlay_export },
+        { "overlay", "files",     1, 2, OPT_JSON, 0, NULL,
+          "overlay files NAME [PATH]",              verb_overlay_files },
+        { "overlay", "cat",       2, 2, 0, 0, NULL,
+          "overlay cat NAME PATH",                  verb_overlay_cat },
         { "blueprint", "list",    0, 0, OPT_JSON, 0, NULL,
           "blueprint list",                         verb_blueprint_list },
         { "blueprint", "create",  2, ARGS_UNLIMITED, OPT_JSON, 0, NULL,
@@ -208,6 +212,10 @@ static const Verb verbs[] = {
           "instance logs NAME [-f] [-n N]",         verb_instance_logs },
         { "instance", "backup",   1, 1, OPT_JSON | OPT_WAIT | OPT_STOP, 0, NULL,
           "instance backup NAME [--stop] [--wait]", verb_instance_backup },
+        { "instance", "files",    1, 2, OPT_JSON, 0, NULL,
+          "instance files NAME [PATH]",             verb_instance_files },
+        { "instance", "cat",      2, 2, 0, 0, NULL,
+          "instance cat NAME PATH",                 verb_instance_cat },
         { "backup",  "list",      0, 1, OPT_JSON, 0, NULL,
           "backup list [INSTANCE]",                 verb_backup_list },
         { "backup",  "restore",   1, 1, OPT_JSON | OPT_WAIT, 0, NULL,
@@ -270,8 +278,10 @@ static void help(void) {
                "                              Set a script overlay's bash script ('-': read\n"
                "                              it from standard input)\n"
                "  overlay script NAME         Print a script overlay's script\n"
-               "  overlay build NAME [--wait] Queue a job that builds the overlay (a script\n"
-               "                              overlay: runs its script in the sandbox)\n"
+               "  overlay build NAME [--subdir DIR] [--strip-components N] [--merge] [--wait]\n"
+               "                              Queue a job that builds the overlay (a script\n"
+               "                              overlay: runs its script in the sandbox; the\n"
+               "                              options: where an archive overlay's download goes)\n"
                "  overlay import NAME FILE|- [--subdir DIR] [--strip-components N] [--merge]\n"
                "                 [--name-encoding CHARSET] [--wait]\n"
                "                              Queue a job that imports an archive ('-': from\n"
@@ -279,6 +289,8 @@ static void help(void) {
                "  overlay wipe NAME [--wait]  Queue a job that empties the overlay\n"
                "  overlay export NAME FILE|-  Write an archive or script overlay's content as a\n"
                "                              tar.zst ('-': to standard output)\n"
+               "  overlay files NAME [PATH]   List a directory of the overlay (read-only)\n"
+               "  overlay cat NAME PATH       Write a file of the overlay to standard output\n"
                "  blueprint list              List blueprints\n"
                "  blueprint create NAME OVERLAY...\n"
                "                              Create a blueprint stacking the overlays, top\n"
@@ -332,7 +344,9 @@ static void help(void) {
                "                              ones until Ctrl-C\n"
                "  instance backup NAME [--stop] [--wait]\n"
                "                              Queue a job that backs up the instance's files\n"
-               "                              and settings (--stop: stop the server for it)\n");
+               "                              and settings (--stop: stop the server for it)\n"
+               "  instance files NAME [PATH]  List a directory of what the server wrote\n"
+               "  instance cat NAME PATH      Write a file the server wrote to standard output\n");
         printf("  backup list [INSTANCE]      List backups, newest first\n"
                "  backup restore ID [--wait]  Queue a job that puts a backup's files back into\n"
                "                              its stopped instance\n"

@@ -192,6 +192,35 @@ int verb_overlay_create(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         return print_overlay_json(&info);
 }
 
+/* WorkshopItemDetails, one item a line: what the last build found. */
+static int print_item_details(sd_bus *bus, const char *path) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *title, *status;
+        uint64_t id, bytes, updated;
+        unsigned n = 0;
+        int r;
+
+        r = sd_bus_get_property(bus, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "WorkshopItemDetails", &error, &reply,
+                                "a(tstts)");
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot read the item details");
+        r = sd_bus_message_enter_container(reply, 'a', "(tstts)");
+        if (r < 0)
+                return bus_log_parse_error(r);
+        while ((r = sd_bus_message_read(reply, "(tstts)", &id, &title, &bytes, &updated, &status)) > 0) {
+                char size[FORMAT_BYTES_MAX], when[TIMESTAMP_MAX];
+
+                if (n++ == 0)
+                        printf("Last build's items:\n");
+                printf("  %" PRIu64 " %s %s %s %s\n", id, status, format_bytes(size, sizeof size, bytes),
+                       format_timestamp(when, sizeof when, updated), *title ? title : "-");
+        }
+        if (r < 0)
+                return bus_log_parse_error(r);
+        return 0;
+}
+
 /* l4mctl overlay show NAME */
 int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         g_autoptr(sd_bus_message) path_reply = NULL, props = NULL;
@@ -238,6 +267,11 @@ int verb_overlay_show(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         for (size_t i = 0; i < info.items.n; i++)
                 printf(" %" PRIu64, info.items.values[i]);
         printf("%s\n", info.items.n > 0 ? "" : " -");
+        if (info.type && strcmp(info.type, "workshop") == 0) {
+                r = print_item_details(bus, path);
+                if (r != 0)
+                        return r;
+        }
         if (info.type && strcmp(info.type, "script") == 0) {
                 if (info.have_script_size && info.script_size > 0)
                         printf("Script: %" PRIu64 " bytes\n", info.script_size);
@@ -392,15 +426,6 @@ static int start_overlay_job(sd_bus *bus, const CtlArgs *args, const char *name,
         return job_queued(bus, args, job_path);
 }
 
-/* l4mctl overlay build NAME [--wait] */
-int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
-        assert(bus);
-        assert(args);
-        assert(argv[0]);
-
-        return start_overlay_job(bus, args, argv[0], "build", "Build", true);
-}
-
 static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
         int r;
 
@@ -428,6 +453,38 @@ static int append_import_options(sd_bus_message *m, const CtlArgs *args) {
                         return r;
         }
         return sd_bus_message_close_container(m);
+}
+
+/* l4mctl overlay build NAME [--subdir DIR] [--strip-components N] [--merge]
+ * [--wait]: the options are for an archive overlay's fetched archive (the
+ * daemon refuses them for other types). */
+int verb_overlay_build(sd_bus *bus, const CtlArgs *args, char *const *argv) {
+        g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) path_reply = NULL, call = NULL, reply = NULL;
+        g_autofree char *what = NULL;
+        const char *path, *job_path;
+        int r;
+
+        assert(bus);
+        assert(args);
+        assert(argv[0]);
+
+        what = g_strdup_printf("cannot build overlay \"%s\"", argv[0]);
+        r = get_overlay_path(bus, argv[0], what, &path_reply, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &call, L4M_BUS_NAME, path, L4M_OVERLAY_INTERFACE, "Build");
+        if (r >= 0)
+                r = append_import_options(call, args);
+        if (r < 0)
+                return log_error_errno(r, "Cannot build the Build call: %s", STRERROR(r));
+        r = sd_bus_call(bus, call, 0, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "%s", what);
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r < 0)
+                return bus_log_parse_error(r);
+        return job_queued(bus, args, job_path);
 }
 
 /* l4mctl overlay import NAME FILE|- [--subdir DIR] [--strip-components N]

@@ -69,6 +69,8 @@ int verb_overlay_set_script(sd_bus *bus, const CtlArgs *args, char *const *argv)
 int verb_overlay_script(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_wipe(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_overlay_export(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_files(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_overlay_cat(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_create(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_blueprint_show(sd_bus *bus, const CtlArgs *args, char *const *argv);
@@ -89,6 +91,8 @@ int verb_game_login(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_game_logout(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_instance_backup(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_files(sd_bus *bus, const CtlArgs *args, char *const *argv);
+int verb_instance_cat(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_backup_list(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_backup_restore(sd_bus *bus, const CtlArgs *args, char *const *argv);
 int verb_backup_delete(sd_bus *bus, const CtlArgs *args, char *const *argv);

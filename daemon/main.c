@@ -123,6 +123,7 @@ static int run(int argc, char **argv) {
         manager_register_job_kind(m, &workshop_build_kind);
         manager_register_job_kind(m, &archive_import_kind);
         manager_register_job_kind(m, &archive_fetch_kind);
+        manager_register_job_kind(m, &archive_fetch_placed_kind);
         manager_register_job_kind(m, &script_build_kind);
         manager_register_job_kind(m, &overlay_wipe_kind);
         manager_register_job_kind(m, &game_install_kind);

@@ -39,6 +39,8 @@ typedef enum {
         ANSWER_PATCH,    /* setters by the body's members, then 200 the entity */
         ANSWER_VALUE,    /* 200 the answer's one value (an a{sv}: an object) */
         ANSWER_DOWNLOAD, /* 200 the bytes of the answer's fd (download.c) */
+        ANSWER_FILES,    /* 200 {path, entries: [{name, type, size, mtime}...], truncated} of ListFiles */
+        ANSWER_FILE,     /* 200 the bytes of OpenFile's fd, named after the query's path */
         ANSWER_JOBS,     /* 200 {jobs: [job...], next} of QueryJobs, its filter from the query */
         ANSWER_STATUS,   /* 200 what l4mctl status shows, from four calls at once */
 } Answer;
@@ -79,6 +81,12 @@ static const JsonBusOption backup_options[] = { { "stop", "b" }, { NULL, NULL } 
 static const JsonBusOption blueprint_settings[] = {
         { "overlays", "as" }, { "server_cfg", "s" }, { "launch_args", "as" }, { NULL, NULL },
 };
+static const JsonBusOption overlay_options[] = {
+        { "items", "as" }, { "source", "s" }, { "checksum", "s" }, { "script", "s" }, { NULL, NULL },
+};
+static const JsonBusOption build_options[] = {
+        { "subdir", "s" }, { "strip_components", "u" }, { "mode", "s" }, { NULL, NULL },
+};
 
 static const Route routes[] = {
         { "GET", "manager", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -87,7 +95,7 @@ static const Route routes[] = {
         { "PUT", "game/steam-login", TARGET_MANAGER, true, "SetSteamLogin", "ss", { "user", "password" }, NULL, ANSWER_EMPTY, { NULL }, 0 },
 
         { "GET", "overlays", TARGET_OVERLAY, true, "ListOverlays", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
-        { "POST", "overlays", TARGET_OVERLAY, true, "CreateOverlay", "ssa{sv}", { "name", "type", "options" }, no_options, ANSWER_CREATED, { NULL }, 0 },
+        { "POST", "overlays", TARGET_OVERLAY, true, "CreateOverlay", "ssa{sv}", { "name", "type", "options" }, overlay_options, ANSWER_CREATED, { NULL }, 0 },
         { "GET", "overlays/*", TARGET_OVERLAY, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "DELETE", "overlays/*", TARGET_OVERLAY, false, "Delete", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
         { "PUT", "overlays/*/items", TARGET_OVERLAY, false, "SetWorkshopItems", "as", { "items" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
@@ -95,7 +103,9 @@ static const Route routes[] = {
         { "GET", "overlays/*/script", TARGET_OVERLAY, false, "GetScript", "", { NULL }, NULL, ANSWER_FIELDS, { "script" }, 0 },
         { "PUT", "overlays/*/script", TARGET_OVERLAY, false, "SetScript", "s", { "script" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "PUT", "overlays/*/source", TARGET_OVERLAY, false, "SetArchiveSource", "ss", { "url", "checksum" }, NULL, ANSWER_ENTITY, { NULL }, 0 },
-        { "POST", "overlays/*/build", TARGET_OVERLAY, false, "Build", "a{sv}", { "options" }, no_options, ANSWER_JOB, { NULL }, 0 },
+        { "POST", "overlays/*/build", TARGET_OVERLAY, false, "Build", "a{sv}", { "options" }, build_options, ANSWER_JOB, { NULL }, 0 },
+        { "GET", "overlays/*/files", TARGET_OVERLAY, false, "ListFiles", "s", { "?path" }, NULL, ANSWER_FILES, { NULL }, 0 },
+        { "GET", "overlays/*/file", TARGET_OVERLAY, false, "OpenFile", "s", { "?path" }, NULL, ANSWER_FILE, { NULL }, 0 },
         { "POST", "overlays/*/wipe", TARGET_OVERLAY, false, "Wipe", "", { NULL }, NULL, ANSWER_JOB, { NULL }, 0 },
 
         { "GET", "blueprints", TARGET_BLUEPRINT, true, "ListBlueprints", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
@@ -119,6 +129,8 @@ static const Route routes[] = {
         { "PUT", "instances/*/limits", TARGET_INSTANCE, false, "SetLimits", "a{sv}", { "limits" }, limit_options, ANSWER_ENTITY, { NULL }, 0 },
         { "GET", "instances/*/usage", TARGET_INSTANCE, false, "GetUsage", "", { NULL }, NULL, ANSWER_VALUE, { NULL }, 0 },
         { "POST", "instances/*/backup", TARGET_INSTANCE, false, "Backup", "a{sv}", { "options" }, backup_options, ANSWER_JOB, { NULL }, 0 },
+        { "GET", "instances/*/files", TARGET_INSTANCE, false, "ListFiles", "s", { "?path" }, NULL, ANSWER_FILES, { NULL }, 0 },
+        { "GET", "instances/*/file", TARGET_INSTANCE, false, "OpenFile", "s", { "?path" }, NULL, ANSWER_FILE, { NULL }, 0 },
 
         { "GET", "schedules", TARGET_SCHEDULE, true, "ListSchedules", "", { NULL }, NULL, ANSWER_LIST, { NULL }, 0 },
         { "POST", "schedules", TARGET_SCHEDULE, true, "CreateSchedule", "ssssa{sv}", { "name", "calendar", "action", "target", "options" }, schedule_options, ANSWER_CREATED, { NULL }, 0 },
@@ -254,6 +266,52 @@ static JsonNode *node_from_reply(sd_bus_message *reply) {
 
 static void reply_unexpected(ApiCall *c) {
         api_call_reply_error(c, SOUP_STATUS_BAD_GATEWAY, "org.left4me.Error.Failed", "Unexpected answer from left4med.");
+}
+
+static bool query_value(SoupServerMessage *msg, const char *key, char **ret);
+
+/* ListFiles' (a(sstt), b) as {path, entries, truncated}. */
+static void answer_files(ApiCall *c, sd_bus_message *reply) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        g_autofree char *path = NULL;
+        const char *name, *type;
+        uint64_t size, mtime;
+        int truncated, r;
+
+        (void) query_value(c->msg, "path", &path);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, path ? path : "");
+        json_builder_set_member_name(b, "entries");
+        json_builder_begin_array(b);
+        r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sstt)", &name, &type, &size, &mtime)) > 0) {
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "name");
+                json_builder_add_string_value(b, name);
+                json_builder_set_member_name(b, "type");
+                json_builder_add_string_value(b, type);
+                json_builder_set_member_name(b, "size");
+                json_builder_add_int_value(b, (gint64) size);
+                json_builder_set_member_name(b, "mtime");
+                json_builder_add_int_value(b, (gint64) mtime);
+                json_builder_end_object(b);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "b", &truncated);
+        if (r < 0) {
+                reply_unexpected(c);
+                return;
+        }
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "truncated");
+        json_builder_add_boolean_value(b, truncated);
+        json_builder_end_object(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
 }
 
 static void on_properties(ApiCall *c, sd_bus_message *reply, unsigned status) {
@@ -654,9 +712,25 @@ static void on_called(ApiCall *c, sd_bus_message *reply, unsigned index) {
                 }
                 filename = rt->target == TARGET_OVERLAY ? g_strdup_printf("%s.tar.zst", c->name)
                                                         : g_strdup_printf("left4me-backup-%s.tar.zst", c->name);
-                download_begin(c, fd, filename);
+                download_begin(c, fd, filename, "application/zstd");
                 return;
         }
+        case ANSWER_FILE: {
+                g_autofree char *path = NULL, *filename = NULL;
+                int fd;
+
+                if (sd_bus_message_read(reply, "h", &fd) < 0) {
+                        reply_unexpected(c);
+                        return;
+                }
+                (void) query_value(c->msg, "path", &path);
+                filename = g_path_get_basename(path && *path ? path : "file");
+                download_begin(c, fd, filename, "application/octet-stream");
+                return;
+        }
+        case ANSWER_FILES:
+                answer_files(c, reply);
+                return;
         case ANSWER_JOBS:
                 answer_jobs(c, reply);
                 return;
@@ -964,7 +1038,7 @@ static void call_method_checked(ApiCall *c) {
                 send_properties(c, c->path, SOUP_STATUS_OK);
                 return;
         }
-        if (rt->answer == ANSWER_DOWNLOAD && !download_may_begin(c))
+        if ((rt->answer == ANSWER_DOWNLOAD || rt->answer == ANSWER_FILE) && !download_may_begin(c))
                 return;
         r = api_call_new_method(c, rt->on_manager ? L4M_MANAGER_PATH : c->path,
                                 target_interface(rt->on_manager ? TARGET_MANAGER : rt->target), rt->member, &m);

@@ -145,7 +145,23 @@ static void on_finished(SoupServerMessage *msg, gpointer userdata) {
                 download_free(d);
 }
 
-void download_begin(ApiCall *c, int fd, const char *filename) {
+/* Content-Disposition for filename: a plain ASCII stand-in, and the
+ * name itself (when it differs) as RFC 6266's filename*. */
+static char *disposition_for(const char *filename) {
+        g_autofree char *plain = g_strdup(filename);
+        g_autofree char *valid = g_utf8_make_valid(filename, -1);
+        g_autofree char *encoded = NULL;
+
+        for (char *p = plain; *p; p++)
+                if (!g_ascii_isalnum(*p) && !strchr("_.@+-", *p))
+                        *p = '_';
+        if (strcmp(plain, filename) == 0)
+                return g_strdup_printf("attachment; filename=\"%s\"", plain);
+        encoded = g_uri_escape_string(valid, NULL, false);
+        return g_strdup_printf("attachment; filename=\"%s\"; filename*=UTF-8''%s", plain, encoded);
+}
+
+void download_begin(ApiCall *c, int fd, const char *filename, const char *content_type) {
         SoupMessageHeaders *h = soup_server_message_get_response_headers(c->msg);
         g_autofree char *disposition = NULL;
         struct stat st;
@@ -175,9 +191,8 @@ void download_begin(ApiCall *c, int fd, const char *filename) {
         d->cancel = g_cancellable_new();
         d->length = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : UINT64_MAX;
 
-        soup_message_headers_set_content_type(h, "application/zstd", NULL);
-        /* Names in paths are [A-Za-z0-9_.@-]: nothing to quote. */
-        disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
+        soup_message_headers_set_content_type(h, content_type, NULL);
+        disposition = disposition_for(filename);
         soup_message_headers_replace(h, "Content-Disposition", disposition);
         if (d->length != UINT64_MAX)
                 soup_message_headers_set_content_length(h, (goffset) d->length);

@@ -368,7 +368,9 @@ static int read_value(sd_bus_message *m, JsonBuilder *b, unsigned depth) {
                                 if (r <= 0)
                                         return r < 0 ? r : -EBADMSG;
                                 json_builder_set_member_name(b, key);
-                                r = read_value(m, b, depth + 1);
+                                r = json_bus_read_named_property(m, key, b);
+                                if (r == 0)
+                                        r = read_value(m, b, depth + 1);
                                 if (r <= 0)
                                         return r < 0 ? r : -EBADMSG;
                                 r = sd_bus_message_exit_container(m);
@@ -412,6 +414,59 @@ static int read_value(sd_bus_message *m, JsonBuilder *b, unsigned depth) {
         default:
                 return read_basic(m, type, b);
         }
+}
+
+int json_bus_read_named_property(sd_bus_message *m, const char *name, JsonBuilder *b) {
+        static const char *const keys[] = { "id", "title", "size", "updated", "status" };
+        const char *contents;
+        bool variant;
+        char type;
+        int r;
+
+        if (strcmp(name, "WorkshopItemDetails") != 0)
+                return 0;
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r <= 0)
+                return r;
+        variant = type == 'v';
+        if (!(variant ? strcmp(contents, "a(tstts)") == 0 : type == 'a' && strcmp(contents, "(tstts)") == 0))
+                return 0;
+        if (variant) {
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_enter_container(m, 'a', "(tstts)");
+        if (r < 0)
+                return r;
+        json_builder_begin_array(b);
+        for (;;) {
+                uint64_t id, size, updated;
+                const char *title, *status;
+
+                r = sd_bus_message_read(m, "(tstts)", &id, &title, &size, &updated, &status);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, keys[0]);
+                json_builder_add_int_value(b, (gint64) id);
+                json_builder_set_member_name(b, keys[1]);
+                json_builder_add_string_value(b, title);
+                json_builder_set_member_name(b, keys[2]);
+                json_builder_add_int_value(b, (gint64) size);
+                json_builder_set_member_name(b, keys[3]);
+                json_builder_add_int_value(b, (gint64) updated);
+                json_builder_set_member_name(b, keys[4]);
+                json_builder_add_string_value(b, status);
+                json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        r = sd_bus_message_exit_container(m);
+        if (r >= 0 && variant)
+                r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 1;
 }
 
 int json_bus_read_value(sd_bus_message *m, JsonBuilder *b) {

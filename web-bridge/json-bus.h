@@ -30,6 +30,13 @@ int json_bus_append(sd_bus_message *m, const char *sig, JsonNode *node, const Js
  * the end of the current container, or a negative errno. */
 int json_bus_read_value(sd_bus_message *m, JsonBuilder *b);
 
+/* Properties whose value reads better as objects than as the arrays
+ * structs become: Overlay.WorkshopItemDetails (a(tstts)) is an array of
+ * {"id", "title", "size", "updated", "status"}. If name is such a property
+ * and the next value of m (a variant, or the array itself) has its type,
+ * reads it into b and returns 1; else 0, reading nothing. */
+int json_bus_read_named_property(sd_bus_message *m, const char *name, JsonBuilder *b);
+
 /* Reads every remaining top-level value of m into a new array node. */
 int json_bus_read_all(sd_bus_message *m, JsonNode **ret);
 

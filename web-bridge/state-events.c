@@ -6,6 +6,7 @@
 #include "event-ring.h"
 #include "event-streams.h"
 #include "l4m-bus-names.h"
+#include "json-bus.h"
 #include "l4m-bus-properties.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -198,9 +199,17 @@ static int read_value(sd_bus_message *m, JsonNode **ret) {
 /* One property, whatever its name, into the object's properties. */
 static int read_property(sd_bus_message *m, const char *name, void *userdata) {
         StateObject *o = userdata;
+        g_autoptr(JsonBuilder) b = json_builder_new();
         JsonNode *value;
         int r;
 
+        r = json_bus_read_named_property(m, name, b);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                json_object_set_member(o->props, name, json_builder_get_root(b));
+                return 0;
+        }
         r = read_value(m, &value);
         if (r < 0)
                 return r;

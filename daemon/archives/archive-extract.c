@@ -800,9 +800,9 @@ static int entry_path(Extract *x, const char *what, const char *utf8, const char
                 } else
                         shown = describe(what, bytes);
                 return fail(x, -EILSEQ, "the %s is not UTF-8; the archive was made with a legacy code page: import it "
-                            "with ImportArchive's option name_encoding (l4mctl overlay import --name-encoding) set to "
-                            "that code page (for example CP1252 for Western Europe, CP1251 or CP866 for Cyrillic, "
-                            "CP936 for Chinese), or re-pack it with UTF-8 names", shown);
+                            "again naming that code page as the encoding of its names (for example CP1252 for Western "
+                            "Europe, CP1251 or CP866 for Cyrillic, CP936 for Chinese; l4mctl overlay import "
+                            "--name-encoding), or re-pack it with UTF-8 names", shown);
         }
         path = g_strdup(s);
         g_strdelimit(path, "\\", '/');

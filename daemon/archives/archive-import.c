@@ -128,8 +128,8 @@ ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImpor
         return a;
 }
 
-ArchiveImport *archive_fetch_new(Overlay *o) {
-        ArchiveImport *a = archive_import_new(o, -1, NULL);
+ArchiveImport *archive_fetch_new(Overlay *o, const ArchiveImportOptions *opts) {
+        ArchiveImport *a = archive_import_new(o, -1, opts);
 
         a->url = g_strdup(o->source_url);
         a->checksum = g_strdup(o->source_checksum);
@@ -267,8 +267,10 @@ static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 static void finish(ArchiveImport *a, int r, const char *message) {
         Overlay *o = g_hash_table_lookup(a->manager->overlays_by_id, &a->overlay_id);
 
+        /* The new tree replaces the old one in one rename (or not at all):
+         * a failure leaves the content as it was. */
         if (o && r < 0)
-                overlay_build_failed(o, r);
+                overlay_build_failed(o, r, true);
         job_finish(a->job, r, "%s", message);   /* frees a */
 }
 
@@ -509,7 +511,7 @@ static int archive_fetch_restore(Job *j) {
 
         if (!o || !o->source_url)
                 return -ENOENT;
-        j->data = archive_fetch_new(o);
+        j->data = archive_fetch_new(o, NULL);
         return 0;
 }
 
@@ -531,3 +533,18 @@ const JobKind archive_fetch_kind = {
         .restore = archive_fetch_restore,
         .free_data = archive_import_free,
 };
+
+const JobKind archive_fetch_placed_kind = {
+        .name = "archive-fetch-placed",
+        .action = L4M_ACTION_OVERLAY_MANAGE,
+        .restartable = false,
+        .start = archive_import_start,
+        .cancel = archive_import_cancel,
+        .free_data = archive_import_free,
+};
+
+const JobKind *archive_fetch_kind_for(const ArchiveImportOptions *opts) {
+        if (opts && ((opts->subdir && *opts->subdir) || opts->strip_components > 0 || opts->merge))
+                return &archive_fetch_placed_kind;
+        return &archive_fetch_kind;
+}

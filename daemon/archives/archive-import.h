@@ -23,6 +23,13 @@ extern const JobKind archive_import_kind;
  * overlay's source URL (into overlays/.download-<id>-<job>, capped at
  * [Archive] MaxBytes) and checked against its checksum. Restartable. */
 extern const JobKind archive_fetch_kind;
+/* "archive-fetch-placed": archive-fetch with Build's options (subdir,
+ * strip_components, mode). Not restartable: nothing keeps the options
+ * across a restart of the daemon, and a fetch placed otherwise than asked
+ * must not happen; it fails instead, leaving the overlay as it was. */
+extern const JobKind archive_fetch_placed_kind;
+/* The kind of job that fetches o's source with opts (NULL: defaults). */
+const JobKind *archive_fetch_kind_for(const ArchiveImportOptions *opts);
 
 #define ARCHIVE_IMPORT_STRIP_MAX 32u
 /* An import whose archive sends nothing for this long fails. */
@@ -39,4 +46,5 @@ typedef struct ArchiveImportOptions {
 /* Takes ownership of archive_fd; copies what opts (NULL: the defaults)
  * points to. */
 ArchiveImport *archive_import_new(Overlay *o, int archive_fd, const ArchiveImportOptions *opts);
-ArchiveImport *archive_fetch_new(Overlay *o);
+/* Fetches o's source; copies what opts (NULL: the defaults) points to. */
+ArchiveImport *archive_fetch_new(Overlay *o, const ArchiveImportOptions *opts);

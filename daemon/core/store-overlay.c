@@ -101,6 +101,83 @@ int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, siz
         return store_commit(db);
 }
 
+int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items) {
+        g_autoptr(sqlite3_stmt) ins = NULL;
+        int r;
+
+        r = store_prepare(db, "INSERT INTO overlay_items (overlay_id, position, published_id) VALUES (?1, ?2, ?3)", &ins);
+        for (size_t i = 0; r >= 0 && i < n_items; i++) {
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, (sqlite3_int64) id);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64) i);
+                sqlite3_bind_int64(ins, 3, (sqlite3_int64) items[i]);
+                r = step_done(db, ins, "store an overlay item");
+        }
+        return r;
+}
+
+int store_overlay_details_set(sqlite3 *db, uint64_t id, const StoreItemDetail *details, size_t n) {
+        g_autoptr(sqlite3_stmt) del = NULL, ins = NULL;
+        int r;
+
+        r = store_prepare(db, "DELETE FROM overlay_item_details WHERE overlay_id = ?1", &del);
+        if (r >= 0)
+                r = store_prepare(db, "INSERT INTO overlay_item_details (overlay_id, position, published_id, title, size, "
+                                  "time_updated, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &ins);
+        if (r < 0)
+                return r;
+
+        r = store_begin(db);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, (sqlite3_int64) id);
+        r = step_done(db, del, "clear an overlay's item details");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, (sqlite3_int64) id);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64) i);
+                sqlite3_bind_int64(ins, 3, (sqlite3_int64) details[i].published_id);
+                sqlite3_bind_text(ins, 4, details[i].title ? details[i].title : "", -1, SQLITE_STATIC);
+                sqlite3_bind_int64(ins, 5, (sqlite3_int64) details[i].size);
+                sqlite3_bind_int64(ins, 6, (sqlite3_int64) details[i].time_updated);
+                sqlite3_bind_text(ins, 7, details[i].status, -1, SQLITE_STATIC);
+                r = step_done(db, ins, "store an overlay's item details");
+        }
+        if (r < 0) {
+                store_rollback(db);
+                return r;
+        }
+        return store_commit(db);
+}
+
+int store_overlay_details_foreach(sqlite3 *db, StoreItemDetailFunc cb, void *userdata) {
+        g_autoptr(sqlite3_stmt) st = NULL;
+        int rc, r;
+
+        r = store_prepare(db, "SELECT overlay_id, published_id, title, size, time_updated, status "
+                          "FROM overlay_item_details ORDER BY overlay_id, position", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *title = (const char *) sqlite3_column_text(st, 2);
+                const char *status = (const char *) sqlite3_column_text(st, 5);
+                StoreItemDetail d = {
+                        .published_id = (uint64_t) sqlite3_column_int64(st, 1),
+                        .title = title ? title : "",
+                        .size = (uint64_t) sqlite3_column_int64(st, 3),
+                        .time_updated = (uint64_t) sqlite3_column_int64(st, 4),
+                        .status = status ? status : "failed",
+                };
+
+                r = cb((uint64_t) sqlite3_column_int64(st, 0), &d, userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return log_error_errno(store_failure(rc), "Cannot read overlay item details: %s", sqlite3_errmsg(db));
+        return 0;
+}
+
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata) {
         return store_foreach_id_pair(db, "SELECT overlay_id, published_id FROM overlay_items ORDER BY overlay_id, position",
                                      "overlay items", cb, userdata);

@@ -158,6 +158,18 @@ static const char *const migrations[] = {
         "  consistent INTEGER NOT NULL"
         ");"
         "CREATE INDEX backups_by_instance ON backups (instance_id);"),
+        /* 14: what a Workshop overlay's last build learnt of each item
+         * (WorkshopItemDetails), in item order; replaced by the next. */
+        ("CREATE TABLE overlay_item_details ("
+        "  overlay_id INTEGER NOT NULL REFERENCES overlays (id) ON DELETE CASCADE,"
+        "  position INTEGER NOT NULL,"
+        "  published_id INTEGER NOT NULL,"
+        "  title TEXT NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  time_updated INTEGER NOT NULL,"
+        "  status TEXT NOT NULL,"
+        "  PRIMARY KEY (overlay_id, position)"
+        ");"),
 };
 
 int store_errno(int rc) {
@@ -342,7 +354,8 @@ int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id) {
         g_autoptr(sqlite3_stmt) st = NULL;
         int rc, r;
 
-        r = store_prepare(db, "INSERT INTO overlays (name, type, owner, state, created) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+        r = store_prepare(db, "INSERT INTO overlays (name, type, owner, state, created, source_url, source_checksum, script) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
@@ -350,6 +363,9 @@ int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id) {
         sqlite3_bind_text(st, 3, o->owner, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, o->state, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, (sqlite3_int64) o->created);
+        sqlite3_bind_text(st, 6, o->source_url ? o->source_url : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, o->source_checksum ? o->source_checksum : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, o->script ? o->script : "", -1, SQLITE_STATIC);
 
         rc = sqlite3_step(st);
         if (rc == SQLITE_CONSTRAINT_UNIQUE)

@@ -27,6 +27,9 @@ typedef struct StoreOverlay {
         const char *source_url;         /* archive overlays: "" or where Build fetches from */
         const char *source_checksum;    /* "", "md5:<hex>" or "sha256:<hex>" */
         uint64_t script_size;           /* bytes of a script overlay's script (read-only here) */
+        /* Written by store_overlay_insert() only (NULL/0: none); the items
+         * in store_overlay_insert_items(). */
+        const char *script;
 } StoreOverlay;
 
 int store_open(const char *path, sqlite3 **ret);
@@ -38,8 +41,11 @@ int store_begin(sqlite3 *db);
 int store_commit(sqlite3 *db);
 void store_rollback(sqlite3 *db);
 
-/* -EEXIST if the name is taken. */
+/* -EEXIST if the name is taken. Writes the source and script too; runs
+ * inside the caller's transaction. */
 int store_overlay_insert(sqlite3 *db, const StoreOverlay *o, uint64_t *ret_id);
+/* The items of a new overlay, inside the caller's transaction. */
+int store_overlay_insert_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
 /* -ENOENT if there is no such row. */
 int store_overlay_delete(sqlite3 *db, uint64_t id);
 /* Calls cb for every overlay row, in id order; a negative return stops. */
@@ -71,6 +77,19 @@ int store_overlay_set_script(sqlite3 *db, uint64_t id, const char *script);
 /* The script as a new string; -ENOENT if there is no such row. */
 int store_overlay_get_script(sqlite3 *db, uint64_t id, char **ret);
 int store_overlay_set_items(sqlite3 *db, uint64_t id, const uint64_t *items, size_t n_items);
+/* What a Workshop overlay's last build learnt of one item. */
+typedef struct StoreItemDetail {
+        uint64_t published_id;
+        const char *title;
+        uint64_t size;                  /* bytes */
+        uint64_t time_updated;          /* µs since the epoch */
+        const char *status;             /* ok, private, removed, other-game, failed */
+} StoreItemDetail;
+/* Replaces the overlay's item details with the n given, in one transaction. */
+int store_overlay_details_set(sqlite3 *db, uint64_t id, const StoreItemDetail *details, size_t n);
+typedef int (*StoreItemDetailFunc)(uint64_t overlay_id, const StoreItemDetail *detail, void *userdata);
+/* Every overlay's details, by overlay and position. */
+int store_overlay_details_foreach(sqlite3 *db, StoreItemDetailFunc cb, void *userdata);
 typedef int (*StoreItemFunc)(uint64_t overlay_id, uint64_t published_id, void *userdata);
 int store_overlay_items_foreach(sqlite3 *db, StoreItemFunc cb, void *userdata);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon/instances/: server instances: records and rules, units and runtime, RCON, A2S and their logs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include "authorize.h"
 #include "bus-util.h"
 #include "caller.h"
+#include "file-browse.h"
 #include "instance.h"
+#include "instance-disk.h"
 #include "instance-runtime.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -184,6 +187,67 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r < 0)
                 return bus_error_internal(error, r, "Opening the journal");
         return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+/* The directory the server of i writes into: runtime/<name>/upper, or,
+ * with a disk image, its upper/ while the image is mounted. */
+static int open_upper(Instance *i, int *ret_fd, sd_bus_error *error) {
+        _cleanup_close_ int inst_fd = -1, disk_fd = -1, fd = -1;
+
+        inst_fd = openat(i->manager->runtime_fd, i->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inst_fd < 0 && errno == ENOENT)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
+                                         "Instance \"%s\" has no files yet: its server has not run.", i->name);
+        if (inst_fd < 0)
+                return bus_error_internal(error, -errno, "Opening the instance's directory");
+        if (instance_disk_has_image_at(inst_fd)) {
+                disk_fd = openat(inst_fd, INSTANCE_DISK_MOUNT, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                fd = disk_fd < 0 ? -1 : openat(disk_fd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
+                                                 "Instance \"%s\" keeps its files in a disk image, which can be read "
+                                                 "only while its server runs.", i->name);
+        } else {
+                fd = openat(inst_fd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
+                                                 "Instance \"%s\" has no files yet: its server has not run.", i->name);
+                if (fd < 0)
+                        return bus_error_internal(error, -errno, "Opening the instance's files");
+        }
+        *ret_fd = l4m_take_fd(&fd);
+        return 0;
+}
+
+/* ListFiles, OpenFile: what the server wrote (upper/), read-only. */
+static int method_files(sd_bus_message *msg, Instance *i, bool open, sd_bus_error *error) {
+        g_autofree char *problem = NULL, *what = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r < 0)
+                return r;
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the files of", NULL, error));
+
+        r = open_upper(i, &fd, error);
+        if (r < 0)
+                return r;
+        what = g_strdup_printf("instance \"%s\"", i->name);
+        return open ? file_browse_reply_open(msg, fd, path, what, error)
+                    : file_browse_reply_list(msg, fd, path, what, error);
+}
+
+static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, false, error);
+}
+
+static int method_open_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, true, error);
 }
 
 /* Setters: the new value is stored at once and used at the next start. */
@@ -490,6 +554,14 @@ const sd_bus_vtable instance_vtable[] = {
                                 SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("o", job),
                                 backup_method_instance_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListFiles",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("a(sstt)", entries, "b", truncated),
+                                method_list_files, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenFile",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("h", fd, "t", size),
+                                method_open_file, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

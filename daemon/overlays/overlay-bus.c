@@ -12,6 +12,7 @@
 #include "bus-util.h"
 #include "authorize.h"
 #include "caller.h"
+#include "file-browse.h"
 #include "instance.h"
 #include "l4m-bus-names.h"
 #include "l4m-log.h"
@@ -66,19 +67,13 @@ static int property_get_items(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append_array(reply, 't', o->items->data, o->items->len * sizeof(uint64_t));
 }
 
-static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+/* Reads an array of Workshop references (ids or URLs) into ids, without
+ * duplicates (the first place counts): InvalidArgument naming a bad one. */
+static int read_workshop_refs(sd_bus_message *msg, GArray *ids, sd_bus_error *error) {
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-        Overlay *o = userdata;
         const char *ref;
         unsigned index = 0;
         int r;
-
-        g_autofree char *problem = NULL;
-
-        r = overlay_check_items(o, 0, &problem);
-        if (r < 0)
-                return bus_error_from_problem(error, r, problem, "Checking the overlay");
 
         r = sd_bus_message_enter_container(msg, 'a', "s");
         if (r < 0)
@@ -91,10 +86,9 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
                                                  "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
                 if (workshop_ref_parse(ref, &id) < 0)
                         return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Item %u \"%.80s\" is neither a Workshop id nor a Steam Workshop URL.",
+                                                    "Item %u \"%.80s\" is neither a Workshop id nor a Steam Workshop address.",
                                                     index + 1, ref);
                 index++;
-                /* Duplicates add nothing; the first place counts. */
                 if (g_hash_table_contains(seen, &id))
                         continue;
                 g_array_append_val(ids, id);
@@ -102,7 +96,35 @@ static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus
         }
         if (r < 0)
                 return r;
-        r = sd_bus_message_exit_container(msg);
+        return sd_bus_message_exit_container(msg);
+}
+
+static int property_get_item_details(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
+        Overlay *o = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tstts)");
+        for (guint i = 0; r >= 0 && i < o->item_details->len; i++) {
+                const OverlayItemDetail *d = &g_array_index(o->item_details, OverlayItemDetail, i);
+                r = sd_bus_message_append(reply, "(tstts)", d->id, d->title, d->size, d->updated, d->status);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_set_workshop_items(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        g_autofree char *problem = NULL;
+        Overlay *o = userdata;
+        int r;
+
+        r = overlay_check_items(o, 0, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the overlay");
+        r = read_workshop_refs(msg, ids, error);
         if (r < 0)
                 return r;
 
@@ -125,7 +147,86 @@ static int reply_job(sd_bus_message *msg, Overlay *o, const Actor *actor, const 
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
 
-int overlay_submit_build(Overlay *o, const Actor *actor, Job **ret, char **ret_problem) {
+typedef struct ImportOptions {
+        char *subdir;
+        unsigned strip;
+        bool merge;
+        char *name_encoding;
+} ImportOptions;
+
+static void import_options_clear(ImportOptions *o) {
+        g_free(o->subdir);
+        g_free(o->name_encoding);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ImportOptions, import_options_clear)
+
+static int import_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        ImportOptions *o = userdata;
+        const char *s;
+        uint32_t u;
+        int r;
+
+        if (strcmp(key, "subdir") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
+                if (!archive_subdir_is_valid(s))
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
+                g_free(o->subdir);
+                o->subdir = g_strdup(s);
+                return 1;
+        }
+        if (strcmp(key, "strip_components") == 0) {
+                r = sd_bus_message_read(msg, "v", "u", &u);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option strip_components takes a uint32.");
+                if (u > ARCHIVE_IMPORT_STRIP_MAX)
+                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                 "strip_components is at most %u.", ARCHIVE_IMPORT_STRIP_MAX);
+                o->strip = u;
+                return 1;
+        }
+        if (strcmp(key, "mode") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option mode takes a string.");
+                if (strcmp(s, "replace") == 0)
+                        o->merge = false;
+                else if (strcmp(s, "merge") == 0)
+                        o->merge = true;
+                else
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Invalid mode \"%.32s\": replace or merge.", s);
+                return 1;
+        }
+        if (strcmp(key, "name_encoding") == 0) {
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option name_encoding takes a string.");
+                if (!archive_name_encoding_is_valid(s))
+                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                    "Unknown name_encoding \"%.40s\": the name of a character set, "
+                                                    "such as CP936, CP1251 or ISO-8859-2.", s);
+                g_free(o->name_encoding);
+                o->name_encoding = g_strdup(s);
+                return 1;
+        }
+        return 0;
+}
+
+/* Build's options: those of ImportArchive that shape where the fetched
+ * archive goes (not name_encoding: a source is fetched again by schedules
+ * and restarts, which do not know one). */
+static int build_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        if (strcmp(key, "name_encoding") == 0)
+                return 0;
+        return import_option(msg, key, userdata, error);
+}
+
+int overlay_submit_build(Overlay *o, const Actor *actor, const ArchiveImportOptions *archive_options, Job **ret,
+                         char **ret_problem) {
         int r;
 
         r = overlay_check_buildable(o, ret_problem);
@@ -133,7 +234,8 @@ int overlay_submit_build(Overlay *o, const Actor *actor, Job **ret, char **ret_p
                 return r;
         switch (o->type) {
         case L4M_OVERLAY_ARCHIVE:
-                return overlay_submit_job(o, actor, &archive_fetch_kind, archive_fetch_new(o), ret, ret_problem);
+                return overlay_submit_job(o, actor, archive_fetch_kind_for(archive_options),
+                                          archive_fetch_new(o, archive_options), ret, ret_problem);
         case L4M_OVERLAY_SCRIPT:
                 return overlay_submit_job(o, actor, &script_build_kind, script_build_new(o), ret, ret_problem);
         default:
@@ -147,13 +249,18 @@ const char *overlay_build_action(const Overlay *o) {
 }
 
 static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(ImportOptions) options = { .subdir = NULL };
         g_auto(Actor) actor = { NULL };
         g_autofree char *problem = NULL;
         Overlay *o = userdata;
         Job *j;
         int r;
 
-        r = bus_message_refuse_options(msg, error);
+        /* Only an archive's build has options (where its content goes). */
+        if (o->type == L4M_OVERLAY_ARCHIVE)
+                r = bus_message_read_options(msg, build_option, &options, error);
+        else
+                r = bus_message_refuse_options(msg, error);
         if (r < 0)
                 return r;
         r = overlay_check_buildable(o, &problem);
@@ -161,7 +268,11 @@ static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return bus_error_from_problem(error, r, problem, "Checking the overlay");
 
         RETURN_UNLESS_AUTHORIZED(authorize(o, msg, overlay_build_action(o), "build", &actor, error));
-        r = overlay_submit_build(o, &actor, &j, &problem);
+        r = overlay_submit_build(o, &actor, &(ArchiveImportOptions) {
+                                         .subdir = options.subdir,
+                                         .strip_components = options.strip,
+                                         .merge = options.merge,
+                                 }, &j, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Queuing the job");
         return sd_bus_reply_method_return(msg, "o", j->path);
@@ -254,75 +365,6 @@ static int method_export(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, "h", fd);
 }
 
-typedef struct ImportOptions {
-        char *subdir;
-        unsigned strip;
-        bool merge;
-        char *name_encoding;
-} ImportOptions;
-
-static void import_options_clear(ImportOptions *o) {
-        g_free(o->subdir);
-        g_free(o->name_encoding);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ImportOptions, import_options_clear)
-
-static int import_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
-        ImportOptions *o = userdata;
-        const char *s;
-        uint32_t u;
-        int r;
-
-        if (strcmp(key, "subdir") == 0) {
-                r = sd_bus_message_read(msg, "v", "s", &s);
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option subdir takes a string.");
-                if (!archive_subdir_is_valid(s))
-                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Invalid subdir \"%.80s\": a relative path without \".\" or \"..\".", s);
-                g_free(o->subdir);
-                o->subdir = g_strdup(s);
-                return 1;
-        }
-        if (strcmp(key, "strip_components") == 0) {
-                r = sd_bus_message_read(msg, "v", "u", &u);
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option strip_components takes a uint32.");
-                if (u > ARCHIVE_IMPORT_STRIP_MAX)
-                        return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                 "strip_components is at most %u.", ARCHIVE_IMPORT_STRIP_MAX);
-                o->strip = u;
-                return 1;
-        }
-        if (strcmp(key, "mode") == 0) {
-                r = sd_bus_message_read(msg, "v", "s", &s);
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option mode takes a string.");
-                if (strcmp(s, "replace") == 0)
-                        o->merge = false;
-                else if (strcmp(s, "merge") == 0)
-                        o->merge = true;
-                else
-                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Invalid mode \"%.32s\": replace or merge.", s);
-                return 1;
-        }
-        if (strcmp(key, "name_encoding") == 0) {
-                r = sd_bus_message_read(msg, "v", "s", &s);
-                if (r < 0)
-                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT, "Option name_encoding takes a string.");
-                if (!archive_name_encoding_is_valid(s))
-                        return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
-                                                    "Unknown name_encoding \"%.40s\": the name of a character set, "
-                                                    "such as CP936, CP1251 or ISO-8859-2.", s);
-                g_free(o->name_encoding);
-                o->name_encoding = g_strdup(s);
-                return 1;
-        }
-        return 0;
-}
-
 static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_auto(ImportOptions) options = { .subdir = NULL };
         g_auto(Actor) actor = { NULL };
@@ -361,6 +403,39 @@ static int method_import_archive(sd_bus_message *msg, void *userdata, sd_bus_err
                                          }), error);
 }
 
+/* ListFiles, OpenFile: the overlay's tree, read-only, for whoever may
+ * read the overlay. */
+static int method_files(sd_bus_message *msg, Overlay *o, bool open, sd_bus_error *error) {
+        g_autofree char *problem = NULL, *what = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r < 0)
+                return r;
+        r = file_browse_check_path(path, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the path");
+        RETURN_UNLESS_AUTHORIZED(authorize(o, msg, L4M_ACTION_READ, "read the files of", NULL, error));
+
+        dir = g_strdup_printf("%" G_GUINT64_FORMAT, o->id);
+        fd = openat(o->manager->overlays_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return bus_error_internal(error, -errno, "Opening the overlay's directory");
+        what = g_strdup_printf("overlay \"%s\"", o->name);
+        return open ? file_browse_reply_open(msg, fd, path, what, error)
+                    : file_browse_reply_list(msg, fd, path, what, error);
+}
+
+static int method_list_files(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, false, error);
+}
+
+static int method_open_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_files(msg, userdata, true, error);
+}
+
 const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Overlay, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -375,6 +450,8 @@ const sd_bus_vtable overlay_vtable[] = {
         SD_BUS_PROPERTY("SourceUrl", "s", NULL, offsetof(Overlay, source_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SourceChecksum", "s", NULL, offsetof(Overlay, source_checksum), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ScriptSize", "t", NULL, offsetof(Overlay, script_size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WorkshopItemDetails", "a(tstts)", property_get_item_details, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetWorkshopItems",
                                 SD_BUS_ARGS("as", items),
@@ -408,6 +485,14 @@ const sd_bus_vtable overlay_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("h", archive),
                                 method_export, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListFiles",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("a(sstt)", entries, "b", truncated),
+                                method_list_files, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenFile",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("h", fd, "t", size),
+                                method_open_file, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -450,11 +535,72 @@ static int method_list_overlays(sd_bus_message *msg, void *userdata, sd_bus_erro
                                       append_overlay_entry, &(CallerView) { m, msg });
 }
 
+typedef struct CreateOptions {
+        GArray *items;                  /* uint64_t; NULL: not given */
+        char *source_url;
+        char *source_checksum;
+        char *script;
+} CreateOptions;
+
+static void create_options_clear(CreateOptions *o) {
+        if (o->items)
+                g_array_unref(o->items);
+        g_free(o->source_url);
+        g_free(o->source_checksum);
+        g_free(o->script);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CreateOptions, create_options_clear)
+
+static int read_string_option(sd_bus_message *msg, const char *key, char **ret, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "v", "s", &s);
+        if (r < 0)
+                return sd_bus_error_setf(error, L4M_ERROR_INVALID_ARGUMENT, "Option %s takes a string.", key);
+        g_free(*ret);
+        *ret = g_strdup(s);
+        return 1;
+}
+
+/* The values are read here; whether they suit the type, and their rules,
+ * are overlay_create()'s, which checks them all before it makes anything. */
+static int create_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        CreateOptions *o = userdata;
+        int r;
+
+        if (strcmp(key, "items") == 0) {
+                r = sd_bus_message_enter_container(msg, 'v', "as");
+                if (r < 0)
+                        return sd_bus_error_set(error, L4M_ERROR_INVALID_ARGUMENT,
+                                                "Option items takes an array of strings.");
+                if (o->items)
+                        g_array_set_size(o->items, 0);
+                else
+                        o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+                r = read_workshop_refs(msg, o->items, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                return r < 0 ? r : 1;
+        }
+        if (strcmp(key, "source") == 0)
+                return read_string_option(msg, key, &o->source_url, error);
+        if (strcmp(key, "checksum") == 0)
+                return read_string_option(msg, key, &o->source_checksum, error);
+        if (strcmp(key, "script") == 0)
+                return read_string_option(msg, key, &o->script, error);
+        return 0;
+}
+
 static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_auto(CreateOptions) options = { .items = NULL };
         g_autofree char *problem = NULL;
         g_auto(Actor) actor = { NULL };
         Manager *m = userdata;
         const char *name, *type_str;
+        OverlaySettings settings;
         L4mOverlayType type;
         Overlay *o;
         int r;
@@ -469,12 +615,21 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (type < 0)
                 return bus_error_setf_valid(error, L4M_ERROR_INVALID_ARGUMENT,
                                             "Invalid overlay type \"%.32s\": expected workshop, script or archive.", type_str);
-        /* No creation options are defined yet: any key is refused, which
-         * keeps the door open for adding some without changing what old
-         * calls mean. */
-        r = bus_message_refuse_options(msg, error);
+        r = bus_message_read_options(msg, create_option, &options, error);
         if (r < 0)
                 return r;
+        settings = (OverlaySettings) {
+                .items = options.items ? (const uint64_t *) options.items->data : NULL,
+                .n_items = options.items ? options.items->len : 0,
+                .source_url = options.source_url,
+                .source_checksum = options.source_checksum,
+                .script = options.script,
+        };
+        /* Refuse a bad setting before polkit is asked (and before anything
+         * is made): overlay_create() checks again. */
+        r = overlay_check_settings(type, &settings, &problem);
+        if (r < 0)
+                return bus_error_from_problem(error, r, problem, "Checking the options");
 
         r = authorize_call(m, msg, &(AuthorizeRequest) {
                                    .action = L4M_ACTION_OVERLAY_MANAGE,
@@ -485,7 +640,7 @@ static int method_create_overlay(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = overlay_create(m, &actor, name, type, &o, &problem);
+        r = overlay_create(m, &actor, name, type, &settings, &o, &problem);
         if (r < 0)
                 return bus_error_from_problem(error, r, problem, "Creating the overlay");
         return sd_bus_reply_method_return(msg, "o", o->path);

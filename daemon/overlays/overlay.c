@@ -26,6 +26,13 @@ static char *overlay_dir_name(uint64_t id) {
         return g_strdup_printf("%" G_GUINT64_FORMAT, id);
 }
 
+static void item_detail_clear(void *p) {
+        OverlayItemDetail *d = p;
+
+        g_free(d->title);
+        g_free(d->status);
+}
+
 void overlay_free(Overlay *o) {
         if (!o)
                 return;
@@ -33,6 +40,9 @@ void overlay_free(Overlay *o) {
         g_free(o->owner);
         g_free(o->state);
         g_free(o->path);
+        g_free(o->state_before_job);
+        if (o->item_details)
+                g_array_unref(o->item_details);
         if (o->items)
                 g_array_unref(o->items);
         g_free(o->source_url);
@@ -61,6 +71,8 @@ int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret) {
         o->last_build = row->last_build;
         o->size = row->size;
         o->items = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        o->item_details = g_array_new(FALSE, FALSE, sizeof(OverlayItemDetail));
+        g_array_set_clear_func(o->item_details, item_detail_clear);
         o->source_url = g_strdup(row->source_url ? row->source_url : "");
         o->source_checksum = g_strdup(row->source_checksum ? row->source_checksum : "");
         o->script_size = row->script_size;
@@ -98,14 +110,62 @@ int overlay_check_name(const char *name, char **ret_problem) {
         return 0;
 }
 
-int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type, Overlay **ret,
-                   char **ret_problem) {
+/* The type as people read it in a sentence. */
+static const char *type_for_people(L4mOverlayType type) {
+        return type == L4M_OVERLAY_WORKSHOP ? "Workshop" : l4m_overlay_type_to_string(type);
+}
+
+static int check_setting_type(L4mOverlayType type, L4mOverlayType wanted, const char *what, char **ret_problem) {
+        if (type == wanted)
+                return 0;
+        return problem_setf(ret_problem, -EINVAL, "%s is only for %s overlays, and this one is a%s %s overlay.", what,
+                            type_for_people(wanted), type == L4M_OVERLAY_ARCHIVE ? "n" : "", type_for_people(type));
+}
+
+int overlay_check_settings(L4mOverlayType type, const OverlaySettings *s, char **ret_problem) {
+        int r;
+
+        if (s->items) {
+                r = check_setting_type(type, L4M_OVERLAY_WORKSHOP, "A list of Workshop items", ret_problem);
+                if (r < 0)
+                        return r;
+                if (s->n_items > OVERLAY_ITEMS_MAX)
+                        return problem_setf(ret_problem, -EINVAL, "Too many items: at most %u.", OVERLAY_ITEMS_MAX);
+        }
+        if (s->source_url || s->source_checksum) {
+                r = check_setting_type(type, L4M_OVERLAY_ARCHIVE, "A source address or checksum", ret_problem);
+                if (r < 0)
+                        return r;
+                r = overlay_check_source_values(s->source_url ? s->source_url : "",
+                                                s->source_checksum ? s->source_checksum : "", ret_problem);
+                if (r < 0)
+                        return r;
+        }
+        if (s->script) {
+                r = check_setting_type(type, L4M_OVERLAY_SCRIPT, "A script", ret_problem);
+                if (r < 0)
+                        return r;
+                if (strlen(s->script) > OVERLAY_SCRIPT_MAX)
+                        return problem_setf(ret_problem, -EINVAL, "The script has %zu bytes; at most %u are allowed.",
+                                            strlen(s->script), OVERLAY_SCRIPT_MAX);
+        }
+        return 0;
+}
+
+int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type,
+                   const OverlaySettings *settings, Overlay **ret, char **ret_problem) {
+        static const OverlaySettings none = { .items = NULL };
+        const OverlaySettings *s = settings ? settings : &none;
         StoreOverlay row = {
                 .name = name,
                 .type = l4m_overlay_type_to_string(type),
                 .owner = actor->principal,
                 .state = OVERLAY_STATE_EMPTY,
                 .created = (uint64_t) g_get_real_time(),
+                .source_url = s->source_url,
+                .source_checksum = s->source_checksum,
+                .script = s->script,
+                .script_size = s->script ? strlen(s->script) : 0,
         };
         const char *owner = actor->principal;
         Overlay *o;
@@ -116,6 +176,9 @@ int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayT
                 return r;
         if (!row.type)
                 return problem_setf(ret_problem, -EINVAL, "Invalid overlay type: expected workshop, script or archive.");
+        r = overlay_check_settings(type, s, ret_problem);
+        if (r < 0)
+                return r;
         if (g_hash_table_contains(m->overlays_by_name, name))
                 return problem_setf(ret_problem, -EEXIST, "Overlay \"%s\" already exists.", name);
         if (manager_count_overlays_of(m, owner) >= MANAGER_OVERLAYS_PER_OWNER_MAX)
@@ -127,6 +190,8 @@ int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayT
                 return r;
 
         r = store_overlay_insert(m->db, &row, &row.id);
+        if (r >= 0 && s->n_items > 0)
+                r = store_overlay_insert_items(m->db, row.id, s->items, s->n_items);
         if (r < 0)
                 goto rollback;
 
@@ -143,6 +208,8 @@ int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayT
 
         r = overlay_add(m, &row, &o);
         assert(r >= 0);
+        if (s->n_items > 0)
+                g_array_append_vals(o->items, s->items, (guint) s->n_items);
         manager_emit_object_added(m, o->path);
         if (ret)
                 *ret = o;
@@ -391,13 +458,17 @@ int overlay_check_source(Overlay *o, const char *url, const char *checksum, char
 
         if (r < 0)
                 return r;
+        return overlay_check_source_values(url, checksum, ret_problem);
+}
+
+int overlay_check_source_values(const char *url, const char *checksum, char **ret_problem) {
         if (*url && !overlay_source_url_is_valid(url))
                 return problem_setf(ret_problem, -EINVAL,
-                                    "Invalid source URL \"%.80s\": an http or https URL of printable ASCII, without user:password@.",
+                                    "The source \"%.80s\" is not usable: give an http:// or https:// address without spaces and without a user name or password in it.",
                                     url);
         if (!overlay_checksum_is_valid(checksum))
                 return problem_setf(ret_problem, -EINVAL,
-                                    "Invalid checksum \"%.80s\": empty, md5:<32 hex digits> or sha256:<64 hex digits>.",
+                                    "The checksum \"%.80s\" is not usable: leave it empty, or give md5: followed by 32 hex digits or sha256: followed by 64.",
                                     checksum);
         return 0;
 }
@@ -462,18 +533,18 @@ int overlay_check_buildable(Overlay *o, char **ret_problem) {
         case L4M_OVERLAY_WORKSHOP:
                 if (o->items->len == 0)
                         return problem_setf(ret_problem, -EINVAL,
-                                            "Overlay \"%s\" has no items: set some with SetWorkshopItems first.", o->name);
+                                            "Overlay \"%s\" has no Workshop items yet: add some first.", o->name);
                 return 0;
         case L4M_OVERLAY_ARCHIVE:
                 if (!*o->source_url)
                         return problem_setf(ret_problem, -EINVAL,
-                                            "Overlay \"%s\" has no source URL: set one with SetArchiveSource, or use ImportArchive.",
+                                            "Overlay \"%s\" has no source address yet: give one first, or import an archive.",
                                             o->name);
                 return 0;
         case L4M_OVERLAY_SCRIPT:
                 if (o->script_size == 0)
                         return problem_setf(ret_problem, -EINVAL,
-                                            "Overlay \"%s\" has no script: set one with SetScript first.", o->name);
+                                            "Overlay \"%s\" has no script yet: write one first.", o->name);
                 return 0;
         default:
                 return problem_setf(ret_problem, -EINVAL, "Building %s overlays is not supported.",
@@ -512,6 +583,13 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
         r = store_overlay_set_state(m->db, o->id, state, last_build, size);
         if (r < 0)
                 log_error_errno(r, "Cannot record the state of overlay %s: %s", o->name, STRERROR(r));
+        /* Remember what a job found, to go back to it should the job fail
+         * without changing anything. */
+        if (strcmp(state, OVERLAY_STATE_BUILDING) == 0 && strcmp(o->state, OVERLAY_STATE_BUILDING) != 0) {
+                g_free(o->state_before_job);
+                o->state_before_job = g_strdup(o->state);
+        } else if (strcmp(state, OVERLAY_STATE_BUILDING) != 0)
+                g_clear_pointer(&o->state_before_job, g_free);
         g_free(o->state);
         o->state = g_strdup(state);
         o->last_build = last_build;
@@ -519,15 +597,18 @@ void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint6
         manager_emit_properties_changed(m, o->path, L4M_OVERLAY_INTERFACE, "State", "LastBuild", "Size", NULL);
 }
 
-void overlay_build_failed(Overlay *o, int r) {
-        const char *state;
+void overlay_build_failed(Overlay *o, int r, bool content_intact) {
+        g_autofree char *state = NULL;
 
         assert(r < 0);
-        /* A cancelled build changed nothing: back to what it was. */
-        if (r == -ECANCELED)
-                state = o->last_build ? OVERLAY_STATE_READY : OVERLAY_STATE_EMPTY;
+        /* A cancelled job, or one that failed before it put anything in
+         * place, changed nothing: back to what it was. Without a record
+         * (the job resumed after a restart), LastBuild tells. */
+        if (r == -ECANCELED || content_intact)
+                state = g_strdup(o->state_before_job ? o->state_before_job
+                                 : o->last_build ? OVERLAY_STATE_READY : OVERLAY_STATE_EMPTY);
         else
-                state = OVERLAY_STATE_FAILED;
+                state = g_strdup(OVERLAY_STATE_FAILED);
         overlay_set_state(o, state, o->last_build, o->size);
 }
 
@@ -539,6 +620,42 @@ static int load_item(uint64_t overlay_id, uint64_t published_id, void *userdata)
         return 0;
 }
 
+static void append_item_detail(Overlay *o, const StoreItemDetail *d) {
+        OverlayItemDetail x = {
+                .id = d->published_id,
+                .title = g_strdup(d->title ? d->title : ""),
+                .size = d->size,
+                .updated = d->time_updated,
+                .status = g_strdup(d->status),
+        };
+
+        g_array_append_val(o->item_details, x);
+}
+
+void overlay_set_item_details(Overlay *o, const StoreItemDetail *details, size_t n) {
+        int r;
+
+        r = store_overlay_details_set(o->manager->db, o->id, details, n);
+        if (r < 0)
+                log_error_errno(r, "Cannot record the item details of overlay %s: %s", o->name, STRERROR(r));
+        g_array_set_size(o->item_details, 0);
+        for (size_t i = 0; i < n; i++)
+                append_item_detail(o, &details[i]);
+        manager_emit_properties_changed(o->manager, o->path, L4M_OVERLAY_INTERFACE, "WorkshopItemDetails", NULL);
+}
+
+static int load_detail(uint64_t overlay_id, const StoreItemDetail *d, void *userdata) {
+        Overlay *o = g_hash_table_lookup(((Manager *) userdata)->overlays_by_id, &overlay_id);
+
+        if (o)
+                append_item_detail(o, d);
+        return 0;
+}
+
 int manager_load_overlay_items(Manager *m) {
-        return store_overlay_items_foreach(m->db, load_item, m);
+        int r = store_overlay_items_foreach(m->db, load_item, m);
+
+        if (r < 0)
+                return r;
+        return store_overlay_details_foreach(m->db, load_detail, m);
 }

@@ -31,7 +31,19 @@ struct Overlay {
         char *source_checksum;  /* "", "md5:<hex>" or "sha256:<hex>" */
         uint64_t script_size;   /* script overlays: bytes of the script (the text stays in the store) */
         char *path;
+        GArray *item_details;   /* OverlayItemDetail: what the last Workshop build learnt, in item order */
+        /* The state when the running job began, to go back to when it fails
+         * without touching the content; NULL when no job changed it. */
+        char *state_before_job;
 };
+
+typedef struct OverlayItemDetail {
+        uint64_t id;
+        char *title;
+        uint64_t size;          /* bytes */
+        uint64_t updated;       /* µs since the epoch, 0 if unknown */
+        char *status;           /* ok, private, removed, other-game, failed */
+} OverlayItemDetail;
 
 #define OVERLAY_STATE_EMPTY "empty"
 #define OVERLAY_STATE_BUILDING "building"
@@ -71,6 +83,8 @@ int overlay_check_items(Overlay *o, size_t n, char **ret_problem);
 /* -EINVAL unless o is an archive overlay, url "" or valid
  * (overlay_source_url_is_valid()) and checksum valid. */
 int overlay_check_source(Overlay *o, const char *url, const char *checksum, char **ret_problem);
+/* -EINVAL unless url is "" or valid and checksum valid (any type). */
+int overlay_check_source_values(const char *url, const char *checksum, char **ret_problem);
 /* -EINVAL unless o is a script overlay and script (if not NULL) has at
  * most OVERLAY_SCRIPT_MAX bytes. */
 int overlay_check_script(Overlay *o, const char *script, char **ret_problem);
@@ -96,31 +110,57 @@ int overlay_submit_job(Overlay *o, const Actor *actor, const JobKind *kind, void
                        char **ret_problem);
 
 /* Build: the job of o's type (overlay-bus.c), after
- * overlay_check_buildable(). */
-int overlay_submit_build(Overlay *o, const Actor *actor, Job **ret, char **ret_problem);
+ * overlay_check_buildable(); archive_options (NULL: the defaults) say
+ * where an archive overlay's fetched archive goes. */
+typedef struct ArchiveImportOptions ArchiveImportOptions;
+int overlay_submit_build(Overlay *o, const Actor *actor, const ArchiveImportOptions *archive_options, Job **ret,
+                         char **ret_problem);
 /* What o's owner needs to build it: org.left4me.script.run for a script
  * overlay, org.left4me.overlay.manage for the others. */
 const char *overlay_build_action(const Overlay *o);
 
 /* Records a state change (and, with a build, its time and size). */
 void overlay_set_state(Overlay *o, const char *state, uint64_t last_build, uint64_t size);
-/* A build or import that ended without success: failed (LastBuild still
- * tells whether earlier content is there), or as before if cancelled. */
-void overlay_build_failed(Overlay *o, int r);
-/* Loads the item lists of all overlays (at start). */
+/* A build or import that ended without success. content_intact: the
+ * overlay's tree is what it was before the job (nothing was put in place),
+ * so State goes back to what it was then ("ready", "empty", or "failed" if
+ * it was that already); otherwise "failed" (LastBuild still tells whether
+ * earlier content is there). A cancelled job (-ECANCELED) changed nothing. */
+void overlay_build_failed(Overlay *o, int r, bool content_intact);
+/* Records what a Workshop build learnt of o's items (WorkshopItemDetails),
+ * in the store and on the bus. */
+void overlay_set_item_details(Overlay *o, const StoreItemDetail *details, size_t n);
+/* Loads the item lists and item details of all overlays (at start). */
 int manager_load_overlay_items(Manager *m);
 
 /* Adds an overlay loaded from the store to the manager's tables. */
 int overlay_add(Manager *m, const StoreOverlay *row, Overlay **ret);
 void overlay_free(Overlay *o);
 
-/* Creates an overlay for actor (its owner): row and directory together,
- * the directory made (and synced) inside the row's transaction, so a crash
+/* What a new overlay starts with (CreateOverlay's options); NULL/0 for
+ * what is not given. Each is for one type only: items for Workshop
+ * overlays, source_url and source_checksum for archive overlays, script for
+ * script overlays, with the rules of their setters. */
+typedef struct OverlaySettings {
+        const uint64_t *items;
+        size_t n_items;
+        const char *source_url;
+        const char *source_checksum;
+        const char *script;
+} OverlaySettings;
+
+/* -EINVAL unless every setting given suits type and its rules. */
+int overlay_check_settings(L4mOverlayType type, const OverlaySettings *settings, char **ret_problem);
+
+/* Creates an overlay for actor (its owner) with settings (NULL: none): row,
+ * settings and directory together, all checked before anything is made; the
+ * directory is made (and synced) inside the row's transaction, so a crash
  * leaves at worst a directory without a row, which the start-up sweep
- * removes. -EINVAL for a bad name, -EEXIST if it is taken, -EDQUOT if the
- * owner has MANAGER_OVERLAYS_PER_OWNER_MAX already. Announces the object. */
-int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type, Overlay **ret,
-                   char **ret_problem);
+ * removes. -EINVAL for a bad name or setting, -EEXIST if the name is taken,
+ * -EDQUOT if the owner has MANAGER_OVERLAYS_PER_OWNER_MAX already. Announces
+ * the object. */
+int overlay_create(Manager *m, const Actor *actor, const char *name, L4mOverlayType type,
+                   const OverlaySettings *settings, Overlay **ret, char **ret_problem);
 
 /* Deletes the row, then the directory (in the background), announcing the
  * object's removal. -EBUSY while a job works on it, a blueprint names it

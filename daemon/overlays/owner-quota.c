@@ -125,7 +125,7 @@ char *owner_quota_problem(Overlay *o, uint64_t overlay_size, const char *what_fo
         va_start(ap, what_format);
         what = g_strdup_vprintf(what_format, ap);
         va_end(ap);
-        return g_strdup_printf("Storage quota exceeded: %s's overlays use %s of [Overlays] OwnerMaxBytes=%s; %s",
+        return g_strdup_printf("Storage quota exceeded: %s's overlays use %s of the %s they may hold; %s",
                                o->owner, used_text, max_text, what);
 }
 

@@ -511,7 +511,8 @@ void schedule_run(Schedule *s, const char *why) {
                 r = game_install_submit(m, &actor, true, false, s->restart_instances, &job, &problem);
                 break;
         case SCHEDULE_TARGET_OVERLAY:
-                r = overlay_submit_build(g_hash_table_lookup(m->overlays_by_id, &s->target_id), &actor, &job, &problem);
+                r = overlay_submit_build(g_hash_table_lookup(m->overlays_by_id, &s->target_id), &actor, NULL, &job,
+                                         &problem);
                 break;
         default: {
                 Instance *i = g_hash_table_lookup(m->instances_by_id, &s->target_id);

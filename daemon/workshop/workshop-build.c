@@ -47,6 +47,8 @@ struct WorkshopBuild {
         unsigned active_downloads;
         uint64_t bytes_total;
         unsigned from_cache, unusable;
+        bool linking;                   /* the overlay's links are being changed */
+        StoreItemDetail *recorded;      /* WorkshopItemDetails as recorded, item_ids->len of them */
         sd_event_source *progress_timer;
 
         /* job_finish() must not run inside curl's callbacks: it frees us. */
@@ -95,7 +97,7 @@ static int on_finish(sd_event_source *s, void *userdata) {
         g_autofree char *message = g_steal_pointer(&b->finish_message);
 
         if (o && r != 0)
-                overlay_build_failed(o, r);
+                overlay_build_failed(o, r, !b->linking);
         job_finish(j, r, "%s", message);        /* frees b */
         return 0;
 }
@@ -168,6 +170,7 @@ static void workshop_build_free(void *data) {
         sd_event_source_disable_unref(b->progress_timer);
         sd_event_source_disable_unref(b->finish_source);
         g_free(b->finish_message);
+        g_free(b->recorded);
         if (b->collections)
                 g_hash_table_unref(b->collections);
         if (b->asked)
@@ -193,6 +196,7 @@ WorkshopBuild *workshop_build_new(Overlay *o) {
 
 static void resolve_step(WorkshopBuild *b);
 static void details_done(WorkshopBuild *b);
+static void item_download_failed(WorkshopBuild *b, uint64_t id);
 static void api_request_start(ApiRequest *q);
 
 static bool requests_pending(WorkshopBuild *b) {
@@ -431,6 +435,7 @@ static void on_download_done(CurlEvent *c, CURL *easy, CURLcode result, const ch
                 else if ((uint64_t) st.st_size != d->size) {
                         /* Steam's size and the file disagree: never use it. */
                         (void) unlinkat(d->dir_fd, part, 0);
+                        item_download_failed(b, d->id);
                         build_fail(b, -EBADMSG, "Item %" G_GUINT64_FORMAT ": Steam says %" G_GUINT64_FORMAT
                                    " bytes, the download had %jd.", d->id, d->size, (intmax_t) st.st_size);
                         return;
@@ -447,6 +452,7 @@ static void on_download_done(CurlEvent *c, CURL *easy, CURLcode result, const ch
                         if (r >= 0)
                                 return;
                 }
+                item_download_failed(b, d->id);
                 build_fail(b, r, "Item %" G_GUINT64_FORMAT ": download failed after %u tries: %s (HTTP %ld).",
                            d->id, d->tries, error ? error : STRERROR(r), status);
                 return;
@@ -504,8 +510,10 @@ static bool download_start(Download *d) {
                 r = curl_event_easy_set_download(d->easy, &d->sink, d->fd, d->start_offset, d->size);
         if (r >= 0)
                 r = curl_event_add(b->curl, d->easy, on_download_done, d);
-        if (r < 0)
+        if (r < 0) {
+                item_download_failed(b, d->id);
                 build_fail(b, r, "Item %" G_GUINT64_FORMAT ": cannot start the download: %s", d->id, STRERROR(r));
+        }
         return false;
 }
 
@@ -527,8 +535,65 @@ static void downloads_pump(WorkshopBuild *b) {
 
 /* --- planning and linking ---------------------------------------------- */
 
+static const char *detail_status(const WorkshopItem *it) {
+        if (!it)
+                return "failed";        /* Steam did not answer for it */
+        switch (it->status) {
+        case WORKSHOP_ITEM_OK:
+                return "ok";
+        case WORKSHOP_ITEM_PRIVATE:
+                return "private";
+        case WORKSHOP_ITEM_REMOVED:
+                return "removed";
+        case WORKSHOP_ITEM_WRONG_GAME:
+                return "other-game";
+        default:
+                return "failed";
+        }
+}
+
+/* WorkshopItemDetails: what Steam said of every item, usable or not (the
+ * titles point into b->details, which lives as long as b). */
+static void record_item_details(WorkshopBuild *b) {
+        StoreItemDetail *details;
+        Overlay *o = build_overlay(b);
+
+        if (!o)
+                return;
+        g_free(b->recorded);
+        details = b->recorded = g_new0(StoreItemDetail, MAX(b->item_ids->len, 1u));
+        for (guint i = 0; i < b->item_ids->len; i++) {
+                uint64_t id = g_array_index(b->item_ids, uint64_t, i);
+                const WorkshopItem *it = workshop_items_find(b->details, id);
+
+                details[i] = (StoreItemDetail) {
+                        .published_id = id,
+                        .title = it && it->title ? it->title : "",
+                        .size = it && it->has_file_size ? it->file_size : 0,
+                        .time_updated = it && it->has_time_updated && it->time_updated < UINT64_MAX / G_USEC_PER_SEC
+                                                ? it->time_updated * G_USEC_PER_SEC : 0,
+                        .status = detail_status(it),
+                };
+        }
+        overlay_set_item_details(o, details, b->item_ids->len);
+}
+
+/* An item Steam offered that could not be downloaded: "failed". */
+static void item_download_failed(WorkshopBuild *b, uint64_t id) {
+        Overlay *o = build_overlay(b);
+
+        if (!o || !b->recorded)
+                return;
+        for (guint i = 0; i < b->item_ids->len; i++)
+                if (b->recorded[i].published_id == id)
+                        b->recorded[i].status = "failed";
+        overlay_set_item_details(o, b->recorded, b->item_ids->len);
+}
+
 static void details_done(WorkshopBuild *b) {
         int r;
+
+        record_item_details(b);
 
         for (guint i = 0; i < b->item_ids->len; i++) {
                 uint64_t id = g_array_index(b->item_ids, uint64_t, i);
@@ -679,8 +744,10 @@ static void link_and_finish(WorkshopBuild *b) {
          * a cache prune never takes a file any link may point to; only the
          * new set is kept once the links are in place. */
         r = record_links_union(b, links, b->downloads->len);
-        if (r >= 0)
+        if (r >= 0) {
+                b->linking = true;
                 r = workshop_links_reconcile(b->job, overlay_fd, b->manager->state_dir, links, b->downloads->len);
+        }
         if (r >= 0)
                 r = store_workshop_links_set(b->manager->db, b->overlay_id, links, b->downloads->len);
         if (r < 0) {

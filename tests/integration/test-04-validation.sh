@@ -86,8 +86,11 @@ test_unknown_option() {
         gcall root "$L4M_MANAGER" org.left4me.Manager.CreateOverlay "'opttest'" "'workshop'" "{'foo': <'bar'>}"
         expect_dbus_error org.left4me.Error.InvalidArgument "CreateOverlay with option foo"
         capture in_container busctl --timeout="$L4M_CALL_TIMEOUT" call "$L4M_BUS" "$L4M_MANAGER" \
-                org.left4me.Manager CreateOverlay 'ssa{sv}' opttest workshop 1 items as 1 123
-        ((RC != 0)) || fail "CreateOverlay with option 'items' succeeded"
+                org.left4me.Manager CreateOverlay 'ssa{sv}' opttest archive 1 items as 1 123
+        ((RC != 0)) || fail "CreateOverlay of an archive overlay with option 'items' succeeded"
+        capture in_container busctl --timeout="$L4M_CALL_TIMEOUT" call "$L4M_BUS" "$L4M_MANAGER" \
+                org.left4me.Manager CreateOverlay 'ssa{sv}' opttest workshop 1 items s 123
+        ((RC != 0)) || fail "CreateOverlay with option 'items' as a string succeeded"
         assert_eq "$before" "$(snapshot)" "rows and directories after the unknown options"
 }
 l4m_test unknown-option test_unknown_option

@@ -112,7 +112,7 @@ OwnerMaxBytes=$quota"
         oq_archive "$TF_DIR/new.tar.gz" left4dead2/addons/new.vpk:2097152
         oq_import alice "$maps" "$TF_DIR/new.tar.gz"
         expect_job failed "alice's import past her quota"
-        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of [Overlays] OwnerMaxBytes="*"; this import needs more than the 1 MiB overlay oq-maps may hold."* ]] ||
+        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of the "*" they may hold; this import needs more than the 1 MiB overlay oq-maps may hold."* ]] ||
                 fail "the refusal does not name the quota and its use: $JOB_MSG"
         note "import refused: $JOB_MSG"
         wait_until 60 no_trash_left || fail "the refused staging tree is still there after 60 s"
@@ -130,7 +130,7 @@ OwnerMaxBytes=$quota"
         ws_set "$ws2" "$OQ_ITEM_SHARED" "$OQ_ITEM_NEW"
         ov_build_wait "$ws2"
         expect_job failed "alice's Workshop build past her quota"
-        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of [Overlays] OwnerMaxBytes="*"; this build needs 1 MiB of files not linked by the owner's other overlays, overlay oq-ws2 may hold 0 bytes."* ]] ||
+        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of the "*" they may hold; this build needs 1 MiB of files not linked by the owner's other overlays, overlay oq-ws2 may hold 0 bytes."* ]] ||
                 fail "the build's refusal does not name the quota: $JOB_MSG"
         note "build refused: $JOB_MSG"
         assert_eq 0 "$(fx_item_downloads "$OQ_ITEM_NEW")" "downloads of item $OQ_ITEM_NEW"
@@ -205,7 +205,7 @@ SH
         sc_build alice "$sc"
         job_wait "$JOB" 90
         expect_job failed "alice's script past her quota"
-        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of [Overlays] OwnerMaxBytes="*"; the script was stopped: overlay oq-script held "*", it may hold 512 KiB."* ]] ||
+        [[ $JOB_MSG == "Storage quota exceeded: alice's overlays use "*" of the "*" they may hold; the script was stopped: overlay oq-script held "*", it may hold 512 KiB."* ]] ||
                 fail "the script's failure does not name the quota: $JOB_MSG"
         note "script stopped: $JOB_MSG"
         assert_eq 524288 "$room" "the room alice's script overlay had"

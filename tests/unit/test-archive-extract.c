@@ -1406,7 +1406,7 @@ static void test_names(void) {
         }
         {
                 const TEntry entries[] = { { T_FILE, "ünïcødé", "utf-8" }, { T_FILE, "caf\xe9", "latin-1" } };
-                assert_refused(&f, F_USTAR, entries, G_N_ELEMENTS(entries), -EILSEQ, "caf\\xe9", "name_encoding");
+                assert_refused(&f, F_USTAR, entries, G_N_ELEMENTS(entries), -EILSEQ, "caf\\xe9", "the encoding of its names");
         }
         /* The code page named by name_encoding decodes every name of a
          * format that does not say its encoding, as an archive made with

@@ -75,7 +75,7 @@ static Overlay *new_overlay(Fixture *f, const Actor *a, const char *name, L4mOve
         Overlay *o = NULL;
 
         g_clear_pointer(&f->problem, g_free);
-        g_assert_cmpint(overlay_create(f->m, a, name, type, &o, &f->problem), ==, 0);
+        g_assert_cmpint(overlay_create(f->m, a, name, type, NULL, &o, &f->problem), ==, 0);
         g_assert_null(f->problem);
         return o;
 }
@@ -121,9 +121,9 @@ static uint16_t set_port_range(Fixture *f) {
 static void test_overlay_create(Fixture *f, gconstpointer data) {
         Overlay *o;
 
-        assert_refused(f, overlay_create(f->m, &f->alice, "Bad Name", L4M_OVERLAY_WORKSHOP, NULL, &f->problem), -EINVAL,
+        assert_refused(f, overlay_create(f->m, &f->alice, "Bad Name", L4M_OVERLAY_WORKSHOP, NULL, NULL, &f->problem), -EINVAL,
                        "Invalid overlay name \"Bad Name\"");
-        assert_refused(f, overlay_create(f->m, &f->alice, "", L4M_OVERLAY_WORKSHOP, NULL, &f->problem), -EINVAL,
+        assert_refused(f, overlay_create(f->m, &f->alice, "", L4M_OVERLAY_WORKSHOP, NULL, NULL, &f->problem), -EINVAL,
                        "Invalid overlay name");
         g_assert_cmpuint(g_hash_table_size(f->m->overlays_by_id), ==, 0);
 
@@ -131,8 +131,48 @@ static void test_overlay_create(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(o->owner, ==, "alice");
         g_assert_cmpstr(o->state, ==, OVERLAY_STATE_EMPTY);
         /* Taken, whoever asks. */
-        assert_refused(f, overlay_create(f->m, &f->bob_web, "maps", L4M_OVERLAY_SCRIPT, NULL, &f->problem), -EEXIST,
+        assert_refused(f, overlay_create(f->m, &f->bob_web, "maps", L4M_OVERLAY_SCRIPT, NULL, NULL, &f->problem), -EEXIST,
                        "Overlay \"maps\" already exists.");
+}
+
+/* CreateOverlay's settings: all checked before anything is made. */
+static void test_overlay_create_settings(Fixture *f, gconstpointer data) {
+        uint64_t items[] = { 104, 105 };
+        g_autofree char *big = g_strnfill(OVERLAY_SCRIPT_MAX + 1, 'x');
+        g_autofree char *script = NULL;
+        Overlay *o = NULL;
+
+        assert_refused(f, overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                         &(OverlaySettings) { .items = items, .n_items = 2 }, NULL, &f->problem),
+                       -EINVAL, "is only for Workshop overlays, and this one is an archive overlay.");
+        assert_refused(f, overlay_create(f->m, &f->alice, "ws", L4M_OVERLAY_WORKSHOP,
+                                         &(OverlaySettings) { .source_url = "https://example.org/a.zip" }, NULL,
+                                         &f->problem),
+                       -EINVAL, "is only for archive overlays");
+        assert_refused(f, overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                         &(OverlaySettings) { .source_url = "ftp://example.org/a.zip" }, NULL,
+                                         &f->problem),
+                       -EINVAL, "is not usable");
+        assert_refused(f, overlay_create(f->m, &f->alice, "sc", L4M_OVERLAY_SCRIPT,
+                                         &(OverlaySettings) { .script = big }, NULL, &f->problem),
+                       -EINVAL, "at most 262144 are allowed");
+        /* Nothing was made: no record, no directory. */
+        g_assert_cmpuint(g_hash_table_size(f->m->overlays_by_id), ==, 0);
+        g_assert_cmpint(faccessat(f->m->overlays_fd, "1", F_OK, AT_SYMLINK_NOFOLLOW), <, 0);
+
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "ws", L4M_OVERLAY_WORKSHOP,
+                                       &(OverlaySettings) { .items = items, .n_items = 2 }, &o, &f->problem), ==, 0);
+        g_assert_cmpuint(o->items->len, ==, 2);
+        g_assert_cmpuint(g_array_index(o->items, uint64_t, 1), ==, 105);
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "ar", L4M_OVERLAY_ARCHIVE,
+                                       &(OverlaySettings) { .source_url = "https://example.org/a.zip",
+                                                            .source_checksum = "" }, &o, &f->problem), ==, 0);
+        g_assert_cmpstr(o->source_url, ==, "https://example.org/a.zip");
+        g_assert_cmpint(overlay_create(f->m, &f->alice, "sc", L4M_OVERLAY_SCRIPT,
+                                       &(OverlaySettings) { .script = "echo hi" }, &o, &f->problem), ==, 0);
+        g_assert_cmpuint(o->script_size, ==, 7);
+        g_assert_cmpint(overlay_get_script(o, &script, &f->problem), ==, 0);
+        g_assert_cmpstr(script, ==, "echo hi");
 }
 
 static void test_overlay_owner_cap(Fixture *f, gconstpointer data) {
@@ -144,7 +184,7 @@ static void test_overlay_owner_cap(Fixture *f, gconstpointer data) {
 
                 g_assert_cmpint(overlay_add(f->m, &row, NULL), ==, 0);
         }
-        assert_refused(f, overlay_create(f->m, &f->alice, "one-more", L4M_OVERLAY_ARCHIVE, NULL, &f->problem), -EDQUOT,
+        assert_refused(f, overlay_create(f->m, &f->alice, "one-more", L4M_OVERLAY_ARCHIVE, NULL, NULL, &f->problem), -EDQUOT,
                        "alice already owns 1000 overlays");
         /* The limit is per owner. */
         new_overlay(f, &f->bob_web, "bobs", L4M_OVERLAY_ARCHIVE);
@@ -235,7 +275,7 @@ static void test_overlay_setters(Fixture *f, gconstpointer data) {
         assert_refused(f, overlay_set_items(a, items, 2, &f->problem), -EINVAL,
                        "Overlay \"ar\" is a archive overlay; only Workshop overlays have items.");
         assert_refused(f, overlay_set_items(w, many, OVERLAY_ITEMS_MAX + 1, &f->problem), -EINVAL, "Too many items");
-        assert_refused(f, overlay_check_buildable(w, &f->problem), -EINVAL, "has no items");
+        assert_refused(f, overlay_check_buildable(w, &f->problem), -EINVAL, "has no Workshop items yet");
         g_assert_cmpint(overlay_set_items(w, items, 2, &f->problem), ==, 0);
         g_assert_cmpuint(w->items->len, ==, 2);
         g_assert_cmpint(overlay_check_buildable(w, &f->problem), ==, 0);
@@ -243,14 +283,14 @@ static void test_overlay_setters(Fixture *f, gconstpointer data) {
         /* Sources: archive overlays, http(s) without credentials, checksums. */
         assert_refused(f, overlay_set_source(w, "https://example.org/a.zip", "", &f->problem), -EINVAL,
                        "only archive overlays have a source URL");
-        assert_refused(f, overlay_set_source(a, "ftp://example.org/a.zip", "", &f->problem), -EINVAL, "Invalid source URL");
+        assert_refused(f, overlay_set_source(a, "ftp://example.org/a.zip", "", &f->problem), -EINVAL, "is not usable: give an http");
         assert_refused(f, overlay_set_source(a, "https://user:pw@example.org/a.zip", "", &f->problem), -EINVAL,
-                       "without user:password@");
+                       "without a user name or password");
         assert_refused(f, overlay_set_source(a, "https://example.org/a b.zip", "", &f->problem), -EINVAL,
-                       "Invalid source URL");
+                       "is not usable: give an http");
         assert_refused(f, overlay_set_source(a, "https://example.org/a.zip", "md5:xyz", &f->problem), -EINVAL,
-                       "Invalid checksum \"md5:xyz\"");
-        assert_refused(f, overlay_check_buildable(a, &f->problem), -EINVAL, "has no source URL");
+                       "The checksum \"md5:xyz\" is not usable");
+        assert_refused(f, overlay_check_buildable(a, &f->problem), -EINVAL, "has no source address yet");
         g_assert_cmpstr(a->source_url, ==, "");
         g_assert_cmpint(overlay_set_source(a, "https://example.org/p/a.zip?x=@1",
                                            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -263,7 +303,7 @@ static void test_overlay_setters(Fixture *f, gconstpointer data) {
         big[OVERLAY_SCRIPT_MAX + 1] = '\0';
         assert_refused(f, overlay_set_script(a, "echo", &f->problem), -EINVAL, "only script overlays have a script");
         assert_refused(f, overlay_set_script(s, big, &f->problem), -EINVAL, "The script has 262145 bytes");
-        assert_refused(f, overlay_check_buildable(s, &f->problem), -EINVAL, "has no script");
+        assert_refused(f, overlay_check_buildable(s, &f->problem), -EINVAL, "has no script yet");
         big[OVERLAY_SCRIPT_MAX] = '\0';
         g_assert_cmpint(overlay_set_script(s, big, &f->problem), ==, 0);
         g_assert_cmpuint(s->script_size, ==, OVERLAY_SCRIPT_MAX);
@@ -813,6 +853,7 @@ int main(int argc, char **argv) {
         (void) signal(SIGPIPE, SIG_IGN);
 #define ADD(path, fn) g_test_add("/engine-rules/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("overlay/create", test_overlay_create);
+        ADD("overlay/create-settings", test_overlay_create_settings);
         ADD("overlay/owner-cap", test_overlay_owner_cap);
         ADD("overlay/delete-in-use", test_overlay_delete_in_use);
         ADD("overlay/mounted", test_overlay_mounted);

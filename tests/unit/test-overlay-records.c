@@ -39,7 +39,7 @@ static int create(Manager *m, const char *name, L4mOverlayType type, const char 
         g_auto(Actor) actor = { NULL };
 
         actor_init_local(&actor, owner);
-        return overlay_create(m, &actor, name, type, ret, NULL);
+        return overlay_create(m, &actor, name, type, NULL, ret, NULL);
 }
 
 static void test_create_delete(void) {
