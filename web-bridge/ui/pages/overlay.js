@@ -58,9 +58,13 @@ export async function pageOverlay(main, name) {
         // Build, or Cancel while a job runs; Wipe, Delete and the editors'
         // Save buttons disabled meanwhile (the daemon would answer Busy).
         const buildOpts = o.Type === 'archive' ? archive.archiveOptionFields(false) : null;
+        // Jobs started on this page: how each ends is told even if the page
+        // never saw it active (a refused import can end before its answer).
+        const started = new Set();
         const startJob = (answer, what, here) => {
                 const id = jobIdOf(answer);
                 if (id) {
+                        started.add(String(id));
                         job.follow(id);
                         if (here !== false)
                                 job.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -96,7 +100,7 @@ export async function pageOverlay(main, name) {
                 location.hash = '#/overlays';
         }, 'danger');
         const busyNote = h('p.busy-note', { 'aria-live': 'polite' });
-        let wasActive = null;
+        let wasActive = null;           // the job followed was active when last seen
         function lock() {
                 const j = job.job();
                 const active = (j && jobActive(j)) || o.State === 'building';
@@ -107,7 +111,9 @@ export async function pageOverlay(main, name) {
                 // their request stays disabled inside one.
                 for (const f of main.querySelectorAll('fieldset.lockable'))
                         f.disabled = active;
-                if (wasActive !== null && wasActive && !active && j) {
+                const mine = j && started.has(String(j.Id));
+                if (j && !jobActive(j) && (mine || wasActive)) {
+                        started.delete(String(j.Id));
                         // How the job ended, as the page's one notice of it.
                         const what = JOB_WORD[j.Kind] || 'The job';
                         if (j.State === 'succeeded')
@@ -117,7 +123,7 @@ export async function pageOverlay(main, name) {
                         else if (j.State === 'failed')
                                 notice(`${what} failed: ${j.Message || 'see its log.'}`, 'error', { key: noticeKey });
                 }
-                wasActive = active;
+                wasActive = !!(j && jobActive(j));
         }
         job.onChange(lock);
 
