@@ -99,6 +99,11 @@ export async function pageOverlay(main, name) {
                 notice(`Overlay ${name} deleted.`, 'ok', { carry: true });
                 location.hash = '#/overlays';
         }, 'danger');
+        // What an archive or script overlay holds cannot be fetched again
+        // from anywhere else (a Workshop one is rebuilt from Steam).
+        const exportPath = `/api/overlays/${enc(name)}/export`;
+        const exportLink = (o.Type === 'archive' || o.Type === 'script') &&
+                downloadLink('Download content', exportPath, `${name}.tar.zst`);
         const busyNote = h('p.busy-note', { 'aria-live': 'polite' });
         let wasActive = null;           // the job followed was active when last seen
         function lock() {
@@ -111,6 +116,14 @@ export async function pageOverlay(main, name) {
                 // their request stays disabled inside one.
                 for (const f of main.querySelectorAll('fieldset.lockable'))
                         f.disabled = active;
+                // An export is Busy too: the link goes until the job ends.
+                if (exportLink) {
+                        if (active)
+                                exportLink.removeAttribute('href');
+                        else
+                                exportLink.href = exportPath;
+                        exportLink.setAttribute('aria-disabled', String(active));
+                }
                 const mine = j && started.has(String(j.Id));
                 if (j && !jobActive(j) && (mine || wasActive)) {
                         started.delete(String(j.Id));
@@ -134,11 +147,7 @@ export async function pageOverlay(main, name) {
                 emptyText: 'The overlay is empty: build it to fill it.',
         });
 
-        const actions = h('div.actions', null, buildBtn, cancelBtn,
-                // What an archive or script overlay holds cannot be fetched
-                // again from anywhere else (a Workshop one is rebuilt from Steam).
-                (o.Type === 'archive' || o.Type === 'script') &&
-                        downloadLink('Download content', `/api/overlays/${enc(name)}/export`, `${name}.tar.zst`),
+        const actions = h('div.actions', null, buildBtn, cancelBtn, exportLink,
                 h('fieldset.lockable.actions', null, h('legend.sr-only', null, 'Changes'), wipeBtn, deleteBtn));
         append(main, [
                 pageHeader(name, state),

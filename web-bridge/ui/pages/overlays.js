@@ -76,7 +76,4 @@ export async function pageOverlays(main) {
         append(main, [pageHeader('Overlays'), ul, box]);
         const load = liveList(list, 'overlay', '/api/overlays');
         await load();
-        // Nothing to list yet: the form is what the page is for.
-        if (!ul.querySelector('li.card'))
-                box.open = true;
 }
