@@ -68,8 +68,8 @@ export function createPart() {
         };
 }
 
-// The card of the overlay page (see editors/workshop.js); ctx.startJob(answer,
-// what) follows the import an upload started.
+// The card of the overlay page (see editors/workshop.js); ctx.startJob(answer)
+// follows the import an upload started.
 export function editor(name, o, ctx) {
         const url = h('input', { name: 'url', type: 'url', value: o.SourceUrl || '', autocapitalize: 'none', spellcheck: 'false' });
         const checksum = h('input', { name: 'checksum', value: o.SourceChecksum || '', autocapitalize: 'none', spellcheck: 'false' });
@@ -88,7 +88,7 @@ export function editor(name, o, ctx) {
                 [field('Archive file', file, 'zip, 7z, rar or tar (gzip, bzip2, xz, zstd)'),
                         h('details.options', null, h('summary', null, 'Import options'), opts.node)],
                 () => `/api/overlays/${enc(name)}/archive${queryString(opts.value())}`,
-                (r) => ctx.startJob(r, 'Import'));
+                (r) => ctx.startJob(r));
         return h('section.card.archive-card', { 'aria-label': 'Archive' }, h('h2', null, 'Archive'), form, h('hr'),
                 h('h3', null, 'Upload an archive'), h('fieldset.lockable', null, h('legend.sr-only', null, 'Upload'), up));
 }

@@ -6,6 +6,7 @@
 import { api, enc } from '../lib/api.js';
 import { clear, field, h } from '../lib/dom.js';
 import { onSubmit } from '../lib/form.js';
+import { guardLeave } from '../lib/leave-guard.js';
 import { fmtBytes, fmtTime, itemsFromText } from '../lib/format.js';
 import { itemStatusHint, itemStatusLabel, itemsSummary, workshopUrl } from '../lib/overlay-util.js';
 
@@ -54,15 +55,23 @@ function detailsTable(o) {
 }
 
 // The card of the overlay page: ctx.show(overlay) shows what a change
-// answered; the card's update(overlay) redraws the items table.
+// answered, ctx.build() starts a build; the card's update(overlay) redraws
+// the items table.
 export function editor(name, o, ctx) {
         const items = h('textarea', { name: 'items', rows: '5', autocapitalize: 'none', spellcheck: 'false' });
         items.value = (o.Items || []).join('\n');
+        let saved = itemsFromText(items.value).join('\n');
+        guardLeave(() => itemsFromText(items.value).join('\n') !== saved, 'Changes to the Workshop items are');
         const form = h('form', { 'aria-label': 'Workshop items' },
                 field('Items', items, ITEMS_HINT),
-                h('fieldset.lockable.actions', null, h('legend.sr-only', null, 'Save'), h('button.primary', { type: 'submit' }, 'Save items')));
-        onSubmit(form, async () => {
-                ctx.show(await api('PUT', `/api/overlays/${enc(name)}/items`, { items: itemsFromText(items.value) }));
+                h('fieldset.lockable.actions', null, h('legend.sr-only', null, 'Save'), h('button.primary', { type: 'submit' }, 'Save items'),
+                        h('button', { type: 'submit', name: 'and-build' }, 'Save and build')));
+        onSubmit(form, async (ev) => {
+                const list = itemsFromText(items.value);
+                ctx.show(await api('PUT', `/api/overlays/${enc(name)}/items`, { items: list }));
+                saved = list.join('\n');
+                if (ev.submitter && ev.submitter.name === 'and-build')
+                        return ctx.build();
                 return 'Items saved. Build the overlay to download them.';
         });
         const table = h('div.items-box');

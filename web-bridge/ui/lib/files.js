@@ -19,9 +19,13 @@ const TYPE_LABEL = { dir: 'folder', file: 'file', symlink: 'link', other: 'other
 // filesCard(kind, name, opts): the card. opts.title (default "Files"),
 // opts.intro (a sentence under the title), opts.emptyText (what an empty
 // top says), opts.missingText (what a 404 of the top says: an instance
-// whose server never ran has no upper/ yet).
+// whose server never ran has no upper/ yet); an instance's have defaults.
 export function filesCard(kind, name, opts) {
-        const o = opts || {};
+        const o = Object.assign(kind === 'instance' ? {
+                intro: 'What the server wrote (its own layer above the blueprint\'s overlays), read-only. Folders open in place; a file downloads.',
+                emptyText: 'The server has not written anything yet.',
+                missingText: 'Nothing to show: the server has not run yet (or, with a disk limit, it is stopped).',
+        } : {}, opts || {});
         const base = `/api/${kind === 'instance' ? 'instances' : 'overlays'}/${enc(name)}`;
         const topLabel = kind === 'instance' ? 'upper' : name;
         let path = '';

@@ -61,13 +61,13 @@ export async function pageOverlay(main, name) {
         // Jobs started on this page: how each ends is told even if the page
         // never saw it active (a refused import can end before its answer).
         const started = new Set();
-        const startJob = (answer, what, here) => {
+        // startJob(answer): follows the job a request started (in view).
+        const startJob = (answer) => {
                 const id = jobIdOf(answer);
                 if (id) {
                         started.add(String(id));
                         job.follow(id);
-                        if (here !== false)
-                                job.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+                        job.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
                 }
                 dropNotices(noticeKey);
                 // No "queued" notice: the job panel shows it, and lock() tells
@@ -76,7 +76,7 @@ export async function pageOverlay(main, name) {
         };
         const build = async () => {
                 const options = buildOpts ? buildOpts.value() : {};
-                return startJob(await api('POST', `/api/overlays/${enc(name)}/build`, { options }), 'Build');
+                return startJob(await api('POST', `/api/overlays/${enc(name)}/build`, { options }));
         };
         const buildBtn = button('Build', build, 'primary');
         const cancelBtn = button('Cancel', async () => {
@@ -90,7 +90,7 @@ export async function pageOverlay(main, name) {
         const wipeBtn = button('Wipe', async () => {
                 if (!confirm(`Wipe the content of ${name}? What is in it is removed.`))
                         return;
-                return startJob(await api('POST', `/api/overlays/${enc(name)}/wipe`), 'Wipe');
+                return startJob(await api('POST', `/api/overlays/${enc(name)}/wipe`));
         });
         const deleteBtn = button('Delete overlay', async () => {
                 if (!confirm(`Delete overlay ${name} and its content?`))
