@@ -49,7 +49,9 @@ export async function pageOverlay(main, name) {
                                 (d.problems ? ` (${d.problems} not usable)` : '') : '');
                 }
                 if (props.values.Source)
-                        props.values.Source.textContent = n.SourceUrl || 'none: upload an archive';
+                        props.values.Source.textContent = n.SourceUrl || 'none: upload an archive below';
+                if (buildBox)
+                        buildBox.hidden = !n.SourceUrl;
                 if (source && source.update)
                         source.update(n);
                 lock();
@@ -58,6 +60,9 @@ export async function pageOverlay(main, name) {
         // Build, or Cancel while a job runs; Wipe, Delete and the editors'
         // Save buttons disabled meanwhile (the daemon would answer Busy).
         const buildOpts = o.Type === 'archive' ? archive.archiveOptionFields(false) : null;
+        // Only an archive overlay with a source builds (fetches) an archive.
+        const buildBox = buildOpts && h('details.options', null, h('summary', null, 'Build options'),
+                h('p.hint', null, 'How Build extracts the archive it fetches from the source.'), buildOpts.node);
         // Jobs started on this page: how each ends is told even if the page
         // never saw it active (a refused import can end before its answer).
         const started = new Set();
@@ -154,8 +159,7 @@ export async function pageOverlay(main, name) {
                 h('div.layout.overlay-layout', null,
                         h('section.card', { 'aria-label': 'Overlay' },
                                 props, actions, busyNote,
-                                buildOpts && h('details.options', null, h('summary', null, 'Build options'),
-                                        h('p.hint', null, 'How Build extracts the archive fetched from the source.'), buildOpts.node)),
+                                buildBox),
                         job, source, files),
         ]);
         show(o);
