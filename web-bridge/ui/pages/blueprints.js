@@ -58,9 +58,9 @@ export function overlayListEditor(initial) {
                                 render();
                         }, 'icon', { 'aria-label': `Remove ${n}` });
                         ol.append(h('li', { 'data-name': n },
-                                h('span.ordered-name', null, n),
-                                o ? h('small.ordered-meta', null, o.Type) : loaded ? h('small.ordered-meta.missing', null, 'not found') : null,
-                                o ? badge(o.State) : null,
+                                h('span.ordered-main', null, h('span.ordered-name', null, n),
+                                        o ? h('small.ordered-meta', null, o.Type) : loaded ? h('small.ordered-meta.missing', null, 'not found') : null,
+                                        o ? badge(o.State) : null),
                                 h('span.ordered-buttons', null, up, down, rm)));
                 });
                 fillPick();
