@@ -238,6 +238,7 @@ await runFlow('flow-overlays', async (t) => {
         await page.getByRole('button', { name: 'Upload', exact: true }).click();
         await expectText(jobBadge, /^failed$/, 'the broken import', 60000);
         await expectText(page.locator('#notices .notice.error'), /^Import failed/, 'the failure notice');
+        await expectText(page.locator('#notices .notice.error .notice-details'), /archive/i, 'the failure\'s reason');
         await expectState(/^ready$/, 'the overlay after a failed import');
         if (await page.locator('#notices .notice', { hasText: /queued|Import (started|finished)/ }).count())
                 fail(`a notice of the import's start stays after its failure: ${await page.locator('#notices .notice').allTextContents()}`);

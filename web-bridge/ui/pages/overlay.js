@@ -139,7 +139,10 @@ export async function pageOverlay(main, name) {
                         else if (j.State === 'cancelled')
                                 notice(`${what} cancelled.`, 'info', { key: noticeKey });
                         else if (j.State === 'failed')
-                                notice(`${what} failed: ${j.Message || 'see its log.'}`, 'error', { key: noticeKey });
+                                // The job's own sentence on the details line: it
+                                // starts with what failed already.
+                                notice(`${what} failed.` + (j.Message ? '' : ' Its log says why.'), 'error',
+                                        { key: noticeKey, details: j.Message || null });
                 }
                 wasActive = !!(j && jobActive(j));
         }
