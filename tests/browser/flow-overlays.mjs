@@ -253,6 +253,7 @@ await runFlow('flow-overlays', async (t) => {
         await form.getByRole('button', { name: 'Create overlay' }).click();
         await t.waitPage(`#/overlays/${SCR}`);
         await expectState(/^empty$/, 'the new script overlay');
+        await page.locator('textarea[name="script"]:not([aria-busy])').waitFor();
         if ((await page.getByRole('textbox', { name: 'Script' }).inputValue()) !== SCRIPT)
                 fail('the script was not stored with the overlay');
 

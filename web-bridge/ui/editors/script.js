@@ -39,7 +39,10 @@ export function createPart() {
 
 // The card of the overlay page (see editors/workshop.js).
 export function editor(name, o, ctx) {
-        const script = h('textarea.code', { name: 'script', rows: '14', spellcheck: 'false', autocapitalize: 'none', 'aria-busy': 'true' });
+        // Read-only until the stored script is there: nothing typed is lost
+        // to it.
+        const script = h('textarea.code', { name: 'script', rows: '14', spellcheck: 'false', autocapitalize: 'none',
+                'aria-busy': 'true', readonly: true, placeholder: 'Loading…' });
         let saved = null;
         const state = h('span.dirty-note', { 'aria-live': 'polite' });
         const syncDirty = () => {
@@ -63,6 +66,8 @@ export function editor(name, o, ctx) {
         api('GET', `/api/overlays/${enc(name)}/script`).then((r) => {
                 script.value = saved = (r && r.script) || '';
                 script.removeAttribute('aria-busy');
+                script.readOnly = false;
+                script.placeholder = '';
                 syncDirty();
         }, showError);
         return form;
