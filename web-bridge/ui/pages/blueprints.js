@@ -31,7 +31,7 @@ export function overlayListEditor(initial) {
                 for (const o of free)
                         pick.append(h('option', { value: o.Name }, `${o.Name} (${o.Type}, ${o.State})`));
                 if (!free.length)
-                        pick.append(h('option', { value: '' }, !loaded ? 'Loading…' : known.size ? '(every overlay is in the list)' : '(no overlays yet)'));
+                        pick.append(h('option', { value: '' }, !loaded ? 'Loading…' : known.size ? '(all are in the list)' : '(no overlays yet)'));
                 pick.disabled = add.disabled = !free.length;
         };
         const move = (i, j) => {
