@@ -83,8 +83,9 @@ wb_run_flow() {
         note "$(find "$L4M_OUTPUT" -name '*.png' | wc -l) screenshots"
 }
 
-# wb_flow FLOW [TIMEOUT]: the case of tests/browser/FLOW.mjs: the web admin
-# $WB_USER, left4me-web, then the flow (which cleans up after itself).
+# wb_flow FLOW [TIMEOUT [ARG...]]: the case of tests/browser/FLOW.mjs: the
+# web admin $WB_USER, left4me-web, then the flow (which cleans up after
+# itself) with the ARGs after its usual ones.
 wb_flow() {
         # shellcheck source=web-lib.sh
         source "$L4M_SRCDIR/tests/integration/web-lib.sh"
@@ -93,7 +94,7 @@ wb_flow() {
         step "the web account $WB_USER (admin), left4me-web.socket"
         web_user "$WB_USER" "$WB_PASSWORD" admin
         web_up
-        wb_run_flow "$(wb_browser_files)" "$1" "${2:-240}"
+        wb_run_flow "$(wb_browser_files)" "$1" "${2:-240}" "${@:3}"
 }
 
 test_web_browser() {
@@ -208,3 +209,30 @@ test_web_browser_admin() {
         wba_cleanup
 }
 l4m_test web-browser-admin test_web_browser_admin 900
+
+# Overlays, blueprints and the file browser (tests/browser/flow-overlays.mjs):
+# four Workshop items the fake Steam API answers as public (big enough, with
+# a stall, that the build runs for a moment), private, removed and of
+# another game; script builds run in their sandbox as in test-13.
+WB_OV_ITEMS=(29911 29912 29913 29914)
+WB_OV_SIZE=300000
+test_web_browser_overlays() {
+        local n path
+        # shellcheck source=test-23-instances.sh
+        source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
+        # First: web_up would empty the test's directory, the fixture's among it.
+        test_files_setup
+        fixture_start "{\"items\": {
+                \"${WB_OV_ITEMS[0]}\": {\"size\": $WB_OV_SIZE, \"title\": \"uia ok map\", \"time_updated\": 1700000000,
+                        \"stall_after\": 100000, \"stall_seconds\": 3, \"stall_times\": 1},
+                \"${WB_OV_ITEMS[1]}\": {\"private\": true, \"title\": \"uia hidden\"},
+                \"${WB_OV_ITEMS[2]}\": {\"removed\": true},
+                \"${WB_OV_ITEMS[3]}\": {\"app\": 730, \"title\": \"uia other game\"}}}"
+        ins_delete_blueprint uia-bp
+        for n in uia-ws uia-arc uia-script; do
+                path=$(wb_overlay_path "$n")
+                [[ -z $path ]] || delete_overlay root "$path"
+        done
+        wb_flow flow-overlays 420 "${WB_OV_ITEMS[@]}" "$WB_OV_SIZE"
+}
+l4m_test web-browser-overlays test_web_browser_overlays 600

@@ -6,6 +6,7 @@
 
 import { ApiError, api, session } from './lib/api.js';
 import { append, h, pageHeader } from './lib/dom.js';
+import { mayLeave } from './lib/leave-guard.js';
 import { leavePage } from './lib/live.js';
 import { pageNotices, showError } from './lib/notices.js';
 import { loggedIn, logout } from './lib/session.js';
@@ -41,8 +42,16 @@ const routes = [
 ];
 
 let routeSeq = 0;
+let shownHash = null;   // the hash of the page shown
 
 async function route() {
+        // A page with unsaved changes asks first; kept, the address goes
+        // back to it (replaceState: no hashchange, no second entry).
+        if (session.user && shownHash !== null && location.hash !== shownHash && !mayLeave()) {
+                history.replaceState(null, '', shownHash);
+                return;
+        }
+        shownHash = location.hash;
         const seq = ++routeSeq;
         leavePage();
         let hash = location.hash || '#/instances';

@@ -5,6 +5,7 @@ import { api, enc } from '../lib/api.js';
 import { append, badge, button, clear, consoleBox, dl, field, h, pageHeader, setBadge, uid } from '../lib/dom.js';
 import { onSubmit } from '../lib/form.js';
 import { fmtTime } from '../lib/format.js';
+import { filesCard } from '../lib/files.js';
 import { onLive, onPageLeave, stream } from '../lib/live.js';
 import { notice, showError } from '../lib/notices.js';
 import { playersText, serverUp, settingsSavedText } from '../lib/status-text.js';
@@ -13,10 +14,6 @@ import { limitsCard } from './instance-limits.js';
 import { blueprintOptions, instanceButtons } from './instances.js';
 import { jobsHash } from './jobs.js';
 import { parseJobFilter } from '../lib/jobquery.js';
-
-// The file browser's card (ui/lib/files.js: filesCard(kind, name)) takes
-// its place below once that module is there; until then there is none.
-const filesCard = null;
 
 // How many lines of the server's log the console starts with (the bridge
 // holds the last 1000).
@@ -170,7 +167,7 @@ export async function pageInstance(main, name) {
                         edit,
                         limits,
                         backups,
-                        filesCard ? filesCard('instance', name) : null),
+                        filesCard('instance', name)),
         ]);
 
         // The log: the last `lines` lines, then new ones; a new choice of

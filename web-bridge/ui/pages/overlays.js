@@ -31,7 +31,7 @@ function overlayCard(o) {
 
 export async function pageOverlays(main) {
         const ul = h('ul.cards', { 'aria-label': 'Overlays' });
-        const list = keyedList(ul, overlayCard, (o) => o.Name, 'No overlays yet.');
+        const list = keyedList(ul, overlayCard, (o) => o.Name, 'No overlays yet: create the first one below.');
 
         const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
         const type = h('select', { name: 'type' },
@@ -51,17 +51,29 @@ export async function pageOverlays(main) {
                 h('div.grid', null, field('Name', name, 'a-z, 0-9, _ and -'), field('Type', type)),
                 partBox,
                 h('div.actions', null, h('button.primary', { type: 'submit' }, 'Create overlay')));
+        // The error of a refused create shows next to the form (and nothing
+        // was created: the daemon checks every option first).
+        const err = h('div.form-error', { role: 'alert', 'aria-live': 'assertive' });
+        form.querySelector('.actions').before(err);
         onSubmit(form, async () => {
+                err.replaceChildren();
                 const n = name.value;
-                let o = await api('POST', '/api/overlays', { name: n, type: type.value, options: {} });
-                list.set(o);
-                o = (await parts[type.value].apply(n)) || o;
-                list.set(o);
+                try {
+                        const o = await api('POST', '/api/overlays', { name: n, type: type.value, options: parts[type.value].options() });
+                        list.set(o);
+                } catch (e) {
+                        if (e.status === 401)
+                                throw e;        // the session ended: showError logs out
+                        err.append(h('span', null, e.message), e.error ? h('small.notice-details', null, e.error) : null);
+                        name.focus();
+                        return null;
+                }
                 location.hash = '#/overlays/' + enc(n);
-                return { text: `Overlay ${n} created.`, carry: true };
+                return { text: `Overlay ${n} created.` + (type.value === 'workshop' || type.value === 'script' ? ' Build it to fill it.' : ''), carry: true };
         });
 
-        append(main, [pageHeader('Overlays'), ul, h('details.create-box', null, h('summary', null, 'Create an overlay'), form)]);
+        const box = h('details.create-box', null, h('summary', null, 'Create an overlay'), form);
+        append(main, [pageHeader('Overlays'), ul, box]);
         const load = liveList(list, 'overlay', '/api/overlays');
         await load();
 }
