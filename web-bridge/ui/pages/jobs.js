@@ -38,6 +38,15 @@ function cancelJob(id) {
         return api('POST', `/api/jobs/${enc(String(id))}/cancel`).then(() => `Cancelling job ${id}.`);
 }
 
+// An owner as words: "web:name" may wrap after its colon, not inside the
+// name (a narrow column broke "web:webadmin" as "web:webadmi / n").
+function ownerNode(owner) {
+        const colon = (owner || '').indexOf(':');
+        if (colon < 0)
+                return owner || '—';
+        return [owner.slice(0, colon + 1), h('wbr'), owner.slice(colon + 1)];
+}
+
 function jobCard(j) {
         const state = badge(j.State);
         const bar = progressBar(`Progress of job ${j.Id}`);
@@ -48,7 +57,7 @@ function jobCard(j) {
                 h('div.card-head', null, h('h2', null, h('a', { href: '#/jobs/' + enc(String(j.Id)) }, `#${j.Id} ${j.Kind}`)), state),
                 h('dl.facts', null,
                         h('div', null, h('dt', null, 'Target'), h('dd', null, targetNode(j.Target))),
-                        h('div', null, h('dt', null, 'Owner'), h('dd', null, j.Owner || '—')),
+                        h('div', null, h('dt', null, 'Owner'), h('dd', null, ownerNode(j.Owner))),
                         h('div', null, h('dt', null, 'Created'), when),
                         h('div.wide', null, h('dt', null, 'Message'), msg)),
                 bar,
