@@ -49,13 +49,18 @@ export async function pageInstance(main, name) {
         };
         const limits = limitsCard(name);
         const backups = backupsCard(name);
+        const files = filesCard('instance', name);
         const showAll = (n) => {
                 const was = o.State;
                 show(n);
                 limits.show(n);
                 backups.show(n);
-                if (n.State !== was)
+                if (n.State !== was) {
                         limits.refresh().catch(() => {});
+                        // A server that starts or stops changes what it wrote
+                        // (and a disk image is readable only while it runs).
+                        files.open(files.path());
+                }
         };
         show(o);
         limits.show(o);
@@ -167,7 +172,7 @@ export async function pageInstance(main, name) {
                         edit,
                         limits,
                         backups,
-                        filesCard('instance', name)),
+                        files),
         ]);
 
         // The log: the last `lines` lines, then new ones; a new choice of
