@@ -3,8 +3,8 @@
 // user goes through it: log in, create a workshop overlay and build it
 // (progress to 100 %), create a blueprint and an instance, start it, see
 // the server's log in the console, send "status" and see the reply, see
-// its use and set a limit, back it up while it runs, stop it, download a
-// file it wrote from its Files card, download and restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
+// its use and set a limit, back it up while it runs, download a file it
+// wrote from its Files card, stop it, download and restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
 // page shows and saves screenshots (lib/harness.mjs: a 1280x800 desktop
 // and a 375x812 phone, where the page must not scroll sideways and buttons
 // must be big enough to touch; no request may leave the host and the page
@@ -203,12 +203,7 @@ await runFlow('ui-flow', async (t) => {
                 fail('Restore is offered while the server runs');
         await shot('instance-backup');
 
-        step('stop it');
-        await page.getByRole('button', { name: 'Stop', exact: true }).click();
-        await expectState(/^stopped$/, 'the stopped instance', 60000);
-        await shot('instance-stopped');
-
-        step('the instance\'s Files card: what the server wrote, read-only; a file downloads');
+        step('the instance\'s Files card: what the running server wrote (in its disk image), read-only; a file downloads');
         const files = page.locator('section.files-card');
         await files.getByRole('button', { name: 'Open folder left4dead2' }).click();
         await files.getByRole('button', { name: 'Open folder logs' }).click();
@@ -219,6 +214,13 @@ await runFlow('ui-flow', async (t) => {
         if (startsDl.suggestedFilename() !== 'fake-srcds-starts.txt' || !/ pid [0-9]+ port [0-9]+ map /.test(starts))
                 fail(`the server's start log downloaded as ${startsDl.suggestedFilename()}: "${starts}"`);
         await shot('instance-files');
+
+        step('stop it');
+        await page.getByRole('button', { name: 'Stop', exact: true }).click();
+        await expectState(/^stopped$/, 'the stopped instance', 60000);
+        await expectText(page.locator('section.files-card .empty-note'), /can be read only while the server runs/,
+                'the Files card of a stopped server with a disk image');
+        await shot('instance-stopped');
 
         step('download the backup and restore it');
         const [download] = await Promise.all([page.waitForEvent('download'),

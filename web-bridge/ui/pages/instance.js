@@ -4,7 +4,7 @@
 import { api, enc } from '../lib/api.js';
 import { append, badge, button, clear, consoleBox, dl, field, h, pageHeader, setBadge, uid } from '../lib/dom.js';
 import { onSubmit } from '../lib/form.js';
-import { fmtTime } from '../lib/format.js';
+import { LIMIT_INFINITY, fmtTime } from '../lib/format.js';
 import { filesCard } from '../lib/files.js';
 import { onLive, onPageLeave, stream } from '../lib/live.js';
 import { notice, showError } from '../lib/notices.js';
@@ -49,7 +49,12 @@ export async function pageInstance(main, name) {
         };
         const limits = limitsCard(name);
         const backups = backupsCard(name);
-        const files = filesCard('instance', name);
+        // With a disk limit the server's files live in its disk image, which
+        // is mounted only while the server runs.
+        const files = filesCard('instance', name, {
+                unavailable: () => !serverUp(o.State) && o.DiskMax < LIMIT_INFINITY ?
+                        'This server keeps its files in its disk image, which can be read only while the server runs.' : null,
+        });
         const showAll = (n) => {
                 const was = o.State;
                 show(n);
