@@ -50,9 +50,10 @@ export async function pageInstance(main, name) {
         const limits = limitsCard(name);
         const backups = backupsCard(name);
         // With a disk limit the server's files live in its disk image, which
-        // is mounted only while the server runs.
+        // is mounted only while the server runs (not yet while it starts,
+        // no more once it stops).
         const files = filesCard('instance', name, {
-                unavailable: () => !serverUp(o.State) && o.DiskMax < LIMIT_INFINITY ?
+                unavailable: () => o.State !== 'running' && o.DiskMax < LIMIT_INFINITY ?
                         'This server keeps its files in its disk image, which can be read only while the server runs.' : null,
         });
         const showAll = (n) => {
