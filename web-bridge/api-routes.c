@@ -149,7 +149,7 @@ static const Route routes[] = {
         { "GET", "jobs/*", TARGET_JOB, false, NULL, "", { NULL }, NULL, ANSWER_ENTITY, { NULL }, 0 },
         { "POST", "jobs/*/cancel", TARGET_JOB, false, "Cancel", "", { NULL }, NULL, ANSWER_EMPTY, { NULL }, 0 },
 
-        { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "updated", "size" }, 0 },
+        { "GET", "cache", TARGET_MANAGER, true, "ListCache", "", { NULL }, NULL, ANSWER_ROWS, { "item", "file", "size", "overlays" }, 0 },
         { "POST", "cache/prune", TARGET_MANAGER, true, "PruneCache", "", { NULL }, NULL, ANSWER_FIELDS, { "files", "bytes" }, 0 },
         { "GET", "status", TARGET_MANAGER, true, NULL, "", { NULL }, NULL, ANSWER_STATUS, { NULL }, 0 },
         { "GET", "storage", TARGET_MANAGER, true, "ListStorageUsage", "", { NULL }, NULL, ANSWER_ROWS, { "owner", "used", "quota" }, 0 },

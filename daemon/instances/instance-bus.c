@@ -190,14 +190,14 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
 }
 
 /* The directory the server of i writes into: runtime/<name>/upper, or,
- * with a disk image, its upper/ while the image is mounted. */
+ * with a disk image, its upper/ while the image is mounted. -ENOENT, with
+ * no error set, when the server never ran (there is no upper/ yet). */
 static int open_upper(Instance *i, int *ret_fd, sd_bus_error *error) {
         _cleanup_close_ int inst_fd = -1, disk_fd = -1, fd = -1;
 
         inst_fd = openat(i->manager->runtime_fd, i->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (inst_fd < 0 && errno == ENOENT)
-                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
-                                         "Instance \"%s\" has no files yet: its server has not run.", i->name);
+                return -ENOENT;
         if (inst_fd < 0)
                 return bus_error_internal(error, -errno, "Opening the instance's directory");
         if (instance_disk_has_image_at(inst_fd)) {
@@ -210,8 +210,7 @@ static int open_upper(Instance *i, int *ret_fd, sd_bus_error *error) {
         } else {
                 fd = openat(inst_fd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0 && errno == ENOENT)
-                        return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
-                                                 "Instance \"%s\" has no files yet: its server has not run.", i->name);
+                        return -ENOENT;
                 if (fd < 0)
                         return bus_error_internal(error, -errno, "Opening the instance's files");
         }
@@ -231,6 +230,12 @@ static int method_files(sd_bus_message *msg, Instance *i, bool open, sd_bus_erro
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the files of", NULL, error));
 
         r = open_upper(i, &fd, error);
+        if (r == -ENOENT && !open && path[0] == '\0')
+                /* A server that never ran wrote nothing: its top is empty. */
+                return sd_bus_reply_method_return(msg, "a(sstt)b", 0, false);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, L4M_ERROR_NOT_FOUND,
+                                         "Instance \"%s\" has no files yet: its server has not run.", i->name);
         if (r < 0)
                 return r;
         return file_browse_reply(msg, fd, path, "instance", i->name, open, error);

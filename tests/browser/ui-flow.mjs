@@ -3,8 +3,8 @@
 // user goes through it: log in, create a workshop overlay and build it
 // (progress to 100 %), create a blueprint and an instance, start it, see
 // the server's log in the console, send "status" and see the reply, see
-// its use and set a limit, back it up while it runs, stop it, download and
-// restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
+// its use and set a limit, back it up while it runs, download a file it
+// wrote from its Files card, stop it, download and restore the backup, create a schedule, run, disable and delete it, log out. Every step asserts what the
 // page shows and saves screenshots (lib/harness.mjs: a 1280x800 desktop
 // and a 375x812 phone, where the page must not scroll sideways and buttons
 // must be big enough to touch; no request may leave the host and the page
@@ -68,6 +68,7 @@ await runFlow('ui-flow', async (t) => {
         if ((await page.locator('#who-user').textContent()) !== user)
                 fail('the header does not show the user');
         await page.locator('main h1', { hasText: 'Instances' }).waitFor();
+        await expectText(page.locator('section.game-card .card-head .badge'), /^installed$/, 'the game on the dashboard');
         await shot('dashboard');
 
         step('create a workshop overlay');
@@ -202,9 +203,23 @@ await runFlow('ui-flow', async (t) => {
                 fail('Restore is offered while the server runs');
         await shot('instance-backup');
 
+        step('the instance\'s Files card: what the running server wrote (in its disk image), read-only; a file downloads');
+        const files = page.locator('section.files-card');
+        await files.getByRole('button', { name: 'Open folder left4dead2' }).click();
+        await files.getByRole('button', { name: 'Open folder logs' }).click();
+        const startLog = files.locator('tr[data-name="fake-srcds-starts.txt"] a');
+        await startLog.waitFor();
+        const [startsDl] = await Promise.all([page.waitForEvent('download'), startLog.click()]);
+        const starts = readFileSync(await startsDl.path()).toString();
+        if (startsDl.suggestedFilename() !== 'fake-srcds-starts.txt' || !/ pid [0-9]+ port [0-9]+ map /.test(starts))
+                fail(`the server's start log downloaded as ${startsDl.suggestedFilename()}: "${starts}"`);
+        await shot('instance-files');
+
         step('stop it');
         await page.getByRole('button', { name: 'Stop', exact: true }).click();
         await expectState(/^stopped$/, 'the stopped instance', 60000);
+        await expectText(page.locator('section.files-card .empty-note'), /can be read only while the server runs/,
+                'the Files card of a stopped server with a disk image');
         await shot('instance-stopped');
 
         step('download the backup and restore it');
@@ -257,6 +272,13 @@ await runFlow('ui-flow', async (t) => {
         await expectText(page.locator('li.card.job .badge'), /^succeeded$/, 'the build job\'s state');
         await expectText(page.locator('li.card.job dd a'), new RegExp(`^overlay ${OVERLAY}$`), 'the build job\'s target by name');
         await shot('jobs');
+
+        step('the system page lists the build\'s Workshop file in the cache');
+        await nav('system');
+        const cacheRow = page.locator('section.cache-card tbody tr').filter({ hasText: new RegExp(`^${item}`) });
+        await expectText(cacheRow.locator('td'), /^1 overlay$/, 'the cached item, used by the built overlay');
+        await expectText(cacheRow.locator('td'), /^[0-9.]+ (KiB|MiB)$/, 'the cached item\'s size');
+        await shot('system');
 
         step('the users page (an admin\'s)');
         await nav('users');

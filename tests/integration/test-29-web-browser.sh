@@ -106,6 +106,10 @@ test_web_browser() {
         [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
 
         ins_setup
+        # The fake installation was laid out behind the daemon's back: read
+        # as at boot, so that the dashboard shows the game installed.
+        daemon_stop
+        daemon_up
         # One item, big enough that the build takes a moment, with a
         # short stall half-way so that the page shows progress on its way.
         fixture_start "{\"items\": {\"$WB_ITEM\": {\"size\": 2000000, \"stall_after\": 1000000,
@@ -140,6 +144,71 @@ l4m_test web-browser test_web_browser 600
 # The flows of tests/browser/flow-*.mjs, a case each.
 test_web_browser_notices() { wb_flow flow-notices; }
 l4m_test web-browser-notices test_web_browser_notices 300
+
+# The admin's side of the UI (tests/browser/flow-admin.mjs): a container
+# whose game is NOT installed (test-22's gm_setup: the fake steamcmd, an
+# empty installation), installed from the dashboard; 130 finished jobs (wipes
+# of an empty overlay) for the Jobs page's filters and paging; a blueprint
+# for the instance the flow creates; a role-user account for its view.
+WBA_USER=uib-user
+WBA_PASSWORD=uib-user-password
+WBA_BLUEPRINT=uib-bp
+WBA_INSTANCE=uib-server
+
+wba_cleanup() {
+        local path ov
+        ins_remove "$WBA_INSTANCE"
+        ins_delete_blueprint "$WBA_BLUEPRINT"
+        for ov in uib-empty uib-cfg; do
+                path=$(wb_overlay_path "$ov")
+                if [[ -n $path ]]; then
+                        delete_overlay root "$path"
+                fi
+        done
+        gcall root "$L4M_MANAGER" org.left4me.Manager.DeleteUser "$(gv_str "$WBA_USER")"
+}
+
+test_web_browser_admin() {
+        # shellcheck source=test-22-game.sh
+        source "$L4M_SRCDIR/tests/integration/test-22-game.sh"
+        # shellcheck source=test-23-instances.sh
+        source "$L4M_SRCDIR/tests/integration/test-23-instances.sh"
+        # shellcheck source=web-lib.sh
+        source "$L4M_SRCDIR/tests/integration/web-lib.sh"
+        command -v node >/dev/null || fail "node is not installed"
+        [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
+
+        wba_cleanup
+        step "no game: the fake steamcmd, an empty installation"
+        gm_setup
+        # Slow enough that the dashboard shows the install's progress on its way.
+        gm_config '{"buildid": "1000001", "delay": 0.4, "steps": 6}'
+        [[ $(gm_prop GameInstalled) == false ]] || fail "the game is installed before the flow"
+
+        step "an overlay and a blueprint for the instance"
+        ins_overlay uib-cfg 'mkdir -p left4dead2/cfg && echo "echo uib" > left4dead2/cfg/uib.cfg' >/dev/null
+        ins_blueprint "$WBA_BLUEPRINT" uib-cfg
+
+        step "130 finished jobs: wipes of an empty overlay"
+        ensure_overlay root uib-empty archive >/dev/null
+        capture in_container sh -ec 'for i in $(seq 130); do l4mctl overlay wipe uib-empty --wait >/dev/null; done'
+        expect_ok "130 wipes"
+
+        step "the web accounts $WB_USER (admin) and $WBA_USER (user)"
+        web_user "$WB_USER" "$WB_PASSWORD" admin
+        web_user "$WBA_USER" "$WBA_PASSWORD" user
+        web_up
+
+        wb_run_flow "$(wb_browser_files)" flow-admin 600 "$WBA_USER" "$WBA_PASSWORD" "$WBA_BLUEPRINT" "$WBA_INSTANCE"
+
+        # What the UI did is what the daemon has.
+        [[ $(gm_prop GameInstalled) == true ]] || fail "the game is not installed after the flow installed it"
+        assert_eq 1000001 "$(gm_prop GameBuildId)" "the build installed through the UI"
+        assert_eq "" "$(gm_prop SteamLogin)" "the Steam login, back to anonymous through the UI"
+        assert_eq "web:$WB_USER" "$(ins_prop "$WBA_INSTANCE" Owner)" "the instance made through the UI"
+        wba_cleanup
+}
+l4m_test web-browser-admin test_web_browser_admin 900
 
 # Overlays, blueprints and the file browser (tests/browser/flow-overlays.mjs):
 # four Workshop items the fake Steam API answers as public (big enough, with

@@ -353,7 +353,12 @@ test_ocf_instance_files() {
         ipath=$(ocf_ins_path ocf-ins)
 
         gcall alice "$ipath" org.left4me.Instance.ListFiles "''"
-        expect_dbus_error org.left4me.Error.NotFound "ListFiles before the server ever ran"
+        expect_ok "ListFiles of the top before the server ever ran"
+        assert_eq "(@a(sstt) [], false)" "$OUT" "the top of a server that never ran"
+        gcall alice "$ipath" org.left4me.Instance.ListFiles "'left4dead2'"
+        expect_dbus_error org.left4me.Error.NotFound "ListFiles below the top before the server ever ran"
+        gcall alice "$ipath" org.left4me.Instance.OpenFile "'server.cfg'"
+        expect_dbus_error org.left4me.Error.NotFound "OpenFile before the server ever ran"
 
         step "what a server wrote, with a link to /etc/shadow and a FIFO planted in upper/"
         upper=$L4M_RUNTIME/ocf-ins/upper

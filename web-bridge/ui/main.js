@@ -21,6 +21,7 @@ import { pageLogin } from './pages/login.js';
 import { pageOverlay } from './pages/overlay.js';
 import { pageOverlays } from './pages/overlays.js';
 import { pageSchedules } from './pages/schedules.js';
+import { pageSystem } from './pages/system.js';
 import { pageUsers } from './pages/users.js';
 
 const routes = [
@@ -32,8 +33,10 @@ const routes = [
         [/^#\/blueprints$/, pageBlueprints, 'blueprints'],
         [/^#\/blueprints\/([^/]+)$/, pageBlueprint, 'blueprints'],
         [/^#\/schedules$/, pageSchedules, 'schedules'],
-        [/^#\/jobs$/, pageJobs, 'jobs'],
+        // The filter and page of the list in a query (pages/jobs.js reads it).
+        [/^#\/jobs(?:\?[^/]*)?$/, pageJobs, 'jobs'],
         [/^#\/jobs\/([0-9]+)$/, pageJob, 'jobs'],
+        [/^#\/system$/, pageSystem, 'system'],
         [/^#\/users$/, pageUsers, 'users'],
         [/^#\/account$/, pageAccount, null],
 ];
@@ -75,14 +78,17 @@ async function route() {
                 }
         }
         for (const a of document.querySelectorAll('#nav a')) {
-                if (a.dataset.section === section)
+                if (a.dataset.section === section) {
                         a.setAttribute('aria-current', 'page');
-                else
+                        // On a phone the navigation scrolls sideways: the
+                        // current section in view.
+                        a.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+                } else
                         a.removeAttribute('aria-current');
         }
         pageNotices();
         const old = document.getElementById('main');
-        const main = h('main', { id: 'main', tabindex: '-1', 'data-page': hash.split('/')[1] || '' });
+        const main = h('main', { id: 'main', tabindex: '-1', 'data-page': (hash.split('/')[1] || '').split('?')[0] });
         old.replaceWith(main);
         if (!page) {
                 append(main, [pageHeader('Not found'), h('p', null, 'There is no such page. ', h('a', { href: '#/instances' }, 'Go to the instances.'))]);

@@ -17,7 +17,8 @@ const SHOWN_STEP = 500;        // rows drawn at once; "Show more" draws more
 const TYPE_LABEL = { dir: 'folder', file: 'file', symlink: 'link', other: 'other' };
 
 // filesCard(kind, name, opts): the card. opts.title (default "Files"),
-// opts.intro (a sentence under the title), opts.emptyText (what an empty
+// opts.unavailable (a function: a sentence when the files cannot be read
+// now, then no request is made), opts.intro (a sentence under the title), opts.emptyText (what an empty
 // top says), opts.missingText (what a 404 of the top says: an instance
 // whose server never ran has no upper/ yet); an instance's have defaults.
 export function filesCard(kind, name, opts) {
@@ -116,6 +117,18 @@ export function filesCard(kind, name, opts) {
 
         const open = async (p) => {
                 const mine = ++seq;
+                const why = o.unavailable ? o.unavailable() : null;
+                if (why) {
+                        // Known beforehand: no request that can only fail.
+                        path = '';
+                        entries = [];
+                        drawCrumbs();
+                        draw(false);
+                        note.textContent = why;
+                        note.hidden = false;
+                        summary.textContent = '';
+                        return;
+                }
                 card.setAttribute('aria-busy', 'true');
                 summary.textContent = 'Loading…';
                 try {

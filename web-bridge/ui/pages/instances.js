@@ -5,7 +5,10 @@
 import { api, enc } from '../lib/api.js';
 import { append, badge, button, clear, field, h, keyedList, pageHeader, setBadge, uid } from '../lib/dom.js';
 import { onSubmit } from '../lib/form.js';
-import { cache, emit, liveList } from '../lib/live.js';
+import { cache, emit, liveList, onLive } from '../lib/live.js';
+import { showError } from '../lib/notices.js';
+import { playersText, portRangeText } from '../lib/status-text.js';
+import { gameCard } from './game.js';
 
 function instanceLink(name) {
         return h('a', { href: '#/instances/' + enc(name) }, name);
@@ -51,7 +54,7 @@ function instanceCard(o) {
                 setBadge(state, n.State);
                 buttons.update(n.State);
                 map.textContent = n.Map || n.StartMap || '—';
-                players.textContent = `${n.Players || 0}/${n.MaxPlayers || n.PlayerLimit || 0}`;
+                players.textContent = playersText(n);
                 port.textContent = String(n.Port || '—');
         };
         card.update(o);
@@ -67,6 +70,7 @@ export async function blueprintOptions(select, current) {
                 select.append(h('option', { value: b.Name, selected: b.Name === current }, b.Name));
         if (current)
                 select.value = current;
+        return bps.length;
 }
 
 export async function pageInstances(main) {
@@ -76,6 +80,7 @@ export async function pageInstances(main) {
         const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,47}', autocapitalize: 'none', spellcheck: 'false' });
         const bp = h('select', { name: 'blueprint', required: true });
         const port = h('input', { name: 'port', type: 'number', min: '1', max: '65535', inputmode: 'numeric' });
+        const portHint = h('span', null, 'optional: the lowest free one');
         const hostname = h('input', { name: 'hostname', maxlength: '64' });
         const maxp = h('input', { name: 'max_players', type: 'number', min: '1', max: '32', value: '8', inputmode: 'numeric' });
         const map = h('input', { name: 'map', pattern: '[A-Za-z0-9_\\-]{1,64}', autocapitalize: 'none', spellcheck: 'false' });
@@ -85,8 +90,8 @@ export async function pageInstances(main) {
                 h('div.grid', null,
                         field('Name', name, 'a-z, 0-9, _ and -'),
                         field('Blueprint', bp),
-                        field('Port', port, 'optional: the lowest free one'),
-                        field('Hostname', hostname, 'optional: the name'),
+                        field('Port', port, portHint),
+                        field('Hostname', hostname, 'optional: the instance\'s name when empty'),
                         field('Max players', maxp),
                         field('Start map', map, 'optional, e.g. c1m1_hotel')),
                 h('div.field.check', null, auto, h('label', { for: auto.id }, 'Start with the host')),
@@ -105,8 +110,58 @@ export async function pageInstances(main) {
                 return `Instance ${o.Name} created.`;
         });
 
-        append(main, [pageHeader('Instances'), ul, h('details.create-box', null, h('summary', null, 'Create an instance'), form)]);
+        const steps = h('ol.steps');
+        const start = h('section.card.getting-started', { 'aria-label': 'Getting started', hidden: true },
+                h('h2', null, 'Getting started'), steps);
+        const counts = { instances: null, blueprints: null, game: null };
+        const showSteps = () => {
+                const { instances, blueprints, game } = counts;
+                if (instances === null || blueprints === null || game === null)
+                        return;
+                start.hidden = instances > 0 && game;
+                clear(steps);
+                const step = (done, text, link) => steps.append(h('li' + (done ? '.done' : ''), null,
+                        h('span.step-mark', { 'aria-hidden': 'true' }, done ? '✓' : ''),
+                        h('span', null, link && !done ? h('a', { href: link[0] }, link[1]) : text, done ? ' (done)' : '')));
+                step(game, 'Install the game (above).', null);
+                step(blueprints > 0, 'Create a blueprint: the overlays (maps, mods, configs) a server runs with.', ['#/blueprints', 'Create a blueprint: the overlays (maps, mods, configs) a server runs with.']);
+                step(instances > 0, 'Create an instance from it, below, and start it.', null);
+        };
+        const game = gameCard((m) => {
+                counts.game = !!m.GameInstalled;
+                showSteps();
+                const range = portRangeText(m);
+                if (range) {
+                        port.min = String(m.InstancePortMin);
+                        port.max = String(m.InstancePortMax);
+                        port.placeholder = String(m.InstancePortMin);
+                        portHint.textContent = `optional: the lowest free one of ${range}`;
+                }
+        });
+        const count = () => {
+                counts.instances = ul.querySelectorAll('li.card.instance').length;
+                showSteps();
+        };
+        // After the list took the event in.
+        onLive((k) => {
+                if (k === 'instance' || k === 'instance-removed')
+                        queueMicrotask(count);
+        });
+
+        append(main, [pageHeader('Instances'), game, start, ul, h('details.create-box', null, h('summary', null, 'Create an instance'), form)]);
 
         const load = liveList(list, 'instance', '/api/instances');
-        await Promise.all([load(), blueprintOptions(bp)]);
+        const loadInstances = async () => {
+                await load();
+                count();
+        };
+        await Promise.all([
+                loadInstances(),
+                blueprintOptions(bp).then((n) => {
+                        counts.blueprints = n;
+                        showSteps();
+                }),
+                game.refresh(),
+                game.findJob().catch(showError),
+        ]);
 }

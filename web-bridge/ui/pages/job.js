@@ -4,9 +4,10 @@
 
 import { api, enc } from '../lib/api.js';
 import { append, badge, button, clear, consoleBox, dl, h, pageHeader, progressBar, setBadge } from '../lib/dom.js';
-import { fmtTime } from '../lib/format.js';
+import { fmtTime, jobActive } from '../lib/format.js';
+import { parseJobFilter } from '../lib/jobquery.js';
 import { noteOverlays, onLive, stream } from '../lib/live.js';
-import { targetNode } from './jobs.js';
+import { jobsHash, targetNode } from './jobs.js';
 
 // jobPanel(): a job's progress bar, state, message and live log; follow(id)
 // switches it to another job.
@@ -57,6 +58,13 @@ export async function pageJob(main, id) {
         noteOverlays(overlays);
         const props = dl([['Kind', 'Kind'], ['Target', 'Target'], ['Owner', 'Owner'], ['Created', 'Created'],
                 ['Started', 'Started'], ['Finished', 'Finished']]);
+        // Cancel only while the job can still be cancelled (queued or running).
+        const cancel = button('Cancel job', async () => {
+                await api('POST', `/api/jobs/${enc(id)}/cancel`);
+                return `Cancelling job ${id}.`;
+        }, 'danger');
+        const actions = h('div.actions', null, cancel,
+                h('a.button', { href: jobsHash(Object.assign(parseJobFilter(''), { target: j.Target })) }, 'Jobs of this target'));
         const show = (n) => {
                 props.values.Kind.textContent = n.Kind;
                 clear(props.values.Target);
@@ -65,17 +73,14 @@ export async function pageJob(main, id) {
                 props.values.Created.textContent = fmtTime(n.Created);
                 props.values.Started.textContent = fmtTime(n.Started);
                 props.values.Finished.textContent = fmtTime(n.Finished);
+                cancel.hidden = !jobActive(n);
         };
         show(j);
         const panel = jobPanel();
         append(main, [
                 pageHeader(`Job #${j.Id}`),
                 h('div.layout', null,
-                        h('section.card', { 'aria-label': 'About' }, props,
-                                h('div.actions', null, button('Cancel job', async () => {
-                                        await api('POST', `/api/jobs/${enc(id)}/cancel`);
-                                        return `Cancelling job ${id}.`;
-                                }, 'danger'))),
+                        h('section.card', { 'aria-label': 'About' }, props, actions),
                         panel),
         ]);
         panel.follow(j.Id);
