@@ -115,6 +115,7 @@ test_web_browser() {
         fixture_start "{\"items\": {\"$WB_ITEM\": {\"size\": 2000000, \"stall_after\": 1000000,
                 \"stall_seconds\": 2, \"stall_times\": 1, \"title\": \"browser test map\"}}}"
         wb_cleanup
+        trap wb_cleanup EXIT
 
         step "the web account $WB_USER (admin), left4me-web.socket"
         web_user "$WB_USER" "$WB_PASSWORD" admin
@@ -137,6 +138,7 @@ test_web_browser() {
         gcall root "$L4M_MANAGER" org.left4me.Manager.GetSchedule "$(gv_str ui-nightly)"
         expect_dbus_error org.left4me.Error.NotFound "the schedule deleted through the UI"
 
+        trap - EXIT
         wb_cleanup
 }
 l4m_test web-browser test_web_browser 600
@@ -179,6 +181,9 @@ test_web_browser_admin() {
         [[ -x /usr/bin/chromium ]] || fail "chromium is not installed"
 
         wba_cleanup
+        # What the flow made is removed on failure too: the next flows make
+        # the web account $WB_USER again, which its instance would refuse.
+        trap wba_cleanup EXIT
         step "no game: the fake steamcmd, an empty installation"
         gm_setup
         # Slow enough that the dashboard shows the install's progress on its way.
@@ -206,6 +211,7 @@ test_web_browser_admin() {
         assert_eq 1000001 "$(gm_prop GameBuildId)" "the build installed through the UI"
         assert_eq "" "$(gm_prop SteamLogin)" "the Steam login, back to anonymous through the UI"
         assert_eq "web:$WB_USER" "$(ins_prop "$WBA_INSTANCE" Owner)" "the instance made through the UI"
+        trap - EXIT
         wba_cleanup
 }
 l4m_test web-browser-admin test_web_browser_admin 900
