@@ -47,6 +47,12 @@ int overlay_list_from_reply(sd_bus_message *reply, GArray **ret);
  * *ret borrow from *ret_reply. */
 int overlay_list_fetch(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret);
 
+/* The same with each overlay's Size (have_size), from one ListObjects
+ * call. Returns 1 (nothing logged) when the daemon answers Busy (a list too
+ * large for one message) or does not know ListObjects: then use
+ * overlay_list_fetch() and read the sizes one by one. */
+int overlay_list_fetch_sized(sd_bus *bus, sd_bus_message **ret_reply, GArray **ret);
+
 /* Read the reply of org.freedesktop.DBus.Properties.GetAll for the
  * org.left4me.Overlay interface; unknown properties are skipped, a known
  * one with a wrong type is an error (-EBADMSG). info->path is left alone;

@@ -118,7 +118,9 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
         assert(bus);
         assert(args);
 
-        r = overlay_list_fetch(bus, &reply, &overlays);
+        r = overlay_list_fetch_sized(bus, &reply, &overlays);
+        if (r == 1)
+                r = overlay_list_fetch(bus, &reply, &overlays);
         if (r != 0)
                 return r;
 
@@ -131,9 +133,9 @@ int verb_overlay_list(sd_bus *bus, const CtlArgs *args, char *const *argv) {
                 OverlayInfo *info = &g_array_index(overlays, OverlayInfo, i);
                 g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
 
-                /* ListOverlays does not carry it; an overlay deleted
-                 * meanwhile shows none. */
-                if (info->path && sd_bus_get_property_trivial(bus, L4M_BUS_NAME, info->path, L4M_OVERLAY_INTERFACE,
+                /* ListOverlays does not carry it (ListObjects does); an
+                 * overlay deleted meanwhile shows none. */
+                if (info->path && !info->have_size && sd_bus_get_property_trivial(bus, L4M_BUS_NAME, info->path, L4M_OVERLAY_INTERFACE,
                                                               "Size", &error, 't', &info->size) >= 0)
                         info->have_size = true;
                 overlay_table_add(table, info);

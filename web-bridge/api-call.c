@@ -202,7 +202,9 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         assert(c->pending > 0);
         c->pending--;
         /* Each of these may answer and free c (and p with its slot). */
-        if (e && c->tolerate_errors && error_is_gone(e))
+        if (e && c->error_handler && c->error_handler(c, e)) {
+                /* Taken care of (c may be gone). */
+        } else if (e && c->tolerate_errors && error_is_gone(e))
                 p->reply(c, NULL, p->index);
         else if (e)
                 api_call_reply_bus_error(c, e);

@@ -32,6 +32,10 @@ struct ApiCall {
         GPtrArray *queue;          /* sd_bus_message*: calls still to make, one after another */
         int fd;                    /* an upload's temporary file, or -1 */
         bool tolerate_errors;      /* "no such object" answers go to the reply function as NULL */
+        /* If set, an error answer goes here first; true: it took care of
+         * it (answered, or sent another call), else it is answered as
+         * usual. */
+        bool (*error_handler)(ApiCall *c, const sd_bus_error *e);
         void (*lookup_done)(ApiCall *c);
         sd_bus *check_bus;         /* a connection of its own that checks a password (Login) */
         sd_bus_slot *check_slot;

@@ -413,6 +413,66 @@ static void answer_list(ApiCall *c, sd_bus_message *reply) {
         }
 }
 
+/* ListObjects' a(oa{sv}): the array of each object's properties, each
+ * read as a GetAll answer is (same JSON, same order as the List*). */
+static void answer_objects(ApiCall *c, sd_bus_message *reply, unsigned index) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) node = NULL;
+        int r;
+
+        json_builder_begin_array(b);
+        r = sd_bus_message_enter_container(reply, 'a', "(oa{sv})");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "oa{sv}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                /* The type is checked by entering the array: an a{sv}. */
+                if (r >= 0)
+                        r = json_bus_read_value(reply, b);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                reply_unexpected(c);
+                return;
+        }
+        json_builder_end_array(b);
+        node = json_builder_get_root(b);
+        api_call_reply_json(c, SOUP_STATUS_OK, node);
+}
+
+static void send_route_call(ApiCall *c);
+
+/* ListObjects refused (an answer too large for one message: Busy) or
+ * unknown (an older left4med): the list is made the old way, the List*
+ * and a GetAll of each object. */
+static bool list_objects_failed(ApiCall *c, const sd_bus_error *e) {
+        c->error_handler = NULL;
+        if (!sd_bus_error_has_names(e, "org.left4me.Error.Busy", SD_BUS_ERROR_UNKNOWN_METHOD))
+                return false;
+        send_route_call(c);
+        return true;
+}
+
+/* GET of a list: one ListObjects call. */
+static void send_list_objects(ApiCall *c) {
+        const Route *rt = c->route;
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = api_call_new_method(c, L4M_MANAGER_PATH, "org.left4me.Manager", "ListObjects", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", target_interface(rt->target));
+        if (r >= 0) {
+                c->error_handler = list_objects_failed;
+                r = api_call_send(c, m, answer_objects, 0);
+        }
+        if (r < 0)
+                api_call_reply_send_error(c, r);
+}
+
 static JsonNode *object_of_fields(JsonArray *values, const char *const *fields) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -1023,8 +1083,6 @@ static void call_method(ApiCall *c) {
 
 static void call_method_checked(ApiCall *c) {
         const Route *rt = c->route;
-        g_autoptr(sd_bus_message) m = NULL;
-        int r;
 
         if (rt->answer == ANSWER_PATCH) {
                 start_patch(c);
@@ -1040,6 +1098,19 @@ static void call_method_checked(ApiCall *c) {
         }
         if ((rt->answer == ANSWER_DOWNLOAD || rt->answer == ANSWER_FILE) && !download_may_begin(c))
                 return;
+        if (rt->answer == ANSWER_LIST) {
+                send_list_objects(c);
+                return;
+        }
+        send_route_call(c);
+}
+
+/* The route's own method call, answered by on_called(). */
+static void send_route_call(ApiCall *c) {
+        const Route *rt = c->route;
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
         r = api_call_new_method(c, rt->on_manager ? L4M_MANAGER_PATH : c->path,
                                 target_interface(rt->on_manager ? TARGET_MANAGER : rt->target), rt->member, &m);
         if (r < 0) {

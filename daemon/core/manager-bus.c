@@ -18,6 +18,7 @@
 #include "systemd-unit.h"
 #include "l4m-log.h"
 #include "l4m-names.h"
+#include "list-objects.h"
 #include "l4m-util.h"
 #include "manager.h"
 #include "job.h"
@@ -65,6 +66,7 @@ static const BusObject bus_objects[] = {
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, config_manager_vtable, .what = "the manager's configuration members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, schedule_manager_vtable, .what = "the manager's schedule members" },
         { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, backup_manager_vtable, .what = "the manager's backup members" },
+        { L4M_MANAGER_PATH, L4M_MANAGER_INTERFACE, list_objects_manager_vtable, .what = "the manager's ListObjects" },
         { L4M_OVERLAY_PATH_PREFIX, L4M_OVERLAY_INTERFACE, overlay_vtable, overlay_object_find, overlay_node_enumerator,
           "overlay objects" },
         { L4M_BLUEPRINT_PATH_PREFIX, L4M_BLUEPRINT_INTERFACE, blueprint_vtable, blueprint_object_find,
