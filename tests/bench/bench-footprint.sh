@@ -34,6 +34,7 @@ fp_rss_kb() {
         in_container sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(fp_pid)/status"
 }
 
+# fp_mb KB: MiB, as /proc counts (kB there is KiB).
 fp_mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
 # fp_breakdown: left4med's Rss by mapping (smaps), summed per file, the
@@ -142,7 +143,7 @@ PY
         kb=$(fp_rss_kb)
         echo "idle RSS after activation ($(fp_count ListOverlays) overlays, $(fp_count ListInstances) instances in all), ${FP_IDLE} s: $kb kB; by mapping:"
         fp_breakdown
-        goal_row "left4med idle RSS (after activation, 10 overlays, 2 instances)" "$(fp_mb "$kb") MB" "< 8 MB"
+        goal_row "left4med idle RSS (after activation, 10 overlays, 2 instances)" "$(fp_mb "$kb") MiB ($kb kB)" "< 8 MB"
 
         ov=$(fp_path GetOverlay fp-9)
         ids=$(seq -f "'%.0f'" 8000001 $((8000000 + FP_ITEMS)) | paste -sd ,)
