@@ -4,8 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "dlopen-sodium.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 #include "password-hash.h"
@@ -53,10 +52,10 @@ static void op_free(PasswordOp *op) {
                 return;
         op->worker = worker_free(op->worker);
         if (op->password) {
-                sodium_memzero(op->password, op->password_len);
+                explicit_bzero(op->password, op->password_len);
                 g_free(op->password);
         }
-        sodium_memzero(op->hash, sizeof op->hash);
+        explicit_bzero(op->hash, sizeof op->hash);
         if (op->free_userdata)
                 op->free_userdata(op->userdata);
         g_free(op);
@@ -67,9 +66,6 @@ int password_hasher_new(sd_event *event, PasswordHasher **ret) {
 
         assert(event);
         assert(ret);
-
-        if (sodium_init() < 0)
-                return log_error_errno(EIO, "Cannot initialise libsodium.");
 
         h = g_new0(PasswordHasher, 1);
         h->event = sd_event_ref(event);
@@ -100,8 +96,8 @@ static int op_work(void *userdata) {
         PasswordOp *op = userdata;
 
         if (op->verify)
-                return crypto_pwhash_str_verify(op->hash, op->password, op->password_len) == 0;
-        if (crypto_pwhash_str(op->hash, op->password, op->password_len,
+                return sym_crypto_pwhash_str_verify(op->hash, op->password, op->password_len) == 0;
+        if (sym_crypto_pwhash_str(op->hash, op->password, op->password_len,
                               crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
                 return -ENOMEM;        /* the only way it fails: no 64 MiB to be had */
         return 0;
@@ -139,9 +135,22 @@ static void start_queued(PasswordHasher *h) {
         }
 }
 
+/* libsodium, loaded and initialised on the first password. */
+static int load_sodium(void) {
+        int r;
+
+        r = dlopen_sodium();
+        if (r < 0)
+                return r;
+        if (sym_sodium_init() < 0)      /* thread-safe; 1 when done before */
+                return log_error_errno(EIO, "Cannot initialise libsodium.");
+        return 0;
+}
+
 static int submit(PasswordHasher *h, bool verify, const char *hash, const char *password, PasswordDoneFunc done,
                   void *userdata, GDestroyNotify free_userdata) {
         PasswordOp *op;
+        int r;
 
         assert(h);
         assert(password);
@@ -149,6 +158,9 @@ static int submit(PasswordHasher *h, bool verify, const char *hash, const char *
 
         if (h->queued.length >= PASSWORD_HASH_QUEUED_MAX)
                 return -EBUSY;
+        r = load_sodium();
+        if (r < 0)
+                return r;
 
         op = g_new0(PasswordOp, 1);
         op->hasher = h;

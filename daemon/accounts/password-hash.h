@@ -29,7 +29,8 @@ typedef struct PasswordHasher PasswordHasher;
  * the password matches, 0 if not (hash NULL), < 0 on failure. */
 typedef void (*PasswordDoneFunc)(int result, const char *hash, void *userdata);
 
-/* Calls sodium_init() (once per process). */
+/* libsodium is loaded (dlopen-sodium.h) and initialised on the first
+ * password hashed or verified. */
 int password_hasher_new(sd_event *event, PasswordHasher **ret);
 /* Waits for the hashes running; none of the pending done() is called, but
  * every free_userdata() is. */

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "authorize.h"
 #include "blueprint.h"
@@ -53,7 +52,7 @@ void login_free(Login *l) {
         sd_event_source_disable_unref(l->delay);
         sd_bus_message_unref(l->call);
         if (l->password) {
-                sodium_memzero(l->password, l->password_len);
+                explicit_bzero(l->password, l->password_len);
                 g_free(l->password);
         }
         g_free(l->sender);

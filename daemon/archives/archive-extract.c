@@ -11,13 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <glib.h>
 
 #include "archive-extract.h"
 #include "archive-spool.h"
 #include "archive-volume.h"
+#include "dlopen-archive.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
 
@@ -169,7 +168,7 @@ static la_ssize_t read_cb(struct archive *a, void *userdata, const void **ret_bu
                 ssize_t n;
 
                 if (check_cancel(x)) {
-                        archive_set_error(a, ECANCELED, "Cancelled");
+                        sym_archive_set_error(a, ECANCELED, "Cancelled");
                         return -1;
                 }
                 n = read(x->archive_fd, x->in_buf, IN_BLOCK_SIZE);
@@ -181,7 +180,7 @@ static la_ssize_t read_cb(struct archive *a, void *userdata, const void **ret_bu
                 if (errno == EINTR || errno == EAGAIN)
                         continue;
                 x->read_errno = errno;
-                archive_set_error(a, errno, "reading the archive: %s", STRERROR(errno));
+                sym_archive_set_error(a, errno, "reading the archive: %s", STRERROR(errno));
                 return -1;
         }
 }
@@ -198,7 +197,7 @@ static la_int64_t seek_cb(struct archive *a, void *userdata, la_int64_t offset, 
         pos = lseek(x->archive_fd, (off_t) offset, whence);
         if (pos < 0) {
                 x->read_errno = errno;
-                archive_set_error(a, errno, "seeking in the archive: %s", STRERROR(errno));
+                sym_archive_set_error(a, errno, "seeking in the archive: %s", STRERROR(errno));
                 return ARCHIVE_FATAL;
         }
         if (pos < x->base)
@@ -206,7 +205,7 @@ static la_int64_t seek_cb(struct archive *a, void *userdata, la_int64_t offset, 
         return pos - x->base;
 
 invalid:
-        archive_set_error(a, EINVAL, "seek outside of the archive");
+        sym_archive_set_error(a, EINVAL, "seek outside of the archive");
         return ARCHIVE_FATAL;
 }
 
@@ -227,20 +226,20 @@ static la_int64_t skip_cb(struct archive *a, void *userdata, la_int64_t request)
 }
 
 static const char *archive_message(struct archive *a) {
-        const char *m = archive_error_string(a);
+        const char *m = sym_archive_error_string(a);
         return m ? m : "unknown libarchive error";
 }
 
 /* Errors reported by libarchive: cancellation and read errors come back
  * as themselves, everything else means bad input. */
 static int fail_archive(Extract *x, const char *what) {
-        const char *m = archive_error_string(x->archive);
+        const char *m = sym_archive_error_string(x->archive);
 
         if (x->cancelled)
                 return fail_cancelled(x);
         if (x->read_errno != 0)
                 return fail(x, -x->read_errno, "%s", archive_message(x->archive));
-        if (archive_errno(x->archive) == ENOMEM)
+        if (sym_archive_errno(x->archive) == ENOMEM)
                 return fail(x, -ENOMEM, "%s: out of memory", what);
         if (!m)
                 return fail(x, -EBADMSG, "%s", what);
@@ -248,7 +247,7 @@ static int fail_archive(Extract *x, const char *what) {
 }
 
 static bool is_tar(Extract *x) {
-        return (archive_format(x->archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+        return (sym_archive_format(x->archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
 }
 
 /* Only tar archives may come compressed: zip, 7z and rar need to seek in
@@ -257,12 +256,12 @@ static bool is_tar(Extract *x) {
 static int check_container(Extract *x) {
         const char *filter;
 
-        if (archive_filter_count(x->archive) <= 1 || archive_format(x->archive) == 0 || is_tar(x))
+        if (sym_archive_filter_count(x->archive) <= 1 || sym_archive_format(x->archive) == 0 || is_tar(x))
                 return 0;
-        filter = archive_filter_name(x->archive, 0);
+        filter = sym_archive_filter_name(x->archive, 0);
         return fail(x, -EBADMSG, "this is a %s archive inside a %s stream, which cannot be read: only tar archives "
                     "may be compressed again (tar.gz, tar.bz2, tar.xz, tar.zst); decompress it and import the %s archive itself",
-                    archive_format_name(x->archive), filter ? filter : "compressed", archive_format_name(x->archive));
+                    sym_archive_format_name(x->archive), filter ? filter : "compressed", sym_archive_format_name(x->archive));
 }
 
 /* A zip of no entries is its end record alone, which libarchive's
@@ -291,16 +290,16 @@ static int fail_header(Extract *x) {
         r = check_container(x);
         if (r < 0)
                 return r;
-        if (archive_format(x->archive) != 0) {
-                what = g_strdup_printf("%s archive is corrupt or truncated", archive_format_name(x->archive));
+        if (sym_archive_format(x->archive) != 0) {
+                what = g_strdup_printf("%s archive is corrupt or truncated", sym_archive_format_name(x->archive));
                 return fail_archive(x, what);
         }
         if (is_empty_zip(x))
                 return fail(x, -EBADMSG, "the archive has no entries: it is an empty zip archive");
-        if (archive_filter_count(x->archive) > 1)
+        if (sym_archive_filter_count(x->archive) > 1)
                 return fail(x, -EBADMSG, "not a supported archive: the %s stream holds no tar archive (zip, 7z and "
                             "rar archives are imported as they are, never compressed again)",
-                            archive_filter_name(x->archive, 0));
+                            sym_archive_filter_name(x->archive, 0));
         return fail_archive(x, "not a supported archive (zip, 7z, rar, tar, tar.gz, tar.bz2, tar.xz, tar.zst)");
 }
 
@@ -576,7 +575,7 @@ static int copy_data(Extract *x, int fd, int64_t declared) {
                 if (check_cancel(x))
                         return fail_cancelled(x);
 
-                r = archive_read_data_block(x->archive, &buf, &len, &offset);
+                r = sym_archive_read_data_block(x->archive, &buf, &len, &offset);
                 if (r == ARCHIVE_EOF)
                         return finish_data(x, fd, pos, offset, declared);
                 /* libarchive reports a bad CRC (zip, 7z, rar) as a warning:
@@ -602,20 +601,20 @@ static int copy_data(Extract *x, int fd, int64_t declared) {
 }
 
 static mode_t file_mode(struct archive_entry *e) {
-        return (archive_entry_perm(e) & 0755) | 0644;
+        return (sym_archive_entry_perm(e) & 0755) | 0644;
 }
 
 static void set_mtime(int fd, struct archive_entry *e) {
         long nsec;
 
-        if (!archive_entry_mtime_is_set(e))
+        if (!sym_archive_entry_mtime_is_set(e))
                 return;
-        nsec = archive_entry_mtime_nsec(e);
+        nsec = sym_archive_entry_mtime_nsec(e);
         if (nsec < 0 || nsec > 999999999)
                 nsec = 0;
         struct timespec ts[2] = {
                 { .tv_nsec = UTIME_OMIT },
-                { .tv_sec = (time_t) archive_entry_mtime(e), .tv_nsec = nsec },
+                { .tv_sec = (time_t) sym_archive_entry_mtime(e), .tv_nsec = nsec },
         };
         if (futimens(fd, ts) < 0)
                 log_debug_errno(-errno, "Ignoring failure to set mtime: %s", STRERROR(errno));
@@ -674,7 +673,7 @@ static int extract_file(Extract *x, struct archive_entry *e, char *const *comps,
         if (fchmod(fd, file_mode(e)) < 0)
                 return fail(x, -errno, "setting the mode: %s", STRERROR(errno));
 
-        r = copy_data(x, fd, archive_entry_size_is_set(e) ? archive_entry_size(e) : -1);
+        r = copy_data(x, fd, sym_archive_entry_size_is_set(e) ? sym_archive_entry_size(e) : -1);
         if (r < 0)
                 return r;
         set_mtime(fd, e);
@@ -813,10 +812,10 @@ static int entry_path(Extract *x, const char *what, const char *utf8, const char
 /* The entry's name, after the rules of entry_path(); a name libarchive
  * could not convert at all is refused with its reason. */
 static int entry_name(Extract *x, struct archive_entry *e, char **ret) {
-        const char *raw = archive_entry_pathname(e);
+        const char *raw = sym_archive_entry_pathname(e);
         int r;
 
-        r = entry_path(x, "name", archive_entry_pathname_utf8(e), raw, ret);
+        r = entry_path(x, "name", sym_archive_entry_pathname_utf8(e), raw, ret);
         if (r < 0)
                 return r;
         if (*ret)
@@ -854,7 +853,7 @@ static int refuse_type(Extract *x, mode_t type) {
 
 static int extract_entry(Extract *x, struct archive_entry *e) {
         g_autofree char *name = NULL, *hardlink = NULL, *symlink = NULL;
-        mode_t type = archive_entry_filetype(e);
+        mode_t type = sym_archive_entry_filetype(e);
         g_auto(GStrv) comps = NULL;
         size_t n = 0;
         int r;
@@ -868,7 +867,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         x->subject = describe("entry", name);
         g_free(x->last_name);
         x->last_name = g_strdup(name);
-        r = entry_path(x, "hardlink target", archive_entry_hardlink_utf8(e), archive_entry_hardlink(e), &hardlink);
+        r = entry_path(x, "hardlink target", sym_archive_entry_hardlink_utf8(e), sym_archive_entry_hardlink(e), &hardlink);
         if (r < 0)
                 return r;
         if (!hardlink && type == 0) {
@@ -880,7 +879,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         if (x->entries > x->limits.max_entries)
                 return fail(x, -E2BIG, "archive has more than the limit of %" G_GUINT64_FORMAT " entries (MaxEntries)",
                             x->limits.max_entries);
-        if (archive_entry_is_encrypted(e))
+        if (sym_archive_entry_is_encrypted(e))
                 return fail(x, -EOPNOTSUPP, "encrypted entries are not supported");
         if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
                 return refuse_type(x, type);
@@ -904,7 +903,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
                 r = extract_dir(x, comps + x->strip, n - x->strip);
         else {
                 assert(type == AE_IFLNK);
-                r = entry_path(x, "symlink target", archive_entry_symlink_utf8(e), archive_entry_symlink(e), &symlink);
+                r = entry_path(x, "symlink target", sym_archive_entry_symlink_utf8(e), sym_archive_entry_symlink(e), &symlink);
                 if (r < 0)
                         return r;
                 if (!symlink) {
@@ -927,15 +926,15 @@ static int enable_formats(struct archive *a) {
          * are those of its central directory, as zip tools take them: the
          * streaming reader would find a different set in the same file. */
         int (*const enable[])(struct archive *) = {
-                archive_read_support_format_tar,
-                archive_read_support_format_zip_seekable,
-                archive_read_support_format_7zip,
-                archive_read_support_format_rar,
-                archive_read_support_format_rar5,
-                archive_read_support_filter_gzip,
-                archive_read_support_filter_bzip2,
-                archive_read_support_filter_xz,
-                archive_read_support_filter_zstd,
+                sym_archive_read_support_format_tar,
+                sym_archive_read_support_format_zip_seekable,
+                sym_archive_read_support_format_7zip,
+                sym_archive_read_support_format_rar,
+                sym_archive_read_support_format_rar5,
+                sym_archive_read_support_filter_gzip,
+                sym_archive_read_support_filter_bzip2,
+                sym_archive_read_support_filter_xz,
+                sym_archive_read_support_filter_zstd,
         };
 
         for (size_t i = 0; i < L4M_ELEMENTSOF(enable); i++)
@@ -1017,7 +1016,10 @@ static int open_archive(Extract *x) {
         if (r < 0)
                 return r;
 
-        x->archive = archive_read_new();
+        r = dlopen_archive();
+        if (r < 0)
+                return fail(x, r, "libarchive cannot be loaded (see the journal)");
+        x->archive = sym_archive_read_new();
         if (!x->archive)
                 return fail(x, -ENOMEM, "out of memory");
         r = enable_formats(x->archive);
@@ -1029,19 +1031,19 @@ static int open_archive(Extract *x) {
                  * is decoded with it; formats that say (7z, zip's UTF-8
                  * flag, pax, RAR's Unicode names) ignore it. */
                 option = g_strdup_printf("hdrcharset=%s", x->name_encoding);
-                r = archive_read_set_options(x->archive, option);
+                r = sym_archive_read_set_options(x->archive, option);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return fail(x, -EINVAL, "unknown name encoding '%s': %s", x->name_encoding,
                                     archive_message(x->archive));
         }
 
         x->in_buf = g_malloc(IN_BLOCK_SIZE);
-        if (archive_read_set_callback_data(x->archive, x) != ARCHIVE_OK ||
-            archive_read_set_read_callback(x->archive, read_cb) != ARCHIVE_OK ||
-            archive_read_set_seek_callback(x->archive, seek_cb) != ARCHIVE_OK ||
-            archive_read_set_skip_callback(x->archive, skip_cb) != ARCHIVE_OK)
+        if (sym_archive_read_set_callback_data(x->archive, x) != ARCHIVE_OK ||
+            sym_archive_read_set_read_callback(x->archive, read_cb) != ARCHIVE_OK ||
+            sym_archive_read_set_seek_callback(x->archive, seek_cb) != ARCHIVE_OK ||
+            sym_archive_read_set_skip_callback(x->archive, skip_cb) != ARCHIVE_OK)
                 return fail_archive(x, "setting up libarchive");
-        if (archive_read_open1(x->archive) != ARCHIVE_OK)
+        if (sym_archive_read_open1(x->archive) != ARCHIVE_OK)
                 return fail_header(x);
         return 0;
 }
@@ -1053,7 +1055,7 @@ static int fail_nothing_extracted(Extract *x) {
         g_clear_pointer(&x->subject, g_free);
         if (x->entries == 0)
                 return fail(x, -EBADMSG, "the archive has no entries: it is empty, or not an archive at all "
-                            "(read as %s, it ended before its first entry)", archive_format_name(x->archive));
+                            "(read as %s, it ended before its first entry)", sym_archive_format_name(x->archive));
         return fail(x, -EBADMSG, "nothing to import: every one of the %" G_GUINT64_FORMAT " entries is a directory "
                     "that strip_components %u removes", x->entries, x->strip);
 }
@@ -1066,7 +1068,7 @@ static int extract_all(Extract *x) {
                 if (check_cancel(x))
                         return fail_cancelled(x);
 
-                r = archive_read_next_header(x->archive, &e);
+                r = sym_archive_read_next_header(x->archive, &e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -1133,7 +1135,7 @@ static ArchiveLimits limits_or_defaults(const ArchiveLimits *l) {
 
 static void extract_clear(Extract *x) {
         if (x->archive)
-                archive_read_free(x->archive);
+                sym_archive_read_free(x->archive);
         g_free(x->in_buf);
         l4m_close_fdp(&x->spool_fd);
         l4m_close_fdp(&x->root_fd);
@@ -1201,7 +1203,7 @@ int archive_extract(int archive_fd, int dest_fd, const ArchiveExtractOptions *op
         }
         /* libarchive's conversions are tied to the locale: gone before it. */
         if (x.archive) {
-                archive_read_free(x.archive);
+                sym_archive_read_free(x.archive);
                 x.archive = NULL;
         }
         if (utf8 != (locale_t) 0) {

@@ -75,7 +75,7 @@ static void archive_import_free(void *data) {
                 return;
         if (a->easy) {
                 curl_event_remove(a->curl, a->easy);
-                curl_easy_cleanup(a->easy);
+                sym_curl_easy_cleanup(a->easy);
         }
         curl_event_free(a->curl);
         sd_event_source_disable_unref(a->fetched_source);
@@ -243,7 +243,7 @@ static int on_progress_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (a->easy) {
                 /* Fetching: against the announced length, when there is one. */
-                if (curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
+                if (sym_curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0)
                         job_set_progress(a->job, 0.5 * (double) (a->sink.offset + a->sink.written) / (double) length);
         } else if (a->extractor) {
                 uint64_t in = __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED);
@@ -405,7 +405,7 @@ static int on_fetched(sd_event_source *s, void *userdata) {
         g_autofree char *message = NULL;
         int r = a->fetch_result;
 
-        curl_easy_cleanup(a->easy);
+        sym_curl_easy_cleanup(a->easy);
         a->easy = NULL;
 
         if (r < 0) {

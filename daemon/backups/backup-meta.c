@@ -3,11 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <json-glib/json-glib.h>
 
 #include "backup.h"
+#include "dlopen-archive.h"
 
 #define TAR_BLOCK 512u
 #define TAR_END_BYTES (2u * TAR_BLOCK)
@@ -134,35 +133,35 @@ int backup_meta_from_json(const char *json, size_t size, BackupMeta *ret, char *
  * zstd frame of data (format raw). */
 static int write_memory(bool raw, const char *name, const void *data, size_t size, uint64_t mtime_usec,
                         void *buf, size_t buf_size, size_t *ret_used, char **ret_error) {
-        struct archive *a = archive_write_new();
-        struct archive_entry *e = archive_entry_new();
+        struct archive *a = sym_archive_write_new();
+        struct archive_entry *e = sym_archive_entry_new();
         int r = 0;
 
         if (!a || !e) {
                 r = -ENOMEM;
                 goto finish;
         }
-        if ((raw ? archive_write_set_format_raw(a) : archive_write_set_format_pax_restricted(a)) != ARCHIVE_OK ||
-            (raw && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
-            archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-            archive_write_open_memory(a, buf, buf_size, ret_used) != ARCHIVE_OK)
+        if ((raw ? sym_archive_write_set_format_raw(a) : sym_archive_write_set_format_pax_restricted(a)) != ARCHIVE_OK ||
+            (raw && sym_archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
+            sym_archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+            sym_archive_write_open_memory(a, buf, buf_size, ret_used) != ARCHIVE_OK)
                 goto fail;
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t) size);
-        archive_entry_set_mtime(e, (time_t) (mtime_usec / G_USEC_PER_SEC), 0);
-        if (archive_write_header(a, e) != ARCHIVE_OK ||
-            archive_write_data(a, data, size) != (la_ssize_t) size ||
-            archive_write_close(a) != ARCHIVE_OK)
+        sym_archive_entry_set_pathname(e, name);
+        sym_archive_entry_set_filetype(e, AE_IFREG);
+        sym_archive_entry_set_perm(e, 0644);
+        sym_archive_entry_set_size(e, (la_int64_t) size);
+        sym_archive_entry_set_mtime(e, (time_t) (mtime_usec / G_USEC_PER_SEC), 0);
+        if (sym_archive_write_header(a, e) != ARCHIVE_OK ||
+            sym_archive_write_data(a, data, size) != (la_ssize_t) size ||
+            sym_archive_write_close(a) != ARCHIVE_OK)
                 goto fail;
         goto finish;
 fail:
-        *ret_error = g_strdup_printf("cannot write the backup's header: %s", archive_error_string(a));
+        *ret_error = g_strdup_printf("cannot write the backup's header: %s", sym_archive_error_string(a));
         r = -EIO;
 finish:
-        archive_entry_free(e);
-        archive_write_free(a);
+        sym_archive_entry_free(e);
+        sym_archive_write_free(a);
         return r;
 }
 
@@ -173,6 +172,11 @@ int backup_meta_header(const char *json, uint64_t mtime_usec, size_t room, void 
         uint32_t skip;
         int r;
 
+        r = dlopen_archive();
+        if (r < 0) {
+                *ret_error = g_strdup("cannot write the backup's header: libarchive cannot be loaded");
+                return r;
+        }
         r = write_memory(false, BACKUP_META_NAME, json, strlen(json), mtime_usec, tar, tar_size, &tar_used, ret_error);
         if (r < 0)
                 return r;

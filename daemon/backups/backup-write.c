@@ -8,10 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "backup.h"
+#include "dlopen-archive.h"
 #include "fs-util.h"
 #include "instance-disk.h"
 #include "instance-runtime.h"
@@ -168,7 +166,7 @@ static int write_data(BackupWrite *b, struct archive *a, Snapshot *s) {
                         size_t chunk = MIN(left, (uint64_t) COPY_CHUNK);
                         if (worker_cancelled(b->writer))
                                 return -ECANCELED;
-                        if (archive_write_data(a, p, chunk) != (la_ssize_t) chunk)
+                        if (sym_archive_write_data(a, p, chunk) != (la_ssize_t) chunk)
                                 return -EIO;
                         p += chunk;
                         left -= chunk;
@@ -185,7 +183,7 @@ static int write_data(BackupWrite *b, struct archive *a, Snapshot *s) {
                         continue;
                 if (n <= 0)
                         return n < 0 ? -errno : -EIO;
-                if (archive_write_data(a, buf, (size_t) n) != (la_ssize_t) n)
+                if (sym_archive_write_data(a, buf, (size_t) n) != (la_ssize_t) n)
                         return -EIO;
                 left -= (uint64_t) n;
                 __atomic_add_fetch(&b->done_bytes, (uint64_t) n, __ATOMIC_RELAXED);
@@ -195,21 +193,21 @@ static int write_data(BackupWrite *b, struct archive *a, Snapshot *s) {
 
 static int write_header(struct archive *a, const char *path, mode_t type, const struct stat *st, uint64_t size,
                         const char *link) {
-        struct archive_entry *e = archive_entry_new();
+        struct archive_entry *e = sym_archive_entry_new();
         int r = 0;
 
         if (!e)
                 return -ENOMEM;
-        archive_entry_set_pathname(e, path);
-        archive_entry_set_filetype(e, type);
-        archive_entry_set_perm(e, st->st_mode & 07777);
-        archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-        archive_entry_set_size(e, type == AE_IFREG ? (la_int64_t) size : 0);
+        sym_archive_entry_set_pathname(e, path);
+        sym_archive_entry_set_filetype(e, type);
+        sym_archive_entry_set_perm(e, st->st_mode & 07777);
+        sym_archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+        sym_archive_entry_set_size(e, type == AE_IFREG ? (la_int64_t) size : 0);
         if (link)
-                archive_entry_set_symlink(e, link);
-        if (archive_write_header(a, e) != ARCHIVE_OK)
+                sym_archive_entry_set_symlink(e, link);
+        if (sym_archive_write_header(a, e) != ARCHIVE_OK)
                 r = -EIO;
-        archive_entry_free(e);
+        sym_archive_entry_free(e);
         return r;
 }
 
@@ -385,25 +383,28 @@ static int write_work(void *userdata) {
         if (lseek(b->partial_fd, BACKUP_HEADER_ROOM, SEEK_SET) < 0)
                 return -errno;
 
-        a = archive_write_new();
+        r = dlopen_archive();
+        if (r < 0)
+                return r;
+        a = sym_archive_write_new();
         if (!a)
                 return -ENOMEM;
-        if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-            archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-            archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-            archive_write_open_fd(a, b->partial_fd) != ARCHIVE_OK) {
-                b->error = g_strdup_printf("cannot write the archive: %s", archive_error_string(a));
-                archive_write_free(a);
+        if (sym_archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+            sym_archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+            sym_archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+            sym_archive_write_open_fd(a, b->partial_fd) != ARCHIVE_OK) {
+                b->error = g_strdup_printf("cannot write the archive: %s", sym_archive_error_string(a));
+                sym_archive_write_free(a);
                 return -EIO;
         }
         r = write_header(a, BACKUP_UPPER_NAME "/", AE_IFDIR, &st, 0, NULL);
         if (r >= 0)
                 r = walk(b, a, b->upper_fd, BACKUP_UPPER_NAME, st.st_dev, 0);
-        if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+        if (r >= 0 && sym_archive_write_close(a) != ARCHIVE_OK)
                 r = -EIO;
         if (r == -EIO && !b->error)
-                b->error = g_strdup_printf("cannot write the archive: %s", archive_error_string(a));
-        archive_write_free(a);
+                b->error = g_strdup_printf("cannot write the archive: %s", sym_archive_error_string(a));
+        sym_archive_write_free(a);
         if (r < 0)
                 return r;
 

@@ -8,10 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "archive-extract.h"
+#include "dlopen-archive.h"
 #include "fs-util.h"
 #include "l4m-log.h"
 #include "l4m-util.h"
@@ -66,7 +64,7 @@ static la_ssize_t write_to_pipe(struct archive *a, void *userdata, const void *b
                 ssize_t n;
 
                 if (worker_cancelled(e->worker)) {
-                        archive_set_error(a, ECANCELED, "the daemon stops");
+                        sym_archive_set_error(a, ECANCELED, "the daemon stops");
                         return -1;
                 }
                 n = write(e->pipe_fd, p, left);
@@ -79,13 +77,13 @@ static la_ssize_t write_to_pipe(struct archive *a, void *userdata, const void *b
                 if (errno == EINTR)
                         continue;
                 if (errno != EAGAIN) {
-                        archive_set_error(a, errno, "%s", errno == EPIPE ? "the reader went away" : STRERROR(errno));
+                        sym_archive_set_error(a, errno, "%s", errno == EPIPE ? "the reader went away" : STRERROR(errno));
                         return -1;
                 }
                 if (poll(&pfd, 1, EXPORT_POLL_MSEC) == 0) {
                         idle_msec += EXPORT_POLL_MSEC;
                         if (idle_msec >= OVERLAY_EXPORT_STALL_SEC * 1000u) {
-                                archive_set_error(a, ETIMEDOUT, "the reader took nothing for %u s",
+                                sym_archive_set_error(a, ETIMEDOUT, "the reader took nothing for %u s",
                                                   OVERLAY_EXPORT_STALL_SEC);
                                 return -1;
                         }
@@ -97,15 +95,15 @@ static la_ssize_t write_to_pipe(struct archive *a, void *userdata, const void *b
 static int export_fail(OverlayExport *e, int r, const char *what) {
         if (!e->error)
                 e->error = g_strdup_printf("%s '%s': %s", what, e->path->str,
-                                           e->archive && archive_error_string(e->archive) ?
-                                           archive_error_string(e->archive) : STRERROR(r));
+                                           e->archive && sym_archive_error_string(e->archive) ?
+                                           sym_archive_error_string(e->archive) : STRERROR(r));
         return r < 0 ? r : -EIO;
 }
 
 static int archive_result(OverlayExport *e, int r, const char *what) {
         if (r >= ARCHIVE_WARN)
                 return 0;
-        return export_fail(e, -(archive_errno(e->archive) > 0 ? archive_errno(e->archive) : EIO), what);
+        return export_fail(e, -(sym_archive_errno(e->archive) > 0 ? sym_archive_errno(e->archive) : EIO), what);
 }
 
 /* A regular file's data, at most the size its header gave (a file cannot
@@ -135,7 +133,7 @@ static int write_file_data(OverlayExport *e, int dir_fd, const char *name, const
                         return export_fail(e, -errno, "reading");
                 if (n == 0)
                         break;
-                if (archive_write_data(e->archive, buffer, (size_t) n) < 0)
+                if (sym_archive_write_data(e->archive, buffer, (size_t) n) < 0)
                         return archive_result(e, ARCHIVE_FATAL, "writing");
                 left -= n;
         }
@@ -158,13 +156,13 @@ static int export_entry(int dir_fd, const char *name, const struct stat *st, uns
                 g_string_append_c(e->path, '/');
         g_string_append(e->path, name);
 
-        entry = archive_entry_new();
-        archive_entry_set_pathname(entry, e->path->str);
-        archive_entry_set_mode(entry, st->st_mode);
-        archive_entry_set_mtime(entry, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-        archive_entry_set_uid(entry, 0);
-        archive_entry_set_gid(entry, 0);
-        archive_entry_set_size(entry, S_ISREG(st->st_mode) ? st->st_size : 0);
+        entry = sym_archive_entry_new();
+        sym_archive_entry_set_pathname(entry, e->path->str);
+        sym_archive_entry_set_mode(entry, st->st_mode);
+        sym_archive_entry_set_mtime(entry, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+        sym_archive_entry_set_uid(entry, 0);
+        sym_archive_entry_set_gid(entry, 0);
+        sym_archive_entry_set_size(entry, S_ISREG(st->st_mode) ? st->st_size : 0);
         r = 0;
         if (S_ISLNK(st->st_mode)) {
                 ssize_t n = readlinkat(dir_fd, name, target, sizeof target - 1);
@@ -173,12 +171,12 @@ static int export_entry(int dir_fd, const char *name, const struct stat *st, uns
                         r = export_fail(e, -errno, "reading the link");
                 else {
                         target[n] = '\0';
-                        archive_entry_set_symlink(entry, target);
+                        sym_archive_entry_set_symlink(entry, target);
                 }
         }
         if (r >= 0)
-                r = archive_result(e, archive_write_header(e->archive, entry), "writing the header of");
-        archive_entry_free(entry);
+                r = archive_result(e, sym_archive_write_header(e->archive, entry), "writing the header of");
+        sym_archive_entry_free(entry);
 
         if (r >= 0 && S_ISREG(st->st_mode))
                 r = write_file_data(e, dir_fd, name, st);
@@ -202,27 +200,32 @@ static int export_work(void *userdata) {
         if (utf8 != (locale_t) 0)
                 previous = uselocale(utf8);
         e->path = g_string_new(NULL);
-        e->archive = archive_write_new();
-        r = e->archive ? 0 : -ENOMEM;
+        r = dlopen_archive();
+        if (r < 0)
+                r = export_fail(e, r, "loading libarchive for");
+        else {
+                e->archive = sym_archive_write_new();
+                r = e->archive ? 0 : -ENOMEM;
+        }
         if (r >= 0)
-                r = archive_result(e, archive_write_set_format_pax_restricted(e->archive), "setting up the archive for");
+                r = archive_result(e, sym_archive_write_set_format_pax_restricted(e->archive), "setting up the archive for");
         if (r >= 0)
-                r = archive_result(e, archive_write_add_filter_zstd(e->archive), "setting up zstd for");
+                r = archive_result(e, sym_archive_write_add_filter_zstd(e->archive), "setting up zstd for");
         if (r >= 0)
-                r = archive_result(e, archive_write_set_bytes_in_last_block(e->archive, 1), "setting up the archive for");
+                r = archive_result(e, sym_archive_write_set_bytes_in_last_block(e->archive, 1), "setting up the archive for");
         if (r >= 0)
-                r = archive_result(e, archive_write_open(e->archive, e, NULL, write_to_pipe, NULL), "opening the archive for");
+                r = archive_result(e, sym_archive_write_open(e->archive, e, NULL, write_to_pipe, NULL), "opening the archive for");
         if (r >= 0) {
                 r = tree_for_each_entry(e->dir_fd, 0, export_entry, e);
                 if (r < 0 && !e->error)
                         e->error = g_strdup_printf("walking the overlay: %s", STRERROR(r));
         }
         if (r >= 0)
-                r = archive_result(e, archive_write_close(e->archive), "ending the archive after");
+                r = archive_result(e, sym_archive_write_close(e->archive), "ending the archive after");
         if (e->archive) {
                 if (r < 0)
-                        archive_write_fail(e->archive);
-                archive_write_free(e->archive);
+                        sym_archive_write_fail(e->archive);
+                sym_archive_write_free(e->archive);
                 e->archive = NULL;
         }
         if (utf8 != (locale_t) 0) {

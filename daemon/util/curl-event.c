@@ -30,7 +30,7 @@ struct CurlEvent {
 
 static void transfer_detach(Transfer *t) {
         /* curl must not write into the buffer once it is gone */
-        (void) curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, NULL);
+        (void) sym_curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, NULL);
 }
 
 static void transfer_free(Transfer *t) {
@@ -46,7 +46,7 @@ static void dispatch_done(CurlEvent *c) {
         int left;
 
         c->dispatching = true;
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
+        while ((msg = sym_curl_multi_info_read(c->multi, &left))) {
                 CURL *easy = msg->easy_handle;
                 CURLcode result = msg->data.result;
                 Transfer *t;
@@ -55,12 +55,12 @@ static void dispatch_done(CurlEvent *c) {
                         continue;
 
                 /* msg belongs to easy: read it before removing the handle */
-                (void) curl_multi_remove_handle(c->multi, easy);
+                (void) sym_curl_multi_remove_handle(c->multi, easy);
                 if (!g_hash_table_steal_extended(c->transfers, easy, NULL, (gpointer *) &t))
                         continue;
                 transfer_detach(t);
                 t->done(c, easy, result,
-                        result == CURLE_OK ? NULL : t->errbuf[0] ? t->errbuf : curl_easy_strerror(result),
+                        result == CURLE_OK ? NULL : t->errbuf[0] ? t->errbuf : sym_curl_easy_strerror(result),
                         t->userdata);
                 g_free(t);
         }
@@ -80,9 +80,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 action |= CURL_CSELECT_ERR;
         /* EPOLLHUP alone: action 0 makes curl look at the socket itself */
 
-        mc = curl_multi_socket_action(c->multi, fd, action, &running);
+        mc = sym_curl_multi_socket_action(c->multi, fd, action, &running);
         if (mc != CURLM_OK)
-                log_warning("curl_multi_socket_action() on fd %d failed: %s", fd, curl_multi_strerror(mc));
+                log_warning("curl_multi_socket_action() on fd %d failed: %s", fd, sym_curl_multi_strerror(mc));
         dispatch_done(c);
         return 0;
 }
@@ -92,9 +92,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         int running;
         CURLMcode mc;
 
-        mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        mc = sym_curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         if (mc != CURLM_OK)
-                log_warning("curl_multi_socket_action() on timeout failed: %s", curl_multi_strerror(mc));
+                log_warning("curl_multi_socket_action() on timeout failed: %s", sym_curl_multi_strerror(mc));
         dispatch_done(c);
         return 0;
 }
@@ -179,8 +179,11 @@ int curl_event_new(sd_event *e, CurlEvent **ret) {
         assert(e);
         assert(ret);
 
+        r = dlopen_curl();
+        if (r < 0)
+                return r;
         /* Reference counted inside curl; the matching cleanup is process exit. */
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (sym_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -ENOMEM;
 
         c = g_new0(CurlEvent, 1);
@@ -198,12 +201,12 @@ int curl_event_new(sd_event *e, CurlEvent **ret) {
         }
         (void) sd_event_source_set_description(c->timer, "curl-timer");
 
-        c->multi = curl_multi_init();
+        c->multi = sym_curl_multi_init();
         if (!c->multi ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK) {
+            sym_curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
+            sym_curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+            sym_curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
+            sym_curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK) {
                 curl_event_free(c);
                 return -ENOMEM;
         }
@@ -224,12 +227,12 @@ void curl_event_free(CurlEvent *c) {
         if (c->multi) {
                 g_hash_table_iter_init(&it, c->transfers);
                 while (g_hash_table_iter_next(&it, &easy, NULL))
-                        (void) curl_multi_remove_handle(c->multi, easy);
+                        (void) sym_curl_multi_remove_handle(c->multi, easy);
         }
         g_hash_table_destroy(c->transfers);
         /* may still call socket_cb to drop sockets of cached connections */
         if (c->multi)
-                (void) curl_multi_cleanup(c->multi);
+                (void) sym_curl_multi_cleanup(c->multi);
         g_hash_table_destroy(c->sockets);
         sd_event_source_disable_unref(c->timer);
         sd_event_unref(c->event);
@@ -251,12 +254,12 @@ int curl_event_add(CurlEvent *c, CURL *easy, CurlEventDone done, void *userdata)
         t->easy = easy;
         t->done = done;
         t->userdata = userdata;
-        if (curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK) {
+        if (sym_curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK) {
                 g_free(t);
                 return -EINVAL;
         }
 
-        mc = curl_multi_add_handle(c->multi, easy);
+        mc = sym_curl_multi_add_handle(c->multi, easy);
         if (mc != CURLM_OK) {
                 transfer_free(t);
                 return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM :
@@ -271,7 +274,7 @@ void curl_event_remove(CurlEvent *c, CURL *easy) {
 
         if (!easy || !g_hash_table_contains(c->transfers, easy))
                 return;
-        (void) curl_multi_remove_handle(c->multi, easy);
+        (void) sym_curl_multi_remove_handle(c->multi, easy);
         g_hash_table_remove(c->transfers, easy);
 }
 
@@ -284,7 +287,7 @@ unsigned curl_event_count(CurlEvent *c) {
 
 #define SETOPT(easy, opt, val) \
         do { \
-                CURLcode _cc = curl_easy_setopt((easy), (opt), (val)); \
+                CURLcode _cc = sym_curl_easy_setopt((easy), (opt), (val)); \
                 if (_cc != CURLE_OK) \
                         return _cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL; \
         } while (0)
@@ -311,7 +314,10 @@ int curl_event_easy_new(const char *url, CURL **ret) {
         assert(url);
         assert(ret);
 
-        easy = curl_easy_init();
+        r = dlopen_curl();
+        if (r < 0)
+                return r;
+        easy = sym_curl_easy_init();
         if (!easy)
                 return -ENOMEM;
         r = easy_defaults(easy, url);
@@ -338,7 +344,7 @@ int curl_event_result_to_errno(CURL *easy, CURLcode result, long *ret_http_statu
 
         assert(easy);
 
-        if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        if (sym_curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
                 status = 0;
         if (ret_http_status)
                 *ret_http_status = status;
@@ -485,7 +491,7 @@ static size_t file_header_cb(char *buf, size_t size, size_t nitems, void *userda
 static int file_sink_start(CurlFileSink *s) {
         long status = 0;
 
-        (void) curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+        (void) sym_curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
         s->http_status = status;
 
         if (status == 206) {

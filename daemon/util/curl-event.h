@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <systemd/sd-event.h>
 
+#include "dlopen-curl.h"
+
 /* libcurl's multi interface driven by sd-event: one io source per socket
  * curl wants watched, one CLOCK_MONOTONIC timer for curl's timeouts, no
  * threads. Transfers are plain easy handles the caller owns. */
@@ -43,7 +45,7 @@ unsigned curl_event_count(CurlEvent *c);
 #define CURL_EVENT_LOW_SPEED_TIME_SEC 60L       /* ... for this long, or the transfer fails */
 #define CURL_EVENT_MAX_REDIRS 5L
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(CURL, curl_easy_cleanup)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CURL, sym_curl_easy_cleanup)
 
 /* An easy handle for url with: no signals, http/https only (also after
  * redirects), at most CURL_EVENT_MAX_REDIRS redirects, the timeouts above

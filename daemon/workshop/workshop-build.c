@@ -130,7 +130,7 @@ static void api_request_free(ApiRequest *q) {
                 return;
         if (q->easy) {
                 curl_event_remove(q->build->curl, q->easy);
-                curl_easy_cleanup(q->easy);
+                sym_curl_easy_cleanup(q->easy);
         }
         sd_event_source_disable_unref(q->retry_timer);
         curl_memory_sink_free(q->sink);
@@ -141,7 +141,7 @@ static void api_request_free(ApiRequest *q) {
 static void download_stop(Download *d) {
         if (d->easy) {
                 curl_event_remove(d->build->curl, d->easy);
-                curl_easy_cleanup(d->easy);
+                sym_curl_easy_cleanup(d->easy);
                 d->easy = NULL;
         }
         l4m_close_fdp(&d->fd);
@@ -223,7 +223,7 @@ static void on_api_done(CurlEvent *c, CURL *easy, CURLcode result, const char *e
         int r;
 
         r = curl_memory_sink_finish(q->sink, easy, result, &status);
-        curl_easy_cleanup(q->easy);
+        sym_curl_easy_cleanup(q->easy);
         q->easy = NULL;
 
         if (r < 0) {
@@ -426,7 +426,7 @@ static void on_download_done(CurlEvent *c, CURL *easy, CURLcode result, const ch
         int r;
 
         r = curl_event_file_sink_finish(&d->sink, easy, result, &status);
-        curl_easy_cleanup(d->easy);
+        sym_curl_easy_cleanup(d->easy);
         d->easy = NULL;
 
         if (r >= 0) {

@@ -7,6 +7,7 @@
 # them in order.
 
 bench_speed() {
+        bench_footprint
         bench_instance_start
         bench_web
 }
