@@ -161,7 +161,7 @@ static void test_console_split(void) {
         size_t used;
 
         used = console_split_lines("a\n\nbc\npartial", 15, false, collect_line, lines);
-        g_assert_cmpuint(used, ==, 7);
+        g_assert_cmpuint(used, ==, 6);
         g_assert_cmpuint(lines->len, ==, 3);
         g_assert_cmpstr(lines->pdata[0], ==, "a");
         g_assert_cmpstr(lines->pdata[1], ==, "");
