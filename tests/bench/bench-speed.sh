@@ -8,5 +8,6 @@
 
 bench_speed() {
         bench_instance_start
+        bench_console
         bench_web
 }
