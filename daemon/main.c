@@ -12,6 +12,7 @@
 #include "backup.h"
 #include "config.h"
 #include "game-install.h"
+#include "instance.h"
 #include "overlay-wipe.h"
 #include "script-build.h"
 #include "l4m-log.h"
@@ -135,6 +136,7 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
 
+        manager_adopt_consoles(m);
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;

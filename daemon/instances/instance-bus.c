@@ -179,7 +179,8 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         RETURN_UNLESS_AUTHORIZED(authorize_on(i, msg, L4M_ACTION_READ, "read the log of", &actor, error));
 
         /* Not what an earlier instance of the same name (and unit) logged. */
-        r = journal_stream_open(i->manager->journal_streams, actor.principal, i->unit, i->created, follow, lines, &fd);
+        r = journal_stream_open(i->manager->journal_streams, actor.principal, i->unit, i->console, i->created,
+                                follow, lines, &fd);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, L4M_ERROR_BUSY,
                                          "Too many instance logs are open (at most %u per caller, %u in all).",

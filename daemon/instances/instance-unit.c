@@ -97,8 +97,19 @@ int instance_unit_properties(sd_bus_message *m, void *userdata) {
         if (r >= 0) r = unit_property_string(m, "WorkingDirectory", merged);
         if (r >= 0) r = unit_property_strv(m, "Environment", environment);
         if (r >= 0) r = unit_property_string(m, "StandardInput", "null");
-        if (r >= 0) r = unit_property_string(m, "StandardOutput", "journal");
-        if (r >= 0) r = unit_property_string(m, "StandardError", "inherit");
+        /* stdout and stderr: left4med's pipe (console.h), as systemd-run
+         * --pipe hands its own; its write end is non-blocking, and a write
+         * with no reader left fails with EPIPE rather than killing the
+         * server, as long as SIGPIPE stays ignored. */
+        if (r >= 0 && spec->console_fd >= 0) {
+                r = sd_bus_message_append(m, "(sv)", "StandardOutputFileDescriptor", "h", spec->console_fd);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "(sv)", "StandardErrorFileDescriptor", "h", spec->console_fd);
+        } else if (r >= 0) {
+                r = unit_property_string(m, "StandardOutput", "journal");
+                if (r >= 0) r = unit_property_string(m, "StandardError", "inherit");
+        }
+        if (r >= 0) r = unit_property_bool(m, "IgnoreSIGPIPE", true);
         if (r >= 0) r = unit_property_string(m, "SyslogIdentifier", identifier);
 
         /* Crashes restart it, a crash loop ends it. */

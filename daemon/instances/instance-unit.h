@@ -26,6 +26,9 @@ typedef struct InstanceUnitSpec {
         /* disk_max has a disk image (instance-disk.h): the helper needs
          * /dev/loop-control and a loop device. */
         bool disk_image;
+        /* The write end of the console pipe for stdout and stderr; -1:
+         * the journal's own stream. */
+        int console_fd;
 } InstanceUnitSpec;
 
 /* The properties of left4me-server-<name>.service, for

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "a2s.h"
 #include "backup.h"
 #include "blueprint.h"
@@ -155,6 +157,8 @@ void instance_free(Instance *i) {
         if (!i)
                 return;
         unit_tracker_free(i->tracker);
+        /* Its read ends stay in systemd's store for the next left4med. */
+        console_hub_free(i->console);
         instance_usage_queries_cancel(i);
         sd_bus_slot_unref(i->start_call);
         worker_free(i->disk_worker);
@@ -211,6 +215,15 @@ int instance_add(Manager *m, const StoreInstance *row, Instance **ret) {
         };
         i->unit = instance_unit_name(row->name);
         i->state = g_strdup(INSTANCE_STATE_STOPPED);
+        {
+                g_autofree char *identifier = g_strdup_printf("l4d2-%s", row->name);
+
+                r = console_hub_new(m->event, i->id, i->unit, identifier, &i->console);
+                if (r < 0) {
+                        instance_free(i);
+                        return r;
+                }
+        }
         i->live_map = g_strdup("");
         r = sd_bus_path_encode(L4M_INSTANCE_PATH_PREFIX, row->name, &i->path);
         if (r < 0) {
@@ -437,6 +450,7 @@ int instance_delete(Instance *i, char **ret_problem) {
         /* Its followers see the end: the next instance of this name (and
          * unit) may be someone else's. */
         journal_stream_close_unit(m->journal_streams, i->unit);
+        console_hub_forget_stored(i->console);
         /* Its backups' rows went with its row (ON DELETE CASCADE). */
         backup_instance_deleted(m, i->name);
         g_hash_table_remove(m->instances_by_name, i->name);
@@ -661,6 +675,16 @@ static void on_unit_state(UnitTracker *t, const UnitState *s, void *userdata) {
 
         i->state_known = true;
         i->unit_exists = s->exists;
+        console_hub_set_pid(i->console, s->main_pid);
+        /* Its output went into a pipe nobody read (left4med was stopped,
+         * not restarted, and systemd let go of the read end), or, started
+         * by an older left4med, goes to the journal straight. */
+        if (!i->console_checked && s->exists && s->main_pid != 0) {
+                i->console_checked = true;
+                if (console_hub_count(i->console) == 0)
+                        log_warning("%s runs, but left4med has no console of it: if left4med was stopped (not "
+                                    "restarted) meanwhile, its output is lost until its next start.", i->unit);
+        }
         if (i->main_pid != s->main_pid) {
                 i->main_pid = s->main_pid;
                 instance_emit_changed(i, "MainPID", NULL);
@@ -800,6 +824,7 @@ static int instance_start_unit(Instance *i, bool has_image, char **ret_problem) 
         Manager *m = i->manager;
         Blueprint *b = g_hash_table_lookup(m->blueprints_by_id, &i->blueprint_id);
         g_autofree char *helper = g_build_filename(L4M_LIBEXECDIR, "left4me-overlay", NULL);
+        _cleanup_close_ int console_fd = -1;
         InstanceLimits limits;
         bool was_failed;
         int r;
@@ -807,6 +832,12 @@ static int instance_start_unit(Instance *i, bool has_image, char **ret_problem) 
         if (!b)
                 return problem_setf(ret_problem, -ENOENT, "The blueprint of instance \"%s\" is gone.", i->name);
         (void) instance_effective_limits(i, &limits);
+        /* Its output: a pipe of ours (console.h). Without one, the
+         * journal's own stream, as before. */
+        r = console_hub_open(i->console, &console_fd);
+        if (r < 0)
+                log_warning_errno(r, "Cannot make the console pipe of %s, its output goes to the journal "
+                                  "straight: %s", i->unit, STRERROR(r));
 
         /* A failed unit stays loaded until its failure is forgotten. */
         was_failed = i->unit_exists;
@@ -826,6 +857,7 @@ static int instance_start_unit(Instance *i, bool has_image, char **ret_problem) 
                 .map = i->map,
                 .max_players = i->max_players,
                 .launch_args = b->launch_args,
+                .console_fd = console_fd,
         };
         r = unit_start_transient(m->bus, i->unit, instance_unit_properties, &spec, on_unit_started, i, &i->start_call);
         if (r < 0) {
@@ -1186,6 +1218,36 @@ static void manager_autostart_maybe(Manager *m) {
         if (fd < 0)
                 log_warning_errno(errno, "Cannot create %s: %s", marker, STRERROR(errno));
         log_info("Autostart: started %u instance(s).", n);
+}
+
+void manager_adopt_consoles(Manager *m) {
+        g_auto(GStrv) names = NULL;
+        int n;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0) {
+                log_warning_errno(n, "Cannot take the descriptors systemd kept: %s", STRERROR(n));
+                return;
+        }
+        for (int k = 0; k < n; k++) {
+                int fd = SD_LISTEN_FDS_START + k;
+                const char *name = names && names[k] ? names[k] : "";
+                uint64_t id = 0;
+                Instance *i = NULL;
+                int r = -ENOENT;
+
+                if (console_fdname_parse(name, &id))
+                        i = g_hash_table_lookup(m->instances_by_id, &id);
+                if (i && sd_is_fifo(fd, NULL) > 0)
+                        r = console_hub_adopt(i->console, fd, name);
+                if (r >= 0) {
+                        log_info("Reading on the console of %s that systemd kept (%s).", i->unit, name);
+                        continue;
+                }
+                log_warning("Closing a descriptor systemd kept that is no instance's console (%s).", name);
+                close(fd);
+                console_fdstore_remove(name);
+        }
 }
 
 void manager_start_instances(Manager *m) {

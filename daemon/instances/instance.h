@@ -10,6 +10,7 @@
 
 #include "actor.h"
 #include "blueprint.h"
+#include "console.h"
 #include "l4m-bus-names.h"
 #include "manager.h"
 #include "store.h"
@@ -83,6 +84,8 @@ struct Instance {
         GSList *usage_queries;  /* InstanceUsageQuery*, GetUsage under way */
         char *path;
         char *unit;             /* left4me-server-<name>.service */
+        ConsoleHub *console;    /* its server's output (console.h) */
+        bool console_checked;   /* a running unit without a console was looked for */
 
         /* from systemd */
         UnitTracker *tracker;
@@ -302,6 +305,10 @@ int instance_send_command(Instance *i, const char *command, InstanceDoneFunc don
 
 Instance *manager_find_instance_by_path(Manager *m, const char *path);
 int manager_load_instances(Manager *m);
+/* At start-up, before the units are followed: the consoles' read ends that
+ * systemd kept in its store (sd_listen_fds_with_names()) go back to their
+ * instances; others are closed and taken out of the store. */
+void manager_adopt_consoles(Manager *m);
 /* After the bus is up: follow every instance's unit, autostart after boot. */
 void manager_start_instances(Manager *m);
 unsigned manager_count_instances_of(Manager *m, const char *owner);

@@ -9,6 +9,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "console.h"
 #include "fs-util.h"
 #include "journal-stream.h"
 #include "l4m-log.h"
@@ -20,7 +21,24 @@
  * _PID=1: started, main process exited, scheduled restart...), since an
  * operator reading a server's log wants to see its crashes and restarts.
  * UNIT= alone is not enough: any process may log a UNIT= field, and would
- * get its lines into another unit's log. journalctl -u matches the same. */
+ * get its lines into another unit's log. And the console lines left4med
+ * sends for the unit (console.c): OBJECT_SYSTEMD_UNIT= from uid 0, which
+ * journalctl -u takes too (only root's processes may speak for a unit).
+ * _SYSTEMD_UNIT= stays for servers started by a left4med that let them
+ * write to the journal themselves.
+ *
+ * Following: the history comes from the journal, then the console lines
+ * straight from the instance's ConsoleHub as left4med reads them (the
+ * journal tells its readers of new entries up to 250 ms late). Where one
+ * ends and the other starts: the hub numbers its lines (run, seq); the
+ * stream notes the highest seq of the hub's run that it read in the
+ * journal, and takes the hub's lines above it. From then on, journal
+ * entries of that run are left out (the hub gave them), the others
+ * (systemd's lines about the unit) still come from the journal. */
+
+/* A follower that does not read: its live lines are dropped beyond this
+ * much, and a line says how many once it reads again. */
+#define LIVE_PENDING_MAX (1024u * 1024u)
 
 /* What a stream formats ahead of the pipe: when the reader is slow, the
  * stream holds at most this much (plus one line) and reads no more
@@ -53,6 +71,10 @@ struct JournalStream {
         sd_event_source *journal_timer;
         GString *pending;       /* formatted, not yet written */
         size_t pending_off;
+        ConsoleHub *hub;        /* the instance's console, with follow */
+        ConsoleSubscription *sub; /* live: the hub's lines come from there */
+        uint64_t seam_seq;      /* the hub run's last line read in the journal */
+        uint64_t dropped;       /* live lines not sent: the reader was too slow */
 };
 
 static void stream_free(JournalStream *st) {
@@ -63,6 +85,7 @@ static void stream_free(JournalStream *st) {
         sd_event_source_disable_unref(st->pipe_io);
         sd_event_source_disable_unref(st->journal_io);
         sd_event_source_disable_unref(st->journal_timer);
+        console_subscription_free(st->sub);
         sd_journal_close(st->journal);
         l4m_close_fdp(&st->pipe_fd);
         if (st->pending)
@@ -226,6 +249,18 @@ static bool stream_format_entry(JournalStream *st) {
         size_t len, message_len;
         uint64_t realtime;
 
+        /* A console line of the hub's run: before the seam it is noted,
+         * after it the hub has given it already. */
+        if (st->hub && entry_field(st->journal, CONSOLE_FIELD_RUN, &value, &len) &&
+            len == strlen(console_hub_run(st->hub)) && memcmp(value, console_hub_run(st->hub), len) == 0) {
+                if (st->sub)
+                        return false;
+                if (entry_field(st->journal, CONSOLE_FIELD_SEQ, &value, &len)) {
+                        g_autofree char *seq = g_strndup(value, MIN(len, (size_t) 32));
+
+                        st->seam_seq = MAX(st->seam_seq, g_ascii_strtoull(seq, NULL, 10));
+                }
+        }
         if (sd_journal_get_realtime_usec(st->journal, &realtime) < 0 || realtime < st->since_usec)
                 return false;
         /* What sd_journal_get_data() returns is valid only until its next
@@ -233,7 +268,9 @@ static bool stream_format_entry(JournalStream *st) {
         if (entry_field(st->journal, "SYSLOG_IDENTIFIER", &value, &len) ||
             entry_field(st->journal, "_COMM", &value, &len)) {
                 identifier = g_strndup(value, MIN(len, (size_t) 256));
-                if (entry_field(st->journal, "_PID", &value, &len))
+                /* The server's, on console lines (left4med sent them). */
+                if (entry_field(st->journal, "SYSLOG_PID", &value, &len) ||
+                    entry_field(st->journal, "_PID", &value, &len))
                         pid = g_strndup(value, MIN(len, (size_t) 32));
         }
         if (!entry_field(st->journal, "MESSAGE", &message, &message_len))
@@ -290,6 +327,66 @@ static int stream_flush(JournalStream *st) {
         return 0;
 }
 
+static void stream_format_console_line(JournalStream *st, const ConsoleLine *l) {
+        char pid[16];
+
+        g_snprintf(pid, sizeof pid, "%" G_GUINT32_FORMAT, l->pid);
+        journal_stream_format_line(st->pending, l->realtime, console_hub_identifier(st->hub),
+                                   strlen(console_hub_identifier(st->hub)), l->pid > 0 ? pid : NULL,
+                                   l->pid > 0 ? strlen(pid) : 0, l->text, l->len);
+}
+
+static void stream_note_dropped(JournalStream *st) {
+        g_autofree char *text = NULL;
+
+        if (st->dropped == 0)
+                return;
+        text = g_strdup_printf("left4me: %" G_GUINT64_FORMAT " console line(s) left out here (the reader was too "
+                               "slow, or they left the daemon's memory); journalctl -u %s has them",
+                               st->dropped, st->unit);
+        journal_stream_format_line(st->pending, (uint64_t) g_get_real_time(), "left4med", strlen("left4med"), NULL,
+                                   0, text, strlen(text));
+        st->dropped = 0;
+}
+
+/* A console line as the hub reads it. The stream is not freed here (the
+ * hub is going through its subscribers): a failed write waits for the
+ * pipe's event. */
+static void on_console_line(const ConsoleLine *l, void *userdata) {
+        JournalStream *st = userdata;
+        int r;
+
+        if (st->pending->len - st->pending_off > LIVE_PENDING_MAX) {
+                st->dropped++;
+                return;
+        }
+        stream_note_dropped(st);
+        stream_format_console_line(st, l);
+        r = stream_flush(st);
+        if (r == 0) {
+                g_string_truncate(st->pending, 0);
+                st->pending_off = 0;
+        } else
+                (void) sd_event_source_set_io_events(st->pipe_io, EPOLLOUT);
+}
+
+static void on_console_gone(void *userdata) {
+        JournalStream *st = userdata;
+
+        st->sub = NULL;
+        st->hub = NULL;
+}
+
+/* The journal has no more entries for now: from here on the hub's lines
+ * come from the hub, starting after the last one the journal had. */
+static void stream_go_live(JournalStream *st) {
+        uint64_t missed = 0;
+
+        st->sub = console_hub_subscribe(st->hub, st->seam_seq, on_console_line, on_console_gone, st, &missed);
+        st->dropped += missed;
+        stream_note_dropped(st);
+}
+
 /* Moves the stream on as far as it can go now. May free it. */
 static void stream_pump(JournalStream *st) {
         int r;
@@ -320,6 +417,13 @@ static void stream_pump(JournalStream *st) {
         if (!st->follow) {
                 stream_free(st);        /* all sent: the reader sees the end */
                 return;
+        }
+        if (st->hub && !st->sub) {
+                stream_go_live(st);
+                if (st->pending->len > st->pending_off) {
+                        (void) sd_event_source_set_io_events(st->pipe_io, EPOLLOUT);
+                        return;
+                }
         }
         /* Wait for the journal; epoll still reports ERR when the reader
          * goes away meanwhile. */
@@ -422,6 +526,7 @@ static int stream_seek(JournalStream *st, uint64_t lines) {
 static int stream_add_matches(sd_journal *j, const char *unit) {
         g_autofree char *own = g_strconcat("_SYSTEMD_UNIT=", unit, NULL);
         g_autofree char *about = g_strconcat("UNIT=", unit, NULL);
+        g_autofree char *object = g_strconcat("OBJECT_SYSTEMD_UNIT=", unit, NULL);
         int r;
 
         r = sd_journal_add_match(j, own, 0);
@@ -431,11 +536,44 @@ static int stream_add_matches(sd_journal *j, const char *unit) {
                 r = sd_journal_add_match(j, about, 0);
         if (r >= 0)
                 r = sd_journal_add_match(j, "_PID=1", 0);
+        if (r >= 0)
+                r = sd_journal_add_disjunction(j);
+        if (r >= 0)
+                r = sd_journal_add_match(j, object, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, "_UID=0", 0);
         return r;
 }
 
-int journal_stream_open(JournalStreamSet *s, const char *client, const char *unit, uint64_t since_usec,
-                        bool follow, uint64_t lines, int *ret_fd) {
+/* The seq of the last line of the hub's run that the journal has now (0
+ * if none): the seam, unless the history read later has a newer one. */
+static int stream_find_seam(JournalStream *st) {
+        g_autofree char *run = g_strconcat(CONSOLE_FIELD_RUN "=", console_hub_run(st->hub), NULL);
+        g_autofree char *object = g_strconcat("OBJECT_SYSTEMD_UNIT=", st->unit, NULL);
+        const char *value;
+        size_t len;
+        int r;
+
+        r = sd_journal_add_match(st->journal, run, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(st->journal, object, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(st->journal, "_UID=0", 0);
+        if (r >= 0)
+                r = sd_journal_seek_tail(st->journal);
+        if (r >= 0)
+                r = sd_journal_previous(st->journal);
+        if (r > 0 && entry_field(st->journal, CONSOLE_FIELD_SEQ, &value, &len)) {
+                g_autofree char *seq = g_strndup(value, MIN(len, (size_t) 32));
+
+                st->seam_seq = g_ascii_strtoull(seq, NULL, 10);
+        }
+        sd_journal_flush_matches(st->journal);
+        return r < 0 ? r : 0;
+}
+
+int journal_stream_open(JournalStreamSet *s, const char *client, const char *unit, ConsoleHub *hub,
+                        uint64_t since_usec, bool follow, uint64_t lines, int *ret_fd) {
         _cleanup_close_ int read_end = -1;
         JournalStream *st;
         int write_end, fd, r;
@@ -473,6 +611,12 @@ int journal_stream_open(JournalStreamSet *s, const char *client, const char *uni
         r = sd_journal_set_data_threshold(st->journal, DATA_THRESHOLD);
         if (r < 0)
                 goto fail;
+        if (follow && hub) {
+                st->hub = hub;
+                r = stream_find_seam(st);
+                if (r < 0)
+                        goto fail;
+        }
         r = stream_add_matches(st->journal, unit);
         if (r < 0)
                 goto fail;

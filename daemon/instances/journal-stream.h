@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <systemd/sd-event.h>
 
+#include "console.h"
+
 /* A unit's journal as a byte stream for a client (Instance.OpenLog): the
  * daemon reads it with sd-journal on its event loop and writes one line per
  * message into a pipe whose read end the client gets. */
@@ -47,9 +49,12 @@ unsigned journal_stream_close_unit(JournalStreamSet *s, const char *unit);
  * Messages older than since_usec (CLOCK_REALTIME) are left out: a unit
  * name is reused by a new instance of the same name, whose owner must not
  * read the old one's. client names who asked, for the per-client bound.
- * -EBUSY when the set or the client has all the streams it may have. */
-int journal_stream_open(JournalStreamSet *s, const char *client, const char *unit, uint64_t since_usec,
-                        bool follow, uint64_t lines, int *ret_fd);
+ * -EBUSY when the set or the client has all the streams it may have.
+ * With follow and hub (the instance's console, may be NULL), the lines
+ * after the history come from the hub as left4med reads them, not from
+ * the journal (systemd's lines about the unit still do). */
+int journal_stream_open(JournalStreamSet *s, const char *client, const char *unit, ConsoleHub *hub,
+                        uint64_t since_usec, bool follow, uint64_t lines, int *ret_fd);
 
 /* One message as one line (appended to out, '\n' included): "TIMESTAMP
  * IDENTIFIER[PID]: MESSAGE" with the time in ISO 8601 (local time).

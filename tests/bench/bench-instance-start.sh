@@ -150,6 +150,12 @@ for line in open(sys.argv[1]):
         continue
     if key in ("ExecStopPost", "PermissionsStartOnly"):
         continue
+    # The server's stdout and stderr are left4med's console pipe, which a
+    # systemd-run -p cannot hand over: the comparators write to the
+    # journal's stream, and the first line is taken where both arrive, in
+    # the journal (its __REALTIME_TIMESTAMP, given by journald).
+    if key in ("StandardOutput", "StandardError") and value.split(":")[0] == "fd":
+        continue
     if key == "RestrictNamespaces" and not value:
         # Written for the mask 0 (no namespace at all), which the file
         # syntax reads as a reset; -p takes "yes" for it.
@@ -364,6 +370,8 @@ bench_instance_start() {
         echo "ratios I/A, Start() to bare systemd-run (target <= 1.5): 1 overlay $(bis_ratio "$m1" "$mb"), 100 overlays $(bis_ratio "$m100" "$mb")"
         echo "ratios I/S, Start() to the sandbox alone:                1 overlay $(bis_ratio "$m1" "$ms1"), 100 overlays $(bis_ratio "$m100" "$ms100")"
         echo "ratios I/SM, Start() to everything but left4med:         1 overlay $(bis_ratio "$m1" "$msm1"), 100 overlays $(bis_ratio "$m100" "$msm100")"
+        goal_row "\`Instance.Start()\` → first log line ÷ \`systemd-run\` with the same unit settings" \
+                "$(bis_ratio "$m1" "$msm1") (I/SM, 1 overlay; $(bis_ms "$m1") / $(bis_ms "$msm1") ms)" "≤ 1.10"
         echo "differences of medians, ms: I-SM (left4med's own) 1 overlay $(bis_ms $((m1 - msm1))), 100 overlays $(bis_ms $((m100 - msm100))); SM-S (the mount) $(bis_ms $((msm1 - ms1))), $(bis_ms $((msm100 - ms100))); S-A (the sandbox) $(bis_ms $((ms1 - mb))), $(bis_ms $((ms100 - mb)))"
 }
 

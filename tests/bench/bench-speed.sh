@@ -9,5 +9,6 @@
 bench_speed() {
         bench_footprint
         bench_instance_start
+        bench_console
         bench_web
 }

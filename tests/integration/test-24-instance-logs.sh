@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Instance logs: org.left4me.Instance.OpenLog (the unit's journal, read by
-# left4med with sd-journal) and 'l4mctl instance logs'. History with -n,
+# left4med with sd-journal, then, following, the server's lines as left4med
+# reads them from its console) and 'l4mctl instance logs'. History with -n,
 # following with -f (a line the server prints later arrives), who may read,
 # lines of other units (and forged UNIT= fields) never showing, the stream
 # going away with its reader (the daemon's descriptors return to what they
@@ -77,6 +78,18 @@ lg_forged_in_journal() {
 
 lg_stopped_in_journal() {
         in_container journalctl --no-pager -o cat -u "$LG_UNIT" | grep '^Stopped ' >/dev/null
+}
+
+# lg_unit_quiet: the unit's journal has not grown for half a second. The
+# server's output (the stop helper's too) reaches the journal through
+# left4med, systemd's lines about the unit straight: those may come before
+# the last of the output.
+lg_unit_quiet() {
+        local a b
+        a=$(in_container journalctl --no-pager -q --show-cursor -n 1 -u "$LG_UNIT" | tail -n 1)
+        sleep 0.5
+        b=$(in_container journalctl --no-pager -q --show-cursor -n 1 -u "$LG_UNIT" | tail -n 1)
+        [[ $a == "$b" ]]
 }
 
 test_lg_logs() {
@@ -164,6 +177,7 @@ test_lg_logs() {
         # systemd's own lines about the unit come in too ("Stopped ...").
         wait_until 10 lg_stopped_in_journal ||
                 fail "systemd's 'Stopped' line is not in the unit's journal"
+        wait_until 10 lg_unit_quiet || fail "the unit's journal is still growing"
         for n in 1 3 7; do
                 capture as_user alice l4mctl instance logs "$LG_NAME" -n "$n"
                 expect_ok "alice: l4mctl instance logs -n $n"
@@ -172,7 +186,7 @@ test_lg_logs() {
                 expected=$(in_container journalctl --no-pager -o cat -u "$LG_UNIT" -n "$n")
                 assert_eq "$expected" "$got" "logs -n $n against journalctl -u -n $n"
         done
-        [[ $(tail -n 1 <<<"$OUT") == *"systemd[1]: "* ]] || fail "the last line is not systemd's: $OUT"
+        grep -q 'systemd\[1\]: Stopped ' <<<"$OUT" || fail "systemd's 'Stopped' line is not among the last 7: $OUT"
         capture as_user alice l4mctl instance logs "$LG_NAME" -n 0
         expect_ok "alice: l4mctl instance logs -n 0"
         assert_eq "" "$OUT" "logs -n 0"

@@ -112,7 +112,7 @@ static void test_stream_empty_history(void) {
 
         g_assert_cmpint(sd_event_new(&e), >=, 0);
         g_assert_cmpint(journal_stream_set_new(e, 4, 4, &s), ==, 0);
-        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", 0, false, 10, &fd), ==, 0);
+        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", NULL, 0, false, 10, &fd), ==, 0);
         g_assert_cmpint(fcntl(fd, F_GETFD), ==, FD_CLOEXEC);
         g_assert_cmpint(read_after_loop(e, fd, buf, sizeof buf), ==, 0);
         g_assert_cmpuint(journal_stream_set_count(s), ==, 0);
@@ -126,13 +126,13 @@ static void test_stream_bounds_and_teardown(void) {
 
         g_assert_cmpint(sd_event_new(&e), >=, 0);
         g_assert_cmpint(journal_stream_set_new(e, 3, 2, &s), ==, 0);
-        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", 0, true, 0, &a), ==, 0);
-        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", 0, true, 0, &b), ==, 0);
+        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", NULL, 0, true, 0, &a), ==, 0);
+        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", NULL, 0, true, 0, &b), ==, 0);
         /* Per client... */
-        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", 0, true, 0, &c), ==, -EBUSY);
-        g_assert_cmpint(journal_stream_open(s, "bob", "left4me-no-such-unit-test.service", 0, true, 0, &c), ==, 0);
+        g_assert_cmpint(journal_stream_open(s, "alice", "left4me-no-such-unit-test.service", NULL, 0, true, 0, &c), ==, -EBUSY);
+        g_assert_cmpint(journal_stream_open(s, "bob", "left4me-no-such-unit-test.service", NULL, 0, true, 0, &c), ==, 0);
         /* ...and in all. */
-        g_assert_cmpint(journal_stream_open(s, "carol", "left4me-no-such-unit-test.service", 0, true, 0, &d), ==, -EBUSY);
+        g_assert_cmpint(journal_stream_open(s, "carol", "left4me-no-such-unit-test.service", NULL, 0, true, 0, &d), ==, -EBUSY);
         g_assert_cmpuint(journal_stream_set_count(s), ==, 3);
 
         /* A reader that goes away frees its stream. */
@@ -148,6 +148,61 @@ static void test_stream_bounds_and_teardown(void) {
         g_assert_cmpint(read(c, buf, sizeof buf), ==, 0);
 }
 
+static void collect_line(const char *text, size_t len, void *userdata) {
+        g_ptr_array_add(userdata, g_strndup(text, len));
+}
+
+/* Console lines: cut at '\n', or at CONSOLE_LINE_MAX bytes (before a UTF-8
+ * sequence the cut would go through); an unfinished line is left unless
+ * the pipe has ended. */
+static void test_console_split(void) {
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GString) big = g_string_new(NULL);
+        size_t used;
+
+        used = console_split_lines("a\n\nbc\npartial", 15, false, collect_line, lines);
+        g_assert_cmpuint(used, ==, 6);
+        g_assert_cmpuint(lines->len, ==, 3);
+        g_assert_cmpstr(lines->pdata[0], ==, "a");
+        g_assert_cmpstr(lines->pdata[1], ==, "");
+        g_assert_cmpstr(lines->pdata[2], ==, "bc");
+        used = console_split_lines("partial", 7, true, collect_line, lines);
+        g_assert_cmpuint(used, ==, 7);
+        g_assert_cmpstr(lines->pdata[3], ==, "partial");
+
+        g_ptr_array_set_size(lines, 0);
+        for (unsigned k = 0; k < CONSOLE_LINE_MAX - 1; k++)
+                g_string_append_c(big, 'x');
+        g_string_append(big, "\xc3\xa9tail\n");     /* é across the bound */
+        used = console_split_lines(big->str, big->len, false, collect_line, lines);
+        g_assert_cmpuint(used, ==, big->len);
+        g_assert_cmpuint(lines->len, ==, 2);
+        g_assert_cmpuint(strlen(lines->pdata[0]), ==, CONSOLE_LINE_MAX - 1);
+        g_assert_cmpstr(lines->pdata[1], ==, "\xc3\xa9tail");
+
+        /* Exactly CONSOLE_LINE_MAX bytes without '\n': one line. */
+        g_ptr_array_set_size(lines, 0);
+        g_string_truncate(big, CONSOLE_LINE_MAX - 1);
+        g_string_append_c(big, 'y');
+        used = console_split_lines(big->str, big->len, false, collect_line, lines);
+        g_assert_cmpuint(used, ==, CONSOLE_LINE_MAX);
+        g_assert_cmpuint(lines->len, ==, 1);
+}
+
+/* FDNAMEs in the store: "l4m-console-<instance id>-<n>", nothing else. */
+static void test_console_fdname(void) {
+        uint64_t id = 0;
+
+        g_assert_true(console_fdname_parse("l4m-console-42-1700000000000000", &id));
+        g_assert_cmpuint(id, ==, 42);
+        g_assert_false(console_fdname_parse("l4m-console-42", &id));
+        g_assert_false(console_fdname_parse("l4m-console--1-2", &id));
+        g_assert_false(console_fdname_parse("l4m-console-4x-2", &id));
+        g_assert_false(console_fdname_parse("l4m-console-4-2x", &id));
+        g_assert_false(console_fdname_parse("stored", &id));
+        g_assert_false(console_fdname_parse(NULL, &id));
+}
+
 int main(int argc, char **argv) {
         setenv("TZ", "UTC", 1);
         tzset();
@@ -157,5 +212,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/journal-stream/format-cut", test_format_cut);
         g_test_add_func("/journal-stream/stream-empty-history", test_stream_empty_history);
         g_test_add_func("/journal-stream/stream-bounds-and-teardown", test_stream_bounds_and_teardown);
+        g_test_add_func("/journal-stream/console-split", test_console_split);
+        g_test_add_func("/journal-stream/console-fdname", test_console_fdname);
         return g_test_run();
 }

@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sourced by tests/bench/run: bench_console measures the console path, the
+# time from an RCON "echo" to its line at an 'l4mctl instance logs -f'
+# client, one subscriber: BC_MARKERS (default 60) lines "echo BCMARK <k>"
+# sent one after another through 'l4mctl instance rcon', each after the
+# last one arrived; the clock starts just before l4mctl rcon is started
+# and stops when the follower's line with the marker is read (one clock,
+# in the container). Prints every figure, p50, p99 and max, and the
+# row of the speed table. Runs on the fake installation of the instance
+# benchmark (tests/fixtures/fake-srcds.py as srcds_run), with an instance
+# of its own (bc-one). Prints figures only; no thresholds.
+
+BC_MARKERS=${BC_MARKERS:-60}
+BC_TOOLS=/usr/local/libexec/left4me-tests
+BC_STATE=/var/lib/left4me
+BC_GAME_USER=left4me-game
+
+# bc_setup: the fake installation (if none yet), an overlay, a blueprint and
+# the running instance bc-one.
+bc_setup() {
+        install -D -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-srcds.py" "$CTR_DIR/root$BC_TOOLS/fake-srcds.py"
+        in_container sh -ec "
+                cd '$BC_STATE/installation'
+                install -m 0755 '$BC_TOOLS/fake-srcds.py' srcds_run
+                mkdir -p left4dead2/addons left4dead2/cfg left4dead2/maps steamapps
+                echo base > left4dead2/addons/base.vpk
+                printf '\"AppState\"\n{\n\t\"appid\"\t\t\"222860\"\n\t\"buildid\"\t\t\"1\"\n}\n' > steamapps/appmanifest_222860.acf
+                chown -R $BC_GAME_USER:$BC_GAME_USER .
+                rm -rf /var/tmp/bc && mkdir -p /var/tmp/bc/t/left4dead2/addons
+                echo layer > /var/tmp/bc/t/layer.txt
+                tar -C /var/tmp/bc/t -cf /var/tmp/bc/layer.tar ."
+        in_container systemctl restart left4me.service
+        in_container busctl call org.left4me.Manager /org/left4me/Manager org.freedesktop.DBus.Peer Ping >/dev/null
+        in_container python3 - <<'PY'
+import dbus, os, time
+bus = dbus.SystemBus()
+M = "org.left4me.Manager"
+mgr = bus.get_object(M, "/org/left4me/Manager", introspect=False)
+opts = dbus.Dictionary({}, signature="sv")
+def prop(path, iface, name):
+    return bus.get_object(M, path, introspect=False).Get(iface, name, dbus_interface="org.freedesktop.DBus.Properties")
+p = mgr.CreateOverlay("bc-layer", "archive", opts, dbus_interface=M)
+fd = os.open("/var/tmp/bc/layer.tar", os.O_RDONLY)
+j = bus.get_object(M, p, introspect=False).ImportArchive(dbus.types.UnixFd(fd), opts, dbus_interface="org.left4me.Overlay")
+os.close(fd)
+while str(prop(j, "org.left4me.Job", "State")) in ("queued", "running"):
+    time.sleep(0.05)
+if str(prop(j, "org.left4me.Job", "State")) != "succeeded":
+    raise SystemExit("import job %s: %s" % (j, prop(j, "org.left4me.Job", "Message")))
+mgr.CreateBlueprint("bc-bp", ["bc-layer"], opts, dbus_interface=M)
+i = mgr.CreateInstance("bc-one", "bc-bp", dbus.Dictionary({"port": dbus.UInt16(27095)}, signature="sv"),
+                       dbus_interface=M)
+bus.get_object(M, i, introspect=False).Start(dbus_interface="org.left4me.Instance")
+for _ in range(300):
+    if str(prop(i, "org.left4me.Instance", "State")) == "running":
+        break
+    time.sleep(0.1)
+else:
+    raise SystemExit("bc-one did not start")
+PY
+}
+
+bench_console() {
+        local out p50 p99
+        echo
+        echo "--- the console path: RCON echo to its line at 'l4mctl instance logs -f', one subscriber, $BC_MARKERS lines"
+        bc_setup
+        out=$(in_container python3 - "$BC_MARKERS" <<'PY'
+import select, subprocess, sys, time
+n = int(sys.argv[1])
+f = subprocess.Popen(["l4mctl", "instance", "logs", "bc-one", "-f", "-n", "0"], stdout=subprocess.PIPE, bufsize=0)
+buf = b""
+def wait_for(mark, timeout=10.0):
+    global buf
+    end = time.monotonic() + timeout
+    while True:
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if line.endswith(mark):
+                return time.monotonic_ns()
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([f.stdout], [], [], left)[0]:
+            raise SystemExit("no line %r within %.0f s" % (mark, timeout))
+        chunk = f.stdout.read(65536)
+        if not chunk:
+            raise SystemExit("the follower ended")
+        buf += chunk
+def send(k):
+    subprocess.run(["l4mctl", "instance", "rcon", "bc-one", "echo BCMARK %s" % k], check=True,
+                   stdout=subprocess.DEVNULL)
+# Untimed: the stream is open and live once the first marker is through.
+for _ in range(3):
+    try:
+        send("warm")
+        wait_for(b"rcon: echo BCMARK warm", 5.0)
+        break
+    except SystemExit:
+        continue
+lat = []
+for k in range(n):
+    t0 = time.monotonic_ns()
+    send(k)
+    t1 = wait_for(b"rcon: echo BCMARK %d" % k)
+    lat.append((t1 - t0) / 1e6)
+f.kill()
+s = sorted(lat)
+def pct(p):
+    return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))]
+print("ms: " + " ".join("%.1f" % v for v in lat))
+print("%.1f %.1f %.1f" % (pct(50), pct(99), s[-1]))
+PY
+        ) || ctr_die "the console benchmark failed: $out"
+        echo "$out" | head -n 1
+        read -r p50 p99 max <<<"$(tail -n 1 <<<"$out")"
+        echo "p50 $p50 ms, p99 $p99 ms, max $max ms (l4mctl rcon, a process each, included)"
+        goal_row "RCON \`echo\` → line at an \`l4mctl instance logs -f\` client, one subscriber, p50 / p99" \
+                "$p50 / $p99 ms" "< 5 ms / < 20 ms"
+        in_container busctl call org.left4me.Manager /org/left4me/Manager/instance/bc_2done org.left4me.Instance Stop >/dev/null || true
+}
