@@ -101,7 +101,7 @@ static int conn_wait_writable(SseConn *c, bool on) {
 
         if (c->waiting == on)
                 return 0;
-        r = sd_event_source_set_io_events(c->io, on ? EPOLLOUT | EPOLLRDHUP : EPOLLRDHUP);
+        r = sd_event_source_set_io_events(c->io, on ? EPOLLOUT | EPOLLRDHUP | EPOLLET : EPOLLRDHUP | EPOLLET);
         if (r < 0)
                 return r;
         c->waiting = on;
@@ -221,7 +221,12 @@ int sse_conn_open(SseWriter *w, SseConn *c, int fd) {
         c->fd = fd;
         g_queue_init(&c->out);
         c->pending_link.data = c;
-        r = fd < 0 ? -EBADF : sd_event_add_io(w->event, &c->io, fd, EPOLLRDHUP, on_io, c);
+        /* Edge-triggered: the bridge's loop dispatches one sd-event source
+         * per GLib iteration, and a level-triggered hang-up would be
+         * reported again by every epoll_wait() until its turn (10,000
+         * clients leaving at once: quadratic). Writes go on until EAGAIN,
+         * so no edge of EPOLLOUT is missed. */
+        r = fd < 0 ? -EBADF : sd_event_add_io(w->event, &c->io, fd, EPOLLRDHUP | EPOLLET, on_io, c);
         if (r < 0) {
                 /* Gone with the next pass, as if the peer had left. */
                 c->aborted = true;
