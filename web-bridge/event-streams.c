@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "event-streams.h"
 #include "l4m-log.h"
@@ -12,8 +17,11 @@
 #define HEARTBEAT_DEFAULT_USEC (15 * G_USEC_PER_SEC)
 /* An instance log starts with this many lines unless asked otherwise. */
 #define LOG_LINES_DEFAULT 100u
+/* Dropped slow clients are logged at most this often. */
+#define DROP_LOG_INTERVAL_USEC (10 * G_USEC_PER_SEC)
 
 static void stream_free(Stream *st);
+static void stream_detach(Stream *st);
 
 static void per_session_add(EventStreams *es, Session *s, int delta) {
         unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(es->per_session, s));
@@ -60,6 +68,7 @@ Stream *stream_new(EventStreams *es, Session *session, SoupServerMessage *msg) {
         st->session = session_ref(session);
         st->msg = g_object_ref(msg);
         st->feed_link.data = st;
+        st->conn.fd = -1;
         last = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Last-Event-ID");
         st->has_last_id = sse_parse_event_id(last, &st->last_id);
 
@@ -70,6 +79,83 @@ Stream *stream_new(EventStreams *es, Session *session, SoupServerMessage *msg) {
 
         soup_server_message_pause(msg);
         return st;
+}
+
+static void on_conn_gone(SseConn *c) {
+        stream_free((Stream *) ((char *) c - offsetof(Stream, conn)));
+}
+
+static void on_conn_written(SseConn *c) {
+        Stream *st = (Stream *) ((char *) c - offsetof(Stream, conn));
+
+        if (st->drained && !st->ended && c->queued < STREAM_QUEUED_MAX / 4)
+                st->drained(st);
+}
+
+/* The response head and the first frame, as the bridge writes them on a
+ * connection it took: msg's headers (the security headers and the event
+ * stream's), and the body delimited by the end of the connection. */
+static GBytes *response_head(SoupServerMessage *msg) {
+        SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_autofree char *date = soup_date_time_to_string(now, SOUP_DATE_HTTP);
+        GString *s = g_string_new("HTTP/1.1 200 OK\r\n");
+        SoupMessageHeadersIter it;
+        const char *name, *value;
+
+        soup_message_headers_iter_init(&it, h);
+        while (soup_message_headers_iter_next(&it, &name, &value))
+                if (g_ascii_strcasecmp(name, "Connection") != 0 && g_ascii_strcasecmp(name, "Content-Length") != 0 &&
+                    g_ascii_strcasecmp(name, "Transfer-Encoding") != 0 && g_ascii_strcasecmp(name, "Date") != 0)
+                        g_string_append_printf(s, "%s: %s\r\n", name, value);
+        g_string_append_printf(s, "Date: %s\r\nConnection: close\r\n\r\nretry: %u\n\n", date, SSE_RETRY_MSEC);
+        return g_string_free_to_bytes(s);
+}
+
+/* Takes the connection from libsoup: from here on the stream is a socket
+ * and a queue of shared frames (sse-conn.c), and lives until the writer
+ * reports it gone. */
+static void stream_take(Stream *st) {
+        g_autoptr(GBytes) head = response_head(st->msg);
+        GSocket *sock = soup_server_message_get_socket(st->msg);
+        g_autoptr(GIOStream) ios = NULL;
+        int fd = -1, r;
+
+        /* Our own descriptor of the socket (non-blocking, as GSocket made
+         * it); libsoup's is closed below. */
+        if (sock) {
+                g_object_ref(sock);
+                fd = fcntl(g_socket_get_fd(sock), F_DUPFD_CLOEXEC, 3);
+        }
+        if (fd >= 0)
+                /* Frames are coalesced per loop pass already. */
+                (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+        g_signal_handlers_disconnect_by_data(st->msg, st);
+        ios = soup_server_message_steal_connection(st->msg);
+        g_clear_object(&st->msg);
+        if (!ios) {
+                l4m_close_fdp(&fd);
+                fd = -1;
+        }
+        g_clear_object(&ios);
+        /* libsoup 3.2 keeps a reference to the socket after the steal:
+         * its descriptor is closed here (a close, not a shutdown: the
+         * connection lives on in ours). */
+        if (sock) {
+                (void) g_socket_close(sock, NULL);
+                g_object_unref(sock);
+        }
+
+        st->taken = true;
+        st->conn.gone = on_conn_gone;
+        st->conn.written = on_conn_written;
+        r = sse_conn_open(st->owner->writer, &st->conn, fd);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot take over an event stream connection: %s", STRERROR(r));
+                stream_detach(st);
+                return;
+        }
+        sse_conn_queue(&st->conn, head);
 }
 
 void stream_start(Stream *st) {
@@ -85,11 +171,17 @@ void stream_start(Stream *st) {
         soup_message_headers_set_content_type(h, "text/event-stream", NULL);
         soup_message_headers_replace(h, "Cache-Control", "no-store");
         soup_message_headers_replace(h, "X-Accel-Buffering", "no");
+        st->started = true;
+        if (!st->owner->bridge->tls) {
+                stream_take(st);
+                return;
+        }
+
+        /* Over TLS libsoup keeps the connection: a chunked body. */
         soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
         soup_server_message_set_status(st->msg, SOUP_STATUS_OK, NULL);
         body = soup_server_message_get_response_body(st->msg);
         soup_message_body_set_accumulate(body, FALSE);
-        st->started = true;
 
         retry = g_strdup_printf("retry: %u\n\n", SSE_RETRY_MSEC);
         soup_message_body_append(body, SOUP_MEMORY_COPY, retry, strlen(retry));
@@ -110,11 +202,29 @@ static void stream_detach(Stream *st) {
 }
 
 static void stream_drop(Stream *st) {
-        GSocket *sock = soup_server_message_get_socket(st->msg);
+        EventStreams *es = st->owner;
+        uint64_t now = (uint64_t) g_get_monotonic_time();
+        GSocket *sock;
 
-        log_warning("Event stream of %s fell %" G_GUINT64_FORMAT " bytes behind, dropping it.",
-                    st->session->user, st->queued);
+        /* Rate-limited: a flood may drop many at once. */
+        if (es->drop_logged_usec == 0 || now - es->drop_logged_usec >= DROP_LOG_INTERVAL_USEC) {
+                g_autofree char *more = es->drops_unlogged > 0
+                        ? g_strdup_printf(" (and %u more since the last message)", es->drops_unlogged)
+                        : NULL;
+
+                log_warning("Event stream of %s fell %" G_GUINT64_FORMAT " bytes behind, dropping it%s.",
+                            st->session->user, stream_queued(st), more ? more : "");
+                es->drop_logged_usec = now;
+                es->drops_unlogged = 0;
+        } else
+                es->drops_unlogged++;
         stream_detach(st);
+        if (st->taken) {
+                /* Cut off at once: what was queued for it is dropped. */
+                sse_conn_abort(&st->conn);
+                return;
+        }
+        sock = soup_server_message_get_socket(st->msg);
         /* Queued data is not waited for: the failed write finishes the message. */
         if (sock)
                 (void) g_socket_shutdown(sock, TRUE, TRUE, NULL);
@@ -125,10 +235,20 @@ void stream_send(Stream *st, GBytes *frame) {
         assert(st);
         assert(frame);
 
-        if (st->ended || !st->msg || !st->started)
+        if (st->ended || !st->started)
+                return;
+        st->active = true;
+        if (st->taken) {
+                if (st->conn.queued + g_bytes_get_size(frame) > STREAM_QUEUED_MAX) {
+                        stream_drop(st);
+                        return;
+                }
+                sse_conn_queue(&st->conn, frame);
+                return;
+        }
+        if (!st->msg)
                 return;
         st->queued += g_bytes_get_size(frame);
-        st->active = true;
         if (st->queued > STREAM_QUEUED_MAX) {
                 stream_drop(st);
                 return;
@@ -176,10 +296,16 @@ void stream_end(Stream *st) {
                 return;
         }
         stream_detach(st);
-        if (st->msg) {
+        if (st->taken)
+                sse_conn_end(&st->conn);
+        else if (st->msg) {
                 soup_message_body_complete(soup_server_message_get_response_body(st->msg));
                 soup_server_message_unpause(st->msg);
         }
+}
+
+uint64_t stream_queued(const Stream *st) {
+        return st->taken ? st->conn.queued : st->queued;
 }
 
 sd_bus *stream_bus(Stream *st) {
@@ -197,6 +323,7 @@ static void stream_free(Stream *st) {
                 g_signal_handlers_disconnect_by_data(st->msg, st);
                 g_clear_object(&st->msg);
         }
+        sse_conn_release(&st->conn);
         g_hash_table_remove(es->streams, st);
         per_session_add(es, st->session, -1);
         session_unref(st->session);
@@ -238,7 +365,9 @@ int event_streams_new(Bridge *b, EventStreams **ret) {
         sse_append_comment(ping, "ping");
         es->ping = g_string_free_to_bytes(g_steal_pointer(&ping));
 
-        r = sd_event_add_time_relative(b->event, &es->heartbeat, CLOCK_MONOTONIC,
+        r = sse_writer_new(b->event, &es->writer);
+        if (r >= 0)
+                r = sd_event_add_time_relative(b->event, &es->heartbeat, CLOCK_MONOTONIC,
                                        b->config.heartbeat_usec > 0 ? b->config.heartbeat_usec : HEARTBEAT_DEFAULT_USEC,
                                        0, on_heartbeat, es);
         if (r >= 0)
@@ -267,6 +396,7 @@ void event_streams_free(EventStreams *es) {
         state_events_free(es->state);
         log_feeds_free(es->log_feeds);
         sd_event_source_disable_unref(es->heartbeat);
+        sse_writer_free(es->writer);
         g_bytes_unref(es->ping);
         g_hash_table_unref(es->per_session);
         g_hash_table_unref(es->streams);

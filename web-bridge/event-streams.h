@@ -5,15 +5,25 @@
 #include <stdint.h>
 
 #include "bridge.h"
+#include "sse-conn.h"
 
 /* One Server-Sent Events response in progress. The generic part (limits,
- * framing onto the chunked body, backpressure, heartbeats, the end) lives
- * in event-streams.c; a feed (log-feed.c, log-feed-job.c, state-events.c)
- * fills it and is told through detach() when the stream goes away. */
+ * the response head, backpressure, heartbeats, the end) lives in
+ * event-streams.c; a feed (log-feed.c, log-feed-job.c, state-events.c)
+ * fills it and is told through detach() when the stream goes away.
+ *
+ * Until its 200 is decided a stream is an ordinary paused libsoup
+ * message. Then, on a plain HTTP connection, the connection is taken from
+ * libsoup (soup_server_message_steal_connection()): the bridge writes the
+ * head itself ("Connection: close", the body runs to the end of the
+ * connection) and every frame after it through sse-conn.c, and the
+ * message, its connection object and their main-loop sources are freed.
+ * Over TLS the stream stays a libsoup message with a chunked body. */
 
 /* Bytes a client may have outstanding (sent to it but not yet written to
  * its socket) before it is dropped: a slow reader costs bounded memory
- * and never holds up the others, which share the frames it would hold. */
+ * and never holds up the others, which share the frames it would hold.
+ * Above what a stream starts with (an instance log's 512 KiB of history). */
 #define STREAM_QUEUED_MAX (1024u * 1024u)
 
 typedef struct Stream Stream;
@@ -21,11 +31,13 @@ typedef struct Stream Stream;
 struct Stream {
         EventStreams *owner;
         Session *session;               /* a reference */
-        SoupServerMessage *msg;         /* NULL once finished */
+        SoupServerMessage *msg;         /* NULL once finished, or once the connection is taken */
         bool started;                   /* 200 and headers are out: errors can no longer be answered */
         bool ended;                     /* detached; waiting for the message to finish */
         bool active;                    /* wrote something since the last heartbeat tick */
-        uint64_t queued;                /* bytes appended to the body, not yet written */
+        bool taken;                     /* the connection is the bridge's: written through conn */
+        uint64_t queued;                /* libsoup's body: bytes appended, not yet written */
+        SseConn conn;                   /* once taken */
         bool has_last_id;
         uint64_t last_id;               /* the request's Last-Event-ID */
         sd_bus_slot *slot;              /* a call made while setting up */
@@ -44,6 +56,9 @@ struct EventStreams {
         GHashTable *per_session;        /* Session* → count of its streams */
         sd_event_source *heartbeat;     /* one timer for all streams */
         GBytes *ping;
+        SseWriter *writer;              /* the connections taken from libsoup */
+        uint64_t drop_logged_usec;      /* when a dropped client was last logged */
+        unsigned drops_unlogged;        /* dropped since */
         struct LogFeeds *log_feeds;     /* log-feed.c */
         struct StateEvents *state;      /* state-events.c */
 };
@@ -67,6 +82,9 @@ void stream_fail_bus(Stream *st, const sd_bus_error *error);
 
 /* Ends the stream (after what is queued; a dropped client is cut off at once). */
 void stream_end(Stream *st);
+
+/* Bytes queued for the client and not yet written to its socket. */
+uint64_t stream_queued(const Stream *st);
 
 /* The streams' session bus, or NULL when the session is closed. */
 sd_bus *stream_bus(Stream *st);

@@ -86,7 +86,7 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
 
         /* The client is slow: stop reading until its queue drains,
          * rather than reading the log into memory. */
-        if (st->queued > STREAM_QUEUED_MAX / 2) {
+        if (stream_queued(st) > STREAM_QUEUED_MAX / 2) {
                 (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 return 0;
         }

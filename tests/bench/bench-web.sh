@@ -18,7 +18,9 @@
 #    with the streams, RSS per stream, p50/p90/p99/max latency, the bridge's
 #    CPU time, how many streams got every marker, and the client's own CPU
 #    time (a Python asyncio client: if it is near its wall time, the client
-#    is the bottleneck and the latencies are an upper bound).
+#    is the bottleneck and the latencies are an upper bound). The bridge's
+#    CPU per delivered line is its utime+stime (/proc/PID/stat) over the
+#    marker rounds divided by the deliveries.
 #  - wrk (-t2 -c32 -d10s --latency) of GET /api/instances (logged in, five
 #    instances present) against a small static file of the UI served by the
 #    same bridge in the same run; requests/s, their ratio, and wrk's latency
@@ -47,6 +49,11 @@ BW_PW=bench-web-password-1
 BW_DIR=/var/tmp/bw
 # [Web] UiDir= as installed.
 BW_UI_DIR=/usr/share/left4me/ui
+
+# On its own the rows of the speed table are printed as they come.
+declare -F goal_row >/dev/null || goal_row() {
+        printf 'goal row: %s | %s | %s\n' "$1" "$2" "$3"
+}
 
 # bw_port: the bridge's loopback port, from left4me-web.socket's Listen=.
 bw_port() {
@@ -141,12 +148,14 @@ bw_sse() {
                 --bridge-pid "$pid" --baseline 2>"$CTR_DIR/root$BW_DIR/sse-load.err") ||
                 ctr_die "sse-load.py failed: $(tail -n 20 "$CTR_DIR/root$BW_DIR/sse-load.err")"
         printf '%s\n' "$out" >"$CTR_DIR/root$BW_DIR/sse-load.json"
-        python3 - "$CTR_DIR/root$BW_DIR/sse-load.json" <<'PY'
+        local p99 cpu mem n
+        python3 - "$CTR_DIR/root$BW_DIR/sse-load.json" "$CTR_DIR/root$BW_DIR/sse-goals.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 b0, b1, b2 = d["bridge_before"], d["bridge_open"], d["bridge_after"]
 n = d["streams_open"]
 lat = d["latency_ms"]
+cpu_us = (b2["cpu_s"] - b1["cpu_s"]) * 1e6 / d["deliveries"] if d["deliveries"] else None
 def f(x):
     return "-" if x is None else ("%.1f" % x)
 rows = [
@@ -169,11 +178,18 @@ rows = [
     ("per marker baseline ms", " ".join(f(r.get("baseline_ms")) for r in d["rounds"])),
     ("GET /api/instances with the streams open", "p50 %s ms, max %s ms (%d sequential requests answered 200)"
      % (f(d["api_with_streams_ms"]["p50"]), f(d["api_with_streams_ms"]["max"]), d["api_with_streams_ms"]["n"])),
+    ("bridge CPU per delivered line", "%.2f µs" % cpu_us if cpu_us is not None else "-"),
     ("client CPU (Python asyncio)", "%.1f s" % d["client_cpu_s"]),
 ]
 for k, v in rows:
     print("%-38s %s" % (k, v))
+with open(sys.argv[2], "w") as g:
+    g.write("%s\t%s\t%s\t%d\n" % (f(lat["p99"]), "-" if cpu_us is None else "%.1f" % cpu_us,
+                                   "%.1f" % ((b1["VmRSS"] - b0["VmRSS"]) / n) if n else "-", n))
 PY
+        IFS=$'\t' read -r p99 cpu mem n <"$CTR_DIR/root$BW_DIR/sse-goals.txt"
+        goal_row "the same at an SSE client with 10,000 streams open, p99" "$p99 ms ($n streams)" "< 100 ms"
+        goal_row "bridge CPU per delivered line / memory per open stream" "$cpu µs / $mem kB ($n streams)" "≤ 5 µs / ≤ 8 kB"
 }
 
 # bw_wrk PATH [HEADER]: wrk -t2 -c32 -d10s --latency (with wrk-status.lua,
@@ -232,7 +248,7 @@ bw_cpu() {
 # bw_wrk_all: wrk of GET /api/instances and of a tiny static file, on the
 # fresh bridge (before the streams).
 bw_wrk_all() {
-        local cookie static api st
+        local cookie static api st ratio
         # wrk: a fresh session, and a tiny static file in the UI directory.
         in_container sh -ec "printf 'left4me\n' > '$BW_UI_DIR/bench-tiny.txt'"
         cookie=$(in_container curl -sS -D - -o /dev/null -H "Origin: $BW_ORIGIN" -H 'Content-Type: application/json' \
@@ -248,7 +264,10 @@ bw_wrk_all() {
         printf '%-38s %12s %10s %10s %10s  %s\n' "wrk -t2 -c32 -d10s" "requests/s" p50 p90 p99 "answers by status"
         printf '%-38s %12s %10s %10s %10s  %s\n' "GET /api/instances (5 instances)" "${api[@]}"
         printf '%-38s %12s %10s %10s %10s  %s\n' "GET /bench-tiny.txt (8 bytes)" "${static[@]}"
-        echo "ratio GET /api/instances to the static file: $(awk -v a="${api[0]}" -v s="${static[0]}" 'BEGIN { printf "%.3f", a / s }')"
+        ratio=$(awk -v a="${api[0]}" -v s="${static[0]}" 'BEGIN { printf "%.3f", a / s }')
+        echo "ratio GET /api/instances to the static file: $ratio"
+        goal_row "\`GET /api/instances\` requests/s ÷ a static file's, same bridge, same run" \
+                "$ratio (${api[0]} / ${static[0]} requests/s)" "≥ 0.5"
         sed -n 's/^first other: /first answer other than 200 to GET \/api\/instances: /p' "$CTR_DIR/root$BW_DIR/wrk-_api_instances.txt"
 }
 

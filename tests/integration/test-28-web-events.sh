@@ -7,7 +7,8 @@
 # job log ends with "end" and resumes from a byte offset; /api/events
 # carries instance State changes and a job reaching Progress 1; heartbeats;
 # logout ends the session's streams; a user account does not get events of
-# an instance it may not see (an admin account does).
+# an instance it may not see (an admin account does); a client that stops
+# reading is cut off while another reads a flood of lines.
 #
 # The instance runs on the fake installation and fake srcds of
 # test-23-instances.sh (helpers ins_*), owned by unix user alice.
@@ -315,7 +316,115 @@ test_ev_state() {
         ! ev_ended e1 || fail "another session's stream ended too"
 }
 
+# ev_slow_client_py: a stalled and a reading client of one instance log
+# (raw sockets with the session cookie of jar adm). The stalled one has a
+# tiny receive buffer and stops reading after the stream's first bytes;
+# the reader follows every "flood I" line. Writes DIR/ready once both
+# streams run, waits for WANT flood lines at the reader (or 90 s), then
+# lets the stalled one read to its end, and prints a JSON summary.
+ev_slow_client_py() {
+        cat <<'PY'
+import json, re, socket, sys, time
+port, path, jar, want, outdir = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+cookie = [l.split("\t") for l in open(jar) if "\tl4m_session\t" in l][0][6].strip()
+def open_stream(rcvbuf):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: l4m_session=%s\r\n\r\n" % (path, port, cookie)).encode())
+    return s
+stalled = open_stream(2048)
+head = b""
+while b"retry:" not in head:
+    head += stalled.recv(256)
+reader = open_stream(0)
+buf = b""
+while b"retry:" not in buf:
+    buf += reader.recv(65536)
+open(outdir + "/ready", "w").close()
+got, first_t, last_t, in_order = [], None, None, True
+reader.settimeout(1)
+deadline = time.monotonic() + 90
+while len(got) < want and time.monotonic() < deadline:
+    try:
+        data = reader.recv(1 << 20)
+    except socket.timeout:
+        continue
+    if not data:
+        break
+    buf += data
+    while b"\n\n" in buf:
+        ev, buf = buf.split(b"\n\n", 1)
+        for line in ev.split(b"\n"):
+            if line.startswith(b"data: "):
+                m = re.search(r"\bflood (\d+) x", json.loads(line[6:])["line"])
+                if m:
+                    i = int(m.group(1))
+                    in_order = in_order and i == len(got)
+                    got.append(i)
+                    last_t = time.monotonic()
+                    first_t = first_t or last_t
+# The stalled client reads now: what the bridge still sent it, then the end.
+stalled.settimeout(10)
+stalled_bytes, stalled_end = 0, "timeout"
+try:
+    while True:
+        data = stalled.recv(1 << 20)
+        if not data:
+            stalled_end = "eof"
+            break
+        stalled_bytes += len(data)
+except socket.timeout:
+    pass
+except ConnectionResetError:
+    stalled_end = "reset"
+print(json.dumps({"reader_lines": len(got), "in_order": in_order,
+                  "reader_span_s": (last_t - first_t) if got else None,
+                  "stalled_end": stalled_end, "stalled_bytes": stalled_bytes}))
+PY
+}
+
+# A slow client is cut off without slowing the others: one stream of the
+# instance log never reads while another reads a flood of 2000 lines of
+# 3000 bytes (6 MB, past the 1 MiB a client may fall behind plus what the
+# sockets hold); the reader gets every line in order, the stalled one is
+# disconnected, and the bridge is the same process and answers.
+test_ev_slow_client() {
+        local pid out want=2000
+        ev_setup
+        ins_call alice "$EV_NAME" Start
+        expect_ok "alice starts $EV_NAME"
+        ins_wait_state "$EV_NAME" running
+        pid=$(in_container systemctl show -P MainPID left4me-web.service)
+        ev_slow_client_py >"$WEB_HOST_DIR/slow.py"
+        rm -f "$WEB_HOST_DIR/ready" "$WEB_HOST_DIR/slow.json"
+        in_container sh -c 'python3 "$1/slow.py" "$2" "$3" "$1/adm.jar" "$4" "$1" >"$1/slow.json" 2>"$1/slow.err"' \
+                sh "$WEB_DIR" "$WEB_PORT" "/api/instances/$EV_NAME/log?lines=0" "$want" &
+        wait_until 20 test -e "$WEB_HOST_DIR/ready" || fail "the clients did not start: $(cat "$WEB_HOST_DIR/slow.err")"
+
+        step "a flood of $want lines"
+        ins_call alice "$EV_NAME" SendCommand "$(gv_str "fake_flood_wide $want 3000")"
+        expect_ok "alice: SendCommand fake_flood_wide"
+        wait_until 150 test -s "$WEB_HOST_DIR/slow.json" || fail "the clients did not finish: $(cat "$WEB_HOST_DIR/slow.err")"
+        wait
+        out=$(cat "$WEB_HOST_DIR/slow.json")
+        echo "clients: $out"
+        [[ $(json 'd["reader_lines"]' <<<"$out") == "$want" ]] || fail "the reader did not get every line: $out"
+        [[ $(json 'd["in_order"]' <<<"$out") == true ]] || fail "the reader's lines are out of order: $out"
+        [[ $(json 'd["stalled_end"]' <<<"$out") != timeout ]] || fail "the stalled client was not disconnected: $out"
+        (($(json 'd["stalled_bytes"]' <<<"$out") < want * 3000)) || fail "the stalled client got everything: $out"
+
+        step "the bridge logged the drop and still serves"
+        in_container journalctl -u left4me-web.service --no-pager -o cat | grep 'bytes behind, dropping it' >/dev/null ||
+                fail "no message about the dropped client"
+        [[ $(in_container systemctl show -P MainPID left4me-web.service) == "$pid" ]] || fail "the bridge restarted"
+        capture in_container curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -b "$WEB_DIR/adm.jar" "$WEB_ORIGIN/api/session"
+        [[ $OUT == 200 ]] || fail "GET /api/session after the flood: HTTP $OUT"
+}
+
 l4m_test web-events-instance-log test_ev_instance_log 240
 l4m_test web-events-shared-feed test_ev_shared_feed 240
 l4m_test web-events-job-log test_ev_job_log 240
 l4m_test web-events-state test_ev_state 240
+l4m_test web-events-slow-client test_ev_slow_client 300

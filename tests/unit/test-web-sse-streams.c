@@ -11,11 +11,12 @@
 #include "event-streams.h"
 #include "sse-format.h"
 
-/* The generic part of the event streams (event-streams.c) against a real
- * SoupServer on loopback: headers and framing, heartbeats from the one
- * timer, the end of a session's streams, the stream limits, and a client
- * that does not read being dropped while another keeps receiving. The
- * feeds and the bridge core are stand-ins here. */
+/* The generic part of the event streams (event-streams.c, sse-conn.c)
+ * against a real SoupServer on loopback: headers and framing on the
+ * connection taken from libsoup, heartbeats from the one timer, the end of
+ * a session's streams, the stream limits, a client that goes away, and a
+ * client that does not read being dropped while another keeps receiving.
+ * The feeds and the bridge core are stand-ins here. */
 
 static Bridge bridge;
 static Session session_a, session_b;
@@ -54,10 +55,22 @@ static void stand_in_detach(Stream *st) {
         g_ptr_array_remove(subscribed, st);
 }
 
+static gboolean start_later(gpointer userdata) {
+        stream_start(userdata);
+        return G_SOURCE_REMOVE;
+}
+
+/* Started in the handler as state-events.c does, or with "?later" from
+ * the loop, as the feeds do after their bus calls. */
 void state_events_subscribe(StateEvents *s, Stream *st) {
+        const char *q = g_uri_get_query(soup_server_message_get_uri(st->msg));
+
         st->detach = stand_in_detach;
         g_ptr_array_add(subscribed, st);
-        stream_start(st);
+        if (q && strstr(q, "later"))
+                g_idle_add(start_later, st);
+        else
+                stream_start(st);
 }
 
 int state_events_new(Bridge *b, StateEvents **ret) {
@@ -151,10 +164,19 @@ static bool subscribed_count_is(void *data) {
         return subscribed->len == GPOINTER_TO_UINT(data);
 }
 
+/* The connection is closed at the end of a stream (or of an error answer,
+ * which the test's clients do not keep alive). */
 static bool client_ended(void *data) {
         Client *c = data;
         client_read(c);
         return c->eof || g_str_has_suffix(c->in->str, "0\r\n\r\n");
+}
+
+static void run_loops(void) {
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        while (sd_event_run(bridge.event, 0) > 0)
+                ;
 }
 
 static void test_stream(void) {
@@ -168,7 +190,11 @@ static void test_stream(void) {
         g_assert_nonnull(g_strstr_len(a.in->str, -1, "Content-Type: text/event-stream"));
         g_assert_nonnull(strstr(a.in->str, "Cache-Control: no-store"));
         g_assert_nonnull(strstr(a.in->str, "X-Accel-Buffering: no"));
-        g_assert_nonnull(strstr(a.in->str, "Transfer-Encoding: chunked"));
+        /* The connection is the bridge's now: the body ends with it. */
+        g_assert_nonnull(strstr(a.in->str, "Connection: close"));
+        g_assert_null(strstr(a.in->str, "Transfer-Encoding"));
+        g_assert_null(strstr(a.in->str, "Content-Length"));
+        g_assert_true(((Stream *) subscribed->pdata[0])->taken);
 
         stream_send(subscribed->pdata[0], frame);
         wait_for(&a, "id: 7\nevent: instance\ndata: {\"Name\":\"x\"}\n\n");
@@ -179,11 +205,12 @@ static void test_stream(void) {
         /* The session ends: so does its stream, the other session's stays. */
         {
                 Client b = { 0 };
-                client_open(&b, "/api/events?s=b", 0);
+                client_open(&b, "/api/events?s=b&later", 0);
                 run_until(subscribed_count_is, GUINT_TO_POINTER(2));
                 wait_for(&b, "retry: 2000");
                 event_streams_session_closed(bridge.streams, &session_a);
                 run_until(client_ended, &a);
+                g_assert_true(a.eof);
                 g_assert_cmpuint(subscribed->len, ==, 1);
                 g_assert_true(((Stream *) subscribed->pdata[0])->session == &session_b);
                 event_streams_session_closed(bridge.streams, &session_b);
@@ -231,6 +258,20 @@ static void test_limits(void) {
         bridge.config.max_streams_per_session = 0;
 }
 
+/* A client that closes its end is noticed at once (EPOLLRDHUP), without
+ * waiting for a write to fail. */
+static void test_client_leaves(void) {
+        Client c = { 0 };
+
+        run_until(no_streams, NULL);
+        client_open(&c, "/api/events", 0);
+        wait_for(&c, "retry: 2000");
+        g_assert_cmpuint(subscribed->len, ==, 1);
+        client_close(&c);
+        run_until(no_streams, NULL);
+        g_assert_cmpuint(subscribed->len, ==, 0);
+}
+
 static void test_slow_client(void) {
         Client fast = { 0 }, slow = { 0 };
         g_autofree char *big = g_strnfill(8000, 'x');
@@ -248,17 +289,22 @@ static void test_slow_client(void) {
 
         /* The slow one never reads again: after about 1 MiB behind it is
          * dropped, and what was queued for it goes with it. */
-        while (g_ptr_array_find(subscribed, st_slow, NULL)) {
+        for (;;) {
                 g_autoptr(GBytes) frame = sse_event_bytes(id++, "log", data);
                 g_assert_cmpuint(id, <, 10000);
-                g_assert_cmpuint(st_slow->queued, <=, STREAM_QUEUED_MAX + 8192);
+                g_assert_cmpuint(stream_queued(st_slow), <=, STREAM_QUEUED_MAX);
                 stream_send(st_slow, frame);
+                if (!g_ptr_array_find(subscribed, st_slow, NULL)) {
+                        /* Detached at once, its queue gone with it. */
+                        g_assert_true(st_slow->ended);
+                        g_assert_cmpuint(stream_queued(st_slow), ==, 0);
+                        stream_send(st_fast, frame);
+                        break;
+                }
                 stream_send(st_fast, frame);
-                while (g_main_context_iteration(NULL, FALSE))
-                        ;
+                run_loops();
                 client_read(&fast);
         }
-        g_assert_true(st_slow->ended);
         g_assert_cmpuint(id * 8000, >, STREAM_QUEUED_MAX);
 
         /* The fast one got everything. */
@@ -301,6 +347,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/web-sse-streams/stream", test_stream);
         g_test_add_func("/web-sse-streams/limits", test_limits);
+        g_test_add_func("/web-sse-streams/client-leaves", test_client_leaves);
         g_test_add_func("/web-sse-streams/slow-client", test_slow_client);
         r = g_test_run();
 
