@@ -14,43 +14,19 @@
 # of its own (bc-one). Prints figures only; no thresholds.
 
 BC_MARKERS=${BC_MARKERS:-60}
-BC_TOOLS=/usr/local/libexec/left4me-tests
-BC_STATE=/var/lib/left4me
-BC_GAME_USER=left4me-game
 
 # bc_setup: the fake installation (if none yet), an overlay, a blueprint and
 # the running instance bc-one.
 bc_setup() {
-        install -D -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-srcds.py" "$CTR_DIR/root$BC_TOOLS/fake-srcds.py"
-        in_container sh -ec "
-                cd '$BC_STATE/installation'
-                install -m 0755 '$BC_TOOLS/fake-srcds.py' srcds_run
-                mkdir -p left4dead2/addons left4dead2/cfg left4dead2/maps steamapps
-                echo base > left4dead2/addons/base.vpk
-                printf '\"AppState\"\n{\n\t\"appid\"\t\t\"222860\"\n\t\"buildid\"\t\t\"1\"\n}\n' > steamapps/appmanifest_222860.acf
-                chown -R $BC_GAME_USER:$BC_GAME_USER .
-                rm -rf /var/tmp/bc && mkdir -p /var/tmp/bc/t/left4dead2/addons
-                echo layer > /var/tmp/bc/t/layer.txt
-                tar -C /var/tmp/bc/t -cf /var/tmp/bc/layer.tar ."
-        in_container systemctl restart left4me.service
-        in_container busctl call org.left4me.Manager /org/left4me/Manager org.freedesktop.DBus.Peer Ping >/dev/null
+        bench_fake_installation /var/tmp/bc
+        bench_layer_blueprint /var/tmp/bc bc
         in_container python3 - <<'PY'
-import dbus, os, time
+import dbus, time
 bus = dbus.SystemBus()
 M = "org.left4me.Manager"
 mgr = bus.get_object(M, "/org/left4me/Manager", introspect=False)
-opts = dbus.Dictionary({}, signature="sv")
 def prop(path, iface, name):
     return bus.get_object(M, path, introspect=False).Get(iface, name, dbus_interface="org.freedesktop.DBus.Properties")
-p = mgr.CreateOverlay("bc-layer", "archive", opts, dbus_interface=M)
-fd = os.open("/var/tmp/bc/layer.tar", os.O_RDONLY)
-j = bus.get_object(M, p, introspect=False).ImportArchive(dbus.types.UnixFd(fd), opts, dbus_interface="org.left4me.Overlay")
-os.close(fd)
-while str(prop(j, "org.left4me.Job", "State")) in ("queued", "running"):
-    time.sleep(0.05)
-if str(prop(j, "org.left4me.Job", "State")) != "succeeded":
-    raise SystemExit("import job %s: %s" % (j, prop(j, "org.left4me.Job", "Message")))
-mgr.CreateBlueprint("bc-bp", ["bc-layer"], opts, dbus_interface=M)
 i = mgr.CreateInstance("bc-one", "bc-bp", dbus.Dictionary({"port": dbus.UInt16(27095)}, signature="sv"),
                        dbus_interface=M)
 bus.get_object(M, i, introspect=False).Start(dbus_interface="org.left4me.Instance")

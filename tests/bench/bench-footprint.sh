@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck source-path=SCRIPTDIR
 #
-# tests/bench/bench-footprint.sh [--build DIR]
+# tests/bench/bench-footprint.sh [--build DIR] [-n ITEMS]
 #
 # left4med's resident memory at rest: with 10 overlays (Workshop, no items),
 # a blueprint and 2 instances (stopped) in its store, the daemon is
@@ -19,6 +19,7 @@
 # tests do (tools/container.sh) and installs the build into it:
 #   --build DIR  an existing meson build directory (built with ninja first);
 #                without it a fresh one is set up and removed.
+#   -n ITEMS     the Workshop build's items (FP_ITEMS).
 # tests/bench/run sources it; bench_footprint is one of the rows of
 # --only speed.
 
@@ -177,41 +178,8 @@ PY
 
 # On its own: a container of its own.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-        set -euo pipefail
-        # shellcheck source=../../tools/container.sh
-        source "$(dirname "${BASH_SOURCE[0]}")/../../tools/container.sh"
-        BUILD=
-        while (($#)); do
-                case $1 in
-                --build) BUILD=${2:?--build needs a directory}; shift 2 ;;
-                -h | --help) awk 'NR > 2 && /^#/ { if ($0 !~ /shellcheck/) { sub(/^# ?/, ""); print }; next } NR > 2 { exit }' "$0"; exit 0 ;;
-                *) echo "unknown argument: $1" >&2; exit 2 ;;
-                esac
-        done
-        ctr_require_root
-        OWN_BUILD=
+        # shellcheck source=standalone.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/standalone.sh"
         goal_row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
-        fp_finish() {
-                local rc=$?
-                trap - EXIT INT TERM HUP
-                fp_cleanup
-                ctr_stop
-                [[ -z $OWN_BUILD ]] || rm -rf "$OWN_BUILD"
-                exit "$rc"
-        }
-        trap fp_finish EXIT
-        trap 'exit 130' INT
-        trap 'exit 143' TERM HUP
-        ctr_install_deps
-        if [[ -z $BUILD ]]; then
-                OWN_BUILD=$(mktemp -d "${TMPDIR:-/tmp}/left4me-build.XXXXXXXX")
-                BUILD=$OWN_BUILD
-                meson setup "$BUILD" "$L4M_SRCDIR" >/dev/null
-        fi
-        ninja -C "$BUILD" >/dev/null
-        CTR_NAME=${L4M_CTR_NAME:-left4me-bench}
-        ctr_boot
-        ctr_install_build "$BUILD"
-        echo "=== left4me footprint benchmark ($(git -C "$L4M_SRCDIR" describe --always --dirty 2>/dev/null || echo "unknown revision"), $(nproc) CPUs, kernel $(uname -r))"
-        bench_footprint
+        bench_standalone "$0" "footprint benchmark" bench_footprint FP_ITEMS "$@"
 fi

@@ -36,7 +36,6 @@
 # BIS_COUNT). Prints figures only; no thresholds, no pass/fail.
 
 BIS_COUNT=${BIS_COUNT:-10}
-BIS_TOOLS=/usr/local/libexec/left4me-tests
 BIS_STATE=/var/lib/left4me
 BIS_GAME_USER=left4me-game
 BIS_BARE_PORT=27093
@@ -269,20 +268,8 @@ bis_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; 
 # one small file each) and blueprints bis-bp1 (bis-000) and bis-bp100 (all
 # of them, bis-000 on top); instances bis-one and bis-hundred.
 bis_setup() {
-        install -D -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-srcds.py" "$CTR_DIR/root$BIS_TOOLS/fake-srcds.py"
-        in_container sh -ec "
-                cd '$BIS_STATE/installation'
-                install -m 0755 '$BIS_TOOLS/fake-srcds.py' srcds_run
-                mkdir -p left4dead2/addons left4dead2/cfg left4dead2/maps steamapps
-                echo base > left4dead2/addons/base.vpk
-                printf '\"AppState\"\n{\n\t\"appid\"\t\t\"222860\"\n\t\"buildid\"\t\t\"1\"\n}\n' > steamapps/appmanifest_222860.acf
-                chown -R $BIS_GAME_USER:$BIS_GAME_USER .
-                rm -rf /var/tmp/bis && mkdir -p /var/tmp/bis/t/left4dead2/addons
-                echo layer > /var/tmp/bis/t/layer.txt
-                tar -C /var/tmp/bis/t -cf /var/tmp/bis/layer.tar ."
         # Bus activation, then the daemon sees the installation.
-        in_container systemctl restart left4me.service
-        in_container busctl call org.left4me.Manager /org/left4me/Manager org.freedesktop.DBus.Peer Ping >/dev/null
+        bench_fake_installation /var/tmp/bis
         in_container python3 - <<'PY'
 import dbus, os, time
 bus = dbus.SystemBus()
@@ -380,6 +367,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
         set -euo pipefail
         # shellcheck source=../../tools/container.sh
         source "$(dirname "${BASH_SOURCE[0]}")/../../tools/container.sh"
+        # shellcheck source=bench-fixture.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/bench-fixture.sh"
         BUILD=
         while (($#)); do
                 case $1 in

@@ -42,8 +42,6 @@ BW_STREAMS=${BW_STREAMS:-10000}
 BW_SESSIONS=${BW_SESSIONS:-20}
 BW_MARKERS=${BW_MARKERS:-10}
 BW_TOOLS=/usr/local/libexec/left4me-tests
-BW_STATE=/var/lib/left4me
-BW_GAME_USER=left4me-game
 BW_USER=bench-web
 BW_PW=bench-web-password-1
 BW_DIR=/var/tmp/bw
@@ -81,37 +79,14 @@ bw_wait_state() {
 # instances (bw-0 runs), the web account, the bridge's limits raised and
 # the bridge (re)started. Sets BW_PORT, BW_URL, BW_ORIGIN.
 bw_setup() {
-        install -D -m 0755 "$L4M_SRCDIR/tests/fixtures/fake-srcds.py" "$CTR_DIR/root$BW_TOOLS/fake-srcds.py"
         install -D -m 0755 "$L4M_SRCDIR/tests/bench/sse-load.py" "$CTR_DIR/root$BW_TOOLS/sse-load.py"
-        in_container sh -ec "
-                cd '$BW_STATE/installation'
-                install -m 0755 '$BW_TOOLS/fake-srcds.py' srcds_run
-                mkdir -p left4dead2/addons left4dead2/cfg left4dead2/maps steamapps
-                echo base > left4dead2/addons/base.vpk
-                printf '\"AppState\"\n{\n\t\"appid\"\t\t\"222860\"\n\t\"buildid\"\t\t\"1\"\n}\n' > steamapps/appmanifest_222860.acf
-                chown -R $BW_GAME_USER:$BW_GAME_USER .
-                rm -rf '$BW_DIR' && mkdir -p '$BW_DIR/t/left4dead2/addons'
-                echo layer > '$BW_DIR/t/layer.txt'
-                tar -C '$BW_DIR/t' -cf '$BW_DIR/layer.tar' ."
-        in_container systemctl restart left4me.service
-        in_container busctl call org.left4me.Manager /org/left4me/Manager org.freedesktop.DBus.Peer Ping >/dev/null
+        bench_fake_installation "$BW_DIR"
+        bench_layer_blueprint "$BW_DIR" bw
         in_container python3 - "$BW_USER" "$BW_PW" <<'PY'
-import dbus, os, sys, time
+import dbus, sys
 bus = dbus.SystemBus()
 M = "org.left4me.Manager"
 mgr = bus.get_object(M, "/org/left4me/Manager", introspect=False)
-opts = dbus.Dictionary({}, signature="sv")
-def prop(path, iface, name):
-    return bus.get_object(M, path, introspect=False).Get(iface, name, dbus_interface="org.freedesktop.DBus.Properties")
-p = mgr.CreateOverlay("bw-layer", "archive", opts, dbus_interface=M)
-fd = os.open("/var/tmp/bw/layer.tar", os.O_RDONLY)
-j = bus.get_object(M, p, introspect=False).ImportArchive(dbus.types.UnixFd(fd), opts, dbus_interface="org.left4me.Overlay")
-os.close(fd)
-while str(prop(j, "org.left4me.Job", "State")) in ("queued", "running"):
-    time.sleep(0.05)
-if str(prop(j, "org.left4me.Job", "State")) != "succeeded":
-    raise SystemExit("import job %s: %s" % (j, prop(j, "org.left4me.Job", "Message")))
-mgr.CreateBlueprint("bw-bp", ["bw-layer"], opts, dbus_interface=M)
 mgr.CreateUser(sys.argv[1], sys.argv[2], "admin", dbus_interface=M)
 for i in range(5):
     mgr.CreateInstance("bw-%d" % i, "bw-bp", dbus.Dictionary({"port": dbus.UInt16(27100 + i)}, signature="sv"),
@@ -276,6 +251,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
         set -euo pipefail
         # shellcheck source=../../tools/container.sh
         source "$(dirname "${BASH_SOURCE[0]}")/../../tools/container.sh"
+        # shellcheck source=bench-fixture.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/bench-fixture.sh"
         BUILD=
         while (($#)); do
                 case $1 in
