@@ -411,8 +411,15 @@ void event_streams_session_closed(EventStreams *es, Session *session) {
                 return;
         g_hash_table_iter_init(&iter, es->streams);
         while (g_hash_table_iter_next(&iter, (gpointer *) &st, NULL))
-                if (st->session == session)
+                if (st->session == session) {
                         stream_end(st);
+                        /* A connection of ours is closed now, not once its
+                         * queue is written: a client that stopped reading
+                         * would keep it (and the session's frames queued
+                         * for it) open past the session for good. */
+                        if (st->taken)
+                                sse_conn_abort(&st->conn);
+                }
 }
 
 static void handle_events(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,

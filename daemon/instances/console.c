@@ -254,14 +254,19 @@ static int console_read_round(Console *c) {
                 data = scratch_buf;
         used = console_split_lines(data, old + (size_t) n, false, hub_line, c);
 
-        if (used == 0) {
-                /* Only an unfinished line: into memory. */
+        if (used <= old) {
+                /* Only an unfinished line: into memory. used is above 0
+                 * but not above old when the unfinished line in memory
+                 * reached CONSOLE_LINE_MAX and was cut before a UTF-8
+                 * sequence that began in it: its rest stays in memory
+                 * with the new bytes (less than CONSOLE_LINE_MAX, or the
+                 * split would have cut again). */
                 if (old == 0)
                         g_string_append_len(c->partial, scratch_buf, n);
+                g_string_erase(c->partial, 0, (gssize) used);
                 take = (size_t) n;
         } else {
                 /* The rest stays in the pipe (and is read again). */
-                assert(used > old);
                 take = used - old;
                 g_string_truncate(c->partial, 0);
         }
