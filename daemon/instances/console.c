@@ -418,6 +418,17 @@ ConsoleHub *console_hub_free(ConsoleHub *h) {
         if (!h)
                 return NULL;
         assert(!h->dispatching);
+        /* What a server wrote of a line it has not finished is out of the
+         * pipe already: written now, or the next left4med would read only
+         * the rest. Such a line reaches the journal in two pieces. */
+        for (guint i = 0; i < h->consoles->len; i++) {
+                Console *c = h->consoles->pdata[i];
+
+                if (c->partial->len > 0) {
+                        (void) console_split_lines(c->partial->str, c->partial->len, true, hub_line, c);
+                        g_string_truncate(c->partial, 0);
+                }
+        }
         while (h->subscriptions->len > 0) {
                 ConsoleSubscription *s = g_ptr_array_steal_index_fast(h->subscriptions, h->subscriptions->len - 1);
 

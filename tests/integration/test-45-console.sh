@@ -6,7 +6,8 @@
 # while left4med restarts (systemctl restart, SIGKILL and Restart=) or the
 # server crashes and is restarted by systemd, with 100,000 lines flooding;
 # a follower sees every line in order while it is connected; a server whose
-# reader is gone (left4med stopped) keeps running. The fake server's
+# reader is gone (left4med stopped) keeps running; a line begun when left4med
+# stops reaches the journal in two pieces. The fake server's
 # fake_flood prints numbered lines, waiting whenever the pipe is full (the
 # server's write fails with EAGAIN then). The instance runs on the fake
 # installation of test-23-instances.sh, whose helpers (ins_*) it uses.
@@ -66,7 +67,7 @@ cs_flood_reached() {
 
 cs_flood_done() {
         in_container journalctl --no-pager -o cat -u "$CS_UNIT" --grep "^flood $1 done\$" -n 1 2>/dev/null |
-                grep -q done
+                grep -q 'done'
 }
 
 # cs_check_lines TAG FIRST LAST WHAT [FILE]: the "flood TAG N" lines of the
@@ -203,6 +204,36 @@ test_cs_reader_gone() {
                 fail "the restarted server's line is not in the journal"
 }
 l4m_test console-reader-gone test_cs_reader_gone 300
+
+# A line the server has begun but not ended when left4med stops: the
+# stopping daemon writes what it took out of the pipe, the next one reads
+# the rest; both pieces reach the journal.
+test_cs_partial_line() {
+        trap cs_cleanup EXIT
+        cs_setup
+        step "the server begins a line and does not end it"
+        ins_call alice "$CS_NAME" SendCommand "'fake_partial cs-partial-begun'"
+        expect_ok "alice: fake_partial"
+        # Until left4med took it out of the pipe: the reply came after the write.
+        sleep 1
+        if in_container journalctl --no-pager -o cat -u "$CS_UNIT" | grep -qx 'cs-partial-begun'; then
+                fail "an unended line is in the journal already"
+        fi
+
+        step "left4med restarts; the server's next line ends the begun one"
+        in_container systemctl restart left4me.service
+        daemon_up
+        ins_wait_state "$CS_NAME" running
+        ins_call alice "$CS_NAME" SendCommand "'echo cs-partial-after'"
+        expect_ok "alice: echo cs-partial-after"
+        wait_until 10 ins_journal_has "$CS_NAME" "rcon: echo cs-partial-after" ||
+                fail "the line after the restart is not in the journal"
+        in_container journalctl --no-pager -o cat -u "$CS_UNIT" | grep -qx 'cs-partial-begun' ||
+                fail "the begun line was lost across the restart: $(ins_journal "$CS_NAME" | tail -n 5)"
+        trap - EXIT
+        cs_cleanup
+}
+l4m_test console-partial-line test_cs_partial_line 300
 
 lg_like_has() {
         in_container grep -qxF -- "$2" "$1" 2>/dev/null
