@@ -268,7 +268,7 @@ test_ev_job_log() {
         ((n >= 2)) || fail "job log has $n lines: $(cat "$WEB_HOST_DIR/j1.out")"
 
         step "resumed after its first line"
-        first=$(ev_log_events j1 | head -n 1 | cut -d' ' -f1)
+        first=$(ev_log_events j1 | sed -n 1p | cut -d' ' -f1)
         ev_stream j2 adm "/api/jobs/$job/log" -H "Last-Event-ID: $first"
         wait_until 15 ev_ended j2 || fail "resumed job log did not end"
         [[ $(ev_log_events j2 | wc -l) == $((n - 1)) ]] ||
